@@ -27,6 +27,16 @@
 #define ZS_SWARM_DEFAULT_KEEP       10000   //  finished tasks whose results are kept
 #define ZS_SWARM_MAX_TYPES          64      //  agent types in one file
 #define ZS_SWARM_MAX_COUNT          1000    //  local processes of one type
+#define ZS_SWARM_DEFAULT_COUNT      1       //  local processes of a type without 'count'
+#define ZS_SWARM_DEFAULT_CONCURRENCY 1      //  tasks at once for a type without 'concurrency'
+#define ZS_SWARM_FILE_MAX           (1024 * 1024)  //  bytes in a swarm file
+
+//  err->code after a failed load or parse
+typedef enum {
+    ZS_SWARM_E_READ = 1,  //  the file cannot be read, or is too large: "PATH: message"
+    ZS_SWARM_E_SYNTAX,    //  not YAML, or YAML features swarm files refuse (aliases, tags)
+    ZS_SWARM_E_INVALID,   //  valid YAML that breaks the schema
+} zs_swarm_error_t;
 
 typedef enum {
     ZS_HANDLER_BUILTIN, //  echo, sleep, fail, noop inside the agent
@@ -64,7 +74,8 @@ typedef struct {
 } zs_swarm_t;
 
 //  Load and validate a swarm file. Returns an owned swarm, or NULL with err->text
-//  "PATH:LINE:COL: message" (or "PATH: message" when the file cannot be read).
+//  "PATH:LINE:COL: message" (or "PATH: message" when the file cannot be read) and
+//  err->code a zs_swarm_error_t. docs/swarm-file.md lists the rules and messages.
 zs_swarm_t *zs_swarm_load (const char *path, zs_error_t *err);
 
 //  The same from text in memory; `path` only names the source in errors.

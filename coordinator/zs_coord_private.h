@@ -1,0 +1,83 @@
+//  zs_coord_private - the coordinator's state, shared by zs_coord.c (agents, tasks,
+//  life cycle) and zs_control.c (control requests). Nothing outside these two files
+//  includes it.
+
+#ifndef ZS_COORD_PRIVATE_H
+#define ZS_COORD_PRIVATE_H
+
+#include "zs_broker.h"
+#include "zs_coord.h"
+#include "zs_sched.h"
+#include "zs_spawn.h"
+
+#define ZS_COORD_AGENTS_MAX  ZS_MSG_AGENTS_MAX  //  registered agents at once
+#define ZS_COORD_WAITERS_MAX 64                 //  clients waiting on one task
+#define ZS_COORD_CONC_MAX    1024               //  concurrency an agent may ask for
+#define ZS_COORD_TMO_MAX     86400000           //  longest task timeout, ms
+#define ZS_COORD_TRIES_MAX   101                //  most attempts of one task
+
+//  A client waiting for a task to end.
+typedef struct s_waiter_t {
+    zs_client_ref_t client;    //  where the reply goes
+    uint64_t rid;              //  request id to echo
+    struct s_waiter_t *next;   //  next waiter of the same task
+} zs_waiter_t;
+
+typedef enum {
+    ZS_COORD_SERVING,   //  normal operation
+    ZS_COORD_DRAINING,  //  no new tasks; running ones may finish
+    ZS_COORD_STOPPING,  //  agents told to stop; waiting for them to exit
+    ZS_COORD_DONE,      //  the loop is to end
+} zs_coord_phase_t;
+
+typedef struct {
+    uint64_t submitted;  //  tasks accepted
+    uint64_t completed;  //  tasks completed
+    uint64_t dead;       //  tasks failed for good
+    uint64_t cancelled;  //  tasks cancelled
+    uint64_t late;       //  results dropped: attempt no longer expected
+} zs_coord_counts_t;
+
+struct zs_coord_t {
+    const zs_swarm_t *swarm;     //  borrowed
+    zloop_t *loop;               //  owned
+    zs_broker_t *broker;         //  owned
+    zs_registry_t *registry;     //  owned
+    zs_sched_t *sched;           //  owned
+    zs_spawn_t *spawn;           //  owned, NULL when no local agents
+    zhashx_t *tasks;             //  id -> zs_task_t *, owns the tasks
+    zs_task_t *done_head;        //  oldest final task kept for wait/task
+    zs_task_t *done_tail;        //  newest final task
+    size_t done_count;           //  final tasks kept
+    size_t unfinished;           //  tasks not final
+    uint64_t order;              //  submit order counter
+    uint32_t nonce;              //  random per run, prefix of generated task ids
+    unsigned remote_ids;         //  counter for ids given to agents that have none
+    zs_coord_counts_t counts;    //  since start
+    int signal_fd;               //  signalfd, borrowed
+    zmq_pollitem_t signal_item;  //  its poll item
+    int tick_timer;              //  timeouts and housekeeping timer
+    zs_coord_phase_t phase;      //  serving, draining, stopping
+    int64_t phase_deadline_ms;   //  when the current stop phase gives up
+    int64_t started_ms;          //  zs_clock_ms at start
+};
+
+//  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
+//  task, replying submit.ok or error. In zs_coord.c.
+void zs_coord_submit (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
+
+//  Cancel a task that is not final: it leaves its queue or agent. In zs_coord.c.
+void zs_coord_cancel (zs_coord_t *self, zs_task_t *task);
+
+//  Reply wait.ok for task now if it is final, else remember the waiter. Returns 0, or
+//  -1 when the task has too many waiters. In zs_coord.c.
+int zs_coord_wait (zs_coord_t *self, zs_task_t *task, const zs_client_ref_t *client,
+                   uint64_t rid);
+
+//  Begin the orderly stop: drain, stop agents, end the loop. In zs_coord.c.
+void zs_coord_stop (zs_coord_t *self, const char *why);
+
+//  Handle one control request. In zs_control.c.
+void zs_control_handle (zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);
+
+#endif

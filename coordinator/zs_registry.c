@@ -1,0 +1,200 @@
+//  zs_registry - see zs_registry.h
+
+#include "zs_registry.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct zs_registry_t {
+    zhashx_t *agents;   //  id -> zs_agent_t *, owns the agents
+    zhashx_t *capable;  //  task type -> zs_agent_set_t *, owns the sets
+};
+
+static void
+s_agent_destroy (void **item)
+{
+    zs_agent_t *agent = *item;
+    free (agent->id);
+    free (agent->atype);
+    free (agent->host);
+    for (size_t i = 0; i < agent->cap_count; i++) {
+        free (agent->caps[i]);
+    }
+    free (agent->caps);
+    free (agent);
+    *item = NULL;
+}
+
+static void
+s_set_destroy (void **item)
+{
+    zs_agent_set_t *set = *item;
+    free (set->items);
+    free (set);
+    *item = NULL;
+}
+
+zs_registry_t *
+zs_registry_new (void)
+{
+    zs_registry_t *self = zs_calloc (1, sizeof *self);
+    self->agents = zhashx_new ();
+    zhashx_set_destructor (self->agents, s_agent_destroy);
+    self->capable = zhashx_new ();
+    zhashx_set_destructor (self->capable, s_set_destroy);
+    return self;
+}
+
+void
+zs_registry_destroy (zs_registry_t **self_p)
+{
+    assert (self_p);
+    zs_registry_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    zhashx_destroy (&self->capable);
+    zhashx_destroy (&self->agents);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_set_add (zs_registry_t *self, const char *name, zs_agent_t *agent)
+{
+    zs_agent_set_t *set = zhashx_lookup (self->capable, name);
+    if (!set) {
+        set = zs_calloc (1, sizeof *set);
+        zhashx_insert (self->capable, name, set);
+    }
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i] == agent) {
+            return;  //  a capability that repeats the type, or itself
+        }
+    }
+    if (set->count == set->alloc) {
+        set->alloc = set->alloc ? set->alloc * 2 : 4;
+        set->items = zs_realloc (set->items, set->alloc * sizeof *set->items);
+    }
+    set->items[set->count++] = agent;
+}
+
+static void
+s_set_remove (zs_registry_t *self, const char *name, zs_agent_t *agent)
+{
+    zs_agent_set_t *set = zhashx_lookup (self->capable, name);
+    for (size_t i = 0; set && i < set->count; i++) {
+        if (set->items[i] == agent) {
+            set->items[i] = set->items[--set->count];
+            break;
+        }
+    }
+    if (set && set->count == 0) {
+        zhashx_delete (self->capable, name);
+    }
+}
+
+zs_agent_t *
+zs_registry_add (zs_registry_t *self, const char *id, const zs_msg_t *hello, unsigned conc)
+{
+    assert (self);
+    assert (id);
+    assert (!zhashx_lookup (self->agents, id));
+    zs_agent_t *agent = zs_calloc (1, sizeof *agent);
+    agent->id = zs_strdup (id);
+    agent->atype = zs_strdup (hello->atype);
+    agent->host = zs_strdup (hello->host ? hello->host : "");
+    agent->pid = hello->pid;
+    agent->conc = conc;
+    agent->caps = zs_calloc (hello->caps.count, sizeof *agent->caps);
+    for (size_t i = 0; i < hello->caps.count; i++) {
+        agent->caps[i] = zs_strdup (hello->caps.items[i]);
+    }
+    agent->cap_count = hello->caps.count;
+    zhashx_insert (self->agents, id, agent);
+    s_set_add (self, agent->atype, agent);
+    for (size_t i = 0; i < agent->cap_count; i++) {
+        s_set_add (self, agent->caps[i], agent);
+    }
+    return agent;
+}
+
+void
+zs_registry_remove (zs_registry_t *self, zs_agent_t **agent_p)
+{
+    assert (self);
+    assert (agent_p);
+    zs_agent_t *agent = *agent_p;
+    if (!agent) {
+        return;
+    }
+    assert (!agent->tasks);
+    s_set_remove (self, agent->atype, agent);
+    for (size_t i = 0; i < agent->cap_count; i++) {
+        s_set_remove (self, agent->caps[i], agent);
+    }
+    zhashx_delete (self->agents, agent->id);
+    *agent_p = NULL;
+}
+
+zs_agent_t *
+zs_registry_find (zs_registry_t *self, const char *id)
+{
+    return zhashx_lookup (self->agents, id);
+}
+
+const zs_agent_set_t *
+zs_registry_capable (zs_registry_t *self, const char *ttype)
+{
+    return zhashx_lookup (self->capable, ttype);
+}
+
+size_t
+zs_registry_size (zs_registry_t *self)
+{
+    return zhashx_size (self->agents);
+}
+
+zs_agent_t *
+zs_registry_first (zs_registry_t *self)
+{
+    return zhashx_first (self->agents);
+}
+
+zs_agent_t *
+zs_registry_next (zs_registry_t *self)
+{
+    return zhashx_next (self->agents);
+}
+
+void
+zs_agent_task_link (zs_agent_t *agent, zs_task_t *task)
+{
+    task->prev = NULL;
+    task->next = agent->tasks;
+    if (agent->tasks) {
+        agent->tasks->prev = task;
+    }
+    agent->tasks = task;
+    task->agent = agent;
+    agent->load++;
+}
+
+void
+zs_agent_task_unlink (zs_agent_t *agent, zs_task_t *task)
+{
+    assert (task->agent == agent);
+    if (task->prev) {
+        task->prev->next = task->next;
+    }
+    else {
+        agent->tasks = task->next;
+    }
+    if (task->next) {
+        task->next->prev = task->prev;
+    }
+    task->prev = task->next = NULL;
+    task->agent = NULL;
+    agent->load--;
+}

@@ -1,0 +1,148 @@
+//  Unit tests for zs_task: the task state machine and its bookkeeping
+
+#include "zs_task.h"
+#include "zs_test.h"
+
+static zs_task_t *
+s_task (const char *type)
+{
+    zs_msg_t submit;
+    zs_msg_init (&submit, ZS_MSG_SUBMIT);
+    submit.ttype = type;
+    submit.payload = (const uint8_t *) "hi";
+    submit.payload_size = 2;
+    submit.pri = 5;
+    return zs_task_new ("t1", &submit, 1000, 3, 1);
+}
+
+static void
+test_life_of_a_task (void)
+{
+    zs_task_t *task = s_task ("echo");
+    ZS_CHECK_STR (task->id, "t1");
+    ZS_CHECK_STR (task->ttype, "echo");
+    ZS_CHECK (task->payload_size == 2 && memcmp (task->payload, "hi", 2) == 0);
+    ZS_CHECK (task->state == ZS_TASK_READY);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_ASSIGN) == 0);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_START) == 0);
+    ZS_CHECK_STR (zs_task_state_name (task->state), "running");
+    zs_msg_t result;
+    zs_msg_init (&result, ZS_MSG_TASK_RESULT);
+    result.status = "ok";
+    result.out = (const uint8_t *) "HI";
+    result.out_size = 2;
+    zs_task_set_result (task, &result);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_SUCCEED) == 0);
+    ZS_CHECK (zs_task_is_final (task));
+    zs_msg_t info;
+    zs_msg_init (&info, ZS_MSG_WAIT_OK);
+    zs_task_describe (task, &info);
+    ZS_CHECK_STR (info.state, "completed");
+    ZS_CHECK_STR (info.status, "ok");
+    ZS_CHECK (info.out_size == 2 && memcmp (info.out, "HI", 2) == 0);
+    ZS_CHECK (info.pri == 5 && info.tmo == 1000 && info.tries == 3);
+    zs_task_destroy (&task);
+    ZS_CHECK (task == NULL);
+}
+
+static void
+test_fail_retry_and_give_up (void)
+{
+    zs_task_t *task = s_task ("echo");
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_ASSIGN) == 0);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_FAIL) == 0);  //  assigned may fail directly
+    ZS_CHECK (task->state == ZS_TASK_FAILED && !zs_task_is_final (task));
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_RETRY) == 0);
+    ZS_CHECK (task->state == ZS_TASK_READY);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_ASSIGN) == 0);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_START) == 0);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_FAIL) == 0);
+    ZS_CHECK (zs_task_apply (task, ZS_TASK_GIVE_UP) == 0);
+    ZS_CHECK (task->state == ZS_TASK_DEAD && zs_task_is_final (task));
+    zs_task_set_outcome (task, "timeout", "no result within 1000 ms");
+    ZS_CHECK_STR (task->result.why, "no result within 1000 ms");
+    zs_task_destroy (&task);
+}
+
+//  Every (state, event) pair outside the documented ones is refused and changes nothing
+static void
+test_every_other_transition_is_refused (void)
+{
+    static const struct {
+        zs_task_state_t from;
+        zs_task_event_t event;
+        zs_task_state_t to;
+    } allowed[] = {
+        {ZS_TASK_READY, ZS_TASK_ASSIGN, ZS_TASK_ASSIGNED},
+        {ZS_TASK_READY, ZS_TASK_CANCEL, ZS_TASK_CANCELLED},
+        {ZS_TASK_ASSIGNED, ZS_TASK_START, ZS_TASK_RUNNING},
+        {ZS_TASK_ASSIGNED, ZS_TASK_SUCCEED, ZS_TASK_COMPLETED},
+        {ZS_TASK_ASSIGNED, ZS_TASK_FAIL, ZS_TASK_FAILED},
+        {ZS_TASK_ASSIGNED, ZS_TASK_CANCEL, ZS_TASK_CANCELLED},
+        {ZS_TASK_RUNNING, ZS_TASK_SUCCEED, ZS_TASK_COMPLETED},
+        {ZS_TASK_RUNNING, ZS_TASK_FAIL, ZS_TASK_FAILED},
+        {ZS_TASK_RUNNING, ZS_TASK_CANCEL, ZS_TASK_CANCELLED},
+        {ZS_TASK_FAILED, ZS_TASK_RETRY, ZS_TASK_READY},
+        {ZS_TASK_FAILED, ZS_TASK_GIVE_UP, ZS_TASK_DEAD},
+    };
+    size_t allowed_seen = 0;
+    zs_task_t *task = s_task ("echo");
+    for (int from = 0; from < ZS_TASK_STATE_COUNT; from++) {
+        for (int event = 0; event < ZS_TASK_EVENT_COUNT; event++) {
+            int expect = -1;
+            zs_task_state_t to = (zs_task_state_t) from;
+            for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
+                if ((int) allowed[i].from == from && (int) allowed[i].event == event) {
+                    expect = 0;
+                    to = allowed[i].to;
+                }
+            }
+            task->state = (zs_task_state_t) from;
+            ZS_CHECK (zs_task_apply (task, (zs_task_event_t) event) == expect);
+            ZS_CHECK (task->state == to);
+            allowed_seen += expect == 0;
+        }
+    }
+    ZS_CHECK (allowed_seen == sizeof allowed / sizeof allowed[0]);
+    zs_task_destroy (&task);
+}
+
+static void
+test_state_names_and_events (void)
+{
+    ZS_CHECK_STR (zs_task_state_name (ZS_TASK_READY), "ready");
+    ZS_CHECK_STR (zs_task_state_name (ZS_TASK_CANCELLED), "cancelled");
+    ZS_CHECK_STR (zs_task_state_name (ZS_TASK_STATE_COUNT), "invalid");
+    for (int state = 0; state < ZS_TASK_STATE_COUNT; state++) {
+        //  The event topic is "task." followed by the state name
+        char topic[64];
+        snprintf (topic, sizeof topic, "task.%s", zs_task_state_name ((zs_task_state_t) state));
+        ZS_CHECK_STR (zs_msg_type_name (zs_task_state_event ((zs_task_state_t) state)), topic);
+    }
+}
+
+static void
+test_task_ids (void)
+{
+    ZS_CHECK (zs_task_id_valid ("job-1.a_b:c"));
+    ZS_CHECK (!zs_task_id_valid (""));
+    ZS_CHECK (!zs_task_id_valid ("has space"));
+    ZS_CHECK (!zs_task_id_valid ("slash/no"));
+    char longest[ZS_MSG_NAME_MAX + 2];
+    memset (longest, 'a', sizeof longest);
+    longest[ZS_MSG_NAME_MAX] = '\0';
+    ZS_CHECK (zs_task_id_valid (longest));
+    longest[ZS_MSG_NAME_MAX] = 'a';
+    longest[ZS_MSG_NAME_MAX + 1] = '\0';
+    ZS_CHECK (!zs_task_id_valid (longest));
+}
+
+static const zs_test_case_t s_cases[] = {
+    {"life_of_a_task", test_life_of_a_task},
+    {"fail_retry_and_give_up", test_fail_retry_and_give_up},
+    {"every_other_transition_is_refused", test_every_other_transition_is_refused},
+    {"state_names_and_events", test_state_names_and_events},
+    {"task_ids", test_task_ids},
+};
+
+ZS_TEST_MAIN (s_cases)
