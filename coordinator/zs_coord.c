@@ -240,14 +240,14 @@ s_agent_lost (zs_coord_t *self, zs_agent_t *agent, const char *why)
     zs_registry_remove (self->registry, &agent);
 }
 
-static unsigned
-s_agent_conc (zs_coord_t *self, const zs_msg_t *hello)
+//  Register an agent: what it says in hello, completed by its type in the swarm file
+static zs_agent_t *
+s_agent_add (zs_coord_t *self, const char *id, const zs_msg_t *hello)
 {
-    if (hello->conc) {
-        return (unsigned) hello->conc;
-    }
     const zs_swarm_type_t *type = zs_swarm_type_find (self->swarm, hello->atype);
-    return type ? type->concurrency : 1;
+    unsigned conc = hello->conc ? (unsigned) hello->conc : type ? type->concurrency : 1;
+    return zs_registry_add (self->registry, id, hello, conc, type ? type->caps : NULL,
+                            type ? type->cap_count : 0);
 }
 
 static void
@@ -297,7 +297,7 @@ s_on_hello (void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     else if (zs_registry_size (self->registry) >= ZS_COORD_AGENTS_MAX) {
         return s_agent_refuse (self, peer, ZS_ERR_LIMIT, "too many agents");
     }
-    zs_agent_t *agent = zs_registry_add (self->registry, id, msg, s_agent_conc (self, msg));
+    zs_agent_t *agent = s_agent_add (self, id, msg);
     agent->peer = peer;
     agent->local = self->spawn && zs_spawn_owns (self->spawn, id, msg->pid);
     zs_broker_peer_set_owner (peer, agent);
@@ -396,12 +396,15 @@ s_on_control (void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
 //  ---------------------------------------------------------------------------------
 //  Requests from zs_control.c
 
+//  A generated id: the run's nonce and the submit order, made unique if a client
+//  happened to choose the same id
 static void
-s_task_id (zs_coord_t *self, char *id, size_t size)
+s_task_id (zs_coord_t *self, uint64_t order, char *id, size_t size)
 {
-    do {
-        snprintf (id, size, "%08x%08x", self->nonce, (uint32_t) ++self->order);
-    } while (zhashx_lookup (self->tasks, id));
+    snprintf (id, size, "%08x%08" PRIx64, self->nonce, order);
+    for (unsigned n = 1; zhashx_lookup (self->tasks, id); n++) {
+        snprintf (id, size, "%08x%08" PRIx64 "-%u", self->nonce, order, n);
+    }
 }
 
 static bool
@@ -428,19 +431,34 @@ s_submit_valid (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     return why == NULL;
 }
 
+static size_t
+s_waiter_count (const zs_task_t *task)
+{
+    size_t count = 0;
+    for (const zs_waiter_t *waiter = task->waiters; waiter; waiter = waiter->next) {
+        count++;
+    }
+    return count;
+}
+
 static void
 s_reply_submitted (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg,
                    zs_task_t *task, bool dup)
 {
+    //  Checked first, so a request gets one reply: the error, or submit.ok
+    if (msg->wait && s_waiter_count (task) >= ZS_COORD_WAITERS_MAX) {
+        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_LIMIT,
+                               "too many clients wait for this task");
+        return;
+    }
     zs_msg_t reply;
     zs_msg_init (&reply, ZS_MSG_SUBMIT_OK);
     reply.rid = msg->rid;
     reply.task = task->id;
     reply.dup = dup;
     zs_broker_reply (self->broker, client, &reply);
-    if (msg->wait && zs_coord_wait (self, task, client, msg->rid) != 0) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_LIMIT,
-                               "too many clients wait for this task");
+    if (msg->wait) {
+        zs_coord_wait (self, task, client, msg->rid);
     }
 }
 
@@ -460,16 +478,17 @@ zs_coord_submit (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t
                                "too many unfinished tasks");
         return;
     }
+    uint64_t order = ++self->order;
     char id[ZS_MSG_NAME_MAX + 1];
     if (msg->task) {
         snprintf (id, sizeof id, "%s", msg->task);
     }
     else {
-        s_task_id (self, id, sizeof id);
+        s_task_id (self, order, id, sizeof id);
     }
     unsigned tmo = msg->tmo ? (unsigned) msg->tmo : self->swarm->task_timeout_ms;
     unsigned tries = msg->tries ? (unsigned) msg->tries : self->swarm->task_retries + 1;
-    task = zs_task_new (id, msg, tmo, tries, ++self->order);
+    task = zs_task_new (id, msg, tmo, tries, order);
     zhashx_insert (self->tasks, task->id, task);
     self->unfinished++;
     self->counts.submitted++;
@@ -502,11 +521,7 @@ zs_coord_cancel (zs_coord_t *self, zs_task_t *task)
 int
 zs_coord_wait (zs_coord_t *self, zs_task_t *task, const zs_client_ref_t *client, uint64_t rid)
 {
-    size_t count = 0;
-    for (zs_waiter_t *waiter = task->waiters; waiter; waiter = waiter->next) {
-        count++;
-    }
-    if (count >= ZS_COORD_WAITERS_MAX) {
+    if (s_waiter_count (task) >= ZS_COORD_WAITERS_MAX) {
         return -1;
     }
     zs_waiter_t *waiter = zs_malloc (sizeof *waiter);

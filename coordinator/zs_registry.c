@@ -68,11 +68,6 @@ s_set_add (zs_registry_t *self, const char *name, zs_agent_t *agent)
         set = zs_calloc (1, sizeof *set);
         zhashx_insert (self->capable, name, set);
     }
-    for (size_t i = 0; i < set->count; i++) {
-        if (set->items[i] == agent) {
-            return;  //  a capability that repeats the type, or itself
-        }
-    }
     if (set->count == set->alloc) {
         set->alloc = set->alloc ? set->alloc * 2 : 4;
         set->items = zs_realloc (set->items, set->alloc * sizeof *set->items);
@@ -95,8 +90,27 @@ s_set_remove (zs_registry_t *self, const char *name, zs_agent_t *agent)
     }
 }
 
+static void
+s_cap_add (zs_agent_t *agent, const char *cap)
+{
+    if (streq (cap, agent->atype)) {
+        return;
+    }
+    for (size_t i = 0; i < agent->cap_count; i++) {
+        if (streq (agent->caps[i], cap)) {
+            return;
+        }
+    }
+    agent->caps[agent->cap_count++] = zs_strdup (cap);
+}
+
 zs_agent_t *
-zs_registry_add (zs_registry_t *self, const char *id, const zs_msg_t *hello, unsigned conc)
+zs_registry_add (zs_registry_t *self,
+                 const char *id,
+                 const zs_msg_t *hello,
+                 unsigned conc,
+                 char *const *type_caps,
+                 size_t type_cap_count)
 {
     assert (self);
     assert (id);
@@ -107,11 +121,13 @@ zs_registry_add (zs_registry_t *self, const char *id, const zs_msg_t *hello, uns
     agent->host = zs_strdup (hello->host ? hello->host : "");
     agent->pid = hello->pid;
     agent->conc = conc;
-    agent->caps = zs_calloc (hello->caps.count, sizeof *agent->caps);
+    agent->caps = zs_calloc (hello->caps.count + type_cap_count, sizeof *agent->caps);
     for (size_t i = 0; i < hello->caps.count; i++) {
-        agent->caps[i] = zs_strdup (hello->caps.items[i]);
+        s_cap_add (agent, hello->caps.items[i]);
     }
-    agent->cap_count = hello->caps.count;
+    for (size_t i = 0; i < type_cap_count; i++) {
+        s_cap_add (agent, type_caps[i]);
+    }
     zhashx_insert (self->agents, id, agent);
     s_set_add (self, agent->atype, agent);
     for (size_t i = 0; i < agent->cap_count; i++) {

@@ -42,9 +42,15 @@ zs_registry_t *zs_registry_new (void);
 void zs_registry_destroy (zs_registry_t **self_p);
 
 //  Register an agent described by a hello (borrowed) under id with concurrency conc.
-//  Returns the new agent, owned by the registry. The id must not be registered.
-zs_agent_t *zs_registry_add (zs_registry_t *self, const char *id, const zs_msg_t *hello,
-                             unsigned conc);
+//  Its capabilities are those of the hello plus type_caps (borrowed, may be NULL with
+//  count 0): what the swarm file declares for its type. Returns the new agent, owned by
+//  the registry. The id must not be registered.
+zs_agent_t *zs_registry_add (zs_registry_t *self,
+                             const char *id,
+                             const zs_msg_t *hello,
+                             unsigned conc,
+                             char *const *type_caps,
+                             size_t type_cap_count);
 
 //  Unregister and free an agent; *agent_p is set to NULL. Its task list must be empty.
 void zs_registry_remove (zs_registry_t *self, zs_agent_t **agent_p);

@@ -1,13 +1,14 @@
 //  zs_msg - the zswarm wire protocol: message types, fields and the one codec for both
 //
 //  Every message is one msgpack map with short string keys: "v" (version), "t" (type
-//  name) and the fields its type allows. One table (zs_msg.c) says, per type, which
+//  name) and the fields its type allows. One table (zs_msgtab.c) says, per type, which
 //  fields are required and which optional; encode and decode are both driven by it, and
 //  proto/PROTOCOL.md documents the same table for other languages.
 //
 //  Invariants of a decoded message: "v" equals ZS_MSG_VERSION; every required field of
 //  its type is present; no key outside its type's table was sent; every string is within
-//  its bound and holds no NUL byte; every number is within its field's range.
+//  its bound, valid UTF-8 and holds no NUL byte; every number is within its field's
+//  range.
 //  An optional field that is absent reads as zero, NULL or empty: the protocol gives no
 //  optional field a meaning for zero other than "not set".
 //
@@ -183,19 +184,23 @@ zs_msg_type_t zs_msg_type_from_name (const char *name, size_t size);
 
 //  Encode self into buf, which is cleared first. Required fields must be set; an
 //  optional field is written when it is not zero/NULL/empty. Returns 0, or -1 when a
-//  required field is missing or a value is out of bounds (a bug in the caller; logged).
+//  required field is missing or a value is out of bounds or not UTF-8 (a bug in the
+//  caller; logged), and buf is then empty.
 int zs_msg_encode (const zs_msg_t *self, msgpack_sbuffer *buf);
 
 //  Decode one frame into self (which must not hold a decoded message). Returns 0 with
 //  self owning its data, or -1 with err->code a zs_err_code_t (ZS_ERR_MALFORMED,
 //  ZS_ERR_VERSION or ZS_ERR_UNKNOWN_TYPE) and err->text saying what was wrong; self is
-//  then empty and need not be finished, though zs_msg_fini is harmless.
+//  then empty and need not be finished, though zs_msg_fini is harmless. On failure
+//  self->rid still holds the frame's "rid" if one could be read as a uint (else 0), so
+//  an error reply can echo it. A decoded bin is followed by a NUL byte in the arena
+//  (not counted in its size), so a text payload can be used as a C string.
 int zs_msg_decode (zs_msg_t *self, const void *data, size_t size, zs_error_t *err);
 
 //  Encode self into buf and send it on a libzmq socket, after an optional first frame
-//  (the peer identity on a ROUTER, the topic on a PUB; NULL for none). flags are added
-//  to the last frame's (ZMQ_DONTWAIT). Returns 0, or -1 with errno (EAGAIN,
-//  EHOSTUNREACH, ...) and nothing sent.
+//  (the peer identity on a ROUTER, the topic on a PUB; NULL for none). flags
+//  (ZMQ_DONTWAIT) apply to every frame. Returns 0, or -1 with errno (EINVAL when self
+//  cannot be encoded, else zmq_send's: EAGAIN, EHOSTUNREACH, ...) and nothing sent.
 int zs_msg_send (const zs_msg_t *self,
                  void *socket,
                  const void *prefix,
@@ -203,8 +208,9 @@ int zs_msg_send (const zs_msg_t *self,
                  int flags,
                  msgpack_sbuffer *buf);
 
-//  Print self as one line of JSON on stream, keys as on the wire; bins are printed as
-//  strings with invalid UTF-8 and control bytes escaped. Returns 0, or -1 on write error.
+//  Print self as one line of JSON on stream, newline included, keys as on the wire; bins
+//  are printed as strings with invalid UTF-8 and control bytes escaped. Returns 0, or -1
+//  on write error.
 int zs_msg_print_json (const zs_msg_t *self, FILE *stream);
 
 #endif

@@ -1,0 +1,320 @@
+//  zs_msg - see zs_msg.h; this file holds the lifecycle, encoding and sending, while
+//  zs_msg_decode.c decodes and zs_msg_json.c prints, all through the table in zs_msgtab.c
+//
+//  Encoding packs with msgpack-c. Decoding cannot use msgpack-c's unpacker, which trusts
+//  the counts a frame claims (see zs_mpread.h).
+
+#include "zs_msg.h"
+#include "zs_msgtab.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+void
+zs_msg_init(zs_msg_t *self, zs_msg_type_t type)
+{
+    assert(self);
+    assert(type < ZS_MSG_TYPE_COUNT);
+    memset(self, 0, sizeof *self);
+    self->type = type;
+}
+
+void
+zs_msg_fini(zs_msg_t *self)
+{
+    assert(self);
+    free(self->arena_);
+    zs_msg_init(self, ZS_MSG_INVALID);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Encoding
+
+//  msgpack_sbuffer_write returns -1 when realloc fails, which every pack call would then
+//  have to check; growing through zs_realloc aborts instead, as all allocation does
+static int
+s_sbuffer_write(void *data, const char *bytes, size_t size)
+{
+    msgpack_sbuffer *buf = data;
+    if (buf->alloc - buf->size < size) {
+        size_t alloc = buf->alloc ? buf->alloc : MSGPACK_SBUFFER_INIT_SIZE;
+        while (alloc - buf->size < size) {
+            alloc *= 2;
+        }
+        buf->data = zs_realloc(buf->data, alloc);
+        buf->alloc = alloc;
+    }
+    memcpy(buf->data + buf->size, bytes, size);
+    buf->size += size;
+    return 0;
+}
+
+static int s_encode_map(msgpack_packer *pk,
+                        const zs_msgtab_t *table,
+                        uint64_t required,
+                        uint64_t allowed,
+                        const uint8_t *base,
+                        zs_error_t *err);
+
+static void
+s_pack_str(msgpack_packer *pk, const char *str, size_t size)
+{
+    msgpack_pack_str(pk, size);
+    msgpack_pack_str_body(pk, str, size);
+}
+
+static int
+s_encode_str(msgpack_packer *pk,
+             const zs_msgtab_field_t *field,
+             const char *str,
+             zs_error_t *err)
+{
+    if (!str) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': NULL string", field->key);
+    }
+    //  stop one byte past the bound: an overlong string need not be walked to its end
+    size_t size = strnlen(str, field->max + 1);
+    if (zs_msgtab_check_str(field, str, size, err) != 0) {
+        return -1;
+    }
+    s_pack_str(pk, str, size);
+    return 0;
+}
+
+static int
+s_encode_bin(msgpack_packer *pk,
+             const zs_msgtab_field_t *field,
+             const uint8_t *base,
+             zs_error_t *err)
+{
+    const uint8_t *data = ZS_MSGTAB_GET(base, field, const uint8_t *);
+    size_t size = ZS_MSGTAB_GET_AUX(base, field, size_t);
+    if (zs_msgtab_check_size(field, size, err) != 0) {
+        return -1;
+    }
+    msgpack_pack_bin(pk, size);
+    msgpack_pack_bin_body(pk, data, size);
+    return 0;
+}
+
+static int
+s_encode_list(msgpack_packer *pk,
+              const zs_msgtab_field_t *field,
+              const uint8_t *base,
+              zs_error_t *err)
+{
+    zs_msg_list_t list = ZS_MSGTAB_GET(base, field, zs_msg_list_t);
+    if (zs_msgtab_check_count(field, list.count, err) != 0) {
+        return -1;
+    }
+    if (!list.items) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': %zu items at NULL",
+                            field->key, list.count);
+    }
+    msgpack_pack_array(pk, list.count);
+    for (size_t i = 0; i < list.count; i++) {
+        if (s_encode_str(pk, field, list.items[i], err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_encode_agents(msgpack_packer *pk,
+                const zs_msgtab_field_t *field,
+                const uint8_t *base,
+                zs_error_t *err)
+{
+    const zs_msg_agent_t *agents = ZS_MSGTAB_GET(base, field, zs_msg_agent_t *);
+    size_t count = ZS_MSGTAB_GET_AUX(base, field, size_t);
+    if (zs_msgtab_check_count(field, count, err) != 0) {
+        return -1;
+    }
+    if (count > 0 && !agents) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': %zu records at NULL",
+                            field->key, count);
+    }
+    const zs_msgtab_t *table = &zs_msgtab_record;
+    uint64_t all = (UINT64_C(1) << table->count) - 1;
+    msgpack_pack_array(pk, count);
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *record = (const uint8_t *) &agents[i];
+        if (s_encode_map(pk, table, table->required, all, record, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_encode_number(msgpack_packer *pk,
+                const zs_msgtab_field_t *field,
+                const uint8_t *base,
+                zs_error_t *err)
+{
+    if (field->kind == ZS_KIND_INT) {
+        int64_t value = ZS_MSGTAB_GET(base, field, int64_t);
+        if (zs_msgtab_check_int(field, value, err) != 0) {
+            return -1;
+        }
+        msgpack_pack_int64(pk, value);
+        return 0;
+    }
+    uint64_t value = ZS_MSGTAB_GET(base, field, uint64_t);
+    if (zs_msgtab_check_uint(field, value, err) != 0) {
+        return -1;
+    }
+    msgpack_pack_uint64(pk, value);
+    return 0;
+}
+
+static int
+s_encode_value(msgpack_packer *pk,
+               const zs_msgtab_field_t *field,
+               const uint8_t *base,
+               zs_error_t *err)
+{
+    const char *name;
+    switch ((zs_msgtab_kind_t) field->kind) {
+    case ZS_KIND_VERSION:
+        msgpack_pack_uint64(pk, ZS_MSG_VERSION);
+        return 0;
+    case ZS_KIND_TYPE:
+        name = zs_msg_type_name(ZS_MSGTAB_GET(base, field, zs_msg_type_t));
+        s_pack_str(pk, name, strlen(name));
+        return 0;
+    case ZS_KIND_UINT:
+    case ZS_KIND_INT:
+        return s_encode_number(pk, field, base, err);
+    case ZS_KIND_BOOL:
+        if (ZS_MSGTAB_GET(base, field, bool)) {
+            msgpack_pack_true(pk);
+        } else {
+            msgpack_pack_false(pk);
+        }
+        return 0;
+    case ZS_KIND_STR:
+        return s_encode_str(pk, field, ZS_MSGTAB_GET(base, field, const char *), err);
+    case ZS_KIND_BIN:
+        return s_encode_bin(pk, field, base, err);
+    case ZS_KIND_STRLIST:
+        return s_encode_list(pk, field, base, err);
+    case ZS_KIND_AGENTS:
+        return s_encode_agents(pk, field, base, err);
+    }
+    return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': unknown kind", field->key);
+}
+
+//  Which allowed fields go on the wire: required ones (an error if they have no value)
+//  and optional ones that are set
+static int
+s_encode_select(const zs_msgtab_t *table,
+                uint64_t required,
+                uint64_t allowed,
+                const uint8_t *base,
+                uint64_t *selected,
+                zs_error_t *err)
+{
+    *selected = 0;
+    for (uint64_t bits = allowed; bits; bits &= bits - 1) {
+        int id = __builtin_ctzll(bits);
+        const zs_msgtab_field_t *field = &table->fields[id];
+        bool must = (required >> id) & 1;
+        if (zs_msgtab_is_set(field, base) || (must && zs_msgtab_zero_is_value(field))) {
+            *selected |= UINT64_C(1) << id;
+        } else if (must) {
+            return zs_error_set(err, ZS_ERR_MALFORMED, "missing required field '%s'",
+                                field->key);
+        }
+    }
+    return 0;
+}
+
+static int
+s_encode_map(msgpack_packer *pk,
+             const zs_msgtab_t *table,
+             uint64_t required,
+             uint64_t allowed,
+             const uint8_t *base,
+             zs_error_t *err)
+{
+    uint64_t selected;
+    if (s_encode_select(table, required, allowed, base, &selected, err) != 0) {
+        return -1;
+    }
+    msgpack_pack_map(pk, (size_t) __builtin_popcountll(selected));
+    for (uint64_t bits = selected; bits; bits &= bits - 1) {
+        const zs_msgtab_field_t *field = &table->fields[__builtin_ctzll(bits)];
+        s_pack_str(pk, field->key, field->key_size);
+        if (s_encode_value(pk, field, base, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_encode(const zs_msg_t *self, msgpack_sbuffer *buf, zs_error_t *err)
+{
+    if (self->type <= ZS_MSG_INVALID || self->type >= ZS_MSG_TYPE_COUNT) {
+        return zs_error_set(err, ZS_ERR_UNKNOWN_TYPE, "no type %d", (int) self->type);
+    }
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, buf, s_sbuffer_write);
+    const zs_msgtab_type_t *type = zs_msgtab_type(self->type);
+    if (s_encode_map(&pk, &zs_msgtab_message, type->required, type->allowed,
+                     (const uint8_t *) self, err) != 0) {
+        return -1;
+    }
+    if (buf->size > ZS_MSG_FRAME_MAX) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "%zu bytes, more than %u", buf->size,
+                            ZS_MSG_FRAME_MAX);
+    }
+    return 0;
+}
+
+int
+zs_msg_encode(const zs_msg_t *self, msgpack_sbuffer *buf)
+{
+    assert(self);
+    assert(buf);
+    msgpack_sbuffer_clear(buf);
+    zs_error_t err;
+    if (s_encode(self, buf, &err) != 0) {
+        zsys_error("cannot encode '%s': %s", zs_msg_type_name(self->type), err.text);
+        msgpack_sbuffer_clear(buf);
+        return -1;
+    }
+    return 0;
+}
+
+int
+zs_msg_send(const zs_msg_t *self,
+            void *socket,
+            const void *prefix,
+            size_t prefix_size,
+            int flags,
+            msgpack_sbuffer *buf)
+{
+    assert(self);
+    assert(socket);
+    assert(buf);
+    if (zs_msg_encode(self, buf) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (prefix && zmq_send(socket, prefix, prefix_size, flags | ZMQ_SNDMORE) == -1) {
+        return -1;
+    }
+    //  libzmq takes the later parts of a message once it accepted the first, so this
+    //  fails after a sent prefix only when the socket or its context is closing, and
+    //  then nothing of the message is delivered
+    if (zmq_send(socket, buf->data, buf->size, flags) == -1) {
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,524 @@
+//  zs_msg_decode - zs_msg_decode (see zs_msg.h): strict, two passes, one allocation
+//
+//  Decoding does not use msgpack-c's unpacker: it sizes its allocations from the counts
+//  a frame claims before seeing the data, so a 5-byte frame claiming 2^32 elements would
+//  make it allocate gigabytes. zs_mpread checks every length and count against the bytes
+//  left instead, and this file checks them against the field's bound, before anything
+//  is allocated.
+//
+//  A frame is read twice. The first pass checks the msgpack structure, finds "v", "t"
+//  and "rid" wherever they are in the map (a client may put them last) and adds up what
+//  the arena needs, so a version or type error is reported as such even when the rest of
+//  the map is meant for another version. The second pass fills the message, field by
+//  field, through the table in zs_msgtab.c, and copies strings and bins into one arena
+//  allocated at the first need: a frame refused early allocates nothing.
+
+#include "zs_mpread.h"
+#include "zs_msg.h"
+#include "zs_msgtab.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(ZS_MPREAD_ERROR == ZS_ERR_MALFORMED, "reader errors are malformed");
+_Static_assert(sizeof(zs_msg_agent_t) % sizeof(void *) == 0, "records stay aligned");
+
+//  Least bytes an agent record takes: fixmap, "agent" and "atype" keys (6 bytes each)
+//  with values of at least one byte (2 bytes each)
+#define S_RECORD_MIN_SIZE 17
+
+//  Longest sample of an untrusted key or type name quoted in an error
+#define S_SAMPLE_MAX 48
+
+typedef struct {
+    zs_mpread_t rd;       //  cursor over the frame
+    zs_error_t *err;      //  what went wrong, for the caller
+    uint8_t *arena;       //  one allocation at the first need; owned until handed over
+    size_t tables_size;   //  arena bytes for list pointers and records, at its start
+    size_t strings_size;  //  arena bytes for strings and bins, each with a NUL, after
+    size_t tables_used;   //  of tables_size
+    size_t strings_used;  //  of strings_size
+} s_decoder_t;
+
+typedef struct {
+    zs_mp_item_t v;  //  value of "v"
+    zs_mp_item_t t;  //  value of "t"
+    bool has_v;      //  "v" was seen
+    bool has_t;      //  "t" was seen
+    bool has_rid;    //  a uint "rid" was seen
+    uint64_t rid;    //  its value
+} s_head_t;
+
+//  The first pass sized the arena from the same bytes, so running out is a bug here;
+//  still, it is reported, never written past
+static void *
+s_arena_take(s_decoder_t *self, size_t *used, size_t region, size_t start, size_t size)
+{
+    if (size > region - *used) {
+        zs_error_set(self->err, ZS_ERR_MALFORMED, "decoder arena exhausted");
+        return NULL;
+    }
+    if (!self->arena) {
+        self->arena = zs_malloc(self->tables_size + self->strings_size);
+    }
+    void *taken = self->arena + start + *used;
+    *used += size;
+    return taken;
+}
+
+static void *
+s_arena_table(s_decoder_t *self, size_t size)
+{
+    return s_arena_take(self, &self->tables_used, self->tables_size, 0, size);
+}
+
+static char *
+s_arena_copy(s_decoder_t *self, const zs_mp_item_t *item)
+{
+    char *copy = s_arena_take(self, &self->strings_used, self->strings_size,
+                              self->tables_size, item->size + 1);
+    if (copy) {
+        memcpy(copy, item->data, item->size);
+        copy[item->size] = '\0';
+    }
+    return copy;
+}
+
+static int
+s_read_key(s_decoder_t *self, zs_mp_item_t *key)
+{
+    if (zs_mpread_next(&self->rd, key, self->err) != 0) {
+        return -1;
+    }
+    if (key->kind != ZS_MP_STR) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED, "key is a %s, not a str",
+                            zs_mp_kind_name(key->kind));
+    }
+    return 0;
+}
+
+//  Arena bytes for a list or record array of count items at field id, and 0 for counts
+//  the second pass will refuse before allocating
+static size_t
+s_table_size(int id, size_t count, size_t left)
+{
+    const zs_msgtab_field_t *field = id >= 0 ? &zs_msgtab_message.fields[id] : NULL;
+    if (!field || count > field->count_max) {
+        return 0;
+    }
+    if (field->kind == ZS_KIND_STRLIST) {
+        return count * sizeof(const char *);
+    }
+    if (field->kind == ZS_KIND_AGENTS && count <= left / S_RECORD_MIN_SIZE) {
+        return count * sizeof(zs_msg_agent_t);
+    }
+    return 0;
+}
+
+static int
+s_scan_value(s_decoder_t *self, int id, const zs_mp_item_t *value)
+{
+    switch (value->kind) {
+    case ZS_MP_STR:
+    case ZS_MP_BIN:
+        self->strings_size += value->size + 1;
+        return 0;
+    case ZS_MP_ARRAY:
+        self->tables_size += s_table_size(id, value->size, zs_mpread_left(&self->rd));
+        return zs_mpread_skip(&self->rd, value->size, &self->strings_size, self->err);
+    case ZS_MP_MAP:
+        return zs_mpread_skip(&self->rd, 2 * (uint64_t) value->size, &self->strings_size,
+                              self->err);
+    default:
+        return 0;
+    }
+}
+
+static int
+s_scan_pair(s_decoder_t *self, s_head_t *head)
+{
+    zs_mp_item_t key, value;
+    if (s_read_key(self, &key) != 0 ||
+        zs_mpread_next(&self->rd, &value, self->err) != 0) {
+        return -1;
+    }
+    int id = zs_msgtab_find(&zs_msgtab_message, (const char *) key.data, key.size);
+    if (id == ZS_F_V || id == ZS_F_T) {
+        bool *seen = id == ZS_F_V ? &head->has_v : &head->has_t;
+        if (*seen) {
+            return zs_error_set(self->err, ZS_ERR_MALFORMED, "duplicate key '%s'",
+                                id == ZS_F_V ? "v" : "t");
+        }
+        *seen = true;
+        *(id == ZS_F_V ? &head->v : &head->t) = value;
+    } else if (id == ZS_F_RID && value.kind == ZS_MP_UINT && !head->has_rid) {
+        head->has_rid = true;
+        head->rid = value.u;
+    }
+    return s_scan_value(self, id, &value);
+}
+
+//  First pass: structure, "v", "t", "rid" and the arena's size
+static int
+s_scan(s_decoder_t *self, s_head_t *head)
+{
+    zs_mp_item_t map;
+    if (zs_mpread_next(&self->rd, &map, self->err) != 0) {
+        return -1;
+    }
+    if (map.kind != ZS_MP_MAP) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED, "message is a %s, not a map",
+                            zs_mp_kind_name(map.kind));
+    }
+    for (size_t i = 0; i < map.size; i++) {
+        if (s_scan_pair(self, head) != 0) {
+            return -1;
+        }
+    }
+    if (zs_mpread_left(&self->rd) > 0) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                            "%zu trailing bytes after the map",
+                            zs_mpread_left(&self->rd));
+    }
+    return 0;
+}
+
+static int
+s_check_version(const s_head_t *head, zs_error_t *err)
+{
+    if (!head->has_v) {
+        return zs_error_set(err, ZS_ERR_VERSION, "missing key 'v' (version)");
+    }
+    if (head->v.kind != ZS_MP_UINT) {
+        return zs_error_set(err, ZS_ERR_VERSION, "version is a %s (want uint %d)",
+                            zs_mp_kind_name(head->v.kind), ZS_MSG_VERSION);
+    }
+    if (head->v.u != ZS_MSG_VERSION) {
+        return zs_error_set(err, ZS_ERR_VERSION,
+                            "version %" PRIu64 " not supported (want %d)", head->v.u,
+                            ZS_MSG_VERSION);
+    }
+    return 0;
+}
+
+static int
+s_check_type(const s_head_t *head, zs_msg_type_t *type, zs_error_t *err)
+{
+    if (!head->has_t) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "missing key 't' (type)");
+    }
+    if (head->t.kind != ZS_MP_STR) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field 't': expected str, got %s",
+                            zs_mp_kind_name(head->t.kind));
+    }
+    *type = zs_msg_type_from_name((const char *) head->t.data, head->t.size);
+    if (*type == ZS_MSG_INVALID) {
+        char sample[S_SAMPLE_MAX];
+        zs_sanitize(sample, sizeof sample, head->t.data, head->t.size);
+        return zs_error_set(err, ZS_ERR_UNKNOWN_TYPE, "unknown type '%s'", sample);
+    }
+    return 0;
+}
+
+static int s_decode_map(s_decoder_t *self,
+                        const zs_msgtab_t *table,
+                        uint64_t required,
+                        uint64_t allowed,
+                        uint8_t *base,
+                        size_t pairs,
+                        const char *what);
+
+static int
+s_wrong_kind(s_decoder_t *self,
+             const zs_msgtab_field_t *field,
+             const char *expected,
+             const zs_mp_item_t *item)
+{
+    return zs_error_set(self->err, ZS_ERR_MALFORMED, "field '%s': expected %s, got %s",
+                        field->key, expected, zs_mp_kind_name(item->kind));
+}
+
+static int
+s_decode_str(s_decoder_t *self,
+             const zs_msgtab_field_t *field,
+             const zs_mp_item_t *item,
+             const char **out)
+{
+    if (item->kind != ZS_MP_STR) {
+        return s_wrong_kind(self, field, "str", item);
+    }
+    const char *text = (const char *) item->data;
+    if (zs_msgtab_check_str(field, text, item->size, self->err) != 0) {
+        return -1;
+    }
+    *out = s_arena_copy(self, item);
+    return *out ? 0 : -1;
+}
+
+//  Bins are copied with a NUL after them too, so a text payload reads as a C string
+static int
+s_decode_bin(s_decoder_t *self,
+             const zs_msgtab_field_t *field,
+             const zs_mp_item_t *item,
+             uint8_t *base)
+{
+    if (item->kind != ZS_MP_BIN) {
+        return s_wrong_kind(self, field, "bin", item);
+    }
+    if (zs_msgtab_check_size(field, item->size, self->err) != 0) {
+        return -1;
+    }
+    char *copy = s_arena_copy(self, item);
+    *ZS_MSGTAB_AT(base, field, const uint8_t *) = (const uint8_t *) copy;
+    *ZS_MSGTAB_AUX(base, field, size_t) = item->size;
+    return copy ? 0 : -1;
+}
+
+static int
+s_decode_list(s_decoder_t *self,
+              const zs_msgtab_field_t *field,
+              const zs_mp_item_t *item,
+              uint8_t *base)
+{
+    if (item->kind != ZS_MP_ARRAY) {
+        return s_wrong_kind(self, field, "array", item);
+    }
+    if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
+        return -1;
+    }
+    const char **items = NULL;
+    if (item->size > 0 && !(items = s_arena_table(self, item->size * sizeof *items))) {
+        return -1;
+    }
+    for (size_t i = 0; i < item->size; i++) {
+        zs_mp_item_t str;
+        if (zs_mpread_next(&self->rd, &str, self->err) != 0 ||
+            s_decode_str(self, field, &str, &items[i]) != 0) {
+            return -1;
+        }
+    }
+    zs_msg_list_t *list = ZS_MSGTAB_AT(base, field, zs_msg_list_t);
+    list->items = items;
+    list->count = item->size;
+    return 0;
+}
+
+static int
+s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
+{
+    const zs_msgtab_t *table = &zs_msgtab_record;
+    zs_mp_item_t map;
+    if (zs_mpread_next(&self->rd, &map, self->err) != 0) {
+        return -1;
+    }
+    if (map.kind != ZS_MP_MAP) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                            "field 'agents': record %zu is a %s, not a map", index,
+                            zs_mp_kind_name(map.kind));
+    }
+    uint64_t all = (UINT64_C(1) << table->count) - 1;
+    if (s_decode_map(self, table, table->required, all, (uint8_t *) record, map.size,
+                     table->what) != 0) {
+        char inner[ZS_ERROR_TEXT_MAX];
+        memcpy(inner, self->err->text, sizeof inner);
+        return zs_error_set(self->err, ZS_ERR_MALFORMED, "field 'agents': record %zu: %s",
+                            index, inner);
+    }
+    return 0;
+}
+
+static int
+s_decode_agents(s_decoder_t *self,
+                const zs_msgtab_field_t *field,
+                const zs_mp_item_t *item,
+                uint8_t *base)
+{
+    if (item->kind != ZS_MP_ARRAY) {
+        return s_wrong_kind(self, field, "array", item);
+    }
+    if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
+        return -1;
+    }
+    if (item->size > zs_mpread_left(&self->rd) / S_RECORD_MIN_SIZE) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                            "field 'agents': %zu records cannot fit in %zu bytes",
+                            item->size, zs_mpread_left(&self->rd));
+    }
+    zs_msg_agent_t *agents = NULL;
+    if (item->size > 0 && !(agents = s_arena_table(self, item->size * sizeof *agents))) {
+        return -1;
+    }
+    if (agents) {
+        memset(agents, 0, item->size * sizeof *agents);
+    }
+    for (size_t i = 0; i < item->size; i++) {
+        if (s_decode_record(self, &agents[i], i) != 0) {
+            return -1;
+        }
+    }
+    *ZS_MSGTAB_AT(base, field, zs_msg_agent_t *) = agents;
+    *ZS_MSGTAB_AUX(base, field, size_t) = item->size;
+    return 0;
+}
+
+static int
+s_decode_uint(s_decoder_t *self,
+              const zs_msgtab_field_t *field,
+              const zs_mp_item_t *item,
+              uint8_t *base)
+{
+    if (item->kind != ZS_MP_UINT) {
+        return s_wrong_kind(self, field, "uint", item);
+    }
+    *ZS_MSGTAB_AT(base, field, uint64_t) = item->u;
+    return zs_msgtab_check_uint(field, item->u, self->err);
+}
+
+static int
+s_decode_int(s_decoder_t *self,
+             const zs_msgtab_field_t *field,
+             const zs_mp_item_t *item,
+             uint8_t *base)
+{
+    if (item->kind == ZS_MP_UINT && item->u > INT64_MAX) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                            "field '%s': %" PRIu64 " out of range %" PRId64 "..%" PRIu64,
+                            field->key, item->u, field->min, field->max);
+    }
+    if (item->kind != ZS_MP_UINT && item->kind != ZS_MP_NINT) {
+        return s_wrong_kind(self, field, "int", item);
+    }
+    int64_t value = item->kind == ZS_MP_UINT ? (int64_t) item->u : item->i;
+    *ZS_MSGTAB_AT(base, field, int64_t) = value;
+    return zs_msgtab_check_int(field, value, self->err);
+}
+
+static int
+s_decode_value(s_decoder_t *self, const zs_msgtab_field_t *field, uint8_t *base)
+{
+    zs_mp_item_t item;
+    if (zs_mpread_next(&self->rd, &item, self->err) != 0) {
+        return -1;
+    }
+    switch ((zs_msgtab_kind_t) field->kind) {
+    case ZS_KIND_VERSION:
+    case ZS_KIND_TYPE:
+        return 0;  //  checked by the first pass; both are scalars, so read whole
+    case ZS_KIND_UINT:
+        return s_decode_uint(self, field, &item, base);
+    case ZS_KIND_INT:
+        return s_decode_int(self, field, &item, base);
+    case ZS_KIND_BOOL:
+        if (item.kind != ZS_MP_BOOL) {
+            return s_wrong_kind(self, field, "bool", &item);
+        }
+        *ZS_MSGTAB_AT(base, field, bool) = item.b;
+        return 0;
+    case ZS_KIND_STR:
+        return s_decode_str(self, field, &item, ZS_MSGTAB_AT(base, field, const char *));
+    case ZS_KIND_BIN:
+        return s_decode_bin(self, field, &item, base);
+    case ZS_KIND_STRLIST:
+        return s_decode_list(self, field, &item, base);
+    case ZS_KIND_AGENTS:
+        return s_decode_agents(self, field, &item, base);
+    }
+    return zs_error_set(self->err, ZS_ERR_MALFORMED, "field '%s': unknown kind",
+                        field->key);
+}
+
+static int
+s_unknown_key(s_decoder_t *self, const zs_mp_item_t *key, const char *what)
+{
+    char sample[S_SAMPLE_MAX];
+    zs_sanitize(sample, sizeof sample, key->data, key->size);
+    return zs_error_set(self->err, ZS_ERR_MALFORMED, "unknown key '%s' for '%s'", sample,
+                        what);
+}
+
+static int
+s_decode_map(s_decoder_t *self,
+             const zs_msgtab_t *table,
+             uint64_t required,
+             uint64_t allowed,
+             uint8_t *base,
+             size_t pairs,
+             const char *what)
+{
+    uint64_t seen = 0;
+    for (size_t i = 0; i < pairs; i++) {
+        zs_mp_item_t key;
+        if (s_read_key(self, &key) != 0) {
+            return -1;
+        }
+        int id = zs_msgtab_find(table, (const char *) key.data, key.size);
+        if (id < 0 || !((allowed >> id) & 1)) {
+            return s_unknown_key(self, &key, what);
+        }
+        if ((seen >> id) & 1) {
+            return zs_error_set(self->err, ZS_ERR_MALFORMED, "duplicate key '%s'",
+                                table->fields[id].key);
+        }
+        seen |= UINT64_C(1) << id;
+        if (s_decode_value(self, &table->fields[id], base) != 0) {
+            return -1;
+        }
+    }
+    uint64_t missing = required & ~seen;
+    if (missing) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                            "missing required field '%s' for '%s'",
+                            table->fields[__builtin_ctzll(missing)].key, what);
+    }
+    return 0;
+}
+
+//  Second pass: the fields, into self
+static int
+s_decode_message(s_decoder_t *self, zs_msg_t *msg)
+{
+    const zs_msgtab_type_t *type = zs_msgtab_type(msg->type);
+    zs_mp_item_t map;
+    if (zs_mpread_next(&self->rd, &map, self->err) != 0) {
+        return -1;
+    }
+    return s_decode_map(self, &zs_msgtab_message, type->required, type->allowed,
+                        (uint8_t *) msg, map.size, type->name);
+}
+
+int
+zs_msg_decode(zs_msg_t *self, const void *data, size_t size, zs_error_t *err)
+{
+    assert(self);
+    assert(data || size == 0);
+    zs_error_t scratch;
+    s_decoder_t dec = {.err = err ? err : &scratch};
+    s_head_t head = {.has_v = false};
+    zs_msg_type_t type = ZS_MSG_INVALID;
+    zs_msg_init(self, ZS_MSG_INVALID);
+    zs_mpread_init(&dec.rd, data, size);
+    if (size > ZS_MSG_FRAME_MAX) {
+        zs_error_set(dec.err, ZS_ERR_MALFORMED, "frame of %zu bytes, more than %u", size,
+                     ZS_MSG_FRAME_MAX);
+        goto failed;
+    }
+    if (s_scan(&dec, &head) != 0 || s_check_version(&head, dec.err) != 0 ||
+        s_check_type(&head, &type, dec.err) != 0) {
+        goto failed;
+    }
+    self->type = type;
+    zs_mpread_init(&dec.rd, data, size);
+    if (s_decode_message(&dec, self) != 0) {
+        goto failed;
+    }
+    self->arena_ = dec.arena;
+    return 0;
+
+failed:
+    free(dec.arena);
+    zs_msg_init(self, ZS_MSG_INVALID);
+    self->rid = head.rid;
+    return -1;
+}

@@ -1,0 +1,156 @@
+//  zs_msg_json - zs_msg_print_json (see zs_msg.h), through the same table as the codec
+//
+//  Output is for people and for tools such as jq, so it must be valid JSON whatever the
+//  message holds: bins and strings are printed as JSON strings, valid UTF-8 as is,
+//  control bytes and bytes that are not valid UTF-8 as \u00XX of the byte.
+
+#include "zs_msg.h"
+#include "zs_msgtab.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+
+//  Bytes from data on that JSON takes as they are: printable ASCII but quote and
+//  backslash
+static size_t
+s_plain_size(const uint8_t *data, size_t size)
+{
+    size_t plain = 0;
+    while (plain < size && data[plain] >= 0x20 && data[plain] < 0x7f &&
+           data[plain] != '"' && data[plain] != '\\') {
+        plain++;
+    }
+    return plain;
+}
+
+static void
+s_print_string(FILE *stream, const uint8_t *data, size_t size)
+{
+    fputc('"', stream);
+    size_t at = 0;
+    while (at < size) {
+        size_t run = s_plain_size(data + at, size - at);
+        if (run == 0 && data[at] >= 0x80) {
+            run = zs_msgtab_utf8_size(data + at, size - at);
+        }
+        if (run > 0) {
+            fwrite(data + at, 1, run, stream);
+            at += run;
+        } else if (data[at] == '"' || data[at] == '\\') {
+            fprintf(stream, "\\%c", data[at++]);
+        } else {
+            fprintf(stream, "\\u%04x", data[at++]);
+        }
+    }
+    fputc('"', stream);
+}
+
+static void
+s_print_cstr(FILE *stream, const char *str)
+{
+    s_print_string(stream, (const uint8_t *) str, strlen(str));
+}
+
+static void s_print_map(FILE *stream,
+                        const zs_msgtab_t *table,
+                        uint64_t required,
+                        uint64_t allowed,
+                        const uint8_t *base);
+
+static void
+s_print_list(FILE *stream, const zs_msg_list_t *list)
+{
+    fputc('[', stream);
+    for (size_t i = 0; i < list->count; i++) {
+        fputs(i ? "," : "", stream);
+        s_print_cstr(stream, list->items[i] ? list->items[i] : "");
+    }
+    fputc(']', stream);
+}
+
+static void
+s_print_agents(FILE *stream, const zs_msg_agent_t *agents, size_t count)
+{
+    const zs_msgtab_t *table = &zs_msgtab_record;
+    uint64_t all = (UINT64_C(1) << table->count) - 1;
+    fputc('[', stream);
+    for (size_t i = 0; agents && i < count; i++) {
+        fputs(i ? "," : "", stream);
+        s_print_map(stream, table, table->required, all, (const uint8_t *) &agents[i]);
+    }
+    fputc(']', stream);
+}
+
+static void
+s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
+{
+    switch ((zs_msgtab_kind_t) field->kind) {
+    case ZS_KIND_VERSION:
+        fprintf(stream, "%d", ZS_MSG_VERSION);
+        break;
+    case ZS_KIND_TYPE:
+        s_print_cstr(stream, zs_msg_type_name(ZS_MSGTAB_GET(base, field, zs_msg_type_t)));
+        break;
+    case ZS_KIND_UINT:
+        fprintf(stream, "%" PRIu64, ZS_MSGTAB_GET(base, field, uint64_t));
+        break;
+    case ZS_KIND_INT:
+        fprintf(stream, "%" PRId64, ZS_MSGTAB_GET(base, field, int64_t));
+        break;
+    case ZS_KIND_BOOL:
+        fputs(ZS_MSGTAB_GET(base, field, bool) ? "true" : "false", stream);
+        break;
+    case ZS_KIND_STR:
+        s_print_cstr(stream, ZS_MSGTAB_GET(base, field, const char *));
+        break;
+    case ZS_KIND_BIN:
+        s_print_string(stream, ZS_MSGTAB_GET(base, field, const uint8_t *),
+                       ZS_MSGTAB_GET_AUX(base, field, size_t));
+        break;
+    case ZS_KIND_STRLIST:
+        s_print_list(stream, &ZS_MSGTAB_GET(base, field, zs_msg_list_t));
+        break;
+    case ZS_KIND_AGENTS:
+        s_print_agents(stream, ZS_MSGTAB_GET(base, field, const zs_msg_agent_t *),
+                       ZS_MSGTAB_GET_AUX(base, field, size_t));
+        break;
+    }
+}
+
+//  The fields encode would send; a required string that is NULL is left out, not printed
+//  as null, so the output never shows a value the wire could not carry
+static void
+s_print_map(FILE *stream,
+            const zs_msgtab_t *table,
+            uint64_t required,
+            uint64_t allowed,
+            const uint8_t *base)
+{
+    const char *separator = "";
+    fputc('{', stream);
+    for (uint64_t bits = allowed; bits; bits &= bits - 1) {
+        int id = __builtin_ctzll(bits);
+        const zs_msgtab_field_t *field = &table->fields[id];
+        bool must = (required >> id) & 1;
+        if (!zs_msgtab_is_set(field, base) && !(must && zs_msgtab_zero_is_value(field))) {
+            continue;
+        }
+        fprintf(stream, "%s\"%s\":", separator, field->key);
+        s_print_value(stream, field, base);
+        separator = ",";
+    }
+    fputc('}', stream);
+}
+
+int
+zs_msg_print_json(const zs_msg_t *self, FILE *stream)
+{
+    assert(self);
+    assert(stream);
+    const zs_msgtab_type_t *type = zs_msgtab_type(self->type);
+    s_print_map(stream, &zs_msgtab_message, type->required, type->allowed,
+                (const uint8_t *) self);
+    fputc('\n', stream);
+    return ferror(stream) ? -1 : 0;
+}

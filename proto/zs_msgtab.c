@@ -1,0 +1,458 @@
+//  zs_msgtab - see zs_msgtab.h
+
+#include "zs_msgtab.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+
+//  ---------------------------------------------------------------------------------------
+//  Fields of a message
+
+#define S_FIELD(struct_, k, kind_, member, min_, max_)                                   \
+    {                                                                                    \
+        .key = (k), .key_size = sizeof(k) - 1, .kind = (kind_),                          \
+        .offset = offsetof(struct_, member), .min = (min_), .max = (max_)                \
+    }
+#define S_UINT(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_UINT, m, 0, UINT64_MAX)
+#define S_RANGE(k, m, a, b) S_FIELD(zs_msg_t, k, ZS_KIND_UINT, m, a, b)
+#define S_INT(k, m, a, b)   S_FIELD(zs_msg_t, k, ZS_KIND_INT, m, a, b)
+#define S_BOOL(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_BOOL, m, 0, 1)
+#define S_NAME(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_STR, m, 1, ZS_MSG_NAME_MAX)
+#define S_TEXT(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_STR, m, 0, ZS_MSG_TEXT_MAX)
+#define S_BIN(k, m, size_member, bound)                                                  \
+    {                                                                                    \
+        .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_BIN,                      \
+        .offset = offsetof(zs_msg_t, m), .aux = offsetof(zs_msg_t, size_member),         \
+        .max = (bound)                                                                   \
+    }
+#define S_LIST(k, m, item_min, item_max)                                                 \
+    {                                                                                    \
+        .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_STRLIST,                  \
+        .offset = offsetof(zs_msg_t, m), .count_max = ZS_MSG_LIST_MAX,                   \
+        .min = (item_min), .max = (item_max)                                             \
+    }
+
+static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
+    [ZS_F_V] = S_FIELD(zs_msg_t, "v", ZS_KIND_VERSION, type, 0, 0),
+    [ZS_F_T] = S_FIELD(zs_msg_t, "t", ZS_KIND_TYPE, type, 0, 0),
+    [ZS_F_RID] = S_UINT("rid", rid),
+    [ZS_F_SEQ] = S_UINT("seq", seq),
+    [ZS_F_AGENT] = S_NAME("agent", agent),
+    [ZS_F_ATYPE] = S_NAME("atype", atype),
+    [ZS_F_CAPS] = S_LIST("caps", caps, 1, ZS_MSG_NAME_MAX),
+    [ZS_F_CONC] = S_UINT("conc", conc),
+    [ZS_F_HOST] = S_NAME("host", host),
+    [ZS_F_PID] = S_UINT("pid", pid),
+    [ZS_F_LOCAL] = S_BOOL("local", local),
+    [ZS_F_HB] = S_UINT("hb", hb),
+    [ZS_F_LIVE] = S_UINT("live", live),
+    [ZS_F_HANDLER] = S_NAME("handler", handler),
+    [ZS_F_ARGV] = S_LIST("argv", argv, 0, ZS_MSG_ARG_MAX),
+    [ZS_F_LOAD] = S_UINT("load", load),
+    [ZS_F_CODE] = S_UINT("code", code),
+    [ZS_F_WHY] = S_TEXT("why", why),
+    [ZS_F_TASK] = S_NAME("task", task),
+    [ZS_F_TTYPE] = S_NAME("ttype", ttype),
+    [ZS_F_PAYLOAD] = S_BIN("payload", payload, payload_size, ZS_MSG_PAYLOAD_MAX),
+    [ZS_F_PRI] = S_INT("pri", pri, -1000, 1000),
+    [ZS_F_TMO] = S_UINT("tmo", tmo),
+    [ZS_F_TRIES] = S_UINT("tries", tries),
+    [ZS_F_ATT] = S_UINT("att", att),
+    [ZS_F_PCT] = S_RANGE("pct", pct, 0, 100),
+    [ZS_F_NOTE] = S_TEXT("note", note),
+    [ZS_F_STATUS] = S_NAME("status", status),
+    [ZS_F_EXIT] = S_INT("exit", exit, INT64_MIN, INT64_MAX),
+    [ZS_F_STDOUT] = S_BIN("stdout", out, out_size, ZS_MSG_OUTPUT_MAX),
+    [ZS_F_STDERR] = S_BIN("stderr", err, err_size, ZS_MSG_OUTPUT_MAX),
+    [ZS_F_STATE] = S_NAME("state", state),
+    [ZS_F_WAIT] = S_BOOL("wait", wait),
+    [ZS_F_DUP] = S_BOOL("dup", dup),
+    [ZS_F_NAME] = S_NAME("name", name),
+    [ZS_F_AGENTS] = {.key = "agents",
+                     .key_size = 6,
+                     .kind = ZS_KIND_AGENTS,
+                     .offset = offsetof(zs_msg_t, agents),
+                     .aux = offsetof(zs_msg_t, agent_count),
+                     .count_max = ZS_MSG_AGENTS_MAX},
+    [ZS_F_N_AGENTS] = S_UINT("n_agents", n_agents),
+    [ZS_F_N_READY] = S_UINT("n_ready", n_ready),
+    [ZS_F_N_RUNNING] = S_UINT("n_running", n_running),
+    [ZS_F_N_COMPLETED] = S_UINT("n_completed", n_completed),
+    [ZS_F_N_DEAD] = S_UINT("n_dead", n_dead),
+    [ZS_F_N_CANCELLED] = S_UINT("n_cancelled", n_cancelled),
+    [ZS_F_N_SUBMITTED] = S_UINT("n_submitted", n_submitted),
+    [ZS_F_UPTIME_MS] = S_UINT("uptime_ms", uptime_ms),
+};
+
+//  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
+//  every key, so a misplaced entry fails there.
+static const uint8_t s_sorted[ZS_F_COUNT] = {
+    ZS_F_AGENT,     ZS_F_AGENTS,    ZS_F_ARGV,        ZS_F_ATT,         ZS_F_ATYPE,
+    ZS_F_CAPS,      ZS_F_CODE,      ZS_F_CONC,        ZS_F_DUP,         ZS_F_EXIT,
+    ZS_F_HANDLER,   ZS_F_HB,        ZS_F_HOST,        ZS_F_LIVE,        ZS_F_LOAD,
+    ZS_F_LOCAL,     ZS_F_N_AGENTS,  ZS_F_N_CANCELLED, ZS_F_N_COMPLETED, ZS_F_N_DEAD,
+    ZS_F_N_READY,   ZS_F_N_RUNNING, ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NOTE,
+    ZS_F_PAYLOAD,   ZS_F_PCT,       ZS_F_PID,         ZS_F_PRI,         ZS_F_RID,
+    ZS_F_SEQ,       ZS_F_STATE,     ZS_F_STATUS,      ZS_F_STDERR,      ZS_F_STDOUT,
+    ZS_F_T,         ZS_F_TASK,      ZS_F_TMO,         ZS_F_TRIES,       ZS_F_TTYPE,
+    ZS_F_UPTIME_MS, ZS_F_V,         ZS_F_WAIT,        ZS_F_WHY,
+};
+
+const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
+
+//  ---------------------------------------------------------------------------------------
+//  Fields of an agent record in agents.ok, in encoding order
+
+typedef enum {
+    S_R_AGENT,
+    S_R_ATYPE,
+    S_R_HOST,
+    S_R_STATE,
+    S_R_PID,
+    S_R_CONC,
+    S_R_LOAD,
+    S_R_DONE,
+    S_R_FAILED,
+    S_R_LOCAL,
+    S_R_COUNT
+} s_record_field_t;
+
+#define S_R_NAME(k, m) S_FIELD(zs_msg_agent_t, k, ZS_KIND_STR, m, 1, ZS_MSG_NAME_MAX)
+#define S_R_UINT(k, m) S_FIELD(zs_msg_agent_t, k, ZS_KIND_UINT, m, 0, UINT64_MAX)
+
+static const zs_msgtab_field_t s_record_fields[S_R_COUNT] = {
+    [S_R_AGENT] = S_R_NAME("agent", agent),
+    [S_R_ATYPE] = S_R_NAME("atype", atype),
+    [S_R_HOST] = S_R_NAME("host", host),
+    [S_R_STATE] = S_R_NAME("state", state),
+    [S_R_PID] = S_R_UINT("pid", pid),
+    [S_R_CONC] = S_R_UINT("conc", conc),
+    [S_R_LOAD] = S_R_UINT("load", load),
+    [S_R_DONE] = S_R_UINT("done", done),
+    [S_R_FAILED] = S_R_UINT("failed", failed),
+    [S_R_LOCAL] = S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, local, 0, 1),
+};
+
+static const uint8_t s_record_sorted[S_R_COUNT] = {
+    S_R_AGENT, S_R_ATYPE, S_R_CONC,  S_R_DONE, S_R_FAILED,
+    S_R_HOST,  S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_STATE,
+};
+
+const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUNT,
+                                      (1u << S_R_AGENT) | (1u << S_R_ATYPE),
+                                      "agent record"};
+
+//  ---------------------------------------------------------------------------------------
+//  Message types: required and optional fields of each
+
+#define B(f)   (UINT64_C(1) << ZS_F_##f)
+#define S_HEAD (B(V) | B(T))
+#define S_TYPE(name_, req, opt)                                                          \
+    {                                                                                    \
+        .name = (name_), .name_size = sizeof(name_) - 1, .required = S_HEAD | (req),     \
+        .allowed = S_HEAD | (req) | (opt)                                                \
+    }
+#define S_TASK_EVENT(name_)                                                              \
+    S_TYPE(name_, B(SEQ) | B(TASK) | B(TTYPE), B(ATT) | B(AGENT) | B(WHY))
+#define S_TASK_VIEW(name_)                                                               \
+    S_TYPE(name_, B(TASK) | B(TTYPE) | B(STATE),                                         \
+           B(RID) | B(ATT) | B(AGENT) | B(STATUS) | B(EXIT) | B(STDOUT) | B(STDERR) |    \
+               B(WHY) | B(PRI) | B(TMO) | B(TRIES))
+#define S_COUNTERS                                                                       \
+    (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_COMPLETED) | B(N_DEAD) |              \
+     B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ))
+
+static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},
+    [ZS_MSG_HELLO] =
+        S_TYPE("hello", B(ATYPE), B(AGENT) | B(CAPS) | B(CONC) | B(HOST) | B(PID)),
+    [ZS_MSG_WELCOME] = S_TYPE(
+        "welcome", B(AGENT) | B(ATYPE) | B(HB) | B(LIVE) | B(HANDLER) | B(CONC), B(ARGV)),
+    [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", 0, B(LOAD)),
+    [ZS_MSG_BYE] = S_TYPE("bye", 0, B(WHY)),
+    [ZS_MSG_ERROR] = S_TYPE("error", B(CODE) | B(WHY), B(RID) | B(TASK)),
+    [ZS_MSG_TASK_ASSIGN] =
+        S_TYPE("task.assign", B(TASK) | B(TTYPE) | B(ATT), B(PAYLOAD) | B(TMO)),
+    [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", B(TASK) | B(ATT), 0),
+    [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", B(TASK) | B(ATT), B(PCT) | B(NOTE)),
+    [ZS_MSG_TASK_RESULT] = S_TYPE("task.result",
+                                  B(TASK) | B(ATT) | B(STATUS),
+                                  B(EXIT) | B(STDOUT) | B(STDERR) | B(WHY)),
+    [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", B(TASK) | B(ATT), 0),
+    [ZS_MSG_SUBMIT] =
+        S_TYPE("submit",
+               B(TTYPE),
+               B(RID) | B(TASK) | B(PAYLOAD) | B(PRI) | B(TMO) | B(TRIES) | B(WAIT)),
+    [ZS_MSG_SUBMIT_OK] = S_TYPE("submit.ok", B(TASK), B(RID) | B(DUP)),
+    [ZS_MSG_WAIT] = S_TYPE("wait", B(TASK), B(RID)),
+    [ZS_MSG_WAIT_OK] = S_TASK_VIEW("wait.ok"),
+    [ZS_MSG_TASK] = S_TYPE("task", B(TASK), B(RID)),
+    [ZS_MSG_TASK_OK] = S_TASK_VIEW("task.ok"),
+    [ZS_MSG_CANCEL] = S_TYPE("cancel", B(TASK), B(RID)),
+    [ZS_MSG_CANCEL_OK] = S_TYPE("cancel.ok", B(TASK) | B(STATE), B(RID)),
+    [ZS_MSG_STATUS] = S_TYPE("status", 0, B(RID)),
+    [ZS_MSG_STATUS_OK] = S_TYPE("status.ok", B(NAME), B(RID) | S_COUNTERS),
+    [ZS_MSG_AGENTS] = S_TYPE("agents", 0, B(RID)),
+    [ZS_MSG_AGENTS_OK] = S_TYPE("agents.ok", B(AGENTS), B(RID)),
+    [ZS_MSG_SHUTDOWN] = S_TYPE("shutdown", 0, B(RID)),
+    [ZS_MSG_SHUTDOWN_OK] = S_TYPE("shutdown.ok", 0, B(RID)),
+    [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
+    [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", B(SEQ) | B(NAME), B(WHY)),
+    [ZS_MSG_EV_AGENT_JOINED] =
+        S_TYPE("agent.joined", B(SEQ) | B(AGENT) | B(ATYPE), B(HOST) | B(PID) | B(LOCAL)),
+    [ZS_MSG_EV_AGENT_LEFT] = S_TYPE("agent.left", B(SEQ) | B(AGENT) | B(ATYPE), B(WHY)),
+    [ZS_MSG_EV_AGENT_EXITED] =
+        S_TYPE("agent.exited", B(SEQ) | B(AGENT) | B(PID), B(EXIT) | B(WHY)),
+    [ZS_MSG_EV_TASK_READY] = S_TASK_EVENT("task.ready"),
+    [ZS_MSG_EV_TASK_ASSIGNED] = S_TASK_EVENT("task.assigned"),
+    [ZS_MSG_EV_TASK_RUNNING] = S_TASK_EVENT("task.running"),
+    [ZS_MSG_EV_TASK_COMPLETED] = S_TASK_EVENT("task.completed"),
+    [ZS_MSG_EV_TASK_FAILED] = S_TASK_EVENT("task.failed"),
+    [ZS_MSG_EV_TASK_DEAD] = S_TASK_EVENT("task.dead"),
+    [ZS_MSG_EV_TASK_CANCELLED] = S_TASK_EVENT("task.cancelled"),
+};
+
+//  Keep in byte order of the names, as s_sorted
+static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
+    ZS_MSG_EV_AGENT_EXITED,
+    ZS_MSG_EV_AGENT_JOINED,
+    ZS_MSG_EV_AGENT_LEFT,
+    ZS_MSG_AGENTS,
+    ZS_MSG_AGENTS_OK,
+    ZS_MSG_BYE,
+    ZS_MSG_CANCEL,
+    ZS_MSG_CANCEL_OK,
+    ZS_MSG_ERROR,
+    ZS_MSG_HEARTBEAT,
+    ZS_MSG_HELLO,
+    ZS_MSG_SHUTDOWN,
+    ZS_MSG_SHUTDOWN_OK,
+    ZS_MSG_STATUS,
+    ZS_MSG_STATUS_OK,
+    ZS_MSG_SUBMIT,
+    ZS_MSG_SUBMIT_OK,
+    ZS_MSG_EV_SWARM_STARTED,
+    ZS_MSG_EV_SWARM_STOPPING,
+    ZS_MSG_TASK,
+    ZS_MSG_TASK_ACK,
+    ZS_MSG_TASK_ASSIGN,
+    ZS_MSG_EV_TASK_ASSIGNED,
+    ZS_MSG_TASK_CANCEL,
+    ZS_MSG_EV_TASK_CANCELLED,
+    ZS_MSG_EV_TASK_COMPLETED,
+    ZS_MSG_EV_TASK_DEAD,
+    ZS_MSG_EV_TASK_FAILED,
+    ZS_MSG_TASK_OK,
+    ZS_MSG_TASK_PROGRESS,
+    ZS_MSG_EV_TASK_READY,
+    ZS_MSG_TASK_RESULT,
+    ZS_MSG_EV_TASK_RUNNING,
+    ZS_MSG_WAIT,
+    ZS_MSG_WAIT_OK,
+    ZS_MSG_WELCOME,
+};
+
+_Static_assert(ZS_F_COUNT <= 64, "field sets are 64-bit masks");
+_Static_assert(ZS_MSG_AGENTS_MAX <= UINT16_MAX, "count_max is 16 bits");
+_Static_assert(sizeof(zs_msg_t) <= UINT16_MAX, "offsets are 16 bits");
+
+//  ---------------------------------------------------------------------------------------
+//  Lookups
+
+//  Byte order of (data, size) against a name of name_size bytes. Keys are a few bytes
+//  long and most probes differ at the first, where a call to memcmp costs more than
+//  the comparison
+static int
+s_compare(const char *data, size_t size, const char *name, size_t name_size)
+{
+    size_t common = size < name_size ? size : name_size;
+    for (size_t i = 0; i < common; i++) {
+        if (data[i] != name[i]) {
+            return (unsigned char) data[i] - (unsigned char) name[i];
+        }
+    }
+    return (size > name_size) - (size < name_size);
+}
+
+int
+zs_msgtab_find(const zs_msgtab_t *self, const char *key, size_t size)
+{
+    assert(self);
+    size_t low = 0, high = self->count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        const zs_msgtab_field_t *field = &self->fields[self->sorted[mid]];
+        int order = s_compare(key, size, field->key, field->key_size);
+        if (order == 0) {
+            return self->sorted[mid];
+        }
+        if (order < 0) {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    return -1;
+}
+
+const zs_msgtab_type_t *
+zs_msgtab_type(zs_msg_type_t type)
+{
+    if (type <= ZS_MSG_INVALID || type >= ZS_MSG_TYPE_COUNT) {
+        return &s_types[ZS_MSG_INVALID];
+    }
+    return &s_types[type];
+}
+
+const char *
+zs_msg_type_name(zs_msg_type_t type)
+{
+    return zs_msgtab_type(type)->name;
+}
+
+zs_msg_type_t
+zs_msg_type_from_name(const char *name, size_t size)
+{
+    assert(name || size == 0);
+    size_t low = 0, high = ZS_MSG_TYPE_COUNT - 1;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        const zs_msgtab_type_t *candidate = &s_types[s_types_sorted[mid]];
+        int order = s_compare(name, size, candidate->name, candidate->name_size);
+        if (order == 0) {
+            return (zs_msg_type_t) s_types_sorted[mid];
+        }
+        if (order < 0) {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    return ZS_MSG_INVALID;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Presence and bounds
+
+bool
+zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
+{
+    switch ((zs_msgtab_kind_t) field->kind) {
+    case ZS_KIND_VERSION:
+    case ZS_KIND_TYPE:
+        return true;
+    case ZS_KIND_UINT:
+        return ZS_MSGTAB_GET(base, field, uint64_t) != 0;
+    case ZS_KIND_INT:
+        return ZS_MSGTAB_GET(base, field, int64_t) != 0;
+    case ZS_KIND_BOOL:
+        return ZS_MSGTAB_GET(base, field, bool);
+    case ZS_KIND_STR:
+        return ZS_MSGTAB_GET(base, field, const char *) != NULL;
+    case ZS_KIND_BIN:
+        return ZS_MSGTAB_GET(base, field, const uint8_t *) != NULL;
+    case ZS_KIND_STRLIST:
+        return ZS_MSGTAB_GET(base, field, zs_msg_list_t).count > 0;
+    case ZS_KIND_AGENTS:
+        return ZS_MSGTAB_GET_AUX(base, field, size_t) > 0;
+    }
+    return false;
+}
+
+bool
+zs_msgtab_zero_is_value(const zs_msgtab_field_t *field)
+{
+    return field->kind == ZS_KIND_UINT || field->kind == ZS_KIND_INT ||
+           field->kind == ZS_KIND_BOOL || field->kind == ZS_KIND_AGENTS;
+}
+
+int
+zs_msgtab_check_uint(const zs_msgtab_field_t *field, uint64_t value, zs_error_t *err)
+{
+    if (value < (uint64_t) field->min || value > field->max) {
+        return zs_error_set(err, ZS_ERR_MALFORMED,
+                            "field '%s': %" PRIu64 " out of range %" PRId64 "..%" PRIu64,
+                            field->key, value, field->min, field->max);
+    }
+    return 0;
+}
+
+int
+zs_msgtab_check_int(const zs_msgtab_field_t *field, int64_t value, zs_error_t *err)
+{
+    if (value < field->min || (value > 0 && (uint64_t) value > field->max)) {
+        return zs_error_set(err, ZS_ERR_MALFORMED,
+                            "field '%s': %" PRId64 " out of range %" PRId64 "..%" PRIu64,
+                            field->key, value, field->min, field->max);
+    }
+    return 0;
+}
+
+int
+zs_msgtab_check_size(const zs_msgtab_field_t *field, size_t size, zs_error_t *err)
+{
+    if (size < (uint64_t) field->min || size > field->max) {
+        return zs_error_set(err, ZS_ERR_MALFORMED,
+                            "field '%s': %zu bytes, out of range %" PRId64 "..%" PRIu64,
+                            field->key, size, field->min, field->max);
+    }
+    return 0;
+}
+
+int
+zs_msgtab_check_count(const zs_msgtab_field_t *field, size_t count, zs_error_t *err)
+{
+    if (count > field->count_max) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': %zu items, more than %u",
+                            field->key, count, (unsigned) field->count_max);
+    }
+    return 0;
+}
+
+size_t
+zs_msgtab_utf8_size(const uint8_t *data, size_t left)
+{
+    uint8_t lead = data[0];
+    size_t size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    uint32_t least = size == 4 ? 0x10000 : size == 3 ? 0x800 : 0x80;
+    uint32_t point = lead & (0x7fu >> size);
+    if (lead < 0xc2 || lead > 0xf4 || size > left) {
+        return 0;
+    }
+    for (size_t i = 1; i < size; i++) {
+        if ((data[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        point = point << 6 | (data[i] & 0x3fu);
+    }
+    if (point < least || point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) {
+        return 0;
+    }
+    return size;
+}
+
+int
+zs_msgtab_check_str(const zs_msgtab_field_t *field,
+                    const char *data,
+                    size_t size,
+                    zs_error_t *err)
+{
+    if (zs_msgtab_check_size(field, size, err) != 0) {
+        return -1;
+    }
+    const uint8_t *bytes = (const uint8_t *) data;
+    for (size_t at = 0; at < size;) {
+        size_t step = bytes[at] < 0x80 ? 1 : zs_msgtab_utf8_size(bytes + at, size - at);
+        if (bytes[at] == 0) {
+            return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': NUL byte in string",
+                                field->key);
+        }
+        if (step == 0) {
+            return zs_error_set(err, ZS_ERR_MALFORMED,
+                                "field '%s': invalid UTF-8 at byte %zu", field->key, at);
+        }
+        at += step;
+    }
+    return 0;
+}

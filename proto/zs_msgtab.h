@@ -1,0 +1,154 @@
+//  zs_msgtab - the message table behind zs_msg: fields, their kinds and bounds, and which
+//  fields each message type requires or allows (private to proto/)
+//
+//  One table drives encode, decode and JSON printing, so the three cannot disagree on a
+//  key, a bound or the zero-means-absent rule. A field is described once, by its wire
+//  key, its kind and bounds and where it lives in zs_msg_t (or zs_msg_agent_t for the
+//  records of agents.ok); a type is two bit sets over field ids: required and allowed.
+//  proto/PROTOCOL.md restates the same table for implementers in other languages.
+
+#ifndef ZS_MSGTAB_H
+#define ZS_MSGTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zs_msg.h"
+
+//  Field ids of zs_msg_t, in struct order, which is also the order fields are encoded in
+typedef enum {
+    ZS_F_V,
+    ZS_F_T,
+    ZS_F_RID,
+    ZS_F_SEQ,
+    ZS_F_AGENT,
+    ZS_F_ATYPE,
+    ZS_F_CAPS,
+    ZS_F_CONC,
+    ZS_F_HOST,
+    ZS_F_PID,
+    ZS_F_LOCAL,
+    ZS_F_HB,
+    ZS_F_LIVE,
+    ZS_F_HANDLER,
+    ZS_F_ARGV,
+    ZS_F_LOAD,
+    ZS_F_CODE,
+    ZS_F_WHY,
+    ZS_F_TASK,
+    ZS_F_TTYPE,
+    ZS_F_PAYLOAD,
+    ZS_F_PRI,
+    ZS_F_TMO,
+    ZS_F_TRIES,
+    ZS_F_ATT,
+    ZS_F_PCT,
+    ZS_F_NOTE,
+    ZS_F_STATUS,
+    ZS_F_EXIT,
+    ZS_F_STDOUT,
+    ZS_F_STDERR,
+    ZS_F_STATE,
+    ZS_F_WAIT,
+    ZS_F_DUP,
+    ZS_F_NAME,
+    ZS_F_AGENTS,
+    ZS_F_N_AGENTS,
+    ZS_F_N_READY,
+    ZS_F_N_RUNNING,
+    ZS_F_N_COMPLETED,
+    ZS_F_N_DEAD,
+    ZS_F_N_CANCELLED,
+    ZS_F_N_SUBMITTED,
+    ZS_F_UPTIME_MS,
+    ZS_F_COUNT
+} zs_msgtab_field_id_t;
+
+//  How a field is carried on the wire and held in memory
+typedef enum {
+    ZS_KIND_VERSION,  //  "v": uint, always ZS_MSG_VERSION; nothing stored
+    ZS_KIND_TYPE,     //  "t": str, the type name; stored as zs_msg_type_t
+    ZS_KIND_UINT,     //  uint within min..max; uint64_t
+    ZS_KIND_INT,      //  int within min..max; int64_t
+    ZS_KIND_BOOL,     //  true or false; bool
+    ZS_KIND_STR,      //  str of min..max bytes without NUL; const char *
+    ZS_KIND_BIN,      //  bin of up to max bytes; const uint8_t * and size_t at aux
+    ZS_KIND_STRLIST,  //  array of up to count_max strs of min..max bytes; zs_msg_list_t
+    ZS_KIND_AGENTS,   //  array of up to count_max records; zs_msg_agent_t * and count at
+                      //  aux
+} zs_msgtab_kind_t;
+
+typedef struct {
+    const char *key;     //  wire key
+    uint8_t key_size;    //  strlen (key)
+    uint8_t kind;        //  zs_msgtab_kind_t
+    uint16_t offset;     //  of the value in the message (or record)
+    uint16_t aux;        //  of a bin's size or the record count
+    uint16_t count_max;  //  items of a list or records of agents
+    int64_t min;         //  least value, or least length of a str or list item
+    uint64_t max;        //  greatest value, or greatest length
+} zs_msgtab_field_t;
+
+//  The fields of one kind of map: a message, or an agent record
+typedef struct {
+    const zs_msgtab_field_t *fields;  //  indexed by field id
+    const uint8_t *sorted;            //  field ids in key order, for binary search
+    size_t count;                     //  number of fields
+    uint64_t required;                //  for records: fields every record must have
+    const char *what;                 //  for records: name used in errors
+} zs_msgtab_t;
+
+typedef struct {
+    const char *name;   //  wire name, "task.assign"
+    size_t name_size;   //  strlen (name)
+    uint64_t required;  //  field ids (bits) that must be present, v and t included
+    uint64_t allowed;   //  field ids (bits) that may be present, required ones included
+} zs_msgtab_type_t;
+
+extern const zs_msgtab_t zs_msgtab_message;  //  fields of zs_msg_t
+extern const zs_msgtab_t zs_msgtab_record;   //  fields of zs_msg_agent_t
+
+//  Entry of a type; ZS_MSG_INVALID (and anything out of range) gets an entry that
+//  allows nothing.
+const zs_msgtab_type_t *zs_msgtab_type(zs_msg_type_t type);
+
+//  Field id for a key of size bytes, or -1 when the table has no such key.
+int zs_msgtab_find(const zs_msgtab_t *self, const char *key, size_t size);
+
+//  True when the field holds a value worth sending: a number other than zero, true, a
+//  string or bin pointer that is not NULL, a list or record array that is not empty.
+bool zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base);
+
+//  True when a required field of this kind is sent even at zero: a number, a bool or
+//  the records array has a value there; a NULL string, bin or list has none.
+bool zs_msgtab_zero_is_value(const zs_msgtab_field_t *field);
+
+//  Bound checks shared by encode and decode. Each returns 0, or -1 with err (code
+//  ZS_ERR_MALFORMED) saying "field 'key': ..." what was wrong.
+int zs_msgtab_check_uint(const zs_msgtab_field_t *field, uint64_t value, zs_error_t *err);
+int zs_msgtab_check_int(const zs_msgtab_field_t *field, int64_t value, zs_error_t *err);
+int zs_msgtab_check_size(const zs_msgtab_field_t *field, size_t size, zs_error_t *err);
+int zs_msgtab_check_count(const zs_msgtab_field_t *field, size_t count, zs_error_t *err);
+
+//  Checks a str value of size bytes at data: its length within the field's bounds, no
+//  NUL byte, valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
+//  U+10FFFF), as msgpack requires of str and as strict clients (Python's msgpack) check.
+int zs_msgtab_check_str(const zs_msgtab_field_t *field,
+                        const char *data,
+                        size_t size,
+                        zs_error_t *err);
+
+//  Length of the valid UTF-8 sequence of two to four bytes starting at data (left bytes
+//  available), or 0 when there is none.
+size_t zs_msgtab_utf8_size(const uint8_t *data, size_t left);
+
+//  Typed views of a field's storage in a message or record
+#define ZS_MSGTAB_AT(base, field, type)  ((type *) (void *) ((base) + (field)->offset))
+#define ZS_MSGTAB_AUX(base, field, type) ((type *) (void *) ((base) + (field)->aux))
+#define ZS_MSGTAB_GET(base, field, type)                                                 \
+    (*(type const *) (const void *) ((base) + (field)->offset))
+#define ZS_MSGTAB_GET_AUX(base, field, type)                                             \
+    (*(type const *) (const void *) ((base) + (field)->aux))
+
+#endif
