@@ -208,9 +208,10 @@ int zs_msg_send (const zs_msg_t *self,
                  int flags,
                  msgpack_sbuffer *buf);
 
-//  Print self as one line of JSON on stream, newline included, keys as on the wire; bins
-//  are printed as strings with invalid UTF-8 and control bytes escaped. Returns 0, or -1
-//  on write error.
+//  Print self as one line of JSON on stream, newline included, keys as on the wire. Every
+//  number and bool of the type is printed, zero when absent (absent reads as zero);
+//  strings and bins only when set. Bins are printed as strings with invalid UTF-8 and
+//  control bytes escaped. Returns 0, or -1 on write error.
 int zs_msg_print_json (const zs_msg_t *self, FILE *stream);
 
 #endif

@@ -54,7 +54,6 @@ s_print_cstr(FILE *stream, const char *str)
 
 static void s_print_map(FILE *stream,
                         const zs_msgtab_t *table,
-                        uint64_t required,
                         uint64_t allowed,
                         const uint8_t *base);
 
@@ -77,7 +76,7 @@ s_print_agents(FILE *stream, const zs_msg_agent_t *agents, size_t count)
     fputc('[', stream);
     for (size_t i = 0; agents && i < count; i++) {
         fputs(i ? "," : "", stream);
-        s_print_map(stream, table, table->required, all, (const uint8_t *) &agents[i]);
+        s_print_map(stream, table, all, (const uint8_t *) &agents[i]);
     }
     fputc(']', stream);
 }
@@ -118,12 +117,12 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
     }
 }
 
-//  The fields encode would send; a required string that is NULL is left out, not printed
-//  as null, so the output never shows a value the wire could not carry
+//  The fields encode would send, plus every number and bool of the type even when zero:
+//  absent reads as zero, and a script asking for n_ready should get 0, not null. A
+//  string or bin that is not set is left out, never printed as null
 static void
 s_print_map(FILE *stream,
             const zs_msgtab_t *table,
-            uint64_t required,
             uint64_t allowed,
             const uint8_t *base)
 {
@@ -132,8 +131,7 @@ s_print_map(FILE *stream,
     for (uint64_t bits = allowed; bits; bits &= bits - 1) {
         int id = __builtin_ctzll(bits);
         const zs_msgtab_field_t *field = &table->fields[id];
-        bool must = (required >> id) & 1;
-        if (!zs_msgtab_is_set(field, base) && !(must && zs_msgtab_zero_is_value(field))) {
+        if (!zs_msgtab_is_set(field, base) && !zs_msgtab_zero_is_value(field)) {
             continue;
         }
         fprintf(stream, "%s\"%s\":", separator, field->key);
@@ -149,7 +147,7 @@ zs_msg_print_json(const zs_msg_t *self, FILE *stream)
     assert(self);
     assert(stream);
     const zs_msgtab_type_t *type = zs_msgtab_type(self->type);
-    s_print_map(stream, &zs_msgtab_message, type->required, type->allowed,
+    s_print_map(stream, &zs_msgtab_message, type->allowed,
                 (const uint8_t *) self);
     fputc('\n', stream);
     return ferror(stream) ? -1 : 0;

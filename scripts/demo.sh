@@ -26,7 +26,7 @@ for _ in $(seq 100); do
 done
 cat "$work/out"
 for _ in $(seq 100); do
-    agents=$("$ctl" --json status | grep -o '"n_agents":[0-9]*' | cut -d: -f2)
+    agents=$("$ctl" --json status | grep -o '"n_agents":[0-9]*' | cut -d: -f2 || true)
     [ "${agents:-0}" -ge 4 ] && break
     sleep 0.1
 done

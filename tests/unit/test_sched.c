@@ -13,7 +13,7 @@ s_agent (zs_registry_t *registry, const char *id, const char *type, unsigned con
     const char *caps[] = {cap};
     hello.caps.items = caps;
     hello.caps.count = cap ? 1 : 0;
-    return zs_registry_add (registry, id, &hello, conc);
+    return zs_registry_add (registry, id, &hello, conc, NULL, 0);
 }
 
 static zs_task_t *
@@ -159,12 +159,39 @@ test_capabilities (void)
     zs_registry_destroy (&registry);
 }
 
+static void
+test_capabilities_from_the_swarm_file (void)
+{
+    zs_registry_t *registry = zs_registry_new ();
+    zs_sched_t *sched = zs_sched_new (registry);
+    zs_msg_t hello;
+    zs_msg_init (&hello, ZS_MSG_HELLO);
+    hello.atype = "echo";
+    const char *said[] = {"sleep", "echo"};
+    hello.caps.items = said;
+    hello.caps.count = 2;
+    char *declared[] = {"noop", "sleep", "fail"};
+    zs_agent_t *agent = zs_registry_add (registry, "echo-1", &hello, 1, declared, 3);
+    //  Union of both lists, without the type itself and without repeats
+    ZS_CHECK (agent->cap_count == 3);
+    const char *types[] = {"echo", "sleep", "noop", "fail"};
+    for (size_t i = 0; i < 4; i++) {
+        ZS_CHECK (zs_sched_pick_agent (sched, types[i]) == agent);
+        ZS_CHECK (zs_registry_capable (registry, types[i])->count == 1);
+    }
+    zs_registry_remove (registry, &agent);
+    ZS_CHECK (zs_registry_capable (registry, "noop") == NULL);
+    zs_sched_destroy (&sched);
+    zs_registry_destroy (&registry);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"queue_and_dispatch", test_queue_and_dispatch},
     {"priority_then_fifo", test_priority_then_fifo},
     {"least_loaded_respects_concurrency", test_least_loaded_respects_concurrency},
     {"ties_rotate", test_ties_rotate},
     {"capabilities", test_capabilities},
+    {"capabilities_from_the_swarm_file", test_capabilities_from_the_swarm_file},
 };
 
 ZS_TEST_MAIN (s_cases)

@@ -1,0 +1,184 @@
+//  zswarm-agent - join a zswarm coordinator and run the tasks it assigns
+//
+//  Thin: parse and check the command line, take the signals, hand over to zs_agent.
+
+#include "zs_agent.h"
+#include "zs_proc.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_PROGRAM "zswarm-agent"
+
+//  What parsing decided; each is also the exit code when the program stops there
+typedef enum {
+    S_PARSE_RUN = -1,   //  options are good: run the agent
+    S_PARSE_DONE = 0,   //  --help or --version printed: exit 0
+    S_PARSE_USAGE = 2,  //  a usage error was printed: exit 2
+} s_parse_t;
+
+static const char s_usage[] =
+    "usage: " S_PROGRAM " --connect ENDPOINT --type TYPE [options]\n"
+    "\n"
+    "Join a zswarm coordinator as an agent and run the tasks it assigns.\n"
+    "\n"
+    "  -c, --connect ENDPOINT  the coordinator's agents socket, e.g. "
+    "tcp://127.0.0.1:7600\n"
+    "  -t, --type TYPE         agent type: 1-64 of A-Z a-z 0-9 . _ : -\n"
+    "  -i, --id ID             agent id to register as (default: the coordinator's)\n"
+    "  -n, --concurrency N     tasks to run at once, 1-1024 (default: the "
+    "coordinator's)\n"
+    "  -p, --parent PID        exit when process PID is no longer this one's parent\n"
+    "  -h, --help              print this help and exit\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Set ZSWARM_LOG=debug for debug output on stderr.\n";
+
+static const struct option s_options[] = {
+    {"connect", required_argument, NULL, 'c'},
+    {"type", required_argument, NULL, 't'},
+    {"id", required_argument, NULL, 'i'},
+    {"concurrency", required_argument, NULL, 'n'},
+    {"parent", required_argument, NULL, 'p'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+__attribute__((format(printf, 1, 2))) static s_parse_t
+s_usage_error(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, S_PROGRAM ": ");
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\ntry '" S_PROGRAM " --help'\n");
+    return S_PARSE_USAGE;
+}
+
+static s_parse_t
+s_parse_number(const char *option, const char *text, int64_t max, int64_t *value)
+{
+    if (zs_parse_int(text, 1, max, value) != 0) {
+        return s_usage_error("--%s must be an integer in 1..%" PRId64 ", not '%s'",
+                             option, max, text);
+    }
+    return S_PARSE_RUN;
+}
+
+//  Apply one option to config
+static s_parse_t
+s_parse_option(int option, const char *arg, zs_agent_config_t *config)
+{
+    int64_t value = 0;
+    s_parse_t rc = S_PARSE_RUN;
+    switch (option) {
+    case 'c':
+        config->endpoint = arg;
+        break;
+    case 't':
+        config->atype = arg;
+        break;
+    case 'i':
+        config->id = arg;
+        break;
+    case 'n':
+        rc = s_parse_number("concurrency", arg, ZS_AGENT_CONC_MAX, &value);
+        config->conc = (uint64_t) value;
+        break;
+    case 'p':
+        rc = s_parse_number("parent", arg, INT_MAX, &value);
+        config->parent = (pid_t) value;
+        break;
+    case 'h':
+        fputs(s_usage, stdout);
+        rc = S_PARSE_DONE;
+        break;
+    case 'V':
+        printf(S_PROGRAM " %s\n", zs_agent_version());
+        rc = S_PARSE_DONE;
+        break;
+    default:
+        //  getopt already said what was wrong
+        fprintf(stderr, "try '" S_PROGRAM " --help'\n");
+        rc = S_PARSE_USAGE;
+    }
+    return rc;
+}
+
+//  The options that must be there, and the form of names
+static s_parse_t
+s_parse_check(const zs_agent_config_t *config)
+{
+    if (!config->endpoint || !*config->endpoint) {
+        return s_usage_error("--connect ENDPOINT is required");
+    }
+    if (!config->atype) {
+        return s_usage_error("--type TYPE is required");
+    }
+    if (!zs_agent_name_valid(config->atype)) {
+        return s_usage_error("--type must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
+                             ZS_MSG_NAME_MAX, config->atype);
+    }
+    if (config->id && !zs_agent_name_valid(config->id)) {
+        return s_usage_error("--id must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
+                             ZS_MSG_NAME_MAX, config->id);
+    }
+    return S_PARSE_RUN;
+}
+
+static s_parse_t
+s_parse(int argc, char **argv, zs_agent_config_t *config)
+{
+    int option;
+    while ((option = getopt_long(argc, argv, "c:t:i:n:p:hV", s_options, NULL)) != -1) {
+        s_parse_t rc = s_parse_option(option, optarg, config);
+        if (rc != S_PARSE_RUN) {
+            return rc;
+        }
+    }
+    if (optind < argc) {
+        return s_usage_error("unexpected argument '%s'", argv[optind]);
+    }
+    return s_parse_check(config);
+}
+
+int
+main(int argc, char **argv)
+{
+    //  First of all, before czmq or libzmq start a thread: every thread must inherit
+    //  the blocked signals, or one of them could take a SIGTERM the loop never sees
+    int signal_fd = zs_proc_signals_take();
+    int saved = errno;
+    zs_agent_config_t config = {.signal_fd = signal_fd};
+    s_parse_t parsed = s_parse(argc, argv, &config);
+    if (parsed != S_PARSE_RUN) {
+        return (int) parsed;
+    }
+    if (signal_fd < 0) {
+        fprintf(stderr, S_PROGRAM ": cannot take signals: %s\n", strerror(saved));
+        return 1;
+    }
+    zsys_handler_set(NULL);
+    config.debug = zs_log_init(S_PROGRAM);
+    zs_error_t err;
+    zs_error_init(&err);
+    zs_agent_t *agent = zs_agent_new(&config, &err);
+    if (!agent) {
+        zsys_error("%s", err.text);
+        close(signal_fd);
+        return err.code == ZS_AGENT_E_CONNECT ? S_PARSE_USAGE : 1;
+    }
+    int rc = zs_agent_run(agent);
+    zs_agent_destroy(&agent);
+    close(signal_fd);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,64 @@
+//  zs_agent - the agent runtime: one session with a coordinator, tasks run by handlers
+//
+//  An agent holds one DEALER connected to the coordinator's agents socket and one zloop.
+//  It says hello until welcomed, then heartbeats whenever it has sent nothing for hb ms,
+//  runs up to conc task attempts at once through the handler welcome names, and sends
+//  task.ack and task.result as the handler reports. A coordinator silent for live * hb
+//  ms, or one that says bye, is replaced by a new socket and a new hello; running tasks
+//  carry on and their results go to whoever answers. Signals arrive as a signalfd in the
+//  loop: SIGCHLD reaps children for the handlers, SIGTERM/SIGINT/SIGHUP say bye, kill
+//  every task and end the run. Nothing blocks the loop; a builtin that finishes at once
+//  is answered in the same callback that read its assign, with no per-task allocation
+//  beyond decoding. The process becomes a child subreaper, so orphans of its tasks
+//  are reaped here rather than left to an init that may not reap them.
+
+#ifndef ZS_AGENT_H
+#define ZS_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "zs_msg.h"
+#include "zs_util.h"
+
+#define ZS_AGENT_CONC_MAX 1024  //  most task attempts an agent runs at once
+
+typedef struct _zs_agent_t zs_agent_t;
+
+//  What an agent is started with; strings are copied by zs_agent_new
+typedef struct {
+    const char *endpoint;  //  coordinator's agents socket, e.g. tcp://127.0.0.1:7600
+    const char *atype;     //  agent type
+    const char *id;        //  agent id to register as, or NULL to be given one
+    uint64_t conc;         //  concurrency to ask for, 0 to take the coordinator's
+    pid_t parent;          //  stop once our parent is not this process; 0 for never
+    int signal_fd;         //  from zs_proc_signals_take; borrowed, -1 for none
+    bool debug;            //  log debug lines (zs_log_init said so)
+} zs_agent_config_t;
+
+//  Expected failures of zs_agent_new, in err->code
+typedef enum {
+    ZS_AGENT_E_CONNECT = 1,  //  the endpoint was refused: a usage error
+    ZS_AGENT_E_SOCKET = 2,   //  no socket could be made (file descriptors, memory)
+} zs_agent_code_t;
+
+//  Create an agent and start connecting (nothing is sent until zs_agent_run). Returns
+//  the agent, or NULL with err filled.
+zs_agent_t *zs_agent_new(const zs_agent_config_t *config, zs_error_t *err);
+
+//  Kill every task still running, close the socket and free the agent; sets *self_p to
+//  NULL. Accepts NULL.
+void zs_agent_destroy(zs_agent_t **self_p);
+
+//  Run until a signal or the loss of the parent stops the agent; then say bye and kill
+//  every task. Returns 0 on such a stop, -1 when the loop itself failed.
+int zs_agent_run(zs_agent_t *self);
+
+//  True when name can be an agent type or id: 1..ZS_MSG_NAME_MAX of [A-Za-z0-9._:-].
+bool zs_agent_name_valid(const char *name);
+
+//  The program's version string.
+const char *zs_agent_version(void);
+
+#endif

@@ -1,0 +1,80 @@
+//  zs_bench_swarm - one zswarmd under test: its swarm file, its process, its output
+//
+//  The benchmark starts each coordinator from a swarm file it writes into a temporary
+//  directory. Every socket binds tcp://127.0.0.1:* and zswarmd reports the ports it got
+//  on its stdout as `zswarmd ready agents=EP events=EP control=EP`, so runs never
+//  collide on a port and no port is picked early and lost to someone else before
+//  zswarmd binds it.
+//
+//  zswarmd leads a process group of its own, so the SIGKILL fallback also reaches agents
+//  it left in that group. Its stdout and stderr are pipes the benchmark keeps drained
+//  (zs_bench_swarm_pump): a full pipe would otherwise stall the coordinator on its next
+//  log line, and the benchmark would measure that. What is drained is echoed to the
+//  benchmark's stderr, or kept as a short tail that is shown only when zswarmd fails
+//  to start, so 200 agents' log lines do not bury the results.
+
+#ifndef ZS_BENCH_SWARM_H
+#define ZS_BENCH_SWARM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "zs_util.h"
+
+#define ZS_BENCH_SWARM_READY_MS 10000  //  longest wait for the ready line
+#define ZS_BENCH_SWARM_STOP_MS  10000  //  SIGTERM grace before SIGKILL
+#define ZS_BENCH_SWARM_EP_MAX   256    //  longest endpoint, with NUL
+
+#define ZS_BENCH_SWARM_TAIL 4096  //  bytes of quiet output kept for a failed start
+
+//  What becomes of zswarmd's output
+typedef enum {
+    ZS_BENCH_SWARM_QUIET,  //  keep the last ZS_BENCH_SWARM_TAIL bytes for errors
+    ZS_BENCH_SWARM_ECHO,   //  copy it all to our stderr
+} zs_bench_swarm_output_t;
+
+//  What to run: a swarm of one agent type with the builtin handler
+typedef struct {
+    const char *zswarmd;   //  zswarmd program, a path or a name looked up in PATH
+    const char *dir;       //  directory for the swarm file, which must exist
+    const char *name;      //  swarm name, also the file's
+    const char *type;      //  the agent type
+    const char *caps;      //  YAML flow list of extra capabilities ("[echo]"), or NULL
+    unsigned count;        //  agent processes zswarmd spawns
+    unsigned concurrency;  //  tasks one agent runs at once
+    zs_bench_swarm_output_t output;  //  echo or keep zswarmd's output
+} zs_bench_swarm_config_t;
+
+typedef struct zs_bench_swarm_t zs_bench_swarm_t;
+
+//  Write the swarm file, start zswarmd and wait for its ready line. Returns an owned
+//  swarm whose zswarmd is bound, or NULL with err->text saying what failed (after
+//  stopping whatever was started and, when quiet, printing the tail of its output).
+zs_bench_swarm_t *zs_bench_swarm_new(const zs_bench_swarm_config_t *config,
+                                     zs_error_t *err);
+
+//  Stop zswarmd if it runs (see zs_bench_swarm_stop), remove the swarm file, free self
+//  and set *self_p to NULL. Accepts NULL.
+void zs_bench_swarm_destroy(zs_bench_swarm_t **self_p);
+
+//  The control endpoint zswarmd reported, borrowed from self.
+const char *zs_bench_swarm_control(zs_bench_swarm_t *self);
+
+//  zswarmd's pid, or 0 once it has been reaped.
+pid_t zs_bench_swarm_pid(zs_bench_swarm_t *self);
+
+//  zs_clock_us () just before zswarmd was spawned, and when its ready line arrived.
+int64_t zs_bench_swarm_spawned_us(zs_bench_swarm_t *self);
+int64_t zs_bench_swarm_ready_us(zs_bench_swarm_t *self);
+
+//  Drain whatever zswarmd (and its agents, which inherit its stdout and stderr) wrote,
+//  echoing or keeping it as configured. Cheap enough for every turn of a hot loop: it
+//  looks at the pipes at most every few milliseconds.
+void zs_bench_swarm_pump(zs_bench_swarm_t *self);
+
+//  Send SIGTERM to zswarmd and wait up to ZS_BENCH_SWARM_STOP_MS for it to exit, then
+//  SIGKILL its process group. Returns its exit code (-N for signal N), or -1 with
+//  err->text when it had to be killed or was already reaped.
+int zs_bench_swarm_stop(zs_bench_swarm_t *self, zs_error_t *err);
+
+#endif

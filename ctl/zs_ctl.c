@@ -1,0 +1,652 @@
+//  zs_ctl - see zs_ctl.h
+
+#include "zs_ctl.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zs_client.h"
+#include "zs_opts.h"
+#include "zs_show.h"
+
+#define ZS_CTL_PRIORITY_MIN (-1000)  //  protocol bounds of "pri"
+#define ZS_CTL_PRIORITY_MAX 1000
+#define ZS_CTL_TASK_TMO_MAX 86400000  //  protocol bound of "tmo", ms
+#define ZS_CTL_RETRIES_MAX  100       //  protocol bound of "tries" (101) less the first
+
+//  One run: the parsed command line, then the connection
+typedef struct {
+    const char *endpoint;        //  -e/--endpoint, else $ZSWARM_CONTROL, else default
+    bool json;                   //  --json: replies as JSON lines
+    zs_opts_int_t timeout;       //  --timeout before the command: wait for replies, ms
+    const char *type;            //  submit --type
+    const char *payload;         //  submit --payload (TEXT, or "-" for stdin)
+    const char *payload_file;    //  submit --payload-file
+    const char *id;              //  submit --id
+    zs_opts_int_t priority;      //  submit --priority
+    zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
+    zs_opts_int_t retries;       //  submit --retries
+    bool wait;                   //  submit --wait
+    uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
+    size_t payload_size;         //  bytes in payload_data
+    char **operands;             //  command operands (task ids), borrowed from argv
+    int operand_count;           //  items in operands
+    const zs_ctl_streams_t *io;  //  where to read and write, borrowed
+    zs_client_t *client;         //  connection to zswarmd, owned, made after parsing
+} s_ctl_t;
+
+typedef struct {
+    const char *name;                 //  command word
+    const char *operands;             //  operand synopsis for usage ("ID [ID...]")
+    const char *summary;              //  one line for --help
+    const zs_opts_option_t *options;  //  options after the command word
+    size_t option_count;              //  items in options
+    int min_operands;                 //  operands required
+    int max_operands;                 //  operands allowed
+    int (*check)(s_ctl_t *self);      //  validates options together, or NULL
+    int (*run)(s_ctl_t *self);        //  does the work, returns a zs_ctl_exit_t
+} s_command_t;
+
+#define S_OFF(field)   offsetof(s_ctl_t, field)
+#define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
+
+static const zs_opts_option_t s_global_options[] = {
+    {"--endpoint", "-e", ZS_OPTS_STRING, S_OFF(endpoint), 0, 0, "ENDPOINT",
+     "control endpoint (default $" ZS_CTL_ENDPOINT_ENV " or " ZS_CTL_ENDPOINT_DEFAULT
+     ")"},
+    {"--json", NULL, ZS_OPTS_FLAG, S_OFF(json), 0, 0, NULL,
+     "print replies as JSON, one line each"},
+    {"--timeout", NULL, ZS_OPTS_INT, S_OFF(timeout), 1, ZS_CTL_TIMEOUT_MAX_MS, "MS",
+     "wait this long for replies (default 5000; wait: forever)"},
+};
+
+static const zs_opts_option_t s_submit_options[] = {
+    {"--type", NULL, ZS_OPTS_STRING, S_OFF(type), 0, 0, "T",
+     "task type, the capability it needs (required)"},
+    {"--payload", NULL, ZS_OPTS_STRING, S_OFF(payload), 0, 0, "TEXT",
+     "task input; '-' reads it from standard input"},
+    {"--payload-file", NULL, ZS_OPTS_STRING, S_OFF(payload_file), 0, 0, "F",
+     "read the task input from file F"},
+    {"--priority", NULL, ZS_OPTS_INT, S_OFF(priority), ZS_CTL_PRIORITY_MIN,
+     ZS_CTL_PRIORITY_MAX, "N", "higher runs first, -1000..1000 (default 0)"},
+    {"--timeout", NULL, ZS_OPTS_INT, S_OFF(task_timeout), 1, ZS_CTL_TASK_TMO_MAX, "MS",
+     "time limit of one attempt (default: the swarm's)"},
+    {"--retries", NULL, ZS_OPTS_INT, S_OFF(retries), 0, ZS_CTL_RETRIES_MAX, "N",
+     "attempts after the first, 0..100 (default: the swarm's)"},
+    {"--id", NULL, ZS_OPTS_STRING, S_OFF(id), 0, 0, "ID",
+     "task id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
+    {"--wait", NULL, ZS_OPTS_FLAG, S_OFF(wait), 0, 0, NULL,
+     "wait for the task; print its output instead of its id"},
+};
+
+//  ---------------------------------------------------------------------------------------
+//  Diagnostics
+
+static int s_say(s_ctl_t *self, int code, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+//  Print "zswarmctl: message" on the err stream and return code
+static int
+s_say(s_ctl_t *self, int code, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(self->io->err, "zswarmctl: ");
+    vfprintf(self->io->err, format, args);
+    fprintf(self->io->err, "\n");
+    va_end(args);
+    return code;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Input validation, where the input enters
+
+static bool
+s_id_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+static int
+s_check_id(s_ctl_t *self, const char *what, const char *id)
+{
+    size_t len = strlen(id);
+    bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
+    for (size_t i = 0; valid && i < len; i++) {
+        valid = s_id_char(id[i]);
+    }
+    if (!valid) {
+        return s_say(self, -1,
+                     "%s: expected 1..%d characters of [A-Za-z0-9._:-], got '%s'", what,
+                     ZS_MSG_NAME_MAX, id);
+    }
+    return 0;
+}
+
+static int
+s_check_type(s_ctl_t *self, const char *type)
+{
+    if (!type) {
+        return s_say(self, -1, "submit: missing --type");
+    }
+    size_t len = strlen(type);
+    bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
+    for (size_t i = 0; valid && i < len; i++) {
+        valid = type[i] > ' ' && type[i] < 0x7f;
+    }
+    if (!valid) {
+        return s_say(
+            self, -1,
+            "--type: expected 1..%d printable characters without spaces, got '%s'",
+            ZS_MSG_NAME_MAX, type);
+    }
+    return 0;
+}
+
+//  Read at most ZS_MSG_PAYLOAD_MAX bytes of stream into an owned *data_p. option and
+//  name say where the bytes come from, for messages.
+static int
+s_read_bounded(s_ctl_t *self,
+               FILE *stream,
+               const char *option,
+               const char *name,
+               uint8_t **data_p,
+               size_t *size_p)
+{
+    //  One byte more than allowed tells "exactly the bound" from "too big"
+    uint8_t *data = zs_malloc(ZS_MSG_PAYLOAD_MAX + 1);
+    size_t size = fread(data, 1, ZS_MSG_PAYLOAD_MAX + 1, stream);
+    if (ferror(stream)) {
+        free(data);
+        return s_say(self, -1, "%s: cannot read %s: %s", option, name, strerror(errno));
+    }
+    if (size > ZS_MSG_PAYLOAD_MAX) {
+        free(data);
+        return s_say(self, -1, "%s: %s is larger than %u bytes", option, name,
+                     ZS_MSG_PAYLOAD_MAX);
+    }
+    *data_p = data;
+    *size_p = size;
+    return 0;
+}
+
+//  The payload of submit, owned by the caller (NULL when none was given)
+static int
+s_read_payload(s_ctl_t *self, uint8_t **data_p, size_t *size_p)
+{
+    *data_p = NULL;
+    *size_p = 0;
+    if (self->payload && self->payload_file) {
+        return s_say(self, -1, "--payload and --payload-file: give at most one");
+    }
+    if (self->payload_file) {
+        char name[ZS_ERROR_TEXT_MAX];
+        snprintf(name, sizeof name, "'%s'", self->payload_file);
+        FILE *file = fopen(self->payload_file, "rb");
+        if (!file) {
+            return s_say(self, -1, "--payload-file: cannot open %s: %s", name,
+                         strerror(errno));
+        }
+        int rc = s_read_bounded(self, file, "--payload-file", name, data_p, size_p);
+        fclose(file);
+        return rc;
+    }
+    if (self->payload && strcmp(self->payload, "-") == 0) {
+        return s_read_bounded(self, self->io->in, "--payload", "standard input", data_p,
+                              size_p);
+    }
+    if (self->payload) {
+        size_t len = strlen(self->payload);
+        if (len > ZS_MSG_PAYLOAD_MAX) {
+            return s_say(self, -1, "--payload: larger than %u bytes", ZS_MSG_PAYLOAD_MAX);
+        }
+        *data_p = (uint8_t *) zs_strdup(self->payload);
+        *size_p = len;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Requests and their outcomes
+
+static int64_t
+s_timeout_or(s_ctl_t *self, int64_t fallback)
+{
+    return self->timeout.set ? self->timeout.value : fallback;
+}
+
+//  Map a zs_client outcome to an exit status, saying what went wrong. A refusal is
+//  also printed as JSON with --json, so scripts see the error code.
+static int
+s_outcome(s_ctl_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err)
+{
+    if (rc == 0) {
+        return ZS_CTL_EXIT_OK;
+    }
+    if (rc == ZS_CLIENT_E_REFUSED) {
+        if (self->json) {
+            zs_msg_print_json(reply, self->io->out);
+        }
+        return s_say(self, ZS_CTL_EXIT_FAILED, "%s", err->text);
+    }
+    return s_say(self, ZS_CTL_EXIT_USAGE, "%s", err->text);
+}
+
+//  Send request and wait for its reply. Returns a zs_ctl_exit_t; on ZS_CTL_EXIT_OK the
+//  caller owns reply and finishes it.
+static int
+s_request(s_ctl_t *self, zs_msg_t *request, zs_msg_t *reply, int64_t timeout_ms)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    int rc = zs_client_request(self->client, request, reply, timeout_ms, &err);
+    int code = s_outcome(self, rc, reply, &err);
+    if (code != ZS_CTL_EXIT_OK) {
+        zs_msg_fini(reply);
+    }
+    return code;
+}
+
+//  Task output as it came, bytes and all: it is the task's, not ours to reformat
+static void
+s_write(FILE *stream, const uint8_t *data, size_t size)
+{
+    if (size > 0) {
+        fwrite(data, 1, size, stream);
+    }
+}
+
+//  Print a final task (a wait.ok): its output, or its JSON. Returns ZS_CTL_EXIT_OK when
+//  it completed, else ZS_CTL_EXIT_FAILED after saying how it ended.
+static int
+s_print_final(s_ctl_t *self, const zs_msg_t *reply)
+{
+    if (self->json) {
+        zs_msg_print_json(reply, self->io->out);
+    } else {
+        s_write(self->io->out, reply->out, reply->out_size);
+        s_write(self->io->err, reply->err, reply->err_size);
+    }
+    const char *state = reply->state ? reply->state : "unknown";
+    if (strcmp(state, "completed") == 0) {
+        return ZS_CTL_EXIT_OK;
+    }
+    //  Both came from the wire and go to a terminal
+    const char *why = reply->why ? reply->why : "no reason given";
+    char task[ZS_MSG_NAME_MAX * 4 + 1], reason[ZS_MSG_TEXT_MAX];
+    zs_sanitize(task, sizeof task, reply->task, strlen(reply->task));
+    zs_sanitize(reason, sizeof reason, why, strlen(why));
+    return s_say(self, ZS_CTL_EXIT_FAILED, "task '%s' %s: %s", task, state, reason);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Commands
+
+//  Commands whose reply is shown as it is: by a zs_show function, or as JSON
+static int
+s_run_shown(s_ctl_t *self,
+            zs_msg_t *request,
+            void (*show)(const zs_msg_t *reply, FILE *stream))
+{
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_INVALID);
+    int code = s_request(self, request, &reply, s_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    if (code == ZS_CTL_EXIT_OK) {
+        if (self->json) {
+            zs_msg_print_json(&reply, self->io->out);
+        } else {
+            show(&reply, self->io->out);
+        }
+        zs_msg_fini(&reply);
+    }
+    return code;
+}
+
+static int
+s_cmd_status(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_STATUS);
+    return s_run_shown(self, &request, zs_show_status);
+}
+
+static int
+s_cmd_agents(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_AGENTS);
+    return s_run_shown(self, &request, zs_show_agents);
+}
+
+static int
+s_cmd_task(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_TASK);
+    request.task = self->operands[0];
+    return s_run_shown(self, &request, zs_show_task);
+}
+
+static int
+s_cmd_cancel(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_CANCEL);
+    request.task = self->operands[0];
+    return s_run_shown(self, &request, zs_show_task);
+}
+
+static void
+s_show_shutdown(const zs_msg_t *reply, FILE *stream)
+{
+    fprintf(stream, "zswarmd is shutting down\n");
+}
+
+static int
+s_cmd_shutdown(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_SHUTDOWN);
+    return s_run_shown(self, &request, s_show_shutdown);
+}
+
+//  Time left until deadline_ms, or ZS_CLIENT_FOREVER when there is no deadline
+static int64_t
+s_left(int64_t deadline_ms)
+{
+    if (deadline_ms == ZS_CLIENT_FOREVER) {
+        return ZS_CLIENT_FOREVER;
+    }
+    int64_t left = deadline_ms - zs_clock_ms();
+    return left > 0 ? left : 0;
+}
+
+static int
+s_cmd_wait(s_ctl_t *self)
+{
+    //  One deadline for all ids: --timeout bounds the whole command
+    int64_t deadline =
+        self->timeout.set ? zs_clock_ms() + self->timeout.value : ZS_CLIENT_FOREVER;
+    int code = ZS_CTL_EXIT_OK;
+    for (int i = 0; i < self->operand_count; i++) {
+        zs_msg_t request, reply;
+        zs_msg_init(&request, ZS_MSG_WAIT);
+        zs_msg_init(&reply, ZS_MSG_INVALID);
+        request.task = self->operands[i];
+        int rc = s_request(self, &request, &reply, s_left(deadline));
+        if (rc == ZS_CTL_EXIT_USAGE) {
+            return rc;
+        }
+        if (rc == ZS_CTL_EXIT_OK) {
+            rc = s_print_final(self, &reply);
+            zs_msg_fini(&reply);
+        }
+        code = rc != ZS_CTL_EXIT_OK ? rc : code;
+    }
+    return code;
+}
+
+//  After submit.ok of a submit with wait: the wait.ok with the same rid
+static int
+s_submit_wait(s_ctl_t *self, uint64_t rid, int64_t deadline)
+{
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_INVALID);
+    zs_error_t err;
+    zs_error_init(&err);
+    int rc = zs_client_recv_rid(self->client, rid, &reply, s_left(deadline), &err);
+    if (rc == 0 && reply.type != ZS_MSG_WAIT_OK) {
+        zs_error_set(&err, 0, "unexpected reply %s to submit from '%s'",
+                     zs_msg_type_name(reply.type), zs_client_endpoint(self->client));
+        rc = -1;
+    }
+    int code = rc == 0 ? s_print_final(self, &reply) : s_outcome(self, rc, &reply, &err);
+    zs_msg_fini(&reply);
+    return code;
+}
+
+static void
+s_print_submitted(s_ctl_t *self, const zs_msg_t *reply)
+{
+    if (self->json) {
+        zs_msg_print_json(reply, self->io->out);
+        return;
+    }
+    fprintf(self->io->out, "%s\n", reply->task);
+    if (reply->dup) {
+        s_say(self, 0, "task '%s' exists already: not submitted again", reply->task);
+    }
+}
+
+static int
+s_submit(s_ctl_t *self, zs_msg_t *request)
+{
+    //  Without --timeout, submit.ok still has the default to arrive: only the wait
+    //  for the task's end may last forever
+    int64_t deadline =
+        self->timeout.set ? zs_clock_ms() + self->timeout.value : ZS_CLIENT_FOREVER;
+    int64_t ack_timeout = self->timeout.set ? self->timeout.value : ZS_CTL_TIMEOUT_MS;
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_INVALID);
+    int code = s_request(self, request, &reply, ack_timeout);
+    if (code != ZS_CTL_EXIT_OK) {
+        return code;
+    }
+    if (!self->wait) {
+        s_print_submitted(self, &reply);
+    }
+    zs_msg_fini(&reply);
+    return self->wait ? s_submit_wait(self, request->rid, deadline) : code;
+}
+
+static int
+s_cmd_submit(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_SUBMIT);
+    request.ttype = self->type;
+    request.task = self->id;
+    request.pri = self->priority.value;
+    request.tmo = self->task_timeout.set ? (uint64_t) self->task_timeout.value : 0;
+    request.tries = self->retries.set ? (uint64_t) self->retries.value + 1 : 0;
+    request.wait = self->wait;
+    request.payload = self->payload_data;
+    request.payload_size = self->payload_size;
+    return s_submit(self, &request);
+}
+
+//  Checks of submit's options beyond what the option table can say
+static int
+s_check_submit(s_ctl_t *self)
+{
+    if (s_check_type(self, self->type) != 0) {
+        return -1;
+    }
+    if (self->id && s_check_id(self, "--id", self->id) != 0) {
+        return -1;
+    }
+    return s_read_payload(self, &self->payload_data, &self->payload_size);
+}
+
+static const s_command_t s_commands[] = {
+    {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status},
+    {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents},
+    {"submit", "--type T [OPTIONS]",
+     "submit a task; print its id, or with --wait its output", s_submit_options,
+     S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit},
+    {"wait", "ID [ID...]", "wait until tasks end; print their output", NULL, 0, 1,
+     INT32_MAX, NULL, s_cmd_wait},
+    {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task},
+    {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel},
+    {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL,
+     s_cmd_shutdown},
+};
+
+//  ---------------------------------------------------------------------------------------
+//  Command line
+
+static void
+s_print_help(s_ctl_t *self)
+{
+    FILE *out = self->io->out;
+    fprintf(out,
+            "usage: zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
+            "Drive a running zswarmd through its control socket.\n\noptions:\n");
+    zs_opts_print_help(s_global_options, S_COUNT(s_global_options), out);
+    fprintf(out, "\ncommands:\n");
+    for (size_t i = 0; i < S_COUNT(s_commands); i++) {
+        fprintf(out, "  %-10s %s\n", s_commands[i].name, s_commands[i].summary);
+    }
+    fprintf(out, "\nexit status: 0 done; 1 a task ended dead or cancelled, or zswarmd "
+                 "refused;\n2 usage error, no connection or no reply in time.\n"
+                 "Run 'zswarmctl COMMAND --help' for a command's options.\n");
+}
+
+static void
+s_print_command_help(s_ctl_t *self, const s_command_t *command)
+{
+    FILE *out = self->io->out;
+    fprintf(out, "usage: zswarmctl [GLOBAL OPTIONS] %s%s%s\n\n%s\n\noptions:\n",
+            command->name, *command->operands ? " " : "", command->operands,
+            command->summary);
+    zs_opts_print_help(command->options, command->option_count, out);
+}
+
+static const s_command_t *
+s_find_command(const char *name)
+{
+    for (size_t i = 0; i < S_COUNT(s_commands); i++) {
+        if (strcmp(s_commands[i].name, name) == 0) {
+            return &s_commands[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+s_check_operands(s_ctl_t *self, const s_command_t *command)
+{
+    if (self->operand_count < command->min_operands) {
+        return s_say(self, -1, "%s: missing task id (usage: zswarmctl %s %s)",
+                     command->name, command->name, command->operands);
+    }
+    if (self->operand_count > command->max_operands) {
+        return s_say(self, -1, "%s: unexpected argument '%s'", command->name,
+                     self->operands[command->max_operands]);
+    }
+    for (int i = 0; i < self->operand_count; i++) {
+        if (s_check_id(self, "task id", self->operands[i]) != 0) {
+            return -1;
+        }
+    }
+    return command->check ? command->check(self) : 0;
+}
+
+//  Parse the command's own words (after the command name). Returns 0 to go on,
+//  or 1 with *code_p set when the run ends here (help or usage error).
+static int
+s_parse_command(
+    s_ctl_t *self, const s_command_t *command, int argc, char **argv, int *code_p)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    int rc = zs_opts_parse(command->options, command->option_count, ZS_OPTS_OPERANDS_ANY,
+                           argc, argv, self, &self->operand_count, &err);
+    self->operands = argv;
+    if (rc == ZS_OPTS_E_HELP) {
+        s_print_command_help(self, command);
+        *code_p = ZS_CTL_EXIT_OK;
+        return 1;
+    }
+    if (rc != 0) {
+        *code_p = s_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
+        return 1;
+    }
+    if (s_check_operands(self, command) != 0) {
+        *code_p = ZS_CTL_EXIT_USAGE;
+        return 1;
+    }
+    return 0;
+}
+
+//  Parse the global options and find the command. Returns the command, or NULL with
+//  *code_p set when the run ends here.
+static const s_command_t *
+s_parse_global(s_ctl_t *self, int argc, char **argv, int *code_p, int *rest_p)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    int operands = 0;
+    int rc = zs_opts_parse(s_global_options, S_COUNT(s_global_options),
+                           ZS_OPTS_OPERANDS_LAST, argc, argv, self, &operands, &err);
+    *code_p = ZS_CTL_EXIT_USAGE;
+    if (rc == ZS_OPTS_E_HELP) {
+        s_print_help(self);
+        *code_p = ZS_CTL_EXIT_OK;
+        return NULL;
+    }
+    if (rc != 0) {
+        s_say(self, 0, "%s", err.text);
+        return NULL;
+    }
+    if (operands == 0) {
+        s_say(self, 0, "missing command (try 'zswarmctl --help')");
+        return NULL;
+    }
+    const s_command_t *command = s_find_command(argv[0]);
+    if (!command) {
+        s_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[0]);
+        return NULL;
+    }
+    *rest_p = operands - 1;
+    return command;
+}
+
+static const char *
+s_default_endpoint(void)
+{
+    const char *env = getenv(ZS_CTL_ENDPOINT_ENV);
+    return env && *env ? env : ZS_CTL_ENDPOINT_DEFAULT;
+}
+
+static int
+s_connect_and_run(s_ctl_t *self, const s_command_t *command)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    self->client =
+        zs_client_new(self->endpoint ? self->endpoint : s_default_endpoint(), &err);
+    if (!self->client) {
+        return s_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
+    }
+    int code = command->run(self);
+    zs_client_destroy(&self->client);
+    return code;
+}
+
+int
+zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
+{
+    assert(argc >= 1);
+    assert(argv);
+    assert(streams);
+    s_ctl_t self = {.io = streams};
+    int code = ZS_CTL_EXIT_USAGE;
+    int rest = 0;
+    const s_command_t *command = s_parse_global(&self, argc - 1, argv + 1, &code, &rest);
+    if (!command) {
+        return code;
+    }
+    //  The command's words follow its name, at the front of the permuted argv
+    if (s_parse_command(&self, command, rest, argv + 2, &code) == 0) {
+        code = s_connect_and_run(&self, command);
+    }
+    free(self.payload_data);
+    return code;
+}

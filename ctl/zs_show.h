@@ -1,0 +1,26 @@
+//  zs_show - human-readable renderings of control replies, for zswarmctl
+//
+//  Records print as aligned "key: value" lines, lists of agents as a table whose columns
+//  are as wide as their widest cell. Text that came from the wire (ids, hosts, reasons,
+//  task output samples) is sanitised before it reaches a terminal, so a task cannot
+//  send escape sequences to the user's screen through `zswarmctl task`. Machine-readable
+//  output is zs_msg_print_json's job, not this module's.
+
+#ifndef ZS_SHOW_H
+#define ZS_SHOW_H
+
+#include <stdio.h>
+
+#include "zs_msg.h"
+
+//  Print a status.ok reply as key: value lines.
+void zs_show_status(const zs_msg_t *reply, FILE *stream);
+
+//  Print an agents.ok reply as a table with a header line, one agent a row.
+void zs_show_agents(const zs_msg_t *reply, FILE *stream);
+
+//  Print a task.ok, wait.ok or cancel.ok reply as key: value lines; fields the reply
+//  does not carry are left out.
+void zs_show_task(const zs_msg_t *reply, FILE *stream);
+
+#endif
