@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
-#define ZS_BROKER_BATCH   512     //  messages read per wake-up, so one socket cannot starve
-#define ZS_BROKER_HWM     100000  //  queued messages per peer before sends fail
-#define ZS_BROKER_LINGER  200     //  ms a closing socket may spend flushing (bye, replies)
-#define ZS_BROKER_SAMPLE  48      //  bytes of a bad frame quoted in the log
+#define ZS_BROKER_BATCH  512  //  messages read per wake-up, so one socket cannot starve
+#define ZS_BROKER_HWM    100000  //  queued messages per peer before sends fail
+#define ZS_BROKER_LINGER 200     //  ms a closing socket may spend flushing (bye, replies)
+#define ZS_BROKER_SAMPLE 48      //  bytes of a bad frame quoted in the log
 
 struct zs_peer_t {
     zs_ident_t ident;      //  routing id, also the peer table's key
@@ -18,31 +18,31 @@ struct zs_peer_t {
 };
 
 struct zs_broker_t {
-    zloop_t *loop;              //  borrowed
-    zsock_t *agents;            //  ROUTER for agents, owned
-    zsock_t *events;            //  PUB for events, owned
-    zsock_t *control;           //  ROUTER for clients, owned
-    char *agents_ep;            //  bound endpoints, owned
+    zloop_t *loop;     //  borrowed
+    zsock_t *agents;   //  ROUTER for agents, owned
+    zsock_t *events;   //  PUB for events, owned
+    zsock_t *control;  //  ROUTER for clients, owned
+    char *agents_ep;   //  bound endpoints, owned
     char *events_ep;
     char *control_ep;
-    zhashx_t *peers;            //  zs_ident_t * -> zs_peer_t *, owns the peers
-    zs_broker_ops_t ops;        //  coordinator's callbacks
-    void *ctx;                  //  their context, borrowed
-    unsigned interval_ms;       //  heartbeat interval, 0 before set_liveness
-    unsigned liveness;          //  missed intervals before expiry
-    int tick_timer;             //  zloop timer id, or -1
-    int64_t now_ms;             //  clock read once per batch of messages
-    uint64_t seq;               //  last event sequence number
-    msgpack_sbuffer buf;        //  encode buffer reused for every send
-    zs_ratelimit_t bad_log;     //  limits logs about bad frames
-    zs_broker_stats_t stats;    //  counters
+    zhashx_t *peers;          //  zs_ident_t * -> zs_peer_t *, owns the peers
+    zs_broker_ops_t ops;      //  coordinator's callbacks
+    void *ctx;                //  their context, borrowed
+    unsigned interval_ms;     //  heartbeat interval, 0 before set_liveness
+    unsigned liveness;        //  missed intervals before expiry
+    int tick_timer;           //  zloop timer id, or -1
+    int64_t now_ms;           //  clock read once per batch of messages
+    uint64_t seq;             //  last event sequence number
+    msgpack_sbuffer buf;      //  encode buffer reused for every send
+    zs_ratelimit_t bad_log;   //  limits logs about bad frames
+    zs_broker_stats_t stats;  //  counters
 };
 
 //  ---------------------------------------------------------------------------------
 //  Peer table keyed by routing id
 
 static size_t
-s_ident_hash (const void *key)
+s_ident_hash(const void *key)
 {
     const zs_ident_t *ident = key;
     uint64_t hash = 1469598103934665603ULL;  //  FNV-1a
@@ -53,81 +53,80 @@ s_ident_hash (const void *key)
 }
 
 static int
-s_ident_compare (const void *a, const void *b)
+s_ident_compare(const void *a, const void *b)
 {
     const zs_ident_t *x = a, *y = b;
     if (x->size != y->size) {
         return x->size < y->size ? -1 : 1;
     }
-    return memcmp (x->data, y->data, x->size);
+    return memcmp(x->data, y->data, x->size);
 }
 
 //  Keys point into the peers that own them: nothing to copy or free
 static void *
-s_ident_keep (const void *key)
+s_ident_keep(const void *key)
 {
     return (void *) (uintptr_t) key;
 }
 
 static void
-s_peer_destroy (void **item)
+s_peer_destroy(void **item)
 {
-    free (*item);
+    free(*item);
     *item = NULL;
 }
 
 static zs_peer_t *
-s_peer_find (zs_broker_t *self, const zs_ident_t *ident)
+s_peer_find(zs_broker_t *self, const zs_ident_t *ident)
 {
-    return zhashx_lookup (self->peers, ident);
+    return zhashx_lookup(self->peers, ident);
 }
 
 static void
-s_peer_remove (zs_broker_t *self, zs_peer_t *peer)
+s_peer_remove(zs_broker_t *self, zs_peer_t *peer)
 {
-    zhashx_delete (self->peers, &peer->ident);
+    zhashx_delete(self->peers, &peer->ident);
 }
 
 //  ---------------------------------------------------------------------------------
 //  Receiving
 
 static void
-s_log_bad (zs_broker_t *self, const char *socket, const zs_error_t *err, zmq_msg_t *frame)
+s_log_bad(zs_broker_t *self, const char *socket, const zs_error_t *err, zmq_msg_t *frame)
 {
     self->stats.malformed++;
     uint64_t suppressed = 0;
-    if (!zs_ratelimit_allow (&self->bad_log, &suppressed)) {
+    if (!zs_ratelimit_allow(&self->bad_log, &suppressed)) {
         return;
     }
     char sample[ZS_BROKER_SAMPLE * 4 + 4];
-    zs_sanitize (sample, sizeof sample, zmq_msg_data (frame),
-                 zmq_msg_size (frame) < ZS_BROKER_SAMPLE ? zmq_msg_size (frame)
-                                                         : ZS_BROKER_SAMPLE);
-    zsys_warning ("bad message on %s socket: %s (%zu bytes: '%s'; %" PRIu64
-                  " more suppressed)",
-                  socket, err->text, zmq_msg_size (frame), sample, suppressed);
+    zs_sanitize(sample, sizeof sample, zmq_msg_data(frame),
+                zmq_msg_size(frame) < ZS_BROKER_SAMPLE ? zmq_msg_size(frame)
+                                                       : ZS_BROKER_SAMPLE);
+    zsys_warning("bad message on %s socket: %s (%zu bytes: '%s'; %" PRIu64
+                 " more suppressed)",
+                 socket, err->text, zmq_msg_size(frame), sample, suppressed);
 }
 
 //  Reads one whole multipart message into up to max frames. Returns the frame count,
 //  0 when nothing is waiting, or max + 1 when there were more (the rest is discarded).
 static int
-s_recv_frames (void *socket, zmq_msg_t *frames, int max)
+s_recv_frames(void *socket, zmq_msg_t *frames, int max)
 {
     int count = 0;
     int more = 1;
     while (more) {
         zmq_msg_t *frame = &frames[count < max ? count : max];
-        zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, socket, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (frame);
+        zmq_msg_init(frame);
+        if (zmq_msg_recv(frame, socket, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(frame);
             return count;  //  EAGAIN on the first frame: nothing waiting
         }
-        more = zmq_msg_more (frame);
+        more = zmq_msg_more(frame);
         if (count < max) {
             count++;
-        }
-        else {
-            zmq_msg_close (frame);
+        } else {
+            zmq_msg_close(frame);
             count = max + 1;
         }
     }
@@ -135,126 +134,121 @@ s_recv_frames (void *socket, zmq_msg_t *frames, int max)
 }
 
 static void
-s_close_frames (zmq_msg_t *frames, int count)
+s_close_frames(zmq_msg_t *frames, int count)
 {
     for (int i = 0; i < count; i++) {
-        zmq_msg_close (&frames[i]);
+        zmq_msg_close(&frames[i]);
     }
 }
 
 static bool
-s_ident_from_frame (zs_ident_t *ident, zmq_msg_t *frame)
+s_ident_from_frame(zs_ident_t *ident, zmq_msg_t *frame)
 {
-    size_t size = zmq_msg_size (frame);
+    size_t size = zmq_msg_size(frame);
     if (size == 0 || size > ZS_IDENT_MAX) {
         return false;
     }
     ident->size = (uint8_t) size;
-    memcpy (ident->data, zmq_msg_data (frame), size);
+    memcpy(ident->data, zmq_msg_data(frame), size);
     return true;
 }
 
 static void
-s_agent_message (zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
+s_agent_message(zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
 {
     zs_msg_t msg;
     zs_error_t err;
-    if (zs_msg_decode (&msg, zmq_msg_data (body), zmq_msg_size (body), &err) != 0) {
-        s_log_bad (self, "agents", &err, body);
-        zs_broker_send_error (self, ident, (zs_err_code_t) err.code, err.text);
+    if (zs_msg_decode(&msg, zmq_msg_data(body), zmq_msg_size(body), &err) != 0) {
+        s_log_bad(self, "agents", &err, body);
+        zs_broker_send_error(self, ident, (zs_err_code_t) err.code, err.text);
         return;
     }
     self->stats.received++;
-    zs_peer_t *peer = s_peer_find (self, ident);
+    zs_peer_t *peer = s_peer_find(self, ident);
     if (peer) {
         peer->last_recv_ms = self->now_ms;
     }
     if (msg.type == ZS_MSG_HELLO) {
         if (peer) {
             //  A second hello on a live connection restarts the session
-            self->ops.gone (self->ctx, peer, "said hello again");
-            s_peer_remove (self, peer);
+            self->ops.gone(self->ctx, peer, "said hello again");
+            s_peer_remove(self, peer);
         }
-        peer = zs_calloc (1, sizeof *peer);
+        peer = zs_calloc(1, sizeof *peer);
         peer->ident = *ident;
         peer->last_recv_ms = peer->last_sent_ms = self->now_ms;
-        zhashx_insert (self->peers, &peer->ident, peer);
-        if (self->ops.hello (self->ctx, peer, &msg) != 0) {
-            s_peer_remove (self, peer);
+        zhashx_insert(self->peers, &peer->ident, peer);
+        if (self->ops.hello(self->ctx, peer, &msg) != 0) {
+            s_peer_remove(self, peer);
         }
+    } else if (!peer) {
+        zs_broker_send_error(self, ident, ZS_ERR_NOT_REGISTERED, "say hello first");
+    } else if (msg.type == ZS_MSG_BYE) {
+        self->ops.gone(self->ctx, peer, msg.why ? msg.why : "said bye");
+        s_peer_remove(self, peer);
+    } else if (msg.type != ZS_MSG_HEARTBEAT) {
+        self->ops.message(self->ctx, peer, &msg);
     }
-    else if (!peer) {
-        zs_broker_send_error (self, ident, ZS_ERR_NOT_REGISTERED, "say hello first");
-    }
-    else if (msg.type == ZS_MSG_BYE) {
-        self->ops.gone (self->ctx, peer, msg.why ? msg.why : "said bye");
-        s_peer_remove (self, peer);
-    }
-    else if (msg.type != ZS_MSG_HEARTBEAT) {
-        self->ops.message (self->ctx, peer, &msg);
-    }
-    zs_msg_fini (&msg);
+    zs_msg_fini(&msg);
 }
 
 static int
-s_agents_readable (zloop_t *loop, zsock_t *sock, void *arg)
+s_agents_readable(zloop_t *loop, zsock_t *sock, void *arg)
 {
     zs_broker_t *self = arg;
-    self->now_ms = zs_clock_ms ();
+    self->now_ms = zs_clock_ms();
     for (int n = 0; n < ZS_BROKER_BATCH; n++) {
         zmq_msg_t frames[3];
-        int count = s_recv_frames (zsock_resolve (sock), frames, 2);
+        int count = s_recv_frames(zsock_resolve(sock), frames, 2);
         if (count == 0) {
             break;
         }
         zs_ident_t ident;
-        if (count == 2 && s_ident_from_frame (&ident, &frames[0])) {
-            s_agent_message (self, &ident, &frames[1]);
-        }
-        else {
+        if (count == 2 && s_ident_from_frame(&ident, &frames[0])) {
+            s_agent_message(self, &ident, &frames[1]);
+        } else {
             self->stats.malformed++;
         }
-        s_close_frames (frames, count > 2 ? 2 : count);
+        s_close_frames(frames, count > 2 ? 2 : count);
     }
     return 0;
 }
 
 static void
-s_control_message (zs_broker_t *self, const zs_client_ref_t *client, zmq_msg_t *body)
+s_control_message(zs_broker_t *self, const zs_client_ref_t *client, zmq_msg_t *body)
 {
     zs_msg_t msg;
     zs_error_t err;
-    if (zs_msg_decode (&msg, zmq_msg_data (body), zmq_msg_size (body), &err) != 0) {
-        s_log_bad (self, "control", &err, body);
-        zs_broker_reply_error (self, client, msg.rid, (zs_err_code_t) err.code, err.text);
+    if (zs_msg_decode(&msg, zmq_msg_data(body), zmq_msg_size(body), &err) != 0) {
+        s_log_bad(self, "control", &err, body);
+        zs_broker_reply_error(self, client, msg.rid, (zs_err_code_t) err.code, err.text);
         return;
     }
     self->stats.received++;
-    self->ops.control (self->ctx, client, &msg);
-    zs_msg_fini (&msg);
+    self->ops.control(self->ctx, client, &msg);
+    zs_msg_fini(&msg);
 }
 
 static int
-s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
+s_control_readable(zloop_t *loop, zsock_t *sock, void *arg)
 {
     zs_broker_t *self = arg;
-    self->now_ms = zs_clock_ms ();
+    self->now_ms = zs_clock_ms();
     for (int n = 0; n < ZS_BROKER_BATCH; n++) {
         zmq_msg_t frames[4];
-        int count = s_recv_frames (zsock_resolve (sock), frames, 3);
+        int count = s_recv_frames(zsock_resolve(sock), frames, 3);
         if (count == 0) {
             break;
         }
         zs_client_ref_t client;
-        bool framed = (count == 2 || (count == 3 && zmq_msg_size (&frames[1]) == 0));
-        if (framed && s_ident_from_frame (&client.ident, &frames[0])) {
+        bool framed = (count == 2 || (count == 3 && zmq_msg_size(&frames[1]) == 0));
+        if (framed && s_ident_from_frame(&client.ident, &frames[0])) {
             client.delimited = count == 3;
-            s_control_message (self, &client, &frames[count - 1]);
-        }
-        else {
+            s_control_message(self, &client, &frames[count - 1]);
+        } else {
             self->stats.malformed++;
         }
-        s_close_frames (frames, count > 3 ? 3 : count);
+        s_close_frames(frames, count > 3 ? 3 : count);
     }
     return 0;
 }
@@ -263,65 +257,64 @@ s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
 //  Liveness
 
 static void
-s_heartbeat (zs_broker_t *self, zs_peer_t *peer)
+s_heartbeat(zs_broker_t *self, zs_peer_t *peer)
 {
     zs_msg_t beat;
-    zs_msg_init (&beat, ZS_MSG_HEARTBEAT);
-    zs_broker_send (self, peer, &beat);
+    zs_msg_init(&beat, ZS_MSG_HEARTBEAT);
+    zs_broker_send(self, peer, &beat);
 }
 
 static int
-s_tick (zloop_t *loop, int timer_id, void *arg)
+s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_broker_t *self = arg;
-    self->now_ms = zs_clock_ms ();
+    self->now_ms = zs_clock_ms();
     int64_t deadline = (int64_t) self->interval_ms * self->liveness;
     //  Collect first: gone() may drop other peers, which would upset the iteration
-    zlistx_t *expired = zlistx_new ();
-    for (zs_peer_t *peer = zhashx_first (self->peers); peer;
-         peer = zhashx_next (self->peers)) {
+    zlistx_t *expired = zlistx_new();
+    for (zs_peer_t *peer = zhashx_first(self->peers); peer;
+         peer = zhashx_next(self->peers)) {
         if (self->now_ms - peer->last_recv_ms > deadline) {
-            zlistx_add_end (expired, peer);
-        }
-        else if (self->now_ms - peer->last_sent_ms >= self->interval_ms) {
-            s_heartbeat (self, peer);
+            zlistx_add_end(expired, peer);
+        } else if (self->now_ms - peer->last_sent_ms >= self->interval_ms) {
+            s_heartbeat(self, peer);
         }
     }
-    for (zs_peer_t *peer = zlistx_first (expired); peer; peer = zlistx_next (expired)) {
+    for (zs_peer_t *peer = zlistx_first(expired); peer; peer = zlistx_next(expired)) {
         self->stats.expired++;
-        self->ops.gone (self->ctx, peer, "missed heartbeats");
-        s_peer_remove (self, peer);
+        self->ops.gone(self->ctx, peer, "missed heartbeats");
+        s_peer_remove(self, peer);
     }
-    zlistx_destroy (&expired);
+    zlistx_destroy(&expired);
     return 0;
 }
 
 void
-zs_broker_set_liveness (zs_broker_t *self, unsigned interval_ms, unsigned liveness)
+zs_broker_set_liveness(zs_broker_t *self, unsigned interval_ms, unsigned liveness)
 {
-    assert (self);
-    assert (interval_ms > 0 && liveness > 0);
+    assert(self);
+    assert(interval_ms > 0 && liveness > 0);
     self->interval_ms = interval_ms;
     self->liveness = liveness;
     if (self->tick_timer >= 0) {
-        zloop_timer_end (self->loop, self->tick_timer);
+        zloop_timer_end(self->loop, self->tick_timer);
     }
     //  Ticking twice an interval keeps heartbeat gaps under 1.5 intervals
     size_t period = interval_ms / 2 ? interval_ms / 2 : 1;
-    self->tick_timer = zloop_timer (self->loop, period, 0, s_tick, self);
+    self->tick_timer = zloop_timer(self->loop, period, 0, s_tick, self);
 }
 
 //  ---------------------------------------------------------------------------------
 //  Sending
 
 int
-zs_broker_send (zs_broker_t *self, zs_peer_t *peer, const zs_msg_t *msg)
+zs_broker_send(zs_broker_t *self, zs_peer_t *peer, const zs_msg_t *msg)
 {
-    assert (self);
-    assert (peer);
-    assert (msg);
-    if (zs_msg_send (msg, zsock_resolve (self->agents), peer->ident.data, peer->ident.size,
-                     ZMQ_DONTWAIT, &self->buf) != 0) {
+    assert(self);
+    assert(peer);
+    assert(msg);
+    if (zs_msg_send(msg, zsock_resolve(self->agents), peer->ident.data, peer->ident.size,
+                    ZMQ_DONTWAIT, &self->buf) != 0) {
         self->stats.dropped++;
         return -1;
     }
@@ -330,34 +323,35 @@ zs_broker_send (zs_broker_t *self, zs_peer_t *peer, const zs_msg_t *msg)
 }
 
 void
-zs_broker_send_error (zs_broker_t *self,
-                      const zs_ident_t *ident,
-                      zs_err_code_t code,
-                      const char *why)
+zs_broker_send_error(zs_broker_t *self,
+                     const zs_ident_t *ident,
+                     zs_err_code_t code,
+                     const char *why)
 {
     zs_msg_t msg;
-    zs_msg_init (&msg, ZS_MSG_ERROR);
+    zs_msg_init(&msg, ZS_MSG_ERROR);
     msg.code = (uint64_t) code;
     msg.why = why;
-    if (zs_msg_send (&msg, zsock_resolve (self->agents), ident->data, ident->size,
-                     ZMQ_DONTWAIT, &self->buf) != 0) {
+    if (zs_msg_send(&msg, zsock_resolve(self->agents), ident->data, ident->size,
+                    ZMQ_DONTWAIT, &self->buf) != 0) {
         self->stats.dropped++;
     }
 }
 
 int
-zs_broker_reply (zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+zs_broker_reply(zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    assert (self);
-    assert (client);
-    assert (msg);
-    void *socket = zsock_resolve (self->control);
-    int rc = zmq_send (socket, client->ident.data, client->ident.size, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    assert(self);
+    assert(client);
+    assert(msg);
+    void *socket = zsock_resolve(self->control);
+    int rc = zmq_send(socket, client->ident.data, client->ident.size,
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT);
     if (rc >= 0 && client->delimited) {
-        rc = zmq_send (socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        rc = zmq_send(socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     }
     if (rc >= 0) {
-        rc = zs_msg_send (msg, socket, NULL, 0, ZMQ_DONTWAIT, &self->buf);
+        rc = zs_msg_send(msg, socket, NULL, 0, ZMQ_DONTWAIT, &self->buf);
     }
     if (rc < 0) {
         self->stats.dropped++;
@@ -367,35 +361,35 @@ zs_broker_reply (zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_
 }
 
 void
-zs_broker_reply_error (zs_broker_t *self,
-                       const zs_client_ref_t *client,
-                       uint64_t rid,
-                       zs_err_code_t code,
-                       const char *why)
+zs_broker_reply_error(zs_broker_t *self,
+                      const zs_client_ref_t *client,
+                      uint64_t rid,
+                      zs_err_code_t code,
+                      const char *why)
 {
     zs_msg_t msg;
-    zs_msg_init (&msg, ZS_MSG_ERROR);
+    zs_msg_init(&msg, ZS_MSG_ERROR);
     msg.rid = rid;
     msg.code = (uint64_t) code;
     msg.why = why;
-    zs_broker_reply (self, client, &msg);
+    zs_broker_reply(self, client, &msg);
 }
 
 void
-zs_broker_publish (zs_broker_t *self, zs_msg_t *msg)
+zs_broker_publish(zs_broker_t *self, zs_msg_t *msg)
 {
-    assert (self);
-    assert (msg);
+    assert(self);
+    assert(msg);
     msg->seq = ++self->seq;
-    const char *topic = zs_msg_type_name (msg->type);
-    if (zs_msg_send (msg, zsock_resolve (self->events), topic, strlen (topic), ZMQ_DONTWAIT,
-                     &self->buf) != 0) {
+    const char *topic = zs_msg_type_name(msg->type);
+    if (zs_msg_send(msg, zsock_resolve(self->events), topic, strlen(topic), ZMQ_DONTWAIT,
+                    &self->buf) != 0) {
         self->stats.dropped++;
     }
 }
 
 uint64_t
-zs_broker_seq (zs_broker_t *self)
+zs_broker_seq(zs_broker_t *self)
 {
     return self->seq;
 }
@@ -404,142 +398,142 @@ zs_broker_seq (zs_broker_t *self)
 //  Life cycle
 
 static zsock_t *
-s_bind (int type, const char *endpoint, char **bound, zs_error_t *err)
+s_bind(int type, const char *endpoint, char **bound, zs_error_t *err)
 {
-    zsock_t *sock = zsock_new (type);
+    zsock_t *sock = zsock_new(type);
     if (!sock) {
-        zs_error_set (err, 0, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
+        zs_error_set(err, 0, "cannot create socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    zsock_set_maxmsgsize (sock, ZS_MSG_FRAME_MAX);
-    zsock_set_sndhwm (sock, ZS_BROKER_HWM);
-    zsock_set_rcvhwm (sock, ZS_BROKER_HWM);
-    zsock_set_linger (sock, ZS_BROKER_LINGER);
+    zsock_set_maxmsgsize(sock, ZS_MSG_FRAME_MAX);
+    zsock_set_sndhwm(sock, ZS_BROKER_HWM);
+    zsock_set_rcvhwm(sock, ZS_BROKER_HWM);
+    zsock_set_linger(sock, ZS_BROKER_LINGER);
     if (type == ZMQ_ROUTER) {
         //  A send to a peer that went away fails instead of vanishing silently
-        zsock_set_router_mandatory (sock, 1);
+        zsock_set_router_mandatory(sock, 1);
     }
-    if (zsock_bind (sock, "%s", endpoint) < 0) {
-        zs_error_set (err, 0, "cannot bind '%s': %s", endpoint, zmq_strerror (zmq_errno ()));
-        zsock_destroy (&sock);
+    if (zsock_bind(sock, "%s", endpoint) < 0) {
+        zs_error_set(err, 0, "cannot bind '%s': %s", endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&sock);
         return NULL;
     }
-    *bound = zsock_last_endpoint (sock);
+    *bound = zsock_last_endpoint(sock);
     return sock;
 }
 
 zs_broker_t *
-zs_broker_new (zloop_t *loop,
-               const char *agents_ep,
-               const char *events_ep,
-               const char *control_ep,
-               const zs_broker_ops_t *ops,
-               void *ctx,
-               zs_error_t *err)
+zs_broker_new(zloop_t *loop,
+              const char *agents_ep,
+              const char *events_ep,
+              const char *control_ep,
+              const zs_broker_ops_t *ops,
+              void *ctx,
+              zs_error_t *err)
 {
-    assert (loop);
-    assert (ops);
-    zs_broker_t *self = zs_calloc (1, sizeof *self);
+    assert(loop);
+    assert(ops);
+    zs_broker_t *self = zs_calloc(1, sizeof *self);
     self->loop = loop;
     self->ops = *ops;
     self->ctx = ctx;
     self->tick_timer = -1;
-    self->now_ms = zs_clock_ms ();
-    msgpack_sbuffer_init (&self->buf);
-    self->peers = zhashx_new ();
-    zhashx_set_key_hasher (self->peers, s_ident_hash);
-    zhashx_set_key_comparator (self->peers, s_ident_compare);
-    zhashx_set_key_duplicator (self->peers, s_ident_keep);
-    zhashx_set_key_destructor (self->peers, NULL);
-    zhashx_set_destructor (self->peers, s_peer_destroy);
-    self->agents = s_bind (ZMQ_ROUTER, agents_ep, &self->agents_ep, err);
+    self->now_ms = zs_clock_ms();
+    msgpack_sbuffer_init(&self->buf);
+    self->peers = zhashx_new();
+    zhashx_set_key_hasher(self->peers, s_ident_hash);
+    zhashx_set_key_comparator(self->peers, s_ident_compare);
+    zhashx_set_key_duplicator(self->peers, s_ident_keep);
+    zhashx_set_key_destructor(self->peers, NULL);
+    zhashx_set_destructor(self->peers, s_peer_destroy);
+    self->agents = s_bind(ZMQ_ROUTER, agents_ep, &self->agents_ep, err);
     if (self->agents) {
-        self->events = s_bind (ZMQ_PUB, events_ep, &self->events_ep, err);
+        self->events = s_bind(ZMQ_PUB, events_ep, &self->events_ep, err);
     }
     if (self->events) {
-        self->control = s_bind (ZMQ_ROUTER, control_ep, &self->control_ep, err);
+        self->control = s_bind(ZMQ_ROUTER, control_ep, &self->control_ep, err);
     }
     if (!self->control) {
-        zs_broker_destroy (&self);
+        zs_broker_destroy(&self);
         return NULL;
     }
-    zloop_reader (loop, self->agents, s_agents_readable, self);
-    zloop_reader (loop, self->control, s_control_readable, self);
+    zloop_reader(loop, self->agents, s_agents_readable, self);
+    zloop_reader(loop, self->control, s_control_readable, self);
     return self;
 }
 
 void
-zs_broker_destroy (zs_broker_t **self_p)
+zs_broker_destroy(zs_broker_t **self_p)
 {
-    assert (self_p);
+    assert(self_p);
     zs_broker_t *self = *self_p;
     if (!self) {
         return;
     }
     if (self->tick_timer >= 0) {
-        zloop_timer_end (self->loop, self->tick_timer);
+        zloop_timer_end(self->loop, self->tick_timer);
     }
     if (self->agents) {
-        zloop_reader_end (self->loop, self->agents);
+        zloop_reader_end(self->loop, self->agents);
     }
     if (self->control) {
-        zloop_reader_end (self->loop, self->control);
+        zloop_reader_end(self->loop, self->control);
     }
-    zsock_destroy (&self->agents);
-    zsock_destroy (&self->events);
-    zsock_destroy (&self->control);
-    zstr_free (&self->agents_ep);
-    zstr_free (&self->events_ep);
-    zstr_free (&self->control_ep);
-    zhashx_destroy (&self->peers);
-    msgpack_sbuffer_destroy (&self->buf);
-    free (self);
+    zsock_destroy(&self->agents);
+    zsock_destroy(&self->events);
+    zsock_destroy(&self->control);
+    zstr_free(&self->agents_ep);
+    zstr_free(&self->events_ep);
+    zstr_free(&self->control_ep);
+    zhashx_destroy(&self->peers);
+    msgpack_sbuffer_destroy(&self->buf);
+    free(self);
     *self_p = NULL;
 }
 
 const char *
-zs_broker_agents_endpoint (zs_broker_t *self)
+zs_broker_agents_endpoint(zs_broker_t *self)
 {
     return self->agents_ep;
 }
 
 const char *
-zs_broker_events_endpoint (zs_broker_t *self)
+zs_broker_events_endpoint(zs_broker_t *self)
 {
     return self->events_ep;
 }
 
 const char *
-zs_broker_control_endpoint (zs_broker_t *self)
+zs_broker_control_endpoint(zs_broker_t *self)
 {
     return self->control_ep;
 }
 
 void
-zs_broker_peer_drop (zs_broker_t *self, zs_peer_t **peer_p)
+zs_broker_peer_drop(zs_broker_t *self, zs_peer_t **peer_p)
 {
-    assert (self);
-    assert (peer_p);
+    assert(self);
+    assert(peer_p);
     if (*peer_p) {
-        s_peer_remove (self, *peer_p);
+        s_peer_remove(self, *peer_p);
         *peer_p = NULL;
     }
 }
 
 void *
-zs_broker_peer_owner (zs_peer_t *peer)
+zs_broker_peer_owner(zs_peer_t *peer)
 {
     return peer->owner;
 }
 
 void
-zs_broker_peer_set_owner (zs_peer_t *peer, void *owner)
+zs_broker_peer_set_owner(zs_peer_t *peer, void *owner)
 {
     peer->owner = owner;
 }
 
 const zs_broker_stats_t *
-zs_broker_stats (zs_broker_t *self)
+zs_broker_stats(zs_broker_t *self)
 {
     return &self->stats;
 }

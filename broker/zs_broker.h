@@ -42,15 +42,15 @@ typedef struct {
     //  A hello from a routing id not yet known. Return 0 to accept (the broker creates
     //  the peer first and passes it; the coordinator sets its owner and sends welcome),
     //  or -1 to refuse (the peer is removed; the coordinator sent an error).
-    int (*hello) (void *ctx, zs_peer_t *peer, zs_msg_t *msg);
+    int (*hello)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
     //  Any other message from a known peer, heartbeats excluded. A bye is passed here
     //  too; the broker removes the peer after the call.
-    void (*message) (void *ctx, zs_peer_t *peer, zs_msg_t *msg);
+    void (*message)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
     //  The peer was silent for liveness intervals, or said bye; it is removed after the
     //  call. Not called for peers the coordinator drops itself.
-    void (*gone) (void *ctx, zs_peer_t *peer, const char *why);
+    void (*gone)(void *ctx, zs_peer_t *peer, const char *why);
     //  A request on the control socket.
-    void (*control) (void *ctx, const zs_client_ref_t *client, zs_msg_t *msg);
+    void (*control)(void *ctx, const zs_client_ref_t *client, zs_msg_t *msg);
 } zs_broker_ops_t;
 
 typedef struct {
@@ -62,60 +62,61 @@ typedef struct {
 
 //  Create a broker bound to the three endpoints, reading from loop (borrowed). Returns
 //  NULL with err filled if a bind fails. ctx is passed to every op.
-zs_broker_t *zs_broker_new (zloop_t *loop,
-                            const char *agents_ep,
-                            const char *events_ep,
-                            const char *control_ep,
-                            const zs_broker_ops_t *ops,
-                            void *ctx,
-                            zs_error_t *err);
+zs_broker_t *zs_broker_new(zloop_t *loop,
+                           const char *agents_ep,
+                           const char *events_ep,
+                           const char *control_ep,
+                           const zs_broker_ops_t *ops,
+                           void *ctx,
+                           zs_error_t *err);
 
 //  Close the sockets, free all peers (without calling gone) and set *self_p to NULL.
-void zs_broker_destroy (zs_broker_t **self_p);
+void zs_broker_destroy(zs_broker_t **self_p);
 
 //  Start heartbeating and expiring peers with this interval and liveness.
-void zs_broker_set_liveness (zs_broker_t *self, unsigned interval_ms, unsigned liveness);
+void zs_broker_set_liveness(zs_broker_t *self, unsigned interval_ms, unsigned liveness);
 
 //  Endpoint a socket is actually bound to (ports chosen by '*' resolved), borrowed.
-const char *zs_broker_agents_endpoint (zs_broker_t *self);
-const char *zs_broker_events_endpoint (zs_broker_t *self);
-const char *zs_broker_control_endpoint (zs_broker_t *self);
+const char *zs_broker_agents_endpoint(zs_broker_t *self);
+const char *zs_broker_events_endpoint(zs_broker_t *self);
+const char *zs_broker_control_endpoint(zs_broker_t *self);
 
 //  Send msg (borrowed) to an agent peer. Returns 0, or -1 when it could not be sent
 //  (peer disconnected or its queue full); the message is then lost and counted.
-int zs_broker_send (zs_broker_t *self, zs_peer_t *peer, const zs_msg_t *msg);
+int zs_broker_send(zs_broker_t *self, zs_peer_t *peer, const zs_msg_t *msg);
 
 //  Send an error to an agent connection that may have no peer (yet).
-void zs_broker_send_error (zs_broker_t *self,
-                           const zs_ident_t *ident,
+void zs_broker_send_error(zs_broker_t *self,
+                          const zs_ident_t *ident,
+                          zs_err_code_t code,
+                          const char *why);
+
+//  Send a control reply (msg borrowed). Returns 0, or -1 if the client is gone.
+int
+zs_broker_reply(zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
+
+//  Send an error reply with rid to a control client.
+void zs_broker_reply_error(zs_broker_t *self,
+                           const zs_client_ref_t *client,
+                           uint64_t rid,
                            zs_err_code_t code,
                            const char *why);
 
-//  Send a control reply (msg borrowed). Returns 0, or -1 if the client is gone.
-int zs_broker_reply (zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
-
-//  Send an error reply with rid to a control client.
-void zs_broker_reply_error (zs_broker_t *self,
-                            const zs_client_ref_t *client,
-                            uint64_t rid,
-                            zs_err_code_t code,
-                            const char *why);
-
 //  Publish msg as an event: sets its seq to the next sequence number and sends it with
 //  its type name as the topic. msg is borrowed; its seq is written.
-void zs_broker_publish (zs_broker_t *self, zs_msg_t *msg);
+void zs_broker_publish(zs_broker_t *self, zs_msg_t *msg);
 
 //  Sequence number of the last event published (0 before the first).
-uint64_t zs_broker_seq (zs_broker_t *self);
+uint64_t zs_broker_seq(zs_broker_t *self);
 
 //  Remove a peer without calling gone: the coordinator is done with it (takeover).
-void zs_broker_peer_drop (zs_broker_t *self, zs_peer_t **peer_p);
+void zs_broker_peer_drop(zs_broker_t *self, zs_peer_t **peer_p);
 
 //  Coordinator's object for the peer, and setting it.
-void *zs_broker_peer_owner (zs_peer_t *peer);
-void zs_broker_peer_set_owner (zs_peer_t *peer, void *owner);
+void *zs_broker_peer_owner(zs_peer_t *peer);
+void zs_broker_peer_set_owner(zs_peer_t *peer, void *owner);
 
 //  Counters since start, borrowed.
-const zs_broker_stats_t *zs_broker_stats (zs_broker_t *self);
+const zs_broker_stats_t *zs_broker_stats(zs_broker_t *self);
 
 #endif

@@ -13,138 +13,138 @@
 #define ZS_PROC_EXEC_FAILED 127  //  exit status of a child whose exec failed, as in sh
 
 static void
-s_signal_set (sigset_t *set)
+s_signal_set(sigset_t *set)
 {
-    sigemptyset (set);
-    sigaddset (set, SIGCHLD);
-    sigaddset (set, SIGTERM);
-    sigaddset (set, SIGINT);
-    sigaddset (set, SIGHUP);
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
 }
 
 int
-zs_proc_signals_take (void)
+zs_proc_signals_take(void)
 {
     sigset_t set;
-    s_signal_set (&set);
-    if (sigprocmask (SIG_BLOCK, &set, NULL) != 0) {
+    s_signal_set(&set);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
         return -1;
     }
     //  A peer or child that goes away must surface as EPIPE, not kill the process
-    signal (SIGPIPE, SIG_IGN);
-    return signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
 int
-zs_proc_signal_read (int signal_fd)
+zs_proc_signal_read(int signal_fd)
 {
     struct signalfd_siginfo info;
-    ssize_t got = read (signal_fd, &info, sizeof info);
+    ssize_t got = read(signal_fd, &info, sizeof info);
     return got == (ssize_t) sizeof info ? (int) info.ssi_signo : 0;
 }
 
 static int
-s_pipe (int fds[2])
+s_pipe(int fds[2])
 {
-    return pipe2 (fds, O_CLOEXEC);
+    return pipe2(fds, O_CLOEXEC);
 }
 
 //  In the child, between fork and exec: only async-signal-safe calls from here on
 static void
-s_child (char *const argv[], int flags, int in[2], int out[2], int err[2])
+s_child(char *const argv[], int flags, int in[2], int out[2], int err[2])
 {
     sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-    signal (SIGPIPE, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
     if (flags & ZS_PROC_GROUP) {
-        setpgid (0, 0);
+        setpgid(0, 0);
     }
     if (flags & ZS_PROC_PIPES) {
-        if (dup2 (in[0], 0) < 0 || dup2 (out[1], 1) < 0 || dup2 (err[1], 2) < 0) {
-            _exit (ZS_PROC_EXEC_FAILED);
+        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) {
+            _exit(ZS_PROC_EXEC_FAILED);
         }
     }
-    execvp (argv[0], argv);
-    _exit (ZS_PROC_EXEC_FAILED);
+    execvp(argv[0], argv);
+    _exit(ZS_PROC_EXEC_FAILED);
 }
 
 static void
-s_close_pair (int fds[2])
+s_close_pair(int fds[2])
 {
     for (int i = 0; i < 2; i++) {
         if (fds[i] >= 0) {
-            close (fds[i]);
+            close(fds[i]);
             fds[i] = -1;
         }
     }
 }
 
 static void
-s_nonblock (int fd)
+s_nonblock(int fd)
 {
-    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
 int
-zs_proc_spawn (char *const argv[], int flags, zs_proc_t *proc)
+zs_proc_spawn(char *const argv[], int flags, zs_proc_t *proc)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    if ((flags & ZS_PROC_PIPES) && (s_pipe (in) || s_pipe (out) || s_pipe (err))) {
+    if ((flags & ZS_PROC_PIPES) && (s_pipe(in) || s_pipe(out) || s_pipe(err))) {
         int saved = errno;
-        s_close_pair (in);
-        s_close_pair (out);
-        s_close_pair (err);
+        s_close_pair(in);
+        s_close_pair(out);
+        s_close_pair(err);
         errno = saved;
         return -1;
     }
-    pid_t pid = fork ();
+    pid_t pid = fork();
     if (pid == 0) {
-        s_child (argv, flags, in, out, err);
+        s_child(argv, flags, in, out, err);
     }
     int saved = errno;
     if (flags & ZS_PROC_GROUP && pid > 0) {
         //  Also set it here, so a killpg right after spawn cannot miss the group
-        setpgid (pid, pid);
+        setpgid(pid, pid);
     }
     proc->pid = pid;
     proc->stdin_fd = in[1];
     proc->stdout_fd = out[0];
     proc->stderr_fd = err[0];
     in[1] = out[0] = err[0] = -1;
-    s_close_pair (in);
-    s_close_pair (out);
-    s_close_pair (err);
+    s_close_pair(in);
+    s_close_pair(out);
+    s_close_pair(err);
     if (pid < 0) {
-        zs_proc_close_fds (proc);
+        zs_proc_close_fds(proc);
         errno = saved;
         return -1;
     }
     if (flags & ZS_PROC_PIPES) {
-        s_nonblock (proc->stdin_fd);
-        s_nonblock (proc->stdout_fd);
-        s_nonblock (proc->stderr_fd);
+        s_nonblock(proc->stdin_fd);
+        s_nonblock(proc->stdout_fd);
+        s_nonblock(proc->stderr_fd);
     }
     return 0;
 }
 
 void
-zs_proc_close_fds (zs_proc_t *proc)
+zs_proc_close_fds(zs_proc_t *proc)
 {
     int *fds[] = {&proc->stdin_fd, &proc->stdout_fd, &proc->stderr_fd};
     for (size_t i = 0; i < 3; i++) {
         if (*fds[i] >= 0) {
-            close (*fds[i]);
+            close(*fds[i]);
             *fds[i] = -1;
         }
     }
 }
 
 int
-zs_proc_exit_code (int status)
+zs_proc_exit_code(int status)
 {
-    if (WIFEXITED (status)) {
-        return WEXITSTATUS (status);
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
     }
-    return WIFSIGNALED (status) ? -WTERMSIG (status) : -1;
+    return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
 }

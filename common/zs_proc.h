@@ -13,17 +13,19 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-//  Block SIGCHLD, SIGTERM, SIGINT and SIGHUP and ignore SIGPIPE; call first in main, before
-//  czmq or libzmq start a thread. Returns a non-blocking signalfd for those signals, or -1.
-int zs_proc_signals_take (void);
+//  Block SIGCHLD, SIGTERM, SIGINT and SIGHUP and ignore SIGPIPE; call first in main,
+//  before czmq or libzmq start a thread. Returns a non-blocking signalfd for those
+//  signals, or -1.
+int zs_proc_signals_take(void);
 
 //  Read one pending signal from the fd returned by zs_proc_signals_take. Returns the
 //  signal number, or 0 when none is pending.
-int zs_proc_signal_read (int signal_fd);
+int zs_proc_signal_read(int signal_fd);
 
 typedef enum {
     ZS_PROC_PIPES = 1,  //  give the child stdin/stdout/stderr pipes (else inherit ours)
-    ZS_PROC_GROUP = 2,  //  child leads a new process group, so killpg reaches its children
+    ZS_PROC_GROUP =
+        2,  //  child leads a new process group, so killpg reaches its children
 } zs_proc_flags_t;
 
 typedef struct {
@@ -36,12 +38,12 @@ typedef struct {
 //  Start argv[0] (looked up in PATH) with argv. Returns 0 with *proc filled (the caller
 //  owns its fds and must reap the pid), or -1 with errno set; a program that cannot be
 //  executed is reported by the child exiting with status 127.
-int zs_proc_spawn (char *const argv[], int flags, zs_proc_t *proc);
+int zs_proc_spawn(char *const argv[], int flags, zs_proc_t *proc);
 
 //  Close whichever of proc's fds are still open and set them to -1.
-void zs_proc_close_fds (zs_proc_t *proc);
+void zs_proc_close_fds(zs_proc_t *proc);
 
 //  Fold a waitpid status into one number: the exit code, or -N when killed by signal N.
-int zs_proc_exit_code (int status);
+int zs_proc_exit_code(int status);
 
 #endif

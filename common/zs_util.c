@@ -13,107 +13,107 @@
 #define ZS_RATELIMIT_PER_SEC 1.0   //  refill rate, lines per second
 
 static void
-s_oom (size_t size)
+s_oom(size_t size)
 {
-    fprintf (stderr, "zswarm: out of memory allocating %zu bytes\n", size);
-    abort ();
+    fprintf(stderr, "zswarm: out of memory allocating %zu bytes\n", size);
+    abort();
 }
 
 void *
-zs_malloc (size_t size)
+zs_malloc(size_t size)
 {
-    void *ptr = malloc (size ? size : 1);
+    void *ptr = malloc(size ? size : 1);
     if (!ptr) {
-        s_oom (size);
+        s_oom(size);
     }
     return ptr;
 }
 
 void *
-zs_calloc (size_t count, size_t size)
+zs_calloc(size_t count, size_t size)
 {
-    void *ptr = calloc (count ? count : 1, size ? size : 1);
+    void *ptr = calloc(count ? count : 1, size ? size : 1);
     if (!ptr) {
-        s_oom (count * size);
+        s_oom(count * size);
     }
     return ptr;
 }
 
 void *
-zs_realloc (void *ptr, size_t size)
+zs_realloc(void *ptr, size_t size)
 {
-    void *grown = realloc (ptr, size ? size : 1);
+    void *grown = realloc(ptr, size ? size : 1);
     if (!grown) {
-        s_oom (size);
+        s_oom(size);
     }
     return grown;
 }
 
 char *
-zs_strdup (const char *str)
+zs_strdup(const char *str)
 {
-    return zs_strndup (str, strlen (str));
+    return zs_strndup(str, strlen(str));
 }
 
 char *
-zs_strndup (const char *str, size_t size)
+zs_strndup(const char *str, size_t size)
 {
-    size_t len = strnlen (str, size);
-    char *copy = zs_malloc (len + 1);
-    memcpy (copy, str, len);
+    size_t len = strnlen(str, size);
+    char *copy = zs_malloc(len + 1);
+    memcpy(copy, str, len);
     copy[len] = '\0';
     return copy;
 }
 
 void
-zs_error_init (zs_error_t *err)
+zs_error_init(zs_error_t *err)
 {
     err->code = 0;
     err->text[0] = '\0';
 }
 
 int
-zs_error_set (zs_error_t *err, int code, const char *format, ...)
+zs_error_set(zs_error_t *err, int code, const char *format, ...)
 {
     if (err) {
         va_list args;
-        va_start (args, format);
-        vsnprintf (err->text, sizeof err->text, format, args);
-        va_end (args);
+        va_start(args, format);
+        vsnprintf(err->text, sizeof err->text, format, args);
+        va_end(args);
         err->code = code;
     }
     return -1;
 }
 
 static int64_t
-s_clock_ns (void)
+s_clock_ns(void)
 {
     struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int64_t
-zs_clock_ms (void)
+zs_clock_ms(void)
 {
-    return s_clock_ns () / 1000000;
+    return s_clock_ns() / 1000000;
 }
 
 int64_t
-zs_clock_us (void)
+zs_clock_us(void)
 {
-    return s_clock_ns () / 1000;
+    return s_clock_ns() / 1000;
 }
 
 int
-zs_parse_int (const char *text, int64_t min, int64_t max, int64_t *value)
+zs_parse_int(const char *text, int64_t min, int64_t max, int64_t *value)
 {
     if (!text || !*text) {
         return -1;
     }
     char *end = NULL;
     errno = 0;
-    long long parsed = strtoll (text, &end, 10);
+    long long parsed = strtoll(text, &end, 10);
     if (errno || *end != '\0' || parsed < min || parsed > max) {
         return -1;
     }
@@ -122,13 +122,12 @@ zs_parse_int (const char *text, int64_t min, int64_t max, int64_t *value)
 }
 
 bool
-zs_ratelimit_allow (zs_ratelimit_t *self, uint64_t *suppressed_p)
+zs_ratelimit_allow(zs_ratelimit_t *self, uint64_t *suppressed_p)
 {
-    int64_t now = zs_clock_ms ();
+    int64_t now = zs_clock_ms();
     if (self->last_ms == 0) {
         self->tokens = ZS_RATELIMIT_BURST;
-    }
-    else {
+    } else {
         self->tokens += (double) (now - self->last_ms) / 1000.0 * ZS_RATELIMIT_PER_SEC;
         if (self->tokens > ZS_RATELIMIT_BURST) {
             self->tokens = ZS_RATELIMIT_BURST;
@@ -148,31 +147,31 @@ zs_ratelimit_allow (zs_ratelimit_t *self, uint64_t *suppressed_p)
 }
 
 void
-zs_sanitize (char *dest, size_t dest_size, const void *data, size_t size)
+zs_sanitize(char *dest, size_t dest_size, const void *data, size_t size)
 {
     const unsigned char *bytes = data;
     size_t at = 0;
     for (size_t i = 0; i < size; i++) {
         char piece[5];
         int len = bytes[i] >= 0x20 && bytes[i] < 0x7f
-                    ? snprintf (piece, sizeof piece, "%c", bytes[i])
-                    : snprintf (piece, sizeof piece, "\\x%02x", bytes[i]);
+                      ? snprintf(piece, sizeof piece, "%c", bytes[i])
+                      : snprintf(piece, sizeof piece, "\\x%02x", bytes[i]);
         if (at + (size_t) len + 4 > dest_size) {
-            snprintf (dest + at, dest_size - at, "...");
+            snprintf(dest + at, dest_size - at, "...");
             return;
         }
-        memcpy (dest + at, piece, (size_t) len);
+        memcpy(dest + at, piece, (size_t) len);
         at += (size_t) len;
     }
     dest[at] = '\0';
 }
 
 bool
-zs_log_init (const char *ident)
+zs_log_init(const char *ident)
 {
-    zsys_set_logident (ident);
-    zsys_set_logstream (stderr);
+    zsys_set_logident(ident);
+    zsys_set_logstream(stderr);
     //  czmq 4.2.1 has no log level: debug output is gated by the caller on this flag
-    const char *wanted = getenv ("ZSWARM_LOG");
-    return wanted && streq (wanted, "debug");
+    const char *wanted = getenv("ZSWARM_LOG");
+    return wanted && streq(wanted, "debug");
 }

@@ -21,27 +21,28 @@ typedef struct {
 } zs_error_t;
 
 //  Allocate or abort. zs_malloc's memory is uninitialised; zs_calloc's is zeroed.
-void *zs_malloc (size_t size);
-void *zs_calloc (size_t count, size_t size);
-void *zs_realloc (void *ptr, size_t size);
+void *zs_malloc(size_t size);
+void *zs_calloc(size_t count, size_t size);
+void *zs_realloc(void *ptr, size_t size);
 //  Caller owns the returned copy. zs_strndup copies at most size bytes and terminates.
-char *zs_strdup (const char *str);
-char *zs_strndup (const char *str, size_t size);
+char *zs_strdup(const char *str);
+char *zs_strndup(const char *str, size_t size);
 
 //  Fill err (if not NULL) with code and a printf-style message. Returns -1 so that
 //  validators can `return zs_error_set (err, ...)`.
-int zs_error_set (zs_error_t *err, int code, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
+int zs_error_set(zs_error_t *err, int code, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 
 //  Clear err to code 0 and an empty message.
-void zs_error_init (zs_error_t *err);
+void zs_error_init(zs_error_t *err);
 
 //  Monotonic clock, for deadlines and latency; never jumps with the wall clock.
-int64_t zs_clock_ms (void);
-int64_t zs_clock_us (void);
+int64_t zs_clock_ms(void);
+int64_t zs_clock_us(void);
 
-//  Parse a whole decimal string into [min, max]. Returns 0, or -1 on any junk or overflow.
-int zs_parse_int (const char *text, int64_t min, int64_t max, int64_t *value);
+//  Parse a whole decimal string into [min, max]. Returns 0, or -1 on any junk or
+//  overflow.
+int zs_parse_int(const char *text, int64_t min, int64_t max, int64_t *value);
 
 //  Token bucket for logs triggered by peers: at most `burst` messages, refilled at
 //  `per_sec` a second, so a flood of bad input cannot flood the log.
@@ -53,14 +54,14 @@ typedef struct {
 
 //  True when a message may be logged now. After suppression, *suppressed_p (if not NULL)
 //  receives how many were dropped since the last allowed one, so the log can say so.
-bool zs_ratelimit_allow (zs_ratelimit_t *self, uint64_t *suppressed_p);
+bool zs_ratelimit_allow(zs_ratelimit_t *self, uint64_t *suppressed_p);
 
 //  Write a printable, bounded sample of untrusted bytes into dest (NUL-terminated):
 //  printable ASCII as is, everything else as \xNN, cut at dest_size with "...".
-void zs_sanitize (char *dest, size_t dest_size, const void *data, size_t size);
+void zs_sanitize(char *dest, size_t dest_size, const void *data, size_t size);
 
 //  Set up czmq logging for a program: ident and the stderr stream. Returns true when
 //  ZSWARM_LOG=debug asks for debug output, which callers gate on that flag.
-bool zs_log_init (const char *ident);
+bool zs_log_init(const char *ident);
 
 #endif

@@ -1,4 +1,5 @@
-//  zswarmd - the swarm coordinator: loads a swarm file, binds its sockets, runs its agents
+//  zswarmd - the swarm coordinator: loads a swarm file, binds its sockets, runs its
+//  agents
 
 #include <czmq.h>
 #include <limits.h>
@@ -35,118 +36,115 @@ typedef struct {
 } s_args_t;
 
 static int
-s_usage_error (const char *what)
+s_usage_error(const char *what)
 {
-    fprintf (stderr, "zswarmd: %s\n%s", what, s_usage);
+    fprintf(stderr, "zswarmd: %s\n%s", what, s_usage);
     return ZS_EXIT_USAGE;
 }
 
 //  Returns -1 to go on, else the exit code
 static int
-s_parse_args (int argc, char **argv, s_args_t *args)
+s_parse_args(int argc, char **argv, s_args_t *args)
 {
     for (int i = 1; i < argc; i++) {
-        if (streq (argv[i], "--help") || streq (argv[i], "-h")) {
-            fputs (s_usage, stdout);
+        if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+            fputs(s_usage, stdout);
             return ZS_EXIT_OK;
         }
-        if (streq (argv[i], "--version")) {
-            printf ("zswarmd %s\n", ZS_VERSION);
+        if (streq(argv[i], "--version")) {
+            printf("zswarmd %s\n", ZS_VERSION);
             return ZS_EXIT_OK;
         }
-        if (streq (argv[i], "--check")) {
+        if (streq(argv[i], "--check")) {
             args->check = true;
-        }
-        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             char what[128];
-            snprintf (what, sizeof what, "unknown option '%.64s'", argv[i]);
-            return s_usage_error (what);
-        }
-        else if (args->path) {
-            return s_usage_error ("more than one swarm file given");
-        }
-        else {
+            snprintf(what, sizeof what, "unknown option '%.64s'", argv[i]);
+            return s_usage_error(what);
+        } else if (args->path) {
+            return s_usage_error("more than one swarm file given");
+        } else {
             args->path = argv[i];
         }
     }
-    return args->path ? -1 : s_usage_error ("no swarm file given");
+    return args->path ? -1 : s_usage_error("no swarm file given");
 }
 
 //  The agent program: $ZSWARM_AGENT, else zswarm-agent beside this program
 static void
-s_agent_exe (char *exe, size_t size)
+s_agent_exe(char *exe, size_t size)
 {
-    const char *env = getenv ("ZSWARM_AGENT");
+    const char *env = getenv("ZSWARM_AGENT");
     if (env && *env) {
-        snprintf (exe, size, "%s", env);
+        snprintf(exe, size, "%s", env);
         return;
     }
     char self[PATH_MAX];
-    ssize_t len = readlink ("/proc/self/exe", self, sizeof self - 1);
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) {
-        snprintf (exe, size, "zswarm-agent");
+        snprintf(exe, size, "zswarm-agent");
         return;
     }
     self[len] = '\0';
-    char *slash = strrchr (self, '/');
+    char *slash = strrchr(self, '/');
     *slash = '\0';
-    snprintf (exe, size, "%s/zswarm-agent", self);
+    snprintf(exe, size, "%s/zswarm-agent", self);
 }
 
 static int
-s_serve (const zs_swarm_t *swarm, int signal_fd)
+s_serve(const zs_swarm_t *swarm, int signal_fd)
 {
     if (swarm->insecure) {
-        zsys_warning ("'%s' says insecure: true: sockets may be bound to non-loopback "
-                      "addresses without authentication",
-                      swarm->path);
+        zsys_warning("'%s' says insecure: true: sockets may be bound to non-loopback "
+                     "addresses without authentication",
+                     swarm->path);
     }
     char exe[PATH_MAX + 16];
-    s_agent_exe (exe, sizeof exe);
+    s_agent_exe(exe, sizeof exe);
     zs_error_t err;
-    zs_error_init (&err);
-    zs_coord_t *coord = zs_coord_new (swarm, exe, signal_fd, &err);
+    zs_error_init(&err);
+    zs_coord_t *coord = zs_coord_new(swarm, exe, signal_fd, &err);
     if (!coord) {
-        fprintf (stderr, "zswarmd: %s\n", err.text);
+        fprintf(stderr, "zswarmd: %s\n", err.text);
         return ZS_EXIT_FAIL;
     }
-    zs_coord_print_ready (coord, stdout);
-    int rc = zs_coord_run (coord);
-    zs_coord_destroy (&coord);
+    zs_coord_print_ready(coord, stdout);
+    int rc = zs_coord_run(coord);
+    zs_coord_destroy(&coord);
     return rc == 0 ? ZS_EXIT_OK : ZS_EXIT_FAIL;
 }
 
 int
-main (int argc, char **argv)
+main(int argc, char **argv)
 {
     //  Before any thread exists, so libzmq's threads inherit the blocked signals
-    int signal_fd = zs_proc_signals_take ();
+    int signal_fd = zs_proc_signals_take();
     s_args_t args = {0};
-    int rc = s_parse_args (argc, argv, &args);
+    int rc = s_parse_args(argc, argv, &args);
     if (rc >= 0) {
         return rc;
     }
     zs_error_t err;
-    zs_error_init (&err);
-    zs_swarm_t *swarm = zs_swarm_load (args.path, &err);
+    zs_error_init(&err);
+    zs_swarm_t *swarm = zs_swarm_load(args.path, &err);
     if (!swarm) {
-        fprintf (stderr, "%s\n", err.text);
+        fprintf(stderr, "%s\n", err.text);
         return ZS_EXIT_USAGE;
     }
     if (args.check) {
-        zs_swarm_destroy (&swarm);
+        zs_swarm_destroy(&swarm);
         return ZS_EXIT_OK;
     }
     if (signal_fd < 0) {
-        fprintf (stderr, "zswarmd: cannot take signals: %s\n", strerror (errno));
-        zs_swarm_destroy (&swarm);
+        fprintf(stderr, "zswarmd: cannot take signals: %s\n", strerror(errno));
+        zs_swarm_destroy(&swarm);
         return ZS_EXIT_FAIL;
     }
-    zsys_handler_set (NULL);
-    zs_log_init ("zswarmd");
-    rc = s_serve (swarm, signal_fd);
-    zs_swarm_destroy (&swarm);
-    zsys_shutdown ();
-    close (signal_fd);
+    zsys_handler_set(NULL);
+    zs_log_init("zswarmd");
+    rc = s_serve(swarm, signal_fd);
+    zs_swarm_destroy(&swarm);
+    zsys_shutdown();
+    close(signal_fd);
     return rc;
 }

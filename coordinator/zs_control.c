@@ -10,94 +10,94 @@
 #include <stdlib.h>
 
 static zs_task_t *
-s_find_task (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_find_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_task_t *task = zhashx_lookup (self->tasks, msg->task);
+    zs_task_t *task = zhashx_lookup(self->tasks, msg->task);
     if (!task) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_NO_TASK,
-                               "no such task (unknown, or its result is no longer kept)");
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_NO_TASK,
+                              "no such task (unknown, or its result is no longer kept)");
     }
     return task;
 }
 
 static void
-s_submit (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_coord_submit (self, client, msg);
+    zs_coord_submit(self, client, msg);
 }
 
 static void
-s_wait (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_wait(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_task_t *task = s_find_task (self, client, msg);
-    if (task && zs_coord_wait (self, task, client, msg->rid) != 0) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_LIMIT,
-                               "too many clients wait for this task");
+    zs_task_t *task = s_find_task(self, client, msg);
+    if (task && zs_coord_wait(self, task, client, msg->rid) != 0) {
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_LIMIT,
+                              "too many clients wait for this task");
     }
 }
 
 static void
-s_task (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_task_t *task = s_find_task (self, client, msg);
+    zs_task_t *task = s_find_task(self, client, msg);
     if (task) {
         zs_msg_t reply;
-        zs_msg_init (&reply, ZS_MSG_TASK_OK);
-        zs_task_describe (task, &reply);
+        zs_msg_init(&reply, ZS_MSG_TASK_OK);
+        zs_task_describe(task, &reply);
         reply.rid = msg->rid;
-        zs_broker_reply (self->broker, client, &reply);
+        zs_broker_reply(self->broker, client, &reply);
     }
 }
 
 static void
-s_cancel (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_cancel(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_task_t *task = s_find_task (self, client, msg);
+    zs_task_t *task = s_find_task(self, client, msg);
     if (!task) {
         return;
     }
-    if (zs_task_is_final (task)) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_FINISHED,
-                               "task already ended");
+    if (zs_task_is_final(task)) {
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_FINISHED,
+                              "task already ended");
         return;
     }
-    zs_coord_cancel (self, task);
+    zs_coord_cancel(self, task);
     zs_msg_t reply;
-    zs_msg_init (&reply, ZS_MSG_CANCEL_OK);
+    zs_msg_init(&reply, ZS_MSG_CANCEL_OK);
     reply.rid = msg->rid;
     reply.task = task->id;
-    reply.state = zs_task_state_name (task->state);
-    zs_broker_reply (self->broker, client, &reply);
+    reply.state = zs_task_state_name(task->state);
+    zs_broker_reply(self->broker, client, &reply);
 }
 
 static void
-s_status (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     zs_msg_t reply;
-    zs_msg_init (&reply, ZS_MSG_STATUS_OK);
+    zs_msg_init(&reply, ZS_MSG_STATUS_OK);
     reply.rid = msg->rid;
     reply.name = self->swarm->name;
-    reply.n_agents = zs_registry_size (self->registry);
-    reply.n_ready = zs_sched_queued (self->sched);
-    reply.n_running = self->unfinished - zs_sched_queued (self->sched);
+    reply.n_agents = zs_registry_size(self->registry);
+    reply.n_ready = zs_sched_queued(self->sched);
+    reply.n_running = self->unfinished - zs_sched_queued(self->sched);
     reply.n_completed = self->counts.completed;
     reply.n_dead = self->counts.dead;
     reply.n_cancelled = self->counts.cancelled;
     reply.n_submitted = self->counts.submitted;
-    reply.uptime_ms = (uint64_t) (zs_clock_ms () - self->started_ms);
-    reply.seq = zs_broker_seq (self->broker);
-    zs_broker_reply (self->broker, client, &reply);
+    reply.uptime_ms = (uint64_t) (zs_clock_ms() - self->started_ms);
+    reply.seq = zs_broker_seq(self->broker);
+    zs_broker_reply(self->broker, client, &reply);
 }
 
 static void
-s_agents (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_agents(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    size_t count = zs_registry_size (self->registry);
-    zs_msg_agent_t *records = zs_calloc (count, sizeof *records);
+    size_t count = zs_registry_size(self->registry);
+    zs_msg_agent_t *records = zs_calloc(count, sizeof *records);
     size_t n = 0;
-    for (zs_agent_t *agent = zs_registry_first (self->registry); agent;
-         agent = zs_registry_next (self->registry)) {
-        records[n++] = (zs_msg_agent_t) {
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
+        records[n++] = (zs_msg_agent_t){
             .agent = agent->id,
             .atype = agent->atype,
             .host = agent->host[0] ? agent->host : NULL,
@@ -111,41 +111,43 @@ s_agents (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
         };
     }
     zs_msg_t reply;
-    zs_msg_init (&reply, ZS_MSG_AGENTS_OK);
+    zs_msg_init(&reply, ZS_MSG_AGENTS_OK);
     reply.rid = msg->rid;
     reply.agents = records;
     reply.agent_count = n;
-    zs_broker_reply (self->broker, client, &reply);
-    free (records);
+    zs_broker_reply(self->broker, client, &reply);
+    free(records);
 }
 
 static void
-s_shutdown (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_shutdown(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     zs_msg_t reply;
-    zs_msg_init (&reply, ZS_MSG_SHUTDOWN_OK);
+    zs_msg_init(&reply, ZS_MSG_SHUTDOWN_OK);
     reply.rid = msg->rid;
-    zs_broker_reply (self->broker, client, &reply);
-    zs_coord_stop (self, "shutdown requested");
+    zs_broker_reply(self->broker, client, &reply);
+    zs_coord_stop(self, "shutdown requested");
 }
 
-typedef void (s_handler_fn) (zs_coord_t *self, const zs_client_ref_t *client,
-                             const zs_msg_t *msg);
+typedef void(s_handler_fn)(zs_coord_t *self,
+                           const zs_client_ref_t *client,
+                           const zs_msg_t *msg);
 
 static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_SUBMIT] = s_submit,     [ZS_MSG_WAIT] = s_wait,     [ZS_MSG_TASK] = s_task,
-    [ZS_MSG_CANCEL] = s_cancel,     [ZS_MSG_STATUS] = s_status, [ZS_MSG_AGENTS] = s_agents,
+    [ZS_MSG_SUBMIT] = s_submit,     [ZS_MSG_WAIT] = s_wait,
+    [ZS_MSG_TASK] = s_task,         [ZS_MSG_CANCEL] = s_cancel,
+    [ZS_MSG_STATUS] = s_status,     [ZS_MSG_AGENTS] = s_agents,
     [ZS_MSG_SHUTDOWN] = s_shutdown,
 };
 
 void
-zs_control_handle (zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg)
+zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg)
 {
     s_handler_fn *handler = s_handlers[msg->type];
     if (!handler) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_UNKNOWN_TYPE,
-                               "not a control request");
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_UNKNOWN_TYPE,
+                              "not a control request");
         return;
     }
-    handler (self, client, msg);
+    handler(self, client, msg);
 }

@@ -16,128 +16,128 @@
 //  Events
 
 static void
-s_publish_task (zs_coord_t *self, const zs_task_t *task, const char *why)
+s_publish_task(zs_coord_t *self, const zs_task_t *task, const char *why)
 {
     zs_msg_t event;
-    zs_msg_init (&event, zs_task_state_event (task->state));
+    zs_msg_init(&event, zs_task_state_event(task->state));
     event.task = task->id;
     event.ttype = task->ttype;
     event.att = task->att;
     event.agent = task->agent_id;
     event.why = why;
-    zs_broker_publish (self->broker, &event);
+    zs_broker_publish(self->broker, &event);
 }
 
 static void
-s_publish_agent (zs_coord_t *self, zs_msg_type_t type, const zs_agent_t *agent,
-                 const char *why)
+s_publish_agent(zs_coord_t *self,
+                zs_msg_type_t type,
+                const zs_agent_t *agent,
+                const char *why)
 {
     zs_msg_t event;
-    zs_msg_init (&event, type);
+    zs_msg_init(&event, type);
     event.agent = agent->id;
     event.atype = agent->atype;
     if (type == ZS_MSG_EV_AGENT_JOINED) {
         event.host = agent->host[0] ? agent->host : NULL;
         event.pid = agent->pid;
         event.local = agent->local;
-    }
-    else {
+    } else {
         event.why = why;
     }
-    zs_broker_publish (self->broker, &event);
+    zs_broker_publish(self->broker, &event);
 }
 
 static void
-s_publish_swarm (zs_coord_t *self, zs_msg_type_t type, const char *why)
+s_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why)
 {
     zs_msg_t event;
-    zs_msg_init (&event, type);
+    zs_msg_init(&event, type);
     event.name = self->swarm->name;
     event.why = why;
-    zs_broker_publish (self->broker, &event);
+    zs_broker_publish(self->broker, &event);
 }
 
 //  ---------------------------------------------------------------------------------
 //  Final tasks: answer waiters, keep a bounded history
 
 static void
-s_reply_waiters (zs_coord_t *self, zs_task_t *task)
+s_reply_waiters(zs_coord_t *self, zs_task_t *task)
 {
     zs_msg_t reply;
-    zs_msg_init (&reply, ZS_MSG_WAIT_OK);
-    zs_task_describe (task, &reply);
+    zs_msg_init(&reply, ZS_MSG_WAIT_OK);
+    zs_task_describe(task, &reply);
     zs_waiter_t *waiter = task->waiters;
     while (waiter) {
         zs_waiter_t *next = waiter->next;
         reply.rid = waiter->rid;
-        zs_broker_reply (self->broker, &waiter->client, &reply);
-        free (waiter);
+        zs_broker_reply(self->broker, &waiter->client, &reply);
+        free(waiter);
         waiter = next;
     }
     task->waiters = NULL;
 }
 
 static void
-s_evict_oldest (zs_coord_t *self)
+s_evict_oldest(zs_coord_t *self)
 {
     zs_task_t *task = self->done_head;
     self->done_head = task->next;
     if (self->done_head) {
         self->done_head->prev = NULL;
-    }
-    else {
+    } else {
         self->done_tail = NULL;
     }
     self->done_count--;
-    zhashx_delete (self->tasks, task->id);
+    zhashx_delete(self->tasks, task->id);
 }
 
 static void
-s_keep_final (zs_coord_t *self, zs_task_t *task)
+s_keep_final(zs_coord_t *self, zs_task_t *task)
 {
     task->next = NULL;
     task->prev = self->done_tail;
     if (self->done_tail) {
         self->done_tail->next = task;
-    }
-    else {
+    } else {
         self->done_head = task;
     }
     self->done_tail = task;
     self->done_count++;
     while (self->done_count > self->swarm->keep_results) {
-        s_evict_oldest (self);
+        s_evict_oldest(self);
     }
 }
 
 static void
-s_task_final (zs_coord_t *self, zs_task_t *task)
+s_task_final(zs_coord_t *self, zs_task_t *task)
 {
     uint64_t *counter = task->state == ZS_TASK_COMPLETED ? &self->counts.completed
-                      : task->state == ZS_TASK_DEAD    ? &self->counts.dead
-                                                       : &self->counts.cancelled;
+                        : task->state == ZS_TASK_DEAD    ? &self->counts.dead
+                                                         : &self->counts.cancelled;
     (*counter)++;
     self->unfinished--;
-    s_publish_task (self, task, task->result.why);
-    s_reply_waiters (self, task);
-    s_keep_final (self, task);
+    s_publish_task(self, task, task->result.why);
+    s_reply_waiters(self, task);
+    s_keep_final(self, task);
 }
 
 //  ---------------------------------------------------------------------------------
 //  Dispatch
 
 static void
-s_assign (zs_coord_t *self, zs_agent_t *agent, zs_task_t *task)
+s_assign(zs_coord_t *self, zs_agent_t *agent, zs_task_t *task)
 {
-    zs_task_apply (task, ZS_TASK_ASSIGN);
+    zs_task_apply(task, ZS_TASK_ASSIGN);
     task->att++;
-    free (task->agent_id);
-    task->agent_id = zs_strdup (agent->id);
+    free(task->agent_id);
+    task->agent_id = zs_strdup(agent->id);
     //  Two heartbeats of grace: the agent's own timeout should report first
-    task->deadline_ms = zs_clock_ms () + task->tmo_ms + 2 * (int64_t) self->swarm->heartbeat_ms;
-    zs_agent_task_link (agent, task);
+    task->deadline_ms =
+        zs_clock_ms() + task->tmo_ms + 2 * (int64_t) self->swarm->heartbeat_ms;
+    zs_agent_task_link(agent, task);
     zs_msg_t assign;
-    zs_msg_init (&assign, ZS_MSG_TASK_ASSIGN);
+    zs_msg_init(&assign, ZS_MSG_TASK_ASSIGN);
     assign.task = task->id;
     assign.ttype = task->ttype;
     assign.att = task->att;
@@ -146,116 +146,115 @@ s_assign (zs_coord_t *self, zs_agent_t *agent, zs_task_t *task)
     assign.tmo = task->tmo_ms;
     //  A failed send needs no special path: the peer is gone and will expire, and
     //  the task is retried with the rest of its tasks
-    zs_broker_send (self->broker, agent->peer, &assign);
-    s_publish_task (self, task, NULL);
+    zs_broker_send(self->broker, agent->peer, &assign);
+    s_publish_task(self, task, NULL);
 }
 
 //  Give an agent queued work until it is full
 static void
-s_feed_agent (zs_coord_t *self, zs_agent_t *agent)
+s_feed_agent(zs_coord_t *self, zs_agent_t *agent)
 {
     while (self->phase == ZS_COORD_SERVING && agent->load < agent->conc) {
-        zs_task_t *task = zs_sched_next_task (self->sched, agent);
+        zs_task_t *task = zs_sched_next_task(self->sched, agent);
         if (!task) {
             break;
         }
-        s_assign (self, agent, task);
+        s_assign(self, agent, task);
     }
 }
 
 //  Give queued tasks of one type to agents until one side runs out
 static void
-s_dispatch_type (zs_coord_t *self, const char *ttype)
+s_dispatch_type(zs_coord_t *self, const char *ttype)
 {
-    while (self->phase == ZS_COORD_SERVING && zs_sched_peek (self->sched, ttype)) {
-        zs_agent_t *agent = zs_sched_pick_agent (self->sched, ttype);
+    while (self->phase == ZS_COORD_SERVING && zs_sched_peek(self->sched, ttype)) {
+        zs_agent_t *agent = zs_sched_pick_agent(self->sched, ttype);
         if (!agent) {
             break;
         }
-        s_assign (self, agent, zs_sched_pop (self->sched, ttype));
+        s_assign(self, agent, zs_sched_pop(self->sched, ttype));
     }
 }
 
 static void
-s_make_ready (zs_coord_t *self, zs_task_t *task)
+s_make_ready(zs_coord_t *self, zs_task_t *task)
 {
-    s_publish_task (self, task, NULL);
-    zs_sched_push (self->sched, task);
+    s_publish_task(self, task, NULL);
+    zs_sched_push(self->sched, task);
 }
 
 //  An attempt failed (already recorded in the task): retry it or give up
 static void
-s_attempt_failed (zs_coord_t *self, zs_task_t *task)
+s_attempt_failed(zs_coord_t *self, zs_task_t *task)
 {
-    zs_task_apply (task, ZS_TASK_FAIL);
-    s_publish_task (self, task, task->result.why);
+    zs_task_apply(task, ZS_TASK_FAIL);
+    s_publish_task(self, task, task->result.why);
     if (task->att < task->tries && self->phase == ZS_COORD_SERVING) {
-        zs_task_apply (task, ZS_TASK_RETRY);
-        s_make_ready (self, task);
-        s_dispatch_type (self, task->ttype);
-    }
-    else {
-        zs_task_apply (task, ZS_TASK_GIVE_UP);
-        s_task_final (self, task);
+        zs_task_apply(task, ZS_TASK_RETRY);
+        s_make_ready(self, task);
+        s_dispatch_type(self, task->ttype);
+    } else {
+        zs_task_apply(task, ZS_TASK_GIVE_UP);
+        s_task_final(self, task);
     }
 }
 
 //  Take a task off its agent (lost, timed out, cancelled) and fail the attempt
 static void
-s_abort_attempt (zs_coord_t *self, zs_task_t *task, const char *status, const char *why)
+s_abort_attempt(zs_coord_t *self, zs_task_t *task, const char *status, const char *why)
 {
     zs_agent_t *agent = task->agent;
-    zs_agent_task_unlink (agent, task);
+    zs_agent_task_unlink(agent, task);
     agent->failed++;
-    zs_task_set_outcome (task, status, why);
-    s_attempt_failed (self, task);
+    zs_task_set_outcome(task, status, why);
+    s_attempt_failed(self, task);
 }
 
 //  ---------------------------------------------------------------------------------
 //  Agents socket
 
 static int
-s_agent_refuse (zs_coord_t *self, zs_peer_t *peer, zs_err_code_t code, const char *why)
+s_agent_refuse(zs_coord_t *self, zs_peer_t *peer, zs_err_code_t code, const char *why)
 {
     zs_msg_t error;
-    zs_msg_init (&error, ZS_MSG_ERROR);
+    zs_msg_init(&error, ZS_MSG_ERROR);
     error.code = (uint64_t) code;
     error.why = why;
-    zs_broker_send (self->broker, peer, &error);
+    zs_broker_send(self->broker, peer, &error);
     return -1;
 }
 
 static void
-s_agent_lost (zs_coord_t *self, zs_agent_t *agent, const char *why)
+s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
 {
     char reason[ZS_MSG_TEXT_MAX];
-    snprintf (reason, sizeof reason, "agent '%s' lost: %s", agent->id, why);
+    snprintf(reason, sizeof reason, "agent '%s' lost: %s", agent->id, why);
     //  No free slots: its retried tasks must not come straight back to it
     agent->conc = 0;
     while (agent->tasks) {
-        s_abort_attempt (self, agent->tasks, "fail", reason);
+        s_abort_attempt(self, agent->tasks, "fail", reason);
     }
-    zsys_info ("agent '%s' left: %s", agent->id, why);
-    s_publish_agent (self, ZS_MSG_EV_AGENT_LEFT, agent, why);
-    zs_registry_remove (self->registry, &agent);
+    zsys_info("agent '%s' left: %s", agent->id, why);
+    s_publish_agent(self, ZS_MSG_EV_AGENT_LEFT, agent, why);
+    zs_registry_remove(self->registry, &agent);
 }
 
 //  Register an agent: what it says in hello, completed by its type in the swarm file
 static zs_agent_t *
-s_agent_add (zs_coord_t *self, const char *id, const zs_msg_t *hello)
+s_agent_add(zs_coord_t *self, const char *id, const zs_msg_t *hello)
 {
-    const zs_swarm_type_t *type = zs_swarm_type_find (self->swarm, hello->atype);
+    const zs_swarm_type_t *type = zs_swarm_type_find(self->swarm, hello->atype);
     unsigned conc = hello->conc ? (unsigned) hello->conc : type ? type->concurrency : 1;
-    return zs_registry_add (self->registry, id, hello, conc, type ? type->caps : NULL,
-                            type ? type->cap_count : 0);
+    return zs_registry_add(self->registry, id, hello, conc, type ? type->caps : NULL,
+                           type ? type->cap_count : 0);
 }
 
 static void
-s_welcome (zs_coord_t *self, zs_agent_t *agent)
+s_welcome(zs_coord_t *self, zs_agent_t *agent)
 {
-    const zs_swarm_type_t *type = zs_swarm_type_find (self->swarm, agent->atype);
+    const zs_swarm_type_t *type = zs_swarm_type_find(self->swarm, agent->atype);
     zs_msg_t welcome;
-    zs_msg_init (&welcome, ZS_MSG_WELCOME);
+    zs_msg_init(&welcome, ZS_MSG_WELCOME);
     welcome.agent = agent->id;
     welcome.atype = agent->atype;
     welcome.hb = self->swarm->heartbeat_ms;
@@ -267,62 +266,60 @@ s_welcome (zs_coord_t *self, zs_agent_t *agent)
         welcome.argv.items = (const char **) (void *) type->argv;
         welcome.argv.count = type->argc;
     }
-    zs_broker_send (self->broker, agent->peer, &welcome);
+    zs_broker_send(self->broker, agent->peer, &welcome);
 }
 
 static int
-s_on_hello (void *ctx, zs_peer_t *peer, zs_msg_t *msg)
+s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
 {
     zs_coord_t *self = ctx;
     if (self->phase != ZS_COORD_SERVING) {
-        return s_agent_refuse (self, peer, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
+        return s_agent_refuse(self, peer, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
     }
     if (msg->conc > ZS_COORD_CONC_MAX) {
-        return s_agent_refuse (self, peer, ZS_ERR_INVALID, "conc above 1024");
+        return s_agent_refuse(self, peer, ZS_ERR_INVALID, "conc above 1024");
     }
     char id[ZS_MSG_NAME_MAX + 1];
     if (msg->agent) {
-        snprintf (id, sizeof id, "%s", msg->agent);
+        snprintf(id, sizeof id, "%s", msg->agent);
+    } else {
+        snprintf(id, sizeof id, "%.40s-r%u", msg->atype, ++self->remote_ids);
     }
-    else {
-        snprintf (id, sizeof id, "%.40s-r%u", msg->atype, ++self->remote_ids);
-    }
-    zs_agent_t *old = zs_registry_find (self->registry, id);
+    zs_agent_t *old = zs_registry_find(self->registry, id);
     if (old) {
         //  The newer connection wins: the old one is a dead session not yet expired
         zs_peer_t *old_peer = old->peer;
-        s_agent_lost (self, old, "replaced by a new connection");
-        zs_broker_peer_drop (self->broker, &old_peer);
+        s_agent_lost(self, old, "replaced by a new connection");
+        zs_broker_peer_drop(self->broker, &old_peer);
+    } else if (zs_registry_size(self->registry) >= ZS_COORD_AGENTS_MAX) {
+        return s_agent_refuse(self, peer, ZS_ERR_LIMIT, "too many agents");
     }
-    else if (zs_registry_size (self->registry) >= ZS_COORD_AGENTS_MAX) {
-        return s_agent_refuse (self, peer, ZS_ERR_LIMIT, "too many agents");
-    }
-    zs_agent_t *agent = s_agent_add (self, id, msg);
+    zs_agent_t *agent = s_agent_add(self, id, msg);
     agent->peer = peer;
-    agent->local = self->spawn && zs_spawn_owns (self->spawn, id, msg->pid);
-    zs_broker_peer_set_owner (peer, agent);
-    s_welcome (self, agent);
-    zsys_info ("agent '%s' (%s) joined from '%s'", agent->id, agent->atype, agent->host);
-    s_publish_agent (self, ZS_MSG_EV_AGENT_JOINED, agent, NULL);
-    s_feed_agent (self, agent);
+    agent->local = self->spawn && zs_spawn_owns(self->spawn, id, msg->pid);
+    zs_broker_peer_set_owner(peer, agent);
+    s_welcome(self, agent);
+    zsys_info("agent '%s' (%s) joined from '%s'", agent->id, agent->atype, agent->host);
+    s_publish_agent(self, ZS_MSG_EV_AGENT_JOINED, agent, NULL);
+    s_feed_agent(self, agent);
     return 0;
 }
 
 static void
-s_on_gone (void *ctx, zs_peer_t *peer, const char *why)
+s_on_gone(void *ctx, zs_peer_t *peer, const char *why)
 {
     zs_coord_t *self = ctx;
-    zs_agent_t *agent = zs_broker_peer_owner (peer);
+    zs_agent_t *agent = zs_broker_peer_owner(peer);
     if (agent) {
-        s_agent_lost (self, agent, why);
+        s_agent_lost(self, agent, why);
     }
 }
 
 //  The task an agent's message is about, if it is the attempt we wait for from it
 static zs_task_t *
-s_expected (zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+s_expected(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    zs_task_t *task = zhashx_lookup (self->tasks, msg->task);
+    zs_task_t *task = zhashx_lookup(self->tasks, msg->task);
     if (!task || task->agent != agent || task->att != msg->att) {
         self->counts.late++;
         return NULL;
@@ -331,43 +328,44 @@ s_expected (zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 }
 
 static void
-s_on_ack (zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+s_on_ack(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    zs_task_t *task = s_expected (self, agent, msg);
-    if (task && zs_task_apply (task, ZS_TASK_START) == 0) {
-        s_publish_task (self, task, NULL);
+    zs_task_t *task = s_expected(self, agent, msg);
+    if (task && zs_task_apply(task, ZS_TASK_START) == 0) {
+        s_publish_task(self, task, NULL);
     }
 }
 
 static void
-s_on_progress (zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+s_on_progress(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     //  Progress proves the attempt alive; the message itself needs no state change
-    s_expected (self, agent, msg);
+    s_expected(self, agent, msg);
 }
 
 static void
-s_on_result (zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+s_on_result(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    zs_task_t *task = s_expected (self, agent, msg);
+    zs_task_t *task = s_expected(self, agent, msg);
     if (!task) {
         return;
     }
-    zs_agent_task_unlink (agent, task);
-    zs_task_set_result (task, msg);
-    if (streq (msg->status, "ok")) {
+    zs_agent_task_unlink(agent, task);
+    zs_task_set_result(task, msg);
+    if (streq(msg->status, "ok")) {
         agent->done++;
-        zs_task_apply (task, ZS_TASK_SUCCEED);
-        s_task_final (self, task);
-    }
-    else {
+        zs_task_apply(task, ZS_TASK_SUCCEED);
+        s_task_final(self, task);
+    } else {
         agent->failed++;
-        s_attempt_failed (self, task);
+        s_attempt_failed(self, task);
     }
-    s_feed_agent (self, agent);
+    s_feed_agent(self, agent);
 }
 
-typedef void (s_agent_handler_fn) (zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+typedef void(s_agent_handler_fn)(zs_coord_t *self,
+                                 zs_agent_t *agent,
+                                 const zs_msg_t *msg);
 
 static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_ACK] = s_on_ack,
@@ -376,21 +374,22 @@ static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
 };
 
 static void
-s_on_message (void *ctx, zs_peer_t *peer, zs_msg_t *msg)
+s_on_message(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
 {
     zs_coord_t *self = ctx;
     s_agent_handler_fn *handler = s_agent_handlers[msg->type];
     if (!handler) {
-        s_agent_refuse (self, peer, ZS_ERR_UNKNOWN_TYPE, "not accepted on the agents socket");
+        s_agent_refuse(self, peer, ZS_ERR_UNKNOWN_TYPE,
+                       "not accepted on the agents socket");
         return;
     }
-    handler (self, zs_broker_peer_owner (peer), msg);
+    handler(self, zs_broker_peer_owner(peer), msg);
 }
 
 static void
-s_on_control (void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
+s_on_control(void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
 {
-    zs_control_handle (ctx, client, msg);
+    zs_control_handle(ctx, client, msg);
 }
 
 //  ---------------------------------------------------------------------------------
@@ -399,40 +398,37 @@ s_on_control (void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
 //  A generated id: the run's nonce and the submit order, made unique if a client
 //  happened to choose the same id
 static void
-s_task_id (zs_coord_t *self, uint64_t order, char *id, size_t size)
+s_task_id(zs_coord_t *self, uint64_t order, char *id, size_t size)
 {
-    snprintf (id, size, "%08x%08" PRIx64, self->nonce, order);
-    for (unsigned n = 1; zhashx_lookup (self->tasks, id); n++) {
-        snprintf (id, size, "%08x%08" PRIx64 "-%u", self->nonce, order, n);
+    snprintf(id, size, "%08x%08" PRIx64, self->nonce, order);
+    for (unsigned n = 1; zhashx_lookup(self->tasks, id); n++) {
+        snprintf(id, size, "%08x%08" PRIx64 "-%u", self->nonce, order, n);
     }
 }
 
 static bool
-s_submit_valid (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     const char *why = NULL;
     zs_err_code_t code = ZS_ERR_INVALID;
-    if (msg->task && !zs_task_id_valid (msg->task)) {
+    if (msg->task && !zs_task_id_valid(msg->task)) {
         why = "task id must be 1-64 characters of A-Z a-z 0-9 . _ : -";
-    }
-    else if (msg->tmo > ZS_COORD_TMO_MAX) {
+    } else if (msg->tmo > ZS_COORD_TMO_MAX) {
         why = "tmo above 86400000 ms";
-    }
-    else if (msg->tries > ZS_COORD_TRIES_MAX) {
+    } else if (msg->tries > ZS_COORD_TRIES_MAX) {
         why = "tries above 101";
-    }
-    else if (self->phase != ZS_COORD_SERVING) {
+    } else if (self->phase != ZS_COORD_SERVING) {
         code = ZS_ERR_SHUTTING_DOWN;
         why = "swarm is stopping";
     }
     if (why) {
-        zs_broker_reply_error (self->broker, client, msg->rid, code, why);
+        zs_broker_reply_error(self->broker, client, msg->rid, code, why);
     }
     return why == NULL;
 }
 
 static size_t
-s_waiter_count (const zs_task_t *task)
+s_waiter_count(const zs_task_t *task)
 {
     size_t count = 0;
     for (const zs_waiter_t *waiter = task->waiters; waiter; waiter = waiter->next) {
@@ -442,95 +438,100 @@ s_waiter_count (const zs_task_t *task)
 }
 
 static void
-s_reply_submitted (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg,
-                   zs_task_t *task, bool dup)
+s_reply_submitted(zs_coord_t *self,
+                  const zs_client_ref_t *client,
+                  const zs_msg_t *msg,
+                  zs_task_t *task,
+                  bool dup)
 {
     //  Checked first, so a request gets one reply: the error, or submit.ok
-    if (msg->wait && s_waiter_count (task) >= ZS_COORD_WAITERS_MAX) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_LIMIT,
-                               "too many clients wait for this task");
+    if (msg->wait && s_waiter_count(task) >= ZS_COORD_WAITERS_MAX) {
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_LIMIT,
+                              "too many clients wait for this task");
         return;
     }
     zs_msg_t reply;
-    zs_msg_init (&reply, ZS_MSG_SUBMIT_OK);
+    zs_msg_init(&reply, ZS_MSG_SUBMIT_OK);
     reply.rid = msg->rid;
     reply.task = task->id;
     reply.dup = dup;
-    zs_broker_reply (self->broker, client, &reply);
+    zs_broker_reply(self->broker, client, &reply);
     if (msg->wait) {
-        zs_coord_wait (self, task, client, msg->rid);
+        zs_coord_wait(self, task, client, msg->rid);
     }
 }
 
 void
-zs_coord_submit (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    if (!s_submit_valid (self, client, msg)) {
+    if (!s_submit_valid(self, client, msg)) {
         return;
     }
-    zs_task_t *task = msg->task ? zhashx_lookup (self->tasks, msg->task) : NULL;
+    zs_task_t *task = msg->task ? zhashx_lookup(self->tasks, msg->task) : NULL;
     if (task) {
-        s_reply_submitted (self, client, msg, task, true);
+        s_reply_submitted(self, client, msg, task, true);
         return;
     }
     if (self->unfinished >= self->swarm->max_queue) {
-        zs_broker_reply_error (self->broker, client, msg->rid, ZS_ERR_QUEUE_FULL,
-                               "too many unfinished tasks");
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_QUEUE_FULL,
+                              "too many unfinished tasks");
         return;
     }
     uint64_t order = ++self->order;
     char id[ZS_MSG_NAME_MAX + 1];
     if (msg->task) {
-        snprintf (id, sizeof id, "%s", msg->task);
-    }
-    else {
-        s_task_id (self, order, id, sizeof id);
+        snprintf(id, sizeof id, "%s", msg->task);
+    } else {
+        s_task_id(self, order, id, sizeof id);
     }
     unsigned tmo = msg->tmo ? (unsigned) msg->tmo : self->swarm->task_timeout_ms;
     unsigned tries = msg->tries ? (unsigned) msg->tries : self->swarm->task_retries + 1;
-    task = zs_task_new (id, msg, tmo, tries, order);
-    zhashx_insert (self->tasks, task->id, task);
+    task = zs_task_new(id, msg, tmo, tries, order);
+    zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
     self->counts.submitted++;
-    s_reply_submitted (self, client, msg, task, false);
-    s_make_ready (self, task);
-    s_dispatch_type (self, task->ttype);
+    s_reply_submitted(self, client, msg, task, false);
+    s_make_ready(self, task);
+    s_dispatch_type(self, task->ttype);
 }
 
 void
-zs_coord_cancel (zs_coord_t *self, zs_task_t *task)
+zs_coord_cancel(zs_coord_t *self, zs_task_t *task)
 {
     zs_agent_t *agent = task->agent;
     if (agent) {
         zs_msg_t cancel;
-        zs_msg_init (&cancel, ZS_MSG_TASK_CANCEL);
+        zs_msg_init(&cancel, ZS_MSG_TASK_CANCEL);
         cancel.task = task->id;
         cancel.att = task->att;
-        zs_broker_send (self->broker, agent->peer, &cancel);
-        zs_agent_task_unlink (agent, task);
+        zs_broker_send(self->broker, agent->peer, &cancel);
+        zs_agent_task_unlink(agent, task);
     }
-    zs_sched_remove (self->sched, task);
-    zs_task_apply (task, ZS_TASK_CANCEL);
-    zs_task_set_outcome (task, "cancelled", "cancelled by a client");
-    s_task_final (self, task);
+    zs_sched_remove(self->sched, task);
+    zs_task_apply(task, ZS_TASK_CANCEL);
+    zs_task_set_outcome(task, "cancelled", "cancelled by a client");
+    s_task_final(self, task);
     if (agent) {
-        s_feed_agent (self, agent);
+        s_feed_agent(self, agent);
     }
 }
 
 int
-zs_coord_wait (zs_coord_t *self, zs_task_t *task, const zs_client_ref_t *client, uint64_t rid)
+zs_coord_wait(zs_coord_t *self,
+              zs_task_t *task,
+              const zs_client_ref_t *client,
+              uint64_t rid)
 {
-    if (s_waiter_count (task) >= ZS_COORD_WAITERS_MAX) {
+    if (s_waiter_count(task) >= ZS_COORD_WAITERS_MAX) {
         return -1;
     }
-    zs_waiter_t *waiter = zs_malloc (sizeof *waiter);
+    zs_waiter_t *waiter = zs_malloc(sizeof *waiter);
     waiter->client = *client;
     waiter->rid = rid;
     waiter->next = task->waiters;
     task->waiters = waiter;
-    if (zs_task_is_final (task)) {
-        s_reply_waiters (self, task);
+    if (zs_task_is_final(task)) {
+        s_reply_waiters(self, task);
     }
     return 0;
 }
@@ -539,42 +540,42 @@ zs_coord_wait (zs_coord_t *self, zs_task_t *task, const zs_client_ref_t *client,
 //  Timeouts and housekeeping
 
 static void
-s_expire_attempts (zs_coord_t *self, zs_agent_t *agent, int64_t now)
+s_expire_attempts(zs_coord_t *self, zs_agent_t *agent, int64_t now)
 {
     zs_task_t *task = agent->tasks;
     while (task) {
         zs_task_t *next = task->next;
         if (now > task->deadline_ms) {
             zs_msg_t cancel;
-            zs_msg_init (&cancel, ZS_MSG_TASK_CANCEL);
+            zs_msg_init(&cancel, ZS_MSG_TASK_CANCEL);
             cancel.task = task->id;
             cancel.att = task->att;
-            zs_broker_send (self->broker, agent->peer, &cancel);
+            zs_broker_send(self->broker, agent->peer, &cancel);
             char why[96];
-            snprintf (why, sizeof why, "no result within %u ms", task->tmo_ms);
-            s_abort_attempt (self, task, "timeout", why);
+            snprintf(why, sizeof why, "no result within %u ms", task->tmo_ms);
+            s_abort_attempt(self, task, "timeout", why);
         }
         task = next;
     }
 }
 
 static int
-s_tick (zloop_t *loop, int timer_id, void *arg)
+s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_coord_t *self = arg;
-    int64_t now = zs_clock_ms ();
-    zlistx_t *agents = zlistx_new ();
+    int64_t now = zs_clock_ms();
+    zlistx_t *agents = zlistx_new();
     //  Expiring can retry tasks onto other agents: snapshot the registry first
-    for (zs_agent_t *agent = zs_registry_first (self->registry); agent;
-         agent = zs_registry_next (self->registry)) {
-        zlistx_add_end (agents, agent);
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
+        zlistx_add_end(agents, agent);
     }
-    for (zs_agent_t *agent = zlistx_first (agents); agent; agent = zlistx_next (agents)) {
-        s_expire_attempts (self, agent, now);
-        s_feed_agent (self, agent);
+    for (zs_agent_t *agent = zlistx_first(agents); agent; agent = zlistx_next(agents)) {
+        s_expire_attempts(self, agent, now);
+        s_feed_agent(self, agent);
     }
-    zlistx_destroy (&agents);
-    zs_sched_sweep (self->sched);
+    zlistx_destroy(&agents);
+    zs_sched_sweep(self->sched);
     return 0;
 }
 
@@ -582,15 +583,17 @@ s_tick (zloop_t *loop, int timer_id, void *arg)
 //  Stopping: drain, stop agents, end the loop
 
 static void
-s_fail_waiters (zs_coord_t *self)
+s_fail_waiters(zs_coord_t *self)
 {
-    for (zs_task_t *task = zhashx_first (self->tasks); task; task = zhashx_next (self->tasks)) {
+    for (zs_task_t *task = zhashx_first(self->tasks); task;
+         task = zhashx_next(self->tasks)) {
         zs_waiter_t *waiter = task->waiters;
         while (waiter) {
             zs_waiter_t *next = waiter->next;
-            zs_broker_reply_error (self->broker, &waiter->client, waiter->rid,
-                                   ZS_ERR_SHUTTING_DOWN, "swarm stopped before the task ended");
-            free (waiter);
+            zs_broker_reply_error(self->broker, &waiter->client, waiter->rid,
+                                  ZS_ERR_SHUTTING_DOWN,
+                                  "swarm stopped before the task ended");
+            free(waiter);
             waiter = next;
         }
         task->waiters = NULL;
@@ -598,33 +601,33 @@ s_fail_waiters (zs_coord_t *self)
 }
 
 static void
-s_say_bye (zs_coord_t *self)
+s_say_bye(zs_coord_t *self)
 {
     zs_msg_t bye;
-    zs_msg_init (&bye, ZS_MSG_BYE);
+    zs_msg_init(&bye, ZS_MSG_BYE);
     bye.why = "swarm stopping";
-    for (zs_agent_t *agent = zs_registry_first (self->registry); agent;
-         agent = zs_registry_next (self->registry)) {
-        zs_broker_send (self->broker, agent->peer, &bye);
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
+        zs_broker_send(self->broker, agent->peer, &bye);
     }
 }
 
 static void
-s_enter_stopping (zs_coord_t *self)
+s_enter_stopping(zs_coord_t *self)
 {
     self->phase = ZS_COORD_STOPPING;
-    self->phase_deadline_ms = zs_clock_ms () + ZS_COORD_KILL_MS;
-    s_say_bye (self);
+    self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_KILL_MS;
+    s_say_bye(self);
     if (self->spawn) {
-        zs_spawn_stop (self->spawn);
+        zs_spawn_stop(self->spawn);
     }
 }
 
 static bool
-s_running_tasks (zs_coord_t *self)
+s_running_tasks(zs_coord_t *self)
 {
-    for (zs_agent_t *agent = zs_registry_first (self->registry); agent;
-         agent = zs_registry_next (self->registry)) {
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
         if (agent->tasks) {
             return true;
         }
@@ -633,20 +636,20 @@ s_running_tasks (zs_coord_t *self)
 }
 
 static int
-s_stop_step (zloop_t *loop, int timer_id, void *arg)
+s_stop_step(zloop_t *loop, int timer_id, void *arg)
 {
     zs_coord_t *self = arg;
-    int64_t now = zs_clock_ms ();
-    if (self->phase == ZS_COORD_DRAINING
-        && (!s_running_tasks (self) || now >= self->phase_deadline_ms)) {
-        s_enter_stopping (self);
+    int64_t now = zs_clock_ms();
+    if (self->phase == ZS_COORD_DRAINING &&
+        (!s_running_tasks(self) || now >= self->phase_deadline_ms)) {
+        s_enter_stopping(self);
     }
     if (self->phase == ZS_COORD_STOPPING) {
-        size_t left = self->spawn ? zs_spawn_running (self->spawn) : 0;
+        size_t left = self->spawn ? zs_spawn_running(self->spawn) : 0;
         if (left > 0 && now >= self->phase_deadline_ms) {
-            zsys_warning ("%zu agents did not stop within %d ms: killing them", left,
-                          ZS_COORD_KILL_MS);
-            zs_spawn_kill (self->spawn);
+            zsys_warning("%zu agents did not stop within %d ms: killing them", left,
+                         ZS_COORD_KILL_MS);
+            zs_spawn_kill(self->spawn);
         }
         if (left == 0) {
             self->phase = ZS_COORD_DONE;
@@ -656,57 +659,55 @@ s_stop_step (zloop_t *loop, int timer_id, void *arg)
 }
 
 void
-zs_coord_stop (zs_coord_t *self, const char *why)
+zs_coord_stop(zs_coord_t *self, const char *why)
 {
     if (self->phase == ZS_COORD_SERVING) {
-        zsys_notice ("stopping: %s", why);
-        s_publish_swarm (self, ZS_MSG_EV_SWARM_STOPPING, why);
+        zsys_notice("stopping: %s", why);
+        s_publish_swarm(self, ZS_MSG_EV_SWARM_STOPPING, why);
         self->phase = ZS_COORD_DRAINING;
-        self->phase_deadline_ms = zs_clock_ms () + ZS_COORD_DRAIN_MS;
-        zloop_timer (self->loop, ZS_COORD_STOP_POLL_MS, 0, s_stop_step, self);
-    }
-    else if (self->phase == ZS_COORD_DRAINING) {
-        zsys_notice ("stopping now: %s", why);
-        s_enter_stopping (self);
+        self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_DRAIN_MS;
+        zloop_timer(self->loop, ZS_COORD_STOP_POLL_MS, 0, s_stop_step, self);
+    } else if (self->phase == ZS_COORD_DRAINING) {
+        zsys_notice("stopping now: %s", why);
+        s_enter_stopping(self);
     }
 }
 
 static void
-s_on_agent_exit (void *ctx, const char *agent_id, pid_t pid, int exit_code)
+s_on_agent_exit(void *ctx, const char *agent_id, pid_t pid, int exit_code)
 {
     zs_coord_t *self = ctx;
     zs_msg_t event;
-    zs_msg_init (&event, ZS_MSG_EV_AGENT_EXITED);
+    zs_msg_init(&event, ZS_MSG_EV_AGENT_EXITED);
     event.agent = agent_id;
     event.pid = (uint64_t) pid;
     event.exit = exit_code;
-    zs_broker_publish (self->broker, &event);
+    zs_broker_publish(self->broker, &event);
     if (self->phase == ZS_COORD_SERVING) {
-        zsys_warning ("agent '%s' (pid %d) exited with %d: restarting", agent_id, (int) pid,
-                      exit_code);
+        zsys_warning("agent '%s' (pid %d) exited with %d: restarting", agent_id,
+                     (int) pid, exit_code);
     }
     //  Its session ends now, not a liveness period later
-    zs_agent_t *agent = zs_registry_find (self->registry, agent_id);
+    zs_agent_t *agent = zs_registry_find(self->registry, agent_id);
     if (agent && agent->pid == (uint64_t) pid) {
         zs_peer_t *peer = agent->peer;
-        s_agent_lost (self, agent, "process exited");
-        zs_broker_peer_drop (self->broker, &peer);
+        s_agent_lost(self, agent, "process exited");
+        zs_broker_peer_drop(self->broker, &peer);
     }
 }
 
 static int
-s_signal_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+s_signal_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     zs_coord_t *self = arg;
     int signum;
-    while ((signum = zs_proc_signal_read (self->signal_fd)) > 0) {
+    while ((signum = zs_proc_signal_read(self->signal_fd)) > 0) {
         if (signum == SIGCHLD) {
             if (self->spawn) {
-                zs_spawn_reap (self->spawn);
+                zs_spawn_reap(self->spawn);
             }
-        }
-        else if (signum == SIGTERM || signum == SIGINT) {
-            zs_coord_stop (self, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        } else if (signum == SIGTERM || signum == SIGINT) {
+            zs_coord_stop(self, signum == SIGTERM ? "SIGTERM" : "SIGINT");
         }
     }
     return self->phase == ZS_COORD_DONE ? -1 : 0;
@@ -717,26 +718,26 @@ s_signal_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 
 //  Where local agents connect: the bound endpoint, with a wildcard host made loopback
 static char *
-s_connect_endpoint (const char *bound)
+s_connect_endpoint(const char *bound)
 {
-    const char *wild = strstr (bound, "0.0.0.0");
-    if (strncmp (bound, "tcp://", 6) != 0 || !wild) {
-        return zs_strdup (bound);
+    const char *wild = strstr(bound, "0.0.0.0");
+    if (strncmp(bound, "tcp://", 6) != 0 || !wild) {
+        return zs_strdup(bound);
     }
-    char *endpoint = zs_malloc (strlen (bound) + 4);
-    sprintf (endpoint, "tcp://127.0.0.1%s", wild + strlen ("0.0.0.0"));
+    char *endpoint = zs_malloc(strlen(bound) + 4);
+    sprintf(endpoint, "tcp://127.0.0.1%s", wild + strlen("0.0.0.0"));
     return endpoint;
 }
 
 static int
-s_start_agents (zs_coord_t *self, const char *agent_exe, zs_error_t *err)
+s_start_agents(zs_coord_t *self, const char *agent_exe, zs_error_t *err)
 {
-    char *endpoint = s_connect_endpoint (zs_broker_agents_endpoint (self->broker));
-    self->spawn = zs_spawn_new (self->loop, agent_exe, endpoint, s_on_agent_exit, self);
-    free (endpoint);
+    char *endpoint = s_connect_endpoint(zs_broker_agents_endpoint(self->broker));
+    self->spawn = zs_spawn_new(self->loop, agent_exe, endpoint, s_on_agent_exit, self);
+    free(endpoint);
     for (size_t i = 0; i < self->swarm->type_count; i++) {
         const zs_swarm_type_t *type = &self->swarm->types[i];
-        if (zs_spawn_add (self->spawn, type->type, type->count, err) != 0) {
+        if (zs_spawn_add(self->spawn, type->type, type->count, err) != 0) {
             return -1;
         }
     }
@@ -744,17 +745,17 @@ s_start_agents (zs_coord_t *self, const char *agent_exe, zs_error_t *err)
 }
 
 static void
-s_task_destroy (void **item)
+s_task_destroy(void **item)
 {
     zs_task_t *task = *item;
     zs_waiter_t *waiter = task->waiters;
     while (waiter) {
         zs_waiter_t *next = waiter->next;
-        free (waiter);
+        free(waiter);
         waiter = next;
     }
     task->waiters = NULL;
-    zs_task_destroy (&task);
+    zs_task_destroy(&task);
     *item = NULL;
 }
 
@@ -766,80 +767,84 @@ static const zs_broker_ops_t s_broker_ops = {
 };
 
 zs_coord_t *
-zs_coord_new (const zs_swarm_t *swarm, const char *agent_exe, int signal_fd, zs_error_t *err)
+zs_coord_new(const zs_swarm_t *swarm,
+             const char *agent_exe,
+             int signal_fd,
+             zs_error_t *err)
 {
-    assert (swarm);
-    assert (agent_exe);
-    zs_coord_t *self = zs_calloc (1, sizeof *self);
+    assert(swarm);
+    assert(agent_exe);
+    zs_coord_t *self = zs_calloc(1, sizeof *self);
     self->swarm = swarm;
-    self->started_ms = zs_clock_ms ();
-    //  Generated task ids differ between runs, so a restarted coordinator never reuses one
-    if (getrandom (&self->nonce, sizeof self->nonce, 0) != sizeof self->nonce) {
-        self->nonce = (uint32_t) zs_clock_us () ^ (uint32_t) getpid ();
+    self->started_ms = zs_clock_ms();
+    //  Generated task ids differ between runs, so a restarted coordinator never reuses
+    //  one
+    if (getrandom(&self->nonce, sizeof self->nonce, 0) != sizeof self->nonce) {
+        self->nonce = (uint32_t) zs_clock_us() ^ (uint32_t) getpid();
     }
     self->signal_fd = signal_fd;
-    self->loop = zloop_new ();
-    self->tasks = zhashx_new ();
-    zhashx_set_destructor (self->tasks, s_task_destroy);
-    self->registry = zs_registry_new ();
-    self->sched = zs_sched_new (self->registry);
-    self->broker = zs_broker_new (self->loop, swarm->bind_agents, swarm->bind_events,
-                                  swarm->bind_control, &s_broker_ops, self, err);
-    if (!self->broker || s_start_agents (self, agent_exe, err) != 0) {
-        zs_coord_destroy (&self);
+    self->loop = zloop_new();
+    self->tasks = zhashx_new();
+    zhashx_set_destructor(self->tasks, s_task_destroy);
+    self->registry = zs_registry_new();
+    self->sched = zs_sched_new(self->registry);
+    self->broker = zs_broker_new(self->loop, swarm->bind_agents, swarm->bind_events,
+                                 swarm->bind_control, &s_broker_ops, self, err);
+    if (!self->broker || s_start_agents(self, agent_exe, err) != 0) {
+        zs_coord_destroy(&self);
         return NULL;
     }
-    zs_broker_set_liveness (self->broker, swarm->heartbeat_ms, swarm->liveness);
-    self->signal_item = (zmq_pollitem_t) {NULL, signal_fd, ZMQ_POLLIN, 0};
-    zloop_poller (self->loop, &self->signal_item, s_signal_readable, self);
-    self->tick_timer = zloop_timer (self->loop, swarm->heartbeat_ms, 0, s_tick, self);
+    zs_broker_set_liveness(self->broker, swarm->heartbeat_ms, swarm->liveness);
+    self->signal_item = (zmq_pollitem_t){NULL, signal_fd, ZMQ_POLLIN, 0};
+    zloop_poller(self->loop, &self->signal_item, s_signal_readable, self);
+    self->tick_timer = zloop_timer(self->loop, swarm->heartbeat_ms, 0, s_tick, self);
     return self;
 }
 
 void
-zs_coord_destroy (zs_coord_t **self_p)
+zs_coord_destroy(zs_coord_t **self_p)
 {
-    assert (self_p);
+    assert(self_p);
     zs_coord_t *self = *self_p;
     if (!self) {
         return;
     }
-    zs_spawn_destroy (&self->spawn);
+    zs_spawn_destroy(&self->spawn);
     //  Tasks go before the broker: nothing may reply to a client after the socket closed
-    zhashx_destroy (&self->tasks);
-    zs_broker_destroy (&self->broker);
-    zs_sched_destroy (&self->sched);
-    zs_registry_destroy (&self->registry);
-    zloop_destroy (&self->loop);
-    free (self);
+    zhashx_destroy(&self->tasks);
+    zs_broker_destroy(&self->broker);
+    zs_sched_destroy(&self->sched);
+    zs_registry_destroy(&self->registry);
+    zloop_destroy(&self->loop);
+    free(self);
     *self_p = NULL;
 }
 
 void
-zs_coord_print_ready (zs_coord_t *self, FILE *stream)
+zs_coord_print_ready(zs_coord_t *self, FILE *stream)
 {
-    fprintf (stream, "zswarmd ready agents=%s events=%s control=%s\n",
-             zs_broker_agents_endpoint (self->broker),
-             zs_broker_events_endpoint (self->broker),
-             zs_broker_control_endpoint (self->broker));
-    fflush (stream);
+    fprintf(stream, "zswarmd ready agents=%s events=%s control=%s\n",
+            zs_broker_agents_endpoint(self->broker),
+            zs_broker_events_endpoint(self->broker),
+            zs_broker_control_endpoint(self->broker));
+    fflush(stream);
 }
 
 int
-zs_coord_run (zs_coord_t *self)
+zs_coord_run(zs_coord_t *self)
 {
-    assert (self);
-    s_publish_swarm (self, ZS_MSG_EV_SWARM_STARTED, NULL);
-    zloop_start (self->loop);
+    assert(self);
+    s_publish_swarm(self, ZS_MSG_EV_SWARM_STARTED, NULL);
+    zloop_start(self->loop);
     if (self->phase != ZS_COORD_DONE) {
         return -1;
     }
-    s_fail_waiters (self);
-    const zs_broker_stats_t *stats = zs_broker_stats (self->broker);
-    zsys_notice ("stopped: %" PRIu64 " tasks submitted, %" PRIu64 " completed, %" PRIu64
-                 " dead, %" PRIu64 " cancelled; %" PRIu64 " bad messages, %" PRIu64
-                 " late results",
-                 self->counts.submitted, self->counts.completed, self->counts.dead,
-                 self->counts.cancelled, stats->malformed, self->counts.late);
+    s_fail_waiters(self);
+    const zs_broker_stats_t *stats = zs_broker_stats(self->broker);
+    zsys_notice("stopped: %" PRIu64 " tasks submitted, %" PRIu64 " completed, %" PRIu64
+                " dead, %" PRIu64 " cancelled; %" PRIu64 " bad messages, %" PRIu64
+                " late results",
+                self->counts.submitted, self->counts.completed, self->counts.dead,
+                self->counts.cancelled, stats->malformed, self->counts.late);
     return 0;
 }

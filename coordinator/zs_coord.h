@@ -25,19 +25,19 @@ typedef struct zs_coord_t zs_coord_t;
 //  swarm is borrowed and must outlive the coordinator. signal_fd comes from
 //  zs_proc_signals_take. Returns NULL with err filled when a socket cannot be bound or
 //  an agent cannot be started.
-zs_coord_t *zs_coord_new (const zs_swarm_t *swarm,
-                          const char *agent_exe,
-                          int signal_fd,
-                          zs_error_t *err);
+zs_coord_t *zs_coord_new(const zs_swarm_t *swarm,
+                         const char *agent_exe,
+                         int signal_fd,
+                         zs_error_t *err);
 
 //  Stop everything still running (agents are killed and reaped) and free.
-void zs_coord_destroy (zs_coord_t **self_p);
+void zs_coord_destroy(zs_coord_t **self_p);
 
 //  Write the bound endpoints as one line, "zswarmd ready agents=EP events=EP
 //  control=EP", so scripts and tests learn ports chosen by '*'.
-void zs_coord_print_ready (zs_coord_t *self, FILE *stream);
+void zs_coord_print_ready(zs_coord_t *self, FILE *stream);
 
 //  Serve until stopped, as above. Returns 0 after a clean stop, -1 if the loop failed.
-int zs_coord_run (zs_coord_t *self);
+int zs_coord_run(zs_coord_t *self);
 
 #endif

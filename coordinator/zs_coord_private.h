@@ -18,9 +18,9 @@
 
 //  A client waiting for a task to end.
 typedef struct s_waiter_t {
-    zs_client_ref_t client;    //  where the reply goes
-    uint64_t rid;              //  request id to echo
-    struct s_waiter_t *next;   //  next waiter of the same task
+    zs_client_ref_t client;   //  where the reply goes
+    uint64_t rid;             //  request id to echo
+    struct s_waiter_t *next;  //  next waiter of the same task
 } zs_waiter_t;
 
 typedef enum {
@@ -64,20 +64,23 @@ struct zs_coord_t {
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
 //  task, replying submit.ok or error. In zs_coord.c.
-void zs_coord_submit (zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
+void
+zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
 
 //  Cancel a task that is not final: it leaves its queue or agent. In zs_coord.c.
-void zs_coord_cancel (zs_coord_t *self, zs_task_t *task);
+void zs_coord_cancel(zs_coord_t *self, zs_task_t *task);
 
 //  Reply wait.ok for task now if it is final, else remember the waiter. Returns 0, or
 //  -1 when the task has too many waiters. In zs_coord.c.
-int zs_coord_wait (zs_coord_t *self, zs_task_t *task, const zs_client_ref_t *client,
-                   uint64_t rid);
+int zs_coord_wait(zs_coord_t *self,
+                  zs_task_t *task,
+                  const zs_client_ref_t *client,
+                  uint64_t rid);
 
 //  Begin the orderly stop: drain, stop agents, end the loop. In zs_coord.c.
-void zs_coord_stop (zs_coord_t *self, const char *why);
+void zs_coord_stop(zs_coord_t *self, const char *why);
 
 //  Handle one control request. In zs_control.c.
-void zs_control_handle (zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);
+void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);
 
 #endif

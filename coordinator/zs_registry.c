@@ -12,73 +12,73 @@ struct zs_registry_t {
 };
 
 static void
-s_agent_destroy (void **item)
+s_agent_destroy(void **item)
 {
     zs_agent_t *agent = *item;
-    free (agent->id);
-    free (agent->atype);
-    free (agent->host);
+    free(agent->id);
+    free(agent->atype);
+    free(agent->host);
     for (size_t i = 0; i < agent->cap_count; i++) {
-        free (agent->caps[i]);
+        free(agent->caps[i]);
     }
-    free (agent->caps);
-    free (agent);
+    free(agent->caps);
+    free(agent);
     *item = NULL;
 }
 
 static void
-s_set_destroy (void **item)
+s_set_destroy(void **item)
 {
     zs_agent_set_t *set = *item;
-    free (set->items);
-    free (set);
+    free(set->items);
+    free(set);
     *item = NULL;
 }
 
 zs_registry_t *
-zs_registry_new (void)
+zs_registry_new(void)
 {
-    zs_registry_t *self = zs_calloc (1, sizeof *self);
-    self->agents = zhashx_new ();
-    zhashx_set_destructor (self->agents, s_agent_destroy);
-    self->capable = zhashx_new ();
-    zhashx_set_destructor (self->capable, s_set_destroy);
+    zs_registry_t *self = zs_calloc(1, sizeof *self);
+    self->agents = zhashx_new();
+    zhashx_set_destructor(self->agents, s_agent_destroy);
+    self->capable = zhashx_new();
+    zhashx_set_destructor(self->capable, s_set_destroy);
     return self;
 }
 
 void
-zs_registry_destroy (zs_registry_t **self_p)
+zs_registry_destroy(zs_registry_t **self_p)
 {
-    assert (self_p);
+    assert(self_p);
     zs_registry_t *self = *self_p;
     if (!self) {
         return;
     }
-    zhashx_destroy (&self->capable);
-    zhashx_destroy (&self->agents);
-    free (self);
+    zhashx_destroy(&self->capable);
+    zhashx_destroy(&self->agents);
+    free(self);
     *self_p = NULL;
 }
 
 static void
-s_set_add (zs_registry_t *self, const char *name, zs_agent_t *agent)
+s_set_add(zs_registry_t *self, const char *name, zs_agent_t *agent)
 {
-    zs_agent_set_t *set = zhashx_lookup (self->capable, name);
+    zs_agent_set_t *set = zhashx_lookup(self->capable, name);
     if (!set) {
-        set = zs_calloc (1, sizeof *set);
-        zhashx_insert (self->capable, name, set);
+        set = zs_calloc(1, sizeof *set);
+        zhashx_insert(self->capable, name, set);
     }
     if (set->count == set->alloc) {
         set->alloc = set->alloc ? set->alloc * 2 : 4;
-        set->items = zs_realloc (set->items, set->alloc * sizeof *set->items);
+        set->items = zs_realloc(set->items, set->alloc * sizeof *set->items);
     }
     set->items[set->count++] = agent;
 }
 
 static void
-s_set_remove (zs_registry_t *self, const char *name, zs_agent_t *agent)
+s_set_remove(zs_registry_t *self, const char *name, zs_agent_t *agent)
 {
-    zs_agent_set_t *set = zhashx_lookup (self->capable, name);
+    zs_agent_set_t *set = zhashx_lookup(self->capable, name);
     for (size_t i = 0; set && i < set->count; i++) {
         if (set->items[i] == agent) {
             set->items[i] = set->items[--set->count];
@@ -86,106 +86,106 @@ s_set_remove (zs_registry_t *self, const char *name, zs_agent_t *agent)
         }
     }
     if (set && set->count == 0) {
-        zhashx_delete (self->capable, name);
+        zhashx_delete(self->capable, name);
     }
 }
 
 static void
-s_cap_add (zs_agent_t *agent, const char *cap)
+s_cap_add(zs_agent_t *agent, const char *cap)
 {
-    if (streq (cap, agent->atype)) {
+    if (streq(cap, agent->atype)) {
         return;
     }
     for (size_t i = 0; i < agent->cap_count; i++) {
-        if (streq (agent->caps[i], cap)) {
+        if (streq(agent->caps[i], cap)) {
             return;
         }
     }
-    agent->caps[agent->cap_count++] = zs_strdup (cap);
+    agent->caps[agent->cap_count++] = zs_strdup(cap);
 }
 
 zs_agent_t *
-zs_registry_add (zs_registry_t *self,
-                 const char *id,
-                 const zs_msg_t *hello,
-                 unsigned conc,
-                 char *const *type_caps,
-                 size_t type_cap_count)
+zs_registry_add(zs_registry_t *self,
+                const char *id,
+                const zs_msg_t *hello,
+                unsigned conc,
+                char *const *type_caps,
+                size_t type_cap_count)
 {
-    assert (self);
-    assert (id);
-    assert (!zhashx_lookup (self->agents, id));
-    zs_agent_t *agent = zs_calloc (1, sizeof *agent);
-    agent->id = zs_strdup (id);
-    agent->atype = zs_strdup (hello->atype);
-    agent->host = zs_strdup (hello->host ? hello->host : "");
+    assert(self);
+    assert(id);
+    assert(!zhashx_lookup(self->agents, id));
+    zs_agent_t *agent = zs_calloc(1, sizeof *agent);
+    agent->id = zs_strdup(id);
+    agent->atype = zs_strdup(hello->atype);
+    agent->host = zs_strdup(hello->host ? hello->host : "");
     agent->pid = hello->pid;
     agent->conc = conc;
-    agent->caps = zs_calloc (hello->caps.count + type_cap_count, sizeof *agent->caps);
+    agent->caps = zs_calloc(hello->caps.count + type_cap_count, sizeof *agent->caps);
     for (size_t i = 0; i < hello->caps.count; i++) {
-        s_cap_add (agent, hello->caps.items[i]);
+        s_cap_add(agent, hello->caps.items[i]);
     }
     for (size_t i = 0; i < type_cap_count; i++) {
-        s_cap_add (agent, type_caps[i]);
+        s_cap_add(agent, type_caps[i]);
     }
-    zhashx_insert (self->agents, id, agent);
-    s_set_add (self, agent->atype, agent);
+    zhashx_insert(self->agents, id, agent);
+    s_set_add(self, agent->atype, agent);
     for (size_t i = 0; i < agent->cap_count; i++) {
-        s_set_add (self, agent->caps[i], agent);
+        s_set_add(self, agent->caps[i], agent);
     }
     return agent;
 }
 
 void
-zs_registry_remove (zs_registry_t *self, zs_agent_t **agent_p)
+zs_registry_remove(zs_registry_t *self, zs_agent_t **agent_p)
 {
-    assert (self);
-    assert (agent_p);
+    assert(self);
+    assert(agent_p);
     zs_agent_t *agent = *agent_p;
     if (!agent) {
         return;
     }
-    assert (!agent->tasks);
-    s_set_remove (self, agent->atype, agent);
+    assert(!agent->tasks);
+    s_set_remove(self, agent->atype, agent);
     for (size_t i = 0; i < agent->cap_count; i++) {
-        s_set_remove (self, agent->caps[i], agent);
+        s_set_remove(self, agent->caps[i], agent);
     }
-    zhashx_delete (self->agents, agent->id);
+    zhashx_delete(self->agents, agent->id);
     *agent_p = NULL;
 }
 
 zs_agent_t *
-zs_registry_find (zs_registry_t *self, const char *id)
+zs_registry_find(zs_registry_t *self, const char *id)
 {
-    return zhashx_lookup (self->agents, id);
+    return zhashx_lookup(self->agents, id);
 }
 
 const zs_agent_set_t *
-zs_registry_capable (zs_registry_t *self, const char *ttype)
+zs_registry_capable(zs_registry_t *self, const char *ttype)
 {
-    return zhashx_lookup (self->capable, ttype);
+    return zhashx_lookup(self->capable, ttype);
 }
 
 size_t
-zs_registry_size (zs_registry_t *self)
+zs_registry_size(zs_registry_t *self)
 {
-    return zhashx_size (self->agents);
+    return zhashx_size(self->agents);
 }
 
 zs_agent_t *
-zs_registry_first (zs_registry_t *self)
+zs_registry_first(zs_registry_t *self)
 {
-    return zhashx_first (self->agents);
+    return zhashx_first(self->agents);
 }
 
 zs_agent_t *
-zs_registry_next (zs_registry_t *self)
+zs_registry_next(zs_registry_t *self)
 {
-    return zhashx_next (self->agents);
+    return zhashx_next(self->agents);
 }
 
 void
-zs_agent_task_link (zs_agent_t *agent, zs_task_t *task)
+zs_agent_task_link(zs_agent_t *agent, zs_task_t *task)
 {
     task->prev = NULL;
     task->next = agent->tasks;
@@ -198,13 +198,12 @@ zs_agent_task_link (zs_agent_t *agent, zs_task_t *task)
 }
 
 void
-zs_agent_task_unlink (zs_agent_t *agent, zs_task_t *task)
+zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task)
 {
-    assert (task->agent == agent);
+    assert(task->agent == agent);
     if (task->prev) {
         task->prev->next = task->next;
-    }
-    else {
+    } else {
         agent->tasks = task->next;
     }
     if (task->next) {

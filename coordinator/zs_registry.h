@@ -12,20 +12,20 @@
 #include "zs_task.h"
 
 typedef struct {
-    char *id;            //  agent id, unique in the swarm, owned
-    char *atype;         //  agent type, owned
-    char *host;          //  host it runs on, owned
-    char **caps;         //  capabilities beyond its type, owned
-    size_t cap_count;    //  items in caps
-    unsigned conc;       //  tasks it may run at once
-    unsigned load;       //  tasks assigned to it now
-    uint64_t pid;        //  its process id on its host
-    bool local;          //  spawned by this coordinator
-    void *peer;          //  broker's peer for its connection, borrowed
-    uint64_t done;       //  attempts it completed
-    uint64_t failed;     //  attempts it failed
-    uint64_t picked;     //  when it was last given a task (scheduler's clock)
-    zs_task_t *tasks;    //  first of its assigned tasks (borrowed, linked by next)
+    char *id;          //  agent id, unique in the swarm, owned
+    char *atype;       //  agent type, owned
+    char *host;        //  host it runs on, owned
+    char **caps;       //  capabilities beyond its type, owned
+    size_t cap_count;  //  items in caps
+    unsigned conc;     //  tasks it may run at once
+    unsigned load;     //  tasks assigned to it now
+    uint64_t pid;      //  its process id on its host
+    bool local;        //  spawned by this coordinator
+    void *peer;        //  broker's peer for its connection, borrowed
+    uint64_t done;     //  attempts it completed
+    uint64_t failed;   //  attempts it failed
+    uint64_t picked;   //  when it was last given a task (scheduler's clock)
+    zs_task_t *tasks;  //  first of its assigned tasks (borrowed, linked by next)
 } zs_agent_t;
 
 //  Agents able to run one task type.
@@ -37,40 +37,40 @@ typedef struct {
 
 typedef struct zs_registry_t zs_registry_t;
 
-zs_registry_t *zs_registry_new (void);
+zs_registry_t *zs_registry_new(void);
 //  Free the registry and its agents; set *self_p to NULL. Tasks are not touched.
-void zs_registry_destroy (zs_registry_t **self_p);
+void zs_registry_destroy(zs_registry_t **self_p);
 
 //  Register an agent described by a hello (borrowed) under id with concurrency conc.
 //  Its capabilities are those of the hello plus type_caps (borrowed, may be NULL with
 //  count 0): what the swarm file declares for its type. Returns the new agent, owned by
 //  the registry. The id must not be registered.
-zs_agent_t *zs_registry_add (zs_registry_t *self,
-                             const char *id,
-                             const zs_msg_t *hello,
-                             unsigned conc,
-                             char *const *type_caps,
-                             size_t type_cap_count);
+zs_agent_t *zs_registry_add(zs_registry_t *self,
+                            const char *id,
+                            const zs_msg_t *hello,
+                            unsigned conc,
+                            char *const *type_caps,
+                            size_t type_cap_count);
 
 //  Unregister and free an agent; *agent_p is set to NULL. Its task list must be empty.
-void zs_registry_remove (zs_registry_t *self, zs_agent_t **agent_p);
+void zs_registry_remove(zs_registry_t *self, zs_agent_t **agent_p);
 
 //  The agent with that id, borrowed, or NULL.
-zs_agent_t *zs_registry_find (zs_registry_t *self, const char *id);
+zs_agent_t *zs_registry_find(zs_registry_t *self, const char *id);
 
 //  Agents able to run tasks of type ttype, borrowed, or NULL when none.
-const zs_agent_set_t *zs_registry_capable (zs_registry_t *self, const char *ttype);
+const zs_agent_set_t *zs_registry_capable(zs_registry_t *self, const char *ttype);
 
 //  Number of registered agents.
-size_t zs_registry_size (zs_registry_t *self);
+size_t zs_registry_size(zs_registry_t *self);
 
 //  Iterate over agents: first/next return NULL at the end. Do not add or remove while
 //  iterating.
-zs_agent_t *zs_registry_first (zs_registry_t *self);
-zs_agent_t *zs_registry_next (zs_registry_t *self);
+zs_agent_t *zs_registry_first(zs_registry_t *self);
+zs_agent_t *zs_registry_next(zs_registry_t *self);
 
 //  Link a task into an agent's list / unlink it. load follows the list's length.
-void zs_agent_task_link (zs_agent_t *agent, zs_task_t *task);
-void zs_agent_task_unlink (zs_agent_t *agent, zs_task_t *task);
+void zs_agent_task_link(zs_agent_t *agent, zs_task_t *task);
+void zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task);
 
 #endif

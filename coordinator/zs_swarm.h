@@ -16,75 +16,76 @@
 
 #include "zs_util.h"
 
-#define ZS_SWARM_DEFAULT_AGENTS     "tcp://127.0.0.1:7600"
-#define ZS_SWARM_DEFAULT_EVENTS     "tcp://127.0.0.1:7601"
-#define ZS_SWARM_DEFAULT_CONTROL    "tcp://127.0.0.1:7602"
-#define ZS_SWARM_DEFAULT_HB_MS      250     //  heartbeat interval
-#define ZS_SWARM_DEFAULT_LIVENESS   4       //  missed heartbeats before a peer is dead
-#define ZS_SWARM_DEFAULT_TIMEOUT_MS 30000   //  one attempt of a task
-#define ZS_SWARM_DEFAULT_RETRIES    2       //  attempts after the first
-#define ZS_SWARM_DEFAULT_MAX_QUEUE  100000  //  unfinished tasks accepted at once
-#define ZS_SWARM_DEFAULT_KEEP       10000   //  finished tasks whose results are kept
-#define ZS_SWARM_MAX_TYPES          64      //  agent types in one file
-#define ZS_SWARM_MAX_COUNT          1000    //  local processes of one type
-#define ZS_SWARM_DEFAULT_COUNT      1       //  local processes of a type without 'count'
-#define ZS_SWARM_DEFAULT_CONCURRENCY 1      //  tasks at once for a type without 'concurrency'
-#define ZS_SWARM_FILE_MAX           (1024 * 1024)  //  bytes in a swarm file
+#define ZS_SWARM_DEFAULT_AGENTS      "tcp://127.0.0.1:7600"
+#define ZS_SWARM_DEFAULT_EVENTS      "tcp://127.0.0.1:7601"
+#define ZS_SWARM_DEFAULT_CONTROL     "tcp://127.0.0.1:7602"
+#define ZS_SWARM_DEFAULT_HB_MS       250     //  heartbeat interval
+#define ZS_SWARM_DEFAULT_LIVENESS    4       //  missed heartbeats before a peer is dead
+#define ZS_SWARM_DEFAULT_TIMEOUT_MS  30000   //  one attempt of a task
+#define ZS_SWARM_DEFAULT_RETRIES     2       //  attempts after the first
+#define ZS_SWARM_DEFAULT_MAX_QUEUE   100000  //  unfinished tasks accepted at once
+#define ZS_SWARM_DEFAULT_KEEP        10000   //  finished tasks whose results are kept
+#define ZS_SWARM_MAX_TYPES           64      //  agent types in one file
+#define ZS_SWARM_MAX_COUNT           1000    //  local processes of one type
+#define ZS_SWARM_DEFAULT_COUNT       1       //  local processes of a type without 'count'
+#define ZS_SWARM_DEFAULT_CONCURRENCY 1  //  tasks at once for a type without 'concurrency'
+#define ZS_SWARM_FILE_MAX            (1024 * 1024)  //  bytes in a swarm file
 
 //  err->code after a failed load or parse
 typedef enum {
     ZS_SWARM_E_READ = 1,  //  the file cannot be read, or is too large: "PATH: message"
-    ZS_SWARM_E_SYNTAX,    //  not YAML, or YAML features swarm files refuse (aliases, tags)
-    ZS_SWARM_E_INVALID,   //  valid YAML that breaks the schema
+    ZS_SWARM_E_SYNTAX,   //  not YAML, or YAML features swarm files refuse (aliases, tags)
+    ZS_SWARM_E_INVALID,  //  valid YAML that breaks the schema
 } zs_swarm_error_t;
 
 typedef enum {
-    ZS_HANDLER_BUILTIN, //  echo, sleep, fail, noop inside the agent
-    ZS_HANDLER_EXEC,    //  run the type's command per task
+    ZS_HANDLER_BUILTIN,  //  echo, sleep, fail, noop inside the agent
+    ZS_HANDLER_EXEC,     //  run the type's command per task
 } zs_handler_kind_t;
 
 typedef struct {
-    char *type;                //  agent type name, owned
-    unsigned count;            //  local processes to spawn (0 = remote agents only)
-    zs_handler_kind_t handler; //  how its agents run tasks
-    char **argv;               //  exec command, NULL-terminated, owned; NULL for builtin
-    size_t argc;               //  items in argv
-    char **caps;               //  capabilities beyond the type name, owned
-    size_t cap_count;          //  items in caps
-    unsigned concurrency;      //  tasks an agent of this type runs at once (default 1)
+    char *type;                 //  agent type name, owned
+    unsigned count;             //  local processes to spawn (0 = remote agents only)
+    zs_handler_kind_t handler;  //  how its agents run tasks
+    char **argv;                //  exec command, NULL-terminated, owned; NULL for builtin
+    size_t argc;                //  items in argv
+    char **caps;                //  capabilities beyond the type name, owned
+    size_t cap_count;           //  items in caps
+    unsigned concurrency;       //  tasks an agent of this type runs at once (default 1)
 } zs_swarm_type_t;
 
 typedef struct {
-    char *path;                 //  file it was loaded from, owned
-    char *name;                 //  swarm name, owned
-    char *topology;             //  "star" (the only one this version runs), owned
-    char *strategy;             //  "least-loaded" (the only one this version runs), owned
-    char *bind_agents;          //  endpoint of the agents ROUTER, owned
-    char *bind_events;          //  endpoint of the events PUB, owned
-    char *bind_control;         //  endpoint of the control ROUTER, owned
-    bool insecure;              //  allow binding non-loopback addresses without CURVE
-    unsigned heartbeat_ms;      //  heartbeat interval, both ways
-    unsigned liveness;          //  missed heartbeats before a peer is dead
-    unsigned task_timeout_ms;   //  default timeout of one attempt
-    unsigned task_retries;      //  default retries
-    unsigned max_queue;         //  unfinished tasks accepted at once
-    unsigned keep_results;      //  finished tasks kept for wait/task
-    zs_swarm_type_t *types;     //  agent types, owned array
-    size_t type_count;          //  items in types
+    char *path;                //  file it was loaded from, owned
+    char *name;                //  swarm name, owned
+    char *topology;            //  "star" (the only one this version runs), owned
+    char *strategy;            //  "least-loaded" (the only one this version runs), owned
+    char *bind_agents;         //  endpoint of the agents ROUTER, owned
+    char *bind_events;         //  endpoint of the events PUB, owned
+    char *bind_control;        //  endpoint of the control ROUTER, owned
+    bool insecure;             //  allow binding non-loopback addresses without CURVE
+    unsigned heartbeat_ms;     //  heartbeat interval, both ways
+    unsigned liveness;         //  missed heartbeats before a peer is dead
+    unsigned task_timeout_ms;  //  default timeout of one attempt
+    unsigned task_retries;     //  default retries
+    unsigned max_queue;        //  unfinished tasks accepted at once
+    unsigned keep_results;     //  finished tasks kept for wait/task
+    zs_swarm_type_t *types;    //  agent types, owned array
+    size_t type_count;         //  items in types
 } zs_swarm_t;
 
 //  Load and validate a swarm file. Returns an owned swarm, or NULL with err->text
 //  "PATH:LINE:COL: message" (or "PATH: message" when the file cannot be read) and
 //  err->code a zs_swarm_error_t. docs/swarm-file.md lists the rules and messages.
-zs_swarm_t *zs_swarm_load (const char *path, zs_error_t *err);
+zs_swarm_t *zs_swarm_load(const char *path, zs_error_t *err);
 
 //  The same from text in memory; `path` only names the source in errors.
-zs_swarm_t *zs_swarm_parse (const char *text, size_t size, const char *path, zs_error_t *err);
+zs_swarm_t *
+zs_swarm_parse(const char *text, size_t size, const char *path, zs_error_t *err);
 
 //  Free a swarm and set *self_p to NULL. Accepts NULL.
-void zs_swarm_destroy (zs_swarm_t **self_p);
+void zs_swarm_destroy(zs_swarm_t **self_p);
 
 //  The agent type of that name, borrowed from self, or NULL.
-const zs_swarm_type_t *zs_swarm_type_find (const zs_swarm_t *self, const char *type);
+const zs_swarm_type_t *zs_swarm_type_find(const zs_swarm_t *self, const char *type);
 
 #endif

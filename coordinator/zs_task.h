@@ -42,13 +42,13 @@ typedef struct zs_task_t zs_task_t;
 
 //  Outcome of the last attempt, as its agent reported it.
 typedef struct {
-    char *status;        //  ok | fail | timeout | cancelled, owned, or NULL
-    int64_t exit;        //  exit code, or -N for signal N
-    uint8_t *out;        //  stdout, owned
-    size_t out_size;     //  its length
-    uint8_t *err;        //  stderr, owned
-    size_t err_size;     //  its length
-    char *why;           //  reason, owned, or NULL
+    char *status;     //  ok | fail | timeout | cancelled, owned, or NULL
+    int64_t exit;     //  exit code, or -N for signal N
+    uint8_t *out;     //  stdout, owned
+    size_t out_size;  //  its length
+    uint8_t *err;     //  stderr, owned
+    size_t err_size;  //  its length
+    char *why;        //  reason, owned, or NULL
 } zs_task_result_t;
 
 struct zs_task_t {
@@ -72,36 +72,39 @@ struct zs_task_t {
 };
 
 //  Create a ready task from a submit message (borrowed). Caller owns the task.
-zs_task_t *zs_task_new (const char *id, const zs_msg_t *submit, unsigned tmo_ms,
-                        unsigned tries, uint64_t order);
+zs_task_t *zs_task_new(const char *id,
+                       const zs_msg_t *submit,
+                       unsigned tmo_ms,
+                       unsigned tries,
+                       uint64_t order);
 
 //  Free a task and set *self_p to NULL. Accepts NULL. Waiters must be gone already.
-void zs_task_destroy (zs_task_t **self_p);
+void zs_task_destroy(zs_task_t **self_p);
 
 //  Apply an event. Returns 0 with the state changed, or -1 if the table has no
 //  transition for (state, event); the state is then unchanged.
-int zs_task_apply (zs_task_t *self, zs_task_event_t event);
+int zs_task_apply(zs_task_t *self, zs_task_event_t event);
 
 //  True in completed, dead and cancelled.
-bool zs_task_is_final (const zs_task_t *self);
+bool zs_task_is_final(const zs_task_t *self);
 
 //  Replace the last attempt's outcome with what a task.result (borrowed) says.
-void zs_task_set_result (zs_task_t *self, const zs_msg_t *result);
+void zs_task_set_result(zs_task_t *self, const zs_msg_t *result);
 
 //  Record an outcome the coordinator decided (agent lost, timeout): status and why.
-void zs_task_set_outcome (zs_task_t *self, const char *status, const char *why);
+void zs_task_set_outcome(zs_task_t *self, const char *status, const char *why);
 
 //  Wire name of a state ("running").
-const char *zs_task_state_name (zs_task_state_t state);
+const char *zs_task_state_name(zs_task_state_t state);
 
 //  Event type announcing that state (ZS_MSG_EV_TASK_RUNNING for ZS_TASK_RUNNING).
-zs_msg_type_t zs_task_state_event (zs_task_state_t state);
+zs_msg_type_t zs_task_state_event(zs_task_state_t state);
 
 //  Fill a task.ok/wait.ok message (type set by the caller) with the task's fields,
 //  borrowing its strings: valid while the task lives and is not changed.
-void zs_task_describe (const zs_task_t *self, zs_msg_t *msg);
+void zs_task_describe(const zs_task_t *self, zs_msg_t *msg);
 
 //  True when id is 1..ZS_MSG_NAME_MAX characters of [A-Za-z0-9._:-].
-bool zs_task_id_valid (const char *id);
+bool zs_task_id_valid(const char *id);
 
 #endif

@@ -28,30 +28,30 @@
 #include "zs_util.h"
 
 #define ZS_MSG_VERSION     1
-#define ZS_MSG_FRAME_MAX   (4u << 20)  //  largest frame any socket accepts (4 MiB)
-#define ZS_MSG_PAYLOAD_MAX (1u << 20)  //  task payload bound (1 MiB)
-#define ZS_MSG_OUTPUT_MAX  (64u << 10) //  bound of a result's stdout and of its stderr
-#define ZS_MSG_NAME_MAX    64          //  ids, types, hosts, handler and state names
-#define ZS_MSG_TEXT_MAX    1024        //  reasons and notes
-#define ZS_MSG_LIST_MAX    64          //  items in caps and argv
-#define ZS_MSG_ARG_MAX     4096        //  one argv item
-#define ZS_MSG_AGENTS_MAX  10000       //  records in agents.ok
+#define ZS_MSG_FRAME_MAX   (4u << 20)   //  largest frame any socket accepts (4 MiB)
+#define ZS_MSG_PAYLOAD_MAX (1u << 20)   //  task payload bound (1 MiB)
+#define ZS_MSG_OUTPUT_MAX  (64u << 10)  //  bound of a result's stdout and of its stderr
+#define ZS_MSG_NAME_MAX    64           //  ids, types, hosts, handler and state names
+#define ZS_MSG_TEXT_MAX    1024         //  reasons and notes
+#define ZS_MSG_LIST_MAX    64           //  items in caps and argv
+#define ZS_MSG_ARG_MAX     4096         //  one argv item
+#define ZS_MSG_AGENTS_MAX  10000        //  records in agents.ok
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
     ZS_MSG_INVALID = 0,
     //  session, on the agents socket
-    ZS_MSG_HELLO,     //  "hello" agent -> coordinator
-    ZS_MSG_WELCOME,   //  "welcome" coordinator -> agent
-    ZS_MSG_HEARTBEAT, //  "heartbeat" both ways
-    ZS_MSG_BYE,       //  "bye" both ways
-    ZS_MSG_ERROR,     //  "error" reply to any request that cannot be served
+    ZS_MSG_HELLO,      //  "hello" agent -> coordinator
+    ZS_MSG_WELCOME,    //  "welcome" coordinator -> agent
+    ZS_MSG_HEARTBEAT,  //  "heartbeat" both ways
+    ZS_MSG_BYE,        //  "bye" both ways
+    ZS_MSG_ERROR,      //  "error" reply to any request that cannot be served
     //  tasks, on the agents socket
-    ZS_MSG_TASK_ASSIGN,   //  "task.assign" coordinator -> agent
-    ZS_MSG_TASK_ACK,      //  "task.ack" agent -> coordinator: the task started
-    ZS_MSG_TASK_PROGRESS, //  "task.progress" agent -> coordinator
-    ZS_MSG_TASK_RESULT,   //  "task.result" agent -> coordinator
-    ZS_MSG_TASK_CANCEL,   //  "task.cancel" coordinator -> agent
+    ZS_MSG_TASK_ASSIGN,    //  "task.assign" coordinator -> agent
+    ZS_MSG_TASK_ACK,       //  "task.ack" agent -> coordinator: the task started
+    ZS_MSG_TASK_PROGRESS,  //  "task.progress" agent -> coordinator
+    ZS_MSG_TASK_RESULT,    //  "task.result" agent -> coordinator
+    ZS_MSG_TASK_CANCEL,    //  "task.cancel" coordinator -> agent
     //  control, on the control socket: each request gets one "<name>.ok" or "error"
     ZS_MSG_SUBMIT,
     ZS_MSG_SUBMIT_OK,
@@ -68,12 +68,12 @@ typedef enum {
     ZS_MSG_SHUTDOWN,
     ZS_MSG_SHUTDOWN_OK,
     //  events, on the events socket; the type name is also the topic frame
-    ZS_MSG_EV_SWARM_STARTED,  //  "swarm.started"
-    ZS_MSG_EV_SWARM_STOPPING, //  "swarm.stopping"
-    ZS_MSG_EV_AGENT_JOINED,   //  "agent.joined"
-    ZS_MSG_EV_AGENT_LEFT,     //  "agent.left"
-    ZS_MSG_EV_AGENT_EXITED,   //  "agent.exited": a local agent process ended
-    ZS_MSG_EV_TASK_READY,     //  "task.ready" ... one event per task state
+    ZS_MSG_EV_SWARM_STARTED,   //  "swarm.started"
+    ZS_MSG_EV_SWARM_STOPPING,  //  "swarm.stopping"
+    ZS_MSG_EV_AGENT_JOINED,    //  "agent.joined"
+    ZS_MSG_EV_AGENT_LEFT,      //  "agent.left"
+    ZS_MSG_EV_AGENT_EXITED,    //  "agent.exited": a local agent process ended
+    ZS_MSG_EV_TASK_READY,      //  "task.ready" ... one event per task state
     ZS_MSG_EV_TASK_ASSIGNED,
     ZS_MSG_EV_TASK_RUNNING,
     ZS_MSG_EV_TASK_COMPLETED,
@@ -85,108 +85,108 @@ typedef enum {
 
 //  Error codes carried by "error" messages (field "code").
 typedef enum {
-    ZS_ERR_MALFORMED = 1,      //  not a valid message: bad msgpack, field or bound
-    ZS_ERR_VERSION = 2,        //  "v" is not ZS_MSG_VERSION
-    ZS_ERR_UNKNOWN_TYPE = 3,   //  "t" unknown, or not accepted on this socket
-    ZS_ERR_NOT_REGISTERED = 4, //  agent message before hello/welcome: say hello again
-    ZS_ERR_NO_TASK = 5,        //  no task with that id
-    ZS_ERR_QUEUE_FULL = 6,     //  too many unfinished tasks; retry later
-    ZS_ERR_INVALID = 7,        //  well-formed but not acceptable (a value out of range)
-    ZS_ERR_SHUTTING_DOWN = 8,  //  the coordinator is stopping and accepts no new work
-    ZS_ERR_FINISHED = 9,       //  the task already reached a final state
-    ZS_ERR_LIMIT = 10,         //  a bound was reached (agents, waiters)
+    ZS_ERR_MALFORMED = 1,       //  not a valid message: bad msgpack, field or bound
+    ZS_ERR_VERSION = 2,         //  "v" is not ZS_MSG_VERSION
+    ZS_ERR_UNKNOWN_TYPE = 3,    //  "t" unknown, or not accepted on this socket
+    ZS_ERR_NOT_REGISTERED = 4,  //  agent message before hello/welcome: say hello again
+    ZS_ERR_NO_TASK = 5,         //  no task with that id
+    ZS_ERR_QUEUE_FULL = 6,      //  too many unfinished tasks; retry later
+    ZS_ERR_INVALID = 7,         //  well-formed but not acceptable (a value out of range)
+    ZS_ERR_SHUTTING_DOWN = 8,   //  the coordinator is stopping and accepts no new work
+    ZS_ERR_FINISHED = 9,        //  the task already reached a final state
+    ZS_ERR_LIMIT = 10,          //  a bound was reached (agents, waiters)
 } zs_err_code_t;
 
 //  One record of agents.ok.
 typedef struct {
-    const char *agent; //  agent id
-    const char *atype; //  agent type
-    const char *host;  //  host name the agent reported
-    const char *state; //  "idle" (no task) or "busy"
-    uint64_t pid;      //  process id on its host
-    uint64_t conc;     //  tasks it may run at once
-    uint64_t load;     //  tasks it runs now
-    uint64_t done;     //  tasks it completed
-    uint64_t failed;   //  attempts it failed
-    bool local;        //  spawned and supervised by this coordinator
+    const char *agent;  //  agent id
+    const char *atype;  //  agent type
+    const char *host;   //  host name the agent reported
+    const char *state;  //  "idle" (no task) or "busy"
+    uint64_t pid;       //  process id on its host
+    uint64_t conc;      //  tasks it may run at once
+    uint64_t load;      //  tasks it runs now
+    uint64_t done;      //  tasks it completed
+    uint64_t failed;    //  attempts it failed
+    bool local;         //  spawned and supervised by this coordinator
 } zs_msg_agent_t;
 
 typedef struct {
-    const char **items; //  count strings, in the message's arena
-    size_t count;       //  number of items
+    const char **items;  //  count strings, in the message's arena
+    size_t count;        //  number of items
 } zs_msg_list_t;
 
-//  A message. On encode, the caller points fields at its own data (borrowed for the call);
-//  on decode, every pointer refers to the message's own arena. Field comments give the
-//  wire key.
+//  A message. On encode, the caller points fields at its own data (borrowed for the
+//  call); on decode, every pointer refers to the message's own arena. Field comments give
+//  the wire key.
 typedef struct {
-    zs_msg_type_t type;       //  "t"
-    uint64_t rid;             //  "rid": request id, echoed in the reply
-    uint64_t seq;             //  "seq": event sequence number, swarm-wide, from 1
-    const char *agent;        //  "agent": agent id
-    const char *atype;        //  "atype": agent type
-    zs_msg_list_t caps;       //  "caps": capabilities beyond the agent's type
-    uint64_t conc;            //  "conc": concurrency, tasks at once
-    const char *host;         //  "host": host name
-    uint64_t pid;             //  "pid": process id
-    bool local;               //  "local": agent spawned by the coordinator
-    uint64_t hb;              //  "hb": heartbeat interval, ms
-    uint64_t live;            //  "live": missed heartbeats before a peer is dead
-    const char *handler;      //  "handler": builtin | exec
-    zs_msg_list_t argv;       //  "argv": command for the exec handler
-    uint64_t load;            //  "load": tasks running on the sender
-    uint64_t code;            //  "code": zs_err_code_t of an error
-    const char *why;          //  "why": reason, for humans
-    const char *task;         //  "task": task id
-    const char *ttype;        //  "ttype": task type, the capability it needs
-    const uint8_t *payload;   //  "payload": task input (bin)
-    size_t payload_size;      //  its length
-    int64_t pri;              //  "pri": priority, higher runs first
-    uint64_t tmo;             //  "tmo": timeout of one attempt, ms
-    uint64_t tries;           //  "tries": attempts allowed in all, from 1
-    uint64_t att;             //  "att": attempt number, from 1
-    uint64_t pct;             //  "pct": progress, 0-100
-    const char *note;         //  "note": progress note
-    const char *status;       //  "status": outcome of an attempt: ok|fail|timeout|cancelled
-    int64_t exit;             //  "exit": exit code, or -N for signal N
-    const uint8_t *out;       //  "stdout": captured output (bin)
-    size_t out_size;          //  its length
-    const uint8_t *err;       //  "stderr": captured error output (bin)
-    size_t err_size;          //  its length
-    const char *state;        //  "state": task state name
-    bool wait;                //  "wait": submit also replies wait.ok when the task ends
-    bool dup;                 //  "dup": submit found a task with that id already
-    const char *name;         //  "name": swarm name
-    zs_msg_agent_t *agents;   //  "agents": records of agents.ok
-    size_t agent_count;       //  number of records
-    uint64_t n_agents;        //  "n_agents": registered agents
-    uint64_t n_ready;         //  "n_ready": tasks queued
-    uint64_t n_running;       //  "n_running": tasks assigned or running
-    uint64_t n_completed;     //  "n_completed": tasks completed since start
-    uint64_t n_dead;          //  "n_dead": tasks failed for good since start
-    uint64_t n_cancelled;     //  "n_cancelled": tasks cancelled since start
-    uint64_t n_submitted;     //  "n_submitted": tasks accepted since start
-    uint64_t uptime_ms;       //  "uptime_ms": time since the coordinator started
-    void *arena_;             //  owned by a decoded message; NULL otherwise
+    zs_msg_type_t type;      //  "t"
+    uint64_t rid;            //  "rid": request id, echoed in the reply
+    uint64_t seq;            //  "seq": event sequence number, swarm-wide, from 1
+    const char *agent;       //  "agent": agent id
+    const char *atype;       //  "atype": agent type
+    zs_msg_list_t caps;      //  "caps": capabilities beyond the agent's type
+    uint64_t conc;           //  "conc": concurrency, tasks at once
+    const char *host;        //  "host": host name
+    uint64_t pid;            //  "pid": process id
+    bool local;              //  "local": agent spawned by the coordinator
+    uint64_t hb;             //  "hb": heartbeat interval, ms
+    uint64_t live;           //  "live": missed heartbeats before a peer is dead
+    const char *handler;     //  "handler": builtin | exec
+    zs_msg_list_t argv;      //  "argv": command for the exec handler
+    uint64_t load;           //  "load": tasks running on the sender
+    uint64_t code;           //  "code": zs_err_code_t of an error
+    const char *why;         //  "why": reason, for humans
+    const char *task;        //  "task": task id
+    const char *ttype;       //  "ttype": task type, the capability it needs
+    const uint8_t *payload;  //  "payload": task input (bin)
+    size_t payload_size;     //  its length
+    int64_t pri;             //  "pri": priority, higher runs first
+    uint64_t tmo;            //  "tmo": timeout of one attempt, ms
+    uint64_t tries;          //  "tries": attempts allowed in all, from 1
+    uint64_t att;            //  "att": attempt number, from 1
+    uint64_t pct;            //  "pct": progress, 0-100
+    const char *note;        //  "note": progress note
+    const char *status;  //  "status": outcome of an attempt: ok|fail|timeout|cancelled
+    int64_t exit;        //  "exit": exit code, or -N for signal N
+    const uint8_t *out;  //  "stdout": captured output (bin)
+    size_t out_size;     //  its length
+    const uint8_t *err;  //  "stderr": captured error output (bin)
+    size_t err_size;     //  its length
+    const char *state;   //  "state": task state name
+    bool wait;           //  "wait": submit also replies wait.ok when the task ends
+    bool dup;            //  "dup": submit found a task with that id already
+    const char *name;    //  "name": swarm name
+    zs_msg_agent_t *agents;  //  "agents": records of agents.ok
+    size_t agent_count;      //  number of records
+    uint64_t n_agents;       //  "n_agents": registered agents
+    uint64_t n_ready;        //  "n_ready": tasks queued
+    uint64_t n_running;      //  "n_running": tasks assigned or running
+    uint64_t n_completed;    //  "n_completed": tasks completed since start
+    uint64_t n_dead;         //  "n_dead": tasks failed for good since start
+    uint64_t n_cancelled;    //  "n_cancelled": tasks cancelled since start
+    uint64_t n_submitted;    //  "n_submitted": tasks accepted since start
+    uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
+    void *arena_;            //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
 //  Start a message of the given type with every field absent.
-void zs_msg_init (zs_msg_t *self, zs_msg_type_t type);
+void zs_msg_init(zs_msg_t *self, zs_msg_type_t type);
 
 //  Free what a decoded message owns and leave it as zs_msg_init (ZS_MSG_INVALID) would.
-void zs_msg_fini (zs_msg_t *self);
+void zs_msg_fini(zs_msg_t *self);
 
 //  Wire name of a type ("task.assign"), or "invalid".
-const char *zs_msg_type_name (zs_msg_type_t type);
+const char *zs_msg_type_name(zs_msg_type_t type);
 
 //  Type for a wire name, or ZS_MSG_INVALID.
-zs_msg_type_t zs_msg_type_from_name (const char *name, size_t size);
+zs_msg_type_t zs_msg_type_from_name(const char *name, size_t size);
 
 //  Encode self into buf, which is cleared first. Required fields must be set; an
 //  optional field is written when it is not zero/NULL/empty. Returns 0, or -1 when a
 //  required field is missing or a value is out of bounds or not UTF-8 (a bug in the
 //  caller; logged), and buf is then empty.
-int zs_msg_encode (const zs_msg_t *self, msgpack_sbuffer *buf);
+int zs_msg_encode(const zs_msg_t *self, msgpack_sbuffer *buf);
 
 //  Decode one frame into self (which must not hold a decoded message). Returns 0 with
 //  self owning its data, or -1 with err->code a zs_err_code_t (ZS_ERR_MALFORMED,
@@ -195,23 +195,23 @@ int zs_msg_encode (const zs_msg_t *self, msgpack_sbuffer *buf);
 //  self->rid still holds the frame's "rid" if one could be read as a uint (else 0), so
 //  an error reply can echo it. A decoded bin is followed by a NUL byte in the arena
 //  (not counted in its size), so a text payload can be used as a C string.
-int zs_msg_decode (zs_msg_t *self, const void *data, size_t size, zs_error_t *err);
+int zs_msg_decode(zs_msg_t *self, const void *data, size_t size, zs_error_t *err);
 
 //  Encode self into buf and send it on a libzmq socket, after an optional first frame
 //  (the peer identity on a ROUTER, the topic on a PUB; NULL for none). flags
 //  (ZMQ_DONTWAIT) apply to every frame. Returns 0, or -1 with errno (EINVAL when self
 //  cannot be encoded, else zmq_send's: EAGAIN, EHOSTUNREACH, ...) and nothing sent.
-int zs_msg_send (const zs_msg_t *self,
-                 void *socket,
-                 const void *prefix,
-                 size_t prefix_size,
-                 int flags,
-                 msgpack_sbuffer *buf);
+int zs_msg_send(const zs_msg_t *self,
+                void *socket,
+                const void *prefix,
+                size_t prefix_size,
+                int flags,
+                msgpack_sbuffer *buf);
 
 //  Print self as one line of JSON on stream, newline included, keys as on the wire. Every
 //  number and bool of the type is printed, zero when absent (absent reads as zero);
 //  strings and bins only when set. Bins are printed as strings with invalid UTF-8 and
 //  control bytes escaped. Returns 0, or -1 on write error.
-int zs_msg_print_json (const zs_msg_t *self, FILE *stream);
+int zs_msg_print_json(const zs_msg_t *self, FILE *stream);
 
 #endif

@@ -121,10 +121,7 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
 //  absent reads as zero, and a script asking for n_ready should get 0, not null. A
 //  string or bin that is not set is left out, never printed as null
 static void
-s_print_map(FILE *stream,
-            const zs_msgtab_t *table,
-            uint64_t allowed,
-            const uint8_t *base)
+s_print_map(FILE *stream, const zs_msgtab_t *table, uint64_t allowed, const uint8_t *base)
 {
     const char *separator = "";
     fputc('{', stream);
@@ -147,8 +144,7 @@ zs_msg_print_json(const zs_msg_t *self, FILE *stream)
     assert(self);
     assert(stream);
     const zs_msgtab_type_t *type = zs_msgtab_type(self->type);
-    s_print_map(stream, &zs_msgtab_message, type->allowed,
-                (const uint8_t *) self);
+    s_print_map(stream, &zs_msgtab_message, type->allowed, (const uint8_t *) self);
     fputc('\n', stream);
     return ferror(stream) ? -1 : 0;
 }

@@ -687,11 +687,13 @@ test_print_json(void)
     msg.pri = -5;
     msg.wait = true;
     char *text = s_json(&msg);
-    ZS_CHECK_STR(text, "{\"v\":1,\"t\":\"submit\",\"rid\":7,\"task\":\"t-1\",\"ttype\":"
-                       "\"echo\",\"payload\":\"q\\\"b\\\\n\\u000a\\u0001\\u007f\\u00ff"
-                       "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\\u00c0\\u00af\\u00e0\\u0080"
-                       "\\u00af\\u00ed\\u00a0"
-                       "\\u0080\\u00e2\\u0082\",\"pri\":-5,\"tmo\":0,\"tries\":0,\"wait\":true}\n");
+    ZS_CHECK_STR(
+        text,
+        "{\"v\":1,\"t\":\"submit\",\"rid\":7,\"task\":\"t-1\",\"ttype\":"
+        "\"echo\",\"payload\":\"q\\\"b\\\\n\\u000a\\u0001\\u007f\\u00ff"
+        "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\\u00c0\\u00af\\u00e0\\u0080"
+        "\\u00af\\u00ed\\u00a0"
+        "\\u0080\\u00e2\\u0082\",\"pri\":-5,\"tmo\":0,\"tries\":0,\"wait\":true}\n");
     free(text);
 
     zs_msg_agent_t records[2] = {

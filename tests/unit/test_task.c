@@ -4,69 +4,69 @@
 #include "zs_test.h"
 
 static zs_task_t *
-s_task (const char *type)
+s_task(const char *type)
 {
     zs_msg_t submit;
-    zs_msg_init (&submit, ZS_MSG_SUBMIT);
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
     submit.ttype = type;
     submit.payload = (const uint8_t *) "hi";
     submit.payload_size = 2;
     submit.pri = 5;
-    return zs_task_new ("t1", &submit, 1000, 3, 1);
+    return zs_task_new("t1", &submit, 1000, 3, 1);
 }
 
 static void
-test_life_of_a_task (void)
+test_life_of_a_task(void)
 {
-    zs_task_t *task = s_task ("echo");
-    ZS_CHECK_STR (task->id, "t1");
-    ZS_CHECK_STR (task->ttype, "echo");
-    ZS_CHECK (task->payload_size == 2 && memcmp (task->payload, "hi", 2) == 0);
-    ZS_CHECK (task->state == ZS_TASK_READY);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_ASSIGN) == 0);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_START) == 0);
-    ZS_CHECK_STR (zs_task_state_name (task->state), "running");
+    zs_task_t *task = s_task("echo");
+    ZS_CHECK_STR(task->id, "t1");
+    ZS_CHECK_STR(task->ttype, "echo");
+    ZS_CHECK(task->payload_size == 2 && memcmp(task->payload, "hi", 2) == 0);
+    ZS_CHECK(task->state == ZS_TASK_READY);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_ASSIGN) == 0);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_START) == 0);
+    ZS_CHECK_STR(zs_task_state_name(task->state), "running");
     zs_msg_t result;
-    zs_msg_init (&result, ZS_MSG_TASK_RESULT);
+    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
     result.status = "ok";
     result.out = (const uint8_t *) "HI";
     result.out_size = 2;
-    zs_task_set_result (task, &result);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_SUCCEED) == 0);
-    ZS_CHECK (zs_task_is_final (task));
+    zs_task_set_result(task, &result);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_SUCCEED) == 0);
+    ZS_CHECK(zs_task_is_final(task));
     zs_msg_t info;
-    zs_msg_init (&info, ZS_MSG_WAIT_OK);
-    zs_task_describe (task, &info);
-    ZS_CHECK_STR (info.state, "completed");
-    ZS_CHECK_STR (info.status, "ok");
-    ZS_CHECK (info.out_size == 2 && memcmp (info.out, "HI", 2) == 0);
-    ZS_CHECK (info.pri == 5 && info.tmo == 1000 && info.tries == 3);
-    zs_task_destroy (&task);
-    ZS_CHECK (task == NULL);
+    zs_msg_init(&info, ZS_MSG_WAIT_OK);
+    zs_task_describe(task, &info);
+    ZS_CHECK_STR(info.state, "completed");
+    ZS_CHECK_STR(info.status, "ok");
+    ZS_CHECK(info.out_size == 2 && memcmp(info.out, "HI", 2) == 0);
+    ZS_CHECK(info.pri == 5 && info.tmo == 1000 && info.tries == 3);
+    zs_task_destroy(&task);
+    ZS_CHECK(task == NULL);
 }
 
 static void
-test_fail_retry_and_give_up (void)
+test_fail_retry_and_give_up(void)
 {
-    zs_task_t *task = s_task ("echo");
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_ASSIGN) == 0);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_FAIL) == 0);  //  assigned may fail directly
-    ZS_CHECK (task->state == ZS_TASK_FAILED && !zs_task_is_final (task));
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_RETRY) == 0);
-    ZS_CHECK (task->state == ZS_TASK_READY);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_ASSIGN) == 0);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_START) == 0);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_FAIL) == 0);
-    ZS_CHECK (zs_task_apply (task, ZS_TASK_GIVE_UP) == 0);
-    ZS_CHECK (task->state == ZS_TASK_DEAD && zs_task_is_final (task));
-    zs_task_set_outcome (task, "timeout", "no result within 1000 ms");
-    ZS_CHECK_STR (task->result.why, "no result within 1000 ms");
-    zs_task_destroy (&task);
+    zs_task_t *task = s_task("echo");
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_ASSIGN) == 0);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_FAIL) == 0);  //  assigned may fail directly
+    ZS_CHECK(task->state == ZS_TASK_FAILED && !zs_task_is_final(task));
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_RETRY) == 0);
+    ZS_CHECK(task->state == ZS_TASK_READY);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_ASSIGN) == 0);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_START) == 0);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_FAIL) == 0);
+    ZS_CHECK(zs_task_apply(task, ZS_TASK_GIVE_UP) == 0);
+    ZS_CHECK(task->state == ZS_TASK_DEAD && zs_task_is_final(task));
+    zs_task_set_outcome(task, "timeout", "no result within 1000 ms");
+    ZS_CHECK_STR(task->result.why, "no result within 1000 ms");
+    zs_task_destroy(&task);
 }
 
 //  Every (state, event) pair outside the documented ones is refused and changes nothing
 static void
-test_every_other_transition_is_refused (void)
+test_every_other_transition_is_refused(void)
 {
     static const struct {
         zs_task_state_t from;
@@ -86,7 +86,7 @@ test_every_other_transition_is_refused (void)
         {ZS_TASK_FAILED, ZS_TASK_GIVE_UP, ZS_TASK_DEAD},
     };
     size_t allowed_seen = 0;
-    zs_task_t *task = s_task ("echo");
+    zs_task_t *task = s_task("echo");
     for (int from = 0; from < ZS_TASK_STATE_COUNT; from++) {
         for (int event = 0; event < ZS_TASK_EVENT_COUNT; event++) {
             int expect = -1;
@@ -98,43 +98,45 @@ test_every_other_transition_is_refused (void)
                 }
             }
             task->state = (zs_task_state_t) from;
-            ZS_CHECK (zs_task_apply (task, (zs_task_event_t) event) == expect);
-            ZS_CHECK (task->state == to);
+            ZS_CHECK(zs_task_apply(task, (zs_task_event_t) event) == expect);
+            ZS_CHECK(task->state == to);
             allowed_seen += expect == 0;
         }
     }
-    ZS_CHECK (allowed_seen == sizeof allowed / sizeof allowed[0]);
-    zs_task_destroy (&task);
+    ZS_CHECK(allowed_seen == sizeof allowed / sizeof allowed[0]);
+    zs_task_destroy(&task);
 }
 
 static void
-test_state_names_and_events (void)
+test_state_names_and_events(void)
 {
-    ZS_CHECK_STR (zs_task_state_name (ZS_TASK_READY), "ready");
-    ZS_CHECK_STR (zs_task_state_name (ZS_TASK_CANCELLED), "cancelled");
-    ZS_CHECK_STR (zs_task_state_name (ZS_TASK_STATE_COUNT), "invalid");
+    ZS_CHECK_STR(zs_task_state_name(ZS_TASK_READY), "ready");
+    ZS_CHECK_STR(zs_task_state_name(ZS_TASK_CANCELLED), "cancelled");
+    ZS_CHECK_STR(zs_task_state_name(ZS_TASK_STATE_COUNT), "invalid");
     for (int state = 0; state < ZS_TASK_STATE_COUNT; state++) {
         //  The event topic is "task." followed by the state name
         char topic[64];
-        snprintf (topic, sizeof topic, "task.%s", zs_task_state_name ((zs_task_state_t) state));
-        ZS_CHECK_STR (zs_msg_type_name (zs_task_state_event ((zs_task_state_t) state)), topic);
+        snprintf(topic, sizeof topic, "task.%s",
+                 zs_task_state_name((zs_task_state_t) state));
+        ZS_CHECK_STR(zs_msg_type_name(zs_task_state_event((zs_task_state_t) state)),
+                     topic);
     }
 }
 
 static void
-test_task_ids (void)
+test_task_ids(void)
 {
-    ZS_CHECK (zs_task_id_valid ("job-1.a_b:c"));
-    ZS_CHECK (!zs_task_id_valid (""));
-    ZS_CHECK (!zs_task_id_valid ("has space"));
-    ZS_CHECK (!zs_task_id_valid ("slash/no"));
+    ZS_CHECK(zs_task_id_valid("job-1.a_b:c"));
+    ZS_CHECK(!zs_task_id_valid(""));
+    ZS_CHECK(!zs_task_id_valid("has space"));
+    ZS_CHECK(!zs_task_id_valid("slash/no"));
     char longest[ZS_MSG_NAME_MAX + 2];
-    memset (longest, 'a', sizeof longest);
+    memset(longest, 'a', sizeof longest);
     longest[ZS_MSG_NAME_MAX] = '\0';
-    ZS_CHECK (zs_task_id_valid (longest));
+    ZS_CHECK(zs_task_id_valid(longest));
     longest[ZS_MSG_NAME_MAX] = 'a';
     longest[ZS_MSG_NAME_MAX + 1] = '\0';
-    ZS_CHECK (!zs_task_id_valid (longest));
+    ZS_CHECK(!zs_task_id_valid(longest));
 }
 
 static const zs_test_case_t s_cases[] = {
@@ -145,4 +147,4 @@ static const zs_test_case_t s_cases[] = {
     {"task_ids", test_task_ids},
 };
 
-ZS_TEST_MAIN (s_cases)
+ZS_TEST_MAIN(s_cases)

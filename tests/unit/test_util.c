@@ -9,97 +9,97 @@
 #include "zs_util.h"
 
 static void
-test_errors_and_parsing (void)
+test_errors_and_parsing(void)
 {
     zs_error_t err;
-    zs_error_init (&err);
-    ZS_CHECK (zs_error_set (&err, 7, "bad '%s'", "x") == -1);
-    ZS_CHECK (err.code == 7);
-    ZS_CHECK_STR (err.text, "bad 'x'");
+    zs_error_init(&err);
+    ZS_CHECK(zs_error_set(&err, 7, "bad '%s'", "x") == -1);
+    ZS_CHECK(err.code == 7);
+    ZS_CHECK_STR(err.text, "bad 'x'");
     int64_t value = 0;
-    ZS_CHECK (zs_parse_int ("42", 0, 100, &value) == 0 && value == 42);
-    ZS_CHECK (zs_parse_int ("-3", -5, 5, &value) == 0 && value == -3);
-    ZS_CHECK (zs_parse_int ("101", 0, 100, &value) == -1);
-    ZS_CHECK (zs_parse_int ("4x", 0, 100, &value) == -1);
-    ZS_CHECK (zs_parse_int ("", 0, 100, &value) == -1);
-    ZS_CHECK (zs_parse_int ("99999999999999999999", 0, INT64_MAX, &value) == -1);
+    ZS_CHECK(zs_parse_int("42", 0, 100, &value) == 0 && value == 42);
+    ZS_CHECK(zs_parse_int("-3", -5, 5, &value) == 0 && value == -3);
+    ZS_CHECK(zs_parse_int("101", 0, 100, &value) == -1);
+    ZS_CHECK(zs_parse_int("4x", 0, 100, &value) == -1);
+    ZS_CHECK(zs_parse_int("", 0, 100, &value) == -1);
+    ZS_CHECK(zs_parse_int("99999999999999999999", 0, INT64_MAX, &value) == -1);
 }
 
 static void
-test_sanitize (void)
+test_sanitize(void)
 {
     char out[32];
-    zs_sanitize (out, sizeof out, "ab\x01\xff", 4);
-    ZS_CHECK_STR (out, "ab\\x01\\xff");
+    zs_sanitize(out, sizeof out, "ab\x01\xff", 4);
+    ZS_CHECK_STR(out, "ab\\x01\\xff");
     char longer[200];
-    memset (longer, 'z', sizeof longer);
-    zs_sanitize (out, sizeof out, longer, sizeof longer);
-    ZS_CHECK (strlen (out) < sizeof out && strstr (out, "...") != NULL);
+    memset(longer, 'z', sizeof longer);
+    zs_sanitize(out, sizeof out, longer, sizeof longer);
+    ZS_CHECK(strlen(out) < sizeof out && strstr(out, "...") != NULL);
 }
 
 static void
-test_ratelimit (void)
+test_ratelimit(void)
 {
     zs_ratelimit_t limit = {0};
     int allowed = 0;
     for (int i = 0; i < 100; i++) {
-        allowed += zs_ratelimit_allow (&limit, NULL);
+        allowed += zs_ratelimit_allow(&limit, NULL);
     }
     //  A burst is allowed, a flood is not
-    ZS_CHECK (allowed >= 10 && allowed <= 11);
-    ZS_CHECK (limit.suppressed >= 89);
+    ZS_CHECK(allowed >= 10 && allowed <= 11);
+    ZS_CHECK(limit.suppressed >= 89);
 }
 
 static void
-test_spawn_with_pipes (void)
+test_spawn_with_pipes(void)
 {
     char *argv[] = {"/bin/sh", "-c", "cat; echo err >&2; exit 3", NULL};
     zs_proc_t proc;
-    ZS_CHECK (zs_proc_spawn (argv, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) == 0);
-    ZS_CHECK (getpgid (proc.pid) == proc.pid);
-    ZS_CHECK (write (proc.stdin_fd, "hello", 5) == 5);
-    close (proc.stdin_fd);
+    ZS_CHECK(zs_proc_spawn(argv, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) == 0);
+    ZS_CHECK(getpgid(proc.pid) == proc.pid);
+    ZS_CHECK(write(proc.stdin_fd, "hello", 5) == 5);
+    close(proc.stdin_fd);
     proc.stdin_fd = -1;
     int status;
-    ZS_CHECK (waitpid (proc.pid, &status, 0) == proc.pid);
-    ZS_CHECK (zs_proc_exit_code (status) == 3);
+    ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
+    ZS_CHECK(zs_proc_exit_code(status) == 3);
     char buf[16] = {0};
-    ZS_CHECK (read (proc.stdout_fd, buf, sizeof buf - 1) == 5);
-    ZS_CHECK_STR (buf, "hello");
-    memset (buf, 0, sizeof buf);
-    ZS_CHECK (read (proc.stderr_fd, buf, sizeof buf - 1) == 4);
-    ZS_CHECK_STR (buf, "err\n");
-    zs_proc_close_fds (&proc);
-    ZS_CHECK (proc.stdout_fd == -1 && proc.stderr_fd == -1);
+    ZS_CHECK(read(proc.stdout_fd, buf, sizeof buf - 1) == 5);
+    ZS_CHECK_STR(buf, "hello");
+    memset(buf, 0, sizeof buf);
+    ZS_CHECK(read(proc.stderr_fd, buf, sizeof buf - 1) == 4);
+    ZS_CHECK_STR(buf, "err\n");
+    zs_proc_close_fds(&proc);
+    ZS_CHECK(proc.stdout_fd == -1 && proc.stderr_fd == -1);
 }
 
 static void
-test_spawn_missing_program (void)
+test_spawn_missing_program(void)
 {
     char *argv[] = {"/nonexistent/program", NULL};
     zs_proc_t proc;
-    ZS_CHECK (zs_proc_spawn (argv, 0, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, 0, &proc) == 0);
     int status;
-    ZS_CHECK (waitpid (proc.pid, &status, 0) == proc.pid);
-    ZS_CHECK (zs_proc_exit_code (status) == 127);
+    ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
+    ZS_CHECK(zs_proc_exit_code(status) == 127);
 }
 
 static void
-test_signals_arrive_as_fd (void)
+test_signals_arrive_as_fd(void)
 {
-    int fd = zs_proc_signals_take ();
-    ZS_CHECK (fd >= 0);
-    ZS_CHECK (zs_proc_signal_read (fd) == 0);
-    kill (getpid (), SIGTERM);
-    ZS_CHECK (zs_proc_signal_read (fd) == SIGTERM);
+    int fd = zs_proc_signals_take();
+    ZS_CHECK(fd >= 0);
+    ZS_CHECK(zs_proc_signal_read(fd) == 0);
+    kill(getpid(), SIGTERM);
+    ZS_CHECK(zs_proc_signal_read(fd) == SIGTERM);
     char *argv[] = {"/bin/true", NULL};
     zs_proc_t proc;
-    ZS_CHECK (zs_proc_spawn (argv, 0, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, 0, &proc) == 0);
     int status;
-    ZS_CHECK (waitpid (proc.pid, &status, 0) == proc.pid);
-    ZS_CHECK (zs_proc_exit_code (status) == 0);
-    ZS_CHECK (zs_proc_signal_read (fd) == SIGCHLD);
-    close (fd);
+    ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
+    ZS_CHECK(zs_proc_exit_code(status) == 0);
+    ZS_CHECK(zs_proc_signal_read(fd) == SIGCHLD);
+    close(fd);
 }
 
 static const zs_test_case_t s_cases[] = {
@@ -111,4 +111,4 @@ static const zs_test_case_t s_cases[] = {
     {"signals_arrive_as_fd", test_signals_arrive_as_fd},
 };
 
-ZS_TEST_MAIN (s_cases)
+ZS_TEST_MAIN(s_cases)
