@@ -19,9 +19,9 @@
 
 #define ZS_AGENT_HB_DEFAULT   250          //  hello retry before the first welcome, ms
 #define ZS_AGENT_LIVE_DEFAULT 4            //  liveness before the first welcome
-#define ZS_AGENT_HB_MIN       10           //  bounds on a welcome's hb, ms
-#define ZS_AGENT_HB_MAX       600000       //
-#define ZS_AGENT_LIVE_MAX     100          //  bound on a welcome's live
+#define ZS_AGENT_HB_MIN       10           //  lowest hb taken from a welcome, ms
+#define ZS_AGENT_HB_MAX       600000       //  highest hb taken from a welcome, ms
+#define ZS_AGENT_LIVE_MAX     100          //  highest live taken from a welcome
 #define ZS_AGENT_RECV_BATCH   256          //  messages read per wakeup before yielding
 #define ZS_AGENT_LINGER_MS    200          //  lets a last bye out; close never hangs
 #define ZS_AGENT_BUF_KEEP     (64u << 10)  //  encode buffer kept between sends, bytes
@@ -321,6 +321,9 @@ s_reconnect(zs_agent_t *self)
     }
     zloop_reader(self->loop, self->sock, s_on_socket, self);
     zloop_reader_set_tolerant(self->loop, self->sock);
+    if (self->debug) {
+        zsys_debug("new socket to '%s', saying hello", self->endpoint);
+    }
     s_send_hello(self);
 }
 
@@ -583,8 +586,7 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
     zs_agent_t *self = zs_calloc(1, sizeof *self);
     s_identity_init(self, config);
     msgpack_sbuffer_init(&self->buf);
-    self->loop = zloop_new();
-    assert(self->loop);
+    self->loop = zloop_new();  //  czmq aborts on OOM: never NULL
     zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
