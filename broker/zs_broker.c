@@ -34,9 +34,18 @@ struct zs_broker_t {
     int64_t now_ms;           //  clock read once per batch of messages
     uint64_t seq;             //  last event sequence number
     msgpack_sbuffer buf;      //  encode buffer reused for every send
+    bool holding;             //  control replies are held, not sent
+    zchunk_t *held;           //  held replies: each an s_held_t, identity, body
     zs_ratelimit_t bad_log;   //  limits logs about bad frames
     zs_broker_stats_t stats;  //  counters
 };
+
+//  Header of one held reply in the held buffer
+typedef struct {
+    uint32_t body_size;  //  bytes of the encoded reply after the identity
+    uint8_t ident_size;  //  bytes of the client's routing id that follow this header
+    bool delimited;      //  the client is a REQ socket
+} s_held_t;
 
 //  ---------------------------------------------------------------------------------
 //  Peer table keyed by routing id
@@ -211,6 +220,9 @@ s_agents_readable(zloop_t *loop, zsock_t *sock, void *arg)
         }
         s_close_frames(frames, count > 2 ? 2 : count);
     }
+    if (self->ops.batch_end) {
+        self->ops.batch_end(self->ctx);
+    }
     return 0;
 }
 
@@ -250,6 +262,9 @@ s_control_readable(zloop_t *loop, zsock_t *sock, void *arg)
         }
         s_close_frames(frames, count > 3 ? 3 : count);
     }
+    if (self->ops.batch_end) {
+        self->ops.batch_end(self->ctx);
+    }
     return 0;
 }
 
@@ -286,6 +301,9 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         s_peer_remove(self, peer);
     }
     zlistx_destroy(&expired);
+    if (self->ops.batch_end) {
+        self->ops.batch_end(self->ctx);
+    }
     return 0;
 }
 
@@ -338,26 +356,79 @@ zs_broker_send_error(zs_broker_t *self,
     }
 }
 
-int
-zs_broker_reply(zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+static int
+s_reply_send(zs_broker_t *self,
+             const uint8_t *ident,
+             size_t ident_size,
+             bool delimited,
+             const void *body,
+             size_t body_size)
 {
-    assert(self);
-    assert(client);
-    assert(msg);
     void *socket = zsock_resolve(self->control);
-    int rc = zmq_send(socket, client->ident.data, client->ident.size,
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0 && client->delimited) {
+    //  The body is encoded already, so a multipart reply is never left half sent
+    int rc = zmq_send(socket, ident, ident_size, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0 && delimited) {
         rc = zmq_send(socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     }
     if (rc >= 0) {
-        rc = zs_msg_send(msg, socket, NULL, 0, ZMQ_DONTWAIT, &self->buf);
+        rc = zmq_send(socket, body, body_size, ZMQ_DONTWAIT);
     }
     if (rc < 0) {
         self->stats.dropped++;
         return -1;
     }
     return 0;
+}
+
+static void
+s_reply_hold(zs_broker_t *self, const zs_client_ref_t *client)
+{
+    s_held_t head = {(uint32_t) self->buf.size, client->ident.size, client->delimited};
+    zchunk_extend(self->held, &head, sizeof head);
+    zchunk_extend(self->held, client->ident.data, client->ident.size);
+    zchunk_extend(self->held, self->buf.data, self->buf.size);
+}
+
+int
+zs_broker_reply(zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    assert(self);
+    assert(client);
+    assert(msg);
+    if (zs_msg_encode(msg, &self->buf) != 0) {
+        self->stats.dropped++;
+        return -1;
+    }
+    if (self->holding) {
+        s_reply_hold(self, client);
+        return 0;
+    }
+    return s_reply_send(self, client->ident.data, client->ident.size, client->delimited,
+                        self->buf.data, self->buf.size);
+}
+
+void
+zs_broker_hold_replies(zs_broker_t *self)
+{
+    assert(self);
+    self->holding = true;
+}
+
+void
+zs_broker_release_replies(zs_broker_t *self)
+{
+    assert(self);
+    const uint8_t *at = zchunk_data(self->held);
+    const uint8_t *end = at + zchunk_size(self->held);
+    while (at < end) {
+        s_held_t head;
+        memcpy(&head, at, sizeof head);
+        const uint8_t *ident = at + sizeof head;
+        s_reply_send(self, ident, head.ident_size, head.delimited,
+                     ident + head.ident_size, head.body_size);
+        at = ident + head.ident_size + head.body_size;
+    }
+    zchunk_set(self->held, NULL, 0);
 }
 
 void
@@ -440,6 +511,7 @@ zs_broker_new(zloop_t *loop,
     self->tick_timer = -1;
     self->now_ms = zs_clock_ms();
     msgpack_sbuffer_init(&self->buf);
+    self->held = zchunk_new(NULL, 0);
     self->peers = zhashx_new();
     zhashx_set_key_hasher(self->peers, s_ident_hash);
     zhashx_set_key_comparator(self->peers, s_ident_compare);
@@ -487,6 +559,7 @@ zs_broker_destroy(zs_broker_t **self_p)
     zstr_free(&self->control_ep);
     zhashx_destroy(&self->peers);
     msgpack_sbuffer_destroy(&self->buf);
+    zchunk_destroy(&self->held);
     free(self);
     *self_p = NULL;
 }

@@ -51,6 +51,9 @@ typedef struct {
     void (*gone)(void *ctx, zs_peer_t *peer, const char *why);
     //  A request on the control socket.
     void (*control)(void *ctx, const zs_client_ref_t *client, zs_msg_t *msg);
+    //  A batch of messages from one socket was handled (may be NULL): the moment to
+    //  make their effects durable and release held replies
+    void (*batch_end)(void *ctx);
 } zs_broker_ops_t;
 
 typedef struct {
@@ -94,6 +97,13 @@ void zs_broker_send_error(zs_broker_t *self,
 //  Send a control reply (msg borrowed). Returns 0, or -1 if the client is gone.
 int
 zs_broker_reply(zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
+
+//  From now on, keep control replies (encoded) instead of sending them, until
+//  zs_broker_release_replies: a coordinator with a journal answers only what is durable.
+void zs_broker_hold_replies(zs_broker_t *self);
+
+//  Send every held reply, in order.
+void zs_broker_release_replies(zs_broker_t *self);
 
 //  Send an error reply with rid to a control client.
 void zs_broker_reply_error(zs_broker_t *self,

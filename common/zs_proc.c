@@ -56,7 +56,12 @@ s_child(char *const argv[], int flags, int in[2], int out[2], int err[2])
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
+    //  Handlers a library installed (czmq's SIGINT/SIGTERM) would swallow a signal that
+    //  lands before exec: the child takes the defaults at once
+    int defaults[] = {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+        signal(defaults[i], SIG_DFL);
+    }
     if (flags & ZS_PROC_GROUP) {
         setpgid(0, 0);
     }

@@ -105,6 +105,14 @@ zs_clock_us(void)
     return s_clock_ns() / 1000;
 }
 
+int64_t
+zs_clock_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 zs_parse_int(const char *text, int64_t min, int64_t max, int64_t *value)
 {

@@ -40,6 +40,9 @@ void zs_error_init(zs_error_t *err);
 int64_t zs_clock_ms(void);
 int64_t zs_clock_us(void);
 
+//  Wall clock, ms since the Unix epoch: for timestamps that outlive the process.
+int64_t zs_clock_wall_ms(void);
+
 //  Parse a whole decimal string into [min, max]. Returns 0, or -1 on any junk or
 //  overflow.
 int zs_parse_int(const char *text, int64_t min, int64_t max, int64_t *value);

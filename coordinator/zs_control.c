@@ -129,6 +129,22 @@ s_shutdown(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_coord_stop(self, "shutdown requested");
 }
 
+static void
+s_stop(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    if (!self->spawn || zs_spawn_stop_agent(self->spawn, msg->agent) != 0) {
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_INVALID,
+                              "no such local agent");
+        return;
+    }
+    zsys_notice("stopping agent '%s' on request", msg->agent);
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_STOP_OK);
+    reply.rid = msg->rid;
+    reply.agent = msg->agent;
+    zs_broker_reply(self->broker, client, &reply);
+}
+
 typedef void(s_handler_fn)(zs_coord_t *self,
                            const zs_client_ref_t *client,
                            const zs_msg_t *msg);
@@ -137,7 +153,7 @@ static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_SUBMIT] = s_submit,     [ZS_MSG_WAIT] = s_wait,
     [ZS_MSG_TASK] = s_task,         [ZS_MSG_CANCEL] = s_cancel,
     [ZS_MSG_STATUS] = s_status,     [ZS_MSG_AGENTS] = s_agents,
-    [ZS_MSG_SHUTDOWN] = s_shutdown,
+    [ZS_MSG_SHUTDOWN] = s_shutdown, [ZS_MSG_STOP] = s_stop,
 };
 
 void

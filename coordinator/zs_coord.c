@@ -78,8 +78,8 @@ s_reply_waiters(zs_coord_t *self, zs_task_t *task)
     task->waiters = NULL;
 }
 
-static void
-s_evict_oldest(zs_coord_t *self)
+void
+zs_coord_evict_oldest(zs_coord_t *self)
 {
     zs_task_t *task = self->done_head;
     self->done_head = task->next;
@@ -92,8 +92,8 @@ s_evict_oldest(zs_coord_t *self)
     zhashx_delete(self->tasks, task->id);
 }
 
-static void
-s_keep_final(zs_coord_t *self, zs_task_t *task)
+void
+zs_coord_keep_final(zs_coord_t *self, zs_task_t *task)
 {
     task->next = NULL;
     task->prev = self->done_tail;
@@ -105,7 +105,7 @@ s_keep_final(zs_coord_t *self, zs_task_t *task)
     self->done_tail = task;
     self->done_count++;
     while (self->done_count > self->swarm->keep_results) {
-        s_evict_oldest(self);
+        zs_coord_evict_oldest(self);
     }
 }
 
@@ -117,9 +117,11 @@ s_task_final(zs_coord_t *self, zs_task_t *task)
                                                          : &self->counts.cancelled;
     (*counter)++;
     self->unfinished--;
+    task->ended_ms = zs_clock_wall_ms();
+    zs_coord_journal_ended(self, task);
     s_publish_task(self, task, task->result.why);
     s_reply_waiters(self, task);
-    s_keep_final(self, task);
+    zs_coord_keep_final(self, task);
 }
 
 //  ---------------------------------------------------------------------------------
@@ -392,6 +394,12 @@ s_on_control(void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
     zs_control_handle(ctx, client, msg);
 }
 
+static void
+s_on_batch_end(void *ctx)
+{
+    zs_coord_sync(ctx);
+}
+
 //  ---------------------------------------------------------------------------------
 //  Requests from zs_control.c
 
@@ -490,6 +498,7 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
     self->counts.submitted++;
+    zs_coord_journal_accepted(self, task);
     s_reply_submitted(self, client, msg, task, false);
     s_make_ready(self, task);
     s_dispatch_type(self, task->ttype);
@@ -576,6 +585,8 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     }
     zlistx_destroy(&agents);
     zs_sched_sweep(self->sched);
+    zs_coord_journal_maintain(self);
+    zs_coord_sync(self);
     return 0;
 }
 
@@ -674,7 +685,8 @@ zs_coord_stop(zs_coord_t *self, const char *why)
 }
 
 static void
-s_on_agent_exit(void *ctx, const char *agent_id, pid_t pid, int exit_code)
+s_on_agent_exit(
+    void *ctx, const char *agent_id, pid_t pid, int exit_code, zs_spawn_next_t next)
 {
     zs_coord_t *self = ctx;
     zs_msg_t event;
@@ -683,7 +695,7 @@ s_on_agent_exit(void *ctx, const char *agent_id, pid_t pid, int exit_code)
     event.pid = (uint64_t) pid;
     event.exit = exit_code;
     zs_broker_publish(self->broker, &event);
-    if (self->phase == ZS_COORD_SERVING) {
+    if (self->phase == ZS_COORD_SERVING && next == ZS_SPAWN_NEXT_RESTART) {
         zsys_warning("agent '%s' (pid %d) exited with %d: restarting", agent_id,
                      (int) pid, exit_code);
     }
@@ -710,6 +722,7 @@ s_signal_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
             zs_coord_stop(self, signum == SIGTERM ? "SIGTERM" : "SIGINT");
         }
     }
+    zs_coord_sync(self);
     return self->phase == ZS_COORD_DONE ? -1 : 0;
 }
 
@@ -729,15 +742,29 @@ s_connect_endpoint(const char *bound)
     return endpoint;
 }
 
+static void
+s_on_type_failed(void *ctx, const char *type, const char *why)
+{
+    zs_coord_t *self = ctx;
+    zsys_error("agent type '%s' failed: %s; its agents stay stopped", type, why);
+    zs_msg_t event;
+    zs_msg_init(&event, ZS_MSG_EV_AGENT_TYPE_FAILED);
+    event.atype = type;
+    event.why = why;
+    zs_broker_publish(self->broker, &event);
+}
+
 static int
 s_start_agents(zs_coord_t *self, const char *agent_exe, zs_error_t *err)
 {
     char *endpoint = s_connect_endpoint(zs_broker_agents_endpoint(self->broker));
-    self->spawn = zs_spawn_new(self->loop, agent_exe, endpoint, s_on_agent_exit, self);
+    static const zs_spawn_events_t events = {s_on_agent_exit, s_on_type_failed};
+    self->spawn = zs_spawn_new(self->loop, agent_exe, endpoint, &events, self);
     free(endpoint);
     for (size_t i = 0; i < self->swarm->type_count; i++) {
         const zs_swarm_type_t *type = &self->swarm->types[i];
-        if (zs_spawn_add(self->spawn, type->type, type->count, err) != 0) {
+        if (zs_spawn_add(self->spawn, type->type, type->count, &type->supervision, err) !=
+            0) {
             return -1;
         }
     }
@@ -764,6 +791,7 @@ static const zs_broker_ops_t s_broker_ops = {
     .message = s_on_message,
     .gone = s_on_gone,
     .control = s_on_control,
+    .batch_end = s_on_batch_end,
 };
 
 zs_coord_t *
@@ -790,7 +818,8 @@ zs_coord_new(const zs_swarm_t *swarm,
     self->sched = zs_sched_new(self->registry);
     self->broker = zs_broker_new(self->loop, swarm->bind_agents, swarm->bind_events,
                                  swarm->bind_control, &s_broker_ops, self, err);
-    if (!self->broker || s_start_agents(self, agent_exe, err) != 0) {
+    if (!self->broker || zs_coord_journal_open(self, err) != 0 ||
+        s_start_agents(self, agent_exe, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
     }
@@ -813,6 +842,10 @@ zs_coord_destroy(zs_coord_t **self_p)
     //  Tasks go before the broker: nothing may reply to a client after the socket closed
     zhashx_destroy(&self->tasks);
     zs_broker_destroy(&self->broker);
+    if (self->journal) {
+        zs_journal_destroy(&self->journal);
+        msgpack_sbuffer_destroy(&self->record);
+    }
     zs_sched_destroy(&self->sched);
     zs_registry_destroy(&self->registry);
     zloop_destroy(&self->loop);
@@ -840,6 +873,7 @@ zs_coord_run(zs_coord_t *self)
         return -1;
     }
     s_fail_waiters(self);
+    zs_coord_sync(self);
     const zs_broker_stats_t *stats = zs_broker_stats(self->broker);
     zsys_notice("stopped: %" PRIu64 " tasks submitted, %" PRIu64 " completed, %" PRIu64
                 " dead, %" PRIu64 " cancelled; %" PRIu64 " bad messages, %" PRIu64

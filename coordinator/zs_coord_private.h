@@ -7,6 +7,7 @@
 
 #include "zs_broker.h"
 #include "zs_coord.h"
+#include "zs_journal.h"
 #include "zs_sched.h"
 #include "zs_spawn.h"
 
@@ -60,6 +61,10 @@ struct zs_coord_t {
     zs_coord_phase_t phase;      //  serving, draining, stopping
     int64_t phase_deadline_ms;   //  when the current stop phase gives up
     int64_t started_ms;          //  zs_clock_ms at start
+    zs_journal_t *journal;       //  owned, NULL when the swarm keeps none
+    msgpack_sbuffer record;      //  encode buffer for journal records
+    uint64_t compacted_size;     //  journal bytes after the last compaction
+    zs_ratelimit_t journal_log;  //  limits logs of journal write failures
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
@@ -79,6 +84,29 @@ int zs_coord_wait(zs_coord_t *self,
 
 //  Begin the orderly stop: drain, stop agents, end the loop. In zs_coord.c.
 void zs_coord_stop(zs_coord_t *self, const char *why);
+
+//  Open the swarm's journal, if it names one, and rebuild the task table from it: tasks
+//  that had not ended are ready again, ended ones keep their results. Returns 0, or -1
+//  with err filled. In zs_coord_journal.c.
+int zs_coord_journal_open(zs_coord_t *self, zs_error_t *err);
+
+//  Record that a task was accepted / reached a final state. In zs_coord_journal.c.
+void zs_coord_journal_accepted(zs_coord_t *self, const zs_task_t *task);
+void zs_coord_journal_ended(zs_coord_t *self, const zs_task_t *task);
+
+//  Make recorded changes durable under the policy, then send the replies held until
+//  now. Called after every batch of work. In zs_coord_journal.c.
+void zs_coord_sync(zs_coord_t *self);
+
+//  Housekeeping: evict results past their age, compact a grown journal. In
+//  zs_coord_journal.c.
+void zs_coord_journal_maintain(zs_coord_t *self);
+
+//  Keep a final task for wait/task, evicting the oldest beyond the bound. In zs_coord.c.
+void zs_coord_keep_final(zs_coord_t *self, zs_task_t *task);
+
+//  Evict the oldest kept final task. In zs_coord.c.
+void zs_coord_evict_oldest(zs_coord_t *self);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

@@ -35,11 +35,12 @@
 #define ZS_SWARM_RETRIES_MAX      100       //  most retries of a task
 #define ZS_SWARM_QUEUE_MAX        10000000  //  largest 'max_queue'
 #define ZS_SWARM_KEEP_MAX         1000000   //  largest 'keep_results'
+#define ZS_SWARM_KEEP_S_MAX       31536000  //  largest 'keep_results_s' (a year)
 #define ZS_SWARM_ENDPOINT_MAX     256       //  bytes in a bind endpoint with its NUL
 #define ZS_SWARM_IPC_PATH_MAX     107       //  bytes in an ipc path, as sun_path allows
 #define ZS_SWARM_PORT_MAX         65535     //  highest tcp port
 #define ZS_SWARM_DEPTH_MAX        16        //  nested collections; the schema needs 3
-#define ZS_SWARM_KEYS_MAX         8         //  keys in the largest key table
+#define ZS_SWARM_KEYS_MAX         10        //  keys in the largest key table
 #define ZS_SWARM_SAMPLE_MAX       72        //  bytes of a value from the file in an error
 #define ZS_SWARM_LATER            (-1)      //  a choice this version does not run
 #define ZS_SWARM_LENGTH(array)    (sizeof(array) / sizeof(array)[0])
@@ -393,14 +394,31 @@ s_read_word(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
     return 0;
 }
 
+//  A word from the key's choices, stored as its enum value (every enum here is an int)
 static int
-s_read_handler(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
+s_read_enum(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
 {
     const s_choice_t *choice = s_choose(ctx, key, node);
     if (!choice) {
         return -1;
     }
-    *(zs_handler_kind_t *) s_field(target, key) = (zs_handler_kind_t) choice->value;
+    *(int *) s_field(target, key) = choice->value;
+    return 0;
+}
+
+static int
+s_read_path(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
+{
+    size_t len;
+    const char *text = s_string(ctx, node, key->name, &len);
+    if (!text) {
+        return -1;
+    }
+    if (len == 0 || len > ZS_SWARM_PATH_MAX) {
+        return s_fail(ctx, node->start_mark, "expected a path of 1 to %d bytes for '%s'",
+                      ZS_SWARM_PATH_MAX, key->name);
+    }
+    s_store_string(target, key, node);
     return 0;
 }
 
@@ -571,7 +589,8 @@ s_read_map(s_ctx_t *ctx,
     return 0;
 }
 
-//  A nested mapping whose keys land in the same target, like 'bind'
+//  A nested mapping whose keys land in the target at the key's offset: 0 for sections
+//  of the swarm itself like 'bind', the zs_supervision_t member for 'supervision'
 static int
 s_read_section(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
 {
@@ -579,7 +598,7 @@ s_read_section(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target
     if (node->type != YAML_MAPPING_NODE) {
         return s_fail(ctx, node->start_mark, "expected mapping for '%s'", key->name);
     }
-    return s_read_map(ctx, key->arg, node, target, found);
+    return s_read_map(ctx, key->arg, node, s_field(target, key), found);
 }
 
 //  The value node of a key in a mapping, or NULL
@@ -673,6 +692,39 @@ s_read_caps(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
     return s_read_strings(ctx, key, node, s_check_name, &type->caps, &type->cap_count);
 }
 
+//  'backoff_ms: [min, max]': key->min and key->max bound each item. Stored only whole,
+//  so a half-read list never leaves min above max.
+static int
+s_read_backoff(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_supervision_t *sup = target, read = *sup;
+    if (node->type != YAML_SEQUENCE_NODE) {
+        return s_fail(ctx, node->start_mark, "expected sequence [min, max] for '%s'",
+                      key->name);
+    }
+    yaml_node_item_t *items = node->data.sequence.items.start;
+    size_t count = (size_t) (node->data.sequence.items.top - items);
+    if (count != 2) {
+        return s_fail(ctx, node->start_mark,
+                      "expected 2 items [min, max] in '%s', found %zu", key->name, count);
+    }
+    s_key_t bound = *key;
+    bound.offset = offsetof(zs_supervision_t, backoff_min_ms);
+    if (s_read_uint(ctx, &bound, s_node(ctx, items[0]), &read) != 0) {
+        return -1;
+    }
+    bound.offset = offsetof(zs_supervision_t, backoff_max_ms);
+    if (s_read_uint(ctx, &bound, s_node(ctx, items[1]), &read) != 0) {
+        return -1;
+    }
+    if (read.backoff_min_ms > read.backoff_max_ms) {
+        return s_fail(ctx, node->start_mark, "min %u in '%s' is above max %u",
+                      read.backoff_min_ms, key->name, read.backoff_max_ms);
+    }
+    *sup = read;
+    return 0;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Key tables. Indexes into found[] are named only where a cross-key rule needs them.
 
@@ -698,9 +750,23 @@ static const s_choices_t s_strategy_choices = {
     s_strategies, ZS_SWARM_LENGTH(s_strategies), "least-loaded"};
 static const s_choices_t s_handler_choices = {s_handlers, ZS_SWARM_LENGTH(s_handlers),
                                               "builtin or exec"};
+static const s_choice_t s_sup_strategies[] = {{"one-for-one", ZS_SUP_ONE_FOR_ONE},
+                                              {"one-for-all", ZS_SUP_ONE_FOR_ALL},
+                                              {"rest-for-one", ZS_SUP_REST_FOR_ONE}};
+static const s_choice_t s_sup_restarts[] = {{"permanent", ZS_SUP_PERMANENT},
+                                            {"transient", ZS_SUP_TRANSIENT},
+                                            {"temporary", ZS_SUP_TEMPORARY}};
+static const s_choices_t s_sup_strategy_choices = {
+    s_sup_strategies, ZS_SWARM_LENGTH(s_sup_strategies),
+    "one-for-one, one-for-all or rest-for-one"};
+static const s_choices_t s_sup_restart_choices = {
+    s_sup_restarts, ZS_SWARM_LENGTH(s_sup_restarts), "permanent, transient or temporary"};
+
+static const zs_supervision_t s_sup_default = ZS_SWARM_SUPERVISION_DEFAULT;
 
 #define S_SWARM(field) offsetof(zs_swarm_t, field)
 #define S_TYPE(field)  offsetof(zs_swarm_type_t, field)
+#define S_SUP(field)   offsetof(zs_supervision_t, field)
 // clang-format off
 #define S_KEY(name, read, offset, arg, need) {name, read, offset, 0, 0, arg, need}
 #define S_UINT(name, offset, min, max) {name, s_read_uint, offset, min, max, NULL, S_OPTIONAL}
@@ -708,14 +774,24 @@ static const s_choices_t s_handler_choices = {s_handlers, ZS_SWARM_LENGTH(s_hand
 #define S_TABLE(label, keys) {label, keys, ZS_SWARM_LENGTH(keys)}
 // clang-format on
 
+static const s_key_t s_sup_keys[] = {
+    S_KEY("strategy", s_read_enum, S_SUP(strategy), &s_sup_strategy_choices, S_OPTIONAL),
+    S_KEY("restart", s_read_enum, S_SUP(restart), &s_sup_restart_choices, S_OPTIONAL),
+    {"backoff_ms", s_read_backoff, 0, 1, ZS_SWARM_BACKOFF_MAX_MS, NULL, S_OPTIONAL},
+    S_UINT("max_restarts", S_SUP(max_restarts), 0, ZS_SWARM_MAX_RESTARTS),
+    S_UINT("within_s", S_SUP(within_s), 1, ZS_SWARM_WITHIN_MAX_S),
+};
+static const s_table_t s_sup_table = S_TABLE("in 'supervision'", s_sup_keys);
+
 static const s_key_t s_type_keys[] = {
     [S_TYPE_TYPE] = S_KEY("type", s_read_name, S_TYPE(type), NULL, S_REQUIRED),
     S_UINT("count", S_TYPE(count), 0, ZS_SWARM_MAX_COUNT),
-    S_KEY("handler", s_read_handler, S_TYPE(handler), &s_handler_choices, S_OPTIONAL),
+    S_KEY("handler", s_read_enum, S_TYPE(handler), &s_handler_choices, S_OPTIONAL),
     [S_TYPE_COMMAND] =
         S_LIST("command", s_read_command, 1, ZS_SWARM_ARGV_MAX, S_OPTIONAL),
     S_LIST("capabilities", s_read_caps, 0, ZS_SWARM_CAPS_MAX, S_OPTIONAL),
     S_UINT("concurrency", S_TYPE(concurrency), 1, ZS_SWARM_CONC_MAX),
+    S_KEY("supervision", s_read_section, S_TYPE(supervision), &s_sup_table, S_OPTIONAL),
 };
 static const s_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, S_OPTIONAL),
@@ -731,12 +807,23 @@ static const s_key_t s_tasks_keys[] = {
     S_UINT("retries", S_SWARM(task_retries), 0, ZS_SWARM_RETRIES_MAX),
     S_UINT("max_queue", S_SWARM(max_queue), 1, ZS_SWARM_QUEUE_MAX),
     S_UINT("keep_results", S_SWARM(keep_results), 0, ZS_SWARM_KEEP_MAX),
+    S_UINT("keep_results_s", S_SWARM(keep_results_s), 0, ZS_SWARM_KEEP_S_MAX),
+};
+static const s_choice_t s_fsyncs[] = {{"always", ZS_JOURNAL_ALWAYS},
+                                      {"batch", ZS_JOURNAL_BATCH},
+                                      {"none", ZS_JOURNAL_NONE}};
+static const s_choices_t s_fsync_choices = {s_fsyncs, ZS_SWARM_LENGTH(s_fsyncs),
+                                            "always, batch or none"};
+static const s_key_t s_journal_keys[] = {
+    S_KEY("path", s_read_path, S_SWARM(journal_path), NULL, S_REQUIRED),
+    S_KEY("fsync", s_read_enum, S_SWARM(journal_sync), &s_fsync_choices, S_OPTIONAL),
 };
 
 static const s_table_t s_type_table = S_TABLE("in agent type", s_type_keys);
 static const s_table_t s_bind_table = S_TABLE("in 'bind'", s_bind_keys);
 static const s_table_t s_heartbeat_table = S_TABLE("in 'heartbeat'", s_heartbeat_keys);
 static const s_table_t s_tasks_table = S_TABLE("in 'tasks'", s_tasks_keys);
+static const s_table_t s_journal_table = S_TABLE("in 'journal'", s_journal_keys);
 
 static int
 s_read_agents(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target);
@@ -749,12 +836,15 @@ static const s_key_t s_top_keys[] = {
     [S_TOP_BIND] = S_KEY("bind", s_read_section, 0, &s_bind_table, S_OPTIONAL),
     S_KEY("heartbeat", s_read_section, 0, &s_heartbeat_table, S_OPTIONAL),
     S_KEY("tasks", s_read_section, 0, &s_tasks_table, S_OPTIONAL),
+    S_KEY("journal", s_read_section, 0, &s_journal_table, S_OPTIONAL),
+    S_KEY("supervision", s_read_section, S_SWARM(supervision), &s_sup_table, S_OPTIONAL),
     S_LIST("agents", s_read_agents, 1, ZS_SWARM_MAX_TYPES, S_REQUIRED),
 };
 static const s_table_t s_top_table = S_TABLE("at top level", s_top_keys);
 
 _Static_assert(ZS_SWARM_LENGTH(s_top_keys) <= ZS_SWARM_KEYS_MAX, "found[] too small");
 _Static_assert(ZS_SWARM_LENGTH(s_type_keys) <= ZS_SWARM_KEYS_MAX, "found[] too small");
+_Static_assert(ZS_SWARM_LENGTH(s_sup_keys) <= ZS_SWARM_KEYS_MAX, "found[] too small");
 
 //  ---------------------------------------------------------------------------------------
 //  Rules across keys
@@ -799,7 +889,8 @@ s_read_agents(s_ctx_t *ctx, const s_key_t *key, yaml_node_t *node, void *target)
         }
         self->types[i] = (zs_swarm_type_t){.count = ZS_SWARM_DEFAULT_COUNT,
                                            .handler = ZS_HANDLER_BUILTIN,
-                                           .concurrency = ZS_SWARM_DEFAULT_CONCURRENCY};
+                                           .concurrency = ZS_SWARM_DEFAULT_CONCURRENCY,
+                                           .supervision = s_sup_default};
         self->type_count++;
         if (s_read_map(ctx, &s_type_table, item, &self->types[i], found) != 0 ||
             s_check_type(ctx, self, item, found) != 0) {
@@ -843,6 +934,25 @@ s_check_binds(s_ctx_t *ctx,
     return 0;
 }
 
+//  Runs after the whole top level is read, because the top-level 'supervision' may
+//  follow 'agents': each type starts from it and reads its own keys over it again
+static int
+s_resolve_supervision(s_ctx_t *ctx, zs_swarm_t *self, const yaml_node_t *root)
+{
+    const yaml_node_t *agents = s_map_value(ctx, root, "agents");
+    for (size_t i = 0; i < self->type_count; i++) {
+        zs_swarm_type_t *type = &self->types[i];
+        const yaml_node_t *item = s_node(ctx, agents->data.sequence.items.start[i]);
+        const yaml_node_t *own = s_map_value(ctx, item, "supervision");
+        yaml_node_t *found[ZS_SWARM_KEYS_MAX] = {0};
+        type->supervision = self->supervision;
+        if (own && s_read_map(ctx, &s_sup_table, own, &type->supervision, found) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 s_read_swarm(s_ctx_t *ctx, zs_swarm_t *self)
 {
@@ -856,7 +966,8 @@ s_read_swarm(s_ctx_t *ctx, zs_swarm_t *self)
     if (root->type != YAML_MAPPING_NODE) {
         return s_fail(ctx, root->start_mark, "expected mapping at top level");
     }
-    if (s_read_map(ctx, &s_top_table, root, self, found) != 0) {
+    if (s_read_map(ctx, &s_top_table, root, self, found) != 0 ||
+        s_resolve_supervision(ctx, self, root) != 0) {
         return -1;
     }
     return s_check_binds(ctx, self, root, found[S_TOP_BIND]);
@@ -881,6 +992,9 @@ s_swarm_new(const char *path)
     self->task_retries = ZS_SWARM_DEFAULT_RETRIES;
     self->max_queue = ZS_SWARM_DEFAULT_MAX_QUEUE;
     self->keep_results = ZS_SWARM_DEFAULT_KEEP;
+    self->keep_results_s = ZS_SWARM_DEFAULT_KEEP_S;
+    self->journal_sync = ZS_JOURNAL_BATCH;
+    self->supervision = s_sup_default;
     return self;
 }
 
@@ -970,6 +1084,7 @@ zs_swarm_destroy(zs_swarm_t **self_p)
     free(self->name);
     free(self->topology);
     free(self->strategy);
+    free(self->journal_path);
     free(self->bind_agents);
     free(self->bind_events);
     free(self->bind_control);

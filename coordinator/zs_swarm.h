@@ -5,7 +5,9 @@
 //  unknown key, a wrong type or a value out of range is an error that names the file,
 //  line and column and what was expected ("swarms/x.yaml:12:7: expected integer for
 //  'count'"), so a typo never silently becomes a default. Every value has a default
-//  except `name` and `agents`, which are required.
+//  except `name` and `agents`, which are required. A `supervision` mapping may appear at
+//  the top level and in each agent type; a type's keys override the top level's key by
+//  key, and each zs_swarm_type_t carries the resolved values.
 
 #ifndef ZS_SWARM_H
 #define ZS_SWARM_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zs_journal.h"
 #include "zs_util.h"
 
 #define ZS_SWARM_DEFAULT_AGENTS      "tcp://127.0.0.1:7600"
@@ -25,11 +28,22 @@
 #define ZS_SWARM_DEFAULT_RETRIES     2       //  attempts after the first
 #define ZS_SWARM_DEFAULT_MAX_QUEUE   100000  //  unfinished tasks accepted at once
 #define ZS_SWARM_DEFAULT_KEEP        10000   //  finished tasks whose results are kept
+#define ZS_SWARM_DEFAULT_KEEP_S      86400   //  seconds finished tasks are kept
+#define ZS_SWARM_PATH_MAX            4096    //  bytes in a journal path
 #define ZS_SWARM_MAX_TYPES           64      //  agent types in one file
 #define ZS_SWARM_MAX_COUNT           1000    //  local processes of one type
 #define ZS_SWARM_DEFAULT_COUNT       1       //  local processes of a type without 'count'
 #define ZS_SWARM_DEFAULT_CONCURRENCY 1  //  tasks at once for a type without 'concurrency'
 #define ZS_SWARM_FILE_MAX            (1024 * 1024)  //  bytes in a swarm file
+
+//  Supervision defaults and bounds
+#define ZS_SWARM_DEFAULT_BACKOFF_MIN_MS 100     //  first restart delay of a local agent
+#define ZS_SWARM_DEFAULT_BACKOFF_MAX_MS 5000    //  longest restart delay
+#define ZS_SWARM_DEFAULT_MAX_RESTARTS   10      //  restarts of a type allowed per window
+#define ZS_SWARM_DEFAULT_WITHIN_S       60      //  that window, in seconds
+#define ZS_SWARM_BACKOFF_MAX_MS         600000  //  largest bound in 'backoff_ms'
+#define ZS_SWARM_MAX_RESTARTS           1000    //  largest 'max_restarts'
+#define ZS_SWARM_WITHIN_MAX_S           86400   //  largest 'within_s': a day
 
 //  err->code after a failed load or parse
 typedef enum {
@@ -43,6 +57,38 @@ typedef enum {
     ZS_HANDLER_EXEC,     //  run the type's command per task
 } zs_handler_kind_t;
 
+//  Which children of a type restart when one of them exits and is to be restarted
+typedef enum {
+    ZS_SUP_ONE_FOR_ONE,   //  only that child
+    ZS_SUP_ONE_FOR_ALL,   //  every running child of the type: the others are terminated
+    ZS_SUP_REST_FOR_ONE,  //  that child and the running ones after it (higher slots)
+} zs_sup_strategy_t;
+
+//  Whether a child that exited is restarted at all
+typedef enum {
+    ZS_SUP_PERMANENT,  //  always
+    ZS_SUP_TRANSIENT,  //  only after a crash: an exit code other than 0, or a signal
+    ZS_SUP_TEMPORARY,  //  never: its slot ends
+} zs_sup_restart_t;
+
+//  How zswarmd supervises the local processes of one agent type (zs_spawn.h runs it)
+typedef struct {
+    zs_sup_strategy_t strategy;  //  which children restart together
+    zs_sup_restart_t restart;    //  whether an exited child restarts
+    unsigned backoff_min_ms;     //  first restart delay, doubled per quick exit
+    unsigned backoff_max_ms;     //  cap of that delay; backoff_min_ms <= backoff_max_ms
+    unsigned max_restarts;       //  restarts allowed within within_s; one more fails
+    unsigned within_s;           //  the intensity window, in seconds
+} zs_supervision_t;
+
+//  The supervision of a swarm file that sets no 'supervision' key, as an initializer
+// clang-format off
+#define ZS_SWARM_SUPERVISION_DEFAULT                                                     \
+    {ZS_SUP_ONE_FOR_ONE, ZS_SUP_PERMANENT, ZS_SWARM_DEFAULT_BACKOFF_MIN_MS,              \
+     ZS_SWARM_DEFAULT_BACKOFF_MAX_MS, ZS_SWARM_DEFAULT_MAX_RESTARTS,                     \
+     ZS_SWARM_DEFAULT_WITHIN_S}
+// clang-format on
+
 typedef struct {
     char *type;                 //  agent type name, owned
     unsigned count;             //  local processes to spawn (0 = remote agents only)
@@ -52,6 +98,7 @@ typedef struct {
     char **caps;                //  capabilities beyond the type name, owned
     size_t cap_count;           //  items in caps
     unsigned concurrency;       //  tasks an agent of this type runs at once (default 1)
+    zs_supervision_t supervision;  //  resolved: the type's keys over the swarm's
 } zs_swarm_type_t;
 
 typedef struct {
@@ -69,8 +116,12 @@ typedef struct {
     unsigned task_retries;     //  default retries
     unsigned max_queue;        //  unfinished tasks accepted at once
     unsigned keep_results;     //  finished tasks kept for wait/task
-    zs_swarm_type_t *types;    //  agent types, owned array
-    size_t type_count;         //  items in types
+    unsigned keep_results_s;   //  seconds a finished task is kept, 0 for no age limit
+    char *journal_path;        //  journal file, owned; NULL: nothing is durable
+    zs_journal_sync_t journal_sync;  //  fsync policy of the journal
+    zs_supervision_t supervision;    //  top-level 'supervision', the types' defaults
+    zs_swarm_type_t *types;          //  agent types, owned array
+    size_t type_count;               //  items in types
 } zs_swarm_t;
 
 //  Load and validate a swarm file. Returns an owned swarm, or NULL with err->text

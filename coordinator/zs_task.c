@@ -123,7 +123,7 @@ void
 zs_task_set_result(zs_task_t *self, const zs_msg_t *result)
 {
     s_result_purge(&self->result);
-    self->result.status = zs_strdup(result->status);
+    self->result.status = result->status ? zs_strdup(result->status) : NULL;
     self->result.exit = result->exit;
     self->result.out = s_bytes_dup(result->out, result->out_size);
     self->result.out_size = result->out_size;
@@ -144,6 +144,17 @@ const char *
 zs_task_state_name(zs_task_state_t state)
 {
     return state < ZS_TASK_STATE_COUNT ? s_state_names[state] : "invalid";
+}
+
+int
+zs_task_state_from_name(const char *name)
+{
+    for (int state = 0; state < ZS_TASK_STATE_COUNT; state++) {
+        if (strcmp(s_state_names[state], name) == 0) {
+            return state;
+        }
+    }
+    return -1;
 }
 
 zs_msg_type_t
@@ -170,6 +181,7 @@ zs_task_describe(const zs_task_t *self, zs_msg_t *msg)
     msg->err = self->result.err;
     msg->err_size = self->result.err_size;
     msg->why = self->result.why;
+    msg->ended = (uint64_t) self->ended_ms;
 }
 
 bool

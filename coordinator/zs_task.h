@@ -66,6 +66,7 @@ struct zs_task_t {
     char *agent_id;                //  id of the agent of the last attempt, owned
     int64_t deadline_ms;           //  when the running attempt is overdue
     zs_task_result_t result;       //  last attempt's outcome
+    int64_t ended_ms;              //  when it became final, zs_clock_wall_ms, or 0
     size_t heap_index;             //  position in a ready queue, or SIZE_MAX
     zs_task_t *prev, *next;        //  links in the list that holds it (agent, done)
     void *waiters;                 //  coordinator's list of waiting clients, or NULL
@@ -93,6 +94,9 @@ void zs_task_set_result(zs_task_t *self, const zs_msg_t *result);
 
 //  Record an outcome the coordinator decided (agent lost, timeout): status and why.
 void zs_task_set_outcome(zs_task_t *self, const char *status, const char *why);
+
+//  State for a wire name; -1 when unknown.
+int zs_task_state_from_name(const char *name);
 
 //  Wire name of a state ("running").
 const char *zs_task_state_name(zs_task_state_t state);

@@ -26,7 +26,7 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_SUBMIT, ZS_MSG_SUBMIT_OK},     {ZS_MSG_WAIT, ZS_MSG_WAIT_OK},
     {ZS_MSG_TASK, ZS_MSG_TASK_OK},         {ZS_MSG_CANCEL, ZS_MSG_CANCEL_OK},
     {ZS_MSG_STATUS, ZS_MSG_STATUS_OK},     {ZS_MSG_AGENTS, ZS_MSG_AGENTS_OK},
-    {ZS_MSG_SHUTDOWN, ZS_MSG_SHUTDOWN_OK},
+    {ZS_MSG_SHUTDOWN, ZS_MSG_SHUTDOWN_OK}, {ZS_MSG_STOP, ZS_MSG_STOP_OK},
 };
 
 static const char *s_error_names[] = {

@@ -356,6 +356,27 @@ s_cmd_shutdown(s_ctl_t *self)
     return s_run_shown(self, &request, s_show_shutdown);
 }
 
+static void
+s_show_stop(const zs_msg_t *reply, FILE *stream)
+{
+    fprintf(stream, "agent '%s' is stopping and will not be restarted\n", reply->agent);
+}
+
+static int
+s_cmd_stop(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_STOP);
+    request.agent = self->operands[0];
+    return s_run_shown(self, &request, s_show_stop);
+}
+
+static int
+s_check_stop(s_ctl_t *self)
+{
+    return s_check_id(self, "stop", self->operands[0]);
+}
+
 //  Time left until deadline_ms, or ZS_CLIENT_FOREVER when there is no deadline
 static int64_t
 s_left(int64_t deadline_ms)
@@ -484,6 +505,8 @@ static const s_command_t s_commands[] = {
      INT32_MAX, NULL, s_cmd_wait},
     {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task},
     {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel},
+    {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,
+     s_check_stop, s_cmd_stop},
     {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL,
      s_cmd_shutdown},
 };

@@ -67,13 +67,16 @@ typedef enum {
     ZS_MSG_AGENTS_OK,
     ZS_MSG_SHUTDOWN,
     ZS_MSG_SHUTDOWN_OK,
+    ZS_MSG_STOP,
+    ZS_MSG_STOP_OK,
     //  events, on the events socket; the type name is also the topic frame
-    ZS_MSG_EV_SWARM_STARTED,   //  "swarm.started"
-    ZS_MSG_EV_SWARM_STOPPING,  //  "swarm.stopping"
-    ZS_MSG_EV_AGENT_JOINED,    //  "agent.joined"
-    ZS_MSG_EV_AGENT_LEFT,      //  "agent.left"
-    ZS_MSG_EV_AGENT_EXITED,    //  "agent.exited": a local agent process ended
-    ZS_MSG_EV_TASK_READY,      //  "task.ready" ... one event per task state
+    ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
+    ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
+    ZS_MSG_EV_AGENT_JOINED,       //  "agent.joined"
+    ZS_MSG_EV_AGENT_LEFT,         //  "agent.left"
+    ZS_MSG_EV_AGENT_EXITED,       //  "agent.exited": a local agent process ended
+    ZS_MSG_EV_AGENT_TYPE_FAILED,  //  "agent.type_failed": restarted too often, given up
+    ZS_MSG_EV_TASK_READY,         //  "task.ready" ... one event per task state
     ZS_MSG_EV_TASK_ASSIGNED,
     ZS_MSG_EV_TASK_RUNNING,
     ZS_MSG_EV_TASK_COMPLETED,
@@ -166,6 +169,7 @@ typedef struct {
     uint64_t n_dead;         //  "n_dead": tasks failed for good since start
     uint64_t n_cancelled;    //  "n_cancelled": tasks cancelled since start
     uint64_t n_submitted;    //  "n_submitted": tasks accepted since start
+    uint64_t ended;          //  "ended": when the task ended, ms since the Unix epoch
     uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
     void *arena_;            //  owned by a decoded message; NULL otherwise
 } zs_msg_t;

@@ -83,20 +83,21 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_N_CANCELLED] = S_UINT("n_cancelled", n_cancelled),
     [ZS_F_N_SUBMITTED] = S_UINT("n_submitted", n_submitted),
     [ZS_F_UPTIME_MS] = S_UINT("uptime_ms", uptime_ms),
+    [ZS_F_ENDED] = S_UINT("ended", ended),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
 static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_AGENT,     ZS_F_AGENTS,    ZS_F_ARGV,        ZS_F_ATT,         ZS_F_ATYPE,
-    ZS_F_CAPS,      ZS_F_CODE,      ZS_F_CONC,        ZS_F_DUP,         ZS_F_EXIT,
-    ZS_F_HANDLER,   ZS_F_HB,        ZS_F_HOST,        ZS_F_LIVE,        ZS_F_LOAD,
-    ZS_F_LOCAL,     ZS_F_N_AGENTS,  ZS_F_N_CANCELLED, ZS_F_N_COMPLETED, ZS_F_N_DEAD,
-    ZS_F_N_READY,   ZS_F_N_RUNNING, ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NOTE,
-    ZS_F_PAYLOAD,   ZS_F_PCT,       ZS_F_PID,         ZS_F_PRI,         ZS_F_RID,
-    ZS_F_SEQ,       ZS_F_STATE,     ZS_F_STATUS,      ZS_F_STDERR,      ZS_F_STDOUT,
-    ZS_F_T,         ZS_F_TASK,      ZS_F_TMO,         ZS_F_TRIES,       ZS_F_TTYPE,
-    ZS_F_UPTIME_MS, ZS_F_V,         ZS_F_WAIT,        ZS_F_WHY,
+    ZS_F_AGENT,  ZS_F_AGENTS,    ZS_F_ARGV,      ZS_F_ATT,         ZS_F_ATYPE,
+    ZS_F_CAPS,   ZS_F_CODE,      ZS_F_CONC,      ZS_F_DUP,         ZS_F_ENDED,
+    ZS_F_EXIT,   ZS_F_HANDLER,   ZS_F_HB,        ZS_F_HOST,        ZS_F_LIVE,
+    ZS_F_LOAD,   ZS_F_LOCAL,     ZS_F_N_AGENTS,  ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
+    ZS_F_N_DEAD, ZS_F_N_READY,   ZS_F_N_RUNNING, ZS_F_N_SUBMITTED, ZS_F_NAME,
+    ZS_F_NOTE,   ZS_F_PAYLOAD,   ZS_F_PCT,       ZS_F_PID,         ZS_F_PRI,
+    ZS_F_RID,    ZS_F_SEQ,       ZS_F_STATE,     ZS_F_STATUS,      ZS_F_STDERR,
+    ZS_F_STDOUT, ZS_F_T,         ZS_F_TASK,      ZS_F_TMO,         ZS_F_TRIES,
+    ZS_F_TTYPE,  ZS_F_UPTIME_MS, ZS_F_V,         ZS_F_WAIT,        ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -158,7 +159,7 @@ const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUN
 #define S_TASK_VIEW(name_)                                                               \
     S_TYPE(name_, B(TASK) | B(TTYPE) | B(STATE),                                         \
            B(RID) | B(ATT) | B(AGENT) | B(STATUS) | B(EXIT) | B(STDOUT) | B(STDERR) |    \
-               B(WHY) | B(PRI) | B(TMO) | B(TRIES))
+               B(WHY) | B(PRI) | B(TMO) | B(TRIES) | B(ENDED))
 #define S_COUNTERS                                                                       \
     (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_COMPLETED) | B(N_DEAD) |              \
      B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ))
@@ -197,6 +198,8 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_AGENTS_OK] = S_TYPE("agents.ok", B(AGENTS), B(RID)),
     [ZS_MSG_SHUTDOWN] = S_TYPE("shutdown", 0, B(RID)),
     [ZS_MSG_SHUTDOWN_OK] = S_TYPE("shutdown.ok", 0, B(RID)),
+    [ZS_MSG_STOP] = S_TYPE("stop", B(AGENT), B(RID)),
+    [ZS_MSG_STOP_OK] = S_TYPE("stop.ok", B(AGENT), B(RID)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", B(SEQ) | B(NAME), B(WHY)),
     [ZS_MSG_EV_AGENT_JOINED] =
@@ -204,6 +207,8 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_EV_AGENT_LEFT] = S_TYPE("agent.left", B(SEQ) | B(AGENT) | B(ATYPE), B(WHY)),
     [ZS_MSG_EV_AGENT_EXITED] =
         S_TYPE("agent.exited", B(SEQ) | B(AGENT) | B(PID), B(EXIT) | B(WHY)),
+    [ZS_MSG_EV_AGENT_TYPE_FAILED] =
+        S_TYPE("agent.type_failed", B(SEQ) | B(ATYPE) | B(WHY), 0),
     [ZS_MSG_EV_TASK_READY] = S_TASK_EVENT("task.ready"),
     [ZS_MSG_EV_TASK_ASSIGNED] = S_TASK_EVENT("task.assigned"),
     [ZS_MSG_EV_TASK_RUNNING] = S_TASK_EVENT("task.running"),
@@ -218,6 +223,7 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_EV_AGENT_EXITED,
     ZS_MSG_EV_AGENT_JOINED,
     ZS_MSG_EV_AGENT_LEFT,
+    ZS_MSG_EV_AGENT_TYPE_FAILED,
     ZS_MSG_AGENTS,
     ZS_MSG_AGENTS_OK,
     ZS_MSG_BYE,
@@ -230,6 +236,8 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_SHUTDOWN_OK,
     ZS_MSG_STATUS,
     ZS_MSG_STATUS_OK,
+    ZS_MSG_STOP,
+    ZS_MSG_STOP_OK,
     ZS_MSG_SUBMIT,
     ZS_MSG_SUBMIT_OK,
     ZS_MSG_EV_SWARM_STARTED,

@@ -62,6 +62,7 @@ typedef enum {
     ZS_F_N_CANCELLED,
     ZS_F_N_SUBMITTED,
     ZS_F_UPTIME_MS,
+    ZS_F_ENDED,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

@@ -12,10 +12,13 @@
 # generous (liveness, not speed) and scale with ZSWARM_TEST_SLOW (e.g. 3 under ASan).
 
 import ctypes
+import json
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -227,7 +230,7 @@ STR_KEYS = {"agent", "atype", "host", "handler", "why", "task", "ttype", "note",
 BIN_KEYS = {"payload", "stdout", "stderr"}
 UINT_KEYS = {"v", "rid", "seq", "conc", "pid", "hb", "live", "load", "code", "tmo",
              "tries", "att", "pct", "n_agents", "n_ready", "n_running", "n_completed",
-             "n_dead", "n_cancelled", "n_submitted", "uptime_ms"}
+             "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended"}
 INT_KEYS = {"pri", "exit"}
 BOOL_KEYS = {"local", "wait", "dup"}
 
@@ -422,9 +425,26 @@ LOOPBACK_ANY = "tcp://127.0.0.1:*"
 BUILTIN_CAPS = "[noop, sleep, fail]"
 
 
-def swarm_yaml(name, agents, hb=100, liveness=4, tasks=None, bind=None):
+def yaml_flow(value):
+    """A Python value as a YAML flow node: dicts as {k: v}, lists as [a, b], strings
+    double-quoted (JSON escapes are valid YAML), ints and bools plain."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {yaml_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(yaml_flow(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value))
+
+
+def swarm_yaml(name, agents, hb=100, liveness=4, tasks=None, bind=None, journal=None,
+               supervision=None):
     """A swarm file. agents: YAML flow mappings, one per type, e.g.
-    "{type: echo, count: 2, handler: builtin, capabilities: [noop], concurrency: 4}"."""
+    "{type: echo, count: 2, handler: builtin, capabilities: [noop], concurrency: 4}".
+    journal and supervision: dicts for those top-level mappings, e.g.
+    journal={"path": "/tmp/x.journal", "fsync": "batch"}, supervision={"max_restarts": 3}."""
     bind = bind or {}
     lines = [
         f"name: {name}",
@@ -436,14 +456,21 @@ def swarm_yaml(name, agents, hb=100, liveness=4, tasks=None, bind=None):
     ]
     if tasks:
         lines.append("tasks: {" + ", ".join(f"{k}: {v}" for k, v in tasks.items()) + "}")
+    if journal:
+        lines.append(f"journal: {yaml_flow(journal)}")
+    if supervision:
+        lines.append(f"supervision: {yaml_flow(supervision)}")
     lines.append("agents:")
     lines += [f"  - {a}" for a in agents]
     return "\n".join(lines) + "\n"
 
 
-def echo_type(count=2, concurrency=4, type_="echo"):
+def echo_type(count=2, concurrency=4, type_="echo", supervision=None):
+    """A builtin agent type that runs echo, noop, sleep and fail; supervision: a dict for
+    the type's own 'supervision' mapping, which overrides the swarm's."""
+    more = f", supervision: {yaml_flow(supervision)}" if supervision else ""
     return (f"{{type: {type_}, count: {count}, handler: builtin, "
-            f"capabilities: {BUILTIN_CAPS}, concurrency: {concurrency}}}")
+            f"capabilities: {BUILTIN_CAPS}, concurrency: {concurrency}{more}}}")
 
 
 READY_RE = re.compile(r"^zswarmd ready agents=(\S+) events=(\S+) control=(\S+)$")
@@ -519,6 +546,37 @@ class Swarm:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def children(self):
+        """(pid, starttime) of zswarmd's live child processes (its local agents)."""
+        found = []
+        for pid in all_pids():
+            st = proc_stat(pid)
+            if st and st[1] == self.pid and st[0] not in ("Z", "X", "x"):
+                found.append((pid, st[3]))
+        return found
+
+    def kill(self):
+        """SIGKILL zswarmd, a crash: no drain, no bye, no journal flush. Returns the
+        (pid, starttime) of the local agents it had, which are left to notice by
+        themselves that their parent is gone (they are re-parented to this pytest
+        process, a subreaper, so they cannot outlive the test)."""
+        agents = self.children()
+        self.close_sockets()
+        self.proc.kill()
+        self.proc.wait()
+        return agents
+
+    def restart(self, seconds=20):
+        """Start zswarmd again with the same swarm file, after kill() or stop(). The
+        file must bind fixed ports (fixed_bind()): the endpoints must come back the
+        same, as clients and remote agents reconnect to them."""
+        before = (self.agents_ep, self.events_ep, self.control_ep)
+        assert not self.alive(), "restart() of a zswarmd that still runs"
+        self.start(seconds)
+        after = (self.agents_ep, self.events_ep, self.control_ep)
+        assert after == before, f"zswarmd came back on other endpoints: {after} != {before}"
+        return self
 
     # -- sockets
 
@@ -634,3 +692,84 @@ def run_ctl(*args, timeout=30, input_=None, env=None):
     """Run zswarmctl; returns CompletedProcess (text mode)."""
     return subprocess.run([binary("ZSWARMCTL"), *args], input=input_, capture_output=True,
                           text=True, timeout=timeout * SLOW, env=env)
+
+
+# ---------------------------------------------------------------------------------------
+# Fault tolerance: fixed ports for restarts, journals, and figures for the summary
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_ports(count):
+    """count distinct loopback TCP ports that are free now, for a zswarmd that is
+    restarted on the same ports. Each is checked by binding a throwaway socket to it
+    (all held at once, so they differ), then closed.
+
+    They are taken below the kernel's ephemeral range, not from a bind to port 0: while
+    zswarmd is down, agents and clients keep reconnecting to it, and every connect takes
+    an ephemeral source port, which could be the very port zswarmd is about to bind
+    again. Ports outside that range are never handed out by the kernel."""
+    low, high = _ephemeral_range()
+    candidates = range(10000, low) if low > 12000 else range(high + 1, 65536)
+    held = []
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    try:
+        for _ in range(200):
+            if len(held) == count:
+                break
+            port = rng.choice(candidates)
+            if any(s.getsockname()[1] == port for s in held):
+                continue
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))  # fails if anyone listens on it
+            except OSError:
+                sock.close()
+                continue
+            held.append(sock)
+        assert len(held) == count, f"found only {len(held)} free ports of {count}"
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def fixed_bind():
+    """bind endpoints for swarm_yaml() on fixed free ports (see free_ports)."""
+    agents, events, control = free_ports(3)
+    return {"agents": f"tcp://127.0.0.1:{agents}", "events": f"tcp://127.0.0.1:{events}",
+            "control": f"tcp://127.0.0.1:{control}"}
+
+
+def journal_conf(workdir, name="swarm", fsync="batch"):
+    """journal mapping for swarm_yaml(): a file in workdir, named after the swarm."""
+    return {"path": os.path.join(workdir, f"{name}.journal"), "fsync": fsync}
+
+
+def wall_ms():
+    """Now as ms since the Unix epoch, the unit of 'ended'."""
+    return time.time_ns() // 1_000_000
+
+
+_figures = []
+
+
+def figure(line):
+    """Record a measured figure (time, counts) to print in pytest's summary: tests never
+    assert on timings, but the figures are worth seeing in the meson test log."""
+    _figures.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        terminalreporter.section("zswarm figures")
+        for line in _figures:
+            terminalreporter.write_line(line)

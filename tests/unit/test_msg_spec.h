@@ -86,6 +86,7 @@ static const t_key_t s_keys[] = {
     K_UINT("n_cancelled", n_cancelled),
     K_UINT("n_submitted", n_submitted),
     K_UINT("uptime_ms", uptime_ms),
+    K_UINT("ended", ended),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -96,7 +97,8 @@ typedef struct {
 } t_type_t;
 
 #define S_TASK_VIEW                                                                      \
-    "task! ttype! state! rid att agent status exit stdout stderr why pri tmo tries"
+    "task! ttype! state! rid att agent status exit stdout stderr why pri tmo tries "     \
+    "ended"
 #define S_TASK_EVENT "seq! task! ttype! att agent why"
 
 static const t_type_t s_types[] = {
@@ -126,11 +128,14 @@ static const t_type_t s_types[] = {
     {ZS_MSG_AGENTS_OK, "agents.ok", "agents! rid"},
     {ZS_MSG_SHUTDOWN, "shutdown", "rid"},
     {ZS_MSG_SHUTDOWN_OK, "shutdown.ok", "rid"},
+    {ZS_MSG_STOP, "stop", "agent! rid"},
+    {ZS_MSG_STOP_OK, "stop.ok", "agent! rid"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
     {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local"},
     {ZS_MSG_EV_AGENT_LEFT, "agent.left", "seq! agent! atype! why"},
     {ZS_MSG_EV_AGENT_EXITED, "agent.exited", "seq! agent! pid! exit why"},
+    {ZS_MSG_EV_AGENT_TYPE_FAILED, "agent.type_failed", "seq! atype! why!"},
     {ZS_MSG_EV_TASK_READY, "task.ready", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_ASSIGNED, "task.assigned", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_RUNNING, "task.running", S_TASK_EVENT},

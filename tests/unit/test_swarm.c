@@ -81,6 +81,12 @@ test_full_file(void)
                        "  retries: 0\n"
                        "  max_queue: 10\n"
                        "  keep_results: 0\n"
+                       "supervision:\n"
+                       "  strategy: rest-for-one\n"
+                       "  restart: transient\n"
+                       "  backoff_ms: [10, 20000]\n"
+                       "  max_restarts: 0\n"
+                       "  within_s: 3600\n"
                        "agents:\n"
                        "  - type: echo\n"
                        "    count: 0\n"
@@ -91,7 +97,9 @@ test_full_file(void)
                        "    count: 1000\n"
                        "    handler: exec\n"
                        "    command: [/bin/sh, -c, \"tr a-z A-Z\"]\n"
-                       "    concurrency: 1024\n";
+                       "    concurrency: 1024\n"
+                       "    supervision: {strategy: one-for-all, restart: temporary,"
+                       " backoff_ms: [1, 600000], max_restarts: 1000, within_s: 86400}\n";
     zs_swarm_t *swarm = s_parse(text);
     ZS_CHECK(swarm);
     ZS_CHECK_STR(swarm->path, S_PATH);
@@ -108,6 +116,12 @@ test_full_file(void)
     ZS_CHECK(swarm->task_retries == 0);
     ZS_CHECK(swarm->max_queue == 10);
     ZS_CHECK(swarm->keep_results == 0);
+    ZS_CHECK(swarm->supervision.strategy == ZS_SUP_REST_FOR_ONE);
+    ZS_CHECK(swarm->supervision.restart == ZS_SUP_TRANSIENT);
+    ZS_CHECK(swarm->supervision.backoff_min_ms == 10);
+    ZS_CHECK(swarm->supervision.backoff_max_ms == 20000);
+    ZS_CHECK(swarm->supervision.max_restarts == 0);
+    ZS_CHECK(swarm->supervision.within_s == 3600);
     ZS_CHECK(swarm->type_count == 2);
 
     const zs_swarm_type_t *echo = zs_swarm_type_find(swarm, "echo");
@@ -120,6 +134,8 @@ test_full_file(void)
     ZS_CHECK_STR(echo->caps[0], "noop");
     ZS_CHECK_STR(echo->caps[1], "sleep");
     ZS_CHECK(echo->concurrency == 8);
+    ZS_CHECK(memcmp(&echo->supervision, &swarm->supervision, sizeof echo->supervision) ==
+             0);
 
     const zs_swarm_type_t *shell = zs_swarm_type_find(swarm, "shell");
     ZS_CHECK(shell == &swarm->types[1]);
@@ -132,6 +148,12 @@ test_full_file(void)
     ZS_CHECK(shell->argv[3] == NULL);
     ZS_CHECK(shell->caps == NULL && shell->cap_count == 0);
     ZS_CHECK(shell->concurrency == 1024);
+    ZS_CHECK(shell->supervision.strategy == ZS_SUP_ONE_FOR_ALL);
+    ZS_CHECK(shell->supervision.restart == ZS_SUP_TEMPORARY);
+    ZS_CHECK(shell->supervision.backoff_min_ms == 1);
+    ZS_CHECK(shell->supervision.backoff_max_ms == 600000);
+    ZS_CHECK(shell->supervision.max_restarts == 1000);
+    ZS_CHECK(shell->supervision.within_s == 86400);
     ZS_CHECK(zs_swarm_type_find(swarm, "nope") == NULL);
     zs_swarm_destroy(&swarm);
     ZS_CHECK(swarm == NULL);
@@ -156,6 +178,8 @@ test_defaults(void)
     ZS_CHECK(swarm->task_retries == ZS_SWARM_DEFAULT_RETRIES);
     ZS_CHECK(swarm->max_queue == ZS_SWARM_DEFAULT_MAX_QUEUE);
     ZS_CHECK(swarm->keep_results == ZS_SWARM_DEFAULT_KEEP);
+    ZS_CHECK(swarm->keep_results_s == ZS_SWARM_DEFAULT_KEEP_S);
+    ZS_CHECK(swarm->journal_path == NULL);
     ZS_CHECK(swarm->type_count == 1);
     ZS_CHECK_STR(swarm->types[0].type, "a");
     ZS_CHECK(swarm->types[0].count == ZS_SWARM_DEFAULT_COUNT);
@@ -163,6 +187,16 @@ test_defaults(void)
     ZS_CHECK(swarm->types[0].argv == NULL && swarm->types[0].argc == 0);
     ZS_CHECK(swarm->types[0].caps == NULL && swarm->types[0].cap_count == 0);
     ZS_CHECK(swarm->types[0].concurrency == ZS_SWARM_DEFAULT_CONCURRENCY);
+    for (int i = 0; i < 2; i++) {
+        const zs_supervision_t *sup =
+            i ? &swarm->types[0].supervision : &swarm->supervision;
+        ZS_CHECK(sup->strategy == ZS_SUP_ONE_FOR_ONE);
+        ZS_CHECK(sup->restart == ZS_SUP_PERMANENT);
+        ZS_CHECK(sup->backoff_min_ms == ZS_SWARM_DEFAULT_BACKOFF_MIN_MS);
+        ZS_CHECK(sup->backoff_max_ms == ZS_SWARM_DEFAULT_BACKOFF_MAX_MS);
+        ZS_CHECK(sup->max_restarts == ZS_SWARM_DEFAULT_MAX_RESTARTS);
+        ZS_CHECK(sup->within_s == ZS_SWARM_DEFAULT_WITHIN_S);
+    }
     zs_swarm_destroy(&swarm);
 }
 
@@ -320,7 +354,8 @@ test_unknown_top_key(void)
 {
     ZS_CHECK(s_rejects(S_HEAD "nam: x\n", "4:1",
                        "unknown key 'nam' at top level (expected one of: name, topology, "
-                       "strategy, insecure, bind, heartbeat, tasks, agents)"));
+                       "strategy, insecure, bind, heartbeat, tasks, journal, "
+                       "supervision, agents)"));
     ZS_CHECK(s_rejects(S_HEAD "[a]: 1\n", "4:1", "expected a string key at top level"));
     ZS_CHECK(s_rejects(S_HEAD "\"name\\0x\": u\n", "4:1", "unknown key 'name\\x00x'"));
 }
@@ -508,10 +543,35 @@ test_tasks(void)
                        "0..1000000)"));
     ZS_CHECK(s_rejects(S_HEAD "tasks: {retry: 1}\n", "4:9",
                        "unknown key 'retry' in 'tasks' (expected one of: timeout_ms, "
-                       "retries, max_queue, keep_results)"));
+                       "retries, max_queue, keep_results, keep_results_s)"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {keep_results_s: 31536001}\n", "4:25",
+                       "value 31536001 for 'keep_results_s' is out of range (expected "
+                       "0..31536000)"));
     ZS_CHECK(s_rejects(S_HEAD "tasks: [1]\n", "4:8", "expected mapping for 'tasks'"));
     ZS_CHECK(s_accepts(S_HEAD "tasks: {timeout_ms: 86400000, retries: 100, max_queue: "
                               "10000000, keep_results: 1000000}\n"));
+}
+
+static void
+test_journal(void)
+{
+    zs_swarm_t *swarm =
+        s_parse(S_HEAD "journal: {path: /var/lib/z.journal, fsync: always}\n");
+    ZS_CHECK(swarm);
+    ZS_CHECK_STR(swarm->journal_path, "/var/lib/z.journal");
+    ZS_CHECK(swarm->journal_sync == ZS_JOURNAL_ALWAYS);
+    zs_swarm_destroy(&swarm);
+    swarm = s_parse(S_HEAD "journal: {path: z.journal}\n");
+    ZS_CHECK(swarm && swarm->journal_sync == ZS_JOURNAL_BATCH);
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(s_rejects(S_HEAD "journal: {fsync: none}\n", "4:10",
+                       "missing required key 'path' in 'journal'"));
+    ZS_CHECK(s_rejects(S_HEAD "journal: {path: j, fsync: sometimes}\n", "4:27",
+                       "unknown fsync 'sometimes' (expected always, batch or none)"));
+    ZS_CHECK(s_rejects(S_HEAD "journal: {path: \"\"}\n", "4:17",
+                       "expected a path of 1 to 4096 bytes for 'path'"));
+    ZS_CHECK(
+        s_rejects(S_HEAD "journal: {path: [a]}\n", "4:17", "expected string for 'path'"));
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -567,7 +627,7 @@ test_type_unknown_key(void)
 {
     ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
                        "unknown key 'cont' in agent type (expected one of: type, count, "
-                       "handler, command, capabilities, concurrency)"));
+                       "handler, command, capabilities, concurrency, supervision)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -662,6 +722,123 @@ test_concurrency(void)
     ZS_CHECK(s_rejects(S_HEAD "    concurrency: 1025\n", "4:18", "(expected 1..1024)"));
     ZS_CHECK(s_rejects(S_HEAD "    concurrency: '2'\n", "4:18",
                        "expected integer for 'concurrency'"));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  supervision
+
+//  A type's keys override the top level's key by key, whichever comes first in the file
+static void
+test_supervision_override(void)
+{
+    const char *text =
+        "name: t\n"
+        "agents:\n"
+        "  - type: a\n"
+        "    supervision: {restart: transient, backoff_ms: [7, 70]}\n"
+        "  - type: b\n"
+        "  - type: c\n"
+        "    supervision: {}\n"
+        "supervision: {strategy: one-for-all, max_restarts: 3, within_s: 5,"
+        " backoff_ms: [20, 40]}\n";
+    zs_swarm_t *swarm = s_parse(text);
+    ZS_CHECK(swarm);
+    const zs_supervision_t *a = &swarm->types[0].supervision;
+    const zs_supervision_t *b = &swarm->types[1].supervision;
+    const zs_supervision_t *c = &swarm->types[2].supervision;
+    bool ok = a->strategy == ZS_SUP_ONE_FOR_ALL && a->restart == ZS_SUP_TRANSIENT &&
+              a->backoff_min_ms == 7 && a->backoff_max_ms == 70 && a->max_restarts == 3 &&
+              a->within_s == 5;
+    ok = ok && b->strategy == ZS_SUP_ONE_FOR_ALL && b->restart == ZS_SUP_PERMANENT &&
+         b->backoff_min_ms == 20 && b->backoff_max_ms == 40 && b->max_restarts == 3 &&
+         b->within_s == 5;
+    ok = ok && memcmp(c, &swarm->supervision, sizeof *c) == 0 &&
+         memcmp(b, &swarm->supervision, sizeof *b) == 0;
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(ok);
+    ZS_CHECK(s_accepts(S_HEAD
+                       "    supervision: {strategy: rest-for-one, restart: "
+                       "permanent}\n"
+                       "supervision: {strategy: one-for-one, restart: temporary}\n"));
+}
+
+static void
+test_supervision_mapping(void)
+{
+    ZS_CHECK(s_rejects(S_HEAD "supervision: one-for-one\n", "4:14",
+                       "expected mapping for 'supervision'"));
+    ZS_CHECK(s_rejects(S_HEAD "    supervision: [permanent]\n", "4:18",
+                       "expected mapping for 'supervision'"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {intensity: 5}\n", "4:15",
+                       "unknown key 'intensity' in 'supervision' (expected one of: "
+                       "strategy, restart, backoff_ms, max_restarts, within_s)"));
+    ZS_CHECK(s_rejects(S_HEAD "    supervision:\n      within_s: 1\n      within_s: 2\n",
+                       "6:7", "duplicate key 'within_s' in 'supervision'"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {strategy: one-for-one}\n"
+                              "supervision: {restart: permanent}\n",
+                       "5:1", "duplicate key 'supervision' at top level"));
+}
+
+static void
+test_supervision_words(void)
+{
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {strategy: one-for-many}\n", "4:25",
+                       "unknown strategy 'one-for-many' (expected one-for-one, "
+                       "one-for-all or rest-for-one)"));
+    ZS_CHECK(s_rejects(S_HEAD "    supervision: {restart: always}\n", "4:28",
+                       "unknown restart 'always' (expected permanent, transient or "
+                       "temporary)"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {restart: ~}\n", "4:24",
+                       "expected string for 'restart'"));
+    ZS_CHECK(s_accepts(S_HEAD "supervision: {strategy: 'rest-for-one', restart: "
+                              "\"transient\"}\n"));
+}
+
+static void
+test_supervision_backoff(void)
+{
+    ZS_CHECK(s_accepts(S_HEAD "supervision: {backoff_ms: [1, 1]}\n"));
+    ZS_CHECK(s_accepts(S_HEAD "supervision: {backoff_ms: [600000, 600000]}\n"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: [0, 5]}\n", "4:28",
+                       "value 0 for 'backoff_ms' is out of range (expected 1..600000)"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: [5, 600001]}\n", "4:31",
+                       "value 600001 for 'backoff_ms' is out of range"));
+    ZS_CHECK(s_rejects(S_HEAD "    supervision:\n      backoff_ms: [6, 5]\n", "5:19",
+                       "min 6 in 'backoff_ms' is above max 5"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: [5]}\n", "4:27",
+                       "expected 2 items [min, max] in 'backoff_ms', found 1"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: [1, 2, 3]}\n", "4:27",
+                       "expected 2 items [min, max] in 'backoff_ms', found 3"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: []}\n", "4:27",
+                       "expected 2 items [min, max] in 'backoff_ms', found 0"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: 100}\n", "4:27",
+                       "expected sequence [min, max] for 'backoff_ms'"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: {min: 1, max: 2}}\n", "4:27",
+                       "expected sequence [min, max] for 'backoff_ms'"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: ['5', 6]}\n", "4:28",
+                       "expected integer for 'backoff_ms'"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: [5, [6]]}\n", "4:31",
+                       "expected integer for 'backoff_ms'"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {backoff_ms: [5, 1.5]}\n", "4:31",
+                       "expected integer for 'backoff_ms'"));
+}
+
+static void
+test_supervision_intensity(void)
+{
+    ZS_CHECK(s_accepts(S_HEAD "supervision: {max_restarts: 0, within_s: 1}\n"));
+    ZS_CHECK(s_accepts(S_HEAD "supervision: {max_restarts: 1000, within_s: 86400}\n"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {max_restarts: 1001}\n", "4:29",
+                       "value 1001 for 'max_restarts' is out of range (expected "
+                       "0..1000)"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {max_restarts: -1}\n", "4:29",
+                       "value -1 for 'max_restarts' is out of range"));
+    ZS_CHECK(s_rejects(S_HEAD "supervision: {max_restarts: ten}\n", "4:29",
+                       "expected integer for 'max_restarts'"));
+    ZS_CHECK(s_rejects(S_HEAD "    supervision: {within_s: 0}\n", "4:29",
+                       "value 0 for 'within_s' is out of range (expected 1..86400)"));
+    ZS_CHECK(s_rejects(S_HEAD "    supervision: {within_s: 86401}\n", "4:29",
+                       "value 86401 for 'within_s' is out of range"));
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -761,6 +938,7 @@ static const zs_test_case_t s_cases[] = {
     {"bind_distinct", test_bind_distinct},
     {"heartbeat", test_heartbeat},
     {"tasks", test_tasks},
+    {"journal", test_journal},
     {"agents_required", test_agents_required},
     {"agents_bounded", test_agents_bounded},
     {"type_required", test_type_required},
@@ -773,6 +951,11 @@ static const zs_test_case_t s_cases[] = {
     {"command_bounded", test_command_bounded},
     {"capabilities", test_capabilities},
     {"concurrency", test_concurrency},
+    {"supervision_override", test_supervision_override},
+    {"supervision_mapping", test_supervision_mapping},
+    {"supervision_words", test_supervision_words},
+    {"supervision_backoff", test_supervision_backoff},
+    {"supervision_intensity", test_supervision_intensity},
     {"shipped", test_shipped},
     {"quickstart", test_quickstart},
 };

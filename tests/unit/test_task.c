@@ -113,6 +113,9 @@ test_state_names_and_events(void)
     ZS_CHECK_STR(zs_task_state_name(ZS_TASK_READY), "ready");
     ZS_CHECK_STR(zs_task_state_name(ZS_TASK_CANCELLED), "cancelled");
     ZS_CHECK_STR(zs_task_state_name(ZS_TASK_STATE_COUNT), "invalid");
+    ZS_CHECK(zs_task_state_from_name("dead") == ZS_TASK_DEAD);
+    ZS_CHECK(zs_task_state_from_name("ready") == ZS_TASK_READY);
+    ZS_CHECK(zs_task_state_from_name("Dead") == -1);
     for (int state = 0; state < ZS_TASK_STATE_COUNT; state++) {
         //  The event topic is "task." followed by the state name
         char topic[64];

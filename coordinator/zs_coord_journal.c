@@ -1,0 +1,273 @@
+//  zs_coord_journal - the coordinator's durable state: tasks accepted and how they ended
+//
+//  Two kinds of journal record, both plain protocol messages so one codec reads them: a
+//  "submit" with every field resolved (id, type, payload, priority, timeout, tries) when
+//  a task is accepted, and a "wait.ok" when it reaches a final state. Replaying them in
+//  order rebuilds the task table; a task with a submit and no final record had not
+//  ended and runs again (execution is at-least-once). Compaction writes the live set
+//  again: a submit per unfinished task in submit order, a wait.ok per kept result.
+//
+//  Control replies are held by the broker while a journal is open and released by
+//  zs_coord_sync after the records of the same batch were committed, so a client hears
+//  "accepted" only for a task the journal holds under the swarm's fsync policy.
+
+#include "zs_coord_private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ZS_COORD_COMPACT_MIN   (8u << 20)  //  journal bytes below which it is left alone
+#define ZS_COORD_COMPACT_RATIO 4           //  compact once this many times its live size
+
+//  ---------------------------------------------------------------------------------------
+//  Writing
+
+static void
+s_commit(zs_coord_t *self)
+{
+    if (zs_journal_commit(self->journal) != 0 &&
+        zs_ratelimit_allow(&self->journal_log, NULL)) {
+        zsys_error("cannot write journal '%s': %s", self->swarm->journal_path,
+                   strerror(errno));
+    }
+}
+
+static void
+s_append(zs_coord_t *self, const zs_msg_t *record)
+{
+    if (zs_msg_encode(record, &self->record) != 0 ||
+        zs_journal_append(self->journal, self->record.data, self->record.size) != 0) {
+        zsys_error("cannot journal task '%s'", record->task);
+        return;
+    }
+    if (self->swarm->journal_sync == ZS_JOURNAL_ALWAYS) {
+        s_commit(self);
+    }
+}
+
+static void
+s_accepted_record(const zs_task_t *task, zs_msg_t *record)
+{
+    zs_msg_init(record, ZS_MSG_SUBMIT);
+    record->task = task->id;
+    record->ttype = task->ttype;
+    record->payload = task->payload;
+    record->payload_size = task->payload_size;
+    record->pri = task->pri;
+    record->tmo = task->tmo_ms;
+    record->tries = task->tries;
+}
+
+void
+zs_coord_journal_accepted(zs_coord_t *self, const zs_task_t *task)
+{
+    if (self->journal) {
+        zs_msg_t record;
+        s_accepted_record(task, &record);
+        s_append(self, &record);
+    }
+}
+
+void
+zs_coord_journal_ended(zs_coord_t *self, const zs_task_t *task)
+{
+    if (self->journal) {
+        zs_msg_t record;
+        zs_msg_init(&record, ZS_MSG_WAIT_OK);
+        zs_task_describe(task, &record);
+        s_append(self, &record);
+    }
+}
+
+void
+zs_coord_sync(zs_coord_t *self)
+{
+    if (!self->journal) {
+        return;
+    }
+    if (zs_journal_pending(self->journal)) {
+        s_commit(self);
+    }
+    //  Replies wait for their records: while the journal cannot be written, none goes out
+    if (!zs_journal_pending(self->journal)) {
+        zs_broker_release_replies(self->broker);
+    }
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Replay
+
+static void
+s_replay_accepted(zs_coord_t *self, const zs_msg_t *record)
+{
+    if (zhashx_lookup(self->tasks, record->task)) {
+        return;  //  resubmitted with the same id: the first record stands
+    }
+    zs_task_t *task = zs_task_new(
+        record->task, record,
+        record->tmo ? (unsigned) record->tmo : self->swarm->task_timeout_ms,
+        record->tries ? (unsigned) record->tries : self->swarm->task_retries + 1,
+        ++self->order);
+    zhashx_insert(self->tasks, task->id, task);
+    self->unfinished++;
+}
+
+static void
+s_replay_ended(zs_coord_t *self, const zs_msg_t *record)
+{
+    int state = zs_task_state_from_name(record->state);
+    bool final =
+        state == ZS_TASK_COMPLETED || state == ZS_TASK_DEAD || state == ZS_TASK_CANCELLED;
+    zs_task_t *task = zhashx_lookup(self->tasks, record->task);
+    if (!final || (task && zs_task_is_final(task))) {
+        return;
+    }
+    if (task) {
+        self->unfinished--;
+    } else {
+        //  Compaction kept only the result of a task that had ended
+        task = zs_task_new(record->task, record, (unsigned) record->tmo,
+                           (unsigned) record->tries, ++self->order);
+        zhashx_insert(self->tasks, task->id, task);
+    }
+    task->state = (zs_task_state_t) state;
+    task->att = (unsigned) record->att;
+    task->agent_id = record->agent ? zs_strdup(record->agent) : NULL;
+    task->ended_ms = (int64_t) record->ended;
+    zs_task_set_result(task, record);
+    zs_coord_keep_final(self, task);
+}
+
+static void
+s_replay(void *ctx, const void *body, size_t size)
+{
+    zs_coord_t *self = ctx;
+    zs_msg_t record;
+    zs_error_t err;
+    if (zs_msg_decode(&record, body, size, &err) != 0) {
+        zsys_warning("journal '%s': skipping a record: %s", self->swarm->journal_path,
+                     err.text);
+        return;
+    }
+    if (record.type == ZS_MSG_SUBMIT && record.task) {
+        s_replay_accepted(self, &record);
+    } else if (record.type == ZS_MSG_WAIT_OK) {
+        s_replay_ended(self, &record);
+    }
+    zs_msg_fini(&record);
+}
+
+static int
+s_by_order(const void *a, const void *b)
+{
+    const zs_task_t *x = *(const zs_task_t *const *) a,
+                    *y = *(const zs_task_t *const *) b;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+//  Unfinished tasks in submit order; the caller frees the array
+static zs_task_t **
+s_unfinished(zs_coord_t *self, size_t *count)
+{
+    zs_task_t **tasks = zs_calloc(self->unfinished, sizeof *tasks);
+    size_t n = 0;
+    for (zs_task_t *task = zhashx_first(self->tasks); task;
+         task = zhashx_next(self->tasks)) {
+        if (!zs_task_is_final(task) && n < self->unfinished) {
+            tasks[n++] = task;
+        }
+    }
+    qsort(tasks, n, sizeof *tasks, s_by_order);
+    *count = n;
+    return tasks;
+}
+
+int
+zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
+{
+    const zs_swarm_t *swarm = self->swarm;
+    if (!swarm->journal_path) {
+        return 0;
+    }
+    msgpack_sbuffer_init(&self->record);
+    self->journal =
+        zs_journal_open(swarm->journal_path, swarm->journal_sync, s_replay, self, err);
+    if (!self->journal) {
+        return -1;
+    }
+    size_t count;
+    zs_task_t **tasks = s_unfinished(self, &count);
+    for (size_t i = 0; i < count; i++) {
+        zs_sched_push(self->sched, tasks[i]);
+    }
+    free(tasks);
+    zs_broker_hold_replies(self->broker);
+    self->compacted_size = zs_journal_size(self->journal);
+    zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",
+                swarm->journal_path, self->unfinished, self->done_count);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Housekeeping
+
+static int
+s_snapshot(void *ctx, zs_journal_t *journal)
+{
+    zs_coord_t *self = ctx;
+    size_t count;
+    zs_task_t **tasks = s_unfinished(self, &count);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        zs_msg_t record;
+        s_accepted_record(tasks[i], &record);
+        rc = zs_msg_encode(&record, &self->record);
+        rc = rc ? rc : zs_journal_append(journal, self->record.data, self->record.size);
+    }
+    free(tasks);
+    for (zs_task_t *task = self->done_head; task && rc == 0; task = task->next) {
+        zs_msg_t record;
+        zs_msg_init(&record, ZS_MSG_WAIT_OK);
+        zs_task_describe(task, &record);
+        rc = zs_msg_encode(&record, &self->record);
+        rc = rc ? rc : zs_journal_append(journal, self->record.data, self->record.size);
+    }
+    return rc;
+}
+
+static void
+s_evict_aged(zs_coord_t *self)
+{
+    if (self->swarm->keep_results_s == 0) {
+        return;
+    }
+    int64_t oldest = zs_clock_wall_ms() - (int64_t) self->swarm->keep_results_s * 1000;
+    while (self->done_head && self->done_head->ended_ms < oldest) {
+        zs_coord_evict_oldest(self);
+    }
+}
+
+void
+zs_coord_journal_maintain(zs_coord_t *self)
+{
+    s_evict_aged(self);
+    if (!self->journal) {
+        return;
+    }
+    uint64_t size = zs_journal_size(self->journal);
+    if (size < ZS_COORD_COMPACT_MIN ||
+        size < (uint64_t) ZS_COORD_COMPACT_RATIO * self->compacted_size) {
+        return;
+    }
+    zs_error_t err;
+    if (zs_journal_compact(self->journal, s_snapshot, self, &err) != 0) {
+        zsys_error("%s", err.text);
+        //  Try again once it has grown as much again, not at every tick
+        self->compacted_size = size;
+        return;
+    }
+    self->compacted_size = zs_journal_size(self->journal);
+    zsys_info("journal '%s' compacted from %" PRIu64 " to %" PRIu64 " bytes",
+              self->swarm->journal_path, size, self->compacted_size);
+}

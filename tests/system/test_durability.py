@@ -1,0 +1,279 @@
+# Durability: with a journal, a zswarmd killed with SIGKILL and started again with the
+# same file (same ports, same journal) runs every accepted task that had not finished,
+# keeps the results of finished ones, shrugs off a torn journal tail, answers a
+# resubmitted id with dup: true, and still evicts results by count and by age.
+#
+# Each restart test binds fixed free ports (fixed_bind), so that clients and agents find
+# the new zswarmd where the old one was.
+
+import os
+import struct
+
+import pytest
+
+from conftest import (E_NO_TASK, echo_type, fixed_bind, is_alive, journal_conf,
+                      swarm_yaml, wait_until, wall_ms)
+
+POLICIES = ["always", "batch", "none"]
+SLEEP_MS = 200  # queued sleep tasks: long enough to still be queued at the kill
+# Fields of a wait.ok that only describe the request, not the task
+REQUEST_KEYS = {"v", "t", "rid"}
+
+
+def durable_swarm(make_swarm, workdir, agents, name="durable", fsync="batch", tasks=None):
+    text = swarm_yaml(name, agents, tasks=tasks, bind=fixed_bind(),
+                      journal=journal_conf(workdir, name, fsync))
+    swarm = make_swarm(text, name=name)
+    swarm.journal = journal_conf(workdir, name, fsync)["path"]
+    return swarm
+
+
+def task_view(msg):
+    """What a wait.ok or task.ok says about the task, without the request's fields."""
+    return {k: v for k, v in msg.items() if k not in REQUEST_KEYS}
+
+
+def assert_ended(msg, since_ms, until_ms):
+    ended = msg.get("ended")
+    assert isinstance(ended, int) and since_ms - 1000 <= ended <= until_ms + 1000, (
+        f"'ended' should be the end time in ms since the epoch, within "
+        f"[{since_ms}, {until_ms}]: {msg!r}")
+
+
+def run_finished(client):
+    """Tasks that reach each final state; returns {id: wait.ok}."""
+    done = {}
+    for i in range(3):
+        done[f"done-{i}"] = client.run("echo", f"kept result {i}", task=f"done-{i}")
+        assert done[f"done-{i}"]["state"] == "completed", f"{done[f'done-{i}']!r}"
+    done["done-dead"] = client.run("fail", "on purpose", task="done-dead", tries=1)
+    assert done["done-dead"]["state"] == "dead", f"{done['done-dead']!r}"
+    rid = client.send("submit", ttype="nobody", task="done-cancelled", wait=True)
+    assert client.reply(rid)["t"] == "submit.ok"
+    client.ok("cancel", task="done-cancelled")
+    done["done-cancelled"] = client.reply(rid)
+    assert done["done-cancelled"]["state"] == "cancelled", f"{done['done-cancelled']!r}"
+    return done
+
+
+@pytest.mark.parametrize("fsync", POLICIES)
+def test_sigkill_keeps_results_and_reruns_unfinished(make_swarm, workdir, fsync):
+    """Normal use of a journal: finished tasks answer after a crash with the same record,
+    and tasks accepted but not finished (queued behind a busy agent) run again."""
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1, concurrency=1)],
+                          fsync=fsync)
+    swarm.wait_agents(1)
+    client = swarm.client()
+    t0 = wall_ms()
+    finished = run_finished(client)
+    t1 = wall_ms()
+    for msg in finished.values():
+        assert_ended(msg, t0, t1)
+    queued = [f"queued-{i}" for i in range(4)]
+    for task in queued:
+        ack = client.submit("sleep", str(SLEEP_MS), task=task)
+        assert not ack.get("dup"), f"{ack!r}"
+    waiting = []  # tasks still queued at the kill: they can only end after it
+    for task in queued:
+        record = client.ok("task", task=task)
+        if record["state"] == "ready":
+            assert not record.get("ended"), f"a queued task has an 'ended': {record!r}"
+            waiting.append(task)
+    assert waiting, "every sleep task started before the kill: none was queued"
+
+    killed_ms = wall_ms()
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+
+    for task, before in finished.items():
+        after = client.wait(task)
+        assert task_view(after) == task_view(before), (
+            f"{task}: wait.ok after the restart differs from before:\n"
+            f"before {before!r}\nafter  {after!r}")
+        record = client.ok("task", task=task)
+        assert task_view(record) == task_view(before), (
+            f"{task}: task.ok after the restart differs from the wait.ok before:\n"
+            f"before {before!r}\nafter  {record!r}")
+    for task in queued:
+        done = client.wait(task, seconds=20)
+        assert done["state"] == "completed" and done.get("status") == "ok", (
+            f"{task}, accepted before the crash, did not complete after it: {done!r}")
+        if task in waiting:
+            assert_ended(done, killed_ms, wall_ms())
+    assert swarm.alive(), f"zswarmd died:\n{swarm.log_tail()}"
+
+
+def torn_tail(path, how):
+    with open(path, "r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        assert size > 16, f"journal {path} holds only {size} bytes after 5 tasks"
+        if how == "garbage":
+            # a record header that promises 200 bytes, then only a few of them: a
+            # crash in the middle of a write, then plain junk
+            f.write(struct.pack("<II", 200, 0x12345678) + b"half a record")
+            f.write(os.urandom(57))
+        elif how == "zeros":
+            f.write(bytes(4096))  # a file extended by the crash, its data never written
+        else:
+            f.truncate(size - 3)  # the last record cut short
+
+
+@pytest.mark.parametrize("how", ["garbage", "zeros", "truncate"])
+def test_torn_journal_tail_is_skipped(make_swarm, workdir, how):
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1)])
+    swarm.wait_agents(1)
+    client = swarm.client()
+    before = {f"torn-{i}": client.run("echo", f"torn {i}", task=f"torn-{i}")
+              for i in range(5)}
+    swarm.kill()
+    torn_tail(swarm.journal, how)
+
+    swarm.restart()  # fails the test if zswarmd exits instead of printing ready
+    client = swarm.client()
+    for task, msg in before.items():
+        after = client.wait(task)
+        # "truncate" cut the last task's final record: it may have run again
+        assert after["state"] == "completed" and after["stdout"] == msg["stdout"], (
+            f"{task} after a restart on a journal with a {how} tail: {after!r}")
+    assert client.run("echo", "after the tear", task="after-tear")["stdout"] == (
+        b"after the tear")
+
+    # What was written after the torn tail must be readable by the next start: a
+    # coordinator that appended after the junk, without cutting it off, would lose it
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    again = client.wait("after-tear")
+    assert again["state"] == "completed" and again["stdout"] == b"after the tear", (
+        f"a task finished after the {how} tail was repaired is lost: {again!r}")
+    for task, msg in before.items():
+        assert client.wait(task)["stdout"] == msg["stdout"], f"{task} lost"
+
+
+def test_resubmit_is_a_duplicate_across_restart(make_swarm, workdir):
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1)])
+    swarm.wait_agents(1)
+    client = swarm.client()
+    first = client.submit("echo", "first", task="idem-1")
+    assert not first.get("dup"), f"{first!r}"
+    done = client.wait("idem-1")
+    assert client.submit("echo", "second", task="idem-1").get("dup") is True
+    queued = client.submit("nobody", "never runs", task="idem-2")
+    assert not queued.get("dup"), f"{queued!r}"
+    assert client.submit("nobody", "again", task="idem-2").get("dup") is True
+    status = swarm.status()
+    assert status.get("n_submitted") == 2, f"a duplicate made a task: {status!r}"
+
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    rid = client.send("submit", ttype="echo", payload=b"third", task="idem-1", wait=True)
+    ack = client.reply(rid)
+    assert ack["t"] == "submit.ok" and ack.get("dup") is True, (
+        f"resubmitting a finished id after a restart should say dup: true: {ack!r}")
+    again = client.reply(rid)
+    assert again["t"] == "wait.ok" and task_view(again) == task_view(done), (
+        f"the duplicate's wait.ok should be the first task's result:\n"
+        f"before {done!r}\nafter  {again!r}")
+    ack = client.submit("nobody", "after restart", task="idem-2")
+    assert ack.get("dup") is True, f"resubmitting a queued id after a restart: {ack!r}"
+    record = client.ok("task", task="idem-2")
+    assert record["state"] == "ready" and record["ttype"] == "nobody", f"{record!r}"
+    assert client.ok("cancel", task="idem-2")["state"] == "cancelled"
+
+
+def test_keep_results_by_count_across_restart(make_swarm, workdir):
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1)],
+                          tasks={"keep_results": 3})
+    swarm.wait_agents(1)
+    client = swarm.client()
+    results = {f"keep-{i}": client.run("echo", f"keep {i}", task=f"keep-{i}")
+               for i in range(5)}
+
+    def check(client, when):
+        for task in ("keep-0", "keep-1"):
+            client.error("wait", E_NO_TASK, task=task)
+            client.error("task", E_NO_TASK, task=task)
+        for task in ("keep-2", "keep-3", "keep-4"):
+            msg = client.wait(task)
+            assert msg["stdout"] == results[task]["stdout"], f"{when}: {msg!r}"
+    check(client, "before the restart")
+    swarm.kill()
+    swarm.restart()
+    check(swarm.client(), "after the restart")
+
+
+def test_keep_results_by_age(make_swarm):
+    swarm = make_swarm(swarm_yaml("aged", [echo_type(count=1)],
+                                  tasks={"keep_results_s": 1}))
+    client = swarm.client()
+    done = client.run("echo", "short-lived", task="aged-1")
+    assert client.wait("aged-1")["stdout"] == b"short-lived"
+    ended = done.get("ended")
+    assert isinstance(ended, int) and ended > 0, f"wait.ok without 'ended': {done!r}"
+
+    def evicted():
+        msg = client.request("task", task="aged-1")
+        if msg["t"] == "error":
+            assert msg["code"] == E_NO_TASK, f"{msg!r}"
+            return wall_ms()
+        assert msg["t"] == "task.ok", f"{msg!r}"
+        return None
+    gone_at = wait_until(evicted, 10, "the result of aged-1 to be evicted", interval=0.05)
+    # Not a timing assertion: a result must never be dropped before its age is reached
+    assert gone_at >= ended + 1000 - 50, (
+        f"aged-1 ended at {ended} and was gone at {gone_at}, before keep_results_s: 1")
+    client.error("wait", E_NO_TASK, task="aged-1")
+
+
+def test_journal_is_compacted(make_swarm, workdir):
+    """12 tasks of 1 MiB write 12 MiB of journal; with 2 results kept, the live state is
+    a few hundred bytes, so zswarmd rewrites the journal and the file shrinks."""
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1)],
+                          tasks={"keep_results": 2})
+    swarm.wait_agents(1)
+    client = swarm.client()
+    payload = os.urandom(1 << 20)
+    largest = 0
+    for i in range(12):
+        done = client.run("noop", payload, task=f"big-{i}")
+        assert done["state"] == "completed", f"{done!r}"
+        largest = max(largest, os.path.getsize(swarm.journal))
+    # Without compaction the file holds 12 MiB now; a compaction at 8 MiB or more (the
+    # coordinator's threshold) leaves at most the 4 MiB written after it, plus one task
+    wait_until(lambda: os.path.getsize(swarm.journal) < (6 << 20), 10,
+               f"the journal (largest {largest} bytes) to shrink below 6 MiB")
+
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    for i in (10, 11):
+        assert client.wait(f"big-{i}")["state"] == "completed", f"big-{i} lost"
+    client.error("wait", E_NO_TASK, task="big-9")
+    assert client.run("echo", "compacted", task="after")["stdout"] == b"compacted"
+
+
+def test_without_journal_nothing_survives(make_swarm):
+    swarm = make_swarm(swarm_yaml("volatile", [echo_type(count=1)], bind=fixed_bind()))
+    client = swarm.client()
+    client.run("echo", "gone", task="volatile-1")
+    swarm.kill()
+    swarm.restart()
+    swarm.client().error("wait", E_NO_TASK, task="volatile-1")
+
+
+def test_local_agents_exit_when_coordinator_is_killed(make_swarm, workdir):
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=2)])
+    swarm.wait_agents(2)
+    agents = swarm.kill()
+    assert len(agents) == 2, f"zswarmd had {agents} as children, expected 2 agents"
+    wait_until(lambda: not [a for a in agents if is_alive(*a)], 10,
+               f"the agents {agents} of the killed zswarmd to exit by themselves")
+
+    swarm.restart()
+    records = swarm.wait_agents(2)
+    old = {pid for pid, _ in agents}
+    assert not old & {r["pid"] for r in records}, f"old agents registered: {records!r}"
+    assert {pid for pid, _ in swarm.children()} >= {r["pid"] for r in records}, (
+        f"the new agents are not children of the new zswarmd: {records!r}")
