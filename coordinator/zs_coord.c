@@ -10,8 +10,6 @@
 
 #include "zs_proc.h"
 
-#define ZS_COORD_STOP_POLL_MS 20  //  how often a stopping coordinator checks progress
-
 //  ---------------------------------------------------------------------------------
 //  Events
 
@@ -48,8 +46,8 @@ s_publish_agent(zs_coord_t *self,
     zs_broker_publish(self->broker, &event);
 }
 
-static void
-s_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why)
+void
+zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why)
 {
     zs_msg_t event;
     zs_msg_init(&event, type);
@@ -590,100 +588,6 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  ---------------------------------------------------------------------------------
-//  Stopping: drain, stop agents, end the loop
-
-static void
-s_fail_waiters(zs_coord_t *self)
-{
-    for (zs_task_t *task = zhashx_first(self->tasks); task;
-         task = zhashx_next(self->tasks)) {
-        zs_waiter_t *waiter = task->waiters;
-        while (waiter) {
-            zs_waiter_t *next = waiter->next;
-            zs_broker_reply_error(self->broker, &waiter->client, waiter->rid,
-                                  ZS_ERR_SHUTTING_DOWN,
-                                  "swarm stopped before the task ended");
-            free(waiter);
-            waiter = next;
-        }
-        task->waiters = NULL;
-    }
-}
-
-static void
-s_say_bye(zs_coord_t *self)
-{
-    zs_msg_t bye;
-    zs_msg_init(&bye, ZS_MSG_BYE);
-    bye.why = "swarm stopping";
-    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
-         agent = zs_registry_next(self->registry)) {
-        zs_broker_send(self->broker, agent->peer, &bye);
-    }
-}
-
-static void
-s_enter_stopping(zs_coord_t *self)
-{
-    self->phase = ZS_COORD_STOPPING;
-    self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_KILL_MS;
-    s_say_bye(self);
-    if (self->spawn) {
-        zs_spawn_stop(self->spawn);
-    }
-}
-
-static bool
-s_running_tasks(zs_coord_t *self)
-{
-    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
-         agent = zs_registry_next(self->registry)) {
-        if (agent->tasks) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static int
-s_stop_step(zloop_t *loop, int timer_id, void *arg)
-{
-    zs_coord_t *self = arg;
-    int64_t now = zs_clock_ms();
-    if (self->phase == ZS_COORD_DRAINING &&
-        (!s_running_tasks(self) || now >= self->phase_deadline_ms)) {
-        s_enter_stopping(self);
-    }
-    if (self->phase == ZS_COORD_STOPPING) {
-        size_t left = self->spawn ? zs_spawn_running(self->spawn) : 0;
-        if (left > 0 && now >= self->phase_deadline_ms) {
-            zsys_warning("%zu agents did not stop within %d ms: killing them", left,
-                         ZS_COORD_KILL_MS);
-            zs_spawn_kill(self->spawn);
-        }
-        if (left == 0) {
-            self->phase = ZS_COORD_DONE;
-        }
-    }
-    return self->phase == ZS_COORD_DONE ? -1 : 0;
-}
-
-void
-zs_coord_stop(zs_coord_t *self, const char *why)
-{
-    if (self->phase == ZS_COORD_SERVING) {
-        zsys_notice("stopping: %s", why);
-        s_publish_swarm(self, ZS_MSG_EV_SWARM_STOPPING, why);
-        self->phase = ZS_COORD_DRAINING;
-        self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_DRAIN_MS;
-        zloop_timer(self->loop, ZS_COORD_STOP_POLL_MS, 0, s_stop_step, self);
-    } else if (self->phase == ZS_COORD_DRAINING) {
-        zsys_notice("stopping now: %s", why);
-        s_enter_stopping(self);
-    }
-}
-
 static void
 s_on_agent_exit(
     void *ctx, const char *agent_id, pid_t pid, int exit_code, zs_spawn_next_t next)
@@ -867,12 +771,12 @@ int
 zs_coord_run(zs_coord_t *self)
 {
     assert(self);
-    s_publish_swarm(self, ZS_MSG_EV_SWARM_STARTED, NULL);
+    zs_coord_publish_swarm(self, ZS_MSG_EV_SWARM_STARTED, NULL);
     zloop_start(self->loop);
     if (self->phase != ZS_COORD_DONE) {
         return -1;
     }
-    s_fail_waiters(self);
+    zs_coord_fail_waiters(self);
     zs_coord_sync(self);
     const zs_broker_stats_t *stats = zs_broker_stats(self->broker);
     zsys_notice("stopped: %" PRIu64 " tasks submitted, %" PRIu64 " completed, %" PRIu64

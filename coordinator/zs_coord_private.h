@@ -82,7 +82,8 @@ int zs_coord_wait(zs_coord_t *self,
                   const zs_client_ref_t *client,
                   uint64_t rid);
 
-//  Begin the orderly stop: drain, stop agents, end the loop. In zs_coord.c.
+//  Begin the orderly stop: drain, stop agents, end the loop; a second call during the
+//  drain skips it. In zs_coord_stop.c.
 void zs_coord_stop(zs_coord_t *self, const char *why);
 
 //  Open the swarm's journal, if it names one, and rebuild the task table from it: tasks
@@ -107,6 +108,12 @@ void zs_coord_keep_final(zs_coord_t *self, zs_task_t *task);
 
 //  Evict the oldest kept final task. In zs_coord.c.
 void zs_coord_evict_oldest(zs_coord_t *self);
+
+//  Publish a swarm.started/swarm.stopping event. In zs_coord.c.
+void zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why);
+
+//  Answer every waiting client with error SHUTTING_DOWN. In zs_coord_stop.c.
+void zs_coord_fail_waiters(zs_coord_t *self);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);
