@@ -64,6 +64,7 @@ typedef struct {
     bool skip_spawn;              //  --skip-spawn, and so memory
     bool verbose;                 //  --verbose: echo zswarmd's output
     const char *zswarmd;          //  --zswarmd, else $ZSWARMD, else PATH
+    const char *journal;          //  --journal: fsync policy of the task swarm's journal
 } s_options_t;
 
 //  One line of the result table
@@ -109,6 +110,8 @@ static const zs_opts_option_t s_options[] = {
      "echo the output of zswarmd and its agents to stderr"},
     {"--zswarmd", NULL, ZS_OPTS_STRING, S_OFF(zswarmd), 0, 0, "PATH",
      "zswarmd to run (default $ZSWARMD, else zswarmd in PATH)"},
+    {"--journal", NULL, ZS_OPTS_STRING, S_OFF(journal), 0, 0, "POLICY",
+     "give the task swarm a journal with this fsync policy (always, batch, none)"},
 };
 
 //  ---------------------------------------------------------------------------------------
@@ -151,8 +154,11 @@ s_print_parameters(s_bench_t *self)
                o->latency_tasks.value);
     }
     if (!o->skip_throughput || !o->skip_latency) {
-        printf("  task swarm  %d noop agents (builtin), concurrency %" PRId64 " each\n",
-               ZS_BENCH_NOOP_AGENTS, o->concurrency.value);
+        printf("  task swarm  %d noop agents (builtin), concurrency %" PRId64
+               " each, %s%s\n",
+               ZS_BENCH_NOOP_AGENTS, o->concurrency.value,
+               o->journal ? "journal fsync " : "no journal",
+               o->journal ? o->journal : "");
     }
     if (!o->skip_spawn) {
         printf("  spawn       %" PRId64
@@ -312,6 +318,7 @@ s_start_swarm(s_bench_t *self,
         .caps = strcmp(type, "noop") == 0 ? "[echo]" : NULL,
         .count = count,
         .concurrency = concurrency,
+        .journal = strcmp(type, "noop") == 0 ? self->options.journal : NULL,
         .output = self->options.verbose ? ZS_BENCH_SWARM_ECHO : ZS_BENCH_SWARM_QUIET,
     };
     return zs_bench_swarm_new(&config, err);

@@ -25,19 +25,20 @@
 #define ZS_BENCH_SWARM_CONTROL  " control="
 
 struct zs_bench_swarm_t {
-    char path[ZS_BENCH_SWARM_PATH_MAX];   //  the swarm file, removed on destroy
-    zs_proc_t proc;                       //  zswarmd; pid 0 once reaped
-    char control[ZS_BENCH_SWARM_EP_MAX];  //  control endpoint from the ready line
-    bool ready;                           //  the ready line was read
-    char line[ZS_BENCH_SWARM_LINE_MAX];   //  stdout line being assembled before ready
-    size_t line_len;                      //  bytes in line
-    int64_t spawned_us;                   //  zs_clock_us just before the spawn
-    int64_t ready_us;                     //  zs_clock_us when the ready line came
-    int64_t pumped_ms;                    //  zs_clock_ms of the last look at the pipes
-    zs_bench_swarm_output_t output;       //  echo or keep what zswarmd writes
-    char tail[ZS_BENCH_SWARM_TAIL];       //  ring of the last bytes, when quiet
-    size_t tail_at;                       //  next write position in tail
-    bool tail_wrapped;                    //  tail has been filled at least once
+    char path[ZS_BENCH_SWARM_PATH_MAX];     //  the swarm file, removed on destroy
+    char journal[ZS_BENCH_SWARM_PATH_MAX];  //  its journal, removed on destroy, or ""
+    zs_proc_t proc;                         //  zswarmd; pid 0 once reaped
+    char control[ZS_BENCH_SWARM_EP_MAX];    //  control endpoint from the ready line
+    bool ready;                             //  the ready line was read
+    char line[ZS_BENCH_SWARM_LINE_MAX];     //  stdout line being assembled before ready
+    size_t line_len;                        //  bytes in line
+    int64_t spawned_us;                     //  zs_clock_us just before the spawn
+    int64_t ready_us;                       //  zs_clock_us when the ready line came
+    int64_t pumped_ms;                      //  zs_clock_ms of the last look at the pipes
+    zs_bench_swarm_output_t output;         //  echo or keep what zswarmd writes
+    char tail[ZS_BENCH_SWARM_TAIL];         //  ring of the last bytes, when quiet
+    size_t tail_at;                         //  next write position in tail
+    bool tail_wrapped;                      //  tail has been filled at least once
 };
 
 static int
@@ -65,6 +66,12 @@ s_write_file(zs_bench_swarm_t *self,
             config->name, config->type, config->count, config->concurrency);
     if (config->caps) {
         fprintf(file, "    capabilities: %s\n", config->caps);
+    }
+    if (config->journal) {
+        snprintf(self->journal, sizeof self->journal, "%s/%s.journal", config->dir,
+                 config->name);
+        fprintf(file, "journal: {path: \"%s\", fsync: %s}\n", self->journal,
+                config->journal);
     }
     if (fclose(file) != 0) {
         return zs_error_set(err, 0, "cannot write '%s': %s", self->path, strerror(errno));
@@ -295,6 +302,9 @@ zs_bench_swarm_destroy(zs_bench_swarm_t **self_p)
     zs_proc_close_fds(&self->proc);
     if (self->path[0]) {
         unlink(self->path);
+    }
+    if (self->journal[0]) {
+        unlink(self->journal);
     }
     free(self);
     *self_p = NULL;

@@ -42,6 +42,7 @@ typedef struct {
     const char *caps;      //  YAML flow list of extra capabilities ("[echo]"), or NULL
     unsigned count;        //  agent processes zswarmd spawns
     unsigned concurrency;  //  tasks one agent runs at once
+    const char *journal;   //  fsync policy of a journal in dir ("batch"...), or NULL
     zs_bench_swarm_output_t output;  //  echo or keep zswarmd's output
 } zs_bench_swarm_config_t;
 

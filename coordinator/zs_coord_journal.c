@@ -23,14 +23,24 @@
 //  ---------------------------------------------------------------------------------------
 //  Writing
 
-static void
-s_commit(zs_coord_t *self)
+static int
+s_failed(zs_coord_t *self, int rc)
 {
-    if (zs_journal_commit(self->journal) != 0 &&
-        zs_ratelimit_allow(&self->journal_log, NULL)) {
+    if (rc != 0 && zs_ratelimit_allow(&self->journal_log, NULL)) {
         zsys_error("cannot write journal '%s': %s", self->swarm->journal_path,
                    strerror(errno));
     }
+    return rc;
+}
+
+static int
+s_commit(zs_coord_t *self)
+{
+    int rc = s_failed(self, zs_journal_commit(self->journal));
+    if (rc == 0) {
+        self->accepts_unsynced = false;
+    }
+    return rc;
 }
 
 static void
@@ -65,6 +75,7 @@ zs_coord_journal_accepted(zs_coord_t *self, const zs_task_t *task)
     if (self->journal) {
         zs_msg_t record;
         s_accepted_record(task, &record);
+        self->accepts_unsynced = true;
         s_append(self, &record);
     }
 }
@@ -86,11 +97,14 @@ zs_coord_sync(zs_coord_t *self)
     if (!self->journal) {
         return;
     }
-    if (zs_journal_pending(self->journal)) {
-        s_commit(self);
-    }
+    //  An accepted task is fsynced before its submit.ok leaves. A batch of final states
+    //  alone is only written: that survives a killed zswarmd, and the fsync follows
+    //  within a heartbeat interval (zs_coord_journal_maintain) or with the next accept;
+    //  this keeps one fsync per result batch off the hot path
+    int rc = self->accepts_unsynced ? s_commit(self)
+                                    : s_failed(self, zs_journal_write(self->journal));
     //  Replies wait for their records: while the journal cannot be written, none goes out
-    if (!zs_journal_pending(self->journal)) {
+    if (rc == 0) {
         zs_broker_release_replies(self->broker);
     }
 }
@@ -255,6 +269,7 @@ zs_coord_journal_maintain(zs_coord_t *self)
     if (!self->journal) {
         return;
     }
+    s_commit(self);
     uint64_t size = zs_journal_size(self->journal);
     if (size < ZS_COORD_COMPACT_MIN ||
         size < (uint64_t) ZS_COORD_COMPACT_RATIO * self->compacted_size) {

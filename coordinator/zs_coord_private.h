@@ -65,6 +65,7 @@ struct zs_coord_t {
     msgpack_sbuffer record;      //  encode buffer for journal records
     uint64_t compacted_size;     //  journal bytes after the last compaction
     zs_ratelimit_t journal_log;  //  limits logs of journal write failures
+    bool accepts_unsynced;       //  accepted tasks appended since the last commit
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the

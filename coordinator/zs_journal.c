@@ -38,6 +38,7 @@ struct zs_journal_t {
     int fd;                    //  the journal file, open read-write
     zs_journal_sync_t sync;    //  fsync policy of zs_journal_commit
     s_buf_t pending;           //  framed records appended and not yet committed
+    size_t written;            //  bytes of pending already in the file, not yet fsynced
     uint64_t size;             //  bytes of committed records, where the next write goes
     bool dir_unsynced;         //  a compaction's rename still awaits a directory fsync
     zs_journal_stats_t stats;  //  counters since open
@@ -414,12 +415,22 @@ zs_journal_append(zs_journal_t *self, const void *body, size_t size)
     return 0;
 }
 
+//  The part of pending not yet in the file goes after what is there
 static int
-s_write_pending(zs_journal_t *self)
+s_write_rest(zs_journal_t *self)
 {
-    if (s_pwrite_all(self->fd, self->pending.data, self->pending.used, self->size) != 0) {
+    size_t rest = self->pending.used - self->written;
+    if (rest > 0 && s_pwrite_all(self->fd, self->pending.data + self->written, rest,
+                                 self->size + self->written) != 0) {
         return -1;
     }
+    self->written = self->pending.used;
+    return 0;
+}
+
+static int
+s_make_durable(zs_journal_t *self)
+{
     if (self->sync == ZS_JOURNAL_NONE) {
         return 0;
     }
@@ -436,13 +447,21 @@ s_write_pending(zs_journal_t *self)
 }
 
 int
+zs_journal_write(zs_journal_t *self)
+{
+    assert(self);
+    //  A failed write is simply retried: pwrite at fixed offsets rewrites the same bytes
+    return s_write_rest(self);
+}
+
+int
 zs_journal_commit(zs_journal_t *self)
 {
     assert(self);
     if (self->pending.used == 0) {
         return 0;
     }
-    if (s_write_pending(self) != 0) {
+    if (s_write_rest(self) != 0 || s_make_durable(self) != 0) {
         //  Cut back to the committed records: a crash before the retry then finds no
         //  half record, and after a failed fsync the page cache is no proof of anything
         int saved = errno;
@@ -450,11 +469,13 @@ zs_journal_commit(zs_journal_t *self)
             zsys_warning("journal '%s': cannot cut back to %ju bytes: %s", self->path,
                          (uintmax_t) self->size, strerror(errno));
         }
+        self->written = 0;
         errno = saved;
         return -1;
     }
     self->size += self->pending.used;
     s_buf_purge(&self->pending);
+    self->written = 0;
     self->stats.commits++;
     return 0;
 }

@@ -75,6 +75,12 @@ int zs_journal_append(zs_journal_t *self, const void *body, size_t size);
 //  write or fsync failed: the records are then not durable and stay buffered.
 int zs_journal_commit(zs_journal_t *self);
 
+//  Write buffered records to the file without fsync and keep them pending: they now
+//  survive a killed process, and the next zs_journal_commit makes them durable (or, if
+//  it fails, buffers them again). Returns 0, or -1 with errno; a failed write is
+//  retried by the next write or commit.
+int zs_journal_write(zs_journal_t *self);
+
 //  True when records are buffered and not yet committed.
 bool zs_journal_pending(const zs_journal_t *self);
 

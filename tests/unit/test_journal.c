@@ -611,6 +611,40 @@ test_sync_policies(void)
     s_in_dir(s_sync_policies);
 }
 
+//  Written but not committed: in the file (a killed process loses nothing), no fsync
+//  yet, still pending; the commit then fsyncs without writing the records again
+static void
+s_write_then_commit(const char *path)
+{
+    zs_journal_t *journal = s_open(path, ZS_JOURNAL_BATCH, NULL);
+    ZS_CHECK(journal);
+    const zs_journal_stats_t *stats = zs_journal_stats(journal);
+    uint64_t at_open = stats->fsyncs;
+    ZS_CHECK(zs_journal_append(journal, "first", 5) == 0);
+    ZS_CHECK(zs_journal_write(journal) == 0);
+    ZS_CHECK(s_file_size(path) == 8 + 5);
+    ZS_CHECK(stats->fsyncs == at_open && zs_journal_pending(journal));
+    ZS_CHECK(zs_journal_append(journal, "second", 6) == 0);
+    ZS_CHECK(zs_journal_write(journal) == 0 && zs_journal_write(journal) == 0);
+    ZS_CHECK(s_file_size(path) == 8 + 5 + 8 + 6);
+    ZS_CHECK(zs_journal_commit(journal) == 0);
+    ZS_CHECK(stats->fsyncs == at_open + 1 && !zs_journal_pending(journal));
+    ZS_CHECK(s_file_size(path) == 8 + 5 + 8 + 6 && zs_journal_size(journal) == 27);
+    zs_journal_destroy(&journal);
+    s_seen_t seen = {0};
+    journal = s_open(path, ZS_JOURNAL_BATCH, &seen);
+    ZS_CHECK(journal && seen.count == 2);
+    ZS_CHECK(s_seen_str(&seen, 0, "first") && s_seen_str(&seen, 1, "second"));
+    zs_journal_destroy(&journal);
+    s_seen_fini(&seen);
+}
+
+static void
+test_write_then_commit(void)
+{
+    s_in_dir(s_write_then_commit);
+}
+
 //  A write cut short by the file size limit leaves no partial record, and the retry
 //  writes one copy of each record
 static void
@@ -799,6 +833,7 @@ static const zs_test_case_t s_cases[] = {
     {"failed_commit_is_retried", test_failed_commit_is_retried},
     {"large_record", test_large_record},
     {"many_records", test_many_records},
+    {"write_then_commit", test_write_then_commit},
     {"open_errors", test_open_errors},
     {"sync_from_name", test_sync_from_name},
 };
