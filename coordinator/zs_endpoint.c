@@ -10,9 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define ZS_ENDPOINT_TCP "tcp://"
-#define ZS_ENDPOINT_IPC "ipc://"
-#define ZS_ENDPOINT_PREFIX_LEN (sizeof ZS_ENDPOINT_TCP - 1)  //  both schemes' length
+#define ZS_ENDPOINT_TCP          "tcp://"
+#define ZS_ENDPOINT_IPC          "ipc://"
+#define ZS_ENDPOINT_PREFIX_LEN   (sizeof ZS_ENDPOINT_TCP - 1)  //  both schemes' length
 #define ZS_ENDPOINT_LOOPBACK_NET 127  //  first byte of every IPv4 loopback address
 
 //  Bytes a tcp host may hold: names, IPv4, [IPv6], '*', interface names, zone ids
@@ -83,7 +83,8 @@ s_parse(const char *endpoint, char *host, size_t host_size, zs_error_t *err)
     if (strncmp(endpoint, ZS_ENDPOINT_TCP, ZS_ENDPOINT_PREFIX_LEN) == 0) {
         return s_check_tcp(endpoint + ZS_ENDPOINT_PREFIX_LEN, host, host_size, err);
     }
-    return zs_error_set(err, ZS_ENDPOINT_E_SCHEME, "expected tcp://HOST:PORT or ipc://PATH");
+    return zs_error_set(err, ZS_ENDPOINT_E_SCHEME,
+                        "expected tcp://HOST:PORT or ipc://PATH");
 }
 
 static bool

@@ -1,4 +1,4 @@
-//  zs_yaml - strict YAML reading: screened text, then mappings checked by key tables
+//  zs_yaml - strict YAML reading for swarm files: screened, then read by key tables
 //
 //  Reading runs in steps. zs_yaml_load screens libyaml's events, reporting syntax errors
 //  and refusing what a config file never needs and what would make it mean more than it
@@ -21,10 +21,10 @@
 
 #include "zs_util.h"
 
-#define ZS_YAML_DEPTH_MAX  16    //  nested collections zs_yaml_load accepts
-#define ZS_YAML_KEYS_MAX   10    //  keys in a table: the size of a found[] array
-#define ZS_YAML_SAMPLE_MAX 72    //  bytes of a value from the file in an error
-#define ZS_YAML_LATER      (-1)  //  a choice's value when this version does not run it
+#define ZS_YAML_DEPTH_MAX     16    //  nested collections zs_yaml_load accepts
+#define ZS_YAML_KEYS_MAX      10    //  keys in a table: the size of a found[] array
+#define ZS_YAML_SAMPLE_MAX    72    //  bytes of a value from the file in an error
+#define ZS_YAML_LATER         (-1)  //  a choice's value when this version does not run it
 #define ZS_YAML_LENGTH(array) (sizeof(array) / sizeof(array)[0])
 
 //  One text being read. Embedded: zs_yaml_init, then zs_yaml_fini.
@@ -50,12 +50,12 @@ typedef int(zs_yaml_read_fn)(zs_yaml_t *self,
                              void *target);
 
 struct zs_yaml_key_t {
-    const char *name;      //  key as written in the file
+    const char *name;       //  key as written in the file
     zs_yaml_read_fn *read;  //  checks the value node and stores it into the target
-    size_t offset;         //  where read stores it; readers of one known field ignore it
-    int64_t min, max;      //  range of an integer, or item count of a sequence
-    const void *arg;       //  reader's extra: a zs_yaml_table_t or a zs_yaml_choices_t
-    zs_yaml_need_t need;   //  whether the mapping is invalid without this key
+    size_t offset;          //  where read stores it; readers of one known field ignore it
+    int64_t min, max;       //  range of an integer, or item count of a sequence
+    const void *arg;        //  reader's extra: a zs_yaml_table_t or a zs_yaml_choices_t
+    zs_yaml_need_t need;    //  whether the mapping is invalid without this key
 };
 
 typedef struct {
@@ -89,11 +89,8 @@ typedef int(zs_yaml_item_fn)(zs_yaml_t *self,
 
 //  Start reading text (borrowed, size bytes); path (borrowed) names it in errors, and
 //  err (borrowed, may be NULL) receives the first error. Nothing is parsed yet.
-void zs_yaml_init(zs_yaml_t *self,
-                  const char *text,
-                  size_t size,
-                  const char *path,
-                  zs_error_t *err);
+void zs_yaml_init(
+    zs_yaml_t *self, const char *text, size_t size, const char *path, zs_error_t *err);
 
 //  Free the tree, if one was built. Accepts a text that was never loaded.
 void zs_yaml_fini(zs_yaml_t *self);
@@ -106,11 +103,11 @@ int zs_yaml_load(zs_yaml_t *self);
 yaml_node_t *zs_yaml_root(zs_yaml_t *self);
 
 //  The node of a loaded tree at a libyaml index, borrowed.
-yaml_node_t *zs_yaml_node(const zs_yaml_t *self, int index);
+yaml_node_t *zs_yaml_node(zs_yaml_t *self, int index);
 
 //  The value node of a key in a mapping, borrowed, or NULL when map is NULL or lacks it.
 const yaml_node_t *
-zs_yaml_map_value(const zs_yaml_t *self, const yaml_node_t *map, const char *name);
+zs_yaml_map_value(zs_yaml_t *self, const yaml_node_t *map, const char *name);
 
 //  ---------------------------------------------------------------------------------------
 //  Errors
@@ -144,7 +141,8 @@ const char *
 zs_yaml_string(zs_yaml_t *self, const yaml_node_t *node, const char *name, size_t *len_p);
 
 //  Replace the owned string at the key's field with a copy of the scalar node's text.
-void zs_yaml_store_string(void *target, const zs_yaml_key_t *key, const yaml_node_t *node);
+void
+zs_yaml_store_string(void *target, const zs_yaml_key_t *key, const yaml_node_t *node);
 
 //  Check that node is a sequence of key->min..key->max items. Returns 0 with the count
 //  in *count_p, or -1 with the error set.
