@@ -41,6 +41,7 @@
 #define ZS_BENCH_REPLY_MS        30000      //  silence that aborts a phase
 #define ZS_BENCH_AGENTS_MS       120000     //  longest wait for agents to register
 #define ZS_BENCH_POLL_MS         2          //  status polling interval while waiting
+#define ZS_BENCH_SUBSCRIBE_MS    200        //  lets a new subscription reach zswarmd
 #define ZS_BENCH_LEFTOVER_MS     2000       //  grace for agents to exit after zswarmd
 #define ZS_BENCH_ROWS_MAX        16         //  lines of the result table
 #define ZS_BENCH_CELL_MAX        64         //  one cell of the result table
@@ -65,6 +66,7 @@ typedef struct {
     bool verbose;                 //  --verbose: echo zswarmd's output
     const char *zswarmd;          //  --zswarmd, else $ZSWARMD, else PATH
     const char *journal;          //  --journal: fsync policy of the task swarm's journal
+    bool subscribe;               //  --subscribe: a subscriber to every event is attached
 } s_options_t;
 
 //  One line of the result table
@@ -110,6 +112,8 @@ static const zs_opts_option_t s_options[] = {
      "echo the output of zswarmd and its agents to stderr"},
     {"--zswarmd", NULL, ZS_OPTS_STRING, S_OFF(zswarmd), 0, 0, "PATH",
      "zswarmd to run (default $ZSWARMD, else zswarmd in PATH)"},
+    {"--subscribe", NULL, ZS_OPTS_FLAG, S_OFF(subscribe), 0, 0, NULL,
+     "attach a subscriber to every event during the throughput run"},
     {"--journal", NULL, ZS_OPTS_STRING, S_OFF(journal), 0, 0, "POLICY",
      "give the task swarm a journal with this fsync policy (always, batch, none)"},
 };
@@ -159,6 +163,8 @@ s_print_parameters(s_bench_t *self)
                ZS_BENCH_NOOP_AGENTS, o->concurrency.value,
                o->journal ? "journal fsync " : "no journal",
                o->journal ? o->journal : "");
+        printf("  events      %s\n",
+               o->subscribe ? "one subscriber to every event" : "no subscriber");
     }
     if (!o->skip_spawn) {
         printf("  spawn       %" PRId64
@@ -390,10 +396,10 @@ s_run_tasks(zs_client_t *client,
 }
 
 static int
-s_throughput(s_bench_t *self,
-             zs_client_t *client,
-             zs_bench_swarm_t *swarm,
-             zs_error_t *err)
+s_throughput_run(s_bench_t *self,
+                 zs_client_t *client,
+                 zs_bench_swarm_t *swarm,
+                 zs_error_t *err)
 {
     const s_options_t *o = &self->options;
     s_tally_t tally;
@@ -413,6 +419,25 @@ s_throughput(s_bench_t *self,
     s_row(self, "  not completed, refused", "", "%" PRId64 ", %" PRId64, tally.failed,
           tally.refused);
     return 0;
+}
+
+static int
+s_throughput(s_bench_t *self,
+             zs_client_t *client,
+             zs_bench_swarm_t *swarm,
+             zs_error_t *err)
+{
+    const s_options_t *o = &self->options;
+    //  Never read: it costs zswarmd what any subscriber costs (encode and send every
+    //  event); once its queue is full libzmq drops for it, as for a slow subscriber
+    zsock_t *events =
+        o->subscribe ? zsock_new_sub(zs_bench_swarm_events(swarm), "") : NULL;
+    if (events) {
+        zclock_sleep(ZS_BENCH_SUBSCRIBE_MS);
+    }
+    int rc = s_throughput_run(self, client, swarm, err);
+    zsock_destroy(&events);
+    return rc;
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -23,12 +23,14 @@
 #define ZS_BENCH_SWARM_EXIT_MS  1000  //  wait for the exit status after end of file
 #define ZS_BENCH_SWARM_READY    "zswarmd ready "
 #define ZS_BENCH_SWARM_CONTROL  " control="
+#define ZS_BENCH_SWARM_EVENTS   " events="
 
 struct zs_bench_swarm_t {
     char path[ZS_BENCH_SWARM_PATH_MAX];     //  the swarm file, removed on destroy
     char journal[ZS_BENCH_SWARM_PATH_MAX];  //  its journal, removed on destroy, or ""
     zs_proc_t proc;                         //  zswarmd; pid 0 once reaped
     char control[ZS_BENCH_SWARM_EP_MAX];    //  control endpoint from the ready line
+    char events[ZS_BENCH_SWARM_EP_MAX];     //  events endpoint from the ready line
     bool ready;                             //  the ready line was read
     char line[ZS_BENCH_SWARM_LINE_MAX];     //  stdout line being assembled before ready
     size_t line_len;                        //  bytes in line
@@ -109,22 +111,34 @@ s_print_tail(zs_bench_swarm_t *self)
     fwrite(self->tail, 1, self->tail_at, stderr);
 }
 
+//  Copy the endpoint after key in the ready line into dest. Returns true when found.
+static bool
+s_ready_field(const char *line, const char *key, char *dest, size_t size)
+{
+    const char *value = strstr(line, key);
+    if (!value) {
+        return false;
+    }
+    value += strlen(key);
+    size_t len = strcspn(value, " \r\n");
+    if (len == 0 || len >= size) {
+        return false;
+    }
+    memcpy(dest, value, len);
+    dest[len] = '\0';
+    return true;
+}
+
 static void
 s_parse_ready(zs_bench_swarm_t *self)
 {
-    const char *control = strstr(self->line, ZS_BENCH_SWARM_CONTROL);
-    if (!control) {
-        return;
+    if (s_ready_field(self->line, ZS_BENCH_SWARM_CONTROL, self->control,
+                      sizeof self->control) &&
+        s_ready_field(self->line, ZS_BENCH_SWARM_EVENTS, self->events,
+                      sizeof self->events)) {
+        self->ready = true;
+        self->ready_us = zs_clock_us();
     }
-    control += strlen(ZS_BENCH_SWARM_CONTROL);
-    size_t len = strcspn(control, " \r\n");
-    if (len == 0 || len >= sizeof self->control) {
-        return;
-    }
-    memcpy(self->control, control, len);
-    self->control[len] = '\0';
-    self->ready = true;
-    self->ready_us = zs_clock_us();
 }
 
 //  Take bytes from zswarmd's stdout: lines are looked at until the ready line has come
@@ -315,6 +329,13 @@ zs_bench_swarm_control(zs_bench_swarm_t *self)
 {
     assert(self);
     return self->control;
+}
+
+const char *
+zs_bench_swarm_events(zs_bench_swarm_t *self)
+{
+    assert(self);
+    return self->events;
 }
 
 pid_t

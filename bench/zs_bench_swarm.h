@@ -61,6 +61,9 @@ void zs_bench_swarm_destroy(zs_bench_swarm_t **self_p);
 //  The control endpoint zswarmd reported, borrowed from self.
 const char *zs_bench_swarm_control(zs_bench_swarm_t *self);
 
+//  The events endpoint zswarmd reported, borrowed from self.
+const char *zs_bench_swarm_events(zs_bench_swarm_t *self);
+
 //  zswarmd's pid, or 0 once it has been reaped.
 pid_t zs_bench_swarm_pid(zs_bench_swarm_t *self);
 

@@ -5,10 +5,11 @@
 #include <errno.h>
 #include <string.h>
 
-#define ZS_BROKER_BATCH  512  //  messages read per wake-up, so one socket cannot starve
-#define ZS_BROKER_HWM    100000  //  queued messages per peer before sends fail
-#define ZS_BROKER_LINGER 200     //  ms a closing socket may spend flushing (bye, replies)
-#define ZS_BROKER_SAMPLE 48      //  bytes of a bad frame quoted in the log
+#define ZS_BROKER_BATCH      512  //  messages read per wake-up, so one socket cannot starve
+#define ZS_BROKER_HWM        100000  //  queued messages per peer before sends fail
+#define ZS_BROKER_LINGER     200  //  ms a closing socket may spend flushing (bye, replies)
+#define ZS_BROKER_SAMPLE     48   //  bytes of a bad frame quoted in the log
+#define ZS_BROKER_TOPICS_MAX 1024  //  subscribed prefixes tracked before publishing all
 
 struct zs_peer_t {
     zs_ident_t ident;      //  routing id, also the peer table's key
@@ -20,7 +21,7 @@ struct zs_peer_t {
 struct zs_broker_t {
     zloop_t *loop;     //  borrowed
     zsock_t *agents;   //  ROUTER for agents, owned
-    zsock_t *events;   //  PUB for events, owned
+    zsock_t *events;   //  XPUB for events, owned
     zsock_t *control;  //  ROUTER for clients, owned
     char *agents_ep;   //  bound endpoints, owned
     char *events_ep;
@@ -36,6 +37,8 @@ struct zs_broker_t {
     msgpack_sbuffer buf;      //  encode buffer reused for every send
     bool holding;             //  control replies are held, not sent
     zchunk_t *held;           //  held replies: each an s_held_t, identity, body
+    zlistx_t *topics;         //  zchunk_t * prefixes subscribers asked for, owned
+    bool every_topic;         //  too many prefixes to track: publish everything
     zs_ratelimit_t bad_log;   //  limits logs about bad frames
     zs_broker_stats_t stats;  //  counters
 };
@@ -446,6 +449,80 @@ zs_broker_reply_error(zs_broker_t *self,
     zs_broker_reply(self, client, &msg);
 }
 
+//  ---------------------------------------------------------------------------------
+//  Events: XPUB tells which topic prefixes have subscribers, so an event nobody asked
+//  for costs a sequence number and nothing else (no encoding, no send)
+
+static void
+s_topic_destroy(void **item)
+{
+    zchunk_destroy((zchunk_t **) item);
+}
+
+static void *
+s_topic_find(zs_broker_t *self, const uint8_t *prefix, size_t size)
+{
+    for (zchunk_t *topic = zlistx_first(self->topics); topic;
+         topic = zlistx_next(self->topics)) {
+        if (zchunk_size(topic) == size && memcmp(zchunk_data(topic), prefix, size) == 0) {
+            return zlistx_cursor(self->topics);
+        }
+    }
+    return NULL;
+}
+
+//  One (un)subscription: first byte 1 or 0, then the prefix. Without XPUB_VERBOSE,
+//  libzmq passes only the first subscription and the last unsubscription of a prefix
+static void
+s_subscription(zs_broker_t *self, const uint8_t *data, size_t size)
+{
+    if (size == 0 || data[0] > 1) {
+        return;
+    }
+    void *handle = s_topic_find(self, data + 1, size - 1);
+    if (data[0] == 0 && handle) {
+        zlistx_delete(self->topics, handle);
+    } else if (data[0] == 1 && !handle) {
+        if (zlistx_size(self->topics) >= ZS_BROKER_TOPICS_MAX) {
+            self->every_topic = true;
+        }
+        zlistx_add_end(self->topics, zchunk_new(data + 1, size - 1));
+    }
+}
+
+static int
+s_events_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    zs_broker_t *self = arg;
+    for (int n = 0; n < ZS_BROKER_BATCH; n++) {
+        zmq_msg_t frame;
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, zsock_resolve(sock), ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&frame);
+            break;
+        }
+        s_subscription(self, zmq_msg_data(&frame), zmq_msg_size(&frame));
+        zmq_msg_close(&frame);
+    }
+    return 0;
+}
+
+static bool
+s_topic_wanted(zs_broker_t *self, const char *topic, size_t size)
+{
+    if (self->every_topic) {
+        return true;
+    }
+    for (zchunk_t *prefix = zlistx_first(self->topics); prefix;
+         prefix = zlistx_next(self->topics)) {
+        if (zchunk_size(prefix) <= size &&
+            memcmp(zchunk_data(prefix), topic, zchunk_size(prefix)) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 zs_broker_publish(zs_broker_t *self, zs_msg_t *msg)
 {
@@ -453,7 +530,11 @@ zs_broker_publish(zs_broker_t *self, zs_msg_t *msg)
     assert(msg);
     msg->seq = ++self->seq;
     const char *topic = zs_msg_type_name(msg->type);
-    if (zs_msg_send(msg, zsock_resolve(self->events), topic, strlen(topic), ZMQ_DONTWAIT,
+    size_t size = strlen(topic);
+    if (!s_topic_wanted(self, topic, size)) {
+        return;
+    }
+    if (zs_msg_send(msg, zsock_resolve(self->events), topic, size, ZMQ_DONTWAIT,
                     &self->buf) != 0) {
         self->stats.dropped++;
     }
@@ -512,6 +593,8 @@ zs_broker_new(zloop_t *loop,
     self->now_ms = zs_clock_ms();
     msgpack_sbuffer_init(&self->buf);
     self->held = zchunk_new(NULL, 0);
+    self->topics = zlistx_new();
+    zlistx_set_destructor(self->topics, s_topic_destroy);
     self->peers = zhashx_new();
     zhashx_set_key_hasher(self->peers, s_ident_hash);
     zhashx_set_key_comparator(self->peers, s_ident_compare);
@@ -520,7 +603,7 @@ zs_broker_new(zloop_t *loop,
     zhashx_set_destructor(self->peers, s_peer_destroy);
     self->agents = s_bind(ZMQ_ROUTER, agents_ep, &self->agents_ep, err);
     if (self->agents) {
-        self->events = s_bind(ZMQ_PUB, events_ep, &self->events_ep, err);
+        self->events = s_bind(ZMQ_XPUB, events_ep, &self->events_ep, err);
     }
     if (self->events) {
         self->control = s_bind(ZMQ_ROUTER, control_ep, &self->control_ep, err);
@@ -531,6 +614,7 @@ zs_broker_new(zloop_t *loop,
     }
     zloop_reader(loop, self->agents, s_agents_readable, self);
     zloop_reader(loop, self->control, s_control_readable, self);
+    zloop_reader(loop, self->events, s_events_readable, self);
     return self;
 }
 
@@ -551,6 +635,9 @@ zs_broker_destroy(zs_broker_t **self_p)
     if (self->control) {
         zloop_reader_end(self->loop, self->control);
     }
+    if (self->events) {
+        zloop_reader_end(self->loop, self->events);
+    }
     zsock_destroy(&self->agents);
     zsock_destroy(&self->events);
     zsock_destroy(&self->control);
@@ -560,6 +647,7 @@ zs_broker_destroy(zs_broker_t **self_p)
     zhashx_destroy(&self->peers);
     msgpack_sbuffer_destroy(&self->buf);
     zchunk_destroy(&self->held);
+    zlistx_destroy(&self->topics);
     free(self);
     *self_p = NULL;
 }
