@@ -36,6 +36,10 @@ static const char s_usage[] =
     "  -n, --concurrency N     tasks to run at once, 1-1024 (default: the "
     "coordinator's)\n"
     "  -p, --parent PID        exit when process PID is no longer this one's parent\n"
+    "      --cert FILE         connect with CURVE, as this secret certificate "
+    "(NAME_secret)\n"
+    "      --server-key KEY    the coordinator's public key: 40 characters of Z85, or\n"
+    "                          its public certificate file (required with --cert)\n"
     "  -h, --help              print this help and exit\n"
     "  -V, --version           print the version and exit\n"
     "\n"
@@ -47,6 +51,8 @@ static const struct option s_options[] = {
     {"id", required_argument, NULL, 'i'},
     {"concurrency", required_argument, NULL, 'n'},
     {"parent", required_argument, NULL, 'p'},
+    {"cert", required_argument, NULL, 'C'},
+    {"server-key", required_argument, NULL, 'K'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -98,6 +104,12 @@ s_parse_option(int option, const char *arg, zs_agent_config_t *config)
         rc = s_parse_number("parent", arg, INT_MAX, &value);
         config->parent = (pid_t) value;
         break;
+    case 'C':
+        config->cert = arg;
+        break;
+    case 'K':
+        config->server_key = arg;
+        break;
     case 'h':
         fputs(s_usage, stdout);
         rc = S_PARSE_DONE;
@@ -127,6 +139,9 @@ s_parse_check(const zs_agent_config_t *config)
     if (!zs_agent_name_valid(config->atype)) {
         return s_usage_error("--type must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
                              ZS_MSG_NAME_MAX, config->atype);
+    }
+    if (!config->cert != !config->server_key) {
+        return s_usage_error("--cert and --server-key go together");
     }
     if (config->id && !zs_agent_name_valid(config->id)) {
         return s_usage_error("--id must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
@@ -175,7 +190,8 @@ main(int argc, char **argv)
     if (!agent) {
         zsys_error("%s", err.text);
         close(signal_fd);
-        return err.code == ZS_AGENT_E_CONNECT ? S_PARSE_USAGE : 1;
+        bool usage = err.code == ZS_AGENT_E_CONNECT || err.code == ZS_AGENT_E_CERT;
+        return usage ? S_PARSE_USAGE : 1;
     }
     int rc = zs_agent_run(agent);
     zs_agent_destroy(&agent);

@@ -2,6 +2,7 @@
 
 #include "zs_agent.h"
 #include "zs_builtin.h"
+#include "zs_curve.h"
 #include "zs_exec.h"
 #include "zs_proc.h"
 
@@ -49,6 +50,8 @@ struct _zs_agent_t {
     bool debug;                              //  log debug lines
     zloop_t *loop;                           //  owned: the one event loop
     zsock_t *sock;                           //  owned: DEALER to the coordinator
+    zcert_t *cert;                           //  owned: our CURVE keys, or NULL
+    char server_key[ZS_CURVE_Z85_SIZE];      //  coordinator's key, with cert
     msgpack_sbuffer buf;                     //  encode buffer, reused for every send
     void *handlers[S_HANDLER_COUNT];         //  owned: one instance per s_handlers
     int active;                              //  welcome's handler in s_handlers, or -1
@@ -175,14 +178,19 @@ s_send_heartbeat(zs_agent_t *self)
     s_send(self, &msg);
 }
 
+//  An assign that cannot start: status "fail", or "busy" when no slot is free, which
+//  the coordinator does not count as an attempt
 static void
-s_send_failure(zs_agent_t *self, const zs_msg_t *assign, const char *why)
+s_send_refusal(zs_agent_t *self,
+               const zs_msg_t *assign,
+               const char *status,
+               const char *why)
 {
     zs_msg_t msg;
     zs_msg_init(&msg, ZS_MSG_TASK_RESULT);
     msg.task = assign->task;
     msg.att = assign->att;
-    msg.status = "fail";
+    msg.status = status;
     msg.why = why;
     s_send(self, &msg);
 }
@@ -285,6 +293,13 @@ s_socket_new(zs_agent_t *self, zs_error_t *err)
     zsock_set_maxmsgsize(sock, (int) ZS_MSG_FRAME_MAX);
     //  Queue nothing while disconnected: a stale hello queue would flood the next peer
     zsock_set_immediate(sock, 1);
+    if (self->cert &&
+        zs_curve_apply(zsock_resolve(sock), self->cert, self->server_key) != 0) {
+        zs_error_set(err, ZS_AGENT_E_SOCKET, "cannot set CURVE keys: %s",
+                     zmq_strerror(errno));
+        zsock_destroy(&sock);
+        return NULL;
+    }
     if (zsock_connect(sock, "%s", self->endpoint) != 0) {
         zs_error_set(err, ZS_AGENT_E_CONNECT, "cannot connect to '%s': %s",
                      self->endpoint, zmq_strerror(errno));
@@ -410,11 +425,12 @@ static void
 s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
 {
     if (s_running(self) >= self->conc) {
-        s_send_failure(self, msg, "agent busy");
+        s_send_refusal(self, msg, "busy", "agent busy");
     } else if (self->active < 0) {
         char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "agent has no handler named '%s'", self->handler_name);
-        s_send_failure(self, msg, self->handler_name[0] ? why : "agent not registered");
+        s_send_refusal(self, msg, "fail",
+                       self->handler_name[0] ? why : "agent not registered");
     } else {
         s_handlers[self->active]->start(self->handlers[self->active], msg);
     }
@@ -577,6 +593,18 @@ s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
     self->rng = ((uint64_t) getpid() << 32) ^ (uint64_t) zs_clock_us() ^ 1;
 }
 
+//  Our certificate and the coordinator's key, read once: every reconnect reuses them
+static int
+s_curve_init(zs_agent_t *self, const zs_agent_config_t *config, zs_error_t *err)
+{
+    self->cert = zs_curve_load_secret(config->cert, err);
+    if (!self->cert || zs_curve_server_key(config->server_key, self->server_key, err)) {
+        err->code = ZS_AGENT_E_CERT;
+        return -1;
+    }
+    return 0;
+}
+
 zs_agent_t *
 zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
 {
@@ -590,6 +618,10 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
     zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
+    }
+    if (config->cert && s_curve_init(self, config, err) != 0) {
+        zs_agent_destroy(&self);
+        return NULL;
     }
     self->sock = s_socket_new(self, err);
     if (!self->sock) {
@@ -620,6 +652,7 @@ zs_agent_destroy(zs_agent_t **self_p)
             }
         }
         s_socket_close(self);
+        zcert_destroy(&self->cert);
         zloop_destroy(&self->loop);
         msgpack_sbuffer_destroy(&self->buf);
         free(self->endpoint);

@@ -28,19 +28,22 @@ typedef struct _zs_agent_t zs_agent_t;
 
 //  What an agent is started with; strings are copied by zs_agent_new
 typedef struct {
-    const char *endpoint;  //  coordinator's agents socket, e.g. tcp://127.0.0.1:7600
-    const char *atype;     //  agent type
-    const char *id;        //  agent id to register as, or NULL to be given one
-    uint64_t conc;         //  concurrency to ask for, 0 to take the coordinator's
-    pid_t parent;          //  stop once our parent is not this process; 0 for never
-    int signal_fd;         //  from zs_proc_signals_take; borrowed, -1 for none
-    bool debug;            //  log debug lines (zs_log_init said so)
+    const char *endpoint;    //  coordinator's agents socket, e.g. tcp://127.0.0.1:7600
+    const char *atype;       //  agent type
+    const char *id;          //  agent id to register as, or NULL to be given one
+    uint64_t conc;           //  concurrency to ask for, 0 to take the coordinator's
+    pid_t parent;            //  stop once our parent is not this process; 0 for never
+    const char *cert;        //  our secret certificate for CURVE, or NULL for plain
+    const char *server_key;  //  coordinator's key: Z85 or its certificate; with cert
+    int signal_fd;           //  from zs_proc_signals_take; borrowed, -1 for none
+    bool debug;              //  log debug lines (zs_log_init said so)
 } zs_agent_config_t;
 
 //  Expected failures of zs_agent_new, in err->code
 typedef enum {
     ZS_AGENT_E_CONNECT = 1,  //  the endpoint was refused: a usage error
     ZS_AGENT_E_SOCKET = 2,   //  no socket could be made (file descriptors, memory)
+    ZS_AGENT_E_CERT = 3,     //  --cert or --server-key cannot be used: a usage error
 } zs_agent_code_t;
 
 //  Create an agent and start connecting (nothing is sent until zs_agent_run). Returns

@@ -14,6 +14,7 @@ typedef struct {
     char task[ZS_MSG_NAME_MAX + 1];  //  task id
     uint64_t att;                    //  attempt number
     int timer;                       //  zloop timer id; -1 once it fired
+    const char *status;              //  result when the timer fires: ok, or timeout
     void *handle;                    //  its node in the handler's list
 } s_sleep_t;
 
@@ -121,7 +122,7 @@ s_on_wake(zloop_t *loop, int timer_id, void *arg)
     s_sleep_t *job = s_sleep_by_timer(self, timer_id);
     if (job) {
         job->timer = -1;  //  a one-shot timer: zloop removes it after this call
-        s_sleep_finish(self, job, "ok");
+        s_sleep_finish(self, job, job->status);
     }
     return 0;
 }
@@ -157,6 +158,10 @@ s_sleep(zs_builtin_t *self, const zs_msg_t *assign, s_result_t *result)
     s_sleep_t *job = zs_calloc(1, sizeof *job);
     snprintf(job->task, sizeof job->task, "%s", assign->task);
     job->att = assign->att;
+    //  The attempt's timeout applies to builtins too: a longer sleep ends at tmo
+    bool too_long = assign->tmo > 0 && (uint64_t) ms > assign->tmo;
+    job->status = too_long ? "timeout" : "ok";
+    ms = too_long ? (int64_t) assign->tmo : ms;
     job->timer = zloop_timer(self->loop, (size_t) ms, 1, s_on_wake, self);
     if (job->timer == -1) {
         free(job);

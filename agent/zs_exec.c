@@ -536,7 +536,13 @@ size_t
 zs_exec_running(zs_exec_t *self)
 {
     assert(self);
-    return zlistx_size(self->jobs);
+    //  A job killed for a cancel or a timeout holds its slot only until it is reaped;
+    //  the coordinator already counts that slot free and may send the next task
+    size_t running = 0;
+    for (s_job_t *job = zlistx_first(self->jobs); job; job = zlistx_next(self->jobs)) {
+        running += job->fate == S_FATE_RUN;
+    }
+    return running;
 }
 
 pid_t

@@ -45,7 +45,8 @@ int zs_exec_cancel(zs_exec_t *self, const char *task, uint64_t att);
 //  this handler's jobs; the job may finish (and report) before this returns.
 bool zs_exec_reaped(zs_exec_t *self, pid_t pid, int status);
 
-//  Jobs started and not yet finished.
+//  Jobs that hold a slot: started and not finished, less those already killed for a
+//  cancel or a timeout that only wait to be reaped.
 size_t zs_exec_running(zs_exec_t *self);
 
 //  Process id of an attempt's leader, which is also its process group id, or -1.

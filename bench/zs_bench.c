@@ -23,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "zs_bench_swarm.h"
 #include "zs_client.h"
+#include "zs_curve.h"
 #include "zs_opts.h"
 
 #define ZS_BENCH_TASKS           200000     //  throughput tasks
@@ -41,13 +43,14 @@
 #define ZS_BENCH_REPLY_MS        30000      //  silence that aborts a phase
 #define ZS_BENCH_AGENTS_MS       120000     //  longest wait for agents to register
 #define ZS_BENCH_POLL_MS         2          //  status polling interval while waiting
-#define ZS_BENCH_SUBSCRIBE_MS    200        //  lets a new subscription reach zswarmd
-#define ZS_BENCH_LEFTOVER_MS     2000       //  grace for agents to exit after zswarmd
-#define ZS_BENCH_ROWS_MAX        16         //  lines of the result table
-#define ZS_BENCH_CELL_MAX        64         //  one cell of the result table
-#define ZS_BENCH_TARGET_TPS      100000     //  tasks/s
-#define ZS_BENCH_TARGET_P50_US   400        //  latency p50
-#define ZS_BENCH_TARGET_PSS_KB   2048       //  idle agent PSS, KiB
+#define ZS_BENCH_SECURITY_MAX    (2 * PATH_MAX + 64)  //  the swarm file's section
+#define ZS_BENCH_SUBSCRIBE_MS    200     //  lets a new subscription reach zswarmd
+#define ZS_BENCH_LEFTOVER_MS     2000    //  grace for agents to exit after zswarmd
+#define ZS_BENCH_ROWS_MAX        16      //  lines of the result table
+#define ZS_BENCH_CELL_MAX        64      //  one cell of the result table
+#define ZS_BENCH_TARGET_TPS      100000  //  tasks/s
+#define ZS_BENCH_TARGET_P50_US   400     //  latency p50
+#define ZS_BENCH_TARGET_PSS_KB   2048    //  idle agent PSS, KiB
 
 //  Set by SIGINT/SIGTERM/SIGHUP. A signal handler can only talk through a static, the
 //  exception RFC 21 allows; the loops check it and unwind through the normal cleanup.
@@ -67,6 +70,7 @@ typedef struct {
     const char *zswarmd;          //  --zswarmd, else $ZSWARMD, else PATH
     const char *journal;          //  --journal: fsync policy of the task swarm's journal
     bool subscribe;               //  --subscribe: a subscriber to every event is attached
+    bool curve;                   //  --curve: CURVE security on every socket
 } s_options_t;
 
 //  One line of the result table
@@ -77,13 +81,16 @@ typedef struct {
 } s_row_t;
 
 typedef struct {
-    s_options_t options;              //  command line, defaults applied
-    char zswarmd[PATH_MAX];           //  zswarmd, absolute when it had a '/'
-    char dir[PATH_MAX];               //  temporary directory, removed at the end
-    s_row_t rows[ZS_BENCH_ROWS_MAX];  //  results so far
-    size_t row_count;                 //  items in rows
-    uint64_t *agent_pids;             //  agents of the current swarm, owned
-    size_t agent_count;               //  items in agent_pids
+    s_options_t options;                   //  command line, defaults applied
+    char zswarmd[PATH_MAX];                //  zswarmd, absolute when it had a '/'
+    char dir[PATH_MAX];                    //  temporary directory, removed at the end
+    s_row_t rows[ZS_BENCH_ROWS_MAX];       //  results so far
+    size_t row_count;                      //  items in rows
+    uint64_t *agent_pids;                  //  agents of the current swarm, owned
+    size_t agent_count;                    //  items in agent_pids
+    zcert_t *client_cert;                  //  with --curve: our keys, owned
+    char server_key[ZS_CURVE_Z85_SIZE];    //  with --curve: zswarmd's public key
+    char security[ZS_BENCH_SECURITY_MAX];  //  with --curve: the 'security' section
 } s_bench_t;
 
 #define S_OFF(field)   offsetof(s_options_t, field)
@@ -116,6 +123,8 @@ static const zs_opts_option_t s_options[] = {
      "attach a subscriber to every event during the throughput run"},
     {"--journal", NULL, ZS_OPTS_STRING, S_OFF(journal), 0, 0, "POLICY",
      "give the task swarm a journal with this fsync policy (always, batch, none)"},
+    {"--curve", NULL, ZS_OPTS_FLAG, S_OFF(curve), 0, 0, NULL,
+     "CURVE security on every socket (keys made in the temporary directory)"},
 };
 
 //  ---------------------------------------------------------------------------------------
@@ -165,6 +174,8 @@ s_print_parameters(s_bench_t *self)
                o->journal ? o->journal : "");
         printf("  events      %s\n",
                o->subscribe ? "one subscriber to every event" : "no subscriber");
+        printf("  security    %s\n",
+               o->curve ? "CURVE (ZAP-authenticated keys)" : "none (plain TCP)");
     }
     if (!o->skip_spawn) {
         printf("  spawn       %" PRId64
@@ -309,6 +320,38 @@ s_stop_swarm(s_bench_t *self, zs_bench_swarm_t **swarm_p)
     self->agent_count = 0;
 }
 
+static zs_client_t *
+s_client_new(s_bench_t *self, zs_bench_swarm_t *swarm, zs_error_t *err)
+{
+    return zs_client_new_secure(zs_bench_swarm_control(swarm), self->client_cert,
+                                self->server_key, err);
+}
+
+//  --curve: zswarmd's certificate and ours (authorised in clients/), made with zcert
+//  in the temporary directory, as `zswarmctl keygen` would
+static int
+s_make_keys(s_bench_t *self, zs_error_t *err)
+{
+    char path[PATH_MAX + 32];
+    zcert_t *server = zcert_new();
+    snprintf(path, sizeof path, "%s/coord", self->dir);
+    int rc = zcert_save(server, path);
+    snprintf(self->server_key, sizeof self->server_key, "%s", zcert_public_txt(server));
+    zcert_destroy(&server);
+    snprintf(path, sizeof path, "%s/clients", self->dir);
+    rc = rc == 0 ? mkdir(path, 0700) : rc;
+    self->client_cert = zcert_new();
+    snprintf(path, sizeof path, "%s/clients/bench", self->dir);
+    rc = rc == 0 ? zcert_save_public(self->client_cert, path) : rc;
+    if (rc != 0) {
+        return zs_error_set(err, 0, "cannot write certificates in '%s'", self->dir);
+    }
+    snprintf(self->security, sizeof self->security,
+             "{cert: \"%s/coord_secret\", clients: \"%s/clients\"}", self->dir,
+             self->dir);
+    return 0;
+}
+
 static zs_bench_swarm_t *
 s_start_swarm(s_bench_t *self,
               const char *type,
@@ -325,6 +368,7 @@ s_start_swarm(s_bench_t *self,
         .count = count,
         .concurrency = concurrency,
         .journal = strcmp(type, "noop") == 0 ? self->options.journal : NULL,
+        .security = self->options.curve ? self->security : NULL,
         .output = self->options.verbose ? ZS_BENCH_SWARM_ECHO : ZS_BENCH_SWARM_QUIET,
     };
     return zs_bench_swarm_new(&config, err);
@@ -421,6 +465,18 @@ s_throughput_run(s_bench_t *self,
     return 0;
 }
 
+static zsock_t *
+s_subscriber(s_bench_t *self, zs_bench_swarm_t *swarm)
+{
+    zsock_t *sub = zsock_new(ZMQ_SUB);
+    if (self->client_cert) {
+        zs_curve_apply(zsock_resolve(sub), self->client_cert, self->server_key);
+    }
+    zsock_set_subscribe(sub, "");
+    zsock_connect(sub, "%s", zs_bench_swarm_events(swarm));
+    return sub;
+}
+
 static int
 s_throughput(s_bench_t *self,
              zs_client_t *client,
@@ -430,8 +486,7 @@ s_throughput(s_bench_t *self,
     const s_options_t *o = &self->options;
     //  Never read: it costs zswarmd what any subscriber costs (encode and send every
     //  event); once its queue is full libzmq drops for it, as for a slow subscriber
-    zsock_t *events =
-        o->subscribe ? zsock_new_sub(zs_bench_swarm_events(swarm), "") : NULL;
+    zsock_t *events = o->subscribe ? s_subscriber(self, swarm) : NULL;
     if (events) {
         zclock_sleep(ZS_BENCH_SUBSCRIBE_MS);
     }
@@ -554,7 +609,7 @@ s_phase_spawn(s_bench_t *self, zs_error_t *err)
     if (!swarm) {
         return -1;
     }
-    zs_client_t *client = zs_client_new(zs_bench_swarm_control(swarm), err);
+    zs_client_t *client = s_client_new(self, swarm, err);
     int64_t all_us = 0;
     int rc = client ? s_await_agents(client, swarm, count, &all_us, err) : -1;
     if (rc == 0) {
@@ -585,7 +640,7 @@ s_phase_tasks(s_bench_t *self, zs_error_t *err)
     if (!swarm) {
         return -1;
     }
-    zs_client_t *client = zs_client_new(zs_bench_swarm_control(swarm), err);
+    zs_client_t *client = s_client_new(self, swarm, err);
     int64_t when = 0;
     int rc =
         client ? s_await_agents(client, swarm, ZS_BENCH_NOOP_AGENTS, &when, err) : -1;
@@ -656,7 +711,7 @@ s_setup(s_bench_t *self, zs_error_t *err)
     if (chdir(self->dir) != 0) {
         return zs_error_set(err, 0, "cannot enter '%s': %s", self->dir, strerror(errno));
     }
-    return 0;
+    return self->options.curve ? s_make_keys(self, err) : 0;
 }
 
 static int64_t
@@ -756,5 +811,6 @@ main(int argc, char **argv)
         nftw(self.dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     }
     free(self.agent_pids);
+    zcert_destroy(&self.client_cert);
     return code;
 }

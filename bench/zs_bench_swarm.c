@@ -69,6 +69,9 @@ s_write_file(zs_bench_swarm_t *self,
     if (config->caps) {
         fprintf(file, "    capabilities: %s\n", config->caps);
     }
+    if (config->security) {
+        fprintf(file, "security: %s\n", config->security);
+    }
     if (config->journal) {
         snprintf(self->journal, sizeof self->journal, "%s/%s.journal", config->dir,
                  config->name);

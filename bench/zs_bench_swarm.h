@@ -43,6 +43,7 @@ typedef struct {
     unsigned count;        //  agent processes zswarmd spawns
     unsigned concurrency;  //  tasks one agent runs at once
     const char *journal;   //  fsync policy of a journal in dir ("batch"...), or NULL
+    const char *security;  //  YAML flow mapping of a 'security' section, or NULL
     zs_bench_swarm_output_t output;  //  echo or keep zswarmd's output
 } zs_bench_swarm_config_t;
 

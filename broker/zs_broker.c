@@ -20,6 +20,7 @@ struct zs_peer_t {
 
 struct zs_broker_t {
     zloop_t *loop;     //  borrowed
+    zs_auth_t *auth;   //  borrowed, NULL without security
     zsock_t *agents;   //  ROUTER for agents, owned
     zsock_t *events;   //  XPUB for events, owned
     zsock_t *control;  //  ROUTER for clients, owned
@@ -229,6 +230,14 @@ s_agents_readable(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+//  The ZAP User-Id libzmq attached to a frame: the client's certificate name, or ""
+static void
+s_client_user(zs_client_ref_t *client, zmq_msg_t *frame)
+{
+    const char *user = zmq_msg_gets(frame, "User-Id");
+    snprintf(client->user, sizeof client->user, "%s", user ? user : "");
+}
+
 static void
 s_control_message(zs_broker_t *self, const zs_client_ref_t *client, zmq_msg_t *body)
 {
@@ -259,6 +268,7 @@ s_control_readable(zloop_t *loop, zsock_t *sock, void *arg)
         bool framed = (count == 2 || (count == 3 && zmq_msg_size(&frames[1]) == 0));
         if (framed && s_ident_from_frame(&client.ident, &frames[0])) {
             client.delimited = count == 3;
+            s_client_user(&client, &frames[count - 1]);
             s_control_message(self, &client, &frames[count - 1]);
         } else {
             self->stats.malformed++;
@@ -399,8 +409,16 @@ zs_broker_reply(zs_broker_t *self, const zs_client_ref_t *client, const zs_msg_t
     assert(client);
     assert(msg);
     if (zs_msg_encode(msg, &self->buf) != 0) {
+        //  A request still gets exactly one reply: an error saying what happened
         self->stats.dropped++;
-        return -1;
+        zs_msg_t error;
+        zs_msg_init(&error, ZS_MSG_ERROR);
+        error.rid = msg->rid;
+        error.code = ZS_ERR_INVALID;
+        error.why = "the reply could not be encoded";
+        if (zs_msg_encode(&error, &self->buf) != 0) {
+            return -1;
+        }
     }
     if (self->holding) {
         s_reply_hold(self, client);
@@ -549,8 +567,22 @@ zs_broker_seq(zs_broker_t *self)
 //  ---------------------------------------------------------------------------------
 //  Life cycle
 
+static void
+s_close(zs_broker_t *self, zsock_t **sock_p)
+{
+    if (*sock_p && self->auth) {
+        zs_auth_unserve(self->auth, *sock_p);
+    }
+    zsock_destroy(sock_p);
+}
+
 static zsock_t *
-s_bind(int type, const char *endpoint, char **bound, zs_error_t *err)
+s_bind(zs_broker_t *self,
+       int type,
+       const char *endpoint,
+       zs_auth_domain_t domain,
+       char **bound,
+       zs_error_t *err)
 {
     zsock_t *sock = zsock_new(type);
     if (!sock) {
@@ -565,9 +597,12 @@ s_bind(int type, const char *endpoint, char **bound, zs_error_t *err)
         //  A send to a peer that went away fails instead of vanishing silently
         zsock_set_router_mandatory(sock, 1);
     }
+    if (self->auth) {
+        zs_auth_serve(self->auth, sock, domain);
+    }
     if (zsock_bind(sock, "%s", endpoint) < 0) {
         zs_error_set(err, 0, "cannot bind '%s': %s", endpoint, zmq_strerror(zmq_errno()));
-        zsock_destroy(&sock);
+        s_close(self, &sock);
         return NULL;
     }
     *bound = zsock_last_endpoint(sock);
@@ -579,6 +614,7 @@ zs_broker_new(zloop_t *loop,
               const char *agents_ep,
               const char *events_ep,
               const char *control_ep,
+              zs_auth_t *auth,
               const zs_broker_ops_t *ops,
               void *ctx,
               zs_error_t *err)
@@ -587,6 +623,7 @@ zs_broker_new(zloop_t *loop,
     assert(ops);
     zs_broker_t *self = zs_calloc(1, sizeof *self);
     self->loop = loop;
+    self->auth = auth;
     self->ops = *ops;
     self->ctx = ctx;
     self->tick_timer = -1;
@@ -601,12 +638,15 @@ zs_broker_new(zloop_t *loop,
     zhashx_set_key_duplicator(self->peers, s_ident_keep);
     zhashx_set_key_destructor(self->peers, NULL);
     zhashx_set_destructor(self->peers, s_peer_destroy);
-    self->agents = s_bind(ZMQ_ROUTER, agents_ep, &self->agents_ep, err);
+    self->agents =
+        s_bind(self, ZMQ_ROUTER, agents_ep, ZS_AUTH_DOMAIN_AGENTS, &self->agents_ep, err);
     if (self->agents) {
-        self->events = s_bind(ZMQ_XPUB, events_ep, &self->events_ep, err);
+        self->events = s_bind(self, ZMQ_XPUB, events_ep, ZS_AUTH_DOMAIN_EVENTS,
+                              &self->events_ep, err);
     }
     if (self->events) {
-        self->control = s_bind(ZMQ_ROUTER, control_ep, &self->control_ep, err);
+        self->control = s_bind(self, ZMQ_ROUTER, control_ep, ZS_AUTH_DOMAIN_CONTROL,
+                               &self->control_ep, err);
     }
     if (!self->control) {
         zs_broker_destroy(&self);
@@ -638,9 +678,9 @@ zs_broker_destroy(zs_broker_t **self_p)
     if (self->events) {
         zloop_reader_end(self->loop, self->events);
     }
-    zsock_destroy(&self->agents);
-    zsock_destroy(&self->events);
-    zsock_destroy(&self->control);
+    s_close(self, &self->agents);
+    s_close(self, &self->events);
+    s_close(self, &self->control);
     zstr_free(&self->agents_ep);
     zstr_free(&self->events_ep);
     zstr_free(&self->control_ep);
@@ -696,5 +736,6 @@ zs_broker_peer_set_owner(zs_peer_t *peer, void *owner)
 const zs_broker_stats_t *
 zs_broker_stats(zs_broker_t *self)
 {
+    self->stats.refused = self->auth ? zs_auth_refused(self->auth) : 0;
     return &self->stats;
 }

@@ -16,6 +16,7 @@
 
 #include <czmq.h>
 
+#include "zs_auth.h"
 #include "zs_msg.h"
 
 #define ZS_IDENT_MAX 255  //  longest ZeroMQ routing id
@@ -27,10 +28,12 @@ typedef struct {
 } zs_ident_t;
 
 //  Where a control reply goes: the client's routing id, and whether it sent the empty
-//  delimiter frame a REQ socket adds (then the reply carries one too).
+//  delimiter frame a REQ socket adds (then the reply carries one too); and who the
+//  client is, for the audit log.
 typedef struct {
-    zs_ident_t ident;  //  client's routing id
-    bool delimited;    //  client is a REQ socket
+    zs_ident_t ident;             //  client's routing id
+    bool delimited;               //  client is a REQ socket
+    char user[ZS_AUTH_USER_MAX];  //  its ZAP User-Id (its certificate's name), or ""
 } zs_client_ref_t;
 
 typedef struct zs_peer_t zs_peer_t;
@@ -43,8 +46,8 @@ typedef struct {
     //  the peer first and passes it; the coordinator sets its owner and sends welcome),
     //  or -1 to refuse (the peer is removed; the coordinator sent an error).
     int (*hello)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
-    //  Any other message from a known peer, heartbeats excluded. A bye is passed here
-    //  too; the broker removes the peer after the call.
+    //  Any other message from a known peer, heartbeats and bye excluded (a bye goes to
+    //  gone, with the peer's reason).
     void (*message)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
     //  The peer was silent for liveness intervals, or said bye; it is removed after the
     //  call. Not called for peers the coordinator drops itself.
@@ -61,14 +64,18 @@ typedef struct {
     uint64_t malformed;  //  frames refused by the codec or for their framing
     uint64_t dropped;    //  sends that failed (peer gone or send queue full)
     uint64_t expired;    //  peers expired for silence
+    uint64_t refused;    //  connections refused by authentication (zs_auth)
 } zs_broker_stats_t;
 
-//  Create a broker bound to the three endpoints, reading from loop (borrowed). Returns
-//  NULL with err filled if a bind fails. ctx is passed to every op.
+//  Create a broker bound to the three endpoints, reading from loop (borrowed). With
+//  auth (borrowed, may be NULL; it must outlive the broker), the three sockets are
+//  CURVE servers in the ZAP domains "agents", "events" and "control". Returns NULL with
+//  err filled if a bind fails. ctx is passed to every op.
 zs_broker_t *zs_broker_new(zloop_t *loop,
                            const char *agents_ep,
                            const char *events_ep,
                            const char *control_ep,
+                           zs_auth_t *auth,
                            const zs_broker_ops_t *ops,
                            void *ctx,
                            zs_error_t *err);

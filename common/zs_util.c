@@ -105,6 +105,30 @@ zs_clock_us(void)
     return s_clock_ns() / 1000;
 }
 
+void
+zs_utf8_trim(char *text)
+{
+    size_t len = strlen(text);
+    //  Walk back over continuation bytes to the last lead byte, at most 3
+    size_t lead = len;
+    while (lead > 0 && len - lead < 4 &&
+           ((unsigned char) text[lead - 1] & 0xc0) == 0x80) {
+        lead--;
+    }
+    if (lead == 0) {
+        return;
+    }
+    unsigned char byte = (unsigned char) text[lead - 1];
+    size_t need = byte < 0x80    ? 1
+                  : byte >= 0xf0 ? 4
+                  : byte >= 0xe0 ? 3
+                  : byte >= 0xc0 ? 2
+                                 : 1;
+    if (len - (lead - 1) < need) {
+        text[lead - 1] = '\0';
+    }
+}
+
 int64_t
 zs_clock_wall_ms(void)
 {

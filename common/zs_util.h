@@ -36,6 +36,10 @@ int zs_error_set(zs_error_t *err, int code, const char *format, ...)
 //  Clear err to code 0 and an empty message.
 void zs_error_init(zs_error_t *err);
 
+//  Cut a UTF-8 sequence that a fixed buffer truncated mid-character off the end of
+//  text, so text built from valid UTF-8 pieces stays valid.
+void zs_utf8_trim(char *text);
+
 //  Monotonic clock, for deadlines and latency; never jumps with the wall clock.
 int64_t zs_clock_ms(void);
 int64_t zs_clock_us(void);

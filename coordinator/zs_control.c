@@ -8,6 +8,7 @@
 #include "zs_coord_private.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static zs_task_t *
 s_find_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
@@ -61,12 +62,13 @@ s_cancel(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
                               "task already ended");
         return;
     }
+    //  The task may be gone after this (kept results: 0): answer from the request
     zs_coord_cancel(self, task);
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_CANCEL_OK);
     reply.rid = msg->rid;
-    reply.task = task->id;
-    reply.state = zs_task_state_name(task->state);
+    reply.task = msg->task;
+    reply.state = zs_task_state_name(ZS_TASK_CANCELLED);
     zs_broker_reply(self->broker, client, &reply);
 }
 
@@ -156,9 +158,32 @@ static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_SHUTDOWN] = s_shutdown, [ZS_MSG_STOP] = s_stop,
 };
 
+//  Requests that change the swarm, logged with who asked (the client's certificate
+//  name; '' without security). Submit is not: it is the hot path.
+static const bool s_audited[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_CANCEL] = true,
+    [ZS_MSG_SHUTDOWN] = true,
+    [ZS_MSG_STOP] = true,
+};
+
+static void
+s_audit(const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    const char *target = msg->task ? msg->task : msg->agent;
+    char sample[ZS_MSG_NAME_MAX * 4 + 1] = "";
+    if (target) {
+        zs_sanitize(sample, sizeof sample, target, strlen(target));
+    }
+    zsys_notice("control: '%s' by '%s'%s%s%s", zs_msg_type_name(msg->type), client->user,
+                target ? " of '" : "", sample, target ? "'" : "");
+}
+
 void
 zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg)
 {
+    if (s_audited[msg->type]) {
+        s_audit(client, msg);
+    }
     s_handler_fn *handler = s_handlers[msg->type];
     if (!handler) {
         zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_UNKNOWN_TYPE,

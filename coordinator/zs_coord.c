@@ -77,17 +77,27 @@ s_reply_waiters(zs_coord_t *self, zs_task_t *task)
 }
 
 void
-zs_coord_evict_oldest(zs_coord_t *self)
+zs_coord_forget(zs_coord_t *self, zs_task_t *task)
 {
-    zs_task_t *task = self->done_head;
-    self->done_head = task->next;
-    if (self->done_head) {
-        self->done_head->prev = NULL;
+    assert(zs_task_is_final(task));
+    if (task->prev) {
+        task->prev->next = task->next;
     } else {
-        self->done_tail = NULL;
+        self->done_head = task->next;
+    }
+    if (task->next) {
+        task->next->prev = task->prev;
+    } else {
+        self->done_tail = task->prev;
     }
     self->done_count--;
     zhashx_delete(self->tasks, task->id);
+}
+
+void
+zs_coord_evict_oldest(zs_coord_t *self)
+{
+    zs_coord_forget(self, self->done_head);
 }
 
 void
@@ -163,6 +173,19 @@ s_feed_agent(zs_coord_t *self, zs_agent_t *agent)
     }
 }
 
+void
+zs_coord_settle(zs_coord_t *self)
+{
+    if (self->redispatch && self->phase == ZS_COORD_SERVING) {
+        self->redispatch = false;
+        for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+             agent = zs_registry_next(self->registry)) {
+            s_feed_agent(self, agent);
+        }
+    }
+    zs_coord_sync(self);
+}
+
 //  Give queued tasks of one type to agents until one side runs out
 static void
 s_dispatch_type(zs_coord_t *self, const char *ttype)
@@ -189,10 +212,13 @@ s_attempt_failed(zs_coord_t *self, zs_task_t *task)
 {
     zs_task_apply(task, ZS_TASK_FAIL);
     s_publish_task(self, task, task->result.why);
-    if (task->att < task->tries && self->phase == ZS_COORD_SERVING) {
+    //  Also while stopping: the task stays unfinished (and in the journal) rather than
+    //  dead. Dispatch waits for the end of the batch, when every agent lost in the
+    //  batch is gone and cannot be handed the task only to fail it again
+    if (task->att < task->tries) {
         zs_task_apply(task, ZS_TASK_RETRY);
         s_make_ready(self, task);
-        s_dispatch_type(self, task->ttype);
+        self->redispatch = true;
     } else {
         zs_task_apply(task, ZS_TASK_GIVE_UP);
         s_task_final(self, task);
@@ -229,6 +255,7 @@ s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
 {
     char reason[ZS_MSG_TEXT_MAX];
     snprintf(reason, sizeof reason, "agent '%s' lost: %s", agent->id, why);
+    zs_utf8_trim(reason);
     //  No free slots: its retried tasks must not come straight back to it
     agent->conc = 0;
     while (agent->tasks) {
@@ -283,7 +310,10 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     if (msg->agent) {
         snprintf(id, sizeof id, "%s", msg->agent);
     } else {
-        snprintf(id, sizeof id, "%.40s-r%u", msg->atype, ++self->remote_ids);
+        //  Room for the counter; cut on a character boundary, as ids are UTF-8
+        snprintf(id, sizeof id, "%.*s", ZS_COORD_ID_STEM, msg->atype);
+        zs_utf8_trim(id);
+        snprintf(id + strlen(id), sizeof id - strlen(id), "-r%u", ++self->remote_ids);
     }
     zs_agent_t *old = zs_registry_find(self->registry, id);
     if (old) {
@@ -320,11 +350,7 @@ static zs_task_t *
 s_expected(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     zs_task_t *task = zhashx_lookup(self->tasks, msg->task);
-    if (!task || task->agent != agent || task->att != msg->att) {
-        self->counts.late++;
-        return NULL;
-    }
-    return task;
+    return task && task->agent == agent && task->att == msg->att ? task : NULL;
 }
 
 static void
@@ -339,8 +365,11 @@ s_on_ack(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 static void
 s_on_progress(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    //  Progress proves the attempt alive; the message itself needs no state change
-    s_expected(self, agent, msg);
+    //  Any message is a sign of life for the broker; progress changes no task state and
+    //  does not move the attempt's deadline, which is the task's own timeout
+    (void) self;
+    (void) agent;
+    (void) msg;
 }
 
 static void
@@ -348,11 +377,19 @@ s_on_result(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     zs_task_t *task = s_expected(self, agent, msg);
     if (!task) {
+        self->counts.late++;
         return;
     }
     zs_agent_task_unlink(agent, task);
     zs_task_set_result(task, msg);
-    if (streq(msg->status, "ok")) {
+    if (streq(msg->status, "busy")) {
+        //  Not an attempt: the agent had no free slot (it still runs tasks we no longer
+        //  count, e.g. from before a coordinator restart). It gets nothing more until
+        //  the next tick restores its concurrency
+        task->att--;
+        agent->conc = agent->load;
+        s_attempt_failed(self, task);
+    } else if (streq(msg->status, "ok")) {
         agent->done++;
         zs_task_apply(task, ZS_TASK_SUCCEED);
         s_task_final(self, task);
@@ -395,7 +432,7 @@ s_on_control(void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
 static void
 s_on_batch_end(void *ctx)
 {
-    zs_coord_sync(ctx);
+    zs_coord_settle(ctx);
 }
 
 //  ---------------------------------------------------------------------------------
@@ -502,16 +539,23 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     s_dispatch_type(self, task->ttype);
 }
 
+static void
+s_send_cancel(zs_coord_t *self, const zs_task_t *task)
+{
+    zs_agent_t *agent = task->agent;
+    zs_msg_t cancel;
+    zs_msg_init(&cancel, ZS_MSG_TASK_CANCEL);
+    cancel.task = task->id;
+    cancel.att = task->att;
+    zs_broker_send(self->broker, agent->peer, &cancel);
+}
+
 void
 zs_coord_cancel(zs_coord_t *self, zs_task_t *task)
 {
     zs_agent_t *agent = task->agent;
     if (agent) {
-        zs_msg_t cancel;
-        zs_msg_init(&cancel, ZS_MSG_TASK_CANCEL);
-        cancel.task = task->id;
-        cancel.att = task->att;
-        zs_broker_send(self->broker, agent->peer, &cancel);
+        s_send_cancel(self, task);
         zs_agent_task_unlink(agent, task);
     }
     zs_sched_remove(self->sched, task);
@@ -553,12 +597,8 @@ s_expire_attempts(zs_coord_t *self, zs_agent_t *agent, int64_t now)
     while (task) {
         zs_task_t *next = task->next;
         if (now > task->deadline_ms) {
-            zs_msg_t cancel;
-            zs_msg_init(&cancel, ZS_MSG_TASK_CANCEL);
-            cancel.task = task->id;
-            cancel.att = task->att;
-            zs_broker_send(self->broker, agent->peer, &cancel);
-            char why[96];
+            s_send_cancel(self, task);
+            char why[ZS_MSG_TEXT_MAX];
             snprintf(why, sizeof why, "no result within %u ms", task->tmo_ms);
             s_abort_attempt(self, task, "timeout", why);
         }
@@ -571,20 +611,16 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_coord_t *self = arg;
     int64_t now = zs_clock_ms();
-    zlistx_t *agents = zlistx_new();
-    //  Expiring can retry tasks onto other agents: snapshot the registry first
     for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
          agent = zs_registry_next(self->registry)) {
-        zlistx_add_end(agents, agent);
-    }
-    for (zs_agent_t *agent = zlistx_first(agents); agent; agent = zlistx_next(agents)) {
         s_expire_attempts(self, agent, now);
-        s_feed_agent(self, agent);
+        //  An agent that answered "busy" may take work again
+        agent->conc = agent->conc_max;
     }
-    zlistx_destroy(&agents);
+    self->redispatch = true;
     zs_sched_sweep(self->sched);
     zs_coord_journal_maintain(self);
-    zs_coord_sync(self);
+    zs_coord_settle(self);
     return 0;
 }
 
@@ -626,7 +662,7 @@ s_signal_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
             zs_coord_stop(self, signum == SIGTERM ? "SIGTERM" : "SIGINT");
         }
     }
-    zs_coord_sync(self);
+    zs_coord_settle(self);
     return self->phase == ZS_COORD_DONE ? -1 : 0;
 }
 
@@ -665,6 +701,10 @@ s_start_agents(zs_coord_t *self, const char *agent_exe, zs_error_t *err)
     static const zs_spawn_events_t events = {s_on_agent_exit, s_on_type_failed};
     self->spawn = zs_spawn_new(self->loop, agent_exe, endpoint, &events, self);
     free(endpoint);
+    if (self->auth) {
+        zs_spawn_set_curve(self->spawn, self->local_cert_path,
+                           zs_auth_server_key(self->auth));
+    }
     for (size_t i = 0; i < self->swarm->type_count; i++) {
         const zs_swarm_type_t *type = &self->swarm->types[i];
         if (zs_spawn_add(self->spawn, type->type, type->count, &type->supervision, err) !=
@@ -720,8 +760,13 @@ zs_coord_new(const zs_swarm_t *swarm,
     zhashx_set_destructor(self->tasks, s_task_destroy);
     self->registry = zs_registry_new();
     self->sched = zs_sched_new(self->registry);
-    self->broker = zs_broker_new(self->loop, swarm->bind_agents, swarm->bind_events,
-                                 swarm->bind_control, &s_broker_ops, self, err);
+    if (zs_coord_auth_open(self, err) != 0) {
+        zs_coord_destroy(&self);
+        return NULL;
+    }
+    self->broker =
+        zs_broker_new(self->loop, swarm->bind_agents, swarm->bind_events,
+                      swarm->bind_control, self->auth, &s_broker_ops, self, err);
     if (!self->broker || zs_coord_journal_open(self, err) != 0 ||
         s_start_agents(self, agent_exe, err) != 0) {
         zs_coord_destroy(&self);
@@ -746,6 +791,8 @@ zs_coord_destroy(zs_coord_t **self_p)
     //  Tasks go before the broker: nothing may reply to a client after the socket closed
     zhashx_destroy(&self->tasks);
     zs_broker_destroy(&self->broker);
+    //  After the broker: its CURVE sockets must never outlive the ZAP handler
+    zs_coord_auth_close(self);
     if (self->journal) {
         zs_journal_destroy(&self->journal);
         msgpack_sbuffer_destroy(&self->record);
@@ -781,8 +828,9 @@ zs_coord_run(zs_coord_t *self)
     const zs_broker_stats_t *stats = zs_broker_stats(self->broker);
     zsys_notice("stopped: %" PRIu64 " tasks submitted, %" PRIu64 " completed, %" PRIu64
                 " dead, %" PRIu64 " cancelled; %" PRIu64 " bad messages, %" PRIu64
-                " late results",
+                " late results, %" PRIu64 " connections refused",
                 self->counts.submitted, self->counts.completed, self->counts.dead,
-                self->counts.cancelled, stats->malformed, self->counts.late);
+                self->counts.cancelled, stats->malformed, self->counts.late,
+                stats->refused);
     return 0;
 }

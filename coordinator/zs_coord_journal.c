@@ -115,8 +115,14 @@ zs_coord_sync(zs_coord_t *self)
 static void
 s_replay_accepted(zs_coord_t *self, const zs_msg_t *record)
 {
-    if (zhashx_lookup(self->tasks, record->task)) {
-        return;  //  resubmitted with the same id: the first record stands
+    zs_task_t *known = zhashx_lookup(self->tasks, record->task);
+    if (known && !zs_task_is_final(known)) {
+        return;  //  resubmitted while it ran: the first record stands
+    }
+    if (known) {
+        //  A later submit of an ended task's id: the old one had been evicted, the id
+        //  was accepted again, and the new task is the one that counts
+        zs_coord_forget(self, known);
     }
     zs_task_t *task = zs_task_new(
         record->task, record,

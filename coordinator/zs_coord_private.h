@@ -16,6 +16,7 @@
 #define ZS_COORD_CONC_MAX    1024               //  concurrency an agent may ask for
 #define ZS_COORD_TMO_MAX     86400000           //  longest task timeout, ms
 #define ZS_COORD_TRIES_MAX   101                //  most attempts of one task
+#define ZS_COORD_ID_STEM     48                 //  bytes of a type kept in a made-up id
 
 //  A client waiting for a task to end.
 typedef struct s_waiter_t {
@@ -43,6 +44,9 @@ struct zs_coord_t {
     const zs_swarm_t *swarm;     //  borrowed
     zloop_t *loop;               //  owned
     zs_broker_t *broker;         //  owned
+    zs_auth_t *auth;             //  owned, NULL without security
+    char *local_cert_path;       //  local agents' secret cert, owned, or NULL
+    char *local_dir;             //  private dir holding a made one, owned, or NULL
     zs_registry_t *registry;     //  owned
     zs_sched_t *sched;           //  owned
     zs_spawn_t *spawn;           //  owned, NULL when no local agents
@@ -66,6 +70,7 @@ struct zs_coord_t {
     uint64_t compacted_size;     //  journal bytes after the last compaction
     zs_ratelimit_t journal_log;  //  limits logs of journal write failures
     bool accepts_unsynced;       //  accepted tasks appended since the last commit
+    bool redispatch;             //  tasks were requeued: feed the agents at batch end
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
@@ -107,6 +112,13 @@ void zs_coord_journal_maintain(zs_coord_t *self);
 //  Keep a final task for wait/task, evicting the oldest beyond the bound. In zs_coord.c.
 void zs_coord_keep_final(zs_coord_t *self, zs_task_t *task);
 
+//  After a batch of work: give requeued tasks to agents, then zs_coord_sync. In
+//  zs_coord.c.
+void zs_coord_settle(zs_coord_t *self);
+
+//  Drop a kept final task (evicted, or its id reused). In zs_coord.c.
+void zs_coord_forget(zs_coord_t *self, zs_task_t *task);
+
 //  Evict the oldest kept final task. In zs_coord.c.
 void zs_coord_evict_oldest(zs_coord_t *self);
 
@@ -115,6 +127,15 @@ void zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *wh
 
 //  Answer every waiting client with error SHUTTING_DOWN. In zs_coord_stop.c.
 void zs_coord_fail_waiters(zs_coord_t *self);
+
+//  With security: load the certificate and keys and make or load the local agents'
+//  certificate. Returns 0 (also without security), or -1 with err naming the path.
+//  In zs_coord_auth.c.
+int zs_coord_auth_open(zs_coord_t *self, zs_error_t *err);
+
+//  Stop authenticating and remove a local agents' certificate we made. In
+//  zs_coord_auth.c.
+void zs_coord_auth_close(zs_coord_t *self);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

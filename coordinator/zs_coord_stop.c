@@ -46,6 +46,10 @@ s_enter_stopping(zs_coord_t *self)
 {
     self->phase = ZS_COORD_STOPPING;
     self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_KILL_MS;
+    if (self->auth) {
+        //  Agents told bye reconnect, and are then stopped mid-handshake
+        zs_auth_ignore_hangups(self->auth);
+    }
     s_say_bye(self);
     if (self->spawn) {
         zs_spawn_stop(self->spawn);

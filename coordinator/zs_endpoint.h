@@ -6,8 +6,9 @@
 //  is 1..65535, or '*' for a fresh port at each bind. The checks are textual: they never
 //  resolve a name or touch the network, so a file gets the same verdict on every
 //  machine, and an endpoint that passes may still fail to bind. Local means only this
-//  machine can connect: ipc, or tcp on 'localhost', 127.0.0.0/8 or ::1. Without CURVE
-//  security zswarmd binds only local endpoints unless the swarm file says 'insecure'.
+//  machine can connect: ipc, or tcp on 'localhost', 127.0.0.0/8 or ::1. zswarmd binds
+//  only local endpoints unless the swarm file has 'security' (CURVE) or says
+//  'insecure'.
 
 #ifndef ZS_ENDPOINT_H
 #define ZS_ENDPOINT_H

@@ -121,6 +121,7 @@ zs_registry_add(zs_registry_t *self,
     agent->host = zs_strdup(hello->host ? hello->host : "");
     agent->pid = hello->pid;
     agent->conc = conc;
+    agent->conc_max = conc;
     agent->caps = zs_calloc(hello->caps.count + type_cap_count, sizeof *agent->caps);
     for (size_t i = 0; i < hello->caps.count; i++) {
         s_cap_add(agent, hello->caps.items[i]);

@@ -12,20 +12,21 @@
 #include "zs_task.h"
 
 typedef struct {
-    char *id;          //  agent id, unique in the swarm, owned
-    char *atype;       //  agent type, owned
-    char *host;        //  host it runs on, owned
-    char **caps;       //  capabilities beyond its type, owned
-    size_t cap_count;  //  items in caps
-    unsigned conc;     //  tasks it may run at once
-    unsigned load;     //  tasks assigned to it now
-    uint64_t pid;      //  its process id on its host
-    bool local;        //  spawned by this coordinator
-    void *peer;        //  broker's peer for its connection, borrowed
-    uint64_t done;     //  attempts it completed
-    uint64_t failed;   //  attempts it failed
-    uint64_t picked;   //  when it was last given a task (scheduler's clock)
-    zs_task_t *tasks;  //  first of its assigned tasks (borrowed, linked by next)
+    char *id;           //  agent id, unique in the swarm, owned
+    char *atype;        //  agent type, owned
+    char *host;         //  host it runs on, owned
+    char **caps;        //  capabilities beyond its type, owned
+    size_t cap_count;   //  items in caps
+    unsigned conc;      //  tasks it may run at once
+    unsigned conc_max;  //  concurrency it registered with; conc is lowered while busy
+    unsigned load;      //  tasks assigned to it now
+    uint64_t pid;       //  its process id on its host
+    bool local;         //  spawned by this coordinator
+    void *peer;         //  broker's peer for its connection, borrowed
+    uint64_t done;      //  attempts it completed
+    uint64_t failed;    //  attempts it failed
+    uint64_t picked;    //  when it was last given a task (scheduler's clock)
+    zs_task_t *tasks;   //  first of its assigned tasks (borrowed, linked by next)
 } zs_agent_t;
 
 //  Agents able to run one task type.

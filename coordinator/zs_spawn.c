@@ -61,6 +61,8 @@ struct zs_spawn_t {
     zloop_t *loop;             //  borrowed
     char *exe;                 //  agent program, owned
     char *endpoint;            //  where agents connect, owned
+    char *cert;                //  --cert for agents, owned, or NULL without CURVE
+    char *server_key;          //  --server-key for agents, owned, or NULL
     char parent[24];           //  our pid as text, for --parent
     zs_spawn_events_t events;  //  the coordinator's callbacks
     void *ctx;                 //  their context, borrowed
@@ -93,13 +95,25 @@ static const zs_supervision_t s_default_supervision = ZS_SWARM_SUPERVISION_DEFAU
 //  ---------------------------------------------------------------------------------------
 //  Slots and timers
 
+#define S_ARGV_FIXED 9                   //  words of every agent's command line
+#define S_ARGV_MAX   (S_ARGV_FIXED + 5)  //  with --cert F --server-key K and the NULL
+
 static int
 s_start(s_slot_t *slot)
 {
     zs_spawn_t *self = slot->type->owner;
-    char *argv[] = {self->exe,        "--connect", self->endpoint, "--type",
-                    slot->type->name, "--id",      slot->id,       "--parent",
-                    self->parent,     NULL};
+    //  The fixed words, then room for the CURVE options, then the NULL
+    char *argv[S_ARGV_MAX] = {self->exe, "--connect",      self->endpoint,
+                              "--type",  slot->type->name, "--id",
+                              slot->id,  "--parent",       self->parent};
+    if (self->cert) {
+        //  Paths and a public key only: a command line is visible to every user
+        char **next = &argv[S_ARGV_FIXED];
+        *next++ = "--cert";
+        *next++ = self->cert;
+        *next++ = "--server-key";
+        *next = self->server_key;
+    }
     zs_proc_t proc;
     if (zs_proc_spawn(argv, ZS_PROC_GROUP, &proc) != 0) {
         return -1;
@@ -451,6 +465,18 @@ s_type_destroy(zs_spawn_t *self, s_type_t *type)
 }
 
 void
+zs_spawn_set_curve(zs_spawn_t *self, const char *cert, const char *server_key)
+{
+    assert(self);
+    assert(cert);
+    assert(server_key);
+    free(self->cert);
+    free(self->server_key);
+    self->cert = zs_strdup(cert);
+    self->server_key = zs_strdup(server_key);
+}
+
+void
 zs_spawn_destroy(zs_spawn_t **self_p)
 {
     assert(self_p);
@@ -466,6 +492,8 @@ zs_spawn_destroy(zs_spawn_t **self_p)
     free(self->types);
     free(self->exe);
     free(self->endpoint);
+    free(self->cert);
+    free(self->server_key);
     free(self);
     *self_p = NULL;
 }

@@ -83,6 +83,11 @@ zs_spawn_t *zs_spawn_new(zloop_t *loop,
                          const zs_spawn_events_t *events,
                          void *ctx);
 
+//  Start agents as CURVE clients from now on: `--cert CERT --server-key KEY` is added
+//  to their command line. cert is a secret certificate's path, server_key the
+//  coordinator's public key in Z85; both are copied. Call before zs_spawn_add.
+void zs_spawn_set_curve(zs_spawn_t *self, const char *cert, const char *server_key);
+
 //  Free the supervisor and set *self_p to NULL. Children still running are killed
 //  (SIGKILL) and reaped first, so none outlives it, and every timer is cancelled.
 void zs_spawn_destroy(zs_spawn_t **self_p);

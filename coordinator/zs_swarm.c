@@ -176,7 +176,7 @@ s_read_endpoint(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, voi
 //  ---------------------------------------------------------------------------------------
 //  Key tables. Indexes into found[] are named only where a cross-key rule needs them.
 
-enum { S_TOP_BIND = 4, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3 };
+enum { S_TOP_BIND = 5, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3 };
 
 static const zs_yaml_choice_t s_topologies[] = {{"star", 0},
                                                 {"mesh", ZS_YAML_LATER},
@@ -269,6 +269,15 @@ static const zs_yaml_key_t s_journal_keys[] = {
     S_ENUM("fsync", S_SWARM(journal_sync), &s_fsync_choices),
 };
 
+#define S_SEC(field) offsetof(zs_swarm_security_t, field)
+static const zs_yaml_key_t s_security_keys[] = {
+    S_KEY("cert", s_read_path, S_SEC(cert), NULL, ZS_YAML_REQUIRED),
+    S_KEY("agents", s_read_path, S_SEC(agents), NULL, ZS_YAML_OPTIONAL),
+    S_KEY("clients", s_read_path, S_SEC(clients), NULL, ZS_YAML_OPTIONAL),
+    S_KEY("agent_cert", s_read_path, S_SEC(agent_cert), NULL, ZS_YAML_OPTIONAL),
+};
+
+static const zs_yaml_table_t s_security_table = S_TABLE("in 'security'", s_security_keys);
 static const zs_yaml_table_t s_type_table = S_TABLE("in agent type", s_type_keys);
 static const zs_yaml_table_t s_bind_table = S_TABLE("in 'bind'", s_bind_keys);
 static const zs_yaml_table_t s_heartbeat_table =
@@ -284,6 +293,7 @@ static const zs_yaml_key_t s_top_keys[] = {
     S_WORD("topology", S_SWARM(topology), &s_topology_choices),
     S_WORD("strategy", S_SWARM(strategy), &s_strategy_choices),
     S_KEY("insecure", zs_yaml_read_bool, S_SWARM(insecure), NULL, ZS_YAML_OPTIONAL),
+    S_SECTION("security", S_SWARM(security), &s_security_table),
     [S_TOP_BIND] = S_SECTION("bind", 0, &s_bind_table),
     S_SECTION("heartbeat", 0, &s_heartbeat_table),
     S_SECTION("tasks", 0, &s_tasks_table),
@@ -353,7 +363,8 @@ s_read_agents(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void 
     return 0;
 }
 
-//  Runs after the whole top level is read, because 'insecure' may follow 'bind'.
+//  Runs after the whole top level is read, because 'insecure' and 'security' may follow
+//  'bind'.
 //  Defaults are loopback and distinct, so an error always has an explicit key to blame.
 static int
 s_check_binds(zs_yaml_t *ctx,
@@ -367,11 +378,12 @@ s_check_binds(zs_yaml_t *ctx,
         const zs_yaml_key_t *key = &s_bind_keys[i];
         endpoints[i] = *(char **) zs_yaml_field(self, key);
         nodes[i] = zs_yaml_map_value(ctx, bind, key->name);
-        if (!self->insecure && !zs_endpoint_is_local(endpoints[i])) {
+        bool guarded = self->insecure || self->security.cert;
+        if (!guarded && !zs_endpoint_is_local(endpoints[i])) {
             return zs_yaml_fail(
                 ctx, (nodes[i] ? nodes[i] : root)->start_mark,
-                "bind '%s' is not a loopback address: CURVE security is not "
-                "in this version; set 'insecure: true' to bind it anyway",
+                "bind '%s' is not a loopback address: set 'security' to bind it with "
+                "CURVE, or 'insecure: true' to bind it anyway",
                 endpoints[i]);
         }
         for (size_t j = 0; j < i; j++) {
@@ -541,6 +553,10 @@ zs_swarm_destroy(zs_swarm_t **self_p)
     free(self->bind_agents);
     free(self->bind_events);
     free(self->bind_control);
+    free(self->security.cert);
+    free(self->security.agents);
+    free(self->security.clients);
+    free(self->security.agent_cert);
     free(self);
     *self_p = NULL;
 }

@@ -101,23 +101,34 @@ typedef struct {
     zs_supervision_t supervision;  //  resolved: the type's keys over the swarm's
 } zs_swarm_type_t;
 
+//  The 'security' section: CURVE on every socket, clients authenticated by key. Paths
+//  are checked when the swarm starts (zs_coord_new), not when the file is loaded.
 typedef struct {
-    char *path;                //  file it was loaded from, owned
-    char *name;                //  swarm name, owned
-    char *topology;            //  "star" (the only one this version runs), owned
-    char *strategy;            //  "least-loaded" (the only one this version runs), owned
-    char *bind_agents;         //  endpoint of the agents ROUTER, owned
-    char *bind_events;         //  endpoint of the events PUB, owned
-    char *bind_control;        //  endpoint of the control ROUTER, owned
-    bool insecure;             //  allow binding non-loopback addresses without CURVE
-    unsigned heartbeat_ms;     //  heartbeat interval, both ways
-    unsigned liveness;         //  missed heartbeats before a peer is dead
-    unsigned task_timeout_ms;  //  default timeout of one attempt
-    unsigned task_retries;     //  default retries
-    unsigned max_queue;        //  unfinished tasks accepted at once
-    unsigned keep_results;     //  finished tasks kept for wait/task
-    unsigned keep_results_s;   //  seconds a finished task is kept, 0 for no age limit
-    char *journal_path;        //  journal file, owned; NULL: nothing is durable
+    char *cert;        //  coordinator's secret certificate (czmq, "_secret"), owned;
+                       //  NULL: no security
+    char *agents;      //  directory of authorised agents' public certificates, or NULL
+    char *clients;     //  directory of authorised control clients' ones, or NULL
+    char *agent_cert;  //  local agents' secret certificate, or NULL to make one
+} zs_swarm_security_t;
+
+typedef struct {
+    char *path;          //  file it was loaded from, owned
+    char *name;          //  swarm name, owned
+    char *topology;      //  "star" (the only one this version runs), owned
+    char *strategy;      //  "least-loaded" (the only one this version runs), owned
+    char *bind_agents;   //  endpoint of the agents ROUTER, owned
+    char *bind_events;   //  endpoint of the events PUB, owned
+    char *bind_control;  //  endpoint of the control ROUTER, owned
+    bool insecure;       //  allow binding non-loopback addresses without CURVE
+    zs_swarm_security_t security;  //  CURVE and authentication, when security.cert
+    unsigned heartbeat_ms;         //  heartbeat interval, both ways
+    unsigned liveness;             //  missed heartbeats before a peer is dead
+    unsigned task_timeout_ms;      //  default timeout of one attempt
+    unsigned task_retries;         //  default retries
+    unsigned max_queue;            //  unfinished tasks accepted at once
+    unsigned keep_results;         //  finished tasks kept for wait/task
+    unsigned keep_results_s;       //  seconds a finished task is kept, 0 for no age limit
+    char *journal_path;            //  journal file, owned; NULL: nothing is durable
     zs_journal_sync_t journal_sync;  //  fsync policy of the journal
     zs_supervision_t supervision;    //  top-level 'supervision', the types' defaults
     zs_swarm_type_t *types;          //  agent types, owned array

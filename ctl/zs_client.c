@@ -2,6 +2,8 @@
 
 #include "zs_client.h"
 
+#include "zs_curve.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -49,7 +51,7 @@ s_setsockopt_int(void *socket, int option, int value)
 }
 
 static int
-s_configure(zs_client_t *self)
+s_configure(zs_client_t *self, zcert_t *cert, const char *server_z85)
 {
     //  Linger 0: see zs_client.h. The high-water marks are above any window the
     //  benchmark keeps in flight, so a send never blocks or fails on a healthy peer,
@@ -61,20 +63,33 @@ s_configure(zs_client_t *self)
         zmq_setsockopt(self->socket, ZMQ_MAXMSGSIZE, &frame_max, sizeof frame_max) != 0) {
         return -1;
     }
+    if (cert && zs_curve_apply(self->socket, cert, server_z85) != 0) {
+        return -1;
+    }
     return zmq_connect(self->socket, self->endpoint);
 }
 
 zs_client_t *
 zs_client_new(const char *endpoint, zs_error_t *err)
 {
+    return zs_client_new_secure(endpoint, NULL, NULL, err);
+}
+
+zs_client_t *
+zs_client_new_secure(const char *endpoint,
+                     zcert_t *cert,
+                     const char *server_z85,
+                     zs_error_t *err)
+{
     assert(endpoint);
+    assert(!cert || server_z85);
     zs_client_t *self = zs_calloc(1, sizeof *self);
     self->endpoint = zs_strdup(endpoint);
     self->next_rid = 1;
     msgpack_sbuffer_init(&self->wbuf);
     self->context = zmq_ctx_new();
     self->socket = self->context ? zmq_socket(self->context, ZMQ_DEALER) : NULL;
-    if (!self->socket || s_configure(self) != 0) {
+    if (!self->socket || s_configure(self, cert, server_z85) != 0) {
         zs_error_set(err, 0, "cannot connect to '%s': %s", endpoint, zmq_strerror(errno));
         zs_client_destroy(&self);
         return NULL;

@@ -18,6 +18,7 @@
 #ifndef ZS_CLIENT_H
 #define ZS_CLIENT_H
 
+#include <czmq.h>
 #include <stdint.h>
 
 #include "zs_msg.h"
@@ -37,6 +38,14 @@ typedef struct zs_client_t zs_client_t;
 //  Connect a client to endpoint (e.g. "tcp://127.0.0.1:7602"). Returns an owned client,
 //  or NULL with err->text naming the endpoint and what failed.
 zs_client_t *zs_client_new(const char *endpoint, zs_error_t *err);
+
+//  The same as a CURVE client: cert (borrowed, a secret certificate, or NULL for
+//  plain text as zs_client_new) gives our keys, server_z85 the coordinator's public
+//  key in Z85. A coordinator that refuses the key never answers: requests time out.
+zs_client_t *zs_client_new_secure(const char *endpoint,
+                                  zcert_t *cert,
+                                  const char *server_z85,
+                                  zs_error_t *err);
 
 //  Close the socket and context and set *self_p to NULL. Accepts NULL.
 void zs_client_destroy(zs_client_t **self_p);

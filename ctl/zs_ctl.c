@@ -9,8 +9,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "zs_client.h"
+#include "zs_curve.h"
 #include "zs_opts.h"
 #include "zs_show.h"
 
@@ -18,12 +21,15 @@
 #define ZS_CTL_PRIORITY_MAX 1000
 #define ZS_CTL_TASK_TMO_MAX 86400000  //  protocol bound of "tmo", ms
 #define ZS_CTL_RETRIES_MAX  100       //  protocol bound of "tries" (101) less the first
+#define ZS_CTL_SECRET_MODE  0600      //  mode of a secret certificate keygen writes
 
 //  One run: the parsed command line, then the connection
 typedef struct {
     const char *endpoint;        //  -e/--endpoint, else $ZSWARM_CONTROL, else default
     bool json;                   //  --json: replies as JSON lines
     zs_opts_int_t timeout;       //  --timeout before the command: wait for replies, ms
+    const char *cert;            //  --cert, else $ZSWARM_CERT: our secret certificate
+    const char *server_key;      //  --server-key, else $ZSWARM_SERVER_KEY
     const char *type;            //  submit --type
     const char *payload;         //  submit --payload (TEXT, or "-" for stdin)
     const char *payload_file;    //  submit --payload-file
@@ -50,6 +56,7 @@ typedef struct {
     int max_operands;                 //  operands allowed
     int (*check)(s_ctl_t *self);      //  validates options together, or NULL
     int (*run)(s_ctl_t *self);        //  does the work, returns a zs_ctl_exit_t
+    bool offline;                     //  runs without zswarmd; operands are not ids
 } s_command_t;
 
 #define S_OFF(field)   offsetof(s_ctl_t, field)
@@ -63,6 +70,10 @@ static const zs_opts_option_t s_global_options[] = {
      "print replies as JSON, one line each"},
     {"--timeout", NULL, ZS_OPTS_INT, S_OFF(timeout), 1, ZS_CTL_TIMEOUT_MAX_MS, "MS",
      "wait this long for replies (default 5000; wait: forever)"},
+    {"--cert", NULL, ZS_OPTS_STRING, S_OFF(cert), 0, 0, "FILE",
+     "connect with CURVE as this secret certificate (default $" ZS_CTL_CERT_ENV ")"},
+    {"--server-key", NULL, ZS_OPTS_STRING, S_OFF(server_key), 0, 0, "KEY",
+     "zswarmd's public key, Z85 or its certificate (default $" ZS_CTL_SERVER_KEY_ENV ")"},
 };
 
 static const zs_opts_option_t s_submit_options[] = {
@@ -495,20 +506,51 @@ s_check_submit(s_ctl_t *self)
     return s_read_payload(self, &self->payload_data, &self->payload_size);
 }
 
+//  keygen NAME: a czmq certificate pair, the secret one private to its owner
+static int
+s_cmd_keygen(s_ctl_t *self)
+{
+    const char *path = self->operands[0];
+    char *secret = zsys_sprintf("%s_secret", path);
+    int code = ZS_CTL_EXIT_USAGE;
+    if (access(path, F_OK) == 0 || access(secret, F_OK) == 0) {
+        s_say(self, code, "keygen: '%s' or '%s' exists already: not overwritten", path,
+              secret);
+        zstr_free(&secret);
+        return code;
+    }
+    zcert_t *cert = zcert_new();
+    const char *slash = strrchr(path, '/');
+    zcert_set_meta(cert, "name", "%s", slash ? slash + 1 : path);
+    if (zcert_save(cert, path) != 0 || chmod(secret, ZS_CTL_SECRET_MODE) != 0) {
+        s_say(self, code, "keygen: cannot write '%s': %s", path, strerror(errno));
+    } else {
+        fprintf(self->io->out, "public key: %s\npublic:     %s\nsecret:     %s\n",
+                zcert_public_txt(cert), path, secret);
+        code = ZS_CTL_EXIT_OK;
+    }
+    zcert_destroy(&cert);
+    zstr_free(&secret);
+    return code;
+}
+
 static const s_command_t s_commands[] = {
-    {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status},
-    {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents},
+    {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status, false},
+    {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents,
+     false},
     {"submit", "--type T [OPTIONS]",
      "submit a task; print its id, or with --wait its output", s_submit_options,
-     S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit},
+     S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit, false},
     {"wait", "ID [ID...]", "wait until tasks end; print their output", NULL, 0, 1,
-     INT32_MAX, NULL, s_cmd_wait},
-    {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task},
-    {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel},
+     INT32_MAX, NULL, s_cmd_wait, false},
+    {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task, false},
+    {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, false},
     {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,
-     s_check_stop, s_cmd_stop},
-    {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL,
-     s_cmd_shutdown},
+     s_check_stop, s_cmd_stop, false},
+    {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL, s_cmd_shutdown,
+     false},
+    {"keygen", "NAME", "write a CURVE keypair: NAME (public), NAME_secret (0600)", NULL,
+     0, 1, 1, NULL, s_cmd_keygen, true},
 };
 
 //  ---------------------------------------------------------------------------------------
@@ -563,7 +605,7 @@ s_check_operands(s_ctl_t *self, const s_command_t *command)
         return s_say(self, -1, "%s: unexpected argument '%s'", command->name,
                      self->operands[command->max_operands]);
     }
-    for (int i = 0; i < self->operand_count; i++) {
+    for (int i = 0; !command->offline && i < self->operand_count; i++) {
         if (s_check_id(self, "task id", self->operands[i]) != 0) {
             return -1;
         }
@@ -638,14 +680,48 @@ s_default_endpoint(void)
     return env && *env ? env : ZS_CTL_ENDPOINT_DEFAULT;
 }
 
+static const char *
+s_option_or_env(const char *option, const char *env)
+{
+    const char *value = option ? option : getenv(env);
+    return value && *value ? value : NULL;
+}
+
+//  Connect, with CURVE when a certificate is given. Returns 0, or -1 with err filled.
+static int
+s_connect(s_ctl_t *self, zs_error_t *err)
+{
+    const char *endpoint = self->endpoint ? self->endpoint : s_default_endpoint();
+    const char *cert_path = s_option_or_env(self->cert, ZS_CTL_CERT_ENV);
+    const char *key = s_option_or_env(self->server_key, ZS_CTL_SERVER_KEY_ENV);
+    if (!cert_path != !key) {
+        return zs_error_set(err, 0,
+                            "--cert and --server-key go together (or $%s and $%s)",
+                            ZS_CTL_CERT_ENV, ZS_CTL_SERVER_KEY_ENV);
+    }
+    zcert_t *cert = NULL;
+    char server_z85[ZS_CURVE_Z85_SIZE];
+    if (cert_path) {
+        cert = zs_curve_load_secret(cert_path, err);
+        if (!cert || zs_curve_server_key(key, server_z85, err) != 0) {
+            zcert_destroy(&cert);
+            return -1;
+        }
+    }
+    self->client = zs_client_new_secure(endpoint, cert, server_z85, err);
+    zcert_destroy(&cert);
+    return self->client ? 0 : -1;
+}
+
 static int
 s_connect_and_run(s_ctl_t *self, const s_command_t *command)
 {
+    if (command->offline) {
+        return command->run(self);
+    }
     zs_error_t err;
     zs_error_init(&err);
-    self->client =
-        zs_client_new(self->endpoint ? self->endpoint : s_default_endpoint(), &err);
-    if (!self->client) {
+    if (s_connect(self, &err) != 0) {
         return s_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
     }
     int code = command->run(self);

@@ -1,6 +1,7 @@
 //  zs_ctl - the zswarmctl command line: parse it, run one command, say how it went
 //
-//  zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]
+//  zswarmctl [-e ENDPOINT] [--json] [--timeout MS] [--cert F --server-key K] COMMAND
+//  [ARGS]
 //
 //  Commands live in one table (name, operands, options, handler); the same table drives
 //  dispatch and --help. Every input is validated where it enters, before anything is
@@ -17,6 +18,8 @@
 #include <stdio.h>
 
 #define ZS_CTL_ENDPOINT_ENV     "ZSWARM_CONTROL"        //  overrides the default
+#define ZS_CTL_CERT_ENV         "ZSWARM_CERT"           //  default of --cert
+#define ZS_CTL_SERVER_KEY_ENV   "ZSWARM_SERVER_KEY"     //  default of --server-key
 #define ZS_CTL_ENDPOINT_DEFAULT "tcp://127.0.0.1:7602"  //  zswarmd's default control
 #define ZS_CTL_TIMEOUT_MS       5000                    //  default wait for a reply
 #define ZS_CTL_TIMEOUT_MAX_MS   86400000                //  one day: largest --timeout

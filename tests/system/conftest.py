@@ -1,5 +1,5 @@
 # Shared fixtures of the zswarm system tests, and a small protocol client written from
-# the spec (docs/semantics.md, proto/PROTOCOL.md), not from the C code: the tests prove
+# the spec (proto/PROTOCOL.md), not from the C code: the tests prove
 # that another language can drive zswarmd over its sockets.
 #
 # Every process a test starts is stopped by PID in a finalizer, also when the test

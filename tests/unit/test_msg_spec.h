@@ -1,7 +1,7 @@
 //  test_msg_spec - the protocol as test_msg understands it: fields, types, sample
 //  values, frames packed by hand, and a bad value or frame for each validation rule
 //
-//  The field sets here restate docs/semantics.md independently of proto/zs_msgtab.c,
+//  The field sets here restate proto/PROTOCOL.md independently of proto/zs_msgtab.c,
 //  and frames are packed with msgpack-c, not with the encoder under test, so a mistake
 //  in the codec's table cannot hide itself. Included by test_msg.c only: everything is
 //  static.

@@ -354,7 +354,7 @@ test_unknown_top_key(void)
 {
     ZS_CHECK(s_rejects(S_HEAD "nam: x\n", "4:1",
                        "unknown key 'nam' at top level (expected one of: name, topology, "
-                       "strategy, insecure, bind, heartbeat, tasks, journal, "
+                       "strategy, insecure, security, bind, heartbeat, tasks, journal, "
                        "supervision, agents)"));
     ZS_CHECK(s_rejects(S_HEAD "[a]: 1\n", "4:1", "expected a string key at top level"));
     ZS_CHECK(s_rejects(S_HEAD "\"name\\0x\": u\n", "4:1", "unknown key 'name\\x00x'"));
@@ -462,8 +462,8 @@ static void
 test_bind_loopback(void)
 {
     ZS_CHECK(s_rejects(S_HEAD "bind:\n  agents: tcp://0.0.0.0:7600\n", "5:11",
-                       "bind 'tcp://0.0.0.0:7600' is not a loopback address: CURVE "
-                       "security is not in this version; set 'insecure: true' to bind it "
+                       "bind 'tcp://0.0.0.0:7600' is not a loopback address: set "
+                       "'security' to bind it with CURVE, or 'insecure: true' to bind it "
                        "anyway"));
     ZS_CHECK(s_rejects(S_HEAD "bind: {events: 'tcp://*:7601'}\n", "4:16",
                        "bind 'tcp://*:7601' is not a loopback address"));
@@ -908,6 +908,60 @@ test_quickstart(void)
     ZS_CHECK(ok);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  Security
+
+static void
+test_security(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "security:\n"
+                                       "  cert: certs/coord_secret\n"
+                                       "  agents: certs/agents\n"
+                                       "  clients: certs/clients\n"
+                                       "  agent_cert: certs/local_secret\n");
+    ZS_CHECK(swarm);
+    ZS_CHECK_STR(swarm->security.cert, "certs/coord_secret");
+    ZS_CHECK_STR(swarm->security.agents, "certs/agents");
+    ZS_CHECK_STR(swarm->security.clients, "certs/clients");
+    ZS_CHECK_STR(swarm->security.agent_cert, "certs/local_secret");
+    zs_swarm_destroy(&swarm);
+    swarm = s_parse(S_HEAD "security: {cert: c_secret}\n");
+    ZS_CHECK(swarm);
+    ZS_CHECK_STR(swarm->security.cert, "c_secret");
+    ZS_CHECK(!swarm->security.agents && !swarm->security.clients);
+    ZS_CHECK(!swarm->security.agent_cert);
+    zs_swarm_destroy(&swarm);
+    swarm = s_parse(S_HEAD);
+    ZS_CHECK(swarm && !swarm->security.cert);
+    zs_swarm_destroy(&swarm);
+}
+
+static void
+test_security_rejects(void)
+{
+    ZS_CHECK(s_rejects(S_HEAD "security: {agents: a}\n", "4:11",
+                       "missing required key 'cert' in 'security'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, key: k}\n", "4:21",
+                       "unknown key 'key' in 'security' (expected one of: cert, agents, "
+                       "clients, agent_cert)"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: ''}\n", "4:18",
+                       "expected a path of 1 to 4096 bytes for 'cert'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, agents: [a]}\n", "4:29",
+                       "expected string for 'agents'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: c\n", "4:11", "expected mapping"));
+}
+
+//  With security, any address may be bound; 'security' may follow 'bind'
+static void
+test_security_binds(void)
+{
+    ZS_CHECK(s_accepts(S_HEAD "bind: {agents: 'tcp://0.0.0.0:7600'}\n"
+                              "security: {cert: c}\n"));
+    ZS_CHECK(s_accepts(S_HEAD
+                       "security: {cert: c}\n"
+                       "bind: {control: 'tcp://*:7602', events: 'tcp://eth0:1'}\n"));
+}
+
 static const zs_test_case_t s_cases[] = {
     {"full_file", test_full_file},
     {"defaults", test_defaults},
@@ -934,6 +988,9 @@ static const zs_test_case_t s_cases[] = {
     {"bind_mapping", test_bind_mapping},
     {"bind_endpoint_syntax", test_bind_endpoint_syntax},
     {"bind_loopback", test_bind_loopback},
+    {"security", test_security},
+    {"security_rejects", test_security_rejects},
+    {"security_binds", test_security_binds},
     {"bind_insecure", test_bind_insecure},
     {"bind_distinct", test_bind_distinct},
     {"heartbeat", test_heartbeat},

@@ -26,6 +26,30 @@ test_errors_and_parsing(void)
 }
 
 static void
+test_utf8_trim(void)
+{
+    char text[16];
+    snprintf(text, sizeof text, "ab\xc3\xa9");  //  "abé": whole, kept
+    zs_utf8_trim(text);
+    ZS_CHECK_STR(text, "ab\xc3\xa9");
+    snprintf(text, sizeof text, "ab\xc3");  //  first byte of é only
+    zs_utf8_trim(text);
+    ZS_CHECK_STR(text, "ab");
+    snprintf(text, sizeof text, "x\xe2\x82");  //  two of the three bytes of €
+    zs_utf8_trim(text);
+    ZS_CHECK_STR(text, "x");
+    snprintf(text, sizeof text, "x\xf0\x9f\x98\x80");  //  a whole 4-byte character
+    zs_utf8_trim(text);
+    ZS_CHECK_STR(text, "x\xf0\x9f\x98\x80");
+    snprintf(text, sizeof text, "\xf0\x9f\x98");
+    zs_utf8_trim(text);
+    ZS_CHECK_STR(text, "");
+    snprintf(text, sizeof text, "plain");
+    zs_utf8_trim(text);
+    ZS_CHECK_STR(text, "plain");
+}
+
+static void
 test_sanitize(void)
 {
     char out[32];
@@ -105,6 +129,7 @@ test_signals_arrive_as_fd(void)
 static const zs_test_case_t s_cases[] = {
     {"errors_and_parsing", test_errors_and_parsing},
     {"sanitize", test_sanitize},
+    {"utf8_trim", test_utf8_trim},
     {"ratelimit", test_ratelimit},
     {"spawn_with_pipes", test_spawn_with_pipes},
     {"spawn_missing_program", test_spawn_missing_program},
