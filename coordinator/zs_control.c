@@ -147,6 +147,37 @@ s_stop(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_broker_reply(self->broker, client, &reply);
 }
 
+static void
+s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    const zs_swarm_type_t *type = zs_swarm_type_find(self->swarm, msg->atype);
+    zs_error_t err;
+    zs_error_init(&err);
+    const char *why = NULL;
+    if (!type || !self->spawn) {
+        why = "no such agent type in the swarm file";
+    } else if (msg->count > ZS_SWARM_MAX_COUNT) {
+        why = "count above 1000";
+    } else if (self->phase != ZS_COORD_SERVING) {
+        why = "swarm is stopping";
+    } else {
+        int rc = zs_spawn_scale(self->spawn, msg->atype, (unsigned) msg->count, &err);
+        why = rc == ZS_SPAWN_E_NO_TYPE ? "that agent type failed"
+              : rc < 0                 ? err.text
+                                       : NULL;
+    }
+    if (why) {
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_INVALID, why);
+        return;
+    }
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_SCALE_OK);
+    reply.rid = msg->rid;
+    reply.atype = msg->atype;
+    reply.count = msg->count;
+    zs_broker_reply(self->broker, client, &reply);
+}
+
 typedef void(s_handler_fn)(zs_coord_t *self,
                            const zs_client_ref_t *client,
                            const zs_msg_t *msg);
@@ -156,6 +187,7 @@ static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK] = s_task,         [ZS_MSG_CANCEL] = s_cancel,
     [ZS_MSG_STATUS] = s_status,     [ZS_MSG_AGENTS] = s_agents,
     [ZS_MSG_SHUTDOWN] = s_shutdown, [ZS_MSG_STOP] = s_stop,
+    [ZS_MSG_SCALE] = s_scale,
 };
 
 //  Requests that change the swarm, logged with who asked (the client's certificate
@@ -164,12 +196,13 @@ static const bool s_audited[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_CANCEL] = true,
     [ZS_MSG_SHUTDOWN] = true,
     [ZS_MSG_STOP] = true,
+    [ZS_MSG_SCALE] = true,
 };
 
 static void
 s_audit(const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    const char *target = msg->task ? msg->task : msg->agent;
+    const char *target = msg->task ? msg->task : msg->agent ? msg->agent : msg->atype;
     char sample[ZS_MSG_NAME_MAX * 4 + 1] = "";
     if (target) {
         zs_sanitize(sample, sizeof sample, target, strlen(target));

@@ -498,6 +498,25 @@ zs_spawn_destroy(zs_spawn_t **self_p)
     *self_p = NULL;
 }
 
+//  Add count slots after the type's last one, numbered on from it; not started
+static void
+s_type_grow(s_type_t *type, unsigned count)
+{
+    type->slots = zs_realloc(type->slots, (type->slot_count + count) * sizeof *type->slots);
+    for (unsigned i = 0; i < count; i++) {
+        s_slot_t *slot = zs_calloc(1, sizeof *slot);
+        slot->type = type;
+        slot->index = type->slot_count;
+        //  "<type>-<n>": n has at most 20 digits
+        size_t size = strlen(type->name) + 22;
+        slot->id = zs_malloc(size);
+        snprintf(slot->id, size, "%s-%zu", type->name, slot->index + 1);
+        slot->timer = -1;
+        slot->kill_timer = -1;
+        type->slots[type->slot_count++] = slot;
+    }
+}
+
 static s_type_t *
 s_type_new(zs_spawn_t *self,
            const char *name,
@@ -510,17 +529,7 @@ s_type_new(zs_spawn_t *self,
     type->sup = *supervision;
     type->restarts = zs_calloc((size_t) supervision->max_restarts + 1, sizeof(int64_t));
     type->group_timer = -1;
-    type->slots = zs_calloc(count, sizeof *type->slots);
-    for (unsigned i = 0; i < count; i++) {
-        s_slot_t *slot = zs_calloc(1, sizeof *slot);
-        slot->type = type;
-        slot->index = i;
-        slot->id = zs_malloc(strlen(name) + 12);
-        sprintf(slot->id, "%s-%u", name, i + 1);
-        slot->timer = -1;
-        slot->kill_timer = -1;
-        type->slots[type->slot_count++] = slot;
-    }
+    s_type_grow(type, count);
     return type;
 }
 
@@ -583,6 +592,47 @@ zs_spawn_stop_agent(zs_spawn_t *self, const char *agent_id)
     }
     if (was_pending) {
         s_group_check(slot->type);
+    }
+    return 0;
+}
+
+//  A slot whose agent runs or is about to: not stopped, not ended, not given up
+static bool
+s_slot_active(const s_slot_t *slot)
+{
+    return !slot->stopped && (slot->pid > 0 || slot->timer >= 0 || slot->pending);
+}
+
+int
+zs_spawn_scale(zs_spawn_t *self, const char *type_name, unsigned count, zs_error_t *err)
+{
+    assert(self);
+    assert(type_name);
+    s_type_t *type = s_type_find(self, type_name);
+    if (!type || type->failed || self->stopping) {
+        return ZS_SPAWN_E_NO_TYPE;
+    }
+    unsigned active = 0;
+    for (size_t i = 0; i < type->slot_count; i++) {
+        active += s_slot_active(type->slots[i]);
+    }
+    //  Down: stop the newest agents first; they are never restarted
+    for (size_t i = type->slot_count; i > 0 && active > count; i--) {
+        if (s_slot_active(type->slots[i - 1])) {
+            zs_spawn_stop_agent(self, type->slots[i - 1]->id);
+            active--;
+        }
+    }
+    //  Up: new slots, numbered after every slot the type ever had
+    size_t first = type->slot_count;
+    if (count > active) {
+        s_type_grow(type, count - active);
+    }
+    for (size_t i = first; i < type->slot_count; i++) {
+        if (s_start(type->slots[i]) != 0) {
+            return zs_error_set(err, 0, "cannot start agent '%s' ('%s'): %s",
+                                type->slots[i]->id, self->exe, strerror(errno));
+        }
     }
     return 0;
 }

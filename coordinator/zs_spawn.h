@@ -47,6 +47,7 @@
 //  Expected outcomes, never forwarded
 typedef enum {
     ZS_SPAWN_E_NO_AGENT = 1,  //  no local slot of that id that runs or will run
+    ZS_SPAWN_E_NO_TYPE = 2,   //  no supervisor for that type here, or it failed
 } zs_spawn_error_t;
 
 //  What becomes of a slot whose child exited
@@ -110,6 +111,12 @@ void zs_spawn_reap(zs_spawn_t *self);
 //  ZS_SPAWN_E_NO_AGENT when agent_id is no local slot, or its slot neither runs nor
 //  will (already stopped, ended, or its type failed).
 int zs_spawn_stop_agent(zs_spawn_t *self, const char *agent_id);
+
+//  Run count agents of type from now on: stop the newest running ones (never to be
+//  restarted), or start new slots numbered after the type's last. Returns 0,
+//  ZS_SPAWN_E_NO_TYPE when the type has no supervisor here or failed, or -1 with err
+//  filled when a process cannot be started.
+int zs_spawn_scale(zs_spawn_t *self, const char *type, unsigned count, zs_error_t *err);
 
 //  True when type was added and has failed.
 bool zs_spawn_type_failed(zs_spawn_t *self, const char *type);

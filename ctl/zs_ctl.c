@@ -22,6 +22,7 @@
 #define ZS_CTL_TASK_TMO_MAX 86400000  //  protocol bound of "tmo", ms
 #define ZS_CTL_RETRIES_MAX  100       //  protocol bound of "tries" (101) less the first
 #define ZS_CTL_SECRET_MODE  0600      //  mode of a secret certificate keygen writes
+#define ZS_CTL_SCALE_MAX    1000      //  most local agents of one type (swarm file bound)
 
 //  One run: the parsed command line, then the connection
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
     zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
     zs_opts_int_t retries;       //  submit --retries
     bool wait;                   //  submit --wait
+    int64_t count;               //  scale's N
     uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
     size_t payload_size;         //  bytes in payload_data
     char **operands;             //  command operands (task ids), borrowed from argv
@@ -388,6 +390,33 @@ s_check_stop(s_ctl_t *self)
     return s_check_id(self, "stop", self->operands[0]);
 }
 
+static void
+s_show_scale(const zs_msg_t *reply, FILE *stream)
+{
+    fprintf(stream, "agent type '%s' scaled to %" PRIu64 " local agents\n", reply->atype,
+            reply->count);
+}
+
+static int
+s_cmd_scale(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_SCALE);
+    request.atype = self->operands[0];
+    request.count = (uint64_t) self->count;
+    return s_run_shown(self, &request, s_show_scale);
+}
+
+static int
+s_check_scale(s_ctl_t *self)
+{
+    if (zs_parse_int(self->operands[1], 0, ZS_CTL_SCALE_MAX, &self->count) != 0) {
+        return s_say(self, -1, "scale: expected a count in 0..%d, got '%s'",
+                     ZS_CTL_SCALE_MAX, self->operands[1]);
+    }
+    return 0;
+}
+
 //  Time left until deadline_ms, or ZS_CLIENT_FOREVER when there is no deadline
 static int64_t
 s_left(int64_t deadline_ms)
@@ -547,6 +576,8 @@ static const s_command_t s_commands[] = {
     {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, false},
     {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,
      s_check_stop, s_cmd_stop, false},
+    {"scale", "TYPE N", "run N local agents of TYPE (stops the newest, or starts more)",
+     NULL, 0, 2, 2, s_check_scale, s_cmd_scale, false},
     {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL, s_cmd_shutdown,
      false},
     {"keygen", "NAME", "write a CURVE keypair: NAME (public), NAME_secret (0600)", NULL,
@@ -598,7 +629,7 @@ static int
 s_check_operands(s_ctl_t *self, const s_command_t *command)
 {
     if (self->operand_count < command->min_operands) {
-        return s_say(self, -1, "%s: missing task id (usage: zswarmctl %s %s)",
+        return s_say(self, -1, "%s: missing operand (usage: zswarmctl %s %s)",
                      command->name, command->name, command->operands);
     }
     if (self->operand_count > command->max_operands) {

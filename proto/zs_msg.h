@@ -69,6 +69,8 @@ typedef enum {
     ZS_MSG_SHUTDOWN_OK,
     ZS_MSG_STOP,
     ZS_MSG_STOP_OK,
+    ZS_MSG_SCALE,
+    ZS_MSG_SCALE_OK,
     //  events, on the events socket; the type name is also the topic frame
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
@@ -169,6 +171,7 @@ typedef struct {
     uint64_t n_dead;         //  "n_dead": tasks failed for good since start
     uint64_t n_cancelled;    //  "n_cancelled": tasks cancelled since start
     uint64_t n_submitted;    //  "n_submitted": tasks accepted since start
+    uint64_t count;          //  "count": local agents a type is to run (scale)
     uint64_t ended;          //  "ended": when the task ended, ms since the Unix epoch
     uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
     void *arena_;            //  owned by a decoded message; NULL otherwise

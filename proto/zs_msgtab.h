@@ -63,6 +63,7 @@ typedef enum {
     ZS_F_N_SUBMITTED,
     ZS_F_UPTIME_MS,
     ZS_F_ENDED,
+    ZS_F_SCALE,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

@@ -230,7 +230,7 @@ STR_KEYS = {"agent", "atype", "host", "handler", "why", "task", "ttype", "note",
 BIN_KEYS = {"payload", "stdout", "stderr"}
 UINT_KEYS = {"v", "rid", "seq", "conc", "pid", "hb", "live", "load", "code", "tmo",
              "tries", "att", "pct", "n_agents", "n_ready", "n_running", "n_completed",
-             "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended"}
+             "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended", "count"}
 INT_KEYS = {"pri", "exit"}
 BOOL_KEYS = {"local", "wait", "dup"}
 

@@ -297,3 +297,37 @@ def test_stop_refuses_other_agents(make_swarm, start_agent):
     assert ctl.returncode == 1, f"zswarmctl stop of an unknown agent: {ctl.returncode}"
     assert "no such local agent" in ctl.stderr, f"stderr: {ctl.stderr!r}"
     assert {a["agent"] for a in swarm.agents()} == {"echo-1", "remote-1"}
+
+
+def test_scale(make_swarm):
+    swarm = make_swarm(swarm_yaml("scale", [echo_type(count=2, concurrency=1)]))
+    swarm.wait_agents(2)
+    client = swarm.client()
+
+    # Up: new slots numbered after the last one
+    reply = client.ok("scale", atype="echo", count=4)
+    assert reply["atype"] == "echo" and reply["count"] == 4, f"{reply!r}"
+    wait_until(lambda: sorted(pids_by_agent(swarm)) == ["echo-1", "echo-2", "echo-3",
+                                                        "echo-4"],
+               10, "four echo agents")
+
+    # Down: the newest stop, and stay stopped
+    ctl = run_ctl("-e", swarm.control_ep, "scale", "echo", "1")
+    assert ctl.returncode == 0, f"zswarmctl scale: {ctl.returncode} {ctl.stderr!r}"
+    wait_until(lambda: sorted(pids_by_agent(swarm)) == ["echo-1"], 10, "only echo-1 left")
+    until = deadline(1)
+    while time.monotonic() < until:
+        assert sorted(pids_by_agent(swarm)) == ["echo-1"], "a stopped agent came back"
+        time.sleep(0.05)
+    assert client.run("echo", "still here")["stdout"] == b"still here"
+
+    # Zero is a count, not an absent field; up again starts fresh slots
+    assert client.ok("scale", atype="echo", count=0)["count"] == 0
+    wait_until(lambda: not pids_by_agent(swarm), 10, "no echo agent")
+    client.ok("scale", atype="echo", count=1)
+    wait_until(lambda: sorted(pids_by_agent(swarm)) == ["echo-5"], 10, "echo-5")
+
+    # Refusals: a type the file does not declare, a count out of range, bad usage
+    client.error("scale", 7, atype="ghost", count=1)
+    client.error("scale", 7, atype="echo", count=1001)
+    assert run_ctl("-e", swarm.control_ep, "scale", "echo", "many").returncode == 2

@@ -87,6 +87,7 @@ static const t_key_t s_keys[] = {
     K_UINT("n_submitted", n_submitted),
     K_UINT("uptime_ms", uptime_ms),
     K_UINT("ended", ended),
+    K_UINT("count", count),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -130,6 +131,8 @@ static const t_type_t s_types[] = {
     {ZS_MSG_SHUTDOWN_OK, "shutdown.ok", "rid"},
     {ZS_MSG_STOP, "stop", "agent! rid"},
     {ZS_MSG_STOP_OK, "stop.ok", "agent! rid"},
+    {ZS_MSG_SCALE, "scale", "atype! count! rid"},
+    {ZS_MSG_SCALE_OK, "scale.ok", "atype! count! rid"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
     {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local"},
