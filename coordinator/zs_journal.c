@@ -461,15 +461,18 @@ zs_journal_commit(zs_journal_t *self)
     if (self->pending.used == 0) {
         return 0;
     }
+    //  Records zs_journal_write put in the file were already relied on (their replies
+    //  went out): a failure cuts back only to them, never below
+    size_t kept = self->written;
     if (s_write_rest(self) != 0 || s_make_durable(self) != 0) {
-        //  Cut back to the committed records: a crash before the retry then finds no
-        //  half record, and after a failed fsync the page cache is no proof of anything
+        //  Cut back: a crash before the retry then finds no half record
         int saved = errno;
-        if (ftruncate(self->fd, (off_t) self->size) != 0) {
+        off_t cut = (off_t) (self->size + kept);
+        if (ftruncate(self->fd, cut) != 0) {
             zsys_warning("journal '%s': cannot cut back to %ju bytes: %s", self->path,
-                         (uintmax_t) self->size, strerror(errno));
+                         (uintmax_t) cut, strerror(errno));
         }
-        self->written = 0;
+        self->written = kept;
         errno = saved;
         return -1;
     }

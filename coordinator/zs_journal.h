@@ -72,7 +72,8 @@ void zs_journal_destroy(zs_journal_t **self_p);
 int zs_journal_append(zs_journal_t *self, const void *body, size_t size);
 
 //  Write buffered records and fsync by policy. Returns 0, or -1 with errno when the
-//  write or fsync failed: the records are then not durable and stay buffered.
+//  write or fsync failed: the records are then not durable and stay buffered; the file
+//  is cut back to the committed records plus those zs_journal_write already wrote.
 int zs_journal_commit(zs_journal_t *self);
 
 //  Write buffered records to the file without fsync and keep them pending: they now
