@@ -9,6 +9,7 @@
 #define ZS_BROKER_HWM        100000  //  queued messages per peer before sends fail
 #define ZS_BROKER_LINGER     200  //  ms a closing socket may spend flushing (bye, replies)
 #define ZS_BROKER_SAMPLE     48   //  bytes of a bad frame quoted in the log
+#define ZS_BROKER_HELD_MAX   (64u << 20)  //  held reply bytes before requests pause
 #define ZS_BROKER_TOPICS_MAX 1024  //  subscribed prefixes tracked before publishing all
 
 struct zs_peer_t {
@@ -38,6 +39,7 @@ struct zs_broker_t {
     msgpack_sbuffer buf;      //  encode buffer reused for every send
     bool holding;             //  control replies are held, not sent
     zchunk_t *held;           //  held replies: each an s_held_t, identity, body
+    bool control_paused;      //  too many replies held: control socket not read
     zlistx_t *topics;         //  zchunk_t * prefixes subscribers asked for, owned
     bool every_topic;         //  too many prefixes to track: publish everything
     zs_ratelimit_t bad_log;   //  limits logs about bad frames
@@ -278,6 +280,14 @@ s_control_readable(zloop_t *loop, zsock_t *sock, void *arg)
     if (self->ops.batch_end) {
         self->ops.batch_end(self->ctx);
     }
+    //  Replies still held (the journal cannot be written): read no more requests until
+    //  they are released, so held replies stay bounded and clients see back-pressure
+    if (zchunk_size(self->held) > ZS_BROKER_HELD_MAX && !self->control_paused) {
+        zsys_warning("%zu bytes of replies wait for the journal: control requests paused",
+                     zchunk_size(self->held));
+        zloop_reader_end(self->loop, self->control);
+        self->control_paused = true;
+    }
     return 0;
 }
 
@@ -450,6 +460,10 @@ zs_broker_release_replies(zs_broker_t *self)
         at = ident + head.ident_size + head.body_size;
     }
     zchunk_set(self->held, NULL, 0);
+    if (self->control_paused) {
+        self->control_paused = false;
+        zloop_reader(self->loop, self->control, s_control_readable, self);
+    }
 }
 
 void
