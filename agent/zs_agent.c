@@ -369,6 +369,17 @@ s_handler_select(zs_agent_t *self, const zs_msg_t *welcome)
 static void
 s_recv_welcome(zs_agent_t *self, const zs_msg_t *msg)
 {
+    //  A new session after a lost one: the coordinator has already retried (or, if it
+    //  restarted, will re-run from its journal) whatever we still run, and their
+    //  results would be dropped; the slots are better freed at once
+    size_t orphans = self->agent[0] && self->state == S_STATE_HELLO ? s_running(self) : 0;
+    if (orphans > 0) {
+        zsys_notice("new session with '%s': stopping %zu attempts of the old one",
+                    self->endpoint, orphans);
+        for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
+            s_handlers[i]->kill_all(self->handlers[i]);
+        }
+    }
     s_sample(self->agent, sizeof self->agent, msg->agent);
     self->hb = s_clamp(msg->hb, ZS_AGENT_HB_MIN, ZS_AGENT_HB_MAX);
     self->live = s_clamp(msg->live, 1, ZS_AGENT_LIVE_MAX);

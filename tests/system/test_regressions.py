@@ -130,6 +130,30 @@ def test_replayed_task_waits_for_the_remote_agent(make_swarm, workdir, start_age
     assert agent.poll() is None, "the remote agent exited"
 
 
+def test_new_session_frees_the_slots_of_the_old_one(make_swarm, start_agent):
+    """A remote agent (one slot) runs a long attempt when zswarmd is killed and restarted
+    (no journal: nothing is replayed). Once welcomed again, the agent drops the old
+    session's attempt, whose result would be dropped anyway, and takes new work at
+    once, not after the old attempt's 30 s."""
+    text = swarm_yaml("orphans",
+                      ["{type: worker, count: 0, handler: builtin, "
+                       "capabilities: [sleep, echo]}"], bind=fixed_bind())
+    swarm = make_swarm(text, name="orphans")
+    agent = start_agent(swarm.agents_ep, "worker", agent_id="remote-2", conc=1)
+    swarm.wait_agents(1)
+    client = swarm.client()
+    client.submit("sleep", "30000", task="long", tries=1, tmo=60000)
+    wait_until(lambda: state_of(client, "long") == "running", 10, "'long' to run")
+
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    swarm.wait_agents(1)
+    done = client.run("echo", "right away", seconds=10)
+    assert done["state"] == "completed" and done["stdout"] == b"right away", f"{done!r}"
+    assert agent.poll() is None, "the remote agent exited"
+
+
 def test_evicted_id_resubmitted_survives_restart(make_swarm, workdir):
     """An id whose result was evicted by age is free: a new task may take it, and the
     journal must bring back that new task, not the old result."""
