@@ -131,13 +131,16 @@ zs_client_send(zs_client_t *self, zs_msg_t *request, uint64_t *rid_p, zs_error_t
     assert(self);
     assert(request);
     request->rid = self->next_rid++;
-    //  Non-blocking: with ZS_CLIENT_HWM queued the peer is gone or stuck, and waiting
-    //  would only hide that behind the reply timeout
+    //  Non-blocking: EAGAIN means no connection to queue on (libzmq dropped it, as
+    //  after a refused CURVE handshake) or ZS_CLIENT_HWM requests already queued; either
+    //  way waiting would only hide it behind the reply timeout
     if (zs_msg_send(request, self->socket, NULL, 0, ZMQ_DONTWAIT, &self->wbuf) != 0) {
         return zs_error_set(err, 0, "cannot send %s to '%s': %s",
                             zs_msg_type_name(request->type), self->endpoint,
-                            errno == EAGAIN ? "too many requests queued"
-                                            : zmq_strerror(errno));
+                            errno == EAGAIN
+                                ? "no connection (refused by zswarmd?) or too many "
+                                  "requests queued"
+                                : zmq_strerror(errno));
     }
     if (rid_p) {
         *rid_p = request->rid;
