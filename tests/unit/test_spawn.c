@@ -266,6 +266,18 @@ s_is_gone(pid_t pid)
     return kill(pid, 0) == -1 && errno == ESRCH;
 }
 
+//  The watched children are all gone
+static bool
+s_watched_gone(s_env_t *env)
+{
+    for (size_t i = 0; i < env->watch_count; i++) {
+        if (!s_is_gone(env->old[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Cases
 
@@ -530,6 +542,38 @@ test_stop_agent(void)
     ZS_CHECK(ok);
 }
 
+//  Scaling down stops the newest agents for good; scaling up adds slots numbered after
+//  every slot the type had, and an unknown type is refused
+static void
+test_scale(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    zs_error_t err;
+    zs_supervision_t sup = s_sup(ZS_SUP_ONE_FOR_ONE, ZS_SUP_PERMANENT);
+    bool ok = zs_spawn_add(env->spawn, "s", 3, &sup, &err) == 0;
+    pid_t first = zs_spawn_pid(env->spawn, "s-1");
+    const char *const ids[] = {"s-3", "s-2"};
+    s_watch(env, ids, 2);
+    ok = ok && zs_spawn_scale(env->spawn, "s", 1, &err) == 0;
+    ok = ok && s_run(env, s_watched_gone, S_DEADLINE);
+    s_run(env, NULL, S_QUIET_MS);
+    const s_exit_t *last = NULL;
+    ok = ok && s_exits_of(env, "s-3", &last) == 1 && last->next == ZS_SPAWN_NEXT_STOPPED;
+    ok = ok && s_exits_of(env, "s-2", &last) == 1 && last->next == ZS_SPAWN_NEXT_STOPPED;
+    ok = ok && zs_spawn_pid(env->spawn, "s-1") == first;
+    ok = ok && zs_spawn_pid(env->spawn, "s-2") == 0 &&
+         zs_spawn_pid(env->spawn, "s-3") == 0;
+    ok = ok && zs_spawn_scale(env->spawn, "s", 3, &err) == 0;
+    ok = ok && zs_spawn_pid(env->spawn, "s-4") > 0 && zs_spawn_pid(env->spawn, "s-5") > 0;
+    ok = ok && zs_spawn_pid(env->spawn, "s-2") == 0 &&
+         zs_spawn_pid(env->spawn, "s-1") == first;
+    ok = ok && zs_spawn_running(env->spawn) == 3;
+    ok = ok && zs_spawn_scale(env->spawn, "nope", 1, &err) == ZS_SPAWN_E_NO_TYPE;
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 //  Stopping a slot that waits for its restart cancels the restart
 static void
 test_stop_waiting(void)
@@ -644,13 +688,14 @@ test_bad_program(void)
 }
 
 static const zs_test_case_t s_cases[] = {
-    {"one_for_one", test_one_for_one}, {"backoff", test_backoff},
-    {"transient", test_transient},     {"temporary", test_temporary},
-    {"one_for_all", test_one_for_all}, {"rest_for_one", test_rest_for_one},
-    {"intensity", test_intensity},     {"intensity_group", test_intensity_group},
-    {"stop_agent", test_stop_agent},   {"stop_waiting", test_stop_waiting},
-    {"stop_stuck", test_stop_stuck},   {"stop_all", test_stop_all},
-    {"destroy", test_destroy},         {"bad_program", test_bad_program},
+    {"one_for_one", test_one_for_one},   {"backoff", test_backoff},
+    {"transient", test_transient},       {"temporary", test_temporary},
+    {"one_for_all", test_one_for_all},   {"rest_for_one", test_rest_for_one},
+    {"intensity", test_intensity},       {"intensity_group", test_intensity_group},
+    {"stop_agent", test_stop_agent},     {"scale", test_scale},
+    {"stop_waiting", test_stop_waiting}, {"stop_stuck", test_stop_stuck},
+    {"stop_all", test_stop_all},         {"destroy", test_destroy},
+    {"bad_program", test_bad_program},
 };
 
 ZS_TEST_MAIN(s_cases)
