@@ -103,11 +103,11 @@ def descendants(root):
         st = proc_stat(pid)
         if st:
             children.setdefault(st[1], []).append(pid)
-    out, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
+    out, unvisited = [], [root]
+    while unvisited:
+        for child in children.get(unvisited.pop(), []):
             out.append(child)
-            todo.append(child)
+            unvisited.append(child)
     return out
 
 
