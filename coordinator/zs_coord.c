@@ -59,21 +59,29 @@ zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why)
 //  ---------------------------------------------------------------------------------
 //  Final tasks: answer waiters, keep a bounded history
 
+void
+zs_coord_answer_waiters(zs_broker_t *broker, zs_task_t *task, zs_msg_t *reply)
+{
+    zs_waiter_t *waiter = task->waiters;
+    while (waiter) {
+        zs_waiter_t *next = waiter->next;
+        if (reply) {
+            reply->rid = waiter->rid;
+            zs_broker_reply(broker, &waiter->client, reply);
+        }
+        free(waiter);
+        waiter = next;
+    }
+    task->waiters = NULL;
+}
+
 static void
 s_reply_waiters(zs_coord_t *self, zs_task_t *task)
 {
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_WAIT_OK);
     zs_task_describe(task, &reply);
-    zs_waiter_t *waiter = task->waiters;
-    while (waiter) {
-        zs_waiter_t *next = waiter->next;
-        reply.rid = waiter->rid;
-        zs_broker_reply(self->broker, &waiter->client, &reply);
-        free(waiter);
-        waiter = next;
-    }
-    task->waiters = NULL;
+    zs_coord_answer_waiters(self->broker, task, &reply);
 }
 
 void
@@ -719,13 +727,7 @@ static void
 s_task_destroy(void **item)
 {
     zs_task_t *task = *item;
-    zs_waiter_t *waiter = task->waiters;
-    while (waiter) {
-        zs_waiter_t *next = waiter->next;
-        free(waiter);
-        waiter = next;
-    }
-    task->waiters = NULL;
+    zs_coord_answer_waiters(NULL, task, NULL);
     zs_task_destroy(&task);
     *item = NULL;
 }

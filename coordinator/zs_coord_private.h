@@ -125,6 +125,10 @@ void zs_coord_evict_oldest(zs_coord_t *self);
 //  Publish a swarm.started/swarm.stopping event. In zs_coord.c.
 void zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why);
 
+//  Send reply (its rid set per waiter) to every client waiting on task and forget
+//  them; with reply NULL only forget them (broker may then be NULL). In zs_coord.c.
+void zs_coord_answer_waiters(zs_broker_t *broker, zs_task_t *task, zs_msg_t *reply);
+
 //  Answer every waiting client with error SHUTTING_DOWN. In zs_coord_stop.c.
 void zs_coord_fail_waiters(zs_coord_t *self);
 

@@ -7,25 +7,18 @@
 
 #include "zs_coord_private.h"
 
-#include <stdlib.h>
-
 #define ZS_COORD_STOP_POLL_MS 20  //  how often a stopping coordinator checks progress
 
 void
 zs_coord_fail_waiters(zs_coord_t *self)
 {
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = ZS_ERR_SHUTTING_DOWN;
+    error.why = "swarm stopped before the task ended";
     for (zs_task_t *task = zhashx_first(self->tasks); task;
          task = zhashx_next(self->tasks)) {
-        zs_waiter_t *waiter = task->waiters;
-        while (waiter) {
-            zs_waiter_t *next = waiter->next;
-            zs_broker_reply_error(self->broker, &waiter->client, waiter->rid,
-                                  ZS_ERR_SHUTTING_DOWN,
-                                  "swarm stopped before the task ended");
-            free(waiter);
-            waiter = next;
-        }
-        task->waiters = NULL;
+        zs_coord_answer_waiters(self->broker, task, &error);
     }
 }
 
