@@ -71,6 +71,10 @@ typedef enum {
     ZS_MSG_STOP_OK,
     ZS_MSG_SCALE,
     ZS_MSG_SCALE_OK,
+    //  node daemons (zswarm-node), on the agents socket
+    ZS_MSG_NODE_HELLO,    //  "node.hello" node -> coordinator
+    ZS_MSG_NODE_WELCOME,  //  "node.welcome" coordinator -> node
+    ZS_MSG_NODE_SPAWN,    //  "node.spawn" coordinator -> node: run count agents of atype
     //  events, on the events socket; the type name is also the topic frame
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
@@ -78,6 +82,8 @@ typedef enum {
     ZS_MSG_EV_AGENT_LEFT,         //  "agent.left"
     ZS_MSG_EV_AGENT_EXITED,       //  "agent.exited": a local agent process ended
     ZS_MSG_EV_AGENT_TYPE_FAILED,  //  "agent.type_failed": restarted too often, given up
+    ZS_MSG_EV_NODE_JOINED,        //  "node.joined"
+    ZS_MSG_EV_NODE_LEFT,          //  "node.left"
     ZS_MSG_EV_TASK_READY,         //  "task.ready" ... one event per task state
     ZS_MSG_EV_TASK_ASSIGNED,
     ZS_MSG_EV_TASK_RUNNING,
@@ -171,7 +177,9 @@ typedef struct {
     uint64_t n_dead;         //  "n_dead": tasks failed for good since start
     uint64_t n_cancelled;    //  "n_cancelled": tasks cancelled since start
     uint64_t n_submitted;    //  "n_submitted": tasks accepted since start
-    uint64_t count;          //  "count": local agents a type is to run (scale)
+    uint64_t count;          //  "count": agents of a type to run (scale, node.spawn)
+    const char *node;        //  "node": node daemon name
+    uint64_t slots;          //  "slots": agents a node daemon may run at once
     uint64_t ended;          //  "ended": when the task ended, ms since the Unix epoch
     uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
     void *arena_;            //  owned by a decoded message; NULL otherwise

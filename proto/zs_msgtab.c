@@ -85,21 +85,23 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_UPTIME_MS] = S_UINT("uptime_ms", uptime_ms),
     [ZS_F_ENDED] = S_UINT("ended", ended),
     [ZS_F_SCALE] = S_UINT("count", count),
+    [ZS_F_NODE] = S_NAME("node", node),
+    [ZS_F_SLOTS] = S_UINT("slots", slots),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
 static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_AGENT,       ZS_F_AGENTS, ZS_F_ARGV,      ZS_F_ATT,       ZS_F_ATYPE,
-    ZS_F_CAPS,        ZS_F_CODE,   ZS_F_CONC,      ZS_F_SCALE,     ZS_F_DUP,
-    ZS_F_ENDED,       ZS_F_EXIT,   ZS_F_HANDLER,   ZS_F_HB,        ZS_F_HOST,
-    ZS_F_LIVE,        ZS_F_LOAD,   ZS_F_LOCAL,     ZS_F_N_AGENTS,  ZS_F_N_CANCELLED,
-    ZS_F_N_COMPLETED, ZS_F_N_DEAD, ZS_F_N_READY,   ZS_F_N_RUNNING, ZS_F_N_SUBMITTED,
-    ZS_F_NAME,        ZS_F_NOTE,   ZS_F_PAYLOAD,   ZS_F_PCT,       ZS_F_PID,
-    ZS_F_PRI,         ZS_F_RID,    ZS_F_SEQ,       ZS_F_STATE,     ZS_F_STATUS,
-    ZS_F_STDERR,      ZS_F_STDOUT, ZS_F_T,         ZS_F_TASK,      ZS_F_TMO,
-    ZS_F_TRIES,       ZS_F_TTYPE,  ZS_F_UPTIME_MS, ZS_F_V,         ZS_F_WAIT,
-    ZS_F_WHY,
+    ZS_F_AGENT,       ZS_F_AGENTS, ZS_F_ARGV,    ZS_F_ATT,       ZS_F_ATYPE,
+    ZS_F_CAPS,        ZS_F_CODE,   ZS_F_CONC,    ZS_F_SCALE,     ZS_F_DUP,
+    ZS_F_ENDED,       ZS_F_EXIT,   ZS_F_HANDLER, ZS_F_HB,        ZS_F_HOST,
+    ZS_F_LIVE,        ZS_F_LOAD,   ZS_F_LOCAL,   ZS_F_N_AGENTS,  ZS_F_N_CANCELLED,
+    ZS_F_N_COMPLETED, ZS_F_N_DEAD, ZS_F_N_READY, ZS_F_N_RUNNING, ZS_F_N_SUBMITTED,
+    ZS_F_NAME,        ZS_F_NODE,   ZS_F_NOTE,    ZS_F_PAYLOAD,   ZS_F_PCT,
+    ZS_F_PID,         ZS_F_PRI,    ZS_F_RID,     ZS_F_SEQ,       ZS_F_SLOTS,
+    ZS_F_STATE,       ZS_F_STATUS, ZS_F_STDERR,  ZS_F_STDOUT,    ZS_F_T,
+    ZS_F_TASK,        ZS_F_TMO,    ZS_F_TRIES,   ZS_F_TTYPE,     ZS_F_UPTIME_MS,
+    ZS_F_V,           ZS_F_WAIT,   ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -202,8 +204,11 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_SHUTDOWN_OK] = S_TYPE("shutdown.ok", 0, B(RID)),
     [ZS_MSG_STOP] = S_TYPE("stop", B(AGENT), B(RID)),
     [ZS_MSG_STOP_OK] = S_TYPE("stop.ok", B(AGENT), B(RID)),
-    [ZS_MSG_SCALE] = S_TYPE("scale", B(ATYPE) | B(SCALE), B(RID)),
-    [ZS_MSG_SCALE_OK] = S_TYPE("scale.ok", B(ATYPE) | B(SCALE), B(RID)),
+    [ZS_MSG_SCALE] = S_TYPE("scale", B(ATYPE) | B(SCALE), B(RID) | B(NODE)),
+    [ZS_MSG_SCALE_OK] = S_TYPE("scale.ok", B(ATYPE) | B(SCALE), B(RID) | B(NODE)),
+    [ZS_MSG_NODE_HELLO] = S_TYPE("node.hello", B(NODE) | B(SLOTS), B(HOST) | B(PID)),
+    [ZS_MSG_NODE_WELCOME] = S_TYPE("node.welcome", B(NODE) | B(HB) | B(LIVE), B(NAME)),
+    [ZS_MSG_NODE_SPAWN] = S_TYPE("node.spawn", B(ATYPE), B(SCALE)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", B(SEQ) | B(NAME), B(WHY)),
     [ZS_MSG_EV_AGENT_JOINED] =
@@ -213,6 +218,9 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
         S_TYPE("agent.exited", B(SEQ) | B(AGENT) | B(PID), B(EXIT) | B(WHY)),
     [ZS_MSG_EV_AGENT_TYPE_FAILED] =
         S_TYPE("agent.type_failed", B(SEQ) | B(ATYPE) | B(WHY), 0),
+    [ZS_MSG_EV_NODE_JOINED] =
+        S_TYPE("node.joined", B(SEQ) | B(NODE) | B(SLOTS), B(HOST) | B(PID)),
+    [ZS_MSG_EV_NODE_LEFT] = S_TYPE("node.left", B(SEQ) | B(NODE), B(WHY)),
     [ZS_MSG_EV_TASK_READY] = S_TASK_EVENT("task.ready"),
     [ZS_MSG_EV_TASK_ASSIGNED] = S_TASK_EVENT("task.assigned"),
     [ZS_MSG_EV_TASK_RUNNING] = S_TASK_EVENT("task.running"),
@@ -236,6 +244,11 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_ERROR,
     ZS_MSG_HEARTBEAT,
     ZS_MSG_HELLO,
+    ZS_MSG_NODE_HELLO,
+    ZS_MSG_EV_NODE_JOINED,
+    ZS_MSG_EV_NODE_LEFT,
+    ZS_MSG_NODE_SPAWN,
+    ZS_MSG_NODE_WELCOME,
     ZS_MSG_SCALE,
     ZS_MSG_SCALE_OK,
     ZS_MSG_SHUTDOWN,

@@ -64,6 +64,8 @@ typedef enum {
     ZS_F_UPTIME_MS,
     ZS_F_ENDED,
     ZS_F_SCALE,
+    ZS_F_NODE,
+    ZS_F_SLOTS,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 
