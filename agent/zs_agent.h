@@ -1,11 +1,11 @@
 //  zs_agent - the agent runtime: one session with a coordinator, tasks run by handlers
 //
-//  An agent holds one DEALER connected to the coordinator's agents socket and one zloop.
-//  It says hello until welcomed, then heartbeats whenever it has sent nothing for hb ms,
-//  runs up to conc task attempts at once through the handler welcome names, and sends
-//  task.ack and task.result as the handler reports. A coordinator silent for live * hb
-//  ms, or one that says bye, is replaced by a new socket and a new hello; running tasks
-//  carry on and their results go to whoever answers. Signals arrive as a signalfd in the
+//  An agent holds one session with the coordinator (zs_session: hello until welcomed,
+//  heartbeats, a new socket and hello when the session is lost) and one zloop. It runs
+//  up to conc task attempts at once through the handler welcome names, and sends
+//  task.ack and task.result as the handler reports. Running tasks carry on while the
+//  session is lost, and their results go to whoever answers; a welcome into a new
+//  session stops the attempts of the old one. Signals arrive as a signalfd in the
 //  loop: SIGCHLD reaps children for the handlers, SIGTERM/SIGINT/SIGHUP say bye, kill
 //  every task and end the run. Nothing blocks the loop; a builtin that finishes at once
 //  is answered in the same callback that read its assign, with no per-task allocation
@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "zs_msg.h"
+#include "zs_session.h"
 #include "zs_util.h"
 
 #define ZS_AGENT_CONC_MAX 1024  //  most task attempts an agent runs at once
@@ -39,11 +40,12 @@ typedef struct {
     bool debug;              //  log debug lines (zs_log_init said so)
 } zs_agent_config_t;
 
-//  Expected failures of zs_agent_new, in err->code
+//  Expected failures of zs_agent_new, in err->code: the session's own (zs_session.h)
 typedef enum {
-    ZS_AGENT_E_CONNECT = 1,  //  the endpoint was refused: a usage error
-    ZS_AGENT_E_SOCKET = 2,   //  no socket could be made (file descriptors, memory)
-    ZS_AGENT_E_CERT = 3,     //  --cert or --server-key cannot be used: a usage error
+    ZS_AGENT_E_CONNECT =
+        ZS_SESSION_E_CONNECT,                 //  the endpoint was refused: a usage error
+    ZS_AGENT_E_SOCKET = ZS_SESSION_E_SOCKET,  //  no socket could be made (fds, memory)
+    ZS_AGENT_E_CERT = ZS_SESSION_E_CERT,  //  --cert or --server-key cannot be used: usage
 } zs_agent_code_t;
 
 //  Create an agent and start connecting (nothing is sent until zs_agent_run). Returns

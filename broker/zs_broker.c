@@ -17,6 +17,7 @@ struct zs_peer_t {
     int64_t last_recv_ms;  //  when the peer was last heard
     int64_t last_sent_ms;  //  when anything was last sent to it
     void *owner;           //  coordinator's object, borrowed
+    zs_msg_type_t kind;    //  the hello that opened the session (agent or node)
 };
 
 struct zs_broker_t {
@@ -183,7 +184,7 @@ s_agent_message(zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
     if (peer) {
         peer->last_recv_ms = self->now_ms;
     }
-    if (msg.type == ZS_MSG_HELLO) {
+    if (msg.type == ZS_MSG_HELLO || msg.type == ZS_MSG_NODE_HELLO) {
         if (peer) {
             //  A second hello on a live connection restarts the session
             self->ops.gone(self->ctx, peer, "said hello again");
@@ -191,6 +192,7 @@ s_agent_message(zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
         }
         peer = zs_calloc(1, sizeof *peer);
         peer->ident = *ident;
+        peer->kind = msg.type;
         peer->last_recv_ms = peer->last_sent_ms = self->now_ms;
         zhashx_insert(self->peers, &peer->ident, peer);
         if (self->ops.hello(self->ctx, peer, &msg) != 0) {
@@ -745,6 +747,12 @@ void
 zs_broker_peer_set_owner(zs_peer_t *peer, void *owner)
 {
     peer->owner = owner;
+}
+
+zs_msg_type_t
+zs_broker_peer_kind(zs_peer_t *peer)
+{
+    return peer->kind;
 }
 
 const zs_broker_stats_t *

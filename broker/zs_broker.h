@@ -9,7 +9,9 @@
 //  intervals is expired. It knows nothing of tasks.
 //
 //  A peer exists from the hello the coordinator accepts until it expires, says bye, or
-//  the coordinator drops it; the coordinator's own object for it hangs off `owner`.
+//  the coordinator drops it; the coordinator's own object for it hangs off `owner`. Two
+//  kinds of peer share the socket: agents open their session with `hello`, node daemons
+//  with `node.hello`; a peer's kind never changes (a new hello makes a new peer).
 
 #ifndef ZS_BROKER_H
 #define ZS_BROKER_H
@@ -42,9 +44,10 @@ typedef struct zs_broker_t zs_broker_t;
 //  What the coordinator does with what the broker received. Messages are borrowed for
 //  the call; everything kept must be copied.
 typedef struct {
-    //  A hello from a routing id not yet known. Return 0 to accept (the broker creates
-    //  the peer first and passes it; the coordinator sets its owner and sends welcome),
-    //  or -1 to refuse (the peer is removed; the coordinator sent an error).
+    //  A hello or node.hello from a routing id not yet known. Return 0 to accept (the
+    //  broker creates the peer first and passes it; the coordinator sets its owner and
+    //  sends welcome), or -1 to refuse (the peer is removed; the coordinator sent an
+    //  error).
     int (*hello)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
     //  Any other message from a known peer, heartbeats and bye excluded (a bye goes to
     //  gone, with the peer's reason).
@@ -132,6 +135,9 @@ void zs_broker_peer_drop(zs_broker_t *self, zs_peer_t **peer_p);
 //  Coordinator's object for the peer, and setting it.
 void *zs_broker_peer_owner(zs_peer_t *peer);
 void zs_broker_peer_set_owner(zs_peer_t *peer, void *owner);
+
+//  ZS_MSG_HELLO for an agent's session, ZS_MSG_NODE_HELLO for a node daemon's.
+zs_msg_type_t zs_broker_peer_kind(zs_peer_t *peer);
 
 //  Counters since start, borrowed.
 const zs_broker_stats_t *zs_broker_stats(zs_broker_t *self);

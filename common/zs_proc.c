@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -41,6 +43,42 @@ zs_proc_signal_read(int signal_fd)
     struct signalfd_siginfo info;
     ssize_t got = read(signal_fd, &info, sizeof info);
     return got == (ssize_t) sizeof info ? (int) info.ssi_signo : 0;
+}
+
+void
+zs_proc_signals_dispatch(int signal_fd,
+                         const zs_proc_signal_t *table,
+                         size_t count,
+                         void *ctx)
+{
+    int signo;
+    while ((signo = zs_proc_signal_read(signal_fd)) != 0) {
+        for (size_t i = 0; i < count; i++) {
+            if (table[i].signo == signo) {
+                table[i].fn(ctx, signo);
+            }
+        }
+    }
+}
+
+void
+zs_proc_agent_exe(char *exe, size_t size)
+{
+    static const char name[] = "zswarm-agent";
+    const char *env = getenv("ZSWARM_AGENT");
+    if (env && *env) {
+        snprintf(exe, size, "%s", env);
+        return;
+    }
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    char *slash = len > 0 ? memrchr(self, '/', (size_t) len) : NULL;
+    if (slash) {
+        *slash = '\0';
+    }
+    if (!slash || snprintf(exe, size, "%s/%s", self, name) >= (int) size) {
+        snprintf(exe, size, "%s", name);
+    }
 }
 
 static int

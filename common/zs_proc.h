@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 //  Block SIGCHLD, SIGTERM, SIGINT and SIGHUP and ignore SIGPIPE; call first in main,
@@ -21,6 +22,23 @@ int zs_proc_signals_take(void);
 //  Read one pending signal from the fd returned by zs_proc_signals_take. Returns the
 //  signal number, or 0 when none is pending.
 int zs_proc_signal_read(int signal_fd);
+
+//  One entry of a program's signal table: what it does with a signal it took
+typedef struct {
+    int signo;                         //  a signal zs_proc_signals_take blocks
+    void (*fn)(void *ctx, int signo);  //  called from the loop, with the table's ctx
+} zs_proc_signal_t;
+
+//  Read every signal pending on signal_fd and call its entry of table (count entries)
+//  with ctx; a signal the table lacks is dropped.
+void zs_proc_signals_dispatch(int signal_fd,
+                              const zs_proc_signal_t *table,
+                              size_t count,
+                              void *ctx);
+
+//  The agent program: $ZSWARM_AGENT when set, else zswarm-agent in this executable's
+//  directory, else plain "zswarm-agent" (looked up in PATH), into exe (size bytes).
+void zs_proc_agent_exe(char *exe, size_t size);
 
 typedef enum {
     ZS_PROC_PIPES = 1,  //  give the child stdin/stdout/stderr pipes (else inherit ours)

@@ -70,27 +70,6 @@ s_parse_args(int argc, char **argv, s_args_t *args)
     return args->path ? -1 : s_usage_error("no swarm file given");
 }
 
-//  The agent program: $ZSWARM_AGENT, else zswarm-agent beside this program
-static void
-s_agent_exe(char *exe, size_t size)
-{
-    const char *env = getenv("ZSWARM_AGENT");
-    if (env && *env) {
-        snprintf(exe, size, "%s", env);
-        return;
-    }
-    char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) {
-        snprintf(exe, size, "zswarm-agent");
-        return;
-    }
-    self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    *slash = '\0';
-    snprintf(exe, size, "%s/zswarm-agent", self);
-}
-
 static int
 s_serve(const zs_swarm_t *swarm, int signal_fd)
 {
@@ -100,7 +79,7 @@ s_serve(const zs_swarm_t *swarm, int signal_fd)
                      swarm->path);
     }
     char exe[PATH_MAX + 16];
-    s_agent_exe(exe, sizeof exe);
+    zs_proc_agent_exe(exe, sizeof exe);
     zs_error_t err;
     zs_error_init(&err);
     zs_coord_t *coord = zs_coord_new(swarm, exe, signal_fd, &err);

@@ -153,6 +153,7 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     const zs_swarm_type_t *type = zs_swarm_type_find(self->swarm, msg->atype);
     zs_error_t err;
     zs_error_init(&err);
+    zs_err_code_t code = ZS_ERR_INVALID;
     const char *why = NULL;
     if (!type || !self->spawn) {
         why = "no such agent type in the swarm file";
@@ -160,14 +161,16 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
         why = "count above 1000";
     } else if (self->phase != ZS_COORD_SERVING) {
         why = "swarm is stopping";
+    } else if (msg->node) {
+        why = zs_coord_node_scale(self, type, msg, &code, err.text, sizeof err.text);
     } else {
         int rc = zs_spawn_scale(self->spawn, msg->atype, (unsigned) msg->count, &err);
         why = rc == ZS_SPAWN_E_NO_TYPE ? "that agent type failed"
-              : rc < 0                 ? err.text
+              : rc != 0                ? err.text
                                        : NULL;
     }
     if (why) {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_INVALID, why);
+        zs_broker_reply_error(self->broker, client, msg->rid, code, why);
         return;
     }
     zs_msg_t reply;
@@ -175,6 +178,7 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.rid = msg->rid;
     reply.atype = msg->atype;
     reply.count = msg->count;
+    reply.node = msg->node;
     zs_broker_reply(self->broker, client, &reply);
 }
 
@@ -207,8 +211,13 @@ s_audit(const zs_client_ref_t *client, const zs_msg_t *msg)
     if (target) {
         zs_sanitize(sample, sizeof sample, target, strlen(target));
     }
-    zsys_notice("control: '%s' by '%s'%s%s%s", zs_msg_type_name(msg->type), client->user,
-                target ? " of '" : "", sample, target ? "'" : "");
+    char node[ZS_MSG_NAME_MAX * 4 + 1] = "";
+    if (msg->node) {
+        zs_sanitize(node, sizeof node, msg->node, strlen(msg->node));
+    }
+    zsys_notice("control: '%s' by '%s'%s%s%s%s%s%s", zs_msg_type_name(msg->type),
+                client->user, target ? " of '" : "", sample, target ? "'" : "",
+                msg->node ? " on node '" : "", node, msg->node ? "'" : "");
 }
 
 void

@@ -57,86 +57,32 @@ zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why)
 }
 
 //  ---------------------------------------------------------------------------------
-//  Final tasks: answer waiters, keep a bounded history
-
-void
-zs_coord_answer_waiters(zs_broker_t *broker, zs_task_t *task, zs_msg_t *reply)
-{
-    zs_waiter_t *waiter = task->waiters;
-    while (waiter) {
-        zs_waiter_t *next = waiter->next;
-        if (reply) {
-            reply->rid = waiter->rid;
-            zs_broker_reply(broker, &waiter->client, reply);
-        }
-        free(waiter);
-        waiter = next;
-    }
-    task->waiters = NULL;
-}
+//  Final tasks
 
 static void
-s_reply_waiters(zs_coord_t *self, zs_task_t *task)
+s_count_final(zs_coord_t *self, const zs_task_t *task)
 {
-    zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_WAIT_OK);
-    zs_task_describe(task, &reply);
-    zs_coord_answer_waiters(self->broker, task, &reply);
-}
-
-void
-zs_coord_forget(zs_coord_t *self, zs_task_t *task)
-{
-    assert(zs_task_is_final(task));
-    if (task->prev) {
-        task->prev->next = task->next;
-    } else {
-        self->done_head = task->next;
-    }
-    if (task->next) {
-        task->next->prev = task->prev;
-    } else {
-        self->done_tail = task->prev;
-    }
-    self->done_count--;
-    zhashx_delete(self->tasks, task->id);
-}
-
-void
-zs_coord_evict_oldest(zs_coord_t *self)
-{
-    zs_coord_forget(self, self->done_head);
-}
-
-void
-zs_coord_keep_final(zs_coord_t *self, zs_task_t *task)
-{
-    task->next = NULL;
-    task->prev = self->done_tail;
-    if (self->done_tail) {
-        self->done_tail->next = task;
-    } else {
-        self->done_head = task;
-    }
-    self->done_tail = task;
-    self->done_count++;
-    while (self->done_count > self->swarm->keep_results) {
-        zs_coord_evict_oldest(self);
+    switch (task->state) {
+    case ZS_TASK_COMPLETED:
+        self->counts.completed++;
+        break;
+    case ZS_TASK_DEAD:
+        self->counts.dead++;
+        break;
+    default:
+        self->counts.cancelled++;
     }
 }
 
 static void
 s_task_final(zs_coord_t *self, zs_task_t *task)
 {
-    uint64_t *counter = task->state == ZS_TASK_COMPLETED ? &self->counts.completed
-                        : task->state == ZS_TASK_DEAD    ? &self->counts.dead
-                                                         : &self->counts.cancelled;
-    (*counter)++;
+    s_count_final(self, task);
     self->unfinished--;
     task->ended_ms = zs_clock_wall_ms();
     zs_coord_journal_ended(self, task);
     s_publish_task(self, task, task->result.why);
-    s_reply_waiters(self, task);
+    zs_coord_reply_waiters(self, task);
     zs_coord_keep_final(self, task);
 }
 
@@ -308,6 +254,9 @@ static int
 s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
 {
     zs_coord_t *self = ctx;
+    if (msg->type == ZS_MSG_NODE_HELLO) {
+        return zs_coord_node_hello(self, peer, msg);
+    }
     if (self->phase != ZS_COORD_SERVING) {
         return s_agent_refuse(self, peer, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
     }
@@ -347,6 +296,10 @@ static void
 s_on_gone(void *ctx, zs_peer_t *peer, const char *why)
 {
     zs_coord_t *self = ctx;
+    if (zs_broker_peer_kind(peer) == ZS_MSG_NODE_HELLO) {
+        zs_coord_node_gone(self, peer, why);
+        return;
+    }
     zs_agent_t *agent = zs_broker_peer_owner(peer);
     if (agent) {
         s_agent_lost(self, agent, why);
@@ -422,7 +375,9 @@ static void
 s_on_message(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
 {
     zs_coord_t *self = ctx;
-    s_agent_handler_fn *handler = s_agent_handlers[msg->type];
+    //  A node sends nothing but its session's messages, which the broker takes
+    s_agent_handler_fn *handler =
+        zs_broker_peer_kind(peer) == ZS_MSG_HELLO ? s_agent_handlers[msg->type] : NULL;
     if (!handler) {
         s_agent_refuse(self, peer, ZS_ERR_UNKNOWN_TYPE,
                        "not accepted on the agents socket");
@@ -478,16 +433,6 @@ s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *
     return why == NULL;
 }
 
-static size_t
-s_waiter_count(const zs_task_t *task)
-{
-    size_t count = 0;
-    for (const zs_waiter_t *waiter = task->waiters; waiter; waiter = waiter->next) {
-        count++;
-    }
-    return count;
-}
-
 static void
 s_reply_submitted(zs_coord_t *self,
                   const zs_client_ref_t *client,
@@ -496,7 +441,7 @@ s_reply_submitted(zs_coord_t *self,
                   bool dup)
 {
     //  Checked first, so a request gets one reply: the error, or submit.ok
-    if (msg->wait && s_waiter_count(task) >= ZS_COORD_WAITERS_MAX) {
+    if (msg->wait && !zs_coord_can_wait(task)) {
         zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_LIMIT,
                               "too many clients wait for this task");
         return;
@@ -575,26 +520,6 @@ zs_coord_cancel(zs_coord_t *self, zs_task_t *task)
     }
 }
 
-int
-zs_coord_wait(zs_coord_t *self,
-              zs_task_t *task,
-              const zs_client_ref_t *client,
-              uint64_t rid)
-{
-    if (s_waiter_count(task) >= ZS_COORD_WAITERS_MAX) {
-        return -1;
-    }
-    zs_waiter_t *waiter = zs_malloc(sizeof *waiter);
-    waiter->client = *client;
-    waiter->rid = rid;
-    waiter->next = task->waiters;
-    task->waiters = waiter;
-    if (zs_task_is_final(task)) {
-        s_reply_waiters(self, task);
-    }
-    return 0;
-}
-
 //  ---------------------------------------------------------------------------------
 //  Timeouts and housekeeping
 
@@ -656,20 +581,34 @@ s_on_agent_exit(
     }
 }
 
+static void
+s_on_sigchld(void *ctx, int signo)
+{
+    zs_coord_t *self = ctx;
+    if (self->spawn) {
+        zs_spawn_reap(self->spawn);
+    }
+}
+
+static void
+s_on_stop_signal(void *ctx, int signo)
+{
+    zs_coord_stop(ctx, signo == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+//  SIGHUP is taken and dropped: a closed terminal does not stop a coordinator
+static const zs_proc_signal_t s_signals[] = {
+    {SIGCHLD, s_on_sigchld},
+    {SIGTERM, s_on_stop_signal},
+    {SIGINT, s_on_stop_signal},
+};
+
 static int
 s_signal_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     zs_coord_t *self = arg;
-    int signum;
-    while ((signum = zs_proc_signal_read(self->signal_fd)) > 0) {
-        if (signum == SIGCHLD) {
-            if (self->spawn) {
-                zs_spawn_reap(self->spawn);
-            }
-        } else if (signum == SIGTERM || signum == SIGINT) {
-            zs_coord_stop(self, signum == SIGTERM ? "SIGTERM" : "SIGINT");
-        }
-    }
+    zs_proc_signals_dispatch(self->signal_fd, s_signals,
+                             sizeof s_signals / sizeof s_signals[0], self);
     zs_coord_settle(self);
     return self->phase == ZS_COORD_DONE ? -1 : 0;
 }
@@ -762,6 +701,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     zhashx_set_destructor(self->tasks, s_task_destroy);
     self->registry = zs_registry_new();
     self->sched = zs_sched_new(self->registry);
+    zs_coord_nodes_open(self);
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -801,6 +741,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     }
     zs_sched_destroy(&self->sched);
     zs_registry_destroy(&self->registry);
+    zs_coord_nodes_close(self);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;

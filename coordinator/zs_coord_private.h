@@ -1,6 +1,6 @@
-//  zs_coord_private - the coordinator's state, shared by zs_coord.c (agents, tasks,
-//  life cycle) and zs_control.c (control requests). Nothing outside these two files
-//  includes it.
+//  zs_coord_private - the coordinator's state, shared by the files of the coordinator:
+//  zs_coord.c (agents, tasks, life cycle), zs_control.c (control requests) and the
+//  zs_coord_*.c files named below. Nothing else includes it.
 
 #ifndef ZS_COORD_PRIVATE_H
 #define ZS_COORD_PRIVATE_H
@@ -24,6 +24,8 @@ typedef struct s_waiter_t {
     uint64_t rid;             //  request id to echo
     struct s_waiter_t *next;  //  next waiter of the same task
 } zs_waiter_t;
+
+typedef struct zs_node_t zs_node_t;  //  a node daemon, in zs_coord_node.c
 
 typedef enum {
     ZS_COORD_SERVING,   //  normal operation
@@ -50,6 +52,7 @@ struct zs_coord_t {
     zs_registry_t *registry;     //  owned
     zs_sched_t *sched;           //  owned
     zs_spawn_t *spawn;           //  owned, NULL when no local agents
+    zhashx_t *nodes;             //  name -> zs_node_t *, owns the nodes
     zhashx_t *tasks;             //  id -> zs_task_t *, owns the tasks
     zs_task_t *done_head;        //  oldest final task kept for wait/task
     zs_task_t *done_tail;        //  newest final task
@@ -82,7 +85,7 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
 void zs_coord_cancel(zs_coord_t *self, zs_task_t *task);
 
 //  Reply wait.ok for task now if it is final, else remember the waiter. Returns 0, or
-//  -1 when the task has too many waiters. In zs_coord.c.
+//  -1 when the task has too many waiters. In zs_coord_final.c.
 int zs_coord_wait(zs_coord_t *self,
                   zs_task_t *task,
                   const zs_client_ref_t *client,
@@ -109,25 +112,35 @@ void zs_coord_sync(zs_coord_t *self);
 //  zs_coord_journal.c.
 void zs_coord_journal_maintain(zs_coord_t *self);
 
-//  Keep a final task for wait/task, evicting the oldest beyond the bound. In zs_coord.c.
+//  Keep a final task for wait/task, evicting the oldest beyond the bound. In
+//  zs_coord_final.c.
 void zs_coord_keep_final(zs_coord_t *self, zs_task_t *task);
 
 //  After a batch of work: give requeued tasks to agents, then zs_coord_sync. In
 //  zs_coord.c.
 void zs_coord_settle(zs_coord_t *self);
 
-//  Drop a kept final task (evicted, or its id reused). In zs_coord.c.
+//  Drop a kept final task (evicted, or its id reused). In zs_coord_final.c.
 void zs_coord_forget(zs_coord_t *self, zs_task_t *task);
 
-//  Evict the oldest kept final task. In zs_coord.c.
+//  Evict the oldest kept final task. In zs_coord_final.c.
 void zs_coord_evict_oldest(zs_coord_t *self);
 
 //  Publish a swarm.started/swarm.stopping event. In zs_coord.c.
 void zs_coord_publish_swarm(zs_coord_t *self, zs_msg_type_t type, const char *why);
 
 //  Send reply (its rid set per waiter) to every client waiting on task and forget
-//  them; with reply NULL only forget them (broker may then be NULL). In zs_coord.c.
+//  them; with reply NULL only forget them (broker may then be NULL). In
+//  zs_coord_final.c.
 void zs_coord_answer_waiters(zs_broker_t *broker, zs_task_t *task, zs_msg_t *reply);
+
+//  Answer every client waiting on task, which is final, with wait.ok. In
+//  zs_coord_final.c.
+void zs_coord_reply_waiters(zs_coord_t *self, zs_task_t *task);
+
+//  True when one more client may wait on task (ZS_COORD_WAITERS_MAX). In
+//  zs_coord_final.c.
+bool zs_coord_can_wait(const zs_task_t *task);
 
 //  Answer every waiting client with error SHUTTING_DOWN. In zs_coord_stop.c.
 void zs_coord_fail_waiters(zs_coord_t *self);
@@ -140,6 +153,32 @@ int zs_coord_auth_open(zs_coord_t *self, zs_error_t *err);
 //  Stop authenticating and remove a local agents' certificate we made. In
 //  zs_coord_auth.c.
 void zs_coord_auth_close(zs_coord_t *self);
+
+//  Know the nodes the swarm file places agents on / forget every node. In
+//  zs_coord_node.c.
+void zs_coord_nodes_open(zs_coord_t *self);
+void zs_coord_nodes_close(zs_coord_t *self);
+
+//  A node.hello (borrowed) on a new peer: the broker's hello op for nodes. Returns 0
+//  after node.welcome and the node.spawn messages, or -1 after an error reply. In
+//  zs_coord_node.c.
+int zs_coord_node_hello(zs_coord_t *self, zs_peer_t *peer, const zs_msg_t *msg);
+
+//  A node's session ended: silence, bye, or takeover. In zs_coord_node.c.
+void zs_coord_node_gone(zs_coord_t *self, zs_peer_t *peer, const char *why);
+
+//  Send bye (borrowed) to every node with a session. In zs_coord_node.c.
+void zs_coord_nodes_bye(zs_coord_t *self, const zs_msg_t *bye);
+
+//  Make node msg->node run msg->count agents of type (a type of the swarm file, count
+//  within bounds): remember the count and send node.spawn. Returns NULL, or why not
+//  (in why, size bytes, or static) with *code set. In zs_coord_node.c.
+const char *zs_coord_node_scale(zs_coord_t *self,
+                                const zs_swarm_type_t *type,
+                                const zs_msg_t *msg,
+                                zs_err_code_t *code,
+                                char *why,
+                                size_t size);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

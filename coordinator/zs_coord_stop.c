@@ -32,6 +32,7 @@ s_say_bye(zs_coord_t *self)
          agent = zs_registry_next(self->registry)) {
         zs_broker_send(self->broker, agent->peer, &bye);
     }
+    zs_coord_nodes_bye(self, &bye);
 }
 
 static void

@@ -33,7 +33,7 @@ typedef struct s_type_t s_type_t;
 typedef struct {
     s_type_t *type;      //  its supervisor, borrowed
     size_t index;        //  position in type->slots, 0-based
-    char *id;            //  agent id "<type>-<index + 1>", owned
+    char *id;            //  agent id "<prefix><type>-<index + 1>", owned
     pid_t pid;           //  running or not yet reaped process, or 0
     int64_t started_ms;  //  when pid was started
     unsigned quick;      //  quick exits in a row, drives the backoff
@@ -61,6 +61,7 @@ struct zs_spawn_t {
     zloop_t *loop;             //  borrowed
     char *exe;                 //  agent program, owned
     char *endpoint;            //  where agents connect, owned
+    char *prefix;              //  before every slot id, owned ("" for none)
     char *cert;                //  --cert for agents, owned, or NULL without CURVE
     char *server_key;          //  --server-key for agents, owned, or NULL
     char parent[24];           //  our pid as text, for --parent
@@ -432,6 +433,7 @@ zs_spawn_new(zloop_t *loop,
     self->loop = loop;
     self->exe = zs_strdup(agent_exe);
     self->endpoint = zs_strdup(endpoint);
+    self->prefix = zs_strdup("");
     snprintf(self->parent, sizeof self->parent, "%ld", (long) getpid());
     if (events) {
         self->events = *events;
@@ -477,6 +479,15 @@ zs_spawn_set_curve(zs_spawn_t *self, const char *cert, const char *server_key)
 }
 
 void
+zs_spawn_set_prefix(zs_spawn_t *self, const char *prefix)
+{
+    assert(self);
+    assert(prefix);
+    free(self->prefix);
+    self->prefix = zs_strdup(prefix);
+}
+
+void
 zs_spawn_destroy(zs_spawn_t **self_p)
 {
     assert(self_p);
@@ -492,25 +503,51 @@ zs_spawn_destroy(zs_spawn_t **self_p)
     free(self->types);
     free(self->exe);
     free(self->endpoint);
+    free(self->prefix);
     free(self->cert);
     free(self->server_key);
     free(self);
     *self_p = NULL;
 }
 
+//  Bytes in the id of slot number `number` (from 1): "<prefix><type>-<number>"
+static size_t
+s_id_size(const char *prefix, const char *type, size_t number)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%zu", number);
+    return strlen(prefix) + strlen(type) + 1 + (size_t) len;
+}
+
+//  Refuses slots numbered up to `last` whose ids would not fit: the agent would refuse
+//  its --id and exit at every restart, until the type failed
+static int
+s_ids_check(zs_spawn_t *self, const char *type, size_t last, zs_error_t *err)
+{
+    if (last == 0 || s_id_size(self->prefix, type, last) <= ZS_MSG_NAME_MAX) {
+        return 0;
+    }
+    zs_error_set(err, ZS_SPAWN_E_NAME,
+                 "agent id '%s%s-%zu' would be longer than %d bytes", self->prefix, type,
+                 last, ZS_MSG_NAME_MAX);
+    return ZS_SPAWN_E_NAME;
+}
+
 //  Add count slots after the type's last one, numbered on from it; not started
 static void
 s_type_grow(s_type_t *type, unsigned count)
 {
-    type->slots = zs_realloc(type->slots, (type->slot_count + count) * sizeof *type->slots);
+    type->slots =
+        zs_realloc(type->slots, (type->slot_count + count) * sizeof *type->slots);
     for (unsigned i = 0; i < count; i++) {
         s_slot_t *slot = zs_calloc(1, sizeof *slot);
         slot->type = type;
         slot->index = type->slot_count;
-        //  "<type>-<n>": n has at most 20 digits
-        size_t size = strlen(type->name) + 22;
+        //  "<prefix><type>-<n>": n has at most 20 digits
+        const char *prefix = type->owner->prefix;
+        size_t size = strlen(prefix) + strlen(type->name) + 22;
         slot->id = zs_malloc(size);
-        snprintf(slot->id, size, "%s-%zu", type->name, slot->index + 1);
+        snprintf(slot->id, size, "%s%s-%zu", prefix, type->name, slot->index + 1);
         slot->timer = -1;
         slot->kill_timer = -1;
         type->slots[type->slot_count++] = slot;
@@ -546,6 +583,10 @@ zs_spawn_add(zs_spawn_t *self,
     const zs_supervision_t *sup = supervision ? supervision : &s_default_supervision;
     assert(sup->backoff_min_ms >= 1 && sup->backoff_min_ms <= sup->backoff_max_ms);
     assert(sup->max_restarts <= ZS_SWARM_MAX_RESTARTS && sup->within_s >= 1);
+    int rc = s_ids_check(self, type, count, err);
+    if (rc != 0) {
+        return rc;
+    }
     s_type_t *added = s_type_new(self, type, count, sup);
     self->types = zs_realloc(self->types, (self->type_count + 1) * sizeof *self->types);
     self->types[self->type_count++] = added;
@@ -615,6 +656,12 @@ zs_spawn_scale(zs_spawn_t *self, const char *type_name, unsigned count, zs_error
     unsigned active = 0;
     for (size_t i = 0; i < type->slot_count; i++) {
         active += s_slot_active(type->slots[i]);
+    }
+    int rc = count > active
+                 ? s_ids_check(self, type_name, type->slot_count + (count - active), err)
+                 : 0;
+    if (rc != 0) {
+        return rc;
     }
     //  Down: stop the newest agents first; they are never restarted
     for (size_t i = type->slot_count; i > 0 && active > count; i--) {
@@ -724,6 +771,13 @@ zs_spawn_set_kill_ms(zs_spawn_t *self, unsigned kill_ms)
 {
     assert(self);
     self->kill_ms = kill_ms;
+}
+
+bool
+zs_spawn_ids_fit(const char *prefix, const char *type, unsigned count)
+{
+    assert(type);
+    return count == 0 || s_id_size(prefix ? prefix : "", type, count) <= ZS_MSG_NAME_MAX;
 }
 
 int64_t

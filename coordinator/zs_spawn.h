@@ -1,10 +1,12 @@
 //  zs_spawn - the local agent processes a coordinator starts and supervises
 //
 //  Erlang/OTP supervision, one supervisor per agent type. A type added with count N has
-//  the children (slots) "<type>-1" .. "<type>-N", in that order; a slot holds one
-//  zswarm-agent process, started as `EXE --connect EP --type T --id ID --parent PID`, so
-//  a restarted agent comes back under the same name. The type's zs_supervision_t (see
-//  zs_swarm.h and docs/swarm-file.md) decides what happens when a child exits:
+//  the children (slots) "<type>-1" .. "<type>-N", in that order, or "<prefix><type>-1"
+//  .. with a prefix set (a node daemon's "NODE."); a slot holds one zswarm-agent
+//  process, started as `EXE --connect EP --type T --id ID --parent PID`, so a restarted
+//  agent comes back under the same name. An id is an agent id on the wire, so no slot is
+//  made whose id would be longer than ZS_MSG_NAME_MAX bytes. The type's zs_supervision_t
+//  (see zs_swarm.h and docs/swarm-file.md) decides what happens when a child exits:
 //
 //  - Stopped on command (zs_spawn_stop_agent, zs_spawn_stop): nothing, ever again.
 //  - Restart type: permanent restarts it; transient only after a crash (an exit code
@@ -38,6 +40,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "zs_msg.h"
 #include "zs_swarm.h"
 #include "zs_util.h"
 
@@ -48,6 +51,7 @@
 typedef enum {
     ZS_SPAWN_E_NO_AGENT = 1,  //  no local slot of that id that runs or will run
     ZS_SPAWN_E_NO_TYPE = 2,   //  no supervisor for that type here, or it failed
+    ZS_SPAWN_E_NAME = 3,      //  an agent id would be longer than ZS_MSG_NAME_MAX bytes
 } zs_spawn_error_t;
 
 //  What becomes of a slot whose child exited
@@ -89,14 +93,19 @@ zs_spawn_t *zs_spawn_new(zloop_t *loop,
 //  coordinator's public key in Z85; both are copied. Call before zs_spawn_add.
 void zs_spawn_set_curve(zs_spawn_t *self, const char *cert, const char *server_key);
 
+//  Name slots "<prefix><type>-<n>" from now on, e.g. with "NODE." for a node daemon.
+//  prefix is copied. Call before zs_spawn_add: slots made before keep their ids.
+void zs_spawn_set_prefix(zs_spawn_t *self, const char *prefix);
+
 //  Free the supervisor and set *self_p to NULL. Children still running are killed
 //  (SIGKILL) and reaped first, so none outlives it, and every timer is cancelled.
 void zs_spawn_destroy(zs_spawn_t **self_p);
 
 //  Add the supervisor of type, with count slots, and start their processes.
 //  supervision is copied; NULL means the swarm file's defaults. type must not have been
-//  added before. Returns 0, or -1 with err filled when a process cannot be started at
-//  all (fork fails).
+//  added before. Returns 0; ZS_SPAWN_E_NAME with err filled, and nothing added, when
+//  the last slot's id would not fit (zs_spawn_ids_fit); or -1 with err filled when a
+//  process cannot be started at all (fork fails).
 int zs_spawn_add(zs_spawn_t *self,
                  const char *type,
                  unsigned count,
@@ -114,8 +123,11 @@ int zs_spawn_stop_agent(zs_spawn_t *self, const char *agent_id);
 
 //  Run count agents of type from now on: stop the newest running ones (never to be
 //  restarted), or start new slots numbered after the type's last. Returns 0,
-//  ZS_SPAWN_E_NO_TYPE when the type has no supervisor here or failed, or -1 with err
-//  filled when a process cannot be started.
+//  ZS_SPAWN_E_NO_TYPE when the type has no supervisor here or failed, ZS_SPAWN_E_NAME
+//  with err filled when a new slot's id would be too long (nothing changes then), or
+//  -1 with err filled when a process cannot be started. New slots are numbered after
+//  every slot the type ever had, so after shrinking and growing a type its ids can be
+//  longer than zs_spawn_ids_fit (prefix, type, count) supposes.
 int zs_spawn_scale(zs_spawn_t *self, const char *type, unsigned count, zs_error_t *err);
 
 //  True when type was added and has failed.
@@ -143,6 +155,11 @@ void zs_spawn_set_stable_ms(zs_spawn_t *self, unsigned stable_ms);
 //  Set how long a child the supervisor sent SIGTERM may take before SIGKILL (default
 //  ZS_SPAWN_KILL_MS); applies from the next SIGTERM.
 void zs_spawn_set_kill_ms(zs_spawn_t *self, unsigned kill_ms);
+
+//  True when the ids "<prefix><type>-1" .. "<prefix><type>-<count>" all fit in
+//  ZS_MSG_NAME_MAX bytes; always true for count 0. prefix may be NULL for none. Pure:
+//  the rule zs_spawn_add applies, for a coordinator to check before it asks a node.
+bool zs_spawn_ids_fit(const char *prefix, const char *type, unsigned count);
 
 //  The restart delay after quick_exits quick exits in a row, in ms: the backoff above,
 //  with random (any 64 bits) choosing the jitter. Pure; exposed for tests.

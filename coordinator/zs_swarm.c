@@ -9,11 +9,14 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zs_endpoint.h"
+#include "zs_msg.h"
+#include "zs_spawn.h"
 #include "zs_yaml.h"
 
 #define ZS_SWARM_DEFAULT_TOPOLOGY "star"
@@ -119,6 +122,82 @@ s_read_caps(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *t
                                 &type->cap_count);
 }
 
+static const zs_swarm_place_t *
+s_place_find(const zs_swarm_type_t *type, const char *node)
+{
+    for (size_t i = 0; i < type->place_count; i++) {
+        if (streq(type->places[i].node, node)) {
+            return &type->places[i];
+        }
+    }
+    return NULL;
+}
+
+//  The name of one node in 'nodes', at node
+static int
+s_check_node_name(zs_yaml_t *ctx, const yaml_node_t *node, const char **name_p)
+{
+    size_t len;
+    *name_p = zs_yaml_string(ctx, node, "nodes", &len);
+    if (!*name_p) {
+        return -1;
+    }
+    if (!zs_swarm_node_name_valid(*name_p)) {
+        return zs_yaml_fail(
+            ctx, node->start_mark,
+            "invalid node name '%s' in 'nodes' (expected 1 to %d of A-Z a-z 0-9 . _ : -)",
+            zs_yaml_sample(*name_p, len).text, ZS_SWARM_NODE_NAME_MAX);
+    }
+    return 0;
+}
+
+//  'nodes: {NAME: COUNT, ...}': how many agents of the type each node daemon runs.
+//  Places are stored as they are read, so a failed read leaves place_count to free.
+static int
+s_read_nodes(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_swarm_type_t *type = target;
+    if (node->type != YAML_MAPPING_NODE) {
+        return zs_yaml_fail(ctx, node->start_mark,
+                            "expected mapping of node names to counts for '%s'",
+                            key->name);
+    }
+    yaml_node_pair_t *pairs = node->data.mapping.pairs.start;
+    size_t count = (size_t) (node->data.mapping.pairs.top - pairs);
+    if (count > (size_t) key->max) {
+        return zs_yaml_fail(ctx, node->start_mark,
+                            "expected at most %" PRId64 " nodes in '%s', found %zu",
+                            key->max, key->name, count);
+    }
+    type->places = zs_calloc(count ? count : 1, sizeof *type->places);
+    zs_yaml_key_t bound = {"nodes",
+                           zs_yaml_read_uint,
+                           offsetof(zs_swarm_place_t, count),
+                           0,
+                           ZS_SWARM_MAX_COUNT,
+                           NULL,
+                           ZS_YAML_OPTIONAL};
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_t *name_node = zs_yaml_node(ctx, pairs[i].key);
+        const char *name;
+        if (s_check_node_name(ctx, name_node, &name) != 0) {
+            return -1;
+        }
+        if (s_place_find(type, name)) {
+            return zs_yaml_fail(ctx, name_node->start_mark, "duplicate node '%s' in '%s'",
+                                name, key->name);
+        }
+        zs_swarm_place_t *place = &type->places[type->place_count];
+        if (zs_yaml_read_uint(ctx, &bound, zs_yaml_node(ctx, pairs[i].value), place) !=
+            0) {
+            return -1;
+        }
+        place->node = zs_strdup(name);
+        type->place_count++;
+    }
+    return 0;
+}
+
 //  'backoff_ms: [min, max]': key->min and key->max bound each item. Stored only whole,
 //  so a half-read list never leaves min above max.
 static int
@@ -176,7 +255,7 @@ s_read_endpoint(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, voi
 //  ---------------------------------------------------------------------------------------
 //  Key tables. Indexes into found[] are named only where a cross-key rule needs them.
 
-enum { S_TOP_BIND = 5, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3 };
+enum { S_TOP_BIND = 5, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3, S_TYPE_NODES = 7 };
 
 static const zs_yaml_choice_t s_topologies[] = {{"star", 0},
                                                 {"mesh", ZS_YAML_LATER},
@@ -242,6 +321,8 @@ static const zs_yaml_key_t s_type_keys[] = {
     S_LIST("capabilities", s_read_caps, 0, ZS_SWARM_CAPS_MAX, ZS_YAML_OPTIONAL),
     S_UINT("concurrency", S_TYPE(concurrency), 1, ZS_SWARM_CONC_MAX),
     S_SECTION("supervision", S_TYPE(supervision), &s_sup_table),
+    [S_TYPE_NODES] =
+        S_LIST("nodes", s_read_nodes, 0, ZS_SWARM_NODES_MAX, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, ZS_YAML_OPTIONAL),
@@ -310,6 +391,24 @@ _Static_assert(ZS_YAML_LENGTH(s_sup_keys) <= ZS_YAML_KEYS_MAX, "found[] too smal
 //  ---------------------------------------------------------------------------------------
 //  Rules across keys
 
+//  A node names its agents "NODE.TYPE-N": each must fit in an agent id
+static int
+s_check_places(zs_yaml_t *ctx, const zs_swarm_type_t *type, const yaml_node_t *nodes)
+{
+    for (size_t i = 0; i < type->place_count; i++) {
+        const zs_swarm_place_t *place = &type->places[i];
+        char prefix[ZS_SWARM_NODE_NAME_MAX + 2];
+        snprintf(prefix, sizeof prefix, "%s.", place->node);
+        if (!zs_spawn_ids_fit(prefix, type->type, place->count)) {
+            return zs_yaml_fail(ctx, nodes->start_mark,
+                                "agent ids '%s%s-N' on node '%s' would be longer than %d "
+                                "bytes: use a shorter node or type name",
+                                prefix, type->type, place->node, ZS_MSG_NAME_MAX);
+        }
+    }
+    return 0;
+}
+
 static int
 s_check_type(zs_yaml_t *ctx,
              const zs_swarm_t *self,
@@ -332,7 +431,7 @@ s_check_type(zs_yaml_t *ctx,
             "'command' is only for handler exec (agent type '%s' is builtin)",
             type->type);
     }
-    return 0;
+    return s_check_places(ctx, type, found[S_TYPE_NODES]);
 }
 
 static int
@@ -543,6 +642,10 @@ zs_swarm_destroy(zs_swarm_t **self_p)
         free(self->types[i].type);
         s_strings_free(self->types[i].argv, self->types[i].argc);
         s_strings_free(self->types[i].caps, self->types[i].cap_count);
+        for (size_t j = 0; j < self->types[i].place_count; j++) {
+            free(self->types[i].places[j].node);
+        }
+        free(self->types[i].places);
     }
     free(self->types);
     free(self->path);
@@ -572,4 +675,34 @@ zs_swarm_type_find(const zs_swarm_t *self, const char *type)
         }
     }
     return NULL;
+}
+
+bool
+zs_swarm_node_name_valid(const char *name)
+{
+    size_t size = strlen(name);
+    return size >= 1 && size <= ZS_SWARM_NODE_NAME_MAX &&
+           strspn(name,
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
+               size;
+}
+
+unsigned
+zs_swarm_node_count(const zs_swarm_type_t *type, const char *node)
+{
+    assert(type);
+    assert(node);
+    const zs_swarm_place_t *place = s_place_find(type, node);
+    return place ? place->count : 0;
+}
+
+unsigned
+zs_swarm_node_total(const zs_swarm_t *self, const char *node)
+{
+    assert(self);
+    unsigned total = 0;
+    for (size_t i = 0; i < self->type_count; i++) {
+        total += zs_swarm_node_count(&self->types[i], node);
+    }
+    return total;
 }

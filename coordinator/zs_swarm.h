@@ -35,6 +35,8 @@
 #define ZS_SWARM_DEFAULT_COUNT       1       //  local processes of a type without 'count'
 #define ZS_SWARM_DEFAULT_CONCURRENCY 1  //  tasks at once for a type without 'concurrency'
 #define ZS_SWARM_FILE_MAX            (1024 * 1024)  //  bytes in a swarm file
+#define ZS_SWARM_NODE_NAME_MAX       32             //  bytes in a node daemon's name
+#define ZS_SWARM_NODES_MAX           64             //  node daemons one type is placed on
 
 //  Supervision defaults and bounds
 #define ZS_SWARM_DEFAULT_BACKOFF_MIN_MS 100     //  first restart delay of a local agent
@@ -89,6 +91,12 @@ typedef struct {
      ZS_SWARM_DEFAULT_WITHIN_S}
 // clang-format on
 
+//  Agents of a type that a node daemon (zswarm-node) runs: one item of 'nodes'
+typedef struct {
+    char *node;      //  the node's name, owned
+    unsigned count;  //  agents of the type it is to run
+} zs_swarm_place_t;
+
 typedef struct {
     char *type;                 //  agent type name, owned
     unsigned count;             //  local processes to spawn (0 = remote agents only)
@@ -98,6 +106,8 @@ typedef struct {
     char **caps;                //  capabilities beyond the type name, owned
     size_t cap_count;           //  items in caps
     unsigned concurrency;       //  tasks an agent of this type runs at once (default 1)
+    zs_swarm_place_t *places;   //  'nodes': agents on node daemons, owned
+    size_t place_count;         //  items in places
     zs_supervision_t supervision;  //  resolved: the type's keys over the swarm's
 } zs_swarm_type_t;
 
@@ -149,5 +159,14 @@ void zs_swarm_destroy(zs_swarm_t **self_p);
 
 //  The agent type of that name, borrowed from self, or NULL.
 const zs_swarm_type_t *zs_swarm_type_find(const zs_swarm_t *self, const char *type);
+
+//  True when name can name a node daemon: 1..ZS_SWARM_NODE_NAME_MAX of
+//  [A-Za-z0-9._:-].
+bool zs_swarm_node_name_valid(const char *name);
+
+//  Agents of type the swarm file places on node (0 when none), and their sum over every
+//  type.
+unsigned zs_swarm_node_count(const zs_swarm_type_t *type, const char *node);
+unsigned zs_swarm_node_total(const zs_swarm_t *self, const char *node);
 
 #endif

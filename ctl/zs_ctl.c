@@ -40,6 +40,7 @@ typedef struct {
     zs_opts_int_t retries;       //  submit --retries
     bool wait;                   //  submit --wait
     int64_t count;               //  scale's N
+    const char *node;            //  scale --node: a node daemon's agents, not local ones
     uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
     size_t payload_size;         //  bytes in payload_data
     char **operands;             //  command operands (task ids), borrowed from argv
@@ -393,9 +394,19 @@ s_check_stop(s_ctl_t *self)
 static void
 s_show_scale(const zs_msg_t *reply, FILE *stream)
 {
-    fprintf(stream, "agent type '%s' scaled to %" PRIu64 " local agents\n", reply->atype,
-            reply->count);
+    if (reply->node) {
+        fprintf(stream, "agent type '%s' scaled to %" PRIu64 " agents on node '%s'\n",
+                reply->atype, reply->count, reply->node);
+    } else {
+        fprintf(stream, "agent type '%s' scaled to %" PRIu64 " local agents\n",
+                reply->atype, reply->count);
+    }
 }
+
+static const zs_opts_option_t s_scale_options[] = {
+    {"--node", NULL, ZS_OPTS_STRING, S_OFF(node), 0, 0, "NAME",
+     "scale the agents node daemon NAME runs (default: zswarmd's own)"},
+};
 
 static int
 s_cmd_scale(s_ctl_t *self)
@@ -404,6 +415,7 @@ s_cmd_scale(s_ctl_t *self)
     zs_msg_init(&request, ZS_MSG_SCALE);
     request.atype = self->operands[0];
     request.count = (uint64_t) self->count;
+    request.node = self->node;
     return s_run_shown(self, &request, s_show_scale);
 }
 
@@ -414,7 +426,7 @@ s_check_scale(s_ctl_t *self)
         return s_say(self, -1, "scale: expected a count in 0..%d, got '%s'",
                      ZS_CTL_SCALE_MAX, self->operands[1]);
     }
-    return 0;
+    return self->node ? s_check_id(self, "--node", self->node) : 0;
 }
 
 //  Time left until deadline_ms, or ZS_CLIENT_FOREVER when there is no deadline
@@ -576,8 +588,9 @@ static const s_command_t s_commands[] = {
     {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, false},
     {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,
      s_check_stop, s_cmd_stop, false},
-    {"scale", "TYPE N", "run N local agents of TYPE (stops the newest, or starts more)",
-     NULL, 0, 2, 2, s_check_scale, s_cmd_scale, false},
+    {"scale", "TYPE N [--node NAME]",
+     "run N agents of TYPE, local or on a node (stops the newest, or starts more)",
+     s_scale_options, S_COUNT(s_scale_options), 2, 2, s_check_scale, s_cmd_scale, false},
     {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL, s_cmd_shutdown,
      false},
     {"keygen", "NAME", "write a CURVE keypair: NAME (public), NAME_secret (0600)", NULL,

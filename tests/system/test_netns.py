@@ -150,14 +150,17 @@ def keys(workdir):
     return {k: keygen(workdir, v) for k, v in names.items()}
 
 
-def remote_type(conc=1):
-    """Agent type 'remote', joined only from other hosts (count 0). Its tasks print
-    the payload and the namespace they ran in; a payload 'hang in NS' hangs in NS."""
+def remote_type(conc=1, nodes=None):
+    """Agent type 'remote', joined only from other hosts (count 0), or placed on node
+    daemons ({name: count}). Its tasks print the payload and the namespace they ran
+    in; a payload 'hang in NS' hangs in NS."""
     script = ('p=$(cat); n=$(' + IP + ' netns identify $$); '
               'if [ "$p" = "hang in $n" ]; then exec sleep 600; fi; '
               'printf "%s on %s\\n" "$p" "$n"')
+    placed = ", ".join(f"{name}: {n}" for name, n in (nodes or {}).items())
     return (f"{{type: remote, count: 0, handler: exec, "
-            f"command: {json.dumps(['/bin/sh', '-c', script])}, concurrency: {conc}}}")
+            f"command: {json.dumps(['/bin/sh', '-c', script])}, concurrency: {conc}, "
+            f"nodes: {{{placed}}}}}")
 
 
 def swarm_text(name, agents_ep, agent_types, workdir=None, insecure=False):
@@ -249,6 +252,12 @@ def agent_argv(connect, agent_id, keys=None, cert="agent", conc=1):
     if keys and cert:
         argv += ["--cert", keys[cert] + "_secret", "--server-key", keys["coord"]]
     return argv
+
+
+def node_argv(connect, name, keys, cert="agent", slots=4):
+    return [binary("ZSWARM_NODE"), "--connect", connect, "--name", name,
+            "--slots", str(slots), "--cert", keys[cert] + "_secret",
+            "--server-key", keys["coord"]]
 
 
 def two_hosts(net):
@@ -394,3 +403,39 @@ def test_insecure_swarm_on_another_host(net, workdir):
     assert done["stdout"] == f"in the clear on {b}\n", done
     line, refused = swarm.stop_line()
     assert refused == 0, line
+
+
+def test_a_node_starts_agents_on_request(net, keys, workdir):
+    a, b, a_addr, b_addr, _ = two_hosts(net)
+    swarm = NsSwarm(net, a, swarm_text("nodes", f"tcp://{a_addr}:*",
+                                       [remote_type(nodes={"nb": 1})], workdir), keys)
+    # The node's key is an authorised agent key; its agents use it too
+    node = net.spawn(b, node_argv(swarm.agents_ep, "nb", keys), "node-nb")
+    agents = swarm.wait_agents({"nb.remote-1"})
+    assert agents["nb.remote-1"]["local"] is False, agents
+    done = swarm.run("remote", "placed")
+    assert done["agent"] == "nb.remote-1" and done["stdout"] == f"placed on {b}\n", done
+    assert f"node 'nb' joined from '{os.uname().nodename}' with 4 slots" in swarm.log()
+
+    (reply,) = swarm.ctl_json("scale", "remote", "3", "--node", "nb")
+    assert reply["t"] == "scale.ok" and reply["node"] == "nb", reply
+    ids = {"nb.remote-1", "nb.remote-2", "nb.remote-3"}
+    swarm.wait_agents(ids)
+    for i in range(6):
+        done = swarm.run("remote", f"more-{i}")
+        assert done["agent"] in ids and done["stdout"] == f"more-{i} on {b}\n", done
+
+    swarm.ctl_json("scale", "remote", "0", "--node", "nb")
+    wait_until(lambda: not [a for a in swarm.agents() if a.startswith("nb.")], 20,
+               "the node to stop its agents", interval=0.1)
+
+    # A node with a key no directory holds is refused at the handshake, like an agent
+    stranger = net.spawn(b, node_argv(swarm.agents_ep, "nx", keys, cert="stranger"),
+                         "node-nx")
+    stranger_key = zmq.auth.load_certificate(keys["stranger"])[0].decode()
+    wait_until(lambda: f"unknown key '{stranger_key}'" in swarm.log(), 20,
+               "the stranger node's refusal", interval=0.1)
+    assert stranger.poll() is None and "node 'nx'" not in swarm.log()
+    assert stop_process(node) == 0, read(os.path.join(workdir, "node-nb.stderr"))
+    line, refused = swarm.stop_line()
+    assert refused >= 1, line

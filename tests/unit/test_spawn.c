@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -687,6 +688,77 @@ test_bad_program(void)
     ZS_CHECK(ok);
 }
 
+//  With a prefix, as a node daemon sets it, every slot id starts with it, and a restarted
+//  or added slot keeps the scheme
+static void
+test_prefix(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    zs_spawn_set_prefix(env->spawn, "n1.");
+    zs_error_t err;
+    bool ok = zs_spawn_add(env->spawn, "p", 2, NULL, &err) == 0;
+    const char *const ids[] = {"n1.p-1"};
+    s_watch(env, ids, 1);
+    ok = ok && env->old[0] > 0 && zs_spawn_pid(env->spawn, "n1.p-2") > 0;
+    ok = ok && zs_spawn_pid(env->spawn, "p-1") == 0;
+    ok = ok && kill(env->old[0], SIGKILL) == 0 && s_run(env, s_first_new, S_DEADLINE);
+    ok = ok && s_exits_of(env, "n1.p-1", NULL) == 1;
+    ok = ok && zs_spawn_scale(env->spawn, "p", 3, &err) == 0 &&
+         zs_spawn_pid(env->spawn, "n1.p-3") > 0;
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
+//  Ids "<prefix><type>-<n>" fit up to ZS_MSG_NAME_MAX bytes, and no id is needed for 0
+static void
+test_ids_fit(void)
+{
+    char type[ZS_MSG_NAME_MAX + 1];
+    memset(type, 'a', ZS_MSG_NAME_MAX);
+    type[ZS_MSG_NAME_MAX] = '\0';
+    ZS_CHECK(zs_spawn_ids_fit(NULL, type, 0) && !zs_spawn_ids_fit(NULL, type, 1));
+    type[ZS_MSG_NAME_MAX - 2] = '\0';  //  62 bytes: "-1" .. "-9" fit, "-10" not
+    ZS_CHECK(zs_spawn_ids_fit(NULL, type, 9) && !zs_spawn_ids_fit(NULL, type, 10));
+    ZS_CHECK(zs_spawn_ids_fit("", type, 9) && !zs_spawn_ids_fit("n.", type, 1));
+    type[ZS_MSG_NAME_MAX - 2 - 5] = '\0';
+    ZS_CHECK(zs_spawn_ids_fit("node.", type, 9) && !zs_spawn_ids_fit("node.", type, 10));
+    //  the longest node name (32), its dot and 1000 agents leave 26 bytes for the type
+    const char *node = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.";
+    type[26] = '\0';
+    ZS_CHECK(zs_spawn_ids_fit(node, type, 1000) && zs_spawn_ids_fit(node, type, 9999));
+    ZS_CHECK(!zs_spawn_ids_fit(node, type, 10000));
+    ZS_CHECK(zs_spawn_ids_fit(node, "t", UINT32_MAX));
+}
+
+//  A type or a scale whose ids would not fit is refused, with a reason, and changes
+//  nothing: the type is not added, the running slots stay as they were
+static void
+test_ids_too_long(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    char prefix[ZS_MSG_NAME_MAX];
+    memset(prefix, 'n', 60);
+    snprintf(prefix + 60, sizeof prefix - 60, ".");
+    zs_spawn_set_prefix(env->spawn, prefix);  //  61 bytes: "t-1" fits, "uu-1" not
+    zs_error_t err;
+    zs_error_init(&err);
+    bool ok = zs_spawn_add(env->spawn, "uu", 1, NULL, &err) == ZS_SPAWN_E_NAME;
+    ok = ok && err.code == ZS_SPAWN_E_NAME && strstr(err.text, "longer than 64 bytes");
+    ok = ok && zs_spawn_scale(env->spawn, "uu", 0, &err) == ZS_SPAWN_E_NO_TYPE;
+    ok = ok && zs_spawn_add(env->spawn, "uu", 0, NULL, &err) == 0;
+    ok = ok && zs_spawn_add(env->spawn, "t", 1, NULL, &err) == 0;
+    char id[2 * ZS_MSG_NAME_MAX];
+    snprintf(id, sizeof id, "%st-1", prefix);
+    pid_t pid = zs_spawn_pid(env->spawn, id);
+    ok = ok && pid > 0 && zs_spawn_scale(env->spawn, "t", 10, &err) == ZS_SPAWN_E_NAME;
+    ok = ok && zs_spawn_running(env->spawn) == 1 && zs_spawn_pid(env->spawn, id) == pid;
+    ok = ok && zs_spawn_scale(env->spawn, "uu", 1, &err) == ZS_SPAWN_E_NAME;
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"one_for_one", test_one_for_one},   {"backoff", test_backoff},
     {"transient", test_transient},       {"temporary", test_temporary},
@@ -695,7 +767,8 @@ static const zs_test_case_t s_cases[] = {
     {"stop_agent", test_stop_agent},     {"scale", test_scale},
     {"stop_waiting", test_stop_waiting}, {"stop_stuck", test_stop_stuck},
     {"stop_all", test_stop_all},         {"destroy", test_destroy},
-    {"bad_program", test_bad_program},
+    {"bad_program", test_bad_program},   {"prefix", test_prefix},
+    {"ids_fit", test_ids_fit},           {"ids_too_long", test_ids_too_long},
 };
 
 ZS_TEST_MAIN(s_cases)

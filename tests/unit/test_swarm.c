@@ -627,7 +627,8 @@ test_type_unknown_key(void)
 {
     ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
                        "unknown key 'cont' in agent type (expected one of: type, count, "
-                       "handler, command, capabilities, concurrency, supervision)"));
+                       "handler, command, capabilities, concurrency, supervision, "
+                       "nodes)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -722,6 +723,55 @@ test_concurrency(void)
     ZS_CHECK(s_rejects(S_HEAD "    concurrency: 1025\n", "4:18", "(expected 1..1024)"));
     ZS_CHECK(s_rejects(S_HEAD "    concurrency: '2'\n", "4:18",
                        "expected integer for 'concurrency'"));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  nodes
+
+static void
+test_nodes_placed(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "    nodes: {n1: 3, 'rack:2': 0}\n"
+                                       "  - type: b\n    nodes:\n      n1: 2\n");
+    ZS_CHECK(swarm);
+    if (swarm) {
+        const zs_swarm_type_t *a = zs_swarm_type_find(swarm, "a");
+        ZS_CHECK(a->place_count == 2);
+        ZS_CHECK(zs_swarm_node_count(a, "n1") == 3);
+        ZS_CHECK(zs_swarm_node_count(a, "rack:2") == 0);
+        ZS_CHECK(zs_swarm_node_count(a, "n2") == 0);
+        ZS_CHECK(zs_swarm_node_total(swarm, "n1") == 5);
+        ZS_CHECK(zs_swarm_node_total(swarm, "n2") == 0);
+        zs_swarm_destroy(&swarm);
+    }
+    ZS_CHECK(s_accepts(S_HEAD "    nodes: {}\n"));
+}
+
+static void
+test_nodes_rejects(void)
+{
+    ZS_CHECK(s_rejects(S_HEAD "    nodes: [n1]\n", "4:12",
+                       "expected mapping of node names to counts for 'nodes'"));
+    ZS_CHECK(s_rejects(S_HEAD "    nodes: {a b: 1}\n", "4:13",
+                       "invalid node name 'a b' in 'nodes' (expected 1 to 32 of"));
+    ZS_CHECK(s_rejects(S_HEAD "    nodes: {n1: 1, n1: 2}\n", "4:20",
+                       "duplicate node 'n1' in 'nodes'"));
+    ZS_CHECK(s_rejects(S_HEAD "    nodes: {n1: 1001}\n", "4:17",
+                       "value 1001 for 'nodes' is out of range (expected 0..1000)"));
+    ZS_CHECK(
+        s_rejects(S_HEAD "    nodes: {n1: x}\n", "4:17", "expected integer for 'nodes'"));
+    ZS_CHECK(s_rejects(S_HEAD "    nodes: {~: 1}\n", "4:13", "for 'nodes'"));
+    //  33 bytes of node name; then a name that fits, but not with the type's ids
+    ZS_CHECK(s_rejects(S_HEAD "    nodes: {nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn: 1}\n",
+                       "4:13", "invalid node name"));
+    ZS_CHECK(s_rejects("name: t\nagents:\n  - type: "
+                       "tttttttttttttttttttttttttttttt\n"
+                       "    nodes: {nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn: 10}\n",
+                       "4:12",
+                       "agent ids 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn."
+                       "tttttttttttttttttttttttttttttt-N' on node"));
+    ZS_CHECK(s_accepts("name: t\nagents:\n  - type: tttttttttttttttttttttttttttttt\n"
+                       "    nodes: {nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn: 9}\n"));
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -1008,6 +1058,8 @@ static const zs_test_case_t s_cases[] = {
     {"command_bounded", test_command_bounded},
     {"capabilities", test_capabilities},
     {"concurrency", test_concurrency},
+    {"nodes_placed", test_nodes_placed},
+    {"nodes_rejects", test_nodes_rejects},
     {"supervision_override", test_supervision_override},
     {"supervision_mapping", test_supervision_mapping},
     {"supervision_words", test_supervision_words},

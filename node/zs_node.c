@@ -1,0 +1,477 @@
+//  zs_node - see zs_node.h
+
+#include "zs_node.h"
+#include "zs_agent.h"
+#include "zs_proc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef ZS_VERSION
+#define ZS_VERSION "unknown"  //  meson passes the project's version
+#endif
+
+#define ZS_NODE_SAMPLE_MAX (ZS_MSG_NAME_MAX * 4 + 1)  //  a name, every byte escaped
+
+//  What the coordinator asked for one agent type
+typedef struct {
+    char name[ZS_MSG_NAME_MAX + 1];  //  agent type
+    unsigned count;                  //  agents of it to run; 0 once the type failed
+} s_type_t;
+
+struct _zs_node_t {
+    char *name;                         //  owned: node name
+    char *prefix;                       //  owned: "<name>.", before every agent id
+    unsigned slots;                     //  agents at most, every type together
+    int signal_fd;                      //  borrowed signalfd, or -1
+    bool debug;                         //  log debug lines
+    char host[ZS_MSG_NAME_MAX + 1];     //  gethostname, for hello
+    zloop_t *loop;                      //  owned: the one event loop
+    zs_session_t *session;              //  owned: the session with the coordinator
+    zs_spawn_t *spawn;                  //  owned: our agent processes
+    s_type_t types[ZS_NODE_TYPES_MAX];  //  the counts asked, in the order first asked
+    size_t type_count;                  //  items in types
+    bool stopping;                      //  a stop was asked: agents stop, then the loop
+    const char *stop_why;               //  why, for bye
+};
+
+typedef void(s_recv_fn)(zs_node_t *self, const zs_msg_t *msg);
+
+//  ---- helpers -------------------------------------------------------------------------
+
+//  Peer text goes to the log only as a printable, bounded sample
+static const char *
+s_sample(char *dest, size_t size, const char *text)
+{
+    zs_sanitize(dest, size, text, text ? strlen(text) : 0);
+    return dest;
+}
+
+static const char *
+s_endpoint(zs_node_t *self)
+{
+    return zs_session_endpoint(self->session);
+}
+
+static s_type_t *
+s_type_find(zs_node_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->type_count; i++) {
+        if (streq(self->types[i].name, name)) {
+            return &self->types[i];
+        }
+    }
+    return NULL;
+}
+
+//  Agents asked for, every type together
+static uint64_t
+s_total(zs_node_t *self)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < self->type_count; i++) {
+        total += self->types[i].count;
+    }
+    return total;
+}
+
+//  ---- node.spawn ----------------------------------------------------------------------
+
+//  Why a node.spawn cannot be followed, or NULL; fills why with the reason
+static const char *
+s_spawn_check(zs_node_t *self, const zs_msg_t *msg, char *why, size_t size)
+{
+    //  zswarm-agent refuses a --type that is no valid name: it would exit at every start
+    if (!zs_agent_name_valid(msg->atype)) {
+        snprintf(why, size, "not a valid agent type");
+        return why;
+    }
+    s_type_t *type = s_type_find(self, msg->atype);
+    //  Compared alone first: a count near 2^64 would wrap the sum below
+    uint64_t total = msg->count > self->slots
+                         ? msg->count
+                         : s_total(self) - (type ? type->count : 0) + msg->count;
+    if (total > self->slots) {
+        snprintf(why, size, "that would make %" PRIu64 " agents on %u slots", total,
+                 self->slots);
+        return why;
+    }
+    if (!type && msg->count > 0 && self->type_count == ZS_NODE_TYPES_MAX) {
+        snprintf(why, size, "this node runs %d agent types already", ZS_NODE_TYPES_MAX);
+        return why;
+    }
+    return NULL;
+}
+
+static s_type_t *
+s_type_add(zs_node_t *self, const char *name)
+{
+    s_type_t *type = &self->types[self->type_count++];
+    snprintf(type->name, sizeof type->name, "%s", name);
+    return type;
+}
+
+//  Add the type, or scale it; returns zs_spawn's result, err filled when it failed
+static int
+s_spawn_apply(zs_node_t *self, const char *atype, unsigned count, zs_error_t *err)
+{
+    s_type_t *type = s_type_find(self, atype);
+    if (type) {
+        int rc = zs_spawn_scale(self->spawn, atype, count, err);
+        type->count = rc == 0 || rc == -1 ? count : type->count;
+        return rc;
+    }
+    if (count == 0) {
+        return 0;  //  nothing of it runs, nor is to
+    }
+    int rc = zs_spawn_add(self->spawn, atype, count, NULL, err);
+    //  Added even when a fork failed part way: a later node.spawn scales it
+    if (rc == 0 || rc == -1) {
+        s_type_add(self, atype)->count = count;
+    }
+    return rc;
+}
+
+//  Says what a node.spawn did, or why it did nothing
+static void
+s_spawn_log(zs_node_t *self,
+            int rc,
+            const char *atype,
+            uint64_t count,
+            uint64_t before,
+            const zs_error_t *err)
+{
+    if (rc == ZS_SPAWN_E_NO_TYPE) {
+        zsys_warning("cannot run %" PRIu64 " agents of '%s': the type failed here "
+                     "(restart zswarm-node to run it again)",
+                     count, atype);
+    } else if (rc != 0) {
+        zsys_error("cannot run %" PRIu64 " agents of '%s': %s", count, atype, err->text);
+    } else if (count != before) {
+        zsys_info("running %" PRIu64 " agents of '%s'", count, atype);
+    } else if (self->debug) {
+        //  A new session confirms what runs: worth a line only when debugging
+        zsys_debug("running %" PRIu64 " agents of '%s' already", count, atype);
+    }
+}
+
+static void
+s_recv_spawn(zs_node_t *self, const zs_msg_t *msg)
+{
+    char atype[ZS_NODE_SAMPLE_MAX], why[ZS_ERROR_TEXT_MAX];
+    s_sample(atype, sizeof atype, msg->atype);
+    if (self->stopping) {
+        zsys_info("stopping: not running %" PRIu64 " agents of '%s'", msg->count, atype);
+        return;
+    }
+    if (s_spawn_check(self, msg, why, sizeof why)) {
+        zsys_warning("cannot run %" PRIu64 " agents of '%s': %s", msg->count, atype, why);
+        return;
+    }
+    s_type_t *type = s_type_find(self, msg->atype);
+    uint64_t before = type ? type->count : 0;
+    zs_error_t err;
+    zs_error_init(&err);
+    int rc = s_spawn_apply(self, msg->atype, (unsigned) msg->count, &err);
+    s_spawn_log(self, rc, atype, msg->count, before, &err);
+}
+
+//  ---- the session ---------------------------------------------------------------------
+
+static void
+s_on_hello(void *ctx, zs_msg_t *hello)
+{
+    zs_node_t *self = ctx;
+    hello->node = self->name;
+    hello->slots = self->slots;
+    hello->host = self->host[0] ? self->host : NULL;
+    hello->pid = (uint64_t) getpid();
+}
+
+static void
+s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
+{
+    zs_node_t *self = ctx;
+    if (kind != ZS_SESSION_AGAIN) {
+        char swarm[ZS_NODE_SAMPLE_MAX];
+        s_sample(swarm, sizeof swarm, msg->name ? msg->name : "unnamed");
+        zsys_info("joined '%s' as node '%s' (swarm '%s', %u slots, heartbeat %" PRIu64
+                  " ms)",
+                  s_endpoint(self), self->name, swarm, self->slots,
+                  zs_session_hb(self->session));
+    }
+}
+
+//  The coordinator refuses our hello (name, slots, a full swarm), or something else
+static void
+s_recv_error(zs_node_t *self, const zs_msg_t *msg)
+{
+    if (zs_session_log_allowed(self->session)) {
+        char why[ZS_MSG_TEXT_MAX];
+        s_sample(why, sizeof why, msg->why);
+        if (zs_session_ready(self->session)) {
+            zsys_warning("coordinator at '%s' reports error %" PRIu64 ": %s",
+                         s_endpoint(self), msg->code, why);
+        } else {
+            zsys_error("coordinator at '%s' refuses node '%s' (error %" PRIu64
+                       "): %s; trying again",
+                       s_endpoint(self), self->name, msg->code, why);
+        }
+    }
+}
+
+//  What the node does with the messages its session does not consume
+static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_ERROR] = s_recv_error,
+    [ZS_MSG_NODE_SPAWN] = s_recv_spawn,
+};
+
+static void
+s_on_message(void *ctx, const zs_msg_t *msg)
+{
+    zs_node_t *self = ctx;
+    s_recv_fn *recv = s_recv[msg->type];
+    if (recv) {
+        recv(self, msg);
+    } else if (zs_session_log_allowed(self->session)) {
+        zsys_warning("unexpected '%s' from '%s'", zs_msg_type_name(msg->type),
+                     s_endpoint(self));
+    }
+}
+
+//  A node runs no tasks: its heartbeats carry no load
+static const zs_session_ops_t s_session_ops = {
+    .hello = s_on_hello,
+    .welcome = s_on_welcome,
+    .message = s_on_message,
+};
+
+//  ---- the supervisor ------------------------------------------------------------------
+
+//  What becomes of a slot, as the log says it
+static const char *const s_next_text[] = {
+    [ZS_SPAWN_NEXT_RESTART] = "restarting it",
+    [ZS_SPAWN_NEXT_ENDED] = "not restarted",
+    [ZS_SPAWN_NEXT_STOPPED] = "stopped",
+    [ZS_SPAWN_NEXT_FAILED] = "its type failed",
+};
+
+static void
+s_on_exited(
+    void *ctx, const char *agent_id, pid_t pid, int exit_code, zs_spawn_next_t next)
+{
+    zs_node_t *self = ctx;
+    if (next == ZS_SPAWN_NEXT_STOPPED) {
+        if (self->debug) {
+            zsys_debug("agent '%s' (pid %d) stopped", agent_id, (int) pid);
+        }
+        return;
+    }
+    char how[32];
+    snprintf(how, sizeof how, exit_code < 0 ? "signal %d" : "exit code %d",
+             exit_code < 0 ? -exit_code : exit_code);
+    zsys_warning("agent '%s' (pid %d) ended with %s: %s", agent_id, (int) pid, how,
+                 s_next_text[next]);
+}
+
+static void
+s_on_type_failed(void *ctx, const char *type_name, const char *why)
+{
+    zs_node_t *self = ctx;
+    zsys_error("agent type '%s' failed: %s; its agents are not restarted", type_name,
+               why);
+    //  Its slots are free for the other types
+    s_type_t *type = s_type_find(self, type_name);
+    if (type) {
+        type->count = 0;
+    }
+}
+
+//  ---- stopping ------------------------------------------------------------------------
+
+static bool
+s_stopped(zs_node_t *self)
+{
+    return self->stopping && zs_spawn_running(self->spawn) == 0;
+}
+
+//  Agents that ignore our SIGTERM get SIGKILL: a stop never waits forever
+static int
+s_on_kill_due(zloop_t *loop, int timer_id, void *arg)
+{
+    zs_node_t *self = arg;
+    size_t left = zs_spawn_running(self->spawn);
+    if (left > 0) {
+        zsys_warning("%zu agents did not stop within %d ms: killing them", left,
+                     ZS_SPAWN_KILL_MS);
+        zs_spawn_kill(self->spawn);
+    }
+    return 0;
+}
+
+static void
+s_stop(zs_node_t *self, const char *why)
+{
+    if (self->stopping) {
+        return;
+    }
+    size_t running = zs_spawn_running(self->spawn);
+    zsys_info("stopping: %s; %zu agents to stop", why, running);
+    self->stopping = true;
+    self->stop_why = why;
+    zs_spawn_stop(self->spawn);
+    if (running > 0) {
+        zloop_timer(self->loop, ZS_SPAWN_KILL_MS, 1, s_on_kill_due, self);
+    }
+}
+
+//  ---- signals -------------------------------------------------------------------------
+
+static void
+s_on_sigchld(void *ctx, int signo)
+{
+    zs_node_t *self = ctx;
+    zs_spawn_reap(self->spawn);
+}
+
+static void
+s_on_stop_signal(void *ctx, int signo)
+{
+    s_stop(ctx, signo == SIGINT ? "interrupted" : "terminated");
+}
+
+static const zs_proc_signal_t s_signals[] = {
+    {SIGCHLD, s_on_sigchld},
+    {SIGTERM, s_on_stop_signal},
+    {SIGINT, s_on_stop_signal},
+    //  Its default action ends the process; we stop our agents first instead
+    {SIGHUP, s_on_stop_signal},
+};
+
+static int
+s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    zs_node_t *self = arg;
+    zs_proc_signals_dispatch(self->signal_fd, s_signals,
+                             sizeof s_signals / sizeof s_signals[0], self);
+    return s_stopped(self) ? -1 : 0;
+}
+
+//  ---- lifecycle -----------------------------------------------------------------------
+
+static void
+s_identity_init(zs_node_t *self, const zs_node_config_t *config)
+{
+    self->name = zs_strdup(config->name);
+    size_t size = strlen(config->name) + 2;
+    self->prefix = zs_malloc(size);
+    snprintf(self->prefix, size, "%s.", config->name);
+    self->slots = config->slots;
+    self->signal_fd = config->signal_fd;
+    self->debug = config->debug;
+    if (gethostname(self->host, sizeof self->host - 1) != 0) {
+        self->host[0] = '\0';
+    }
+    self->host[sizeof self->host - 1] = '\0';
+}
+
+static int
+s_session_init(zs_node_t *self, const zs_node_config_t *config, zs_error_t *err)
+{
+    zs_session_config_t session = {
+        .endpoint = config->endpoint,
+        .hello_type = ZS_MSG_NODE_HELLO,
+        .welcome_type = ZS_MSG_NODE_WELCOME,
+        .cert = config->cert,
+        .server_key = config->server_key,
+        .debug = config->debug,
+    };
+    self->session = zs_session_new(self->loop, &session, &s_session_ops, self, err);
+    return self->session ? 0 : -1;
+}
+
+//  Agents connect where we do, as CURVE clients with our certificate if we are one
+static void
+s_spawn_init(zs_node_t *self, const zs_node_config_t *config)
+{
+    static const zs_spawn_events_t events = {s_on_exited, s_on_type_failed};
+    self->spawn =
+        zs_spawn_new(self->loop, config->agent_exe, config->endpoint, &events, self);
+    zs_spawn_set_prefix(self->spawn, self->prefix);
+    const char *server_key = zs_session_server_key(self->session);
+    if (server_key) {
+        zs_spawn_set_curve(self->spawn, config->cert, server_key);
+    }
+}
+
+zs_node_t *
+zs_node_new(const zs_node_config_t *config, zs_error_t *err)
+{
+    assert(config);
+    assert(config->endpoint);
+    assert(config->name);
+    assert(config->agent_exe);
+    assert(config->slots >= 1 && config->slots <= ZS_NODE_SLOTS_MAX);
+    zs_node_t *self = zs_calloc(1, sizeof *self);
+    s_identity_init(self, config);
+    self->loop = zloop_new();  //  czmq aborts on OOM: never NULL
+    if (s_session_init(self, config, err) != 0) {
+        zs_node_destroy(&self);
+        return NULL;
+    }
+    s_spawn_init(self, config);
+    if (self->signal_fd >= 0) {
+        zmq_pollitem_t item = {NULL, self->signal_fd, ZMQ_POLLIN, 0};
+        zloop_poller(self->loop, &item, s_on_signal, self);
+    }
+    return self;
+}
+
+void
+zs_node_destroy(zs_node_t **self_p)
+{
+    assert(self_p);
+    zs_node_t *self = *self_p;
+    if (self) {
+        zs_spawn_destroy(&self->spawn);
+        zs_session_destroy(&self->session);
+        zloop_destroy(&self->loop);
+        free(self->name);
+        free(self->prefix);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+void
+zs_node_print_ready(zs_node_t *self, FILE *stream)
+{
+    assert(self);
+    assert(stream);
+    fprintf(stream, "zswarm-node ready name=%s slots=%u\n", self->name, self->slots);
+    fflush(stream);
+}
+
+int
+zs_node_run(zs_node_t *self)
+{
+    assert(self);
+    zsys_info("connecting to '%s' as node '%s' with %u slots", s_endpoint(self),
+              self->name, self->slots);
+    zs_session_start(self->session);
+    zloop_start(self->loop);
+    if (!self->stopping) {
+        zsys_error("event loop failed: %s", zmq_strerror(errno));
+    }
+    zs_session_bye(self->session, self->stop_why);
+    return self->stopping ? 0 : -1;
+}
+
+const char *
+zs_node_version(void)
+{
+    return ZS_VERSION;
+}
