@@ -124,6 +124,31 @@ s_encode_list(msgpack_packer *pk,
 }
 
 static int
+s_encode_bins(msgpack_packer *pk,
+              const zs_msgtab_field_t *field,
+              const uint8_t *base,
+              zs_error_t *err)
+{
+    zs_msg_bins_t bins = ZS_MSGTAB_GET(base, field, zs_msg_bins_t);
+    if (zs_msgtab_check_count(field, bins.count, err) != 0) {
+        return -1;
+    }
+    if (!bins.items) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': %zu items at NULL",
+                            field->key, bins.count);
+    }
+    msgpack_pack_array(pk, bins.count);
+    for (size_t i = 0; i < bins.count; i++) {
+        if (zs_msgtab_check_size(field, bins.items[i].size, err) != 0) {
+            return -1;
+        }
+        msgpack_pack_bin(pk, bins.items[i].size);
+        msgpack_pack_bin_body(pk, bins.items[i].data, bins.items[i].size);
+    }
+    return 0;
+}
+
+static int
 s_encode_agents(msgpack_packer *pk,
                 const zs_msgtab_field_t *field,
                 const uint8_t *base,
@@ -203,6 +228,8 @@ s_encode_value(msgpack_packer *pk,
         return s_encode_bin(pk, field, base, err);
     case ZS_KIND_STRLIST:
         return s_encode_list(pk, field, base, err);
+    case ZS_KIND_BINLIST:
+        return s_encode_bins(pk, field, base, err);
     case ZS_KIND_AGENTS:
         return s_encode_agents(pk, field, base, err);
     }

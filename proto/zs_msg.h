@@ -36,6 +36,7 @@
 #define ZS_MSG_LIST_MAX    64           //  items in caps and argv
 #define ZS_MSG_ARG_MAX     4096         //  one argv item
 #define ZS_MSG_AGENTS_MAX  10000        //  records in agents.ok
+#define ZS_MSG_ITEMS_MAX   10000        //  payloads in a fan-out submit's items
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
@@ -52,6 +53,8 @@ typedef enum {
     ZS_MSG_TASK_PROGRESS,  //  "task.progress" agent -> coordinator
     ZS_MSG_TASK_RESULT,    //  "task.result" agent -> coordinator
     ZS_MSG_TASK_CANCEL,    //  "task.cancel" coordinator -> agent
+    ZS_MSG_TASK_OFFER,     //  "task.offer" coordinator -> agent: bid for this task
+    ZS_MSG_TASK_BID,       //  "task.bid" agent -> coordinator: its bid
     //  control, on the control socket: each request gets one "<name>.ok" or "error"
     ZS_MSG_SUBMIT,
     ZS_MSG_SUBMIT_OK,
@@ -84,7 +87,8 @@ typedef enum {
     ZS_MSG_EV_AGENT_TYPE_FAILED,  //  "agent.type_failed": restarted too often, given up
     ZS_MSG_EV_NODE_JOINED,        //  "node.joined"
     ZS_MSG_EV_NODE_LEFT,          //  "node.left"
-    ZS_MSG_EV_TASK_READY,         //  "task.ready" ... one event per task state
+    ZS_MSG_EV_TASK_PENDING,       //  "task.pending" ... one event per task state
+    ZS_MSG_EV_TASK_READY,
     ZS_MSG_EV_TASK_ASSIGNED,
     ZS_MSG_EV_TASK_RUNNING,
     ZS_MSG_EV_TASK_COMPLETED,
@@ -126,6 +130,16 @@ typedef struct {
     const char **items;  //  count strings, in the message's arena
     size_t count;        //  number of items
 } zs_msg_list_t;
+
+typedef struct {
+    const uint8_t *data;  //  the bytes
+    size_t size;          //  their length
+} zs_msg_bin_t;
+
+typedef struct {
+    const zs_msg_bin_t *items;  //  count bins, in the message's arena
+    size_t count;               //  number of items
+} zs_msg_bins_t;
 
 //  A message. On encode, the caller points fields at its own data (borrowed for the
 //  call); on decode, every pointer refers to the message's own arena. Field comments give
@@ -180,6 +194,12 @@ typedef struct {
     uint64_t count;          //  "count": agents of a type to run (scale, node.spawn)
     const char *node;        //  "node": node daemon name
     uint64_t slots;          //  "slots": agents a node daemon may run at once
+    zs_msg_list_t deps;      //  "deps": tasks that must complete before this one runs
+    zs_msg_bins_t items;     //  "items": a fan-out's payloads, one task each (bins)
+    const char *agg;         //  "agg": task type of a fan-out's aggregate task
+    const char *strategy;    //  "strategy": scheduling strategy for this task
+    zs_msg_list_t requires;  //  "requires": capabilities an agent needs besides ttype
+    uint64_t bid;            //  "bid": an agent's price for a task offer, lower wins
     uint64_t ended;          //  "ended": when the task ended, ms since the Unix epoch
     uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
     void *arena_;            //  owned by a decoded message; NULL otherwise

@@ -111,6 +111,9 @@ s_table_size(int id, size_t count, size_t left)
     if (field->kind == ZS_KIND_STRLIST) {
         return count * sizeof(const char *);
     }
+    if (field->kind == ZS_KIND_BINLIST) {
+        return count * sizeof(zs_msg_bin_t);
+    }
     if (field->kind == ZS_KIND_AGENTS && count <= left / S_RECORD_MIN_SIZE) {
         return count * sizeof(zs_msg_agent_t);
     }
@@ -306,6 +309,45 @@ s_decode_list(s_decoder_t *self,
 }
 
 static int
+s_decode_bins(s_decoder_t *self,
+              const zs_msgtab_field_t *field,
+              const zs_mp_item_t *item,
+              uint8_t *base)
+{
+    if (item->kind != ZS_MP_ARRAY) {
+        return s_wrong_kind(self, field, "array", item);
+    }
+    if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
+        return -1;
+    }
+    zs_msg_bin_t *items = NULL;
+    if (item->size > 0 && !(items = s_arena_table(self, item->size * sizeof *items))) {
+        return -1;
+    }
+    for (size_t i = 0; i < item->size; i++) {
+        zs_mp_item_t bin;
+        if (zs_mpread_next(&self->rd, &bin, self->err) != 0) {
+            return -1;
+        }
+        if (bin.kind != ZS_MP_BIN) {
+            return s_wrong_kind(self, field, "bin items", &bin);
+        }
+        if (zs_msgtab_check_size(field, bin.size, self->err) != 0) {
+            return -1;
+        }
+        items[i].data = (const uint8_t *) s_arena_copy(self, &bin);
+        items[i].size = bin.size;
+        if (!items[i].data) {
+            return -1;
+        }
+    }
+    zs_msg_bins_t *bins = ZS_MSGTAB_AT(base, field, zs_msg_bins_t);
+    bins->items = items;
+    bins->count = item->size;
+    return 0;
+}
+
+static int
 s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
 {
     const zs_msgtab_t *table = &zs_msgtab_record;
@@ -422,6 +464,8 @@ s_decode_value(s_decoder_t *self, const zs_msgtab_field_t *field, uint8_t *base)
         return s_decode_bin(self, field, &item, base);
     case ZS_KIND_STRLIST:
         return s_decode_list(self, field, &item, base);
+    case ZS_KIND_BINLIST:
+        return s_decode_bins(self, field, &item, base);
     case ZS_KIND_AGENTS:
         return s_decode_agents(self, field, &item, base);
     }

@@ -69,6 +69,17 @@ s_print_list(FILE *stream, const zs_msg_list_t *list)
 }
 
 static void
+s_print_bins(FILE *stream, const zs_msg_bins_t *bins)
+{
+    fputc('[', stream);
+    for (size_t i = 0; i < bins->count; i++) {
+        fputs(i ? "," : "", stream);
+        s_print_string(stream, bins->items[i].data, bins->items[i].size);
+    }
+    fputc(']', stream);
+}
+
+static void
 s_print_agents(FILE *stream, const zs_msg_agent_t *agents, size_t count)
 {
     const zs_msgtab_t *table = &zs_msgtab_record;
@@ -109,6 +120,9 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
         break;
     case ZS_KIND_STRLIST:
         s_print_list(stream, &ZS_MSGTAB_GET(base, field, zs_msg_list_t));
+        break;
+    case ZS_KIND_BINLIST:
+        s_print_bins(stream, &ZS_MSGTAB_GET(base, field, zs_msg_bins_t));
         break;
     case ZS_KIND_AGENTS:
         s_print_agents(stream, ZS_MSGTAB_GET(base, field, const zs_msg_agent_t *),

@@ -87,21 +87,33 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_SCALE] = S_UINT("count", count),
     [ZS_F_NODE] = S_NAME("node", node),
     [ZS_F_SLOTS] = S_UINT("slots", slots),
+    [ZS_F_DEPS] = S_LIST("deps", deps, 1, ZS_MSG_NAME_MAX),
+    [ZS_F_ITEMS] = {.key = "items",
+                    .key_size = 5,
+                    .kind = ZS_KIND_BINLIST,
+                    .offset = offsetof(zs_msg_t, items),
+                    .count_max = ZS_MSG_ITEMS_MAX,
+                    .max = ZS_MSG_PAYLOAD_MAX},
+    [ZS_F_AGG] = S_NAME("agg", agg),
+    [ZS_F_STRATEGY] = S_NAME("strategy", strategy),
+    [ZS_F_REQUIRES] = S_LIST("requires", requires, 1, ZS_MSG_NAME_MAX),
+    [ZS_F_BID] = S_UINT("bid", bid),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
 static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_AGENT,       ZS_F_AGENTS, ZS_F_ARGV,    ZS_F_ATT,       ZS_F_ATYPE,
-    ZS_F_CAPS,        ZS_F_CODE,   ZS_F_CONC,    ZS_F_SCALE,     ZS_F_DUP,
-    ZS_F_ENDED,       ZS_F_EXIT,   ZS_F_HANDLER, ZS_F_HB,        ZS_F_HOST,
-    ZS_F_LIVE,        ZS_F_LOAD,   ZS_F_LOCAL,   ZS_F_N_AGENTS,  ZS_F_N_CANCELLED,
-    ZS_F_N_COMPLETED, ZS_F_N_DEAD, ZS_F_N_READY, ZS_F_N_RUNNING, ZS_F_N_SUBMITTED,
-    ZS_F_NAME,        ZS_F_NODE,   ZS_F_NOTE,    ZS_F_PAYLOAD,   ZS_F_PCT,
-    ZS_F_PID,         ZS_F_PRI,    ZS_F_RID,     ZS_F_SEQ,       ZS_F_SLOTS,
-    ZS_F_STATE,       ZS_F_STATUS, ZS_F_STDERR,  ZS_F_STDOUT,    ZS_F_T,
-    ZS_F_TASK,        ZS_F_TMO,    ZS_F_TRIES,   ZS_F_TTYPE,     ZS_F_UPTIME_MS,
-    ZS_F_V,           ZS_F_WAIT,   ZS_F_WHY,
+    ZS_F_AGENT,     ZS_F_AGENTS,   ZS_F_AGG,       ZS_F_ARGV,        ZS_F_ATT,
+    ZS_F_ATYPE,     ZS_F_BID,      ZS_F_CAPS,      ZS_F_CODE,        ZS_F_CONC,
+    ZS_F_SCALE,     ZS_F_DEPS,     ZS_F_DUP,       ZS_F_ENDED,       ZS_F_EXIT,
+    ZS_F_HANDLER,   ZS_F_HB,       ZS_F_HOST,      ZS_F_ITEMS,       ZS_F_LIVE,
+    ZS_F_LOAD,      ZS_F_LOCAL,    ZS_F_N_AGENTS,  ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
+    ZS_F_N_DEAD,    ZS_F_N_READY,  ZS_F_N_RUNNING, ZS_F_N_SUBMITTED, ZS_F_NAME,
+    ZS_F_NODE,      ZS_F_NOTE,     ZS_F_PAYLOAD,   ZS_F_PCT,         ZS_F_PID,
+    ZS_F_PRI,       ZS_F_REQUIRES, ZS_F_RID,       ZS_F_SEQ,         ZS_F_SLOTS,
+    ZS_F_STATE,     ZS_F_STATUS,   ZS_F_STDERR,    ZS_F_STDOUT,      ZS_F_STRATEGY,
+    ZS_F_T,         ZS_F_TASK,     ZS_F_TMO,       ZS_F_TRIES,       ZS_F_TTYPE,
+    ZS_F_UPTIME_MS, ZS_F_V,        ZS_F_WAIT,      ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -163,7 +175,7 @@ const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUN
 #define S_TASK_VIEW(name_)                                                               \
     S_TYPE(name_, B(TASK) | B(TTYPE) | B(STATE),                                         \
            B(RID) | B(ATT) | B(AGENT) | B(STATUS) | B(EXIT) | B(STDOUT) | B(STDERR) |    \
-               B(WHY) | B(PRI) | B(TMO) | B(TRIES) | B(ENDED))
+               B(WHY) | B(PRI) | B(TMO) | B(TRIES) | B(ENDED) | B(DEPS))
 #define S_COUNTERS                                                                       \
     (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_COMPLETED) | B(N_DEAD) |              \
      B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ))
@@ -185,10 +197,13 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
                                   B(TASK) | B(ATT) | B(STATUS),
                                   B(EXIT) | B(STDOUT) | B(STDERR) | B(WHY)),
     [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", B(TASK) | B(ATT), 0),
+    [ZS_MSG_TASK_OFFER] = S_TYPE("task.offer", B(TASK) | B(TTYPE), B(TMO)),
+    [ZS_MSG_TASK_BID] = S_TYPE("task.bid", B(TASK) | B(BID), 0),
     [ZS_MSG_SUBMIT] =
         S_TYPE("submit",
                B(TTYPE),
-               B(RID) | B(TASK) | B(PAYLOAD) | B(PRI) | B(TMO) | B(TRIES) | B(WAIT)),
+               B(RID) | B(TASK) | B(PAYLOAD) | B(PRI) | B(TMO) | B(TRIES) | B(WAIT) |
+                   B(DEPS) | B(ITEMS) | B(AGG) | B(STRATEGY) | B(REQUIRES)),
     [ZS_MSG_SUBMIT_OK] = S_TYPE("submit.ok", B(TASK), B(RID) | B(DUP)),
     [ZS_MSG_WAIT] = S_TYPE("wait", B(TASK), B(RID)),
     [ZS_MSG_WAIT_OK] = S_TASK_VIEW("wait.ok"),
@@ -221,6 +236,7 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_EV_NODE_JOINED] =
         S_TYPE("node.joined", B(SEQ) | B(NODE) | B(SLOTS), B(HOST) | B(PID)),
     [ZS_MSG_EV_NODE_LEFT] = S_TYPE("node.left", B(SEQ) | B(NODE), B(WHY)),
+    [ZS_MSG_EV_TASK_PENDING] = S_TASK_EVENT("task.pending"),
     [ZS_MSG_EV_TASK_READY] = S_TASK_EVENT("task.ready"),
     [ZS_MSG_EV_TASK_ASSIGNED] = S_TASK_EVENT("task.assigned"),
     [ZS_MSG_EV_TASK_RUNNING] = S_TASK_EVENT("task.running"),
@@ -265,12 +281,15 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_TASK_ACK,
     ZS_MSG_TASK_ASSIGN,
     ZS_MSG_EV_TASK_ASSIGNED,
+    ZS_MSG_TASK_BID,
     ZS_MSG_TASK_CANCEL,
     ZS_MSG_EV_TASK_CANCELLED,
     ZS_MSG_EV_TASK_COMPLETED,
     ZS_MSG_EV_TASK_DEAD,
     ZS_MSG_EV_TASK_FAILED,
+    ZS_MSG_TASK_OFFER,
     ZS_MSG_TASK_OK,
+    ZS_MSG_EV_TASK_PENDING,
     ZS_MSG_TASK_PROGRESS,
     ZS_MSG_EV_TASK_READY,
     ZS_MSG_TASK_RESULT,
@@ -381,6 +400,8 @@ zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
         return ZS_MSGTAB_GET(base, field, const uint8_t *) != NULL;
     case ZS_KIND_STRLIST:
         return ZS_MSGTAB_GET(base, field, zs_msg_list_t).count > 0;
+    case ZS_KIND_BINLIST:
+        return ZS_MSGTAB_GET(base, field, zs_msg_bins_t).count > 0;
     case ZS_KIND_AGENTS:
         return ZS_MSGTAB_GET_AUX(base, field, size_t) > 0;
     }

@@ -66,6 +66,12 @@ typedef enum {
     ZS_F_SCALE,
     ZS_F_NODE,
     ZS_F_SLOTS,
+    ZS_F_DEPS,
+    ZS_F_ITEMS,
+    ZS_F_AGG,
+    ZS_F_STRATEGY,
+    ZS_F_REQUIRES,
+    ZS_F_BID,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 
@@ -79,6 +85,7 @@ typedef enum {
     ZS_KIND_STR,      //  str of min..max bytes without NUL; const char *
     ZS_KIND_BIN,      //  bin of up to max bytes; const uint8_t * and size_t at aux
     ZS_KIND_STRLIST,  //  array of up to count_max strs of min..max bytes; zs_msg_list_t
+    ZS_KIND_BINLIST,  //  array of up to count_max bins of up to max bytes; zs_msg_bins_t
     ZS_KIND_AGENTS,   //  array of up to count_max records; zs_msg_agent_t * and count at
                       //  aux
 } zs_msgtab_kind_t;

@@ -394,6 +394,54 @@ test_count_bounds(void)
     zs_msg_fini(&msg);
 }
 
+//  A fan-out's items: an array of bins, each a payload, at most ZS_MSG_ITEMS_MAX
+static void
+test_bin_items(void)
+{
+    zs_msg_t msg;
+    zs_error_t err;
+    ZS_CHECK_OK(s_decode_with("submit", "items",
+                              RAW("\x93\xc4\x01"
+                                  "a\xc4\x00\xc4\x02\x00"
+                                  "b"),
+                              &msg, &err),
+                err);
+    ZS_CHECK(msg.items.count == 3 && msg.items.items[0].size == 1 &&
+             msg.items.items[1].size == 0 && msg.items.items[2].size == 2 &&
+             memcmp(msg.items.items[2].data,
+                    "\0"
+                    "b",
+                    2) == 0);
+    zs_msg_fini(&msg);
+    ZS_CHECK(s_bad_value("submit", "items",
+                         RAW("\x91\xa1"
+                             "a"),
+                         "field 'items': expected bin items, got str"));
+    ZS_CHECK(s_bad_value("submit", "items",
+                         RAW("\xc4\x01"
+                             "a"),
+                         "field 'items': expected array, got bin"));
+    msgpack_sbuffer v;
+    msgpack_sbuffer_init(&v);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &v, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, ZS_MSG_ITEMS_MAX + 1);
+    for (size_t i = 0; i <= ZS_MSG_ITEMS_MAX; i++) {
+        msgpack_pack_bin(&pk, 0);
+    }
+    ZS_CHECK(s_bad_value("submit", "items", v.data, v.size,
+                         "field 'items': 10001 items, more than 10000"));
+    msgpack_sbuffer_clear(&v);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_bin(&pk, ZS_MSG_PAYLOAD_MAX + 1);
+    for (size_t i = 0; i <= ZS_MSG_PAYLOAD_MAX; i++) {
+        msgpack_sbuffer_write(&v, "x", 1);
+    }
+    ZS_CHECK(s_bad_value("submit", "items", v.data, v.size,
+                         "field 'items': 1048577 bytes, out of range 0..1048576"));
+    msgpack_sbuffer_destroy(&v);
+}
+
 //  str values are UTF-8, as msgpack says and strict clients check; bins are any bytes
 static void
 test_utf8(void)
@@ -901,6 +949,15 @@ s_field_valid(const zs_msg_t *msg, size_t k, t_use_t use)
         }
         return valid;
     }
+    case T_BINS: {
+        const zs_msg_bins_t *bins = (const void *) at;
+        bool valid = bins->count <= ZS_MSG_ITEMS_MAX && (bins->items || !bins->count);
+        for (size_t i = 0; valid && i < bins->count; i++) {
+            valid = bins->items[i].size <= (size_t) key->max &&
+                    (bins->items[i].data || !bins->items[i].size);
+        }
+        return valid;
+    }
     case T_AGENTS: {
         bool valid = msg->agent_count <= ZS_MSG_AGENTS_MAX;
         for (size_t i = 0; valid && i < msg->agent_count; i++) {
@@ -1072,6 +1129,7 @@ static const zs_test_case_t s_cases[] = {
     {"integer_widths", test_integer_widths},
     {"number_ranges", test_number_ranges},
     {"size_bounds", test_size_bounds},
+    {"bin_items", test_bin_items},
     {"count_bounds", test_count_bounds},
     {"nul_in_string", test_nul_in_string},
     {"utf8", test_utf8},

@@ -19,7 +19,7 @@
 //  ---------------------------------------------------------------------------------------
 //  The protocol as this test understands it
 
-typedef enum { T_UINT, T_INT, T_BOOL, T_STR, T_BIN, T_LIST, T_AGENTS } t_kind_t;
+typedef enum { T_UINT, T_INT, T_BOOL, T_STR, T_BIN, T_LIST, T_BINS, T_AGENTS } t_kind_t;
 
 typedef struct {
     const char *key;  //  wire key
@@ -90,6 +90,12 @@ static const t_key_t s_keys[] = {
     K_UINT("count", count),
     K_NAME("node", node),
     K_UINT("slots", slots),
+    K("deps", T_LIST, deps, 1, ZS_MSG_NAME_MAX),
+    K("items", T_BINS, items, 0, ZS_MSG_PAYLOAD_MAX),
+    K_NAME("agg", agg),
+    K_NAME("strategy", strategy),
+    K("requires", T_LIST, requires, 1, ZS_MSG_NAME_MAX),
+    K_UINT("bid", bid),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -101,7 +107,7 @@ typedef struct {
 
 #define S_TASK_VIEW                                                                      \
     "task! ttype! state! rid att agent status exit stdout stderr why pri tmo tries "     \
-    "ended"
+    "ended deps"
 #define S_TASK_EVENT "seq! task! ttype! att agent why"
 
 static const t_type_t s_types[] = {
@@ -115,7 +121,10 @@ static const t_type_t s_types[] = {
     {ZS_MSG_TASK_PROGRESS, "task.progress", "task! att! pct note"},
     {ZS_MSG_TASK_RESULT, "task.result", "task! att! status! exit stdout stderr why"},
     {ZS_MSG_TASK_CANCEL, "task.cancel", "task! att!"},
-    {ZS_MSG_SUBMIT, "submit", "ttype! rid task payload pri tmo tries wait"},
+    {ZS_MSG_TASK_OFFER, "task.offer", "task! ttype! tmo"},
+    {ZS_MSG_TASK_BID, "task.bid", "task! bid!"},
+    {ZS_MSG_SUBMIT, "submit",
+     "ttype! rid task payload pri tmo tries wait deps items agg strategy requires"},
     {ZS_MSG_SUBMIT_OK, "submit.ok", "task! rid dup"},
     {ZS_MSG_WAIT, "wait", "task! rid"},
     {ZS_MSG_WAIT_OK, "wait.ok", S_TASK_VIEW},
@@ -146,6 +155,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_EV_AGENT_TYPE_FAILED, "agent.type_failed", "seq! atype! why!"},
     {ZS_MSG_EV_NODE_JOINED, "node.joined", "seq! node! slots! host pid"},
     {ZS_MSG_EV_NODE_LEFT, "node.left", "seq! node! why"},
+    {ZS_MSG_EV_TASK_PENDING, "task.pending", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_READY, "task.ready", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_ASSIGNED, "task.assigned", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_RUNNING, "task.running", S_TASK_EVENT},
@@ -194,6 +204,8 @@ static zs_msg_agent_t s_records[2] = {
 };
 static const char s_bin_sample[] = "B\0\x01\xff\xc3\xa9 bin";
 static const char *s_list_sample[] = {"item-1", "item-2"};
+static const zs_msg_bin_t s_bins_sample[] = {{(const uint8_t *) "p\0\xff", 3},
+                                             {(const uint8_t *) "", 0}};
 
 static void
 s_sample_str(size_t k, char *dest, size_t size)
@@ -228,6 +240,10 @@ s_set_sample(zs_msg_t *msg, size_t k, char (*store)[64])
     case T_LIST:
         ((zs_msg_list_t *) (void *) at)->items = s_list_sample;
         ((zs_msg_list_t *) (void *) at)->count = 2;
+        break;
+    case T_BINS:
+        ((zs_msg_bins_t *) (void *) at)->items = s_bins_sample;
+        ((zs_msg_bins_t *) (void *) at)->count = 2;
         break;
     case T_AGENTS:
         msg->agents = s_records;
@@ -279,6 +295,16 @@ s_same_field(const zs_msg_t *got, const zs_msg_t *want, size_t k)
         bool same = la->count == lb->count;
         for (size_t i = 0; same && i < la->count; i++) {
             same = s_same_str(la->items[i], lb->items[i]);
+        }
+        return same;
+    }
+    case T_BINS: {
+        const zs_msg_bins_t *ba = (const void *) a, *bb = (const void *) b;
+        bool same = ba->count == bb->count;
+        for (size_t i = 0; same && i < ba->count; i++) {
+            same = ba->items[i].size == bb->items[i].size &&
+                   (ba->items[i].size == 0 ||
+                    memcmp(ba->items[i].data, bb->items[i].data, ba->items[i].size) == 0);
         }
         return same;
     }
@@ -407,6 +433,13 @@ s_pack_sample(msgpack_packer *pk, size_t k)
         msgpack_pack_array(pk, 2);
         s_pack_cstr(pk, s_list_sample[0]);
         s_pack_cstr(pk, s_list_sample[1]);
+        break;
+    case T_BINS:
+        msgpack_pack_array(pk, 2);
+        for (size_t i = 0; i < 2; i++) {
+            msgpack_pack_bin(pk, s_bins_sample[i].size);
+            msgpack_pack_bin_body(pk, s_bins_sample[i].data, s_bins_sample[i].size);
+        }
         break;
     case T_AGENTS:
         msgpack_pack_array(pk, 2);
