@@ -128,15 +128,19 @@ class Events:
 
 
 class Swarm:
-    def __init__(self, ctx, workdir, name, agents, extra=""):
+    def __init__(self, ctx, workdir, name, agents, extra="", bind=None):
+        """bind maps agents, events and control to endpoints; absent ones (and all,
+        by default) bind tcp://127.0.0.1:*. Fixed ones let a swarm restart in place."""
+        bind = dict({k: "tcp://127.0.0.1:*" for k in ("agents", "events", "control")},
+                    **(bind or {}))
         self.ctx = ctx
         self.path = os.path.join(workdir, f"{name}.yaml")
         self.log = os.path.join(workdir, f"{name}.stderr")
         out = os.path.join(workdir, f"{name}.stdout")
         with open(self.path, "w") as f:
             f.write(f"name: {name}\n"
-                    "bind: {agents: 'tcp://127.0.0.1:*', events: 'tcp://127.0.0.1:*', "
-                    "control: 'tcp://127.0.0.1:*'}\n"
+                    f"bind: {{agents: '{bind['agents']}', events: '{bind['events']}', "
+                    f"control: '{bind['control']}'}}\n"
                     f"heartbeat: {{interval_ms: {HB_MS}, liveness: {LIVENESS}}}\n"
                     f"{extra}\n"
                     "agents:\n" + "".join(f"  - {a}\n" for a in agents))
@@ -151,7 +155,11 @@ class Swarm:
             with open(out) as f:
                 line = f.readline()
             return READY_RE.match(line.strip()) if line.endswith("\n") else None
-        match = poll_until(ready, 20, "zswarmd's ready line")
+        try:
+            match = poll_until(ready, 20, "zswarmd's ready line")
+        except BenchError:
+            self.stop()  # the caller has no Swarm to stop
+            raise
         self.agents_ep, self.events_ep, control_ep = match.groups()
         self.control = Control(ctx, control_ep)
 
