@@ -13,8 +13,8 @@
 //  ---------------------------------------------------------------------------------
 //  Events
 
-static void
-s_publish_task(zs_coord_t *self, const zs_task_t *task, const char *why)
+void
+zs_coord_publish_task(zs_coord_t *self, const zs_task_t *task, const char *why)
 {
     zs_msg_t event;
     zs_msg_init(&event, zs_task_state_event(task->state));
@@ -74,120 +74,16 @@ s_count_final(zs_coord_t *self, const zs_task_t *task)
     }
 }
 
-static void
-s_task_final(zs_coord_t *self, zs_task_t *task)
+void
+zs_coord_task_final(zs_coord_t *self, zs_task_t *task)
 {
     s_count_final(self, task);
     self->unfinished--;
     task->ended_ms = zs_clock_wall_ms();
     zs_coord_journal_ended(self, task);
-    s_publish_task(self, task, task->result.why);
+    zs_coord_publish_task(self, task, task->result.why);
     zs_coord_reply_waiters(self, task);
     zs_coord_keep_final(self, task);
-}
-
-//  ---------------------------------------------------------------------------------
-//  Dispatch
-
-static void
-s_assign(zs_coord_t *self, zs_agent_t *agent, zs_task_t *task)
-{
-    zs_task_apply(task, ZS_TASK_ASSIGN);
-    task->att++;
-    free(task->agent_id);
-    task->agent_id = zs_strdup(agent->id);
-    //  Two heartbeats of grace: the agent's own timeout should report first
-    task->deadline_ms =
-        zs_clock_ms() + task->tmo_ms + 2 * (int64_t) self->swarm->heartbeat_ms;
-    zs_agent_task_link(agent, task);
-    zs_msg_t assign;
-    zs_msg_init(&assign, ZS_MSG_TASK_ASSIGN);
-    assign.task = task->id;
-    assign.ttype = task->ttype;
-    assign.att = task->att;
-    assign.payload = task->payload;
-    assign.payload_size = task->payload_size;
-    assign.tmo = task->tmo_ms;
-    //  A failed send needs no special path: the peer is gone and will expire, and
-    //  the task is retried with the rest of its tasks
-    zs_broker_send(self->broker, agent->peer, &assign);
-    s_publish_task(self, task, NULL);
-}
-
-//  Give an agent queued work until it is full
-static void
-s_feed_agent(zs_coord_t *self, zs_agent_t *agent)
-{
-    while (self->phase == ZS_COORD_SERVING && agent->load < agent->conc) {
-        zs_task_t *task = zs_sched_next_task(self->sched, agent);
-        if (!task) {
-            break;
-        }
-        s_assign(self, agent, task);
-    }
-}
-
-void
-zs_coord_settle(zs_coord_t *self)
-{
-    if (self->redispatch && self->phase == ZS_COORD_SERVING) {
-        self->redispatch = false;
-        for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
-             agent = zs_registry_next(self->registry)) {
-            s_feed_agent(self, agent);
-        }
-    }
-    zs_coord_sync(self);
-}
-
-//  Give queued tasks of one type to agents until one side runs out
-static void
-s_dispatch_type(zs_coord_t *self, const char *ttype)
-{
-    while (self->phase == ZS_COORD_SERVING && zs_sched_peek(self->sched, ttype)) {
-        zs_agent_t *agent = zs_sched_pick_agent(self->sched, ttype);
-        if (!agent) {
-            break;
-        }
-        s_assign(self, agent, zs_sched_pop(self->sched, ttype));
-    }
-}
-
-static void
-s_make_ready(zs_coord_t *self, zs_task_t *task)
-{
-    s_publish_task(self, task, NULL);
-    zs_sched_push(self->sched, task);
-}
-
-//  An attempt failed (already recorded in the task): retry it or give up
-static void
-s_attempt_failed(zs_coord_t *self, zs_task_t *task)
-{
-    zs_task_apply(task, ZS_TASK_FAIL);
-    s_publish_task(self, task, task->result.why);
-    //  Also while stopping: the task stays unfinished (and in the journal) rather than
-    //  dead. Dispatch waits for the end of the batch, when every agent lost in the
-    //  batch is gone and cannot be handed the task only to fail it again
-    if (task->att < task->tries) {
-        zs_task_apply(task, ZS_TASK_RETRY);
-        s_make_ready(self, task);
-        self->redispatch = true;
-    } else {
-        zs_task_apply(task, ZS_TASK_GIVE_UP);
-        s_task_final(self, task);
-    }
-}
-
-//  Take a task off its agent (lost, timed out, cancelled) and fail the attempt
-static void
-s_abort_attempt(zs_coord_t *self, zs_task_t *task, const char *status, const char *why)
-{
-    zs_agent_t *agent = task->agent;
-    zs_agent_task_unlink(agent, task);
-    agent->failed++;
-    zs_task_set_outcome(task, status, why);
-    s_attempt_failed(self, task);
 }
 
 //  ---------------------------------------------------------------------------------
@@ -213,7 +109,7 @@ s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
     //  No free slots: its retried tasks must not come straight back to it
     agent->conc = 0;
     while (agent->tasks) {
-        s_abort_attempt(self, agent->tasks, "fail", reason);
+        zs_coord_abort_attempt(self, agent->tasks, "fail", reason);
     }
     zsys_info("agent '%s' left: %s", agent->id, why);
     s_publish_agent(self, ZS_MSG_EV_AGENT_LEFT, agent, why);
@@ -288,7 +184,7 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     s_welcome(self, agent);
     zsys_info("agent '%s' (%s) joined from '%s'", agent->id, agent->atype, agent->host);
     s_publish_agent(self, ZS_MSG_EV_AGENT_JOINED, agent, NULL);
-    s_feed_agent(self, agent);
+    zs_coord_feed_agent(self, agent);
     return 0;
 }
 
@@ -319,7 +215,7 @@ s_on_ack(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     zs_task_t *task = s_expected(self, agent, msg);
     if (task && zs_task_apply(task, ZS_TASK_START) == 0) {
-        s_publish_task(self, task, NULL);
+        zs_coord_publish_task(self, task, NULL);
     }
 }
 
@@ -349,16 +245,16 @@ s_on_result(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
         //  the next tick restores its concurrency
         task->att--;
         agent->conc = agent->load;
-        s_attempt_failed(self, task);
+        zs_coord_attempt_failed(self, task);
     } else if (streq(msg->status, "ok")) {
         agent->done++;
         zs_task_apply(task, ZS_TASK_SUCCEED);
-        s_task_final(self, task);
+        zs_coord_task_final(self, task);
     } else {
         agent->failed++;
-        s_attempt_failed(self, task);
+        zs_coord_attempt_failed(self, task);
     }
-    s_feed_agent(self, agent);
+    zs_coord_feed_agent(self, agent);
 }
 
 typedef void(s_agent_handler_fn)(zs_coord_t *self,
@@ -488,8 +384,8 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     self->counts.submitted++;
     zs_coord_journal_accepted(self, task);
     s_reply_submitted(self, client, msg, task, false);
-    s_make_ready(self, task);
-    s_dispatch_type(self, task->ttype);
+    zs_coord_make_ready(self, task);
+    zs_coord_dispatch_type(self, task->ttype);
 }
 
 static void
@@ -514,9 +410,9 @@ zs_coord_cancel(zs_coord_t *self, zs_task_t *task)
     zs_sched_remove(self->sched, task);
     zs_task_apply(task, ZS_TASK_CANCEL);
     zs_task_set_outcome(task, "cancelled", "cancelled by a client");
-    s_task_final(self, task);
+    zs_coord_task_final(self, task);
     if (agent) {
-        s_feed_agent(self, agent);
+        zs_coord_feed_agent(self, agent);
     }
 }
 
@@ -533,7 +429,7 @@ s_expire_attempts(zs_coord_t *self, zs_agent_t *agent, int64_t now)
             s_send_cancel(self, task);
             char why[ZS_MSG_TEXT_MAX];
             snprintf(why, sizeof why, "no result within %u ms", task->tmo_ms);
-            s_abort_attempt(self, task, "timeout", why);
+            zs_coord_abort_attempt(self, task, "timeout", why);
         }
         task = next;
     }

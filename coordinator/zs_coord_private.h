@@ -117,8 +117,36 @@ void zs_coord_journal_maintain(zs_coord_t *self);
 void zs_coord_keep_final(zs_coord_t *self, zs_task_t *task);
 
 //  After a batch of work: give requeued tasks to agents, then zs_coord_sync. In
-//  zs_coord.c.
+//  zs_coord_dispatch.c.
 void zs_coord_settle(zs_coord_t *self);
+
+//  Give an agent queued work until it is full. In zs_coord_dispatch.c.
+void zs_coord_feed_agent(zs_coord_t *self, zs_agent_t *agent);
+
+//  Give queued tasks of one type to agents until one side runs out. In
+//  zs_coord_dispatch.c.
+void zs_coord_dispatch_type(zs_coord_t *self, const char *ttype);
+
+//  Queue a task that became ready, and say so. In zs_coord_dispatch.c.
+void zs_coord_make_ready(zs_coord_t *self, zs_task_t *task);
+
+//  An attempt failed (its outcome recorded in the task): queue it again while attempts
+//  are left, else it is dead. In zs_coord_dispatch.c.
+void zs_coord_attempt_failed(zs_coord_t *self, zs_task_t *task);
+
+//  Take a task off its agent (lost, timed out) and fail the attempt with status and
+//  why. In zs_coord_dispatch.c.
+void zs_coord_abort_attempt(zs_coord_t *self,
+                            zs_task_t *task,
+                            const char *status,
+                            const char *why);
+
+//  Publish the event of a task's current state, with why (may be NULL). In zs_coord.c.
+void zs_coord_publish_task(zs_coord_t *self, const zs_task_t *task, const char *why);
+
+//  A task reached a final state: count it, record it, answer its waiters, keep it. In
+//  zs_coord.c.
+void zs_coord_task_final(zs_coord_t *self, zs_task_t *task);
 
 //  Drop a kept final task (evicted, or its id reused). In zs_coord_final.c.
 void zs_coord_forget(zs_coord_t *self, zs_task_t *task);
