@@ -83,6 +83,7 @@ zs_coord_task_final(zs_coord_t *self, zs_task_t *task)
     zs_coord_journal_ended(self, task);
     zs_coord_publish_task(self, task, task->result.why);
     zs_coord_reply_waiters(self, task);
+    zs_coord_graph_final(self, task);
     zs_coord_keep_final(self, task);
 }
 
@@ -319,6 +320,8 @@ s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *
         why = "tmo above 86400000 ms";
     } else if (msg->tries > ZS_COORD_TRIES_MAX) {
         why = "tries above 101";
+    } else if (msg->deps.count > ZS_COORD_DEPS_MAX) {
+        why = "more than 64 deps";
     } else if (self->phase != ZS_COORD_SERVING) {
         code = ZS_ERR_SHUTTING_DOWN;
         why = "swarm is stopping";
@@ -364,28 +367,61 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
         s_reply_submitted(self, client, msg, task, true);
         return;
     }
-    if (self->unfinished >= self->swarm->max_queue) {
+    if (self->unfinished + zs_coord_graph_size(msg) > self->swarm->max_queue) {
         zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_QUEUE_FULL,
                               "too many unfinished tasks");
         return;
     }
-    uint64_t order = ++self->order;
     char id[ZS_MSG_NAME_MAX + 1];
     if (msg->task) {
         snprintf(id, sizeof id, "%s", msg->task);
     } else {
-        s_task_id(self, order, id, sizeof id);
+        s_task_id(self, self->order + 1, id, sizeof id);
+    }
+    zs_err_code_t code;
+    char text[ZS_MSG_TEXT_MAX];
+    const char *why = zs_coord_graph_refusal(self, msg, id, &code, text, sizeof text);
+    if (why) {
+        zs_broker_reply_error(self->broker, client, msg->rid, code, why);
+        return;
     }
     unsigned tmo = msg->tmo ? (unsigned) msg->tmo : self->swarm->task_timeout_ms;
     unsigned tries = msg->tries ? (unsigned) msg->tries : self->swarm->task_retries + 1;
-    task = zs_task_new(id, msg, tmo, tries, order);
+    task = msg->items.count ? zs_coord_graph_fan_out(self, msg, id, tmo, tries)
+                            : zs_coord_accept(self, msg, id, tmo, tries);
+    //  Replied (and its waiter noted) before anything can end it: with keep_results
+    //  0 an ended task is freed at once. An aggregate is linked before its items
+    //  start, so one that fails at once still reaches it
+    s_reply_submitted(self, client, msg, task, false);
+    zs_coord_start(self, task);
+    for (size_t i = 0; msg->items.count && i < task->graph.dep_count; i++) {
+        zs_coord_start(self, zhashx_lookup(self->tasks, task->graph.deps[i]));
+    }
+    zs_coord_graph_settle(self);
+}
+
+zs_task_t *
+zs_coord_accept(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries)
+{
+    zs_task_t *task = zs_task_new(id, msg, tmo, tries, ++self->order);
     zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
     self->counts.submitted++;
     zs_coord_journal_accepted(self, task);
-    s_reply_submitted(self, client, msg, task, false);
-    zs_coord_make_ready(self, task);
-    zs_coord_dispatch_type(self, task->ttype);
+    return task;
+}
+
+void
+zs_coord_start(zs_coord_t *self, zs_task_t *task)
+{
+    if (task->state == ZS_TASK_PENDING) {
+        zs_coord_publish_task(self, task, NULL);
+        zs_coord_graph_link(self, task);
+    } else {
+        zs_coord_make_ready(self, task);
+        zs_coord_dispatch_type(self, task->ttype);
+    }
 }
 
 static void
@@ -598,6 +634,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     self->registry = zs_registry_new();
     self->sched = zs_sched_new(self->registry);
     zs_coord_nodes_open(self);
+    zs_coord_graph_open(self);
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -638,6 +675,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     zs_sched_destroy(&self->sched);
     zs_registry_destroy(&self->registry);
     zs_coord_nodes_close(self);
+    zs_coord_graph_close(self);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;
@@ -658,6 +696,8 @@ zs_coord_run(zs_coord_t *self)
 {
     assert(self);
     zs_coord_publish_swarm(self, ZS_MSG_EV_SWARM_STARTED, NULL);
+    zs_coord_graph_workflow(self);
+    zs_coord_sync(self);
     zloop_start(self->loop);
     if (self->phase != ZS_COORD_DONE) {
         return -1;

@@ -67,6 +67,8 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
     record->pri = task->pri;
     record->tmo = task->tmo_ms;
     record->tries = task->tries;
+    record->deps = zs_task_deps(task);
+    record->agg = task->graph.aggregate ? task->ttype : NULL;
 }
 
 void
@@ -159,6 +161,14 @@ s_replay_ended(zs_coord_t *self, const zs_msg_t *record)
     zs_coord_keep_final(self, task);
 }
 
+//  A result an unfinished aggregate had collected from an item no longer kept
+static void
+s_replay_result(zs_coord_t *self, const zs_msg_t *record)
+{
+    zchunk_t *result = zchunk_new(record->out, record->out_size);
+    zhashx_update(self->replay_results, record->task, result);
+}
+
 static void
 s_replay(void *ctx, const void *body, size_t size)
 {
@@ -174,6 +184,8 @@ s_replay(void *ctx, const void *body, size_t size)
         s_replay_accepted(self, &record);
     } else if (record.type == ZS_MSG_WAIT_OK) {
         s_replay_ended(self, &record);
+    } else if (record.type == ZS_MSG_TASK_RESULT) {
+        s_replay_result(self, &record);
     }
     zs_msg_fini(&record);
 }
@@ -211,17 +223,26 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
         return 0;
     }
     msgpack_sbuffer_init(&self->record);
+    self->replay_results = zhashx_new();
+    zhashx_set_destructor(self->replay_results, (zhashx_destructor_fn *) zchunk_destroy);
     self->journal =
         zs_journal_open(swarm->journal_path, swarm->journal_sync, s_replay, self, err);
     if (!self->journal) {
+        zhashx_destroy(&self->replay_results);
         return -1;
     }
     size_t count;
     zs_task_t **tasks = s_unfinished(self, &count);
     for (size_t i = 0; i < count; i++) {
-        zs_sched_push(self->sched, tasks[i]);
+        if (tasks[i]->state == ZS_TASK_PENDING) {
+            zs_coord_graph_link(self, tasks[i]);
+        } else {
+            zs_sched_push(self->sched, tasks[i]);
+        }
     }
     free(tasks);
+    zs_coord_graph_settle(self);
+    zhashx_destroy(&self->replay_results);
     zs_broker_hold_replies(self->broker);
     self->compacted_size = zs_journal_size(self->journal);
     zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",
@@ -233,6 +254,34 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
 //  Housekeeping
 
 static int
+s_snapshot_record(zs_coord_t *self, zs_journal_t *journal, const zs_msg_t *record)
+{
+    int rc = zs_msg_encode(record, &self->record);
+    return rc ? rc : zs_journal_append(journal, self->record.data, self->record.size);
+}
+
+//  The results an aggregate collected from items that are no longer kept: as
+//  task.result records, which a replay gives back to it
+static int
+s_snapshot_parts(zs_coord_t *self, zs_journal_t *journal, const zs_task_t *task)
+{
+    const zs_task_graph_t *graph = &task->graph;
+    int rc = 0;
+    for (size_t i = 0; graph->parts && i < graph->dep_count && rc == 0; i++) {
+        if (graph->parts[i].set && !zhashx_lookup(self->tasks, graph->deps[i])) {
+            zs_msg_t record;
+            zs_msg_init(&record, ZS_MSG_TASK_RESULT);
+            record.task = graph->deps[i];
+            record.status = "ok";
+            record.out = graph->parts[i].data;
+            record.out_size = graph->parts[i].size;
+            rc = s_snapshot_record(self, journal, &record);
+        }
+    }
+    return rc;
+}
+
+static int
 s_snapshot(void *ctx, zs_journal_t *journal)
 {
     zs_coord_t *self = ctx;
@@ -242,16 +291,15 @@ s_snapshot(void *ctx, zs_journal_t *journal)
     for (size_t i = 0; i < count && rc == 0; i++) {
         zs_msg_t record;
         s_accepted_record(tasks[i], &record);
-        rc = zs_msg_encode(&record, &self->record);
-        rc = rc ? rc : zs_journal_append(journal, self->record.data, self->record.size);
+        rc = s_snapshot_record(self, journal, &record);
+        rc = rc ? rc : s_snapshot_parts(self, journal, tasks[i]);
     }
     free(tasks);
     for (zs_task_t *task = self->done_head; task && rc == 0; task = task->next) {
         zs_msg_t record;
         zs_msg_init(&record, ZS_MSG_WAIT_OK);
         zs_task_describe(task, &record);
-        rc = zs_msg_encode(&record, &self->record);
-        rc = rc ? rc : zs_journal_append(journal, self->record.data, self->record.size);
+        rc = s_snapshot_record(self, journal, &record);
     }
     return rc;
 }

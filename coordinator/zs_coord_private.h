@@ -16,6 +16,7 @@
 #define ZS_COORD_CONC_MAX    1024               //  concurrency an agent may ask for
 #define ZS_COORD_TMO_MAX     86400000           //  longest task timeout, ms
 #define ZS_COORD_TRIES_MAX   101                //  most attempts of one task
+#define ZS_COORD_DEPS_MAX    64                 //  deps a client's submit may name
 #define ZS_COORD_ID_STEM     48                 //  bytes of a type kept in a made-up id
 
 //  A client waiting for a task to end.
@@ -74,12 +75,24 @@ struct zs_coord_t {
     zs_ratelimit_t journal_log;  //  limits logs of journal write failures
     bool accepts_unsynced;       //  accepted tasks appended since the last commit
     bool redispatch;             //  tasks were requeued: feed the agents at batch end
+    zlistx_t *doomed;            //  dependants to end as dead (zs_coord_graph.c), owned
+    zhashx_t *replay_results;    //  id -> zchunk_t *: items' results, during a replay
+    bool dooming;                //  doomed is being drained
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
 //  task, replying submit.ok or error. In zs_coord.c.
 void
 zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
+
+//  Make and record a task from a submit (borrowed) under id; it is not started yet
+//  (zs_coord_start). Returns it, owned by the task table. In zs_coord.c.
+zs_task_t *zs_coord_accept(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
+
+//  Start an accepted task: queue a ready one, link a pending one to its dependencies
+//  (zs_coord_graph_settle then ends any that cannot run). In zs_coord.c.
+void zs_coord_start(zs_coord_t *self, zs_task_t *task);
 
 //  Cancel a task that is not final: it leaves its queue or agent. In zs_coord.c.
 void zs_coord_cancel(zs_coord_t *self, zs_task_t *task);
@@ -207,6 +220,43 @@ const char *zs_coord_node_scale(zs_coord_t *self,
                                 zs_err_code_t *code,
                                 char *why,
                                 size_t size);
+
+//  Why a submit's deps, items or agg cannot make tasks under id, or NULL; *code set.
+//  why (size bytes) may hold the text. In zs_coord_graph.c.
+const char *zs_coord_graph_refusal(zs_coord_t *self,
+                                   const zs_msg_t *msg,
+                                   const char *id,
+                                   zs_err_code_t *code,
+                                   char *why,
+                                   size_t size);
+
+//  Tasks a submit makes: 1, or its items and an aggregate. In zs_coord_graph.c.
+size_t zs_coord_graph_size(const zs_msg_t *msg);
+
+//  Accept a fan-out (valid): its items ID.1 .. ID.N, then its aggregate ID, which is
+//  returned; none is started. In zs_coord_graph.c.
+zs_task_t *zs_coord_graph_fan_out(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
+
+//  Link a pending task to its dependencies: it waits for the unfinished ones, takes the
+//  completed ones (an aggregate, their results) and is doomed by a failed one; it is
+//  released at once when none is left. In zs_coord_graph.c.
+void zs_coord_graph_link(zs_coord_t *self, zs_task_t *task);
+
+//  A task reached its final state: its dependants count down, or are doomed. Call
+//  before the task may be evicted. In zs_coord_graph.c.
+void zs_coord_graph_final(zs_coord_t *self, zs_task_t *task);
+
+//  End every doomed task as dead (after linking). In zs_coord_graph.c.
+void zs_coord_graph_settle(zs_coord_t *self);
+
+//  Submit the swarm file's workflow steps that are not known yet (from the journal),
+//  in order. In zs_coord_graph.c.
+void zs_coord_graph_workflow(zs_coord_t *self);
+
+//  Create / free the graph's state. In zs_coord_graph.c.
+void zs_coord_graph_open(zs_coord_t *self);
+void zs_coord_graph_close(zs_coord_t *self);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

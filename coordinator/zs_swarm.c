@@ -381,6 +381,8 @@ static const zs_yaml_key_t s_top_keys[] = {
     S_SECTION("journal", 0, &s_journal_table),
     S_SECTION("supervision", S_SWARM(supervision), &s_sup_table),
     S_LIST("agents", s_read_agents, 1, ZS_SWARM_MAX_TYPES, ZS_YAML_REQUIRED),
+    {"workflow", zs_workflow_read, S_SWARM(workflow), 1, ZS_WORKFLOW_STEPS_MAX, NULL,
+     ZS_YAML_OPTIONAL},
 };
 static const zs_yaml_table_t s_top_table = S_TABLE("at top level", s_top_keys);
 
@@ -648,6 +650,7 @@ zs_swarm_destroy(zs_swarm_t **self_p)
         free(self->types[i].places);
     }
     free(self->types);
+    zs_workflow_fini(&self->workflow);
     free(self->path);
     free(self->name);
     free(self->topology);

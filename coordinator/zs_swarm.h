@@ -18,6 +18,7 @@
 
 #include "zs_journal.h"
 #include "zs_util.h"
+#include "zs_workflow.h"
 
 #define ZS_SWARM_DEFAULT_AGENTS      "tcp://127.0.0.1:7600"
 #define ZS_SWARM_DEFAULT_EVENTS      "tcp://127.0.0.1:7601"
@@ -143,6 +144,7 @@ typedef struct {
     zs_supervision_t supervision;    //  top-level 'supervision', the types' defaults
     zs_swarm_type_t *types;          //  agent types, owned array
     size_t type_count;               //  items in types
+    zs_workflow_t workflow;          //  tasks submitted at start, owned; may be empty
 } zs_swarm_t;
 
 //  Load and validate a swarm file. Returns an owned swarm, or NULL with err->text

@@ -8,33 +8,36 @@
 #define ZS_TASK_NONE ((zs_task_state_t) -1)  //  no transition
 
 //  The whole life of a task: next state for (state, event), ZS_TASK_NONE where refused
+#define S_ ZS_TASK_NONE
+// clang-format off
 static const zs_task_state_t s_next[ZS_TASK_STATE_COUNT][ZS_TASK_EVENT_COUNT] = {
-    //                  ASSIGN            START            SUCCEED            FAIL
-    //                  RETRY             GIVE_UP          CANCEL
-    [ZS_TASK_READY] = {ZS_TASK_ASSIGNED, ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE,
-                       ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_CANCELLED},
-    [ZS_TASK_ASSIGNED] = {ZS_TASK_NONE, ZS_TASK_RUNNING, ZS_TASK_COMPLETED,
-                          ZS_TASK_FAILED, ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_CANCELLED},
-    [ZS_TASK_RUNNING] = {ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_COMPLETED, ZS_TASK_FAILED,
-                         ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_CANCELLED},
-    [ZS_TASK_COMPLETED] = {ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE,
-                           ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE},
-    [ZS_TASK_FAILED] = {ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE,
-                        ZS_TASK_READY, ZS_TASK_DEAD, ZS_TASK_NONE},
-    [ZS_TASK_DEAD] = {ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE,
-                      ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE},
-    [ZS_TASK_CANCELLED] = {ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE,
-                           ZS_TASK_NONE, ZS_TASK_NONE, ZS_TASK_NONE},
+    //                    ASSIGN            START            SUCCEED            FAIL
+    //                    RETRY             GIVE_UP          CANCEL             RELEASE
+    [ZS_TASK_PENDING] =   {S_,              S_,              S_,                S_,
+                           S_,              ZS_TASK_DEAD,    ZS_TASK_CANCELLED, ZS_TASK_READY},
+    [ZS_TASK_READY] =     {ZS_TASK_ASSIGNED, S_,             S_,                S_,
+                           S_,              S_,              ZS_TASK_CANCELLED, S_},
+    [ZS_TASK_ASSIGNED] =  {S_,              ZS_TASK_RUNNING, ZS_TASK_COMPLETED, ZS_TASK_FAILED,
+                           S_,              S_,              ZS_TASK_CANCELLED, S_},
+    [ZS_TASK_RUNNING] =   {S_,              S_,              ZS_TASK_COMPLETED, ZS_TASK_FAILED,
+                           S_,              S_,              ZS_TASK_CANCELLED, S_},
+    [ZS_TASK_COMPLETED] = {S_, S_, S_, S_, S_, S_, S_, S_},
+    [ZS_TASK_FAILED] =    {S_,              S_,              S_,                S_,
+                           ZS_TASK_READY,   ZS_TASK_DEAD,    S_,                S_},
+    [ZS_TASK_DEAD] =      {S_, S_, S_, S_, S_, S_, S_, S_},
+    [ZS_TASK_CANCELLED] = {S_, S_, S_, S_, S_, S_, S_, S_},
 };
+// clang-format on
+#undef S_
 
 static const char *s_state_names[ZS_TASK_STATE_COUNT] = {
-    "ready", "assigned", "running", "completed", "failed", "dead", "cancelled",
+    "pending", "ready", "assigned", "running", "completed", "failed", "dead", "cancelled",
 };
 
 static const zs_msg_type_t s_state_events[ZS_TASK_STATE_COUNT] = {
-    ZS_MSG_EV_TASK_READY,     ZS_MSG_EV_TASK_ASSIGNED, ZS_MSG_EV_TASK_RUNNING,
-    ZS_MSG_EV_TASK_COMPLETED, ZS_MSG_EV_TASK_FAILED,   ZS_MSG_EV_TASK_DEAD,
-    ZS_MSG_EV_TASK_CANCELLED,
+    ZS_MSG_EV_TASK_PENDING, ZS_MSG_EV_TASK_READY,     ZS_MSG_EV_TASK_ASSIGNED,
+    ZS_MSG_EV_TASK_RUNNING, ZS_MSG_EV_TASK_COMPLETED, ZS_MSG_EV_TASK_FAILED,
+    ZS_MSG_EV_TASK_DEAD,    ZS_MSG_EV_TASK_CANCELLED,
 };
 
 static uint8_t *
@@ -46,6 +49,44 @@ s_bytes_dup(const uint8_t *data, size_t size)
     uint8_t *copy = zs_malloc(size);
     memcpy(copy, data, size);
     return copy;
+}
+
+static void
+s_graph_init(zs_task_graph_t *graph, const zs_msg_t *submit)
+{
+    if (submit->deps.count > 0) {
+        graph->deps = zs_calloc(submit->deps.count, sizeof *graph->deps);
+        for (size_t i = 0; i < submit->deps.count; i++) {
+            graph->deps[i] = zs_strdup(submit->deps.items[i]);
+        }
+    }
+    graph->dep_count = graph->deps_left = submit->deps.count;
+    graph->aggregate = submit->agg && submit->items.count == 0 && submit->deps.count;
+    if (graph->aggregate) {
+        graph->parts = zs_calloc(graph->dep_count, sizeof *graph->parts);
+    }
+}
+
+static void
+s_parts_free(zs_task_graph_t *graph)
+{
+    for (size_t i = 0; graph->parts && i < graph->dep_count; i++) {
+        free(graph->parts[i].data);
+    }
+    free(graph->parts);
+    graph->parts = NULL;
+    graph->parts_size = 0;
+}
+
+static void
+s_graph_fini(zs_task_graph_t *graph)
+{
+    s_parts_free(graph);
+    for (size_t i = 0; i < graph->dep_count; i++) {
+        free(graph->deps[i]);
+    }
+    free(graph->deps);
+    free(graph->dependants);
 }
 
 zs_task_t *
@@ -67,8 +108,18 @@ zs_task_new(const char *id,
     self->order = order;
     self->tmo_ms = tmo_ms;
     self->tries = tries;
-    self->state = ZS_TASK_READY;
     self->heap_index = SIZE_MAX;
+    int strategy = submit->strategy ? zs_strategy_from_name(submit->strategy) : -1;
+    self->strategy = strategy < 0 ? ZS_STRATEGY_DEFAULT : (zs_strategy_t) strategy;
+    if (submit->requires.count > 0) {
+        self->requires = zs_calloc(submit->requires.count, sizeof *self->requires);
+        for (size_t i = 0; i < submit->requires.count; i++) {
+            self->requires[i] = zs_strdup(submit->requires.items[i]);
+        }
+    }
+    self->require_count = submit->requires.count;
+    s_graph_init(&self->graph, submit);
+    self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
     return self;
 }
 
@@ -95,6 +146,11 @@ zs_task_destroy(zs_task_t **self_p)
     free(self->payload);
     free(self->agent_id);
     s_result_purge(&self->result);
+    s_graph_fini(&self->graph);
+    for (size_t i = 0; i < self->require_count; i++) {
+        free(self->requires[i]);
+    }
+    free(self->requires);
     free(self);
     *self_p = NULL;
 }
@@ -182,6 +238,68 @@ zs_task_describe(const zs_task_t *self, zs_msg_t *msg)
     msg->err_size = self->result.err_size;
     msg->why = self->result.why;
     msg->ended = (uint64_t) self->ended_ms;
+    //  An aggregate's deps are its items, ID.1 .. ID.N: thousands, and said by its id
+    if (!self->graph.aggregate) {
+        msg->deps = zs_task_deps(self);
+    }
+}
+
+zs_msg_list_t
+zs_task_deps(const zs_task_t *self)
+{
+    //  char ** to const char ** is safe here: the message only reads the strings
+    zs_msg_list_t list = {(const char **) (void *) self->graph.deps,
+                          self->graph.dep_count};
+    return list;
+}
+
+void
+zs_task_add_dependant(zs_task_t *self, const zs_task_t *dependant, size_t index)
+{
+    zs_task_graph_t *graph = &self->graph;
+    if (graph->dependant_count == graph->dependant_alloc) {
+        graph->dependant_alloc = graph->dependant_alloc ? 2 * graph->dependant_alloc : 2;
+        graph->dependants = realloc(graph->dependants,
+                                    graph->dependant_alloc * sizeof *graph->dependants);
+        assert(graph->dependants);
+    }
+    zs_task_link_t *link = &graph->dependants[graph->dependant_count++];
+    memcpy(link->id, dependant->id, sizeof link->id);
+    link->order = dependant->order;
+    link->index = index;
+}
+
+int
+zs_task_add_part(
+    zs_task_t *self, size_t index, const uint8_t *data, size_t size, size_t max)
+{
+    zs_task_graph_t *graph = &self->graph;
+    assert(graph->parts && index < graph->dep_count && graph->parts_size <= max);
+    if (size > max - graph->parts_size) {
+        return -1;
+    }
+    graph->parts[index].data = size ? s_bytes_dup(data, size) : NULL;
+    graph->parts[index].size = size;
+    graph->parts[index].set = true;
+    graph->parts_size += size;
+    return 0;
+}
+
+void
+zs_task_join_parts(zs_task_t *self)
+{
+    zs_task_graph_t *graph = &self->graph;
+    free(self->payload);
+    self->payload = zs_malloc(graph->parts_size + 1);
+    self->payload_size = 0;
+    for (size_t i = 0; i < graph->dep_count; i++) {
+        if (graph->parts[i].size) {
+            memcpy(self->payload + self->payload_size, graph->parts[i].data,
+                   graph->parts[i].size);
+            self->payload_size += graph->parts[i].size;
+        }
+    }
+    s_parts_free(graph);
 }
 
 bool

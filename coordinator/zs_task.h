@@ -15,8 +15,10 @@
 #include <stdint.h>
 
 #include "zs_msg.h"
+#include "zs_strategy.h"
 
 typedef enum {
+    ZS_TASK_PENDING,    //  waiting for its dependencies to complete
     ZS_TASK_READY,      //  queued, waiting for an agent
     ZS_TASK_ASSIGNED,   //  sent to an agent
     ZS_TASK_RUNNING,    //  the agent said it started
@@ -33,12 +35,42 @@ typedef enum {
     ZS_TASK_SUCCEED,  //  assigned|running -> completed
     ZS_TASK_FAIL,     //  assigned|running -> failed
     ZS_TASK_RETRY,    //  failed -> ready
-    ZS_TASK_GIVE_UP,  //  failed -> dead
-    ZS_TASK_CANCEL,   //  ready|assigned|running -> cancelled
+    ZS_TASK_GIVE_UP,  //  failed|pending -> dead (a pending task: a dependency failed)
+    ZS_TASK_CANCEL,   //  pending|ready|assigned|running -> cancelled
+    ZS_TASK_RELEASE,  //  pending -> ready: every dependency completed
     ZS_TASK_EVENT_COUNT
 } zs_task_event_t;
 
 typedef struct zs_task_t zs_task_t;
+
+//  A task waiting for this one. By id and submit order, never by pointer: the waiting
+//  task may end (cancelled) and be freed first, and its id be used again; a link whose
+//  id no longer names a pending task of that order is stale and skipped.
+typedef struct {
+    char id[ZS_MSG_NAME_MAX + 1];  //  the dependant's id
+    uint64_t order;                //  its submit order
+    size_t index;                  //  this task's place in its deps
+} zs_task_link_t;
+
+//  One collected result of an aggregate's dependency
+typedef struct {
+    uint8_t *data;  //  owned, NULL when empty
+    size_t size;    //  its length
+    bool set;       //  the dependency completed and this is its result
+} zs_task_part_t;
+
+//  What a task knows of its dependencies and dependants (PROTOCOL.md §7.1, §7.2)
+typedef struct {
+    char **deps;                 //  ids it waits for, owned; NULL when none
+    size_t dep_count;            //  items in deps
+    size_t deps_left;            //  of them not completed yet
+    zs_task_link_t *dependants;  //  tasks waiting for it, owned
+    size_t dependant_count;      //  items used
+    size_t dependant_alloc;      //  items allocated
+    bool aggregate;              //  its payload is its dependencies' results, joined
+    zs_task_part_t *parts;       //  an aggregate's collected results by dep, owned
+    size_t parts_size;           //  their bytes together
+} zs_task_graph_t;
 
 //  Outcome of the last attempt, as its agent reported it.
 typedef struct {
@@ -68,11 +100,19 @@ struct zs_task_t {
     zs_task_result_t result;       //  last attempt's outcome
     int64_t ended_ms;              //  when it became final, zs_clock_wall_ms, or 0
     size_t heap_index;             //  position in a ready queue, or SIZE_MAX
-    zs_task_t *prev, *next;        //  links in the list that holds it (agent, done)
+    zs_task_t *prev, *next;        //  links in its list (agent, backlog, done)
+    zs_strategy_t strategy;        //  the submit's, or ZS_STRATEGY_DEFAULT (zs_sched)
+    char **requires;               //  capabilities needed besides ttype, owned, or NULL
+    size_t require_count;          //  items in requires
+    int64_t assigned_ms;           //  when the latest attempt was assigned, zs_clock_ms
+    void *backlog;                 //  agent whose backlog holds it, borrowed, or NULL
     void *waiters;                 //  coordinator's list of waiting clients, or NULL
+    zs_task_graph_t graph;         //  dependencies and dependants
 };
 
-//  Create a ready task from a submit message (borrowed). Caller owns the task.
+//  Create a task from a submit message (borrowed): ready, or pending when it has
+//  deps; an aggregate when it has agg but no items (the journal's form of one).
+//  Caller owns the task.
 zs_task_t *zs_task_new(const char *id,
                        const zs_msg_t *submit,
                        unsigned tmo_ms,
@@ -107,6 +147,20 @@ zs_msg_type_t zs_task_state_event(zs_task_state_t state);
 //  Fill a task.ok/wait.ok message (type set by the caller) with the task's fields,
 //  borrowing its strings: valid while the task lives and is not changed.
 void zs_task_describe(const zs_task_t *self, zs_msg_t *msg);
+
+//  The task's deps as a message list, borrowed like zs_task_describe's fields.
+zs_msg_list_t zs_task_deps(const zs_task_t *self);
+
+//  Remember that dependant waits for this task, as its dependency number index.
+void zs_task_add_dependant(zs_task_t *self, const zs_task_t *dependant, size_t index);
+
+//  Keep a copy of the result of dependency number index of an aggregate. Returns 0,
+//  or -1 when the results together would pass max bytes (nothing kept).
+int zs_task_add_part(
+    zs_task_t *self, size_t index, const uint8_t *data, size_t size, size_t max);
+
+//  Make an aggregate's payload of its parts, joined in dep order, and free them.
+void zs_task_join_parts(zs_task_t *self);
 
 //  True when id is 1..ZS_MSG_NAME_MAX characters of [A-Za-z0-9._:-].
 bool zs_task_id_valid(const char *id);

@@ -14,6 +14,7 @@
 
 #include "zs_client.h"
 #include "zs_curve.h"
+#include "zs_items.h"
 #include "zs_opts.h"
 #include "zs_show.h"
 
@@ -23,6 +24,7 @@
 #define ZS_CTL_RETRIES_MAX  100       //  protocol bound of "tries" (101) less the first
 #define ZS_CTL_SECRET_MODE  0600      //  mode of a secret certificate keygen writes
 #define ZS_CTL_SCALE_MAX    1000      //  most local agents of one type (swarm file bound)
+#define ZS_CTL_DEPS_MAX     64        //  deps zswarmd takes in one submit
 
 //  One run: the parsed command line, then the connection
 typedef struct {
@@ -43,6 +45,14 @@ typedef struct {
     const char *node;            //  scale --node: a node daemon's agents, not local ones
     uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
     size_t payload_size;         //  bytes in payload_data
+    const char *deps;            //  submit --deps: ID,ID,...
+    const char *requires;        //  submit --requires: CAP,CAP,...
+    const char *strategy;        //  submit --strategy
+    const char *each;            //  submit --each: a file of items, one per line
+    const char *agg;             //  submit --agg: the aggregate's task type
+    zs_names_t dep_names;        //  --deps split, owned
+    zs_names_t require_names;    //  --requires split, owned
+    zs_items_t items;            //  --each read, owned
     char **operands;             //  command operands (task ids), borrowed from argv
     int operand_count;           //  items in operands
     const zs_ctl_streams_t *io;  //  where to read and write, borrowed
@@ -96,6 +106,16 @@ static const zs_opts_option_t s_submit_options[] = {
      "task id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
     {"--wait", NULL, ZS_OPTS_FLAG, S_OFF(wait), 0, 0, NULL,
      "wait for the task; print its output instead of its id"},
+    {"--deps", NULL, ZS_OPTS_STRING, S_OFF(deps), 0, 0, "ID,...",
+     "run only once these tasks completed (at most 64)"},
+    {"--each", NULL, ZS_OPTS_STRING, S_OFF(each), 0, 0, "FILE",
+     "fan out: one task per line of FILE ('-': standard input), with --agg"},
+    {"--agg", NULL, ZS_OPTS_STRING, S_OFF(agg), 0, 0, "T",
+     "fan in: a task of type T gets the --each results, joined in order"},
+    {"--strategy", NULL, ZS_OPTS_STRING, S_OFF(strategy), 0, 0, "NAME",
+     "how to choose its agent (default: the swarm's)"},
+    {"--requires", NULL, ZS_OPTS_STRING, S_OFF(requires), 0, 0, "CAP,...",
+     "capabilities its agent needs besides the type"},
 };
 
 //  ---------------------------------------------------------------------------------------
@@ -531,7 +551,62 @@ s_cmd_submit(s_ctl_t *self)
     request.wait = self->wait;
     request.payload = self->payload_data;
     request.payload_size = self->payload_size;
+    request.deps = (zs_msg_list_t){self->dep_names.names, self->dep_names.count};
+    request.requires =
+        (zs_msg_list_t){self->require_names.names, self->require_names.count};
+    request.strategy = self->strategy;
+    request.items = (zs_msg_bins_t){self->items.bins, self->items.count};
+    request.agg = self->agg;
     return s_submit(self, &request);
+}
+
+//  --deps and --requires, split and checked
+static int
+s_check_names(s_ctl_t *self)
+{
+    zs_error_t err;
+    if (self->deps &&
+        zs_names_split(&self->dep_names, self->deps, ZS_CTL_DEPS_MAX, &err) != 0) {
+        return s_say(self, -1, "--deps: %s", err.text);
+    }
+    if (self->requires && zs_names_split(&self->require_names, self->requires,
+                                         ZS_MSG_LIST_MAX, &err) != 0) {
+        return s_say(self, -1, "--requires: %s", err.text);
+    }
+    if (self->strategy && s_check_id(self, "--strategy", self->strategy) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+//  --each FILE with --agg T: the items, read where they enter
+static int
+s_check_fan_out(s_ctl_t *self)
+{
+    if (!self->each != !self->agg) {
+        return s_say(self, -1, "--each and --agg go together");
+    }
+    if (!self->each) {
+        return 0;
+    }
+    if (self->payload || self->payload_file) {
+        return s_say(self, -1, "--each takes the payloads from its file: no --payload");
+    }
+    if (s_check_type(self, self->agg) != 0) {
+        return -1;
+    }
+    bool stdin_ = strcmp(self->each, "-") == 0;
+    FILE *file = stdin_ ? self->io->in : fopen(self->each, "rb");
+    if (!file) {
+        return s_say(self, -1, "--each: cannot open '%s': %s", self->each,
+                     strerror(errno));
+    }
+    zs_error_t err;
+    int rc = zs_items_read(&self->items, file, &err);
+    if (!stdin_) {
+        fclose(file);
+    }
+    return rc ? s_say(self, -1, "--each: '%s': %s", self->each, err.text) : 0;
 }
 
 //  Checks of submit's options beyond what the option table can say
@@ -542,6 +617,9 @@ s_check_submit(s_ctl_t *self)
         return -1;
     }
     if (self->id && s_check_id(self, "--id", self->id) != 0) {
+        return -1;
+    }
+    if (s_check_names(self) != 0 || s_check_fan_out(self) != 0) {
         return -1;
     }
     return s_read_payload(self, &self->payload_data, &self->payload_size);
@@ -791,5 +869,8 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
         code = s_connect_and_run(&self, command);
     }
     free(self.payload_data);
+    zs_names_fini(&self.dep_names);
+    zs_names_fini(&self.require_names);
+    zs_items_fini(&self.items);
     return code;
 }

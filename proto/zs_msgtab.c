@@ -87,7 +87,15 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_SCALE] = S_UINT("count", count),
     [ZS_F_NODE] = S_NAME("node", node),
     [ZS_F_SLOTS] = S_UINT("slots", slots),
-    [ZS_F_DEPS] = S_LIST("deps", deps, 1, ZS_MSG_NAME_MAX),
+    //  Clients name up to 64 (a coordinator's rule); a fan-out's aggregate, in the
+    //  journal, names each of its items
+    [ZS_F_DEPS] = {.key = "deps",
+                   .key_size = 4,
+                   .kind = ZS_KIND_STRLIST,
+                   .offset = offsetof(zs_msg_t, deps),
+                   .count_max = ZS_MSG_ITEMS_MAX,
+                   .min = 1,
+                   .max = ZS_MSG_NAME_MAX},
     [ZS_F_ITEMS] = {.key = "items",
                     .key_size = 5,
                     .kind = ZS_KIND_BINLIST,

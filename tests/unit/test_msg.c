@@ -902,7 +902,7 @@ s_utf8_valid(const unsigned char *text, size_t size)
     return true;
 }
 
-static const t_key_t s_name = {"name", T_STR, 0, 0, 1, ZS_MSG_NAME_MAX};
+static const t_key_t s_name = {"name", T_STR, 0, 0, 1, ZS_MSG_NAME_MAX, 0};
 
 //  A string within key's length bounds, in UTF-8
 static bool
@@ -943,7 +943,8 @@ s_field_valid(const zs_msg_t *msg, size_t k, t_use_t use)
     }
     case T_LIST: {
         const zs_msg_list_t *list = (const void *) at;
-        bool valid = list->count <= ZS_MSG_LIST_MAX && (list->items || !list->count);
+        size_t most = key->count_max ? key->count_max : ZS_MSG_LIST_MAX;
+        bool valid = list->count <= most && (list->items || !list->count);
         for (size_t i = 0; valid && i < list->count; i++) {
             valid = list->items[i] && s_text_valid(list->items[i], key);
         }

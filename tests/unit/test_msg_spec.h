@@ -22,24 +22,25 @@
 typedef enum { T_UINT, T_INT, T_BOOL, T_STR, T_BIN, T_LIST, T_BINS, T_AGENTS } t_kind_t;
 
 typedef struct {
-    const char *key;  //  wire key
-    t_kind_t kind;    //  how it is carried
-    size_t offset;    //  of the value in zs_msg_t
-    size_t aux;       //  of a bin's size or the record count
-    int64_t min;      //  least value or length (of an item for lists)
-    int64_t max;      //  greatest value or length (of an item for lists)
+    const char *key;   //  wire key
+    t_kind_t kind;     //  how it is carried
+    size_t offset;     //  of the value in zs_msg_t
+    size_t aux;        //  of a bin's size or the record count
+    int64_t min;       //  least value or length (of an item for lists)
+    int64_t max;       //  greatest value or length (of an item for lists)
+    size_t count_max;  //  items of a list, when not ZS_MSG_LIST_MAX
 } t_key_t;
 
 #define K(key, kind, member, min, max)                                                   \
     {                                                                                    \
-        key, kind, offsetof(zs_msg_t, member), 0, min, max                               \
+        key, kind, offsetof(zs_msg_t, member), 0, min, max, 0                            \
     }
 #define K_UINT(key, member) K(key, T_UINT, member, 0, INT64_MAX)
 #define K_NAME(key, member) K(key, T_STR, member, 1, ZS_MSG_NAME_MAX)
 #define K_TEXT(key, member) K(key, T_STR, member, 0, ZS_MSG_TEXT_MAX)
 #define K_BIN(key, member, size, max)                                                    \
     {                                                                                    \
-        key, T_BIN, offsetof(zs_msg_t, member), offsetof(zs_msg_t, size), 0, max         \
+        key, T_BIN, offsetof(zs_msg_t, member), offsetof(zs_msg_t, size), 0, max, 0      \
     }
 
 static const t_key_t s_keys[] = {
@@ -77,7 +78,7 @@ static const t_key_t s_keys[] = {
     K("dup", T_BOOL, dup, 0, 1),
     K_NAME("name", name),
     {"agents", T_AGENTS, offsetof(zs_msg_t, agents), offsetof(zs_msg_t, agent_count), 0,
-     ZS_MSG_AGENTS_MAX},
+     ZS_MSG_AGENTS_MAX, 0},
     K_UINT("n_agents", n_agents),
     K_UINT("n_ready", n_ready),
     K_UINT("n_running", n_running),
@@ -90,7 +91,7 @@ static const t_key_t s_keys[] = {
     K_UINT("count", count),
     K_NAME("node", node),
     K_UINT("slots", slots),
-    K("deps", T_LIST, deps, 1, ZS_MSG_NAME_MAX),
+    {"deps", T_LIST, offsetof(zs_msg_t, deps), 0, 1, ZS_MSG_NAME_MAX, ZS_MSG_ITEMS_MAX},
     K("items", T_BINS, items, 0, ZS_MSG_PAYLOAD_MAX),
     K_NAME("agg", agg),
     K_NAME("strategy", strategy),

@@ -355,7 +355,7 @@ test_unknown_top_key(void)
     ZS_CHECK(s_rejects(S_HEAD "nam: x\n", "4:1",
                        "unknown key 'nam' at top level (expected one of: name, topology, "
                        "strategy, insecure, security, bind, heartbeat, tasks, journal, "
-                       "supervision, agents)"));
+                       "supervision, agents, workflow)"));
     ZS_CHECK(s_rejects(S_HEAD "[a]: 1\n", "4:1", "expected a string key at top level"));
     ZS_CHECK(s_rejects(S_HEAD "\"name\\0x\": u\n", "4:1", "unknown key 'name\\x00x'"));
 }

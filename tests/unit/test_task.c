@@ -73,6 +73,9 @@ test_every_other_transition_is_refused(void)
         zs_task_event_t event;
         zs_task_state_t to;
     } allowed[] = {
+        {ZS_TASK_PENDING, ZS_TASK_RELEASE, ZS_TASK_READY},
+        {ZS_TASK_PENDING, ZS_TASK_GIVE_UP, ZS_TASK_DEAD},
+        {ZS_TASK_PENDING, ZS_TASK_CANCEL, ZS_TASK_CANCELLED},
         {ZS_TASK_READY, ZS_TASK_ASSIGN, ZS_TASK_ASSIGNED},
         {ZS_TASK_READY, ZS_TASK_CANCEL, ZS_TASK_CANCELLED},
         {ZS_TASK_ASSIGNED, ZS_TASK_START, ZS_TASK_RUNNING},
@@ -142,7 +145,58 @@ test_task_ids(void)
     ZS_CHECK(!zs_task_id_valid(longest));
 }
 
+//  A task with deps starts pending and lists them; the journal's form of an aggregate
+//  (agg, deps, no items) collects its dependencies' results and joins them in dep order
+static void
+test_dependencies_and_parts(void)
+{
+    static const char *deps[] = {"j.1", "j.2", "j.3"};
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = "merge";
+    submit.deps = (zs_msg_list_t){deps, 3};
+    zs_task_t *plain = zs_task_new("p", &submit, 1000, 1, 1);
+    ZS_CHECK(plain->state == ZS_TASK_PENDING && !plain->graph.aggregate);
+    ZS_CHECK(plain->graph.dep_count == 3 && plain->graph.deps_left == 3);
+    zs_msg_list_t listed = zs_task_deps(plain);
+    ZS_CHECK(listed.count == 3 && strcmp(listed.items[2], "j.3") == 0);
+    zs_msg_t view;
+    zs_msg_init(&view, ZS_MSG_TASK_OK);
+    zs_task_describe(plain, &view);
+    ZS_CHECK_STR(zs_task_state_name(plain->state), "pending");
+    ZS_CHECK(view.deps.count == 3);
+    zs_task_add_dependant(plain, plain, 7);
+    zs_task_add_dependant(plain, plain, 8);
+    zs_task_add_dependant(plain, plain, 9);
+    ZS_CHECK(plain->graph.dependant_count == 3 && plain->graph.dependants[2].index == 9);
+    ZS_CHECK_STR(plain->graph.dependants[0].id, "p");
+    zs_task_destroy(&plain);
+
+    submit.agg = "merge";
+    zs_task_t *agg = zs_task_new("j", &submit, 1000, 1, 2);
+    ZS_CHECK(agg->graph.aggregate && agg->graph.parts);
+    zs_msg_init(&view, ZS_MSG_TASK_OK);
+    zs_task_describe(agg, &view);
+    ZS_CHECK(view.deps.count == 0);  //  its items are not listed
+    ZS_CHECK(zs_task_add_part(agg, 2, (const uint8_t *) "three", 5, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, NULL, 0, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "one one", 7, 12) == 0);
+    ZS_CHECK(agg->graph.parts_size == 12 && agg->graph.parts[1].set);
+    zs_task_join_parts(agg);
+    ZS_CHECK(agg->payload_size == 12 && memcmp(agg->payload, "one onethree", 12) == 0);
+    ZS_CHECK(!agg->graph.parts);
+    zs_task_destroy(&agg);
+
+    //  Past the bound nothing is kept
+    agg = zs_task_new("k", &submit, 1000, 1, 3);
+    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "12345", 5, 8) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "6789", 4, 8) == -1);
+    ZS_CHECK(!agg->graph.parts[1].set && agg->graph.parts_size == 5);
+    zs_task_destroy(&agg);
+}
+
 static const zs_test_case_t s_cases[] = {
+    {"dependencies_and_parts", test_dependencies_and_parts},
     {"life_of_a_task", test_life_of_a_task},
     {"fail_retry_and_give_up", test_fail_retry_and_give_up},
     {"every_other_transition_is_refused", test_every_other_transition_is_refused},

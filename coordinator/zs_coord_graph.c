@@ -1,0 +1,353 @@
+//  zs_coord_graph - task graphs: dependencies, fan-out and fan-in (PROTOCOL.md §7.1,
+//  §7.2)
+//
+//  A task with deps is pending until every one completed. Each dependency keeps links
+//  to the tasks waiting for it; when it ends, its links are visited: a completed one
+//  counts down its dependants (and gives an aggregate its result), releasing those with
+//  none left; a dead or cancelled one dooms them. Dooming a task ends it, which dooms
+//  its own dependants in turn: those go through a queue drained by the outermost call,
+//  so a long chain costs no stack.
+//
+//  Every dependency exists before its dependant is accepted, so acceptance order is a
+//  topological order and no cycle can form through submits.
+
+#include "zs_coord_private.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  A dependant to end as dead, and why
+typedef struct {
+    zs_task_link_t link;        //  which task
+    char why[ZS_MSG_TEXT_MAX];  //  "dependency 'ID' dead"
+} s_doomed_t;
+
+//  ---------------------------------------------------------------------------------------
+//  Checking a submit
+
+//  "ID.N": the id of a fan-out's item number n (from 1)
+static void
+s_item_id(char *dest, size_t size, const char *id, size_t n)
+{
+    snprintf(dest, size, "%s.%zu", id, n);
+}
+
+static const char *
+s_deps_refusal(zs_coord_t *self,
+               const zs_msg_t *msg,
+               const char *id,
+               zs_err_code_t *code,
+               char *why,
+               size_t size)
+{
+    for (size_t i = 0; i < msg->deps.count; i++) {
+        const char *dep = msg->deps.items[i];
+        if (streq(dep, id)) {
+            return "a task cannot depend on itself";
+        }
+        if (!zhashx_lookup(self->tasks, dep)) {
+            *code = ZS_ERR_NO_TASK;
+            char sample[ZS_MSG_NAME_MAX * 4 + 1];
+            zs_sanitize(sample, sizeof sample, dep, strlen(dep));
+            snprintf(why, size, "no task '%s' to depend on", sample);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+static const char *
+s_items_refusal(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+{
+    if (!msg->items.count != !msg->agg) {
+        return msg->agg ? "'agg' needs 'items'" : "'items' needs 'agg'";
+    }
+    if (!msg->items.count) {
+        return NULL;
+    }
+    if (msg->payload) {
+        return "a fan-out takes 'items', not 'payload'";
+    }
+    char item[2 * ZS_MSG_NAME_MAX];
+    s_item_id(item, sizeof item, id, msg->items.count);
+    if (strlen(item) > ZS_MSG_NAME_MAX) {
+        return "no room for '.N' item ids within 64 bytes: use a shorter task id";
+    }
+    for (size_t n = 1; n <= msg->items.count; n++) {
+        s_item_id(item, sizeof item, id, n);
+        if (zhashx_lookup(self->tasks, item)) {
+            snprintf(why, size, "task '%s' exists already", item);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+const char *
+zs_coord_graph_refusal(zs_coord_t *self,
+                       const zs_msg_t *msg,
+                       const char *id,
+                       zs_err_code_t *code,
+                       char *why,
+                       size_t size)
+{
+    *code = ZS_ERR_INVALID;
+    const char *refusal = s_items_refusal(self, msg, id, why, size);
+    return refusal ? refusal : s_deps_refusal(self, msg, id, code, why, size);
+}
+
+size_t
+zs_coord_graph_size(const zs_msg_t *msg)
+{
+    return msg->items.count ? msg->items.count + 1 : 1;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Release and doom
+
+static void
+s_release(zs_coord_t *self, zs_task_t *task)
+{
+    if (task->graph.aggregate) {
+        zs_task_join_parts(task);
+    }
+    zs_task_apply(task, ZS_TASK_RELEASE);
+    zs_coord_make_ready(self, task);
+    zs_coord_dispatch_type(self, task->ttype);
+}
+
+static void
+s_doom(zs_coord_t *self, const zs_task_t *dependant, size_t index, const char *why)
+{
+    s_doomed_t *doomed = zs_calloc(1, sizeof *doomed);
+    memcpy(doomed->link.id, dependant->id, sizeof doomed->link.id);
+    doomed->link.order = dependant->order;
+    doomed->link.index = index;
+    snprintf(doomed->why, sizeof doomed->why, "%s", why);
+    zs_utf8_trim(doomed->why);
+    zlistx_add_end(self->doomed, doomed);
+}
+
+//  The pending task a link names, or NULL when it ended (and maybe was freed)
+static zs_task_t *
+s_linked(zs_coord_t *self, const zs_task_link_t *link)
+{
+    zs_task_t *task = zhashx_lookup(self->tasks, link->id);
+    return task && task->order == link->order && task->state == ZS_TASK_PENDING ? task
+                                                                                : NULL;
+}
+
+static void
+s_end_doomed(zs_coord_t *self, const s_doomed_t *doomed)
+{
+    zs_task_t *task = s_linked(self, &doomed->link);
+    if (task) {
+        zs_task_set_outcome(task, "fail", doomed->why);
+        zs_task_apply(task, ZS_TASK_GIVE_UP);
+        zs_coord_task_final(self, task);
+    }
+}
+
+//  Dependency number index of task completed with result (data, size)
+static void
+s_dep_completed(
+    zs_coord_t *self, zs_task_t *task, size_t index, const uint8_t *data, size_t size)
+{
+    if (task->graph.aggregate &&
+        zs_task_add_part(task, index, data, size, ZS_MSG_PAYLOAD_MAX) != 0) {
+        s_doom(self, task, index, "the results of its items pass 1 MiB");
+        return;
+    }
+    if (--task->graph.deps_left == 0) {
+        s_release(self, task);
+    }
+}
+
+//  What dependency number index of task, which ended in dep's state, does to it
+static void
+s_dep_ended(zs_coord_t *self, zs_task_t *task, size_t index, const zs_task_t *dep)
+{
+    if (dep->state == ZS_TASK_COMPLETED) {
+        s_dep_completed(self, task, index, dep->result.out, dep->result.out_size);
+        return;
+    }
+    char why[ZS_MSG_TEXT_MAX];
+    snprintf(why, sizeof why, "dependency '%s' %s", dep->id,
+             zs_task_state_name(dep->state));
+    s_doom(self, task, index, why);
+}
+
+void
+zs_coord_graph_settle(zs_coord_t *self)
+{
+    if (self->dooming) {
+        return;  //  the outer call drains what we queued
+    }
+    self->dooming = true;
+    s_doomed_t *doomed;
+    while ((doomed = zlistx_detach(self->doomed, NULL))) {
+        s_end_doomed(self, doomed);
+        free(doomed);
+    }
+    self->dooming = false;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Linking and ending
+
+//  Only in a replay: dependency number index was evicted once it completed (one that
+//  failed would have failed task before the restart). An aggregate finds its result
+//  among those the journal kept for it (zs_coord_journal.c)
+static void
+s_dep_evicted(zs_coord_t *self, zs_task_t *task, size_t index)
+{
+    const char *id = task->graph.deps[index];
+    zchunk_t *result =
+        self->replay_results ? zhashx_lookup(self->replay_results, id) : NULL;
+    if (task->graph.aggregate && !result) {
+        zsys_warning("task '%s': the result of dependency '%s' was lost: taken as empty",
+                     task->id, id);
+    }
+    s_dep_completed(self, task, index, result ? zchunk_data(result) : NULL,
+                    result ? zchunk_size(result) : 0);
+}
+
+void
+zs_coord_graph_link(zs_coord_t *self, zs_task_t *task)
+{
+    zs_task_graph_t *graph = &task->graph;
+    for (size_t i = 0; i < graph->dep_count && task->state == ZS_TASK_PENDING; i++) {
+        zs_task_t *dep = zhashx_lookup(self->tasks, graph->deps[i]);
+        if (!dep) {
+            s_dep_evicted(self, task, i);
+        } else if (zs_task_is_final(dep)) {
+            s_dep_ended(self, task, i, dep);
+        } else {
+            zs_task_add_dependant(dep, task, i);
+        }
+    }
+}
+
+void
+zs_coord_graph_final(zs_coord_t *self, zs_task_t *task)
+{
+    zs_task_graph_t *graph = &task->graph;
+    for (size_t i = 0; i < graph->dependant_count; i++) {
+        zs_task_link_t *link = &graph->dependants[i];
+        zs_task_t *dependant = s_linked(self, link);
+        if (dependant) {
+            s_dep_ended(self, dependant, link->index, task);
+        }
+    }
+    free(graph->dependants);
+    graph->dependants = NULL;
+    graph->dependant_count = graph->dependant_alloc = 0;
+    zs_coord_graph_settle(self);
+}
+
+void
+zs_coord_graph_open(zs_coord_t *self)
+{
+    self->doomed = zlistx_new();
+}
+
+void
+zs_coord_graph_close(zs_coord_t *self)
+{
+    s_doomed_t *doomed;
+    while (self->doomed && (doomed = zlistx_detach(self->doomed, NULL))) {
+        free(doomed);
+    }
+    zlistx_destroy(&self->doomed);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Fan-out
+
+//  The submit of item n (from 1) of a fan-out, borrowing from msg and id
+static void
+s_item_submit(const zs_msg_t *msg, size_t n, const char *id, zs_msg_t *item)
+{
+    *item = *msg;
+    item->task = id;
+    item->payload = msg->items.items[n - 1].data;
+    item->payload_size = msg->items.items[n - 1].size;
+    item->items = (zs_msg_bins_t){NULL, 0};
+    item->agg = NULL;
+}
+
+//  The aggregate's submit in the journal's form: deps are the items, agg its own type
+static zs_msg_t
+s_aggregate_submit(const zs_msg_t *msg, const char **item_ids, size_t count)
+{
+    zs_msg_t aggregate = *msg;
+    aggregate.ttype = msg->agg;
+    aggregate.payload = NULL;
+    aggregate.payload_size = 0;
+    aggregate.items = (zs_msg_bins_t){NULL, 0};
+    aggregate.deps = (zs_msg_list_t){item_ids, count};
+    aggregate.requires = (zs_msg_list_t){NULL, 0};
+    aggregate.strategy = NULL;
+    return aggregate;
+}
+
+zs_task_t *
+zs_coord_graph_fan_out(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries)
+{
+    size_t count = msg->items.count;
+    char(*ids)[ZS_MSG_NAME_MAX + 1] = zs_calloc(count, sizeof *ids);
+    const char **id_list = zs_calloc(count, sizeof *id_list);
+    for (size_t n = 1; n <= count; n++) {
+        s_item_id(ids[n - 1], sizeof ids[n - 1], id, n);
+        id_list[n - 1] = ids[n - 1];
+        zs_msg_t item;
+        s_item_submit(msg, n, ids[n - 1], &item);
+        zs_coord_accept(self, &item, ids[n - 1], tmo, tries);
+    }
+    zs_msg_t aggregate = s_aggregate_submit(msg, id_list, count);
+    zs_task_t *task = zs_coord_accept(self, &aggregate, id, tmo, tries);
+    free(id_list);
+    free(ids);
+    return task;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The swarm file's workflow
+
+static zs_task_t *
+s_accept_step(zs_coord_t *self, const zs_workflow_step_t *step)
+{
+    const zs_swarm_t *swarm = self->swarm;
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = step->type;
+    submit.payload = (const uint8_t *) step->payload;
+    submit.payload_size = step->payload ? strlen(step->payload) : 0;
+    //  char ** to const char ** is safe here: the message only reads the strings
+    submit.deps = (zs_msg_list_t){(const char **) (void *) step->deps, step->dep_count};
+    unsigned tmo = step->timeout_ms ? step->timeout_ms : swarm->task_timeout_ms;
+    unsigned tries = (step->retries_set ? step->retries : swarm->task_retries) + 1;
+    return zs_coord_accept(self, &submit, step->id, tmo, tries);
+}
+
+void
+zs_coord_graph_workflow(zs_coord_t *self)
+{
+    const zs_workflow_t *workflow = &self->swarm->workflow;
+    size_t submitted = 0;
+    for (size_t i = 0; i < workflow->count; i++) {
+        //  Known from the journal: this workflow ran before
+        if (!zhashx_lookup(self->tasks, workflow->steps[i].id)) {
+            zs_coord_start(self, s_accept_step(self, &workflow->steps[i]));
+            submitted++;
+        }
+    }
+    zs_coord_graph_settle(self);
+    if (workflow->count > 0) {
+        zsys_info("workflow: %zu of %zu steps submitted, the others known already",
+                  submitted, workflow->count);
+    }
+}
