@@ -3,6 +3,7 @@
 #include "zs_curve.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,4 +117,32 @@ zs_curve_apply(void *socket, zcert_t *cert, const char *server_z85)
         return -1;
     }
     return zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, server_z85, ZS_CURVE_Z85_LEN);
+}
+
+int
+zs_curve_keygen(const char *path, char *public_z85, zs_error_t *err)
+{
+    char *secret = zsys_sprintf("%s_secret", path);
+    int rc = 0;
+    if (access(path, F_OK) == 0 || access(secret, F_OK) == 0) {
+        rc = zs_error_set(err, EEXIST, "'%s' or '%s' exists already: not overwritten",
+                          path, secret);
+    } else {
+        zcert_t *cert = zcert_new();
+        const char *slash = strrchr(path, '/');
+        zcert_set_meta(cert, "name", "%s", slash ? slash + 1 : path);
+        //  The secret file is created private (umask), never readable for a moment
+        mode_t mask = umask(S_IRWXG | S_IRWXO);
+        int saved = zcert_save_secret(cert, secret);
+        umask(mask);
+        if (saved != 0 || chmod(secret, S_IRUSR | S_IWUSR) != 0 ||
+            zcert_save_public(cert, path) != 0) {
+            rc = zs_error_set(err, errno, "cannot write '%s': %s", path, strerror(errno));
+        } else {
+            snprintf(public_z85, ZS_CURVE_Z85_SIZE, "%s", zcert_public_txt(cert));
+        }
+        zcert_destroy(&cert);
+    }
+    zstr_free(&secret);
+    return rc;
 }

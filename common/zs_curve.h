@@ -28,6 +28,12 @@ zcert_t *zs_curve_load_secret(const char *path, zs_error_t *err);
 //  (ZS_CURVE_Z85_SIZE bytes). Returns 0, or -1 with err naming what was given.
 int zs_curve_server_key(const char *text, char *z85, zs_error_t *err);
 
+//  Write a new keypair: the public certificate at path and the secret one at
+//  "PATH_secret", mode 0600, named after path's last component. Never overwrites:
+//  either file existing is an error. Returns 0 with the public key in public_z85
+//  (ZS_CURVE_Z85_SIZE bytes), or -1 with err saying why.
+int zs_curve_keygen(const char *path, char *public_z85, zs_error_t *err);
+
 //  Make a libzmq socket (not yet connected) a CURVE client with cert's keys, talking
 //  to the server whose public key is server_z85. Returns 0, or -1 with errno set.
 int zs_curve_apply(void *socket, zcert_t *cert, const char *server_z85);

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "zs_client.h"
 #include "zs_curve.h"
@@ -22,7 +20,6 @@
 #define ZS_CTL_PRIORITY_MAX 1000
 #define ZS_CTL_TASK_TMO_MAX 86400000  //  protocol bound of "tmo", ms
 #define ZS_CTL_RETRIES_MAX  100       //  protocol bound of "tries" (101) less the first
-#define ZS_CTL_SECRET_MODE  0600      //  mode of a secret certificate keygen writes
 #define ZS_CTL_SCALE_MAX    1000      //  most local agents of one type (swarm file bound)
 #define ZS_CTL_DEPS_MAX     64        //  deps zswarmd takes in one submit
 
@@ -183,65 +180,14 @@ s_check_type(s_ctl_t *self, const char *type)
     return 0;
 }
 
-//  Read at most ZS_MSG_PAYLOAD_MAX bytes of stream into an owned *data_p. option and
-//  name say where the bytes come from, for messages.
-static int
-s_read_bounded(s_ctl_t *self,
-               FILE *stream,
-               const char *option,
-               const char *name,
-               uint8_t **data_p,
-               size_t *size_p)
-{
-    //  One byte more than allowed tells "exactly the bound" from "too big"
-    uint8_t *data = zs_malloc(ZS_MSG_PAYLOAD_MAX + 1);
-    size_t size = fread(data, 1, ZS_MSG_PAYLOAD_MAX + 1, stream);
-    if (ferror(stream)) {
-        free(data);
-        return s_say(self, -1, "%s: cannot read %s: %s", option, name, strerror(errno));
-    }
-    if (size > ZS_MSG_PAYLOAD_MAX) {
-        free(data);
-        return s_say(self, -1, "%s: %s is larger than %u bytes", option, name,
-                     ZS_MSG_PAYLOAD_MAX);
-    }
-    *data_p = data;
-    *size_p = size;
-    return 0;
-}
-
 //  The payload of submit, owned by the caller (NULL when none was given)
 static int
 s_read_payload(s_ctl_t *self, uint8_t **data_p, size_t *size_p)
 {
-    *data_p = NULL;
-    *size_p = 0;
-    if (self->payload && self->payload_file) {
-        return s_say(self, -1, "--payload and --payload-file: give at most one");
-    }
-    if (self->payload_file) {
-        char name[ZS_ERROR_TEXT_MAX];
-        snprintf(name, sizeof name, "'%s'", self->payload_file);
-        FILE *file = fopen(self->payload_file, "rb");
-        if (!file) {
-            return s_say(self, -1, "--payload-file: cannot open %s: %s", name,
-                         strerror(errno));
-        }
-        int rc = s_read_bounded(self, file, "--payload-file", name, data_p, size_p);
-        fclose(file);
-        return rc;
-    }
-    if (self->payload && strcmp(self->payload, "-") == 0) {
-        return s_read_bounded(self, self->io->in, "--payload", "standard input", data_p,
-                              size_p);
-    }
-    if (self->payload) {
-        size_t len = strlen(self->payload);
-        if (len > ZS_MSG_PAYLOAD_MAX) {
-            return s_say(self, -1, "--payload: larger than %u bytes", ZS_MSG_PAYLOAD_MAX);
-        }
-        *data_p = (uint8_t *) zs_strdup(self->payload);
-        *size_p = len;
+    zs_error_t err;
+    if (zs_items_payload(self->payload, self->payload_file, self->io->in, data_p, size_p,
+                         &err) != 0) {
+        return s_say(self, -1, "%s", err.text);
     }
     return 0;
 }
@@ -630,27 +576,14 @@ static int
 s_cmd_keygen(s_ctl_t *self)
 {
     const char *path = self->operands[0];
-    char *secret = zsys_sprintf("%s_secret", path);
-    int code = ZS_CTL_EXIT_USAGE;
-    if (access(path, F_OK) == 0 || access(secret, F_OK) == 0) {
-        s_say(self, code, "keygen: '%s' or '%s' exists already: not overwritten", path,
-              secret);
-        zstr_free(&secret);
-        return code;
+    char public_z85[ZS_CURVE_Z85_SIZE];
+    zs_error_t err;
+    if (zs_curve_keygen(path, public_z85, &err) != 0) {
+        return s_say(self, ZS_CTL_EXIT_USAGE, "keygen: %s", err.text);
     }
-    zcert_t *cert = zcert_new();
-    const char *slash = strrchr(path, '/');
-    zcert_set_meta(cert, "name", "%s", slash ? slash + 1 : path);
-    if (zcert_save(cert, path) != 0 || chmod(secret, ZS_CTL_SECRET_MODE) != 0) {
-        s_say(self, code, "keygen: cannot write '%s': %s", path, strerror(errno));
-    } else {
-        fprintf(self->io->out, "public key: %s\npublic:     %s\nsecret:     %s\n",
-                zcert_public_txt(cert), path, secret);
-        code = ZS_CTL_EXIT_OK;
-    }
-    zcert_destroy(&cert);
-    zstr_free(&secret);
-    return code;
+    fprintf(self->io->out, "public key: %s\npublic:     %s\nsecret:     %s_secret\n",
+            public_z85, path, path);
+    return ZS_CTL_EXIT_OK;
 }
 
 static const s_command_t s_commands[] = {

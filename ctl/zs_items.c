@@ -9,6 +9,77 @@
 
 #define S_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 
+//  At most ZS_MSG_PAYLOAD_MAX bytes of stream into an owned *data_p; option and name
+//  say where they come from, for messages
+static int
+s_read_bounded(FILE *stream,
+               const char *option,
+               const char *name,
+               uint8_t **data_p,
+               size_t *size_p,
+               zs_error_t *err)
+{
+    //  One byte more than allowed tells "exactly the bound" from "too big"
+    uint8_t *data = zs_malloc(ZS_MSG_PAYLOAD_MAX + 1);
+    size_t size = fread(data, 1, ZS_MSG_PAYLOAD_MAX + 1, stream);
+    if (ferror(stream) || size > ZS_MSG_PAYLOAD_MAX) {
+        free(data);
+        return ferror(stream) ? zs_error_set(err, 1, "%s: cannot read %s: %s", option,
+                                             name, strerror(errno))
+                              : zs_error_set(err, 1, "%s: %s is larger than %u bytes",
+                                             option, name, ZS_MSG_PAYLOAD_MAX);
+    }
+    *data_p = data;
+    *size_p = size;
+    return 0;
+}
+
+static int
+s_payload_file(const char *path, uint8_t **data_p, size_t *size_p, zs_error_t *err)
+{
+    char name[ZS_ERROR_TEXT_MAX];
+    snprintf(name, sizeof name, "'%s'", path);
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        return zs_error_set(err, 1, "--payload-file: cannot open %s: %s", name,
+                            strerror(errno));
+    }
+    int rc = s_read_bounded(file, "--payload-file", name, data_p, size_p, err);
+    fclose(file);
+    return rc;
+}
+
+int
+zs_items_payload(const char *text,
+                 const char *path,
+                 FILE *in,
+                 uint8_t **data_p,
+                 size_t *size_p,
+                 zs_error_t *err)
+{
+    *data_p = NULL;
+    *size_p = 0;
+    if (text && path) {
+        return zs_error_set(err, 1, "--payload and --payload-file: give at most one");
+    }
+    if (path) {
+        return s_payload_file(path, data_p, size_p, err);
+    }
+    if (text && strcmp(text, "-") == 0) {
+        return s_read_bounded(in, "--payload", "standard input", data_p, size_p, err);
+    }
+    if (text) {
+        size_t len = strlen(text);
+        if (len > ZS_MSG_PAYLOAD_MAX) {
+            return zs_error_set(err, 1, "--payload: larger than %u bytes",
+                                ZS_MSG_PAYLOAD_MAX);
+        }
+        *data_p = (uint8_t *) zs_strdup(text);
+        *size_p = len;
+    }
+    return 0;
+}
+
 //  The whole stream, up to ZS_ITEMS_BYTES_MAX; one byte more tells "too large"
 static int
 s_read_all(FILE *stream, uint8_t **data_p, size_t *size_p, zs_error_t *err)

@@ -1,5 +1,6 @@
-//  zs_items - the lists zswarmctl submit reads: names separated by commas (--deps,
-//  --requires) and fan-out items, one per line of a file (--each)
+//  zs_items - what zswarmctl submit reads besides plain options: the payload (--payload,
+//  --payload-file), names separated by commas (--deps, --requires) and fan-out items,
+//  one per line of a file (--each)
 //
 //  Both are checked where they enter, against the protocol's bounds, so a bad list is
 //  a usage error with the reason, never a request zswarmd has to refuse.
@@ -28,6 +29,17 @@ typedef struct {
 
 //  Most bytes the items of one submit may hold together: a submit must fit in a frame
 #define ZS_ITEMS_BYTES_MAX (ZS_MSG_FRAME_MAX - (256u << 10))
+
+//  The payload of a submit: text as given, or all of in when text is "-", or the file
+//  at path; at most one of text and path. Returns 0 with an owned *data_p (NULL when
+//  neither was given), or -1 with err naming the option and what is wrong (no file, a
+//  read error, more than ZS_MSG_PAYLOAD_MAX bytes).
+int zs_items_payload(const char *text,
+                     const char *path,
+                     FILE *in,
+                     uint8_t **data_p,
+                     size_t *size_p,
+                     zs_error_t *err);
 
 //  Read items from stream, one per line, without the newline; empty lines are skipped.
 //  Returns 0, or -1 with err saying why (no items, too many, too large, a read error);

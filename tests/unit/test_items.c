@@ -105,7 +105,40 @@ test_names(void)
     ZS_CHECK(zs_names_split(&names, "", 2, &err) == -1);
 }
 
+static void
+test_payload(void)
+{
+    uint8_t *data;
+    size_t size;
+    zs_error_t err;
+    ZS_CHECK_OK(zs_items_payload("text", NULL, NULL, &data, &size, &err), err);
+    ZS_CHECK(size == 4 && memcmp(data, "text", 4) == 0);
+    free(data);
+    ZS_CHECK_OK(zs_items_payload(NULL, NULL, NULL, &data, &size, &err), err);
+    ZS_CHECK(!data && size == 0);
+    FILE *in = s_stream("from\0in", 7);
+    ZS_CHECK_OK(zs_items_payload("-", NULL, in, &data, &size, &err), err);
+    ZS_CHECK(size == 7 && memcmp(data, "from\0in", 7) == 0);
+    free(data);
+    fclose(in);
+    ZS_CHECK(zs_items_payload("a", "/etc/hostname", NULL, &data, &size, &err) == -1);
+    ZS_CHECK_STR(err.text, "--payload and --payload-file: give at most one");
+    ZS_CHECK(zs_items_payload(NULL, "/nonexistent/x", NULL, &data, &size, &err) == -1);
+    ZS_CHECK(strstr(err.text, "--payload-file: cannot open '/nonexistent/x'") != NULL);
+    char *big = malloc(ZS_MSG_PAYLOAD_MAX + 2);
+    memset(big, 'z', ZS_MSG_PAYLOAD_MAX + 1);
+    big[ZS_MSG_PAYLOAD_MAX + 1] = '\0';
+    ZS_CHECK(zs_items_payload(big, NULL, NULL, &data, &size, &err) == -1);
+    ZS_CHECK_STR(err.text, "--payload: larger than 1048576 bytes");
+    in = s_stream(big, ZS_MSG_PAYLOAD_MAX + 1);
+    ZS_CHECK(zs_items_payload("-", NULL, in, &data, &size, &err) == -1);
+    ZS_CHECK_STR(err.text, "--payload: standard input is larger than 1048576 bytes");
+    fclose(in);
+    free(big);
+}
+
 static const zs_test_case_t s_cases[] = {
+    {"payload", test_payload},
     {"items_lines", test_items_lines},
     {"items_bounds", test_items_bounds},
     {"names", test_names},
