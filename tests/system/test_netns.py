@@ -163,12 +163,13 @@ def remote_type(conc=1, nodes=None):
             f"nodes: {{{placed}}}}}")
 
 
-def swarm_text(name, agents_ep, agent_types, workdir=None, insecure=False):
+def swarm_text(name, agents_ep, agent_types, workdir=None, insecure=False,
+               control_ep="tcp://127.0.0.1:*"):
     lines = [f"name: {name}",
              "bind:",
              f"  agents: \"{agents_ep}\"",
              "  events: \"tcp://127.0.0.1:*\"",
-             "  control: \"tcp://127.0.0.1:*\"",
+             f"  control: \"{control_ep}\"",
              "heartbeat: {interval_ms: 100, liveness: 4}"]
     if workdir:
         lines.append(f"security: {{cert: \"{workdir}/coord_secret\", "
@@ -325,6 +326,32 @@ def test_refused_agents_across_the_link(net, keys, workdir):
     assert refused >= 2, line
     log = swarm.log()
     assert "'stranger'" not in log and "'plain'" not in log, log[-3000:]
+
+
+def test_clients_on_another_host(net, keys, workdir):
+    a, b, a_addr, b_addr, _ = two_hosts(net)
+    swarm = NsSwarm(net, a, swarm_text("remote-ctl", f"tcp://{a_addr}:*", [remote_type()],
+                                       workdir, control_ep=f"tcp://{a_addr}:*"), keys)
+    assert swarm.control_ep.startswith(f"tcp://{a_addr}:"), swarm.control_ep
+
+    def ctl_from_b(cert):
+        return net.run(b, [binary("ZSWARMCTL"), "-e", swarm.control_ep, "--json",
+                           "--timeout", str(int(2000 * SLOW)), "--cert",
+                           keys[cert] + "_secret", "--server-key", keys["coord"], "status"])
+    proc = ctl_from_b("client")
+    assert proc.returncode == 0 and '"name":"remote-ctl"' in proc.stdout, explain(proc)
+    # a client key no directory holds: refused at the handshake, so no reply comes
+    proc = ctl_from_b("stranger")
+    assert proc.returncode == 2 and not proc.stdout, explain(proc)
+    stranger_key = zmq.auth.load_certificate(keys["stranger"])[0].decode()
+    wait_until(lambda: (f"refused control connection from '{b_addr}': unknown key "
+                        f"'{stranger_key}'") in swarm.log(), 20,
+               "the stranger client's refusal", interval=0.1)
+    # an agent's key is no client's key either
+    proc = ctl_from_b("agent")
+    assert proc.returncode == 2, explain(proc)
+    line, refused = swarm.stop_line()
+    assert refused >= 2, line
 
 
 def test_cut_link_moves_tasks_and_the_agent_comes_back(net, keys, workdir):
