@@ -128,7 +128,9 @@ zs_endpoint_clash(const char *endpoint, const char *other)
 {
     assert(endpoint);
     assert(other);
+    //  Two binds to tcp port '*' get two ports; an ipc path ending in ":*" is one path
     size_t len = strlen(endpoint);
-    bool any_port = len >= 2 && strcmp(endpoint + len - 2, ":*") == 0;
+    bool any_port = strncmp(endpoint, ZS_ENDPOINT_TCP, ZS_ENDPOINT_PREFIX_LEN) == 0 &&
+                    len >= 2 && strcmp(endpoint + len - 2, ":*") == 0;
     return !any_port && strcmp(endpoint, other) == 0;
 }

@@ -183,6 +183,8 @@ test_clash(void)
     //  '*' asks for a fresh port each time, so it may repeat
     ZS_CHECK(!zs_endpoint_clash("tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
     ZS_CHECK(!zs_endpoint_clash("tcp://127.0.0.1:*", "tcp://127.0.0.1:7600"));
+    //  ':*' means any port for tcp only: an ipc path may end in it, and is one path
+    ZS_CHECK(zs_endpoint_clash("ipc://x:*", "ipc://x:*"));
 }
 
 //  Callers that only want the verdict pass no error
