@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,7 +90,7 @@ s_pipe(int fds[2])
 
 //  In the child, between fork and exec: only async-signal-safe calls from here on
 static void
-s_child(char *const argv[], int flags, int in[2], int out[2], int err[2])
+s_child(char *const argv[], int flags, pid_t parent, int in[2], int out[2], int err[2])
 {
     sigset_t none;
     sigemptyset(&none);
@@ -102,6 +103,11 @@ s_child(char *const argv[], int flags, int in[2], int out[2], int err[2])
     }
     if (flags & ZS_PROC_GROUP) {
         setpgid(0, 0);
+    }
+    //  An orphan must not live on: if we died before the request, it is orphaned now
+    if ((flags & ZS_PROC_ORPHAN_TERM) &&
+        (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)) {
+        _exit(ZS_PROC_EXEC_FAILED);
     }
     if (flags & ZS_PROC_PIPES) {
         if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) {
@@ -141,9 +147,10 @@ zs_proc_spawn(char *const argv[], int flags, zs_proc_t *proc)
         errno = saved;
         return -1;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        s_child(argv, flags, in, out, err);
+        s_child(argv, flags, parent, in, out, err);
     }
     int saved = errno;
     if (flags & ZS_PROC_GROUP && pid > 0) {

@@ -44,6 +44,7 @@ typedef enum {
     ZS_PROC_PIPES = 1,  //  give the child stdin/stdout/stderr pipes (else inherit ours)
     ZS_PROC_GROUP =
         2,  //  child leads a new process group, so killpg reaches its children
+    ZS_PROC_ORPHAN_TERM = 4,  //  the kernel sends the child SIGTERM when we die
 } zs_proc_flags_t;
 
 typedef struct {

@@ -169,6 +169,13 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
         zs_utf8_trim(id);
         snprintf(id + strlen(id), sizeof id - strlen(id), "-r%u", ++self->remote_ids);
     }
+    //  Only the process in a local slot may be that slot's agent: an orphan of a killed
+    //  zswarmd, or an impostor, would take its place and fail its tasks in turn
+    pid_t slot_pid = self->spawn ? zs_spawn_pid(self->spawn, id) : 0;
+    if (slot_pid && (uint64_t) slot_pid != msg->pid) {
+        return s_agent_refuse(self, peer, ZS_ERR_INVALID,
+                              "that agent id is a local agent's of this coordinator");
+    }
     zs_agent_t *old = zs_registry_find(self->registry, id);
     if (old) {
         //  The newer connection wins: the old one is a dead session not yet expired

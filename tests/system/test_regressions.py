@@ -18,8 +18,8 @@ import signal
 import pytest
 import zmq
 
-from conftest import (E_NO_TASK, SLOW, VERSION, echo_type, fixed_bind, journal_conf,
-                      pack, swarm_yaml, unpack, wait_until)
+from conftest import (E_INVALID, E_NO_TASK, SLOW, VERSION, echo_type, fixed_bind,
+                      journal_conf, pack, swarm_yaml, unpack, wait_until)
 
 NOBODY = "{type: other, count: 0}"  # agents of a type no task asks for: tasks stay ready
 
@@ -233,3 +233,24 @@ def test_bye_with_long_multibyte_why(make_swarm, ctx, agent_id):
     sub.wait_for(lambda m: m["t"] == "task.dead" and m.get("task") == "t", 10,
                  "task.dead for t")
     assert swarm.alive(), f"zswarmd died:\n{swarm.log_tail()}"
+
+
+def test_a_local_agents_id_is_not_taken_over(make_swarm, ctx):
+    """A process saying hello with the id of a running local agent (an orphan of a
+    killed zswarmd, or an impostor) is refused; the local agent keeps its place. Once
+    an orphan could replace the new agent, be replaced in turn, and so on, failing
+    every attempt of the tasks given to that id in between (seen in test_chaos)."""
+    swarm = make_swarm(swarm_yaml("impostor", [echo_type(count=1)]))
+    (local,) = swarm.wait_agents(1)
+    agent = ctx.socket(zmq.DEALER)
+    agent.setsockopt(zmq.LINGER, 0)
+    agent.connect(swarm.agents_ep)
+    swarm.sockets.append(agent)
+    agent.send(pack({"v": VERSION, "t": "hello", "atype": "echo", "agent": "echo-1",
+                     "pid": os.getpid()}))
+    assert agent.poll(int(10000 * SLOW), zmq.POLLIN), "no answer to the hello"
+    reply = unpack(agent.recv(), "answer to the hello")
+    assert reply["t"] == "error" and reply["code"] == E_INVALID, f"{reply!r}"
+    (still,) = swarm.agents()
+    assert still["agent"] == "echo-1" and still["pid"] == local["pid"], f"{still!r}"
+    assert swarm.client().run("echo", "mine")["agent"] == "echo-1"

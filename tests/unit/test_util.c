@@ -102,7 +102,7 @@ test_spawn_missing_program(void)
 {
     char *argv[] = {"/nonexistent/program", NULL};
     zs_proc_t proc;
-    ZS_CHECK(zs_proc_spawn(argv, 0, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, ZS_PROC_ORPHAN_TERM, &proc) == 0);
     int status;
     ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
     ZS_CHECK(zs_proc_exit_code(status) == 127);
@@ -118,7 +118,7 @@ test_signals_arrive_as_fd(void)
     ZS_CHECK(zs_proc_signal_read(fd) == SIGTERM);
     char *argv[] = {"/bin/true", NULL};
     zs_proc_t proc;
-    ZS_CHECK(zs_proc_spawn(argv, 0, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, ZS_PROC_ORPHAN_TERM, &proc) == 0);
     int status;
     ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
     ZS_CHECK(zs_proc_exit_code(status) == 0);
@@ -126,7 +126,53 @@ test_signals_arrive_as_fd(void)
     close(fd);
 }
 
+//  True while pid runs: a zombie has ended (whoever adopts it may not reap it soon)
+static bool
+s_running(pid_t pid)
+{
+    char path[64], stat[256] = "";
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        return false;
+    }
+    size_t size = fread(stat, 1, sizeof stat - 1, file);
+    fclose(file);
+    stat[size] = '\0';
+    const char *end = strrchr(stat, ')');
+    return end && end[1] == ' ' && end[2] != 'Z';
+}
+
+//  A child spawned with ZS_PROC_ORPHAN_TERM is sent SIGTERM when its parent dies: a
+//  helper process spawns `sleep 60`, tells us its pid and exits at once
+static void
+test_orphan_gets_sigterm(void)
+{
+    int fds[2];
+    ZS_CHECK(pipe(fds) == 0);
+    pid_t helper = fork();
+    if (helper == 0) {
+        char *argv[] = {"sleep", "60", NULL};
+        zs_proc_t proc;
+        pid_t pid = zs_proc_spawn(argv, ZS_PROC_ORPHAN_TERM, &proc) == 0 ? proc.pid : 0;
+        _exit(write(fds[1], &pid, sizeof pid) == sizeof pid ? 0 : 1);
+    }
+    pid_t orphan = 0;
+    ZS_CHECK(read(fds[0], &orphan, sizeof orphan) == sizeof orphan && orphan > 0);
+    int status;
+    ZS_CHECK(waitpid(helper, &status, 0) == helper);
+    close(fds[0]);
+    close(fds[1]);
+    //  init reaps it; 60 s would be its natural end
+    int64_t until = zs_clock_ms() + 10000;
+    while (orphan > 0 && s_running(orphan) && zs_clock_ms() < until) {
+        usleep(10000);
+    }
+    ZS_CHECK(orphan > 0 && !s_running(orphan));
+}
+
 static const zs_test_case_t s_cases[] = {
+    {"orphan_gets_sigterm", test_orphan_gets_sigterm},
     {"errors_and_parsing", test_errors_and_parsing},
     {"sanitize", test_sanitize},
     {"utf8_trim", test_utf8_trim},
