@@ -133,6 +133,26 @@ s_replay_accepted(zs_coord_t *self, const zs_msg_t *record)
         ++self->order);
     zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
+    //  Its items' results are wanted even if they are evicted before the replay ends
+    for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
+        zhashx_update(self->replay_wanted, task->graph.deps[i], (void *) task);
+    }
+}
+
+//  Keep the result of a completed item for its aggregate (zs_coord_graph_link), until
+//  the aggregate ends; an ended aggregate wants its items' results no more
+static void
+s_replay_items(zs_coord_t *self, const zs_task_t *task)
+{
+    if (task->state == ZS_TASK_COMPLETED &&
+        zhashx_lookup(self->replay_wanted, task->id)) {
+        zhashx_update(self->replay_results, task->id,
+                      zchunk_new(task->result.out, task->result.out_size));
+    }
+    for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
+        zhashx_delete(self->replay_wanted, task->graph.deps[i]);
+        zhashx_delete(self->replay_results, task->graph.deps[i]);
+    }
 }
 
 static void
@@ -158,6 +178,7 @@ s_replay_ended(zs_coord_t *self, const zs_msg_t *record)
     task->agent_id = record->agent ? zs_strdup(record->agent) : NULL;
     task->ended_ms = (int64_t) record->ended;
     zs_task_set_result(task, record);
+    s_replay_items(self, task);
     zs_coord_keep_final(self, task);
 }
 
@@ -225,10 +246,12 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
     msgpack_sbuffer_init(&self->record);
     self->replay_results = zhashx_new();
     zhashx_set_destructor(self->replay_results, (zhashx_destructor_fn *) zchunk_destroy);
+    self->replay_wanted = zhashx_new();
     self->journal =
         zs_journal_open(swarm->journal_path, swarm->journal_sync, s_replay, self, err);
     if (!self->journal) {
         zhashx_destroy(&self->replay_results);
+        zhashx_destroy(&self->replay_wanted);
         return -1;
     }
     size_t count;
@@ -243,6 +266,7 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
     free(tasks);
     zs_coord_graph_settle(self);
     zhashx_destroy(&self->replay_results);
+    zhashx_destroy(&self->replay_wanted);
     zs_broker_hold_replies(self->broker);
     self->compacted_size = zs_journal_size(self->journal);
     zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",

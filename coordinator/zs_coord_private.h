@@ -77,6 +77,7 @@ struct zs_coord_t {
     bool redispatch;             //  tasks were requeued: feed the agents at batch end
     zlistx_t *doomed;            //  dependants to end as dead (zs_coord_graph.c), owned
     zhashx_t *replay_results;    //  id -> zchunk_t *: items' results, during a replay
+    zhashx_t *replay_wanted;     //  items whose results to keep, during a replay
     bool dooming;                //  doomed is being drained
 };
 

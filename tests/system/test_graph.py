@@ -127,7 +127,8 @@ def test_fan_out_survives_a_coordinator_kill(make_swarm, workdir):
     client = swarm.client()
     items = [f"item {n}\n".encode() for n in range(1, 13)]
     client.submit("slowpage", task="big", items=items, agg="echo")
-    wait_until(lambda: client.ok("task", task="big.2")["state"] == "completed", 20,
+    # (items are evicted soon after they complete: keep_results is 3)
+    wait_until(lambda: swarm.status().get("n_completed", 0) >= 3, 20,
                "a few items to complete")
     swarm.kill()
     swarm.restart()
