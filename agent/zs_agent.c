@@ -20,6 +20,11 @@
 
 #define ZS_AGENT_PARENT_MS 250  //  how often the parent process is checked, ms
 
+//  Bids (PROTOCOL.md §6, docs/scheduling.md)
+#define ZS_AGENT_BID_FLOOR_US    1000  //  added to each estimate, so load always counts
+#define ZS_AGENT_ESTIMATE_WEIGHT 4     //  the newest run's weight in an estimate is 1/4
+#define ZS_AGENT_ESTIMATES_MAX   256   //  task types whose run time an agent remembers
+
 //  The handlers an agent can run tasks with; welcome.handler picks one by name
 static const zs_handler_ops_t *const s_handlers[] = {&zs_builtin_ops, &zs_exec_ops};
 #define S_HANDLER_COUNT (sizeof s_handlers / sizeof s_handlers[0])
@@ -41,7 +46,16 @@ struct _zs_agent_t {
     uint64_t conc;                           //  task attempts at once
     bool stopping;                           //  a stop was asked: the loop ends
     const char *stop_why;                    //  why, for bye
+    const zs_msg_t *starting;  //  the assign being started, borrowed for that call
+    zhashx_t *starts;     //  "task/att" -> s_start_t *, owned: running attempts' starts
+    zhashx_t *estimates;  //  task type -> int64_t *, owned: EWMA of its run time, us
 };
+
+//  When a running attempt started, to learn how long its type takes
+typedef struct {
+    int64_t started_us;               //  zs_clock_us at task.assign
+    char ttype[ZS_MSG_NAME_MAX + 1];  //  its task type
+} s_start_t;
 
 typedef void(s_recv_fn)(zs_agent_t *self, const zs_msg_t *msg);
 
@@ -118,10 +132,78 @@ s_send_refusal(zs_agent_t *self,
     s_send(self, &msg);
 }
 
-//  The handlers' sink: what they report goes to the coordinator as is
+//  ---- estimates and bids --------------------------------------------------------------
+
+static void
+s_start_key(char *key, size_t size, const char *task, uint64_t att)
+{
+    snprintf(key, size, "%s/%" PRIu64, task, att);
+}
+
+static void
+s_started(zs_agent_t *self, const zs_msg_t *assign)
+{
+    char key[ZS_MSG_NAME_MAX + 24];
+    s_start_key(key, sizeof key, assign->task, assign->att);
+    s_start_t *start = zs_malloc(sizeof *start);
+    start->started_us = zs_clock_us();
+    snprintf(start->ttype, sizeof start->ttype, "%s", assign->ttype);
+    zhashx_update(self->starts, key, start);
+}
+
+//  A run of ttype took us: it moves the type's estimate, an EWMA, so a type whose tasks
+//  grow longer shows it within a few runs
+static void
+s_learn(zs_agent_t *self, const char *ttype, int64_t took)
+{
+    int64_t *estimate = zhashx_lookup(self->estimates, ttype);
+    if (estimate) {
+        *estimate += (took - *estimate) / ZS_AGENT_ESTIMATE_WEIGHT;
+    } else if (zhashx_size(self->estimates) < ZS_AGENT_ESTIMATES_MAX) {
+        estimate = zs_malloc(sizeof *estimate);
+        *estimate = took;
+        zhashx_insert(self->estimates, ttype, estimate);
+    }
+}
+
+//  An attempt ended. One that ended within its start call took no time and left no
+//  start record: instant builtins cost no allocation
+static void
+s_ended(zs_agent_t *self, const zs_msg_t *result)
+{
+    char key[ZS_MSG_NAME_MAX + 24];
+    s_start_key(key, sizeof key, result->task, result->att);
+    s_start_t *start = zhashx_lookup(self->starts, key);
+    if (start) {
+        s_learn(self, start->ttype, zs_clock_us() - start->started_us);
+        zhashx_delete(self->starts, key);
+    } else if (self->starting && self->starting->att == result->att &&
+               streq(self->starting->task, result->task)) {
+        s_learn(self, self->starting->ttype, 0);
+    }
+}
+
+//  The price of running one more task: its estimated run time, stretched by the share
+//  of our slots already busy, (estimate + floor) x (conc + running) / conc, in us. A
+//  type we never ran is estimated at 0, so an agent new to it bids low and learns it.
+static uint64_t
+s_bid(zs_agent_t *self, const char *ttype)
+{
+    int64_t *estimate = zhashx_lookup(self->estimates, ttype);
+    uint64_t us = estimate && *estimate > 0 ? (uint64_t) *estimate : 0;
+    return (us + ZS_AGENT_BID_FLOOR_US) * (self->conc + s_running(self)) / self->conc;
+}
+
+//  The handlers' sink: what they report goes to the coordinator as is, and teaches us
+//  how long task types run
 static void
 s_on_started(void *owner, const char *task, uint64_t att)
 {
+    zs_agent_t *self = owner;
+    //  Handlers report a start from within their start call, while the assign is known
+    if (self->starting) {
+        s_started(self, self->starting);
+    }
     zs_msg_t msg;
     zs_msg_init(&msg, ZS_MSG_TASK_ACK);
     msg.task = task;
@@ -132,6 +214,7 @@ s_on_started(void *owner, const char *task, uint64_t att)
 static void
 s_on_finished(void *owner, const zs_msg_t *result)
 {
+    s_ended(owner, result);
     s_send(owner, result);
 }
 
@@ -188,6 +271,7 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
         for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
             s_handlers[i]->kill_all(self->handlers[i]);
         }
+        zhashx_purge(self->starts);
     }
     s_sample(self->agent, sizeof self->agent, msg->agent);
     uint64_t conc = msg->conc ? msg->conc : self->conc_asked ? self->conc_asked : 1;
@@ -223,8 +307,24 @@ s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
         s_send_refusal(self, msg, "fail",
                        self->handler_name[0] ? why : "agent not registered");
     } else {
+        self->starting = msg;
         s_handlers[self->active]->start(self->handlers[self->active], msg);
+        self->starting = NULL;
     }
+}
+
+//  An auction: bid when we could take the task now, else let the offer pass
+static void
+s_recv_offer(zs_agent_t *self, const zs_msg_t *msg)
+{
+    if (self->active < 0 || s_running(self) >= self->conc) {
+        return;
+    }
+    zs_msg_t bid;
+    zs_msg_init(&bid, ZS_MSG_TASK_BID);
+    bid.task = msg->task;
+    bid.bid = s_bid(self, msg->ttype);
+    s_send(self, &bid);
 }
 
 static void
@@ -249,6 +349,7 @@ static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_ERROR] = s_recv_error,
     [ZS_MSG_TASK_ASSIGN] = s_recv_assign,
     [ZS_MSG_TASK_CANCEL] = s_recv_cancel,
+    [ZS_MSG_TASK_OFFER] = s_recv_offer,
 };
 
 static void
@@ -332,6 +433,13 @@ s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 //  ---- lifecycle -----------------------------------------------------------------------
 
 static void
+s_free_item(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+static void
 s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
 {
     self->atype = zs_strdup(config->atype);
@@ -357,6 +465,10 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
     zs_agent_t *self = zs_calloc(1, sizeof *self);
     s_identity_init(self, config);
     self->loop = zloop_new();  //  czmq aborts on OOM: never NULL
+    self->starts = zhashx_new();
+    zhashx_set_destructor(self->starts, s_free_item);
+    self->estimates = zhashx_new();
+    zhashx_set_destructor(self->estimates, s_free_item);
     zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
@@ -396,6 +508,8 @@ zs_agent_destroy(zs_agent_t **self_p)
             }
         }
         zs_session_destroy(&self->session);
+        zhashx_destroy(&self->starts);
+        zhashx_destroy(&self->estimates);
         zloop_destroy(&self->loop);
         free(self->atype);
         free(self->id);

@@ -5,12 +5,15 @@
 //  up to conc task attempts at once through the handler welcome names, and sends
 //  task.ack and task.result as the handler reports. Running tasks carry on while the
 //  session is lost, and their results go to whoever answers; a welcome into a new
-//  session stops the attempts of the old one. Signals arrive as a signalfd in the
-//  loop: SIGCHLD reaps children for the handlers, SIGTERM/SIGINT/SIGHUP say bye, kill
-//  every task and end the run. Nothing blocks the loop; a builtin that finishes at once
-//  is answered in the same callback that read its assign, with no per-task allocation
-//  beyond decoding. The process becomes a child subreaper, so orphans of its tasks
-//  are reaped here rather than left to an init that may not reap them.
+//  session stops the attempts of the old one. An auction's task.offer gets a task.bid
+//  when a slot is free: a price from the agent's load and its own estimate of how long
+//  that task type runs, an average of its past runs (docs/scheduling.md). Signals
+//  arrive as a signalfd in the loop: SIGCHLD reaps children for the handlers,
+//  SIGTERM/SIGINT/SIGHUP say bye, kill every task and end the run. Nothing blocks the
+//  loop; a builtin that finishes at once is answered in the same callback that read its
+//  assign, with no per-task allocation beyond decoding. The process becomes a child
+//  subreaper, so orphans of its tasks are reaped here rather than left to an init that
+//  may not reap them.
 
 #ifndef ZS_AGENT_H
 #define ZS_AGENT_H

@@ -58,6 +58,16 @@ def unpack(frame):
     return msgpack.unpackb(frame, raw=False)
 
 
+def report_failure(program, exc, workdir):
+    """Say why a benchmark cannot run, with the tail of every log it left in workdir."""
+    print(f"{program}: {exc}", file=sys.stderr)
+    for name in sorted(os.listdir(workdir)):
+        if name.endswith(".stderr"):
+            with open(os.path.join(workdir, name), errors="replace") as f:
+                lines = f.readlines()[-10:]
+            print(f"--- {name}\n{''.join(lines)}", file=sys.stderr)
+
+
 def poll_until(predicate, seconds, what, interval=0.01):
     until = time.monotonic() + seconds
     while True:
@@ -378,12 +388,7 @@ def main():
         if "journal" not in args.skip:
             bench_journal(ctx, workdir, args.tasks, args.window, args.rounds)
     except BenchError as exc:
-        print(f"zs_failover: {exc}", file=sys.stderr)
-        for name in sorted(os.listdir(workdir)):
-            if name.endswith(".stderr"):
-                with open(os.path.join(workdir, name), errors="replace") as f:
-                    lines = f.readlines()[-10:]
-                print(f"--- {name}\n{''.join(lines)}", file=sys.stderr)
+        report_failure("zs_failover", exc, workdir)
         return 1
     finally:
         ctx.destroy(linger=0)

@@ -33,7 +33,8 @@ import time
 
 import zmq
 
-from zs_failover import HB_MS, LIVENESS, BenchError, Swarm, env_binary, poll_until, summary
+from zs_failover import (HB_MS, LIVENESS, BenchError, Swarm, env_binary, poll_until,
+                         report_failure, summary)
 
 NODE = "n1"
 ATYPE = "w"
@@ -249,12 +250,7 @@ def main():
         for seconds in args.outages:
             outage(bench, seconds)
     except BenchError as exc:
-        print(f"zs_nodes: {exc}", file=sys.stderr)
-        for name in sorted(os.listdir(workdir)):
-            if name.endswith(".stderr"):
-                with open(os.path.join(workdir, name), errors="replace") as f:
-                    lines = f.readlines()[-10:]
-                print(f"--- {name}\n{''.join(lines)}", file=sys.stderr)
+        report_failure("zs_nodes", exc, workdir)
         return 1
     finally:
         if bench:

@@ -273,6 +273,7 @@ static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_ACK] = s_on_ack,
     [ZS_MSG_TASK_PROGRESS] = s_on_progress,
     [ZS_MSG_TASK_RESULT] = s_on_result,
+    [ZS_MSG_TASK_BID] = zs_coord_auction_bid,
 };
 
 static void
@@ -329,6 +330,8 @@ s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *
         why = "tries above 101";
     } else if (msg->deps.count > ZS_COORD_DEPS_MAX) {
         why = "more than 64 deps";
+    } else if (msg->strategy && zs_strategy_from_name(msg->strategy) < 0) {
+        why = "unknown strategy (expected " ZS_STRATEGY_EXPECTED ")";
     } else if (self->phase != ZS_COORD_SERVING) {
         code = ZS_ERR_SHUTTING_DOWN;
         why = "swarm is stopping";

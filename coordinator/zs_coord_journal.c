@@ -69,6 +69,10 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
     record->tries = task->tries;
     record->deps = zs_task_deps(task);
     record->agg = task->graph.aggregate ? task->ttype : NULL;
+    record->strategy = zs_strategy_name(task->strategy);
+    //  char ** to const char ** is safe here: the message only reads the strings
+    record->requires =
+        (zs_msg_list_t){(const char **) (void *) task->requires, task->require_count};
 }
 
 void

@@ -134,6 +134,22 @@ void zs_coord_keep_final(zs_coord_t *self, zs_task_t *task);
 //  zs_coord_dispatch.c.
 void zs_coord_settle(zs_coord_t *self);
 
+//  The strategy that places task: its own, else its type's in the swarm file, else the
+//  swarm's. In zs_coord_dispatch.c.
+zs_strategy_t zs_coord_strategy(zs_coord_t *self, const zs_task_t *task);
+
+//  Send a ready task (in no queue, backlog or auction) to agent, which has room, as
+//  its next attempt. In zs_coord_dispatch.c.
+void zs_coord_assign(zs_coord_t *self, zs_agent_t *agent, zs_task_t *task);
+
+//  Offer a ready task that waits nowhere to every capable agent with room, and start
+//  its deadline. Returns 0, or -1 when no capable agent has room (the task is left as
+//  it was). In zs_coord_auction.c.
+int zs_coord_auction_open(zs_coord_t *self, zs_task_t *task);
+
+//  A task.bid from agent: the agents socket's handler. In zs_coord_auction.c.
+void zs_coord_auction_bid(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+
 //  Give an agent queued work until it is full. In zs_coord_dispatch.c.
 void zs_coord_feed_agent(zs_coord_t *self, zs_agent_t *agent);
 

@@ -7,8 +7,11 @@
 #include <string.h>
 
 struct zs_registry_t {
-    zhashx_t *agents;   //  id -> zs_agent_t *, owns the agents
-    zhashx_t *capable;  //  task type -> zs_agent_set_t *, owns the sets
+    zhashx_t *agents;             //  id -> zs_agent_t *, owns the agents
+    zhashx_t *capable;            //  task type -> zs_agent_set_t *, owns the sets
+    uint64_t joined;              //  agents registered so far
+    zs_registry_watch_fn *watch;  //  told of removals, or NULL
+    void *watch_ctx;              //  its context, borrowed
 };
 
 static void
@@ -122,6 +125,7 @@ zs_registry_add(zs_registry_t *self,
     agent->pid = hello->pid;
     agent->conc = conc;
     agent->conc_max = conc;
+    agent->joined = ++self->joined;
     agent->caps = zs_calloc(hello->caps.count + type_cap_count, sizeof *agent->caps);
     for (size_t i = 0; i < hello->caps.count; i++) {
         s_cap_add(agent, hello->caps.items[i]);
@@ -138,6 +142,14 @@ zs_registry_add(zs_registry_t *self,
 }
 
 void
+zs_registry_watch(zs_registry_t *self, zs_registry_watch_fn *fn, void *ctx)
+{
+    assert(self);
+    self->watch = fn;
+    self->watch_ctx = ctx;
+}
+
+void
 zs_registry_remove(zs_registry_t *self, zs_agent_t **agent_p)
 {
     assert(self);
@@ -147,6 +159,10 @@ zs_registry_remove(zs_registry_t *self, zs_agent_t **agent_p)
         return;
     }
     assert(!agent->tasks);
+    if (self->watch) {
+        self->watch(self->watch_ctx, agent);
+    }
+    assert(!agent->backlog);
     s_set_remove(self, agent->atype, agent);
     for (size_t i = 0; i < agent->cap_count; i++) {
         s_set_remove(self, agent->caps[i], agent);
@@ -198,10 +214,23 @@ zs_agent_task_link(zs_agent_t *agent, zs_task_t *task)
     agent->load++;
 }
 
+//  An EWMA, so that an agent that slows down (or recovers) shows it within a few
+//  attempts; its first attempt sets it outright
+static void
+s_agent_measure(zs_agent_t *agent, const zs_task_t *task)
+{
+    int64_t held = zs_clock_ms() - task->assigned_ms;
+    double sample = held > 0 ? (double) held : 0.0;
+    agent->hold_ms = agent->samples++ == 0 ? sample
+                                           : agent->hold_ms + (sample - agent->hold_ms) /
+                                                                  ZS_REGISTRY_HOLD_WEIGHT;
+}
+
 void
 zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task)
 {
     assert(task->agent == agent);
+    s_agent_measure(agent, task);
     if (task->prev) {
         task->prev->next = task->next;
     } else {
@@ -213,4 +242,43 @@ zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task)
     task->prev = task->next = NULL;
     task->agent = NULL;
     agent->load--;
+}
+
+static bool
+s_agent_has(const zs_agent_t *agent, const char *name)
+{
+    if (streq(agent->atype, name)) {
+        return true;
+    }
+    for (size_t i = 0; i < agent->cap_count; i++) {
+        if (streq(agent->caps[i], name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (!s_agent_has(agent, list[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task)
+{
+    return s_agent_has(agent, task->ttype) &&
+           zs_agent_has_all(agent, task->requires, task->require_count);
+}
+
+unsigned
+zs_agent_room(const zs_agent_t *agent)
+{
+    unsigned used = agent->load + agent->offers;
+    return agent->conc > used ? agent->conc - used : 0;
 }

@@ -1,10 +1,14 @@
 //  zs_registry - the agents a coordinator knows, by id and by what they can run
 //
 //  An agent is registered from its accepted hello until it leaves. It can run a task
-//  whose type is its own type or one of its capabilities; the registry keeps, for each
-//  such name, the set of agents that can run it, so the scheduler looks only at capable
-//  agents. The registry owns its agents; an agent's tasks are borrowed (the coordinator
-//  owns tasks) and linked through the tasks themselves.
+//  whose type is its own type or one of its capabilities, and that holds every
+//  capability the task requires; the registry keeps, for each such name, the set of
+//  agents that can run it, so the scheduler looks only at capable agents. The registry
+//  owns its agents; an agent's tasks are borrowed (the coordinator owns tasks) and
+//  linked through the tasks themselves. Each agent also carries what the scheduler
+//  measures of it: the time its attempts hold a slot (an EWMA), and its slots reserved
+//  by open auctions. One watcher (the scheduler, which holds agents in backlogs and
+//  auctions) is told of an agent just before it is removed.
 
 #ifndef ZS_REGISTRY_H
 #define ZS_REGISTRY_H
@@ -12,22 +16,35 @@
 #include "zs_task.h"
 
 typedef struct {
-    char *id;           //  agent id, unique in the swarm, owned
-    char *atype;        //  agent type, owned
-    char *host;         //  host it runs on, owned
-    char **caps;        //  capabilities beyond its type, owned
-    size_t cap_count;   //  items in caps
-    unsigned conc;      //  tasks it may run at once
-    unsigned conc_max;  //  concurrency it registered with; conc is lowered while busy
-    unsigned load;      //  tasks assigned to it now
-    uint64_t pid;       //  its process id on its host
-    bool local;         //  spawned by this coordinator
-    void *peer;         //  broker's peer for its connection, borrowed
-    uint64_t done;      //  attempts it completed
-    uint64_t failed;    //  attempts it failed
-    uint64_t picked;    //  when it was last given a task (scheduler's clock)
-    zs_task_t *tasks;   //  first of its assigned tasks (borrowed, linked by next)
+    char *id;            //  agent id, unique in the swarm, owned
+    char *atype;         //  agent type, owned
+    char *host;          //  host it runs on, owned
+    char **caps;         //  capabilities beyond its type, owned
+    size_t cap_count;    //  items in caps
+    unsigned conc;       //  tasks it may run at once
+    unsigned conc_max;   //  concurrency it registered with; conc is lowered while busy
+    unsigned load;       //  tasks assigned to it now
+    uint64_t pid;        //  its process id on its host
+    bool local;          //  spawned by this coordinator
+    void *peer;          //  broker's peer for its connection, borrowed
+    uint64_t done;       //  attempts it completed
+    uint64_t failed;     //  attempts it failed
+    uint64_t picked;     //  when it was last given a task (scheduler's clock)
+    uint64_t joined;     //  registration order, from 1
+    zs_task_t *tasks;    //  first of its assigned tasks (borrowed, linked by next)
+    unsigned offers;     //  slots reserved by open auctions (zs_auction)
+    double hold_ms;      //  EWMA of how long its attempts held a slot, ms; 0 before one
+    uint64_t samples;    //  attempts measured into hold_ms
+    zs_task_t *backlog;  //  first task of its backlog (borrowed, linked by next)
+    zs_task_t *backlog_tail;  //  last task of its backlog
+    size_t backlog_count;     //  tasks in its backlog
 } zs_agent_t;
+
+//  Weight of the newest attempt in hold_ms, as 1 / ZS_REGISTRY_HOLD_WEIGHT
+#define ZS_REGISTRY_HOLD_WEIGHT 4
+
+//  Told that agent (borrowed) is about to be removed; its task list is empty already
+typedef void(zs_registry_watch_fn)(void *ctx, zs_agent_t *agent);
 
 //  Agents able to run one task type.
 typedef struct {
@@ -53,7 +70,11 @@ zs_agent_t *zs_registry_add(zs_registry_t *self,
                             char *const *type_caps,
                             size_t type_cap_count);
 
-//  Unregister and free an agent; *agent_p is set to NULL. Its task list must be empty.
+//  Set the one watcher of removals (fn may be NULL for none); ctx is borrowed.
+void zs_registry_watch(zs_registry_t *self, zs_registry_watch_fn *fn, void *ctx);
+
+//  Unregister and free an agent, after telling the watcher; *agent_p is set to NULL.
+//  Its task list must be empty, and the watcher must leave its backlog empty.
 void zs_registry_remove(zs_registry_t *self, zs_agent_t **agent_p);
 
 //  The agent with that id, borrowed, or NULL.
@@ -71,7 +92,19 @@ zs_agent_t *zs_registry_first(zs_registry_t *self);
 zs_agent_t *zs_registry_next(zs_registry_t *self);
 
 //  Link a task into an agent's list / unlink it. load follows the list's length.
+//  Unlinking ends the attempt on the agent, whatever its outcome (result, timeout,
+//  cancel): the time since task->assigned_ms goes into the agent's hold_ms.
 void zs_agent_task_link(zs_agent_t *agent, zs_task_t *task);
 void zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task);
+
+//  True when agent can run task: its type is the agent's type or a capability, and the
+//  agent has every capability the task requires.
+bool zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task);
+
+//  True when agent has every name in list (count items) as its type or a capability.
+bool zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count);
+
+//  Slots free for a new task: concurrency less running tasks and reserved slots, or 0.
+unsigned zs_agent_room(const zs_agent_t *agent);
 
 #endif

@@ -20,7 +20,6 @@
 #include "zs_yaml.h"
 
 #define ZS_SWARM_DEFAULT_TOPOLOGY "star"
-#define ZS_SWARM_DEFAULT_STRATEGY "least-loaded"
 #define ZS_SWARM_NAME_MAX         64        //  bytes in a swarm, type or capability name
 #define ZS_SWARM_ARGV_MAX         64        //  items in an exec command
 #define ZS_SWARM_ARG_MAX          4096      //  bytes in one command item
@@ -232,6 +231,26 @@ s_read_backoff(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void
     return 0;
 }
 
+//  A scheduling strategy, at the top level or in an agent type: zs_strategy has the
+//  names, which a submit's 'strategy' shares
+static int
+s_read_strategy(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    size_t len;
+    const char *text = zs_yaml_string(ctx, node, key->name, &len);
+    if (!text) {
+        return -1;
+    }
+    int strategy = zs_strategy_from_name(text);
+    if (strategy < 0) {
+        return zs_yaml_fail(ctx, node->start_mark, "unknown %s '%s' (expected %s)",
+                            key->name, zs_yaml_sample(text, len).text,
+                            ZS_STRATEGY_EXPECTED);
+    }
+    *(zs_strategy_t *) zs_yaml_field(target, key) = (zs_strategy_t) strategy;
+    return 0;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Endpoints: zs_endpoint has the rules; this wraps its reason with the file's position
 
@@ -255,24 +274,18 @@ s_read_endpoint(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, voi
 //  ---------------------------------------------------------------------------------------
 //  Key tables. Indexes into found[] are named only where a cross-key rule needs them.
 
-enum { S_TOP_BIND = 5, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3, S_TYPE_NODES = 7 };
+enum { S_TOP_BIND = 6, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3, S_TYPE_NODES = 7 };
 
 static const zs_yaml_choice_t s_topologies[] = {{"star", 0},
                                                 {"mesh", ZS_YAML_LATER},
                                                 {"hierarchical", ZS_YAML_LATER},
                                                 {"ring", ZS_YAML_LATER}};
-static const zs_yaml_choice_t s_strategies[] = {
-    {"least-loaded", 0},           {"round-robin", ZS_YAML_LATER},
-    {"capability", ZS_YAML_LATER}, {"best-fit", ZS_YAML_LATER},
-    {"auction", ZS_YAML_LATER},    {"work-stealing", ZS_YAML_LATER}};
 static const zs_yaml_choice_t s_handlers[] = {{"builtin", ZS_HANDLER_BUILTIN},
                                               {"exec", ZS_HANDLER_EXEC},
                                               {"http", ZS_YAML_LATER},
                                               {"llm", ZS_YAML_LATER}};
 static const zs_yaml_choices_t s_topology_choices = {
     s_topologies, ZS_YAML_LENGTH(s_topologies), "star"};
-static const zs_yaml_choices_t s_strategy_choices = {
-    s_strategies, ZS_YAML_LENGTH(s_strategies), "least-loaded"};
 static const zs_yaml_choices_t s_handler_choices = {
     s_handlers, ZS_YAML_LENGTH(s_handlers), "builtin or exec"};
 static const zs_yaml_choice_t s_sup_strategies[] = {
@@ -323,6 +336,7 @@ static const zs_yaml_key_t s_type_keys[] = {
     S_SECTION("supervision", S_TYPE(supervision), &s_sup_table),
     [S_TYPE_NODES] =
         S_LIST("nodes", s_read_nodes, 0, ZS_SWARM_NODES_MAX, ZS_YAML_OPTIONAL),
+    S_KEY("strategy", s_read_strategy, S_TYPE(strategy), NULL, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, ZS_YAML_OPTIONAL),
@@ -372,7 +386,8 @@ s_read_agents(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void 
 static const zs_yaml_key_t s_top_keys[] = {
     S_KEY("name", s_read_name, S_SWARM(name), NULL, ZS_YAML_REQUIRED),
     S_WORD("topology", S_SWARM(topology), &s_topology_choices),
-    S_WORD("strategy", S_SWARM(strategy), &s_strategy_choices),
+    S_KEY("strategy", s_read_strategy, S_SWARM(strategy), NULL, ZS_YAML_OPTIONAL),
+    S_UINT("auction_ms", S_SWARM(auction_ms), 1, ZS_SWARM_AUCTION_MAX_MS),
     S_KEY("insecure", zs_yaml_read_bool, S_SWARM(insecure), NULL, ZS_YAML_OPTIONAL),
     S_SECTION("security", S_SWARM(security), &s_security_table),
     [S_TOP_BIND] = S_SECTION("bind", 0, &s_bind_table),
@@ -548,7 +563,8 @@ s_swarm_new(const char *path)
     zs_swarm_t *self = zs_calloc(1, sizeof *self);
     self->path = zs_strdup(path);
     self->topology = zs_strdup(ZS_SWARM_DEFAULT_TOPOLOGY);
-    self->strategy = zs_strdup(ZS_SWARM_DEFAULT_STRATEGY);
+    self->strategy = ZS_STRATEGY_LEAST_LOADED;
+    self->auction_ms = ZS_SWARM_DEFAULT_AUCTION_MS;
     self->bind_agents = zs_strdup(ZS_SWARM_DEFAULT_AGENTS);
     self->bind_events = zs_strdup(ZS_SWARM_DEFAULT_EVENTS);
     self->bind_control = zs_strdup(ZS_SWARM_DEFAULT_CONTROL);
@@ -654,7 +670,6 @@ zs_swarm_destroy(zs_swarm_t **self_p)
     free(self->path);
     free(self->name);
     free(self->topology);
-    free(self->strategy);
     free(self->journal_path);
     free(self->bind_agents);
     free(self->bind_events);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "zs_journal.h"
+#include "zs_strategy.h"
 #include "zs_util.h"
 #include "zs_workflow.h"
 
@@ -38,6 +39,8 @@
 #define ZS_SWARM_FILE_MAX            (1024 * 1024)  //  bytes in a swarm file
 #define ZS_SWARM_NODE_NAME_MAX       32             //  bytes in a node daemon's name
 #define ZS_SWARM_NODES_MAX           64             //  node daemons one type is placed on
+#define ZS_SWARM_DEFAULT_AUCTION_MS  20             //  how long an auction waits for bids
+#define ZS_SWARM_AUCTION_MAX_MS      60000          //  largest 'auction_ms'
 
 //  Supervision defaults and bounds
 #define ZS_SWARM_DEFAULT_BACKOFF_MIN_MS 100     //  first restart delay of a local agent
@@ -107,6 +110,7 @@ typedef struct {
     char **caps;                //  capabilities beyond the type name, owned
     size_t cap_count;           //  items in caps
     unsigned concurrency;       //  tasks an agent of this type runs at once (default 1)
+    zs_strategy_t strategy;     //  for tasks of type 'type'; ZS_STRATEGY_DEFAULT: swarm's
     zs_swarm_place_t *places;   //  'nodes': agents on node daemons, owned
     size_t place_count;         //  items in places
     zs_supervision_t supervision;  //  resolved: the type's keys over the swarm's
@@ -123,14 +127,15 @@ typedef struct {
 } zs_swarm_security_t;
 
 typedef struct {
-    char *path;          //  file it was loaded from, owned
-    char *name;          //  swarm name, owned
-    char *topology;      //  "star" (the only one this version runs), owned
-    char *strategy;      //  "least-loaded" (the only one this version runs), owned
-    char *bind_agents;   //  endpoint of the agents ROUTER, owned
-    char *bind_events;   //  endpoint of the events PUB, owned
-    char *bind_control;  //  endpoint of the control ROUTER, owned
-    bool insecure;       //  allow binding non-loopback addresses without CURVE
+    char *path;                    //  file it was loaded from, owned
+    char *name;                    //  swarm name, owned
+    char *topology;                //  "star" (the only one this version runs), owned
+    zs_strategy_t strategy;        //  how tasks find agents, unless the type or task says
+    unsigned auction_ms;           //  how long an auction waits for bids
+    char *bind_agents;             //  endpoint of the agents ROUTER, owned
+    char *bind_events;             //  endpoint of the events PUB, owned
+    char *bind_control;            //  endpoint of the control ROUTER, owned
+    bool insecure;                 //  allow binding non-loopback addresses without CURVE
     zs_swarm_security_t security;  //  CURVE and authentication, when security.cert
     unsigned heartbeat_ms;         //  heartbeat interval, both ways
     unsigned liveness;             //  missed heartbeats before a peer is dead

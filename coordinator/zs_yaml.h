@@ -22,7 +22,7 @@
 #include "zs_util.h"
 
 #define ZS_YAML_DEPTH_MAX     16    //  nested collections zs_yaml_load accepts
-#define ZS_YAML_KEYS_MAX      12    //  keys in a table: the size of a found[] array
+#define ZS_YAML_KEYS_MAX      16    //  keys in a table: the size of a found[] array
 #define ZS_YAML_SAMPLE_MAX    72    //  bytes of a value from the file in an error
 #define ZS_YAML_LATER         (-1)  //  a choice's value when this version does not run it
 #define ZS_YAML_LENGTH(array) (sizeof(array) / sizeof(array)[0])

@@ -313,11 +313,11 @@ def test_refused_agents_across_the_link(net, keys, workdir):
     def both_refused():
         log = swarm.log()
         # the unknown key is named with the peer's address on the far side of the link;
-        # a plain-text peer fails before any key, so only the endpoint is known
+        # a plain-text peer fails before any key, so only the endpoint is known. Its
+        # failure reads "not CURVE", or "Broken pipe" when it hung up first (timing)
         unknown = (f"refused agents connection from '{b_addr}': unknown key "
                    f"'{stranger_key}'")
-        plain_text = (f"refused agents connection on '{swarm.agents_ep}': "
-                      "handshake failed, not CURVE")
+        plain_text = f"refused agents connection on '{swarm.agents_ep}': handshake failed"
         return unknown in log and plain_text in log
     wait_until(both_refused, 20, "both refusals in zswarmd's log", interval=0.1)
     assert stranger.poll() is None and plain.poll() is None, "refused agents should retry"

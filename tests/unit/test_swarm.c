@@ -69,7 +69,8 @@ test_full_file(void)
     const char *text = "# every key, none at its default\n"
                        "name: full-1.0_x\n"
                        "topology: star\n"
-                       "strategy: least-loaded\n"
+                       "strategy: best-fit\n"
+                       "auction_ms: 50\n"
                        "insecure: true\n"
                        "bind:\n"
                        "  agents: tcp://0.0.0.0:7700\n"
@@ -93,6 +94,7 @@ test_full_file(void)
                        "    handler: builtin\n"
                        "    capabilities: [noop, sleep]\n"
                        "    concurrency: 8\n"
+                       "    strategy: auction\n"
                        "  - type: shell\n"
                        "    count: 1000\n"
                        "    handler: exec\n"
@@ -105,7 +107,8 @@ test_full_file(void)
     ZS_CHECK_STR(swarm->path, S_PATH);
     ZS_CHECK_STR(swarm->name, "full-1.0_x");
     ZS_CHECK_STR(swarm->topology, "star");
-    ZS_CHECK_STR(swarm->strategy, "least-loaded");
+    ZS_CHECK(swarm->strategy == ZS_STRATEGY_BEST_FIT);
+    ZS_CHECK(swarm->auction_ms == 50);
     ZS_CHECK(swarm->insecure);
     ZS_CHECK_STR(swarm->bind_agents, "tcp://0.0.0.0:7700");
     ZS_CHECK_STR(swarm->bind_events, "ipc:///tmp/zs-events");
@@ -134,6 +137,7 @@ test_full_file(void)
     ZS_CHECK_STR(echo->caps[0], "noop");
     ZS_CHECK_STR(echo->caps[1], "sleep");
     ZS_CHECK(echo->concurrency == 8);
+    ZS_CHECK(echo->strategy == ZS_STRATEGY_AUCTION);
     ZS_CHECK(memcmp(&echo->supervision, &swarm->supervision, sizeof echo->supervision) ==
              0);
 
@@ -148,6 +152,7 @@ test_full_file(void)
     ZS_CHECK(shell->argv[3] == NULL);
     ZS_CHECK(shell->caps == NULL && shell->cap_count == 0);
     ZS_CHECK(shell->concurrency == 1024);
+    ZS_CHECK(shell->strategy == ZS_STRATEGY_DEFAULT);
     ZS_CHECK(shell->supervision.strategy == ZS_SUP_ONE_FOR_ALL);
     ZS_CHECK(shell->supervision.restart == ZS_SUP_TEMPORARY);
     ZS_CHECK(shell->supervision.backoff_min_ms == 1);
@@ -167,7 +172,9 @@ test_defaults(void)
     ZS_CHECK(swarm);
     ZS_CHECK_STR(swarm->name, "t");
     ZS_CHECK_STR(swarm->topology, "star");
-    ZS_CHECK_STR(swarm->strategy, "least-loaded");
+    ZS_CHECK(swarm->strategy == ZS_STRATEGY_LEAST_LOADED);
+    ZS_CHECK(swarm->auction_ms == ZS_SWARM_DEFAULT_AUCTION_MS);
+    ZS_CHECK(swarm->types[0].strategy == ZS_STRATEGY_DEFAULT);
     ZS_CHECK(!swarm->insecure);
     ZS_CHECK_STR(swarm->bind_agents, ZS_SWARM_DEFAULT_AGENTS);
     ZS_CHECK_STR(swarm->bind_events, ZS_SWARM_DEFAULT_EVENTS);
@@ -352,10 +359,11 @@ test_null_value(void)
 static void
 test_unknown_top_key(void)
 {
-    ZS_CHECK(s_rejects(S_HEAD "nam: x\n", "4:1",
-                       "unknown key 'nam' at top level (expected one of: name, topology, "
-                       "strategy, insecure, security, bind, heartbeat, tasks, journal, "
-                       "supervision, agents, workflow)"));
+    ZS_CHECK(s_rejects(
+        S_HEAD "nam: x\n", "4:1",
+        "unknown key 'nam' at top level (expected one of: name, topology, "
+        "strategy, auction_ms, insecure, security, bind, heartbeat, tasks, journal, "
+        "supervision, agents, workflow)"));
     ZS_CHECK(s_rejects(S_HEAD "[a]: 1\n", "4:1", "expected a string key at top level"));
     ZS_CHECK(s_rejects(S_HEAD "\"name\\0x\": u\n", "4:1", "unknown key 'name\\x00x'"));
 }
@@ -401,14 +409,63 @@ test_topology(void)
                        "unknown topology 'bus' (expected star)"));
 }
 
+//  ---------------------------------------------------------------------------------------
+//  Scheduling strategies: the swarm's, a type's, and the auctions' deadline
+
 static void
 test_strategy(void)
 {
-    ZS_CHECK(s_rejects(S_HEAD "strategy: auction\n", "4:11",
-                       "strategy 'auction' is not available in this version (expected "
-                       "least-loaded)"));
+    const char *names[] = {"round-robin", "least-loaded",  "capability",
+                           "best-fit",    "work-stealing", "auction"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, S_HEAD "    strategy: %s\nstrategy: %s\n", names[i],
+                 names[i]);
+        zs_swarm_t *swarm = s_parse(text);
+        ZS_CHECK(swarm);
+        bool ok = (int) swarm->strategy == zs_strategy_from_name(names[i]) &&
+                  swarm->types[0].strategy == swarm->strategy &&
+                  strcmp(zs_strategy_name(swarm->strategy), names[i]) == 0;
+        zs_swarm_destroy(&swarm);
+        ZS_CHECK(ok);
+    }
     ZS_CHECK(s_rejects(S_HEAD "strategy: random\n", "4:11",
-                       "unknown strategy 'random' (expected least-loaded)"));
+                       "unknown strategy 'random' (expected round-robin, least-loaded, "
+                       "capability, best-fit, work-stealing or auction)"));
+    ZS_CHECK(
+        s_rejects(S_HEAD "strategy: Auction\n", "4:11", "unknown strategy 'Auction'"));
+    ZS_CHECK(s_rejects(S_HEAD "strategy: [auction]\n", "4:11", "expected"));
+}
+
+static void
+test_strategy_of_type(void)
+{
+    zs_swarm_t *swarm = s_parse("name: t\nstrategy: round-robin\nagents:\n"
+                                "  - {type: a, strategy: work-stealing}\n"
+                                "  - {type: b}\n");
+    ZS_CHECK(swarm);
+    bool ok = swarm->strategy == ZS_STRATEGY_ROUND_ROBIN &&
+              swarm->types[0].strategy == ZS_STRATEGY_WORK_STEALING &&
+              swarm->types[1].strategy == ZS_STRATEGY_DEFAULT;
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(ok);
+    ZS_CHECK(s_rejects(S_HEAD "    strategy: least\n", "4:15",
+                       "unknown strategy 'least' (expected round-robin"));
+    ZS_CHECK(s_rejects(S_HEAD "    strategy: ''\n", "4:15", "unknown strategy ''"));
+}
+
+static void
+test_auction_ms(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "auction_ms: 60000\n");
+    ZS_CHECK(swarm);
+    bool ok = swarm->auction_ms == ZS_SWARM_AUCTION_MAX_MS;
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(ok);
+    ZS_CHECK(s_rejects(S_HEAD "auction_ms: 0\n", "4:13", "out of range"));
+    ZS_CHECK(s_rejects(S_HEAD "auction_ms: 60001\n", "4:13", "out of range"));
+    ZS_CHECK(s_rejects(S_HEAD "auction_ms: fast\n", "4:13",
+                       "expected integer for 'auction_ms'"));
 }
 
 static void
@@ -628,7 +685,7 @@ test_type_unknown_key(void)
     ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
                        "unknown key 'cont' in agent type (expected one of: type, count, "
                        "handler, command, capabilities, concurrency, supervision, "
-                       "nodes)"));
+                       "nodes, strategy)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -1034,6 +1091,8 @@ static const zs_test_case_t s_cases[] = {
     {"name_invalid", test_name_invalid},
     {"topology", test_topology},
     {"strategy", test_strategy},
+    {"strategy_of_type", test_strategy_of_type},
+    {"auction_ms", test_auction_ms},
     {"insecure_bool", test_insecure_bool},
     {"bind_mapping", test_bind_mapping},
     {"bind_endpoint_syntax", test_bind_endpoint_syntax},
