@@ -26,7 +26,7 @@
 #include "zs_session.h"
 #include "zs_util.h"
 
-#define ZS_AGENT_CONC_MAX 1024  //  most task attempts an agent runs at once
+#define ZS_AGENT_CONC_MAX ZS_MSG_CONC_MAX  //  most task attempts an agent runs at once
 
 typedef struct _zs_agent_t zs_agent_t;
 

@@ -12,7 +12,7 @@
 
 #include "zs_handler.h"
 
-#define ZS_BUILTIN_SLEEP_MAX 86400000  //  longest sleep, ms (a day)
+#define ZS_BUILTIN_SLEEP_MAX ZS_MSG_TMO_MAX  //  longest sleep, ms (a day)
 
 typedef struct _zs_builtin_t zs_builtin_t;
 

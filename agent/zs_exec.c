@@ -12,11 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ZS_EXEC_BUF_MIN    4096      //  first allocation of an output buffer
-#define ZS_EXEC_SCRATCH    16384     //  read size once output is over its bound
-#define ZS_EXEC_READS_MAX  16        //  reads per pipe per callback: none starves
-#define ZS_EXEC_WRITES_MAX 16        //  writes to stdin per callback, likewise
-#define ZS_EXEC_TMO_MAX    86400000  //  the protocol's bound on tmo, ms
+#define ZS_EXEC_BUF_MIN    4096            //  first allocation of an output buffer
+#define ZS_EXEC_SCRATCH    16384           //  read size once output is over its bound
+#define ZS_EXEC_READS_MAX  16              //  reads per pipe per callback: none starves
+#define ZS_EXEC_WRITES_MAX 16              //  writes to stdin per callback, likewise
+#define ZS_EXEC_TMO_MAX    ZS_MSG_TMO_MAX  //  the protocol's bound on tmo, ms
 
 //  Why a job is ending, beyond its own exit
 typedef enum {

@@ -157,7 +157,7 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     const char *why = NULL;
     if (!type || !self->spawn) {
         why = "no such agent type in the swarm file";
-    } else if (msg->count > ZS_SWARM_MAX_COUNT) {
+    } else if (msg->count > ZS_MSG_COUNT_MAX) {
         why = "count above 1000";
     } else if (self->phase != ZS_COORD_SERVING) {
         why = "swarm is stopping";

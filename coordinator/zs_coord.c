@@ -157,7 +157,7 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     if (self->phase != ZS_COORD_SERVING) {
         return s_agent_refuse(self, peer, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
     }
-    if (msg->conc > ZS_COORD_CONC_MAX) {
+    if (msg->conc > ZS_MSG_CONC_MAX) {
         return s_agent_refuse(self, peer, ZS_ERR_INVALID, "conc above 1024");
     }
     char id[ZS_MSG_NAME_MAX + 1];
@@ -324,11 +324,11 @@ s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *
     zs_err_code_t code = ZS_ERR_INVALID;
     if (msg->task && !zs_task_id_valid(msg->task)) {
         why = "task id must be 1-64 characters of A-Z a-z 0-9 . _ : -";
-    } else if (msg->tmo > ZS_COORD_TMO_MAX) {
+    } else if (msg->tmo > ZS_MSG_TMO_MAX) {
         why = "tmo above 86400000 ms";
-    } else if (msg->tries > ZS_COORD_TRIES_MAX) {
+    } else if (msg->tries > ZS_MSG_TRIES_MAX) {
         why = "tries above 101";
-    } else if (msg->deps.count > ZS_COORD_DEPS_MAX) {
+    } else if (msg->deps.count > ZS_MSG_DEPS_MAX) {
         why = "more than 64 deps";
     } else if (msg->strategy && zs_strategy_from_name(msg->strategy) < 0) {
         why = "unknown strategy (expected " ZS_STRATEGY_EXPECTED ")";

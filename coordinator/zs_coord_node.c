@@ -11,7 +11,7 @@
 
 #include <inttypes.h>
 
-#define ZS_COORD_SLOTS_MAX ZS_SWARM_MAX_COUNT  //  agents one node may run at once
+#define ZS_COORD_SLOTS_MAX ZS_MSG_COUNT_MAX  //  agents one node may run at once
 
 struct zs_node_t {
     char name[ZS_SWARM_NODE_NAME_MAX + 1];  //  its name, the nodes table's key

@@ -13,10 +13,6 @@
 
 #define ZS_COORD_AGENTS_MAX  ZS_MSG_AGENTS_MAX  //  registered agents at once
 #define ZS_COORD_WAITERS_MAX 64                 //  clients waiting on one task
-#define ZS_COORD_CONC_MAX    1024               //  concurrency an agent may ask for
-#define ZS_COORD_TMO_MAX     86400000           //  longest task timeout, ms
-#define ZS_COORD_TRIES_MAX   101                //  most attempts of one task
-#define ZS_COORD_DEPS_MAX    64                 //  deps a client's submit may name
 #define ZS_COORD_ID_STEM     48                 //  bytes of a type kept in a made-up id
 
 //  A client waiting for a task to end.

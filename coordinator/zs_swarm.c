@@ -24,13 +24,10 @@
 #define ZS_SWARM_ARGV_MAX         64        //  items in an exec command
 #define ZS_SWARM_ARG_MAX          4096      //  bytes in one command item
 #define ZS_SWARM_CAPS_MAX         64        //  capabilities of one type
-#define ZS_SWARM_CONC_MAX         1024      //  tasks one agent runs at once
 #define ZS_SWARM_HB_MIN_MS        10        //  shortest heartbeat interval
 #define ZS_SWARM_HB_MAX_MS        60000     //  longest heartbeat interval
 #define ZS_SWARM_LIVENESS_MIN     2         //  fewest missed heartbeats that kill a peer
 #define ZS_SWARM_LIVENESS_MAX     100       //  most missed heartbeats that kill a peer
-#define ZS_SWARM_TIMEOUT_MAX_MS   86400000  //  longest task attempt: a day
-#define ZS_SWARM_RETRIES_MAX      100       //  most retries of a task
 #define ZS_SWARM_QUEUE_MAX        10000000  //  largest 'max_queue'
 #define ZS_SWARM_KEEP_MAX         1000000   //  largest 'keep_results'
 #define ZS_SWARM_KEEP_S_MAX       31536000  //  largest 'keep_results_s' (a year)
@@ -332,7 +329,7 @@ static const zs_yaml_key_t s_type_keys[] = {
     [S_TYPE_COMMAND] =
         S_LIST("command", s_read_command, 1, ZS_SWARM_ARGV_MAX, ZS_YAML_OPTIONAL),
     S_LIST("capabilities", s_read_caps, 0, ZS_SWARM_CAPS_MAX, ZS_YAML_OPTIONAL),
-    S_UINT("concurrency", S_TYPE(concurrency), 1, ZS_SWARM_CONC_MAX),
+    S_UINT("concurrency", S_TYPE(concurrency), 1, ZS_MSG_CONC_MAX),
     S_SECTION("supervision", S_TYPE(supervision), &s_sup_table),
     [S_TYPE_NODES] =
         S_LIST("nodes", s_read_nodes, 0, ZS_SWARM_NODES_MAX, ZS_YAML_OPTIONAL),
@@ -348,8 +345,8 @@ static const zs_yaml_key_t s_heartbeat_keys[] = {
     S_UINT("liveness", S_SWARM(liveness), ZS_SWARM_LIVENESS_MIN, ZS_SWARM_LIVENESS_MAX),
 };
 static const zs_yaml_key_t s_tasks_keys[] = {
-    S_UINT("timeout_ms", S_SWARM(task_timeout_ms), 1, ZS_SWARM_TIMEOUT_MAX_MS),
-    S_UINT("retries", S_SWARM(task_retries), 0, ZS_SWARM_RETRIES_MAX),
+    S_UINT("timeout_ms", S_SWARM(task_timeout_ms), 1, ZS_MSG_TMO_MAX),
+    S_UINT("retries", S_SWARM(task_retries), 0, ZS_MSG_TRIES_MAX - 1),
     S_UINT("max_queue", S_SWARM(max_queue), 1, ZS_SWARM_QUEUE_MAX),
     S_UINT("keep_results", S_SWARM(keep_results), 0, ZS_SWARM_KEEP_MAX),
     S_UINT("keep_results_s", S_SWARM(keep_results_s), 0, ZS_SWARM_KEEP_S_MAX),

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "zs_journal.h"
+#include "zs_msg.h"
 #include "zs_strategy.h"
 #include "zs_util.h"
 #include "zs_workflow.h"
@@ -33,8 +34,8 @@
 #define ZS_SWARM_DEFAULT_KEEP_S      86400   //  seconds finished tasks are kept
 #define ZS_SWARM_PATH_MAX            4096    //  bytes in a journal path
 #define ZS_SWARM_MAX_TYPES           64      //  agent types in one file
-#define ZS_SWARM_MAX_COUNT           1000    //  local processes of one type
-#define ZS_SWARM_DEFAULT_COUNT       1       //  local processes of a type without 'count'
+#define ZS_SWARM_MAX_COUNT           ZS_MSG_COUNT_MAX  //  processes of one type
+#define ZS_SWARM_DEFAULT_COUNT       1  //  local processes of a type without 'count'
 #define ZS_SWARM_DEFAULT_CONCURRENCY 1  //  tasks at once for a type without 'concurrency'
 #define ZS_SWARM_FILE_MAX            (1024 * 1024)  //  bytes in a swarm file
 #define ZS_SWARM_NODE_NAME_MAX       32             //  bytes in a node daemon's name

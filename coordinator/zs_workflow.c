@@ -8,9 +8,7 @@
 
 #include "zs_msg.h"
 
-#define S_ID_CHARS       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
-#define S_TIMEOUT_MAX_MS 86400000  //  as a submit's tmo
-#define S_RETRIES_MAX    100       //  as a submit's tries, less the first
+#define S_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 
 enum {
     S_STEP_ID,
@@ -95,8 +93,8 @@ static const zs_yaml_key_t s_step_keys[] = {
     [S_STEP_TYPE] = {"type", s_read_type, S_STEP(type), 0, 0, NULL, ZS_YAML_REQUIRED},
     [S_STEP_PAYLOAD] = {"payload", s_read_payload, S_STEP(payload), 0, 0, NULL, ZS_YAML_OPTIONAL},
     [S_STEP_DEPS] = {"deps", s_read_deps, 0, 0, 64, NULL, ZS_YAML_OPTIONAL},
-    [S_STEP_TIMEOUT] = {"timeout_ms", zs_yaml_read_uint, S_STEP(timeout_ms), 1, S_TIMEOUT_MAX_MS, NULL, ZS_YAML_OPTIONAL},
-    [S_STEP_RETRIES] = {"retries", zs_yaml_read_uint, S_STEP(retries), 0, S_RETRIES_MAX, NULL, ZS_YAML_OPTIONAL},
+    [S_STEP_TIMEOUT] = {"timeout_ms", zs_yaml_read_uint, S_STEP(timeout_ms), 1, ZS_MSG_TMO_MAX, NULL, ZS_YAML_OPTIONAL},
+    [S_STEP_RETRIES] = {"retries", zs_yaml_read_uint, S_STEP(retries), 0, ZS_MSG_TRIES_MAX - 1, NULL, ZS_YAML_OPTIONAL},
 };
 // clang-format on
 static const zs_yaml_table_t s_step_table = {"in workflow step", s_step_keys,

@@ -16,13 +16,6 @@
 #include "zs_opts.h"
 #include "zs_show.h"
 
-#define ZS_CTL_PRIORITY_MIN (-1000)  //  protocol bounds of "pri"
-#define ZS_CTL_PRIORITY_MAX 1000
-#define ZS_CTL_TASK_TMO_MAX 86400000  //  protocol bound of "tmo", ms
-#define ZS_CTL_RETRIES_MAX  100       //  protocol bound of "tries" (101) less the first
-#define ZS_CTL_SCALE_MAX    1000      //  most local agents of one type (swarm file bound)
-#define ZS_CTL_DEPS_MAX     64        //  deps zswarmd takes in one submit
-
 //  One run: the parsed command line, then the connection
 typedef struct {
     const char *endpoint;        //  -e/--endpoint, else $ZSWARM_CONTROL, else default
@@ -93,11 +86,11 @@ static const zs_opts_option_t s_submit_options[] = {
      "task input; '-' reads it from standard input"},
     {"--payload-file", NULL, ZS_OPTS_STRING, S_OFF(payload_file), 0, 0, "F",
      "read the task input from file F"},
-    {"--priority", NULL, ZS_OPTS_INT, S_OFF(priority), ZS_CTL_PRIORITY_MIN,
-     ZS_CTL_PRIORITY_MAX, "N", "higher runs first, -1000..1000 (default 0)"},
-    {"--timeout", NULL, ZS_OPTS_INT, S_OFF(task_timeout), 1, ZS_CTL_TASK_TMO_MAX, "MS",
+    {"--priority", NULL, ZS_OPTS_INT, S_OFF(priority), -ZS_MSG_PRI_MAX, ZS_MSG_PRI_MAX,
+     "N", "higher runs first, -1000..1000 (default 0)"},
+    {"--timeout", NULL, ZS_OPTS_INT, S_OFF(task_timeout), 1, ZS_MSG_TMO_MAX, "MS",
      "time limit of one attempt (default: the swarm's)"},
-    {"--retries", NULL, ZS_OPTS_INT, S_OFF(retries), 0, ZS_CTL_RETRIES_MAX, "N",
+    {"--retries", NULL, ZS_OPTS_INT, S_OFF(retries), 0, ZS_MSG_TRIES_MAX - 1, "N",
      "attempts after the first, 0..100 (default: the swarm's)"},
     {"--id", NULL, ZS_OPTS_STRING, S_OFF(id), 0, 0, "ID",
      "task id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
@@ -388,9 +381,9 @@ s_cmd_scale(s_ctl_t *self)
 static int
 s_check_scale(s_ctl_t *self)
 {
-    if (zs_parse_int(self->operands[1], 0, ZS_CTL_SCALE_MAX, &self->count) != 0) {
+    if (zs_parse_int(self->operands[1], 0, ZS_MSG_COUNT_MAX, &self->count) != 0) {
         return s_say(self, -1, "scale: expected a count in 0..%d, got '%s'",
-                     ZS_CTL_SCALE_MAX, self->operands[1]);
+                     ZS_MSG_COUNT_MAX, self->operands[1]);
     }
     return self->node ? s_check_id(self, "--node", self->node) : 0;
 }
@@ -512,7 +505,7 @@ s_check_names(s_ctl_t *self)
 {
     zs_error_t err;
     if (self->deps &&
-        zs_names_split(&self->dep_names, self->deps, ZS_CTL_DEPS_MAX, &err) != 0) {
+        zs_names_split(&self->dep_names, self->deps, ZS_MSG_DEPS_MAX, &err) != 0) {
         return s_say(self, -1, "--deps: %s", err.text);
     }
     if (self->requires && zs_names_split(&self->require_names, self->requires,

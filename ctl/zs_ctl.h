@@ -17,12 +17,14 @@
 
 #include <stdio.h>
 
+#include "zs_msg.h"
+
 #define ZS_CTL_ENDPOINT_ENV     "ZSWARM_CONTROL"        //  overrides the default
 #define ZS_CTL_CERT_ENV         "ZSWARM_CERT"           //  default of --cert
 #define ZS_CTL_SERVER_KEY_ENV   "ZSWARM_SERVER_KEY"     //  default of --server-key
 #define ZS_CTL_ENDPOINT_DEFAULT "tcp://127.0.0.1:7602"  //  zswarmd's default control
 #define ZS_CTL_TIMEOUT_MS       5000                    //  default wait for a reply
-#define ZS_CTL_TIMEOUT_MAX_MS   86400000                //  one day: largest --timeout
+#define ZS_CTL_TIMEOUT_MAX_MS   ZS_MSG_TMO_MAX          //  one day: largest --timeout
 
 typedef enum {
     ZS_CTL_EXIT_OK = 0,  //  done; every waited task completed

@@ -38,6 +38,15 @@
 #define ZS_MSG_AGENTS_MAX  10000        //  records in agents.ok
 #define ZS_MSG_ITEMS_MAX   10000        //  payloads in a fan-out submit's items
 
+//  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
+//  program that checks such a value uses these, so they cannot drift apart
+#define ZS_MSG_TMO_MAX   86400000  //  longest timeout of one attempt, ms: a day
+#define ZS_MSG_TRIES_MAX 101       //  most attempts of a task: 100 retries and the first
+#define ZS_MSG_CONC_MAX  1024      //  most attempts one agent runs at once
+#define ZS_MSG_PRI_MAX   1000      //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
+#define ZS_MSG_DEPS_MAX  64        //  dependencies one submit may name
+#define ZS_MSG_COUNT_MAX 1000      //  agents of one type a scale or a swarm file asks for
+
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
     ZS_MSG_INVALID = 0,
