@@ -80,8 +80,13 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.rid = msg->rid;
     reply.name = self->swarm->name;
     reply.n_agents = zs_registry_size(self->registry);
+    //  Unfinished tasks are queued (or backlogged, or auctioned), on an agent, or pending
     reply.n_ready = zs_sched_queued(self->sched);
-    reply.n_running = self->unfinished - zs_sched_queued(self->sched);
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
+        reply.n_running += agent->load;
+    }
+    reply.n_pending = self->unfinished - reply.n_ready - reply.n_running;
     reply.n_completed = self->counts.completed;
     reply.n_dead = self->counts.dead;
     reply.n_cancelled = self->counts.cancelled;
@@ -134,7 +139,7 @@ s_shutdown(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 static void
 s_stop(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    if (!self->spawn || zs_spawn_stop_agent(self->spawn, msg->agent) != 0) {
+    if (zs_spawn_stop_agent(self->spawn, msg->agent) != 0) {
         zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_INVALID,
                               "no such local agent");
         return;
@@ -155,7 +160,7 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_error_init(&err);
     zs_err_code_t code = ZS_ERR_INVALID;
     const char *why = NULL;
-    if (!type || !self->spawn) {
+    if (!type) {
         why = "no such agent type in the swarm file";
     } else if (msg->count > ZS_MSG_COUNT_MAX) {
         why = "count above 1000";

@@ -171,7 +171,7 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     }
     //  Only the process in a local slot may be that slot's agent: an orphan of a killed
     //  zswarmd, or an impostor, would take its place and fail its tasks in turn
-    pid_t slot_pid = self->spawn ? zs_spawn_pid(self->spawn, id) : 0;
+    pid_t slot_pid = zs_spawn_pid(self->spawn, id);
     if (slot_pid && (uint64_t) slot_pid != msg->pid) {
         return s_agent_refuse(self, peer, ZS_ERR_INVALID,
                               "that agent id is a local agent's of this coordinator");
@@ -187,7 +187,7 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     }
     zs_agent_t *agent = s_agent_add(self, id, msg);
     agent->peer = peer;
-    agent->local = self->spawn && zs_spawn_owns(self->spawn, id, msg->pid);
+    agent->local = zs_spawn_owns(self->spawn, id, msg->pid);
     zs_broker_peer_set_owner(peer, agent);
     s_welcome(self, agent);
     zsys_info("agent '%s' (%s) joined from '%s'", agent->id, agent->atype, agent->host);
@@ -404,9 +404,7 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     //  start, so one that fails at once still reaches it
     s_reply_submitted(self, client, msg, task, false);
     zs_coord_start(self, task);
-    for (size_t i = 0; msg->items.count && i < task->graph.dep_count; i++) {
-        zs_coord_start(self, zhashx_lookup(self->tasks, task->graph.deps[i]));
-    }
+    zs_coord_graph_start_items(self, id, msg->items.count);
     zs_coord_graph_settle(self);
 }
 
@@ -527,9 +525,7 @@ static void
 s_on_sigchld(void *ctx, int signo)
 {
     zs_coord_t *self = ctx;
-    if (self->spawn) {
-        zs_spawn_reap(self->spawn);
-    }
+    zs_spawn_reap(self->spawn);
 }
 
 static void
@@ -643,8 +639,8 @@ zs_coord_new(const zs_swarm_t *swarm,
     zhashx_set_destructor(self->tasks, s_task_destroy);
     self->registry = zs_registry_new();
     self->sched = zs_sched_new(self->registry);
-    zs_coord_nodes_open(self);
-    zs_coord_graph_open(self);
+    zs_coord_nodes_init(self);
+    zs_coord_graph_init(self);
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -684,8 +680,8 @@ zs_coord_destroy(zs_coord_t **self_p)
     }
     zs_sched_destroy(&self->sched);
     zs_registry_destroy(&self->registry);
-    zs_coord_nodes_close(self);
-    zs_coord_graph_close(self);
+    zs_coord_nodes_fini(self);
+    zs_coord_graph_fini(self);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;

@@ -85,6 +85,27 @@ s_items_refusal(
     return NULL;
 }
 
+//  "ID.N" while aggregate ID waits names one of its items, evicted once it completed:
+//  a new task of that id would be taken for the item
+static const char *
+s_item_refusal(zs_coord_t *self, const char *id, char *why, size_t size)
+{
+    const char *dot = strrchr(id, '.');
+    char aggregate_id[ZS_MSG_NAME_MAX + 1];
+    if (!dot || dot == id) {
+        return NULL;
+    }
+    snprintf(aggregate_id, sizeof aggregate_id, "%.*s", (int) (dot - id), id);
+    const zs_task_t *aggregate = zhashx_lookup(self->tasks, aggregate_id);
+    if (!aggregate || !aggregate->graph.aggregate ||
+        aggregate->state != ZS_TASK_PENDING) {
+        return NULL;
+    }
+    snprintf(why, size, "task '%s' is an item of the fan-out '%s', which still waits", id,
+             aggregate_id);
+    return why;
+}
+
 const char *
 zs_coord_graph_refusal(zs_coord_t *self,
                        const zs_msg_t *msg,
@@ -95,6 +116,7 @@ zs_coord_graph_refusal(zs_coord_t *self,
 {
     *code = ZS_ERR_INVALID;
     const char *refusal = s_items_refusal(self, msg, id, why, size);
+    refusal = refusal ? refusal : s_item_refusal(self, id, why, size);
     return refusal ? refusal : s_deps_refusal(self, msg, id, code, why, size);
 }
 
@@ -157,7 +179,10 @@ s_dep_completed(
 {
     if (task->graph.aggregate &&
         zs_task_add_part(task, index, data, size, ZS_MSG_PAYLOAD_MAX) != 0) {
-        s_doom(self, task, index, "the results of its items pass 1 MiB");
+        char why[ZS_MSG_TEXT_MAX];
+        snprintf(why, sizeof why, "the results of its items pass %u bytes",
+                 ZS_MSG_PAYLOAD_MAX);
+        s_doom(self, task, index, why);
         return;
     }
     if (--task->graph.deps_left == 0) {
@@ -197,6 +222,24 @@ zs_coord_graph_settle(zs_coord_t *self)
 //  ---------------------------------------------------------------------------------------
 //  Linking and ending
 
+//  Before a dependency's links grow, drop those to tasks that ended first (cancelled):
+//  a client could otherwise grow them for as long as the dependency runs
+static void
+s_prune_links(zs_coord_t *self, zs_task_t *dep)
+{
+    zs_task_graph_t *graph = &dep->graph;
+    if (graph->dependant_count < graph->dependant_alloc) {
+        return;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < graph->dependant_count; i++) {
+        if (s_linked(self, &graph->dependants[i])) {
+            graph->dependants[kept++] = graph->dependants[i];
+        }
+    }
+    graph->dependant_count = kept;
+}
+
 //  Only in a replay: dependency number index was evicted once it completed (one that
 //  failed would have failed task before the restart). An aggregate finds its result
 //  among those the journal kept for it (zs_coord_journal.c)
@@ -225,6 +268,7 @@ zs_coord_graph_link(zs_coord_t *self, zs_task_t *task)
         } else if (zs_task_is_final(dep)) {
             s_dep_ended(self, task, i, dep);
         } else {
+            s_prune_links(self, dep);
             zs_task_add_dependant(dep, task, i);
         }
     }
@@ -248,13 +292,13 @@ zs_coord_graph_final(zs_coord_t *self, zs_task_t *task)
 }
 
 void
-zs_coord_graph_open(zs_coord_t *self)
+zs_coord_graph_init(zs_coord_t *self)
 {
     self->doomed = zlistx_new();
 }
 
 void
-zs_coord_graph_close(zs_coord_t *self)
+zs_coord_graph_fini(zs_coord_t *self)
 {
     s_doomed_t *doomed;
     while (self->doomed && (doomed = zlistx_detach(self->doomed, NULL))) {
@@ -349,5 +393,19 @@ zs_coord_graph_workflow(zs_coord_t *self)
     if (workflow->count > 0) {
         zsys_info("workflow: %zu of %zu steps submitted, the others known already",
                   submitted, workflow->count);
+    }
+}
+
+void
+zs_coord_graph_start_items(zs_coord_t *self, const char *id, size_t count)
+{
+    //  By id, not through the aggregate: nothing here may rely on it still being there
+    for (size_t n = 1; n <= count; n++) {
+        char item[2 * ZS_MSG_NAME_MAX];
+        s_item_id(item, sizeof item, id, n);
+        zs_task_t *task = zhashx_lookup(self->tasks, item);
+        if (task) {
+            zs_coord_start(self, task);
+        }
     }
 }

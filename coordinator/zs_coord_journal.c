@@ -67,8 +67,12 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
     record->pri = task->pri;
     record->tmo = task->tmo_ms;
     record->tries = task->tries;
-    record->deps = zs_task_deps(task);
-    record->agg = task->graph.aggregate ? task->ttype : NULL;
+    //  Only a pending task still waits: a released aggregate has its payload joined
+    //  already, and its parts are gone, so it is written as a plain task
+    if (task->state == ZS_TASK_PENDING) {
+        record->deps = zs_task_deps(task);
+        record->agg = task->graph.aggregate ? task->ttype : NULL;
+    }
     record->strategy = zs_strategy_name(task->strategy);
     //  char ** to const char ** is safe here: the message only reads the strings
     record->requires =

@@ -13,7 +13,7 @@
 
 #define ZS_COORD_SLOTS_MAX ZS_MSG_COUNT_MAX  //  agents one node may run at once
 
-struct zs_node_t {
+struct zs_coord_node_t {
     char name[ZS_SWARM_NODE_NAME_MAX + 1];  //  its name, the nodes table's key
     char host[ZS_MSG_NAME_MAX + 1];         //  host name from its last hello, or ""
     uint64_t pid;                           //  daemon's pid from its last hello
@@ -22,10 +22,10 @@ struct zs_node_t {
     unsigned *counts;                       //  agents per swarm file type, by index
 };
 
-static zs_node_t *
+static zs_coord_node_t *
 s_node_new(zs_coord_t *self, const char *name)
 {
-    zs_node_t *node = zs_calloc(1, sizeof *node);
+    zs_coord_node_t *node = zs_calloc(1, sizeof *node);
     snprintf(node->name, sizeof node->name, "%s", name);
     node->counts = zs_calloc(self->swarm->type_count + 1, sizeof *node->counts);
     for (size_t i = 0; i < self->swarm->type_count; i++) {
@@ -38,14 +38,14 @@ s_node_new(zs_coord_t *self, const char *name)
 static void
 s_node_destroy(void **item)
 {
-    zs_node_t *node = *item;
+    zs_coord_node_t *node = *item;
     free(node->counts);
     free(node);
     *item = NULL;
 }
 
 void
-zs_coord_nodes_open(zs_coord_t *self)
+zs_coord_nodes_init(zs_coord_t *self)
 {
     self->nodes = zhashx_new();
     zhashx_set_destructor(self->nodes, s_node_destroy);
@@ -60,13 +60,13 @@ zs_coord_nodes_open(zs_coord_t *self)
 }
 
 void
-zs_coord_nodes_close(zs_coord_t *self)
+zs_coord_nodes_fini(zs_coord_t *self)
 {
     zhashx_destroy(&self->nodes);
 }
 
 static unsigned
-s_node_total(zs_coord_t *self, const zs_node_t *node)
+s_node_total(zs_coord_t *self, const zs_coord_node_t *node)
 {
     unsigned total = 0;
     for (size_t i = 0; i < self->swarm->type_count; i++) {
@@ -76,7 +76,7 @@ s_node_total(zs_coord_t *self, const zs_node_t *node)
 }
 
 static void
-s_send_spawn(zs_coord_t *self, zs_node_t *node, size_t type_index)
+s_send_spawn(zs_coord_t *self, zs_coord_node_t *node, size_t type_index)
 {
     zs_msg_t spawn;
     zs_msg_init(&spawn, ZS_MSG_NODE_SPAWN);
@@ -88,7 +88,7 @@ s_send_spawn(zs_coord_t *self, zs_node_t *node, size_t type_index)
 static void
 s_publish_node(zs_coord_t *self,
                zs_msg_type_t type,
-               const zs_node_t *node,
+               const zs_coord_node_t *node,
                const char *why)
 {
     zs_msg_t event;
@@ -120,7 +120,7 @@ s_hello_refusal(
     if (msg->slots < 1 || msg->slots > ZS_COORD_SLOTS_MAX) {
         return "slots must be 1..1000";
     }
-    zs_node_t *node = zhashx_lookup(self->nodes, msg->node);
+    zs_coord_node_t *node = zhashx_lookup(self->nodes, msg->node);
     unsigned placed = node ? s_node_total(self, node) : 0;
     if (placed > msg->slots) {
         *code = ZS_ERR_LIMIT;
@@ -153,7 +153,7 @@ zs_coord_node_hello(zs_coord_t *self, zs_peer_t *peer, const zs_msg_t *msg)
         zs_broker_send(self->broker, peer, &error);
         return -1;
     }
-    zs_node_t *node = zhashx_lookup(self->nodes, msg->node);
+    zs_coord_node_t *node = zhashx_lookup(self->nodes, msg->node);
     if (!node) {
         node = s_node_new(self, msg->node);
     } else if (node->peer) {
@@ -186,7 +186,7 @@ zs_coord_node_hello(zs_coord_t *self, zs_peer_t *peer, const zs_msg_t *msg)
 void
 zs_coord_node_gone(zs_coord_t *self, zs_peer_t *peer, const char *why)
 {
-    zs_node_t *node = zs_broker_peer_owner(peer);
+    zs_coord_node_t *node = zs_broker_peer_owner(peer);
     if (node && node->peer == peer) {
         node->peer = NULL;
         zsys_info("node '%s' left: %s", node->name, why);
@@ -197,7 +197,7 @@ zs_coord_node_gone(zs_coord_t *self, zs_peer_t *peer, const char *why)
 void
 zs_coord_nodes_bye(zs_coord_t *self, const zs_msg_t *bye)
 {
-    for (zs_node_t *node = zhashx_first(self->nodes); node;
+    for (zs_coord_node_t *node = zhashx_first(self->nodes); node;
          node = zhashx_next(self->nodes)) {
         if (node->peer) {
             zs_broker_send(self->broker, node->peer, bye);
@@ -208,7 +208,7 @@ zs_coord_nodes_bye(zs_coord_t *self, const zs_msg_t *bye)
 //  Why the node cannot run count agents of the type at index, or NULL
 static const char *
 s_scale_refusal(zs_coord_t *self,
-                const zs_node_t *node,
+                const zs_coord_node_t *node,
                 size_t index,
                 uint64_t count,
                 zs_err_code_t *code,
@@ -242,7 +242,7 @@ zs_coord_node_scale(zs_coord_t *self,
                     char *why,
                     size_t size)
 {
-    zs_node_t *node = zhashx_lookup(self->nodes, msg->node);
+    zs_coord_node_t *node = zhashx_lookup(self->nodes, msg->node);
     size_t index = (size_t) (type - self->swarm->types);
     const char *refusal = s_scale_refusal(self, node, index, msg->count, code, why, size);
     if (refusal) {

@@ -22,7 +22,7 @@ typedef struct s_waiter_t {
     struct s_waiter_t *next;  //  next waiter of the same task
 } zs_waiter_t;
 
-typedef struct zs_node_t zs_node_t;  //  a node daemon, in zs_coord_node.c
+typedef struct zs_coord_node_t zs_coord_node_t;  //  a node daemon, in zs_coord_node.c
 
 typedef enum {
     ZS_COORD_SERVING,   //  normal operation
@@ -48,8 +48,8 @@ struct zs_coord_t {
     char *local_dir;             //  private dir holding a made one, owned, or NULL
     zs_registry_t *registry;     //  owned
     zs_sched_t *sched;           //  owned
-    zs_spawn_t *spawn;           //  owned, NULL when no local agents
-    zhashx_t *nodes;             //  name -> zs_node_t *, owns the nodes
+    zs_spawn_t *spawn;           //  owned: the local agents' supervisor
+    zhashx_t *nodes;             //  name -> zs_coord_node_t *, owns the nodes
     zhashx_t *tasks;             //  id -> zs_task_t *, owns the tasks
     zs_task_t *done_head;        //  oldest final task kept for wait/task
     zs_task_t *done_tail;        //  newest final task
@@ -210,8 +210,8 @@ void zs_coord_auth_close(zs_coord_t *self);
 
 //  Know the nodes the swarm file places agents on / forget every node. In
 //  zs_coord_node.c.
-void zs_coord_nodes_open(zs_coord_t *self);
-void zs_coord_nodes_close(zs_coord_t *self);
+void zs_coord_nodes_init(zs_coord_t *self);
+void zs_coord_nodes_fini(zs_coord_t *self);
 
 //  A node.hello (borrowed) on a new peer: the broker's hello op for nodes. Returns 0
 //  after node.welcome and the node.spawn messages, or -1 after an error reply. In
@@ -251,6 +251,9 @@ size_t zs_coord_graph_size(const zs_msg_t *msg);
 zs_task_t *zs_coord_graph_fan_out(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
 
+//  Start a fan-out's items ID.1 .. ID.count (after its aggregate). In zs_coord_graph.c.
+void zs_coord_graph_start_items(zs_coord_t *self, const char *id, size_t count);
+
 //  Link a pending task to its dependencies: it waits for the unfinished ones, takes the
 //  completed ones (an aggregate, their results) and is doomed by a failed one; it is
 //  released at once when none is left. In zs_coord_graph.c.
@@ -268,8 +271,8 @@ void zs_coord_graph_settle(zs_coord_t *self);
 void zs_coord_graph_workflow(zs_coord_t *self);
 
 //  Create / free the graph's state. In zs_coord_graph.c.
-void zs_coord_graph_open(zs_coord_t *self);
-void zs_coord_graph_close(zs_coord_t *self);
+void zs_coord_graph_init(zs_coord_t *self);
+void zs_coord_graph_fini(zs_coord_t *self);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

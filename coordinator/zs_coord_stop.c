@@ -45,9 +45,7 @@ s_enter_stopping(zs_coord_t *self)
         zs_auth_ignore_hangups(self->auth);
     }
     s_say_bye(self);
-    if (self->spawn) {
-        zs_spawn_stop(self->spawn);
-    }
+    zs_spawn_stop(self->spawn);
 }
 
 static bool
@@ -72,7 +70,7 @@ s_stop_step(zloop_t *loop, int timer_id, void *arg)
         s_enter_stopping(self);
     }
     if (self->phase == ZS_COORD_STOPPING) {
-        size_t left = self->spawn ? zs_spawn_running(self->spawn) : 0;
+        size_t left = zs_spawn_running(self->spawn);
         if (left > 0 && now >= self->phase_deadline_ms) {
             zsys_warning("%zu agents did not stop within %d ms: killing them", left,
                          ZS_COORD_KILL_MS);

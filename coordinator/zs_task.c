@@ -259,9 +259,8 @@ zs_task_add_dependant(zs_task_t *self, const zs_task_t *dependant, size_t index)
     zs_task_graph_t *graph = &self->graph;
     if (graph->dependant_count == graph->dependant_alloc) {
         graph->dependant_alloc = graph->dependant_alloc ? 2 * graph->dependant_alloc : 2;
-        graph->dependants = realloc(graph->dependants,
-                                    graph->dependant_alloc * sizeof *graph->dependants);
-        assert(graph->dependants);
+        graph->dependants = zs_realloc(graph->dependants, graph->dependant_alloc *
+                                                              sizeof *graph->dependants);
     }
     zs_task_link_t *link = &graph->dependants[graph->dependant_count++];
     memcpy(link->id, dependant->id, sizeof link->id);

@@ -92,7 +92,7 @@ static const zs_yaml_key_t s_step_keys[] = {
     [S_STEP_ID] = {"id", s_read_id, S_STEP(id), 0, 0, NULL, ZS_YAML_REQUIRED},
     [S_STEP_TYPE] = {"type", s_read_type, S_STEP(type), 0, 0, NULL, ZS_YAML_REQUIRED},
     [S_STEP_PAYLOAD] = {"payload", s_read_payload, S_STEP(payload), 0, 0, NULL, ZS_YAML_OPTIONAL},
-    [S_STEP_DEPS] = {"deps", s_read_deps, 0, 0, 64, NULL, ZS_YAML_OPTIONAL},
+    [S_STEP_DEPS] = {"deps", s_read_deps, 0, 0, ZS_MSG_DEPS_MAX, NULL, ZS_YAML_OPTIONAL},
     [S_STEP_TIMEOUT] = {"timeout_ms", zs_yaml_read_uint, S_STEP(timeout_ms), 1, ZS_MSG_TMO_MAX, NULL, ZS_YAML_OPTIONAL},
     [S_STEP_RETRIES] = {"retries", zs_yaml_read_uint, S_STEP(retries), 0, ZS_MSG_TRIES_MAX - 1, NULL, ZS_YAML_OPTIONAL},
 };

@@ -2,10 +2,10 @@
 //
 //  Each step is a task zswarmd submits itself when it starts, under the step's id; a
 //  step that is known already (the journal has it) is not submitted again, so a restart
-//  does not run a workflow twice. Steps may name their dependencies in any order in the
-//  file; the reader refuses unknown ones and cycles, and keeps the steps in an order
-//  where every step follows its dependencies (file order where the graph leaves a
-//  choice), which is the order they are submitted in.
+//  does not run a workflow twice while its steps' results are kept. Steps may name their
+//  dependencies in any order in the file; the reader refuses unknown ones and cycles, and
+//  keeps the steps in an order where every step follows its dependencies (file order
+//  where the graph leaves a choice), which is the order they are submitted in.
 
 #ifndef ZS_WORKFLOW_H
 #define ZS_WORKFLOW_H

@@ -89,8 +89,7 @@ s_read_all(FILE *stream, uint8_t **data_p, size_t *size_p, zs_error_t *err)
     while (size <= ZS_ITEMS_BYTES_MAX) {
         if (size == alloc) {
             alloc *= 2;
-            data = realloc(data, alloc);
-            assert(data);
+            data = zs_realloc(data, alloc);
         }
         size_t got = fread(data + size, 1, alloc - size, stream);
         size += got;
@@ -119,20 +118,20 @@ s_cut_lines(zs_items_t *self, size_t size, zs_error_t *err)
     for (size_t at = 0, line = 1; at < size; line++) {
         uint8_t *end = memchr(self->text + at, '\n', size - at);
         size_t len = (end ? (size_t) (end - self->text) : size) - at;
+        size_t item = len - (len > 0 && self->text[at + len - 1] == '\r');
         if (len > ZS_MSG_PAYLOAD_MAX) {
             return zs_error_set(err, 1, "line %zu is longer than %u bytes", line,
                                 ZS_MSG_PAYLOAD_MAX);
         }
-        if (len > 0 && self->count == ZS_MSG_ITEMS_MAX) {
+        if (item > 0 && self->count == ZS_MSG_ITEMS_MAX) {
             return zs_error_set(err, 1, "more than %d items", ZS_MSG_ITEMS_MAX);
         }
-        if (len > 0) {
+        if (item > 0) {
             if (self->count == alloc) {
                 alloc = alloc ? 2 * alloc : 64;
-                self->bins = realloc(self->bins, alloc * sizeof *self->bins);
-                assert(self->bins);
+                self->bins = zs_realloc(self->bins, alloc * sizeof *self->bins);
             }
-            self->bins[self->count++] = (zs_msg_bin_t){self->text + at, len};
+            self->bins[self->count++] = (zs_msg_bin_t){self->text + at, item};
         }
         at += len + 1;
     }

@@ -2,8 +2,8 @@
 //  --payload-file), names separated by commas (--deps, --requires) and fan-out items,
 //  one per line of a file (--each)
 //
-//  Both are checked where they enter, against the protocol's bounds, so a bad list is
-//  a usage error with the reason, never a request zswarmd has to refuse.
+//  Each is checked where it enters, against the protocol's bounds, so a bad one is a
+//  usage error with the reason, never a request zswarmd has to refuse.
 
 #ifndef ZS_ITEMS_H
 #define ZS_ITEMS_H
@@ -41,7 +41,8 @@ int zs_items_payload(const char *text,
                      size_t *size_p,
                      zs_error_t *err);
 
-//  Read items from stream, one per line, without the newline; empty lines are skipped.
+//  Read items from stream, one per line, without the newline (nor a '\r' before it);
+//  empty lines are skipped.
 //  Returns 0, or -1 with err saying why (no items, too many, too large, a read error);
 //  self is then empty. Free with zs_items_fini.
 int zs_items_read(zs_items_t *self, FILE *stream, zs_error_t *err);

@@ -132,6 +132,7 @@ static const s_row_t s_status_rows[] = {
     {"agents", s_u64, S_FIELD(n_agents)},
     {"ready", s_u64, S_FIELD(n_ready)},
     {"running", s_u64, S_FIELD(n_running)},
+    {"pending", s_u64, S_FIELD(n_pending)},
     {"completed", s_u64, S_FIELD(n_completed)},
     {"dead", s_u64, S_FIELD(n_dead)},
     {"cancelled", s_u64, S_FIELD(n_cancelled)},

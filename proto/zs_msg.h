@@ -196,6 +196,7 @@ typedef struct {
     uint64_t n_agents;       //  "n_agents": registered agents
     uint64_t n_ready;        //  "n_ready": tasks queued
     uint64_t n_running;      //  "n_running": tasks assigned or running
+    uint64_t n_pending;      //  "n_pending": tasks waiting for their dependencies
     uint64_t n_completed;    //  "n_completed": tasks completed since start
     uint64_t n_dead;         //  "n_dead": tasks failed for good since start
     uint64_t n_cancelled;    //  "n_cancelled": tasks cancelled since start

@@ -78,6 +78,7 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_N_AGENTS] = S_UINT("n_agents", n_agents),
     [ZS_F_N_READY] = S_UINT("n_ready", n_ready),
     [ZS_F_N_RUNNING] = S_UINT("n_running", n_running),
+    [ZS_F_N_PENDING] = S_UINT("n_pending", n_pending),
     [ZS_F_N_COMPLETED] = S_UINT("n_completed", n_completed),
     [ZS_F_N_DEAD] = S_UINT("n_dead", n_dead),
     [ZS_F_N_CANCELLED] = S_UINT("n_cancelled", n_cancelled),
@@ -111,17 +112,17 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
 static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_AGENT,     ZS_F_AGENTS,   ZS_F_AGG,       ZS_F_ARGV,        ZS_F_ATT,
-    ZS_F_ATYPE,     ZS_F_BID,      ZS_F_CAPS,      ZS_F_CODE,        ZS_F_CONC,
-    ZS_F_SCALE,     ZS_F_DEPS,     ZS_F_DUP,       ZS_F_ENDED,       ZS_F_EXIT,
-    ZS_F_HANDLER,   ZS_F_HB,       ZS_F_HOST,      ZS_F_ITEMS,       ZS_F_LIVE,
-    ZS_F_LOAD,      ZS_F_LOCAL,    ZS_F_N_AGENTS,  ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
-    ZS_F_N_DEAD,    ZS_F_N_READY,  ZS_F_N_RUNNING, ZS_F_N_SUBMITTED, ZS_F_NAME,
-    ZS_F_NODE,      ZS_F_NOTE,     ZS_F_PAYLOAD,   ZS_F_PCT,         ZS_F_PID,
-    ZS_F_PRI,       ZS_F_REQUIRES, ZS_F_RID,       ZS_F_SEQ,         ZS_F_SLOTS,
-    ZS_F_STATE,     ZS_F_STATUS,   ZS_F_STDERR,    ZS_F_STDOUT,      ZS_F_STRATEGY,
-    ZS_F_T,         ZS_F_TASK,     ZS_F_TMO,       ZS_F_TRIES,       ZS_F_TTYPE,
-    ZS_F_UPTIME_MS, ZS_F_V,        ZS_F_WAIT,      ZS_F_WHY,
+    ZS_F_AGENT,    ZS_F_AGENTS,    ZS_F_AGG,      ZS_F_ARGV,        ZS_F_ATT,
+    ZS_F_ATYPE,    ZS_F_BID,       ZS_F_CAPS,     ZS_F_CODE,        ZS_F_CONC,
+    ZS_F_SCALE,    ZS_F_DEPS,      ZS_F_DUP,      ZS_F_ENDED,       ZS_F_EXIT,
+    ZS_F_HANDLER,  ZS_F_HB,        ZS_F_HOST,     ZS_F_ITEMS,       ZS_F_LIVE,
+    ZS_F_LOAD,     ZS_F_LOCAL,     ZS_F_N_AGENTS, ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
+    ZS_F_N_DEAD,   ZS_F_N_PENDING, ZS_F_N_READY,  ZS_F_N_RUNNING,   ZS_F_N_SUBMITTED,
+    ZS_F_NAME,     ZS_F_NODE,      ZS_F_NOTE,     ZS_F_PAYLOAD,     ZS_F_PCT,
+    ZS_F_PID,      ZS_F_PRI,       ZS_F_REQUIRES, ZS_F_RID,         ZS_F_SEQ,
+    ZS_F_SLOTS,    ZS_F_STATE,     ZS_F_STATUS,   ZS_F_STDERR,      ZS_F_STDOUT,
+    ZS_F_STRATEGY, ZS_F_T,         ZS_F_TASK,     ZS_F_TMO,         ZS_F_TRIES,
+    ZS_F_TTYPE,    ZS_F_UPTIME_MS, ZS_F_V,        ZS_F_WAIT,        ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -185,8 +186,8 @@ const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUN
            B(RID) | B(ATT) | B(AGENT) | B(STATUS) | B(EXIT) | B(STDOUT) | B(STDERR) |    \
                B(WHY) | B(PRI) | B(TMO) | B(TRIES) | B(ENDED) | B(DEPS))
 #define S_COUNTERS                                                                       \
-    (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_COMPLETED) | B(N_DEAD) |              \
-     B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ))
+    (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_PENDING) | B(N_COMPLETED) |           \
+     B(N_DEAD) | B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ))
 
 static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},

@@ -57,6 +57,7 @@ typedef enum {
     ZS_F_N_AGENTS,
     ZS_F_N_READY,
     ZS_F_N_RUNNING,
+    ZS_F_N_PENDING,
     ZS_F_N_COMPLETED,
     ZS_F_N_DEAD,
     ZS_F_N_CANCELLED,

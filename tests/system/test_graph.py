@@ -22,6 +22,7 @@ def upper_type(count, concurrency=1, type_="page"):
 
 def test_a_dependant_runs_after_its_dependencies(make_swarm):
     swarm = make_swarm(swarm_yaml("deps", [WORKER]))
+    swarm.wait_agents(2)
     events = swarm.subscribe()
     client = swarm.client()
     client.submit("sleep", b"300", task="a")
@@ -30,6 +31,8 @@ def test_a_dependant_runs_after_its_dependencies(make_swarm):
     assert reply["task"] == "c", reply
     record = client.ok("task", task="c")
     assert record["state"] == "pending" and record["deps"] == ["a", "b"], record
+    status = swarm.status()
+    assert status.get("n_pending") == 1 and status.get("n_running") == 2, status
     done = client.wait("c")
     assert done["state"] == "completed" and done["stdout"] == b"after a and b", done
     events.wait_for(lambda m: m["t"] == "task.completed" and m["task"] == "c", 10, "c")
@@ -117,6 +120,26 @@ def test_a_failed_item_fails_the_aggregate(make_swarm):
     assert done["why"] in ("dependency 'f.1' dead", "dependency 'f.2' dead"), done
 
 
+def test_aggregate_bounds_and_its_items_ids(make_swarm):
+    swarm = make_swarm(swarm_yaml("agg-bounds", [WORKER], tasks={"keep_results": 0}))
+    client = swarm.client()
+    # 20 results of 64 KiB (the output bound) pass the aggregate's 1 MiB payload
+    big = [bytes([65 + n]) * 65536 for n in range(20)]
+    done = client.run("echo", task="huge", items=big, agg="echo", seconds=60)
+    assert done["state"] == "dead", done
+    assert done["why"] == "the results of its items pass 1048576 bytes", done
+    # while an aggregate waits, an evicted item's id is not free for a new task
+    client.submit("sleep", task="w", items=[b"10", b"600000"], agg="echo")
+    wait_until(lambda: swarm.status().get("n_completed", 0) >= 1 + 20, 20,
+               "w.1 to complete (and, with keep_results 0, be evicted)")
+    error = client.error("submit", E_INVALID, ttype="echo", task="w.1", payload=b"x")
+    assert error["why"] == ("task 'w.1' is an item of the fan-out 'w', which still "
+                            "waits"), error
+    waiting = client.send("wait", task="w")  # keep_results 0: it is gone once it ends
+    client.ok("cancel", task="w.2")
+    assert client.reply(waiting)["why"] == "dependency 'w.2' cancelled"
+
+
 def test_fan_out_survives_a_coordinator_kill(make_swarm, workdir):
     slow = ("{type: slowpage, count: 2, handler: exec, concurrency: 2, "
             "command: [/bin/sh, -c, 'sleep 0.3; tr a-z A-Z']}")
@@ -189,3 +212,28 @@ def test_zswarmctl_deps_each_and_agg(make_swarm, workdir):
         assert proc.returncode == 2 and says in proc.stderr, (args, proc.stderr)
     proc = run_ctl(*ep, "submit", "--type", "echo", "--payload", "x", "--deps", "ghost")
     assert proc.returncode == 1 and "no task 'ghost'" in proc.stderr, proc.stderr
+
+
+def test_a_released_aggregate_keeps_its_payload_through_compaction(make_swarm, workdir):
+    """An aggregate that is ready (its items done and evicted) but has no agent yet is
+    journaled with its joined payload; compaction and a SIGKILL must not lose it."""
+    upper = upper_type(0, type_="upper")
+    text = swarm_yaml("compact-agg", [upper, WORKER], bind=fixed_bind(),
+                      journal=journal_conf(workdir, "compact-agg"),
+                      tasks={"keep_results": 1})
+    swarm = make_swarm(text)
+    swarm.wait_agents(2)
+    client = swarm.client()
+    client.submit("echo", task="agg", items=[b"alpha ", b"beta"], agg="upper")
+    wait_until(lambda: client.ok("task", task="agg")["state"] == "ready", 20,
+               "the aggregate to be released")
+    # 12 MiB of accepted payloads, then results only: the journal compacts itself
+    for n in range(12):
+        client.run("echo", b"x" * (1 << 20), task=f"filler-{n}", seconds=30)
+    wait_until(lambda: "compacted from" in swarm.log_tail(200), 20, "a compaction")
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    client.ok("scale", atype="upper", count=1)
+    done = client.wait("agg", seconds=30)
+    assert done["state"] == "completed" and done["stdout"] == b"ALPHA BETA", done

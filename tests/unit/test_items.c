@@ -23,7 +23,7 @@ s_item_is(const zs_items_t *items, size_t i, const char *text)
 static void
 test_items_lines(void)
 {
-    static const char text[] = "page one\n\n\npage two\npage three";
+    static const char text[] = "page one\n\n\r\npage two\r\npage three";
     FILE *stream = s_stream(text, sizeof text - 1);
     zs_items_t items;
     zs_error_t err;

@@ -82,6 +82,7 @@ static const t_key_t s_keys[] = {
     K_UINT("n_agents", n_agents),
     K_UINT("n_ready", n_ready),
     K_UINT("n_running", n_running),
+    K_UINT("n_pending", n_pending),
     K_UINT("n_completed", n_completed),
     K_UINT("n_dead", n_dead),
     K_UINT("n_cancelled", n_cancelled),
@@ -135,7 +136,8 @@ static const t_type_t s_types[] = {
     {ZS_MSG_CANCEL_OK, "cancel.ok", "task! state! rid"},
     {ZS_MSG_STATUS, "status", "rid"},
     {ZS_MSG_STATUS_OK, "status.ok",
-     "name! rid n_agents n_ready n_running n_completed n_dead n_cancelled n_submitted "
+     "name! rid n_agents n_ready n_running n_pending n_completed n_dead n_cancelled "
+     "n_submitted "
      "uptime_ms seq"},
     {ZS_MSG_AGENTS, "agents", "rid"},
     {ZS_MSG_AGENTS_OK, "agents.ok", "agents! rid"},

@@ -196,12 +196,12 @@ test_dependencies_and_parts(void)
 }
 
 static const zs_test_case_t s_cases[] = {
-    {"dependencies_and_parts", test_dependencies_and_parts},
     {"life_of_a_task", test_life_of_a_task},
     {"fail_retry_and_give_up", test_fail_retry_and_give_up},
     {"every_other_transition_is_refused", test_every_other_transition_is_refused},
     {"state_names_and_events", test_state_names_and_events},
     {"task_ids", test_task_ids},
+    {"dependencies_and_parts", test_dependencies_and_parts},
 };
 
 ZS_TEST_MAIN(s_cases)
