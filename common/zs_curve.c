@@ -3,6 +3,7 @@
 #include "zs_curve.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,25 +120,54 @@ zs_curve_apply(void *socket, zcert_t *cert, const char *server_z85)
     return zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, server_z85, ZS_CURVE_Z85_LEN);
 }
 
+//  Create path, empty, with mode; never one that exists. Returns 0, or -1 with errno
+static int
+s_create_new(const char *path, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+//  Write both files of cert, created (empty) already with their modes
+static int
+s_save_pair(zcert_t *cert, const char *path, const char *secret)
+{
+    return zcert_save_secret(cert, secret) == 0 && zcert_save_public(cert, path) == 0
+               ? 0
+               : -1;
+}
+
 int
 zs_curve_keygen(const char *path, char *public_z85, zs_error_t *err)
 {
     char *secret = zsys_sprintf("%s_secret", path);
+    //  Created first, exclusively and private: nothing is overwritten, and the secret
+    //  key is never readable by others, not even for a moment
+    const char *failed = s_create_new(path, 0644) != 0     ? path
+                         : s_create_new(secret, 0600) != 0 ? secret
+                                                           : NULL;
+    int code = errno;
+    if (failed == secret) {
+        unlink(path);
+    }
     int rc = 0;
-    if (access(path, F_OK) == 0 || access(secret, F_OK) == 0) {
-        rc = zs_error_set(err, EEXIST, "'%s' or '%s' exists already: not overwritten",
-                          path, secret);
+    if (failed) {
+        rc = code == EEXIST
+                 ? zs_error_set(err, code, "'%s' exists already: not overwritten", failed)
+                 : zs_error_set(err, code, "cannot create '%s': %s", failed,
+                                strerror(code));
     } else {
         zcert_t *cert = zcert_new();
         const char *slash = strrchr(path, '/');
         zcert_set_meta(cert, "name", "%s", slash ? slash + 1 : path);
-        //  The secret file is created private (umask), never readable for a moment
-        mode_t mask = umask(S_IRWXG | S_IRWXO);
-        int saved = zcert_save_secret(cert, secret);
-        umask(mask);
-        if (saved != 0 || chmod(secret, S_IRUSR | S_IWUSR) != 0 ||
-            zcert_save_public(cert, path) != 0) {
+        if (s_save_pair(cert, path, secret) != 0) {
             rc = zs_error_set(err, errno, "cannot write '%s': %s", path, strerror(errno));
+            unlink(secret);
+            unlink(path);
         } else {
             snprintf(public_z85, ZS_CURVE_Z85_SIZE, "%s", zcert_public_txt(cert));
         }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <czmq.h>
+
 #include "zs_msg.h"
 
 #define S_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
@@ -103,30 +105,41 @@ static const zs_yaml_table_t s_step_table = {"in workflow step", s_step_keys,
 //  ---------------------------------------------------------------------------------------
 //  Rules across steps
 
-static size_t
-s_find(const zs_workflow_t *self, const char *id)
+//  The steps by id: index + 1, so that 0 (NULL) means none. The first step of an id
+//  wins, so a duplicate is found as not its own index
+static zhashx_t *
+s_index_new(const zs_workflow_t *self)
 {
+    zhashx_t *index = zhashx_new();
     for (size_t i = 0; i < self->count; i++) {
-        if (strcmp(self->steps[i].id, id) == 0) {
-            return i;
-        }
+        zhashx_insert(index, self->steps[i].id, (void *) (uintptr_t) (i + 1));
     }
-    return SIZE_MAX;
+    return index;
+}
+
+static size_t
+s_find(zhashx_t *index, const char *id)
+{
+    uintptr_t found = (uintptr_t) zhashx_lookup(index, id);
+    return found ? (size_t) found - 1 : SIZE_MAX;
 }
 
 //  Unique ids, and deps that name other steps
 static int
-s_check_names(zs_yaml_t *ctx, const zs_workflow_t *self, const yaml_node_t *node)
+s_check_names(zs_yaml_t *ctx,
+              const zs_workflow_t *self,
+              zhashx_t *index,
+              const yaml_node_t *node)
 {
     for (size_t i = 0; i < self->count; i++) {
         const zs_workflow_step_t *step = &self->steps[i];
         const yaml_node_t *item = zs_yaml_node(ctx, node->data.sequence.items.start[i]);
-        if (s_find(self, step->id) != i) {
+        if (s_find(index, step->id) != i) {
             return zs_yaml_fail(ctx, item->start_mark, "duplicate workflow step '%s'",
                                 step->id);
         }
         for (size_t d = 0; d < step->dep_count; d++) {
-            size_t dep = s_find(self, step->deps[d]);
+            size_t dep = s_find(index, step->deps[d]);
             if (dep == SIZE_MAX || dep == i) {
                 return zs_yaml_fail(ctx, item->start_mark, "step '%s' depends on %s '%s'",
                                     step->id, dep == i ? "itself," : "no workflow step",
@@ -137,45 +150,119 @@ s_check_names(zs_yaml_t *ctx, const zs_workflow_t *self, const yaml_node_t *node
     return 0;
 }
 
+//  Who waits for whom, as counts and lists: waiting[i] is how many dependencies step i
+//  waits for; the steps that wait for step j are after[first[j]] .. after[first[j+1]]
+typedef struct {
+    size_t *waiting;  //  per step, owned
+    size_t *first;    //  per step and one more, owned
+    size_t *after;    //  every dependency edge, owned
+} s_edges_t;
+
+static void
+s_edges_init(s_edges_t *edges, const zs_workflow_t *self, zhashx_t *index)
+{
+    edges->waiting = zs_calloc(self->count, sizeof *edges->waiting);
+    edges->first = zs_calloc(self->count + 1, sizeof *edges->first);
+    size_t total = 0;
+    for (size_t i = 0; i < self->count; i++) {
+        for (size_t d = 0; d < self->steps[i].dep_count; d++) {
+            edges->first[s_find(index, self->steps[i].deps[d]) + 1]++;
+            total++;
+        }
+        edges->waiting[i] = self->steps[i].dep_count;
+    }
+    for (size_t j = 0; j < self->count; j++) {
+        edges->first[j + 1] += edges->first[j];
+    }
+    edges->after = zs_calloc(total, sizeof *edges->after);
+    size_t *fill = zs_calloc(self->count, sizeof *fill);
+    for (size_t i = 0; i < self->count; i++) {
+        for (size_t d = 0; d < self->steps[i].dep_count; d++) {
+            size_t j = s_find(index, self->steps[i].deps[d]);
+            edges->after[edges->first[j] + fill[j]++] = i;
+        }
+    }
+    free(fill);
+}
+
+static void
+s_edges_fini(s_edges_t *edges)
+{
+    free(edges->waiting);
+    free(edges->first);
+    free(edges->after);
+}
+
+//  The unplaced dependency of step i that comes first in its deps
+static size_t
+s_unplaced_dep(const zs_workflow_t *self, zhashx_t *index, const bool *placed, size_t i)
+{
+    for (size_t d = 0; d < self->steps[i].dep_count; d++) {
+        size_t dep = s_find(index, self->steps[i].deps[d]);
+        if (!placed[dep]) {
+            return dep;
+        }
+    }
+    return i;  //  not reached: a step left unplaced waits for an unplaced one
+}
+
+//  When no step is ready, every unplaced one waits for another: walking from any of
+//  them, count steps surely end on a cycle. Its step first in the file is named
+static size_t
+s_on_cycle(const zs_workflow_t *self, zhashx_t *index, const bool *placed)
+{
+    size_t at = 0;
+    while (placed[at]) {
+        at++;
+    }
+    for (size_t n = 0; n < self->count; n++) {
+        at = s_unplaced_dep(self, index, placed, at);
+    }
+    size_t first = at;
+    for (size_t i = s_unplaced_dep(self, index, placed, at); i != at;
+         i = s_unplaced_dep(self, index, placed, i)) {
+        first = i < first ? i : first;
+    }
+    return first;
+}
+
 //  Kahn's algorithm, taking the first ready step in file order each time. Returns the
 //  new order in order[], or -1 with *stuck a step on a cycle.
 static int
-s_sort(const zs_workflow_t *self, size_t *order, size_t *stuck)
+s_sort(const zs_workflow_t *self, zhashx_t *index, size_t *order, size_t *stuck)
 {
+    s_edges_t edges;
+    s_edges_init(&edges, self, index);
     bool *placed = zs_calloc(self->count, sizeof *placed);
     size_t done = 0;
-    while (done < self->count) {
-        size_t next = SIZE_MAX;
-        for (size_t i = 0; i < self->count && next == SIZE_MAX; i++) {
-            bool ready = !placed[i];
-            for (size_t d = 0; ready && d < self->steps[i].dep_count; d++) {
-                ready = placed[s_find(self, self->steps[i].deps[d])];
-            }
-            next = ready ? i : SIZE_MAX;
+    int rc = 0;
+    while (done < self->count && rc == 0) {
+        size_t next = 0;
+        while (next < self->count && (placed[next] || edges.waiting[next] > 0)) {
+            next++;
         }
-        if (next == SIZE_MAX) {
-            for (size_t i = 0; i < self->count; i++) {
-                if (!placed[i]) {
-                    *stuck = i;
-                    break;
-                }
-            }
-            free(placed);
-            return -1;
+        if (next == self->count) {
+            *stuck = s_on_cycle(self, index, placed);
+            rc = -1;
+            break;
         }
         placed[next] = true;
         order[done++] = next;
+        for (size_t e = edges.first[next]; e < edges.first[next + 1]; e++) {
+            edges.waiting[edges.after[e]]--;
+        }
     }
     free(placed);
-    return 0;
+    s_edges_fini(&edges);
+    return rc;
 }
 
 static int
-s_order(zs_yaml_t *ctx, zs_workflow_t *self, const yaml_node_t *node)
+s_order(zs_yaml_t *ctx, zs_workflow_t *self, zhashx_t *index, const yaml_node_t *node)
 {
     size_t *order = zs_calloc(self->count, sizeof *order);
     size_t stuck = 0;
-    if (s_sort(self, order, &stuck) != 0) {
+    if (s_sort(self, index, order, &stuck) != 0) {
         free(order);
         const yaml_node_t *item =
             zs_yaml_node(ctx, node->data.sequence.items.start[stuck]);
@@ -220,10 +307,11 @@ zs_workflow_read(zs_yaml_t *ctx,
         }
         self->steps[i].retries_set = found[S_STEP_RETRIES] != NULL;
     }
-    if (s_check_names(ctx, self, node) != 0) {
-        return -1;
-    }
-    return s_order(ctx, self, node);
+    zhashx_t *index = s_index_new(self);
+    int rc =
+        s_check_names(ctx, self, index, node) == 0 ? s_order(ctx, self, index, node) : -1;
+    zhashx_destroy(&index);
+    return rc;
 }
 
 void

@@ -84,6 +84,11 @@ test_rejects(void)
                               "  - {id: c, type: a, deps: [b]}\n"
                               "  - {id: d, type: a}\n",
                        "5:5", "workflow step 'a' is on a dependency cycle"));
+    //  A step that only waits for a cycle is not named: one on it is
+    ZS_CHECK(s_rejects(S_HEAD "  - {id: x, type: a, deps: [y]}\n"
+                              "  - {id: y, type: a, deps: [z]}\n"
+                              "  - {id: z, type: a, deps: [y]}\n",
+                       "6:5", "workflow step 'y' is on a dependency cycle"));
     ZS_CHECK(s_rejects(S_HEAD "  - {id: 'a b', type: a}\n", "5:10",
                        "invalid task id 'a b' for 'id'"));
     ZS_CHECK(s_rejects(S_HEAD "  - {type: a}\n", "5:5",
