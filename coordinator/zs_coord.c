@@ -391,6 +391,13 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     zs_err_code_t code;
     char text[ZS_MSG_TEXT_MAX];
     const char *why = zs_coord_graph_refusal(self, msg, id, &code, text, sizeof text);
+    //  char *const * from const char **: the scheduler only reads the strings
+    if (!why && !zs_sched_admits(self->sched, msg->ttype,
+                                 (char *const *) (void *) msg->requires.items,
+                                 msg->requires.count)) {
+        code = ZS_ERR_LIMIT;
+        why = "too many different 'requires' sets queued for this task type";
+    }
     if (why) {
         zs_broker_reply_error(self->broker, client, msg->rid, code, why);
         return;

@@ -171,21 +171,41 @@ s_subset(char *const *a, size_t a_count, char *const *b, size_t b_count)
     return true;
 }
 
-//  The queue of the task's type and required capabilities, or NULL
+//  The queue of a task type and set of required capabilities, or NULL
 static s_heap_t *
-s_heap_find(zs_sched_t *self, const zs_task_t *task)
+s_heap_find_set(zs_sched_t *self,
+                const char *ttype,
+                char *const *requires,
+                size_t require_count)
 {
-    s_type_t *type = zhashx_lookup(self->queues, task->ttype);
+    s_type_t *type = zhashx_lookup(self->queues, ttype);
     for (size_t i = 0; type && i < type->count; i++) {
         s_heap_t *heap = type->heaps[i];
-        if (s_subset(task->requires, task->require_count, heap->requires,
-                     heap->require_count) &&
-            s_subset(heap->requires, heap->require_count, task->requires,
-                     task->require_count)) {
+        if (s_subset(requires, require_count, heap->requires, heap->require_count) &&
+            s_subset(heap->requires, heap->require_count, requires, require_count)) {
             return heap;
         }
     }
     return NULL;
+}
+
+//  The queue of the task's type and required capabilities, or NULL
+static s_heap_t *
+s_heap_find(zs_sched_t *self, const zs_task_t *task)
+{
+    return s_heap_find_set(self, task->ttype, task->requires, task->require_count);
+}
+
+bool
+zs_sched_admits(zs_sched_t *self,
+                const char *ttype,
+                char *const *requires,
+                size_t require_count)
+{
+    assert(self);
+    s_type_t *type = zhashx_lookup(self->queues, ttype);
+    return !type || type->count < ZS_SCHED_SETS_MAX ||
+           s_heap_find_set(self, ttype, requires, require_count);
 }
 
 static s_heap_t *

@@ -33,6 +33,8 @@
 #include "zs_auction.h"
 #include "zs_registry.h"
 
+#define ZS_SCHED_SETS_MAX 16  //  queues of one task type: distinct sets of requires
+
 typedef struct zs_sched_t zs_sched_t;
 
 //  Create a scheduler choosing among the agents of registry (borrowed); it becomes the
@@ -45,6 +47,14 @@ void zs_sched_destroy(zs_sched_t **self_p);
 
 //  Queue a ready task (borrowed) that is in no queue, backlog or auction.
 void zs_sched_push(zs_sched_t *self, zs_task_t *task);
+
+//  True when a task of ttype requiring these capabilities can be queued: its queue
+//  exists, or the type has fewer than ZS_SCHED_SETS_MAX queues. Each queue costs every
+//  dispatch of the type a look, so a client may not make them without bound.
+bool zs_sched_admits(zs_sched_t *self,
+                     const char *ttype,
+                     char *const *requires,
+                     size_t require_count);
 
 //  Take a task out of its queue, backlog or auction (cancel). No-op if it is in none.
 void zs_sched_remove(zs_sched_t *self, zs_task_t *task);

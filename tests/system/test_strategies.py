@@ -9,8 +9,8 @@ import time
 import pytest
 import zmq
 
-from conftest import (E_INVALID, VERSION, deadline, echo_type, left_ms, pack, swarm_yaml,
-                      unpack, wait_until)
+from conftest import (E_INVALID, E_LIMIT, VERSION, deadline, echo_type, left_ms, pack,
+                      swarm_yaml, unpack, wait_until)
 
 HB_MS = 100
 
@@ -132,6 +132,17 @@ def test_unknown_strategy_is_invalid(swarm):
     client = swarm.client()
     client.error("submit", E_INVALID, ttype="noop", strategy="fastest")
     client.error("submit", E_INVALID, ttype="noop", strategy="Least-loaded")
+
+
+def test_distinct_requires_sets_are_bounded(swarm):
+    """Each set of required capabilities of a type is a queue every dispatch looks at:
+    a client may queue 16 (nobody holds these capabilities, so they all wait)."""
+    client = swarm.client()
+    for n in range(16):
+        client.submit("noop", requires=[f"cap-{n}"])
+    client.submit("noop", requires=["cap-3"])  # an existing set is always taken
+    error = client.error("submit", E_LIMIT, ttype="noop", requires=["cap-16"])
+    assert "'requires' sets" in error["why"], error
 
 
 # ---------------------------------------------------------------------------------------
