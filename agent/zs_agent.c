@@ -541,11 +541,7 @@ zs_agent_run(zs_agent_t *self)
 bool
 zs_agent_name_valid(const char *name)
 {
-    size_t size = strlen(name);
-    return size >= 1 && size <= ZS_MSG_NAME_MAX &&
-           strspn(name,
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
-               size;
+    return zs_msg_name_valid(name, strlen(name), ZS_MSG_NAME_MAX);
 }
 
 const char *

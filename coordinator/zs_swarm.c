@@ -695,11 +695,7 @@ zs_swarm_type_find(const zs_swarm_t *self, const char *type)
 bool
 zs_swarm_node_name_valid(const char *name)
 {
-    size_t size = strlen(name);
-    return size >= 1 && size <= ZS_SWARM_NODE_NAME_MAX &&
-           strspn(name,
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
-               size;
+    return zs_msg_name_valid(name, strlen(name), ZS_SWARM_NODE_NAME_MAX);
 }
 
 unsigned

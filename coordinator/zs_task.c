@@ -304,11 +304,5 @@ zs_task_join_parts(zs_task_t *self)
 bool
 zs_task_id_valid(const char *id)
 {
-    size_t len = strlen(id);
-    if (len == 0 || len > ZS_MSG_NAME_MAX) {
-        return false;
-    }
-    return strspn(id,
-                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") ==
-           len;
+    return zs_msg_name_valid(id, strlen(id), ZS_MSG_NAME_MAX);
 }

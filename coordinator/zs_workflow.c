@@ -10,8 +10,6 @@
 
 #include "zs_msg.h"
 
-#define S_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
-
 enum {
     S_STEP_ID,
     S_STEP_TYPE,
@@ -30,7 +28,7 @@ s_check_id(zs_yaml_t *ctx, const zs_yaml_key_t *key, const yaml_node_t *node)
     if (!text) {
         return -1;
     }
-    if (len < 1 || len > ZS_MSG_NAME_MAX || strspn(text, S_ID_CHARS) != len) {
+    if (!zs_msg_name_valid(text, len, ZS_MSG_NAME_MAX)) {
         return zs_yaml_fail(ctx, node->start_mark,
                             "invalid task id '%s' for '%s' (expected 1 to %d of A-Z a-z "
                             "0-9 . _ : -)",

@@ -130,22 +130,10 @@ s_say(s_ctl_t *self, int code, const char *format, ...)
 //  ---------------------------------------------------------------------------------------
 //  Input validation, where the input enters
 
-static bool
-s_id_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
-}
-
 static int
 s_check_id(s_ctl_t *self, const char *what, const char *id)
 {
-    size_t len = strlen(id);
-    bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
-    for (size_t i = 0; valid && i < len; i++) {
-        valid = s_id_char(id[i]);
-    }
-    if (!valid) {
+    if (!zs_msg_name_valid(id, strlen(id), ZS_MSG_NAME_MAX)) {
         return s_say(self, -1,
                      "%s: expected 1..%d characters of [A-Za-z0-9._:-], got '%s'", what,
                      ZS_MSG_NAME_MAX, id);

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
-
 //  At most ZS_MSG_PAYLOAD_MAX bytes of stream into an owned *data_p; option and name
 //  say where they come from, for messages
 static int
@@ -167,8 +165,7 @@ zs_items_fini(zs_items_t *self)
 static int
 s_name_check(const char *name, zs_error_t *err)
 {
-    size_t len = strlen(name);
-    if (len < 1 || len > ZS_MSG_NAME_MAX || strspn(name, S_NAME_CHARS) != len) {
+    if (!zs_msg_name_valid(name, strlen(name), ZS_MSG_NAME_MAX)) {
         return zs_error_set(err, 1,
                             "expected 1..%d characters of [A-Za-z0-9._:-], got '%s'",
                             ZS_MSG_NAME_MAX, name);

@@ -345,3 +345,11 @@ zs_msg_send(const zs_msg_t *self,
     }
     return 0;
 }
+
+bool
+zs_msg_name_valid(const char *name, size_t size, size_t max)
+{
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-";
+    return size >= 1 && size <= max && strspn(name, chars) == size;
+}

@@ -253,6 +253,10 @@ int zs_msg_send(const zs_msg_t *self,
                 int flags,
                 msgpack_sbuffer *buf);
 
+//  True when name is 1..max bytes of [A-Za-z0-9._:-]: the form of task ids, agent ids
+//  and types, and node names, wherever they enter. A NUL within size fails.
+bool zs_msg_name_valid(const char *name, size_t size, size_t max);
+
 //  Print self as one line of JSON on stream, newline included, keys as on the wire. Every
 //  number and bool of the type is printed, zero when absent (absent reads as zero);
 //  strings and bins only when set. Bins are printed as strings with invalid UTF-8 and

@@ -1119,6 +1119,19 @@ test_fuzz(void)
     ZS_CHECK(accepted > S_FUZZ_ROUNDS / 100);
 }
 
+//  One rule for ids, types and node names wherever they enter
+static void
+test_name_valid(void)
+{
+    ZS_CHECK(zs_msg_name_valid("a.b_c:d-9", 9, ZS_MSG_NAME_MAX));
+    ZS_CHECK(!zs_msg_name_valid("", 0, ZS_MSG_NAME_MAX));
+    ZS_CHECK(!zs_msg_name_valid("a b", 3, ZS_MSG_NAME_MAX));
+    ZS_CHECK(!zs_msg_name_valid("a/b", 3, ZS_MSG_NAME_MAX));
+    ZS_CHECK(!zs_msg_name_valid("\xc3\xa9", 2, ZS_MSG_NAME_MAX));
+    ZS_CHECK(!zs_msg_name_valid("a\0b", 3, ZS_MSG_NAME_MAX));
+    ZS_CHECK(zs_msg_name_valid("abcd", 4, 4) && !zs_msg_name_valid("abcde", 5, 4));
+}
+
 static const zs_test_case_t s_cases[] = {
     {"normal_use", test_normal_use},
     {"type_names", test_type_names},
@@ -1149,6 +1162,7 @@ static const zs_test_case_t s_cases[] = {
     {"print_json", test_print_json},
     {"send", test_send},
     {"fuzz", test_fuzz},
+    {"name_valid", test_name_valid},
 };
 
 ZS_TEST_MAIN(s_cases)
