@@ -104,6 +104,24 @@ s_timeout(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
     return reply->tmo != 0;
 }
 
+//  The ids it waits for, comma-separated, cut to the cell with "..." when they are many
+static bool
+s_deps(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
+{
+    size_t used = 0;
+    cell[0] = '\0';
+    for (size_t i = 0; i < reply->deps.count; i++) {
+        int wrote = snprintf(cell + used, size - used, "%s%s", i ? "," : "",
+                             reply->deps.items[i]);
+        if (wrote < 0 || (size_t) wrote >= size - used) {
+            snprintf(cell + size - 4, 4, "...");
+            break;
+        }
+        used += (size_t) wrote;
+    }
+    return reply->deps.count > 0;
+}
+
 static bool
 s_output(const uint8_t *data, size_t data_size, char *cell, size_t size)
 {
@@ -152,6 +170,7 @@ static const s_row_t s_task_rows[] = {
     {"why", s_string, S_FIELD(why)},
     {"priority", s_priority, 0},
     {"timeout", s_timeout, 0},
+    {"deps", s_deps, 0},
     {"stdout", s_stdout, 0},
     {"stderr", s_stderr, 0},
 };

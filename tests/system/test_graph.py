@@ -18,6 +18,16 @@ def upper_type(count, concurrency=1, type_="page"):
             f"command: [/usr/bin/tr, a-z, A-Z], concurrency: {concurrency}}}")
 
 
+def shown_rows(proc):
+    """zswarmctl's 'key: value' lines as a dict."""
+    assert proc.returncode == 0, proc.stderr
+    rows = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition(":")
+        rows[key] = value.strip()
+    return rows
+
+
 # ---------------------------------------------------------------------------------------
 
 def test_a_dependant_runs_after_its_dependencies(make_swarm):
@@ -33,6 +43,9 @@ def test_a_dependant_runs_after_its_dependencies(make_swarm):
     assert record["state"] == "pending" and record["deps"] == ["a", "b"], record
     status = swarm.status()
     assert status.get("n_pending") == 1 and status.get("n_running") == 2, status
+    shown = shown_rows(run_ctl("-e", swarm.control_ep, "task", "c"))
+    assert shown["state"] == "pending" and shown["deps"] == "a,b", shown
+    assert shown_rows(run_ctl("-e", swarm.control_ep, "status"))["pending"] == "1"
     done = client.wait("c")
     assert done["state"] == "completed" and done["stdout"] == b"after a and b", done
     events.wait_for(lambda m: m["t"] == "task.completed" and m["task"] == "c", 10, "c")
