@@ -279,22 +279,39 @@ s_decode_bin(s_decoder_t *self,
     return copy ? 0 : -1;
 }
 
+//  An array value's table of item->size items of item_size bytes each, in the arena
+//  (NULL for none). Returns 0, or -1 for a value that is no array or too long.
 static int
-s_decode_list(s_decoder_t *self,
+s_array_table(s_decoder_t *self,
               const zs_msgtab_field_t *field,
               const zs_mp_item_t *item,
-              uint8_t *base)
+              size_t item_size,
+              void **table)
 {
+    *table = NULL;
     if (item->kind != ZS_MP_ARRAY) {
         return s_wrong_kind(self, field, "array", item);
     }
     if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
         return -1;
     }
-    const char **items = NULL;
-    if (item->size > 0 && !(items = s_arena_table(self, item->size * sizeof *items))) {
+    if (item->size > 0 && !(*table = s_arena_table(self, item->size * item_size))) {
         return -1;
     }
+    return 0;
+}
+
+static int
+s_decode_list(s_decoder_t *self,
+              const zs_msgtab_field_t *field,
+              const zs_mp_item_t *item,
+              uint8_t *base)
+{
+    void *table;
+    if (s_array_table(self, field, item, sizeof(const char *), &table) != 0) {
+        return -1;
+    }
+    const char **items = table;
     for (size_t i = 0; i < item->size; i++) {
         zs_mp_item_t str;
         if (zs_mpread_next(&self->rd, &str, self->err) != 0 ||
@@ -314,16 +331,11 @@ s_decode_bins(s_decoder_t *self,
               const zs_mp_item_t *item,
               uint8_t *base)
 {
-    if (item->kind != ZS_MP_ARRAY) {
-        return s_wrong_kind(self, field, "array", item);
-    }
-    if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
+    void *table;
+    if (s_array_table(self, field, item, sizeof(zs_msg_bin_t), &table) != 0) {
         return -1;
     }
-    zs_msg_bin_t *items = NULL;
-    if (item->size > 0 && !(items = s_arena_table(self, item->size * sizeof *items))) {
-        return -1;
-    }
+    zs_msg_bin_t *items = table;
     for (size_t i = 0; i < item->size; i++) {
         zs_mp_item_t bin;
         if (zs_mpread_next(&self->rd, &bin, self->err) != 0) {
