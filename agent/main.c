@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,17 +57,7 @@ static const struct option s_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-__attribute__((format(printf, 1, 2))) static s_parse_t
-s_usage_error(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    fprintf(stderr, S_PROGRAM ": ");
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fprintf(stderr, "\ntry '" S_PROGRAM " --help'\n");
-    return S_PARSE_USAGE;
-}
+#define s_usage_error(...) ((s_parse_t) zs_usage_error(S_PROGRAM, __VA_ARGS__))
 
 static s_parse_t
 s_parse_number(const char *option, const char *text, int64_t max, int64_t *value)

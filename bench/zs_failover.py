@@ -68,6 +68,17 @@ def report_failure(program, exc, workdir):
             print(f"--- {name}\n{''.join(lines)}", file=sys.stderr)
 
 
+def stop_process(proc, seconds=20):
+    """SIGTERM proc (by its Popen), wait for it, SIGKILL it after seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def poll_until(predicate, seconds, what, interval=0.01):
     until = time.monotonic() + seconds
     while True:
@@ -201,13 +212,7 @@ class Swarm:
         return events
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def builtin_type(name, count, conc):

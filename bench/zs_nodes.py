@@ -24,7 +24,6 @@ import math
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import time
 import zmq
 
 from zs_failover import (HB_MS, LIVENESS, BenchError, Swarm, env_binary, poll_until,
-                         report_failure, summary)
+                         report_failure, stop_process, summary)
 
 NODE = "n1"
 ATYPE = "w"
@@ -91,13 +90,7 @@ class Node:
 
     def stop(self):
         """SIGTERM: the node stops its agents (SIGKILL after 5 s), then exits."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 class Bench:

@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,4 +207,16 @@ zs_log_init(const char *ident)
     //  czmq 4.2.1 has no log level: debug output is gated by the caller on this flag
     const char *wanted = getenv("ZSWARM_LOG");
     return wanted && streq(wanted, "debug");
+}
+
+int
+zs_usage_error(const char *program, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "%s: ", program);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\ntry '%s --help'\n", program);
+    return 2;
 }

@@ -71,4 +71,9 @@ void zs_sanitize(char *dest, size_t dest_size, const void *data, size_t size);
 //  ZSWARM_LOG=debug asks for debug output, which callers gate on that flag.
 bool zs_log_init(const char *ident);
 
+//  A bad command line: print "PROGRAM: message" and "try 'PROGRAM --help'" on stderr.
+//  Returns 2, the exit status every zswarm program gives a usage error.
+int zs_usage_error(const char *program, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif
