@@ -19,18 +19,17 @@
 #include "zs_spawn.h"
 #include "zs_yaml.h"
 
-#define ZS_SWARM_DEFAULT_TOPOLOGY "star"
-#define ZS_SWARM_NAME_MAX         64        //  bytes in a swarm, type or capability name
-#define ZS_SWARM_ARGV_MAX         64        //  items in an exec command
-#define ZS_SWARM_ARG_MAX          4096      //  bytes in one command item
-#define ZS_SWARM_CAPS_MAX         64        //  capabilities of one type
-#define ZS_SWARM_HB_MIN_MS        10        //  shortest heartbeat interval
-#define ZS_SWARM_HB_MAX_MS        60000     //  longest heartbeat interval
-#define ZS_SWARM_LIVENESS_MIN     2         //  fewest missed heartbeats that kill a peer
-#define ZS_SWARM_LIVENESS_MAX     100       //  most missed heartbeats that kill a peer
-#define ZS_SWARM_QUEUE_MAX        10000000  //  largest 'max_queue'
-#define ZS_SWARM_KEEP_MAX         1000000   //  largest 'keep_results'
-#define ZS_SWARM_KEEP_S_MAX       31536000  //  largest 'keep_results_s' (a year)
+#define ZS_SWARM_NAME_MAX     64        //  bytes in a swarm, type or capability name
+#define ZS_SWARM_ARGV_MAX     64        //  items in an exec command
+#define ZS_SWARM_ARG_MAX      4096      //  bytes in one command item
+#define ZS_SWARM_CAPS_MAX     64        //  capabilities of one type
+#define ZS_SWARM_HB_MIN_MS    10        //  shortest heartbeat interval
+#define ZS_SWARM_HB_MAX_MS    60000     //  longest heartbeat interval
+#define ZS_SWARM_LIVENESS_MIN 2         //  fewest missed heartbeats that kill a peer
+#define ZS_SWARM_LIVENESS_MAX 100       //  most missed heartbeats that kill a peer
+#define ZS_SWARM_QUEUE_MAX    10000000  //  largest 'max_queue'
+#define ZS_SWARM_KEEP_MAX     1000000   //  largest 'keep_results'
+#define ZS_SWARM_KEEP_S_MAX   31536000  //  largest 'keep_results_s' (a year)
 
 //  ---------------------------------------------------------------------------------------
 //  Names, paths and command lines
@@ -271,18 +270,26 @@ s_read_endpoint(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, voi
 //  ---------------------------------------------------------------------------------------
 //  Key tables. Indexes into found[] are named only where a cross-key rule needs them.
 
-enum { S_TOP_BIND = 6, S_TYPE_TYPE = 0, S_TYPE_COMMAND = 3, S_TYPE_NODES = 7 };
+enum {
+    S_TOP_BIND = 6,
+    S_TOP_RING = 13,
+    S_TYPE_TYPE = 0,
+    S_TYPE_COMMAND = 3,
+    S_TYPE_NODES = 7,
+    S_TYPE_REPORTS_TO = 9
+};
 
-static const zs_yaml_choice_t s_topologies[] = {{"star", 0},
-                                                {"mesh", ZS_YAML_LATER},
-                                                {"hierarchical", ZS_YAML_LATER},
-                                                {"ring", ZS_YAML_LATER}};
+static const zs_yaml_choice_t s_topologies[] = {
+    {"star", ZS_TOPOLOGY_STAR},
+    {"mesh", ZS_TOPOLOGY_MESH},
+    {"hierarchical", ZS_TOPOLOGY_HIERARCHICAL},
+    {"ring", ZS_TOPOLOGY_RING}};
 static const zs_yaml_choice_t s_handlers[] = {{"builtin", ZS_HANDLER_BUILTIN},
                                               {"exec", ZS_HANDLER_EXEC},
                                               {"http", ZS_YAML_LATER},
                                               {"llm", ZS_YAML_LATER}};
 static const zs_yaml_choices_t s_topology_choices = {
-    s_topologies, ZS_YAML_LENGTH(s_topologies), "star"};
+    s_topologies, ZS_YAML_LENGTH(s_topologies), "star, mesh, hierarchical or ring"};
 static const zs_yaml_choices_t s_handler_choices = {
     s_handlers, ZS_YAML_LENGTH(s_handlers), "builtin or exec"};
 static const zs_yaml_choice_t s_sup_strategies[] = {
@@ -308,7 +315,6 @@ static const zs_supervision_t s_sup_default = ZS_SWARM_SUPERVISION_DEFAULT;
 #define S_UINT(name, offset, min, max) {name, zs_yaml_read_uint, offset, min, max, NULL, ZS_YAML_OPTIONAL}
 #define S_LIST(name, read, min, max, need) {name, read, 0, min, max, NULL, need}
 #define S_ENUM(name, offset, choices) S_KEY(name, zs_yaml_read_enum, offset, choices, ZS_YAML_OPTIONAL)
-#define S_WORD(name, offset, choices) S_KEY(name, zs_yaml_read_word, offset, choices, ZS_YAML_OPTIONAL)
 #define S_SECTION(name, offset, table) S_KEY(name, zs_yaml_read_section, offset, table, ZS_YAML_OPTIONAL)
 #define S_TABLE(label, keys) {label, keys, ZS_YAML_LENGTH(keys)}
 // clang-format on
@@ -334,6 +340,8 @@ static const zs_yaml_key_t s_type_keys[] = {
     [S_TYPE_NODES] =
         S_LIST("nodes", s_read_nodes, 0, ZS_SWARM_NODES_MAX, ZS_YAML_OPTIONAL),
     S_KEY("strategy", s_read_strategy, S_TYPE(strategy), NULL, ZS_YAML_OPTIONAL),
+    [S_TYPE_REPORTS_TO] =
+        S_KEY("reports_to", s_read_name, S_TYPE(reports_to), NULL, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, ZS_YAML_OPTIONAL),
@@ -380,9 +388,17 @@ static const zs_yaml_table_t s_journal_table = S_TABLE("in 'journal'", s_journal
 static int
 s_read_agents(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target);
 
+static int
+s_read_ring(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_swarm_t *self = target;
+    return zs_yaml_read_strings(ctx, key, node, s_check_name, &self->ring,
+                                &self->ring_count);
+}
+
 static const zs_yaml_key_t s_top_keys[] = {
     S_KEY("name", s_read_name, S_SWARM(name), NULL, ZS_YAML_REQUIRED),
-    S_WORD("topology", S_SWARM(topology), &s_topology_choices),
+    S_ENUM("topology", S_SWARM(topology), &s_topology_choices),
     S_KEY("strategy", s_read_strategy, S_SWARM(strategy), NULL, ZS_YAML_OPTIONAL),
     S_UINT("auction_ms", S_SWARM(auction_ms), 1, ZS_SWARM_AUCTION_MAX_MS),
     S_KEY("insecure", zs_yaml_read_bool, S_SWARM(insecure), NULL, ZS_YAML_OPTIONAL),
@@ -395,6 +411,7 @@ static const zs_yaml_key_t s_top_keys[] = {
     S_LIST("agents", s_read_agents, 1, ZS_SWARM_MAX_TYPES, ZS_YAML_REQUIRED),
     {"workflow", zs_workflow_read, S_SWARM(workflow), 1, ZS_WORKFLOW_STEPS_MAX, NULL,
      ZS_YAML_OPTIONAL},
+    [S_TOP_RING] = S_LIST("ring", s_read_ring, 2, ZS_SWARM_MAX_TYPES, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_table_t s_top_table = S_TABLE("at top level", s_top_keys);
 
@@ -531,6 +548,85 @@ s_resolve_supervision(zs_yaml_t *ctx, zs_swarm_t *self, const yaml_node_t *root)
     return 0;
 }
 
+//  'reports_to' names another type that reports to nobody: teams are one level deep
+static int
+s_check_team(zs_yaml_t *ctx,
+             zs_swarm_t *self,
+             zs_swarm_type_t *type,
+             const yaml_node_t *at)
+{
+    if (self->topology != ZS_TOPOLOGY_HIERARCHICAL) {
+        return zs_yaml_fail(ctx, at->start_mark,
+                            "'reports_to' needs topology hierarchical (agent type '%s')",
+                            type->type);
+    }
+    const zs_swarm_type_t *found = zs_swarm_type_find(self, type->reports_to);
+    zs_swarm_type_t *lead = found ? &self->types[found - self->types] : NULL;
+    if (!lead || lead == type) {
+        return zs_yaml_fail(ctx, at->start_mark, "agent type '%s' reports to '%s', %s",
+                            type->type, type->reports_to,
+                            lead ? "itself" : "which is not an agent type in this file");
+    }
+    if (lead->reports_to) {
+        return zs_yaml_fail(ctx, at->start_mark,
+                            "agent type '%s' reports to '%s', which reports to '%s': "
+                            "teams are one level deep",
+                            type->type, lead->type, lead->reports_to);
+    }
+    lead->leads = true;
+    return 0;
+}
+
+//  The ring's stages are distinct agent types of this file
+static int
+s_check_ring(zs_yaml_t *ctx, const zs_swarm_t *self, const yaml_node_t *ring)
+{
+    for (size_t i = 0; i < self->ring_count; i++) {
+        const yaml_node_t *item = zs_yaml_node(ctx, ring->data.sequence.items.start[i]);
+        if (!zs_swarm_type_find(self, self->ring[i])) {
+            return zs_yaml_fail(ctx, item->start_mark,
+                                "ring stage '%s' is not an agent type in this file",
+                                self->ring[i]);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (streq(self->ring[j], self->ring[i])) {
+                return zs_yaml_fail(ctx, item->start_mark,
+                                    "ring stage '%s' appears twice", self->ring[i]);
+            }
+        }
+    }
+    return 0;
+}
+
+//  Runs after the whole top level is read: 'topology', 'ring' and 'agents' may come in
+//  any order
+static int
+s_check_topology(zs_yaml_t *ctx,
+                 zs_swarm_t *self,
+                 const yaml_node_t *root,
+                 yaml_node_t **found)
+{
+    const yaml_node_t *agents = zs_yaml_map_value(ctx, root, "agents");
+    for (size_t i = 0; i < self->type_count; i++) {
+        const yaml_node_t *item = zs_yaml_node(ctx, agents->data.sequence.items.start[i]);
+        const yaml_node_t *at = zs_yaml_map_value(ctx, item, "reports_to");
+        if (at && s_check_team(ctx, self, &self->types[i], at) != 0) {
+            return -1;
+        }
+    }
+    bool ring = self->topology == ZS_TOPOLOGY_RING;
+    if (found[S_TOP_RING] && !ring) {
+        return zs_yaml_fail(ctx, found[S_TOP_RING]->start_mark,
+                            "'ring' needs topology ring");
+    }
+    if (ring && !found[S_TOP_RING]) {
+        return zs_yaml_fail(
+            ctx, root->start_mark,
+            "topology ring needs 'ring', the stages' agent types in order");
+    }
+    return ring ? s_check_ring(ctx, self, found[S_TOP_RING]) : 0;
+}
+
 static int
 s_read_swarm(zs_yaml_t *ctx, zs_swarm_t *self)
 {
@@ -545,7 +641,8 @@ s_read_swarm(zs_yaml_t *ctx, zs_swarm_t *self)
         return zs_yaml_fail(ctx, root->start_mark, "expected mapping at top level");
     }
     if (zs_yaml_read_map(ctx, &s_top_table, root, self, found) != 0 ||
-        s_resolve_supervision(ctx, self, root) != 0) {
+        s_resolve_supervision(ctx, self, root) != 0 ||
+        s_check_topology(ctx, self, root, found) != 0) {
         return -1;
     }
     return s_check_binds(ctx, self, root, found[S_TOP_BIND]);
@@ -559,7 +656,6 @@ s_swarm_new(const char *path)
 {
     zs_swarm_t *self = zs_calloc(1, sizeof *self);
     self->path = zs_strdup(path);
-    self->topology = zs_strdup(ZS_SWARM_DEFAULT_TOPOLOGY);
     self->strategy = ZS_STRATEGY_LEAST_LOADED;
     self->auction_ms = ZS_SWARM_DEFAULT_AUCTION_MS;
     self->bind_agents = zs_strdup(ZS_SWARM_DEFAULT_AGENTS);
@@ -661,12 +757,13 @@ zs_swarm_destroy(zs_swarm_t **self_p)
             free(self->types[i].places[j].node);
         }
         free(self->types[i].places);
+        free(self->types[i].reports_to);
     }
     free(self->types);
     zs_workflow_fini(&self->workflow);
     free(self->path);
     free(self->name);
-    free(self->topology);
+    s_strings_free(self->ring, self->ring_count);
     free(self->journal_path);
     free(self->bind_agents);
     free(self->bind_events);

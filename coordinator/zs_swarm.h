@@ -59,6 +59,14 @@ typedef enum {
     ZS_SWARM_E_INVALID,  //  valid YAML that breaks the schema
 } zs_swarm_error_t;
 
+//  How agents may talk to each other (docs/topologies.md; zs_topology.h has the rules)
+typedef enum {
+    ZS_TOPOLOGY_STAR,          //  only with the coordinator
+    ZS_TOPOLOGY_MESH,          //  every agent with every other
+    ZS_TOPOLOGY_HIERARCHICAL,  //  a worker with its team's lead, a lead with its workers
+    ZS_TOPOLOGY_RING,          //  a stage's agents with the stages before and after it
+} zs_topology_kind_t;
+
 typedef enum {
     ZS_HANDLER_BUILTIN,  //  echo, sleep, fail, noop inside the agent
     ZS_HANDLER_EXEC,     //  run the type's command per task
@@ -115,6 +123,8 @@ typedef struct {
     zs_swarm_place_t *places;   //  'nodes': agents on node daemons, owned
     size_t place_count;         //  items in places
     zs_supervision_t supervision;  //  resolved: the type's keys over the swarm's
+    char *reports_to;  //  hierarchical: the type that leads its team, owned, or NULL
+    bool leads;        //  hierarchical: some type reports to this one
 } zs_swarm_type_t;
 
 //  The 'security' section: CURVE on every socket, clients authenticated by key. Paths
@@ -130,7 +140,9 @@ typedef struct {
 typedef struct {
     char *path;                    //  file it was loaded from, owned
     char *name;                    //  swarm name, owned
-    char *topology;                //  "star" (the only one this version runs), owned
+    zs_topology_kind_t topology;   //  how agents may talk to each other
+    char **ring;                   //  ring: the stages' agent types in order, owned
+    size_t ring_count;             //  items in ring; 0 unless topology is ring
     zs_strategy_t strategy;        //  how tasks find agents, unless the type or task says
     unsigned auction_ms;           //  how long an auction waits for bids
     char *bind_agents;             //  endpoint of the agents ROUTER, owned

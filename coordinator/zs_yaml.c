@@ -329,19 +329,6 @@ s_choose(zs_yaml_t *self, const zs_yaml_key_t *key, const yaml_node_t *node)
 }
 
 int
-zs_yaml_read_word(zs_yaml_t *self,
-                  const zs_yaml_key_t *key,
-                  yaml_node_t *node,
-                  void *target)
-{
-    if (!s_choose(self, key, node)) {
-        return -1;
-    }
-    zs_yaml_store_string(target, key, node);
-    return 0;
-}
-
-int
 zs_yaml_read_enum(zs_yaml_t *self,
                   const zs_yaml_key_t *key,
                   yaml_node_t *node,

@@ -177,11 +177,6 @@ int zs_yaml_read_bool(zs_yaml_t *self,
                       const zs_yaml_key_t *key,
                       yaml_node_t *node,
                       void *target);
-//  A word from the zs_yaml_choices_t in key->arg, stored as an owned string
-int zs_yaml_read_word(zs_yaml_t *self,
-                      const zs_yaml_key_t *key,
-                      yaml_node_t *node,
-                      void *target);
 //  A word from the zs_yaml_choices_t in key->arg, stored as its value in an int (or an
 //  enum, every one of which is an int here)
 int zs_yaml_read_enum(zs_yaml_t *self,

@@ -87,6 +87,15 @@ typedef enum {
     ZS_MSG_NODE_HELLO,    //  "node.hello" node -> coordinator
     ZS_MSG_NODE_WELCOME,  //  "node.welcome" coordinator -> node
     ZS_MSG_NODE_SPAWN,    //  "node.spawn" coordinator -> node: run count agents of atype
+    //  topologies (PROTOCOL.md §6.1), on the agents socket and the control socket
+    ZS_MSG_NEIGHBOURS,     //  "neighbours" coordinator -> agent: its peers changed
+    ZS_MSG_MSG_SEND,       //  "msg.send" agent -> coordinator: to one peer
+    ZS_MSG_MSG_SHARE,      //  "msg.share" agent -> coordinator: to every neighbour
+    ZS_MSG_MSG,            //  "msg" coordinator -> agent: from a peer
+    ZS_MSG_TASK_DELEGATE,  //  "task.delegate" lead -> coordinator: give it to a worker
+    ZS_MSG_TASK_REPORT,    //  "task.report" coordinator -> lead: the worker's result
+    ZS_MSG_TOPOLOGY,       //  "topology" control request: the live graph
+    ZS_MSG_TOPOLOGY_OK,
     //  events, on the events socket; the type name is also the topic frame
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
@@ -96,6 +105,7 @@ typedef enum {
     ZS_MSG_EV_AGENT_TYPE_FAILED,  //  "agent.type_failed": restarted too often, given up
     ZS_MSG_EV_NODE_JOINED,        //  "node.joined"
     ZS_MSG_EV_NODE_LEFT,          //  "node.left"
+    ZS_MSG_EV_TEAM_ELECTED,       //  "team.elected": a team's lead left, a worker leads
     ZS_MSG_EV_TASK_PENDING,       //  "task.pending" ... one event per task state
     ZS_MSG_EV_TASK_READY,
     ZS_MSG_EV_TASK_ASSIGNED,
@@ -119,6 +129,7 @@ typedef enum {
     ZS_ERR_SHUTTING_DOWN = 8,   //  the coordinator is stopping and accepts no new work
     ZS_ERR_FINISHED = 9,        //  the task already reached a final state
     ZS_ERR_LIMIT = 10,          //  a bound was reached (agents, waiters)
+    ZS_ERR_FORBIDDEN = 11,      //  the topology does not allow that message or hand-off
 } zs_err_code_t;
 
 //  One record of agents.ok.
@@ -133,6 +144,8 @@ typedef struct {
     uint64_t done;      //  tasks it completed
     uint64_t failed;    //  attempts it failed
     bool local;         //  spawned and supervised by this coordinator
+    const char *role;   //  its place in the topology: agent, peer, lead, worker, stage
+    const char *lead;   //  the agent it reports to (hierarchical), if any
 } zs_msg_agent_t;
 
 typedef struct {
@@ -212,6 +225,13 @@ typedef struct {
     uint64_t bid;            //  "bid": an agent's price for a task offer, lower wins
     uint64_t ended;          //  "ended": when the task ended, ms since the Unix epoch
     uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
+    zs_msg_list_t peers;     //  "peers": agents that became neighbours
+    zs_msg_list_t gone;      //  "gone": agents that are neighbours no more
+    const char *role;        //  "role": the agent's place in the topology
+    const char *lead;        //  "lead": the agent it reports to
+    const char *topology;    //  "topology": star, mesh, hierarchical or ring
+    zs_msg_list_t links;     //  "links": "A B" for each pair of neighbours
+    uint64_t n_forbidden;    //  "n_forbidden": messages the topology refused
     void *arena_;            //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 

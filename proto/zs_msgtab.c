@@ -107,22 +107,53 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_STRATEGY] = S_NAME("strategy", strategy),
     [ZS_F_REQUIRES] = S_LIST("requires", requires, 1, ZS_MSG_NAME_MAX),
     [ZS_F_BID] = S_UINT("bid", bid),
+    [ZS_F_PEERS] = {.key = "peers",
+                    .key_size = 5,
+                    .kind = ZS_KIND_STRLIST,
+                    .offset = offsetof(zs_msg_t, peers),
+                    .count_max = ZS_MSG_ITEMS_MAX,
+                    .min = 1,
+                    .max = ZS_MSG_NAME_MAX},
+    [ZS_F_GONE] = {.key = "gone",
+                   .key_size = 4,
+                   .kind = ZS_KIND_STRLIST,
+                   .offset = offsetof(zs_msg_t, gone),
+                   .count_max = ZS_MSG_ITEMS_MAX,
+                   .min = 1,
+                   .max = ZS_MSG_NAME_MAX},
+    [ZS_F_ROLE] = S_NAME("role", role),
+    [ZS_F_LEAD] = S_NAME("lead", lead),
+    [ZS_F_TOPOLOGY] = S_NAME("topology", topology),
+    //  "A B": two agent ids and a space
+    [ZS_F_LINKS] = {.key = "links",
+                    .key_size = 5,
+                    .kind = ZS_KIND_STRLIST,
+                    .offset = offsetof(zs_msg_t, links),
+                    .count_max = ZS_MSG_ITEMS_MAX,
+                    .min = 3,
+                    .max = 2 * ZS_MSG_NAME_MAX + 1},
+    [ZS_F_N_FORBIDDEN] = S_UINT("n_forbidden", n_forbidden),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
 static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_AGENT,    ZS_F_AGENTS,    ZS_F_AGG,      ZS_F_ARGV,        ZS_F_ATT,
-    ZS_F_ATYPE,    ZS_F_BID,       ZS_F_CAPS,     ZS_F_CODE,        ZS_F_CONC,
-    ZS_F_SCALE,    ZS_F_DEPS,      ZS_F_DUP,      ZS_F_ENDED,       ZS_F_EXIT,
-    ZS_F_HANDLER,  ZS_F_HB,        ZS_F_HOST,     ZS_F_ITEMS,       ZS_F_LIVE,
-    ZS_F_LOAD,     ZS_F_LOCAL,     ZS_F_N_AGENTS, ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
-    ZS_F_N_DEAD,   ZS_F_N_PENDING, ZS_F_N_READY,  ZS_F_N_RUNNING,   ZS_F_N_SUBMITTED,
-    ZS_F_NAME,     ZS_F_NODE,      ZS_F_NOTE,     ZS_F_PAYLOAD,     ZS_F_PCT,
-    ZS_F_PID,      ZS_F_PRI,       ZS_F_REQUIRES, ZS_F_RID,         ZS_F_SEQ,
-    ZS_F_SLOTS,    ZS_F_STATE,     ZS_F_STATUS,   ZS_F_STDERR,      ZS_F_STDOUT,
-    ZS_F_STRATEGY, ZS_F_T,         ZS_F_TASK,     ZS_F_TMO,         ZS_F_TRIES,
-    ZS_F_TTYPE,    ZS_F_UPTIME_MS, ZS_F_V,        ZS_F_WAIT,        ZS_F_WHY,
+    ZS_F_AGENT,     ZS_F_AGENTS,      ZS_F_AGG,         ZS_F_ARGV,
+    ZS_F_ATT,       ZS_F_ATYPE,       ZS_F_BID,         ZS_F_CAPS,
+    ZS_F_CODE,      ZS_F_CONC,        ZS_F_SCALE,       ZS_F_DEPS,
+    ZS_F_DUP,       ZS_F_ENDED,       ZS_F_EXIT,        ZS_F_GONE,
+    ZS_F_HANDLER,   ZS_F_HB,          ZS_F_HOST,        ZS_F_ITEMS,
+    ZS_F_LEAD,      ZS_F_LINKS,       ZS_F_LIVE,        ZS_F_LOAD,
+    ZS_F_LOCAL,     ZS_F_N_AGENTS,    ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
+    ZS_F_N_DEAD,    ZS_F_N_FORBIDDEN, ZS_F_N_PENDING,   ZS_F_N_READY,
+    ZS_F_N_RUNNING, ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NODE,
+    ZS_F_NOTE,      ZS_F_PAYLOAD,     ZS_F_PCT,         ZS_F_PEERS,
+    ZS_F_PID,       ZS_F_PRI,         ZS_F_REQUIRES,    ZS_F_RID,
+    ZS_F_ROLE,      ZS_F_SEQ,         ZS_F_SLOTS,       ZS_F_STATE,
+    ZS_F_STATUS,    ZS_F_STDERR,      ZS_F_STDOUT,      ZS_F_STRATEGY,
+    ZS_F_T,         ZS_F_TASK,        ZS_F_TMO,         ZS_F_TOPOLOGY,
+    ZS_F_TRIES,     ZS_F_TTYPE,       ZS_F_UPTIME_MS,   ZS_F_V,
+    ZS_F_WAIT,      ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -141,6 +172,8 @@ typedef enum {
     S_R_DONE,
     S_R_FAILED,
     S_R_LOCAL,
+    S_R_ROLE,
+    S_R_LEAD,
     S_R_COUNT
 } s_record_field_t;
 
@@ -158,11 +191,13 @@ static const zs_msgtab_field_t s_record_fields[S_R_COUNT] = {
     [S_R_DONE] = S_R_UINT("done", done),
     [S_R_FAILED] = S_R_UINT("failed", failed),
     [S_R_LOCAL] = S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, local, 0, 1),
+    [S_R_ROLE] = S_R_NAME("role", role),
+    [S_R_LEAD] = S_R_NAME("lead", lead),
 };
 
 static const uint8_t s_record_sorted[S_R_COUNT] = {
-    S_R_AGENT, S_R_ATYPE, S_R_CONC,  S_R_DONE, S_R_FAILED,
-    S_R_HOST,  S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_STATE,
+    S_R_AGENT, S_R_ATYPE, S_R_CONC,  S_R_DONE, S_R_FAILED, S_R_HOST,
+    S_R_LEAD,  S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_ROLE,   S_R_STATE,
 };
 
 const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUNT,
@@ -187,7 +222,8 @@ const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUN
                B(WHY) | B(PRI) | B(TMO) | B(TRIES) | B(ENDED) | B(DEPS))
 #define S_COUNTERS                                                                       \
     (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_PENDING) | B(N_COMPLETED) |           \
-     B(N_DEAD) | B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ))
+     B(N_DEAD) | B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ) |               \
+     B(N_FORBIDDEN))
 
 static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},
@@ -233,6 +269,17 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_NODE_HELLO] = S_TYPE("node.hello", B(NODE) | B(SLOTS), B(HOST) | B(PID)),
     [ZS_MSG_NODE_WELCOME] = S_TYPE("node.welcome", B(NODE) | B(HB) | B(LIVE), B(NAME)),
     [ZS_MSG_NODE_SPAWN] = S_TYPE("node.spawn", B(ATYPE), B(SCALE)),
+    [ZS_MSG_NEIGHBOURS] = S_TYPE("neighbours", B(ROLE), B(PEERS) | B(GONE) | B(LEAD)),
+    [ZS_MSG_MSG_SEND] = S_TYPE("msg.send", B(AGENT), B(PAYLOAD)),
+    [ZS_MSG_MSG_SHARE] = S_TYPE("msg.share", 0, B(PAYLOAD)),
+    [ZS_MSG_MSG] = S_TYPE("msg", B(AGENT), B(PAYLOAD)),
+    [ZS_MSG_TASK_DELEGATE] = S_TYPE("task.delegate", B(TASK) | B(ATT), B(PAYLOAD)),
+    [ZS_MSG_TASK_REPORT] = S_TYPE("task.report",
+                                  B(TASK) | B(ATT) | B(AGENT) | B(STATUS),
+                                  B(EXIT) | B(STDOUT) | B(STDERR) | B(WHY)),
+    [ZS_MSG_TOPOLOGY] = S_TYPE("topology", 0, B(RID)),
+    [ZS_MSG_TOPOLOGY_OK] =
+        S_TYPE("topology.ok", B(TOPOLOGY) | B(AGENTS), B(RID) | B(LINKS)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", B(SEQ) | B(NAME), B(WHY)),
     [ZS_MSG_EV_AGENT_JOINED] =
@@ -245,6 +292,8 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_EV_NODE_JOINED] =
         S_TYPE("node.joined", B(SEQ) | B(NODE) | B(SLOTS), B(HOST) | B(PID)),
     [ZS_MSG_EV_NODE_LEFT] = S_TYPE("node.left", B(SEQ) | B(NODE), B(WHY)),
+    [ZS_MSG_EV_TEAM_ELECTED] =
+        S_TYPE("team.elected", B(SEQ) | B(ATYPE) | B(AGENT), B(WHY)),
     [ZS_MSG_EV_TASK_PENDING] = S_TASK_EVENT("task.pending"),
     [ZS_MSG_EV_TASK_READY] = S_TASK_EVENT("task.ready"),
     [ZS_MSG_EV_TASK_ASSIGNED] = S_TASK_EVENT("task.assigned"),
@@ -269,6 +318,10 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_ERROR,
     ZS_MSG_HEARTBEAT,
     ZS_MSG_HELLO,
+    ZS_MSG_MSG,
+    ZS_MSG_MSG_SEND,
+    ZS_MSG_MSG_SHARE,
+    ZS_MSG_NEIGHBOURS,
     ZS_MSG_NODE_HELLO,
     ZS_MSG_EV_NODE_JOINED,
     ZS_MSG_EV_NODE_LEFT,
@@ -295,14 +348,19 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_EV_TASK_CANCELLED,
     ZS_MSG_EV_TASK_COMPLETED,
     ZS_MSG_EV_TASK_DEAD,
+    ZS_MSG_TASK_DELEGATE,
     ZS_MSG_EV_TASK_FAILED,
     ZS_MSG_TASK_OFFER,
     ZS_MSG_TASK_OK,
     ZS_MSG_EV_TASK_PENDING,
     ZS_MSG_TASK_PROGRESS,
     ZS_MSG_EV_TASK_READY,
+    ZS_MSG_TASK_REPORT,
     ZS_MSG_TASK_RESULT,
     ZS_MSG_EV_TASK_RUNNING,
+    ZS_MSG_EV_TEAM_ELECTED,
+    ZS_MSG_TOPOLOGY,
+    ZS_MSG_TOPOLOGY_OK,
     ZS_MSG_WAIT,
     ZS_MSG_WAIT_OK,
     ZS_MSG_WELCOME,

@@ -73,6 +73,13 @@ typedef enum {
     ZS_F_STRATEGY,
     ZS_F_REQUIRES,
     ZS_F_BID,
+    ZS_F_PEERS,
+    ZS_F_GONE,
+    ZS_F_ROLE,
+    ZS_F_LEAD,
+    ZS_F_TOPOLOGY,
+    ZS_F_LINKS,
+    ZS_F_N_FORBIDDEN,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

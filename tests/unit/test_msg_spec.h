@@ -98,6 +98,14 @@ static const t_key_t s_keys[] = {
     K_NAME("strategy", strategy),
     K("requires", T_LIST, requires, 1, ZS_MSG_NAME_MAX),
     K_UINT("bid", bid),
+    {"peers", T_LIST, offsetof(zs_msg_t, peers), 0, 1, ZS_MSG_NAME_MAX, ZS_MSG_ITEMS_MAX},
+    {"gone", T_LIST, offsetof(zs_msg_t, gone), 0, 1, ZS_MSG_NAME_MAX, ZS_MSG_ITEMS_MAX},
+    K_NAME("role", role),
+    K_NAME("lead", lead),
+    K_NAME("topology", topology),
+    {"links", T_LIST, offsetof(zs_msg_t, links), 0, 3, 2 * ZS_MSG_NAME_MAX + 1,
+     ZS_MSG_ITEMS_MAX},
+    K_UINT("n_forbidden", n_forbidden),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -138,7 +146,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_STATUS_OK, "status.ok",
      "name! rid n_agents n_ready n_running n_pending n_completed n_dead n_cancelled "
      "n_submitted "
-     "uptime_ms seq"},
+     "uptime_ms seq n_forbidden"},
     {ZS_MSG_AGENTS, "agents", "rid"},
     {ZS_MSG_AGENTS_OK, "agents.ok", "agents! rid"},
     {ZS_MSG_SHUTDOWN, "shutdown", "rid"},
@@ -150,6 +158,15 @@ static const t_type_t s_types[] = {
     {ZS_MSG_NODE_HELLO, "node.hello", "node! slots! host pid"},
     {ZS_MSG_NODE_WELCOME, "node.welcome", "node! hb! live! name"},
     {ZS_MSG_NODE_SPAWN, "node.spawn", "atype! count"},
+    {ZS_MSG_NEIGHBOURS, "neighbours", "role! peers gone lead"},
+    {ZS_MSG_MSG_SEND, "msg.send", "agent! payload"},
+    {ZS_MSG_MSG_SHARE, "msg.share", "payload"},
+    {ZS_MSG_MSG, "msg", "agent! payload"},
+    {ZS_MSG_TASK_DELEGATE, "task.delegate", "task! att! payload"},
+    {ZS_MSG_TASK_REPORT, "task.report",
+     "task! att! agent! status! exit stdout stderr why"},
+    {ZS_MSG_TOPOLOGY, "topology", "rid"},
+    {ZS_MSG_TOPOLOGY_OK, "topology.ok", "topology! agents! rid links"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
     {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local"},
@@ -158,6 +175,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_EV_AGENT_TYPE_FAILED, "agent.type_failed", "seq! atype! why!"},
     {ZS_MSG_EV_NODE_JOINED, "node.joined", "seq! node! slots! host pid"},
     {ZS_MSG_EV_NODE_LEFT, "node.left", "seq! node! why"},
+    {ZS_MSG_EV_TEAM_ELECTED, "team.elected", "seq! atype! agent! why"},
     {ZS_MSG_EV_TASK_PENDING, "task.pending", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_READY, "task.ready", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_ASSIGNED, "task.assigned", S_TASK_EVENT},
@@ -202,8 +220,8 @@ s_type(zs_msg_type_t type)
 //  Sample values: each key gets its own, so a value landing in the wrong field shows
 
 static zs_msg_agent_t s_records[2] = {
-    {"agent-1", "echo", "host-1", "busy", 4242, 2, 1, 17, 3, true},
-    {"agent-2", "shell", NULL, NULL, 0, 0, 0, 0, 0, false},
+    {"agent-1", "echo", "host-1", "busy", 4242, 2, 1, 17, 3, true, "worker", "agent-0"},
+    {"agent-2", "shell", NULL, NULL, 0, 0, 0, 0, 0, false, NULL, NULL},
 };
 static const char s_bin_sample[] = "B\0\x01\xff\xc3\xa9 bin";
 static const char *s_list_sample[] = {"item-1", "item-2"};
@@ -394,7 +412,7 @@ static void
 s_pack_record(msgpack_packer *pk, const zs_msg_agent_t *r)
 {
     bool full = r->host != NULL;
-    msgpack_pack_map(pk, full ? 10 : 2);
+    msgpack_pack_map(pk, full ? 12 : 2);
     s_pack_str_pair(pk, "agent", r->agent);
     s_pack_str_pair(pk, "atype", r->atype);
     if (full) {
@@ -407,6 +425,8 @@ s_pack_record(msgpack_packer *pk, const zs_msg_agent_t *r)
         s_pack_uint_pair(pk, "failed", r->failed);
         s_pack_cstr(pk, "local");
         msgpack_pack_true(pk);
+        s_pack_str_pair(pk, "role", r->role);
+        s_pack_str_pair(pk, "lead", r->lead);
     }
 }
 

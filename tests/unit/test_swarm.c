@@ -106,7 +106,7 @@ test_full_file(void)
     ZS_CHECK(swarm);
     ZS_CHECK_STR(swarm->path, S_PATH);
     ZS_CHECK_STR(swarm->name, "full-1.0_x");
-    ZS_CHECK_STR(swarm->topology, "star");
+    ZS_CHECK(swarm->topology == ZS_TOPOLOGY_STAR);
     ZS_CHECK(swarm->strategy == ZS_STRATEGY_BEST_FIT);
     ZS_CHECK(swarm->auction_ms == 50);
     ZS_CHECK(swarm->insecure);
@@ -171,7 +171,7 @@ test_defaults(void)
     zs_swarm_t *swarm = s_parse(S_HEAD);
     ZS_CHECK(swarm);
     ZS_CHECK_STR(swarm->name, "t");
-    ZS_CHECK_STR(swarm->topology, "star");
+    ZS_CHECK(swarm->topology == ZS_TOPOLOGY_STAR);
     ZS_CHECK(swarm->strategy == ZS_STRATEGY_LEAST_LOADED);
     ZS_CHECK(swarm->auction_ms == ZS_SWARM_DEFAULT_AUCTION_MS);
     ZS_CHECK(swarm->types[0].strategy == ZS_STRATEGY_DEFAULT);
@@ -363,7 +363,7 @@ test_unknown_top_key(void)
         S_HEAD "nam: x\n", "4:1",
         "unknown key 'nam' at top level (expected one of: name, topology, "
         "strategy, auction_ms, insecure, security, bind, heartbeat, tasks, journal, "
-        "supervision, agents, workflow)"));
+        "supervision, agents, workflow, ring)"));
     ZS_CHECK(s_rejects(S_HEAD "[a]: 1\n", "4:1", "expected a string key at top level"));
     ZS_CHECK(s_rejects(S_HEAD "\"name\\0x\": u\n", "4:1", "unknown key 'name\\x00x'"));
 }
@@ -400,13 +400,64 @@ test_name_invalid(void)
 static void
 test_topology(void)
 {
-    ZS_CHECK(
-        s_rejects(S_HEAD "topology: mesh\n", "4:11",
-                  "topology 'mesh' is not available in this version (expected star)"));
-    ZS_CHECK(
-        s_rejects(S_HEAD "topology: ring\n", "4:11", "topology 'ring' is not avail"));
     ZS_CHECK(s_rejects(S_HEAD "topology: bus\n", "4:11",
-                       "unknown topology 'bus' (expected star)"));
+                       "unknown topology 'bus' (expected star, mesh, hierarchical or "
+                       "ring)"));
+    zs_swarm_t *swarm = s_parse(S_HEAD "topology: mesh\n");
+    ZS_CHECK(swarm && swarm->topology == ZS_TOPOLOGY_MESH);
+    zs_swarm_destroy(&swarm);
+}
+
+#define S_TEAM "name: t\ntopology: hierarchical\nagents:\n  - type: boss\n"
+
+//  One level of teams: 'reports_to' names another type, which reports to nobody
+static void
+test_reports_to(void)
+{
+    zs_swarm_t *swarm = s_parse(S_TEAM "  - {type: w, reports_to: boss}\n");
+    ZS_CHECK(swarm && swarm->topology == ZS_TOPOLOGY_HIERARCHICAL);
+    if (swarm) {
+        ZS_CHECK(swarm->types[0].leads && !swarm->types[0].reports_to);
+        ZS_CHECK_STR(swarm->types[1].reports_to, "boss");
+        ZS_CHECK(!swarm->types[1].leads);
+    }
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(s_rejects(S_HEAD "  - {type: w, reports_to: a}\n", "4:27",
+                       "'reports_to' needs topology hierarchical (agent type 'w')"));
+    ZS_CHECK(s_rejects(S_TEAM "  - {type: w, reports_to: nobody}\n", "5:27",
+                       "agent type 'w' reports to 'nobody', which is not an agent type "
+                       "in this file"));
+    ZS_CHECK(s_rejects(S_TEAM "  - {type: w, reports_to: w}\n", "5:27",
+                       "agent type 'w' reports to 'w', itself"));
+    ZS_CHECK(s_rejects(S_TEAM "  - {type: w, reports_to: boss}\n"
+                              "  - {type: x, reports_to: w}\n",
+                       "6:27",
+                       "agent type 'x' reports to 'w', which reports to 'boss': teams "
+                       "are one level deep"));
+    ZS_CHECK(s_rejects(S_TEAM "  - {type: w, reports_to: 'b@d'}\n", "5:27",
+                       "invalid name 'b@d' for 'reports_to'"));
+}
+
+#define S_RING "name: t\ntopology: ring\nagents: [{type: a}, {type: b}, {type: c}]\n"
+
+//  The ring's stages: known, distinct types, at least two; only under topology ring
+static void
+test_ring(void)
+{
+    zs_swarm_t *swarm = s_parse(S_RING "ring: [b, a]\n");
+    ZS_CHECK(swarm && swarm->ring_count == 2);
+    if (swarm) {
+        ZS_CHECK_STR(swarm->ring[0], "b");
+        ZS_CHECK_STR(swarm->ring[1], "a");
+    }
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(s_rejects(S_RING, "1:1", "topology ring needs 'ring'"));
+    ZS_CHECK(s_rejects(S_RING "ring: [a]\n", "4:7", "expected 2..64 items"));
+    ZS_CHECK(s_rejects(S_RING "ring: [a, d]\n", "4:11",
+                       "ring stage 'd' is not an agent type in this file"));
+    ZS_CHECK(
+        s_rejects(S_RING "ring: [a, b, a]\n", "4:14", "ring stage 'a' appears twice"));
+    ZS_CHECK(s_rejects(S_HEAD "ring: [a, a]\n", "4:7", "'ring' needs topology ring"));
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -685,7 +736,7 @@ test_type_unknown_key(void)
     ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
                        "unknown key 'cont' in agent type (expected one of: type, count, "
                        "handler, command, capabilities, concurrency, supervision, "
-                       "nodes, strategy)"));
+                       "nodes, strategy, reports_to)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -1090,6 +1141,8 @@ static const zs_test_case_t s_cases[] = {
     {"name_required", test_name_required},
     {"name_invalid", test_name_invalid},
     {"topology", test_topology},
+    {"reports_to", test_reports_to},
+    {"ring", test_ring},
     {"strategy", test_strategy},
     {"strategy_of_type", test_strategy_of_type},
     {"auction_ms", test_auction_ms},
