@@ -49,6 +49,10 @@ struct _zs_agent_t {
     const zs_msg_t *starting;  //  the assign being started, borrowed for that call
     zhashx_t *starts;     //  "task/att" -> s_start_t *, owned: running attempts' starts
     zhashx_t *estimates;  //  task type -> int64_t *, owned: EWMA of its run time, us
+    zhashx_t *peers;      //  ids of our neighbours (the neighbours messages' sum), owned
+    zhashx_t *delegated;  //  "task/att" of attempts a worker runs for us (we lead)
+    char role[ZS_MSG_NAME_MAX + 1];  //  our place in the topology, "" under star
+    char lead[ZS_MSG_NAME_MAX + 1];  //  the agent we report to, "" for none
 };
 
 //  When a running attempt started, to learn how long its type takes
@@ -90,7 +94,7 @@ s_clamp(uint64_t value, uint64_t min, uint64_t max)
 static size_t
 s_running(zs_agent_t *self)
 {
-    size_t running = 0;
+    size_t running = zhashx_size(self->delegated);
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         running += s_handlers[i]->running(self->handlers[i]);
     }
@@ -273,6 +277,12 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
         }
         zhashx_purge(self->starts);
     }
+    if (kind != ZS_SESSION_AGAIN) {
+        //  A new session: its neighbours messages start from nothing
+        zhashx_purge(self->delegated);
+        zhashx_purge(self->peers);
+        self->role[0] = self->lead[0] = '\0';
+    }
     s_sample(self->agent, sizeof self->agent, msg->agent);
     uint64_t conc = msg->conc ? msg->conc : self->conc_asked ? self->conc_asked : 1;
     self->conc = s_clamp(conc, 1, ZS_AGENT_CONC_MAX);
@@ -296,6 +306,66 @@ s_recv_error(zs_agent_t *self, const zs_msg_t *msg)
     }
 }
 
+//  A lead with workers hands each team task to one: the coordinator picks the
+//  least-loaded, and reports its result back (task.report), which we report up
+static void
+s_delegate(zs_agent_t *self, const zs_msg_t *assign)
+{
+    char key[ZS_MSG_NAME_MAX + 24];
+    s_start_key(key, sizeof key, assign->task, assign->att);
+    zhashx_update(self->delegated, key, (void *) 1);
+    zs_msg_t msg;
+    zs_msg_init(&msg, ZS_MSG_TASK_ACK);
+    msg.task = assign->task;
+    msg.att = assign->att;
+    s_send(self, &msg);
+    zs_msg_init(&msg, ZS_MSG_TASK_DELEGATE);
+    msg.task = assign->task;
+    msg.att = assign->att;
+    s_send(self, &msg);
+}
+
+//  Our worker's result is our own
+static void
+s_recv_report(zs_agent_t *self, const zs_msg_t *msg)
+{
+    char key[ZS_MSG_NAME_MAX + 24];
+    s_start_key(key, sizeof key, msg->task, msg->att);
+    if (!zhashx_lookup(self->delegated, key)) {
+        return;  //  cancelled, or of an old session
+    }
+    zhashx_delete(self->delegated, key);
+    zs_msg_t result = *msg;
+    result.type = ZS_MSG_TASK_RESULT;
+    result.agent = NULL;
+    result.arena_ = NULL;
+    s_send(self, &result);
+}
+
+//  Neighbours change by deltas: peers arrive, others are gone
+static void
+s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
+{
+    for (size_t i = 0; i < msg->peers.count; i++) {
+        zhashx_update(self->peers, msg->peers.items[i], (void *) 1);
+    }
+    for (size_t i = 0; i < msg->gone.count; i++) {
+        zhashx_delete(self->peers, msg->gone.items[i]);
+    }
+    s_sample(self->role, sizeof self->role, msg->role);
+    s_sample(self->lead, sizeof self->lead, msg->lead ? msg->lead : "");
+    zsys_info("topology: role %s%s%s, %zu neighbours", self->role,
+              self->lead[0] ? ", lead " : "", self->lead, zhashx_size(self->peers));
+}
+
+static void
+s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
+{
+    char from[ZS_MSG_NAME_MAX * 4 + 1];
+    zsys_info("message from '%s' (%zu bytes)", s_sample(from, sizeof from, msg->agent),
+              msg->payload_size);
+}
+
 static void
 s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
 {
@@ -306,6 +376,8 @@ s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
         snprintf(why, sizeof why, "agent has no handler named '%s'", self->handler_name);
         s_send_refusal(self, msg, "fail",
                        self->handler_name[0] ? why : "agent not registered");
+    } else if (streq(self->role, "lead") && zhashx_size(self->peers) > 0) {
+        s_delegate(self, msg);
     } else {
         self->starting = msg;
         s_handlers[self->active]->start(self->handlers[self->active], msg);
@@ -330,6 +402,13 @@ s_recv_offer(zs_agent_t *self, const zs_msg_t *msg)
 static void
 s_recv_cancel(zs_agent_t *self, const zs_msg_t *msg)
 {
+    char key[ZS_MSG_NAME_MAX + 24];
+    s_start_key(key, sizeof key, msg->task, msg->att);
+    if (zhashx_lookup(self->delegated, key)) {
+        zhashx_delete(self->delegated, key);
+        s_send_refusal(self, msg, "cancelled", "cancelled");
+        return;
+    }
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         if (s_handlers[i]->cancel(self->handlers[i], msg->task, msg->att) == 0) {
             return;
@@ -350,6 +429,9 @@ static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_ASSIGN] = s_recv_assign,
     [ZS_MSG_TASK_CANCEL] = s_recv_cancel,
     [ZS_MSG_TASK_OFFER] = s_recv_offer,
+    [ZS_MSG_TASK_REPORT] = s_recv_report,
+    [ZS_MSG_NEIGHBOURS] = s_recv_neighbours,
+    [ZS_MSG_MSG] = s_recv_msg,
 };
 
 static void
@@ -469,6 +551,8 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
     zhashx_set_destructor(self->starts, s_free_item);
     self->estimates = zhashx_new();
     zhashx_set_destructor(self->estimates, s_free_item);
+    self->peers = zhashx_new();
+    self->delegated = zhashx_new();
     zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
@@ -510,6 +594,8 @@ zs_agent_destroy(zs_agent_t **self_p)
         zs_session_destroy(&self->session);
         zhashx_destroy(&self->starts);
         zhashx_destroy(&self->estimates);
+        zhashx_destroy(&self->peers);
+        zhashx_destroy(&self->delegated);
         zloop_destroy(&self->loop);
         free(self->atype);
         free(self->id);

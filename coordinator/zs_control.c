@@ -91,19 +91,29 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.n_dead = self->counts.dead;
     reply.n_cancelled = self->counts.cancelled;
     reply.n_submitted = self->counts.submitted;
+    reply.n_forbidden = self->counts.forbidden;
     reply.uptime_ms = (uint64_t) (zs_clock_ms() - self->started_ms);
     reply.seq = zs_broker_seq(self->broker);
     zs_broker_reply(self->broker, client, &reply);
 }
 
-static void
-s_agents(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+//  The records of every agent, as an owned array of *count_p, and the agents in the
+//  same order in *agents_p (owned array, borrowed agents) when agents_p is not NULL
+static zs_msg_agent_t *
+s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
 {
     size_t count = zs_registry_size(self->registry);
-    zs_msg_agent_t *records = zs_calloc(count, sizeof *records);
+    zs_msg_agent_t *records = zs_calloc(count + 1, sizeof *records);
+    zs_agent_t **agents = zs_calloc(count + 1, sizeof *agents);
     size_t n = 0;
     for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
          agent = zs_registry_next(self->registry)) {
+        const char *lead = NULL;
+        if (agent->place.team && !agent->place.lead) {
+            zs_agent_t *leader = zhashx_lookup(self->leads, agent->place.team);
+            lead = leader ? leader->id : NULL;
+        }
+        agents[n] = agent;
         records[n++] = (zs_msg_agent_t){
             .agent = agent->id,
             .atype = agent->atype,
@@ -115,14 +125,92 @@ s_agents(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
             .done = agent->done,
             .failed = agent->failed,
             .local = agent->local,
+            .role = zs_topology_role(self->swarm, &agent->place),
+            .lead = lead,
         };
     }
+    *count_p = n;
+    if (agents_p) {
+        *agents_p = agents;
+    } else {
+        free(agents);
+    }
+    return records;
+}
+
+static void
+s_agents(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    size_t n;
+    zs_msg_agent_t *records = s_records(self, &n, NULL);
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_AGENTS_OK);
     reply.rid = msg->rid;
     reply.agents = records;
     reply.agent_count = n;
     zs_broker_reply(self->broker, client, &reply);
+    free(records);
+}
+
+static void
+s_links_free(char **links, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        zstr_free(&links[i]);
+    }
+    free(links);
+}
+
+//  "A B" for every pair of linked agents, as an owned array of owned strings; NULL when
+//  there are more than ZS_MSG_ITEMS_MAX
+static char **
+s_links(zs_coord_t *self, zs_agent_t **agents, size_t count, size_t *links_p)
+{
+    char **links = NULL;
+    size_t n = 0, alloc = 0;
+    for (size_t i = 0; i < count; i++) {
+        for (size_t j = i + 1; j < count; j++) {
+            if (!zs_topology_linked(self->swarm, &agents[i]->place, &agents[j]->place)) {
+                continue;
+            }
+            if (n == ZS_MSG_ITEMS_MAX) {
+                s_links_free(links, n);
+                return NULL;
+            }
+            if (n == alloc) {
+                alloc = alloc ? 2 * alloc : 64;
+                links = zs_realloc(links, alloc * sizeof *links);
+            }
+            links[n++] = zsys_sprintf("%s %s", agents[i]->id, agents[j]->id);
+        }
+    }
+    *links_p = n;
+    return links ? links : zs_calloc(1, sizeof *links);
+}
+
+static void
+s_topology(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    size_t count, link_count = 0;
+    zs_agent_t **agents;
+    zs_msg_agent_t *records = s_records(self, &count, &agents);
+    char **links = s_links(self, agents, count, &link_count);
+    if (links) {
+        zs_msg_t reply;
+        zs_msg_init(&reply, ZS_MSG_TOPOLOGY_OK);
+        reply.rid = msg->rid;
+        reply.topology = zs_topology_name(self->swarm->topology);
+        reply.agents = records;
+        reply.agent_count = count;
+        //  char ** to const char ** is safe here: the message only reads the strings
+        reply.links = (zs_msg_list_t){(const char **) (void *) links, link_count};
+        zs_broker_reply(self->broker, client, &reply);
+        s_links_free(links, link_count);
+    } else {
+        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_LIMIT,
+                              "more than 10000 links to list: see 'agents'");
+    }
+    free(agents);
     free(records);
 }
 
@@ -196,7 +284,7 @@ static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK] = s_task,         [ZS_MSG_CANCEL] = s_cancel,
     [ZS_MSG_STATUS] = s_status,     [ZS_MSG_AGENTS] = s_agents,
     [ZS_MSG_SHUTDOWN] = s_shutdown, [ZS_MSG_STOP] = s_stop,
-    [ZS_MSG_SCALE] = s_scale,
+    [ZS_MSG_SCALE] = s_scale,       [ZS_MSG_TOPOLOGY] = s_topology,
 };
 
 //  Requests that change the swarm, logged with who asked (the client's certificate

@@ -84,6 +84,7 @@ zs_coord_task_final(zs_coord_t *self, zs_task_t *task)
     zs_coord_publish_task(self, task, task->result.why);
     zs_coord_reply_waiters(self, task);
     zs_coord_graph_final(self, task);
+    zs_coord_topology_final(self, task);
     zs_coord_keep_final(self, task);
 }
 
@@ -114,6 +115,7 @@ s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
     }
     zsys_info("agent '%s' left: %s", agent->id, why);
     s_publish_agent(self, ZS_MSG_EV_AGENT_LEFT, agent, why);
+    zs_coord_topology_leaving(self, agent);
     zs_registry_remove(self->registry, &agent);
 }
 
@@ -192,6 +194,7 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     s_welcome(self, agent);
     zsys_info("agent '%s' (%s) joined from '%s'", agent->id, agent->atype, agent->host);
     s_publish_agent(self, ZS_MSG_EV_AGENT_JOINED, agent, NULL);
+    zs_coord_topology_joined(self, agent);
     zs_coord_feed_agent(self, agent);
     return 0;
 }
@@ -274,6 +277,9 @@ static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_PROGRESS] = s_on_progress,
     [ZS_MSG_TASK_RESULT] = s_on_result,
     [ZS_MSG_TASK_BID] = zs_coord_auction_bid,
+    [ZS_MSG_MSG_SEND] = zs_coord_topology_send,
+    [ZS_MSG_MSG_SHARE] = zs_coord_topology_share,
+    [ZS_MSG_TASK_DELEGATE] = zs_coord_topology_delegate,
 };
 
 static void
@@ -342,6 +348,21 @@ s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *
     return why == NULL;
 }
 
+//  The topology takes tasks of this type from clients (a refusal is counted)
+static bool
+s_submit_admitted(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    zs_error_t why;
+    zs_error_init(&why);
+    if (zs_topology_admit(self->swarm, msg->ttype, &why) == 0) {
+        return true;
+    }
+    self->counts.forbidden++;
+    zs_broker_reply_error(self->broker, client, msg->rid, (zs_err_code_t) why.code,
+                          why.text);
+    return false;
+}
+
 static void
 s_reply_submitted(zs_coord_t *self,
                   const zs_client_ref_t *client,
@@ -369,7 +390,7 @@ s_reply_submitted(zs_coord_t *self,
 void
 zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    if (!s_submit_valid(self, client, msg)) {
+    if (!s_submit_valid(self, client, msg) || !s_submit_admitted(self, client, msg)) {
         return;
     }
     zs_task_t *task = msg->task ? zhashx_lookup(self->tasks, msg->task) : NULL;
@@ -377,7 +398,9 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
         s_reply_submitted(self, client, msg, task, true);
         return;
     }
-    if (self->unfinished + zs_coord_graph_size(msg) > self->swarm->max_queue) {
+    bool ring = zs_topology_ring_task(self->swarm, msg->ttype);
+    size_t size = ring ? self->swarm->ring_count : zs_coord_graph_size(msg);
+    if (self->unfinished + size > self->swarm->max_queue) {
         zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_QUEUE_FULL,
                               "too many unfinished tasks");
         return;
@@ -391,6 +414,15 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     zs_err_code_t code;
     char text[ZS_MSG_TEXT_MAX];
     const char *why = zs_coord_graph_refusal(self, msg, id, &code, text, sizeof text);
+    if (!why && ring) {
+        code = ZS_ERR_INVALID;
+        why = zs_coord_topology_ring_refusal(self, msg, id, text, sizeof text);
+    }
+    if (!why && zs_topology_team_task(self->swarm, msg->ttype) &&
+        strlen(id) + 2 > ZS_MSG_NAME_MAX) {
+        code = ZS_ERR_INVALID;
+        why = "no room for the worker's 'ID.w' within 64 bytes: use a shorter task id";
+    }
     //  char *const * from const char **: the scheduler only reads the strings
     if (!why && !zs_sched_admits(self->sched, msg->ttype,
                                  (char *const *) (void *) msg->requires.items,
@@ -404,14 +436,22 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     }
     unsigned tmo = msg->tmo ? (unsigned) msg->tmo : self->swarm->task_timeout_ms;
     unsigned tries = msg->tries ? (unsigned) msg->tries : self->swarm->task_retries + 1;
-    task = msg->items.count ? zs_coord_graph_fan_out(self, msg, id, tmo, tries)
-                            : zs_coord_accept(self, msg, id, tmo, tries);
+    if (ring) {
+        task = zs_coord_topology_ring_accept(self, msg, id, tmo, tries);
+    } else if (msg->items.count) {
+        task = zs_coord_graph_fan_out(self, msg, id, tmo, tries);
+    } else {
+        task = zs_coord_accept(self, msg, id, tmo, tries);
+    }
     //  Replied (and its waiter noted) before anything can end it: with keep_results
     //  0 an ended task is freed at once. An aggregate is linked before its items
     //  start, so one that fails at once still reaches it
     s_reply_submitted(self, client, msg, task, false);
     zs_coord_start(self, task);
     zs_coord_graph_start_items(self, id, msg->items.count);
+    if (ring) {
+        zs_coord_topology_ring_start(self, id);
+    }
     zs_coord_graph_settle(self);
 }
 
@@ -420,11 +460,26 @@ zs_coord_accept(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries)
 {
     zs_task_t *task = zs_task_new(id, msg, tmo, tries, ++self->order);
+    zs_coord_adopt(self, task);
+    return task;
+}
+
+void
+zs_coord_route(zs_coord_t *self, zs_task_t *task)
+{
+    if (task->route == ZS_ROUTE_ANY && zs_topology_team_task(self->swarm, task->ttype)) {
+        task->route = ZS_ROUTE_LEAD;
+    }
+}
+
+void
+zs_coord_adopt(zs_coord_t *self, zs_task_t *task)
+{
+    zs_coord_route(self, task);
     zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
     self->counts.submitted++;
     zs_coord_journal_accepted(self, task);
-    return task;
 }
 
 void
@@ -648,6 +703,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     self->sched = zs_sched_new(self->registry);
     zs_coord_nodes_init(self);
     zs_coord_graph_init(self);
+    zs_coord_topology_init(self);
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -689,6 +745,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     zs_registry_destroy(&self->registry);
     zs_coord_nodes_fini(self);
     zs_coord_graph_fini(self);
+    zs_coord_topology_fini(self);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;

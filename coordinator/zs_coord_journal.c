@@ -56,6 +56,13 @@ s_append(zs_coord_t *self, const zs_msg_t *record)
     }
 }
 
+//  A lead's delegated work is not journaled: after a restart its team task starts over
+static bool
+s_durable(const zs_task_t *task)
+{
+    return task->route != ZS_ROUTE_WORKER;
+}
+
 static void
 s_accepted_record(const zs_task_t *task, zs_msg_t *record)
 {
@@ -82,7 +89,7 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
 void
 zs_coord_journal_accepted(zs_coord_t *self, const zs_task_t *task)
 {
-    if (self->journal) {
+    if (self->journal && s_durable(task)) {
         zs_msg_t record;
         s_accepted_record(task, &record);
         self->accepts_unsynced = true;
@@ -93,7 +100,7 @@ zs_coord_journal_accepted(zs_coord_t *self, const zs_task_t *task)
 void
 zs_coord_journal_ended(zs_coord_t *self, const zs_task_t *task)
 {
-    if (self->journal) {
+    if (self->journal && s_durable(task)) {
         zs_msg_t record;
         zs_msg_init(&record, ZS_MSG_WAIT_OK);
         zs_task_describe(task, &record);
@@ -139,6 +146,7 @@ s_replay_accepted(zs_coord_t *self, const zs_msg_t *record)
         record->tmo ? (unsigned) record->tmo : self->swarm->task_timeout_ms,
         record->tries ? (unsigned) record->tries : self->swarm->task_retries + 1,
         ++self->order);
+    zs_coord_route(self, task);
     zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
     //  Its items' results are wanted even if they are evicted before the replay ends
@@ -235,7 +243,7 @@ s_unfinished(zs_coord_t *self, size_t *count)
     size_t n = 0;
     for (zs_task_t *task = zhashx_first(self->tasks); task;
          task = zhashx_next(self->tasks)) {
-        if (!zs_task_is_final(task) && n < self->unfinished) {
+        if (!zs_task_is_final(task) && s_durable(task) && n < self->unfinished) {
             tasks[n++] = task;
         }
     }
@@ -328,6 +336,9 @@ s_snapshot(void *ctx, zs_journal_t *journal)
     }
     free(tasks);
     for (zs_task_t *task = self->done_head; task && rc == 0; task = task->next) {
+        if (!s_durable(task)) {
+            continue;
+        }
         zs_msg_t record;
         zs_msg_init(&record, ZS_MSG_WAIT_OK);
         zs_task_describe(task, &record);

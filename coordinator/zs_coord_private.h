@@ -37,6 +37,7 @@ typedef struct {
     uint64_t dead;       //  tasks failed for good
     uint64_t cancelled;  //  tasks cancelled
     uint64_t late;       //  results dropped: attempt no longer expected
+    uint64_t forbidden;  //  messages and hand-offs the topology refused
 } zs_coord_counts_t;
 
 struct zs_coord_t {
@@ -75,6 +76,7 @@ struct zs_coord_t {
     zhashx_t *replay_results;    //  id -> zchunk_t *: items' results, during a replay
     zhashx_t *replay_wanted;     //  items whose results to keep, during a replay
     bool dooming;                //  doomed is being drained
+    zhashx_t *leads;             //  team (lead type) -> its lead agent, borrowed
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
@@ -87,6 +89,11 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
 zs_task_t *zs_coord_accept(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
 
+//  Record a new task (owned from now by the task table), route it, journal it. In
+//  zs_coord.c.
+void zs_coord_adopt(zs_coord_t *self, zs_task_t *task);
+//  A task of a team's type goes to its lead (ZS_ROUTE_LEAD). In zs_coord.c.
+void zs_coord_route(zs_coord_t *self, zs_task_t *task);
 //  Start an accepted task: queue a ready one, link a pending one to its dependencies
 //  (zs_coord_graph_settle then ends any that cannot run). In zs_coord.c.
 void zs_coord_start(zs_coord_t *self, zs_task_t *task);
@@ -274,6 +281,32 @@ void zs_coord_graph_workflow(zs_coord_t *self);
 void zs_coord_graph_init(zs_coord_t *self);
 void zs_coord_graph_fini(zs_coord_t *self);
 
+//  Work out a registered agent's place in the topology, choose a team's first lead, and
+//  tell it and the agents linked to it. In zs_coord_topology.c.
+void zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent);
+//  An agent is about to be removed: tell its neighbours, and elect a new lead if it led
+//  (the team's member registered longest ago). In zs_coord_topology.c.
+void zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent);
+//  msg.send, msg.share and task.delegate from agent: the agents socket's handlers. In
+//  zs_coord_topology.c.
+void zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+void zs_coord_topology_share(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+void zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+//  A task reached its final state: a worker's work is reported to its lead; a team
+//  task's unfinished work is cancelled. In zs_coord_topology.c.
+void zs_coord_topology_final(zs_coord_t *self, zs_task_t *task);
+//  Why a ring task cannot be made under id, or NULL; why (size bytes) may hold the
+//  text. In zs_coord_topology.c.
+const char *zs_coord_topology_ring_refusal(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size);
+//  Accept a ring task's stages ID.1 .. ID.n-1 and ID, the last, which is returned; none
+//  is started. Start stages ID.n-1 .. ID.1 (after ID). In zs_coord_topology.c.
+zs_task_t *zs_coord_topology_ring_accept(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
+void zs_coord_topology_ring_start(zs_coord_t *self, const char *id);
+//  Create / free the topology's state. In zs_coord_topology.c.
+void zs_coord_topology_init(zs_coord_t *self);
+void zs_coord_topology_fini(zs_coord_t *self);
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);
 

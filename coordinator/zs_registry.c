@@ -270,10 +270,22 @@ zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count)
 }
 
 bool
+zs_agent_fits(const zs_agent_t *agent,
+              char *const *list,
+              size_t count,
+              zs_task_route_t route)
+{
+    if (route != ZS_ROUTE_ANY && agent->place.lead != (route == ZS_ROUTE_LEAD)) {
+        return false;
+    }
+    return zs_agent_has_all(agent, list, count);
+}
+
+bool
 zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task)
 {
     return s_agent_has(agent, task->ttype) &&
-           zs_agent_has_all(agent, task->requires, task->require_count);
+           zs_agent_fits(agent, task->requires, task->require_count, task->route);
 }
 
 unsigned

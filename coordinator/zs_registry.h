@@ -14,6 +14,7 @@
 #define ZS_REGISTRY_H
 
 #include "zs_task.h"
+#include "zs_topology.h"
 
 typedef struct {
     char *id;            //  agent id, unique in the swarm, owned
@@ -36,8 +37,9 @@ typedef struct {
     double hold_ms;      //  EWMA of how long its attempts held a slot, ms; 0 before one
     uint64_t samples;    //  attempts measured into hold_ms
     zs_task_t *backlog;  //  first task of its backlog (borrowed, linked by next)
-    zs_task_t *backlog_tail;  //  last task of its backlog
-    size_t backlog_count;     //  tasks in its backlog
+    zs_task_t *backlog_tail;    //  last task of its backlog
+    size_t backlog_count;       //  tasks in its backlog
+    zs_topology_place_t place;  //  where it stands in the topology (zs_coord_topology.c)
 } zs_agent_t;
 
 //  Weight of the newest attempt in hold_ms, as 1 / ZS_REGISTRY_HOLD_WEIGHT
@@ -98,11 +100,19 @@ void zs_agent_task_link(zs_agent_t *agent, zs_task_t *task);
 void zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task);
 
 //  True when agent can run task: its type is the agent's type or a capability, and the
-//  agent has every capability the task requires.
+//  agent fits the task's requires and route (zs_agent_fits).
 bool zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task);
 
 //  True when agent has every name in list (count items) as its type or a capability.
 bool zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count);
+
+//  True when agent, able to run tasks of its type, may run one that requires list
+//  (count items) and goes by route: it has every capability, and leads its team for
+//  ZS_ROUTE_LEAD, does not for ZS_ROUTE_WORKER.
+bool zs_agent_fits(const zs_agent_t *agent,
+                   char *const *list,
+                   size_t count,
+                   zs_task_route_t route);
 
 //  Slots free for a new task: concurrency less running tasks and reserved slots, or 0.
 unsigned zs_agent_room(const zs_agent_t *agent);

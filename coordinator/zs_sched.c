@@ -5,14 +5,15 @@
 #include <czmq.h>
 #include <stdlib.h>
 
-//  A binary heap of the ready tasks of one type that require one set of capabilities;
-//  each task knows its index in it
+//  A binary heap of the ready tasks of one type that require one set of capabilities
+//  and go by one route; each task knows its index in it
 typedef struct {
-    zs_task_t **items;     //  borrowed tasks, heap-ordered by s_before
-    size_t count;          //  items used
-    size_t alloc;          //  items allocated
-    char **requires;       //  what its tasks require besides their type, owned
-    size_t require_count;  //  items in requires
+    zs_task_t **items;      //  borrowed tasks, heap-ordered by s_before
+    size_t count;           //  items used
+    size_t alloc;           //  items allocated
+    char **requires;        //  what its tasks require besides their type, owned
+    size_t require_count;   //  items in requires
+    zs_task_route_t route;  //  the team members its tasks may go to
 } s_heap_t;
 
 //  The queues of one task type: one heap per set of required capabilities, so that an
@@ -124,6 +125,7 @@ s_heap_new(const zs_task_t *task)
         }
     }
     heap->require_count = task->require_count;
+    heap->route = task->route;
     return heap;
 }
 
@@ -176,12 +178,14 @@ static s_heap_t *
 s_heap_find_set(zs_sched_t *self,
                 const char *ttype,
                 char *const *requires,
-                size_t require_count)
+                size_t require_count,
+                zs_task_route_t route)
 {
     s_type_t *type = zhashx_lookup(self->queues, ttype);
     for (size_t i = 0; type && i < type->count; i++) {
         s_heap_t *heap = type->heaps[i];
-        if (s_subset(requires, require_count, heap->requires, heap->require_count) &&
+        if (heap->route == route &&
+            s_subset(requires, require_count, heap->requires, heap->require_count) &&
             s_subset(heap->requires, heap->require_count, requires, require_count)) {
             return heap;
         }
@@ -193,7 +197,8 @@ s_heap_find_set(zs_sched_t *self,
 static s_heap_t *
 s_heap_find(zs_sched_t *self, const zs_task_t *task)
 {
-    return s_heap_find_set(self, task->ttype, task->requires, task->require_count);
+    return s_heap_find_set(self, task->ttype, task->requires, task->require_count,
+                           task->route);
 }
 
 bool
@@ -205,7 +210,7 @@ zs_sched_admits(zs_sched_t *self,
     assert(self);
     s_type_t *type = zhashx_lookup(self->queues, ttype);
     return !type || type->count < ZS_SCHED_SETS_MAX ||
-           s_heap_find_set(self, ttype, requires, require_count);
+           s_heap_find_set(self, ttype, requires, require_count, ZS_ROUTE_ANY);
 }
 
 static s_heap_t *
@@ -294,7 +299,8 @@ s_best_heap(zs_sched_t *self, const zs_agent_t *agent, const char *ttype, s_heap
     s_type_t *type = zhashx_lookup(self->queues, ttype);
     for (size_t i = 0; type && i < type->count; i++) {
         s_heap_t *heap = type->heaps[i];
-        if (heap->count && zs_agent_has_all(agent, heap->requires, heap->require_count) &&
+        if (heap->count &&
+            zs_agent_fits(agent, heap->requires, heap->require_count, heap->route) &&
             (!best || s_before(heap->items[0], best->items[0]))) {
             best = heap;
         }
@@ -395,7 +401,7 @@ zs_sched_pick(zs_sched_t *self, const zs_task_t *task, zs_strategy_t strategy)
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
         if (zs_agent_room(agent) > 0 &&
-            zs_agent_has_all(agent, task->requires, task->require_count) &&
+            zs_agent_fits(agent, task->requires, task->require_count, task->route) &&
             (!best || better(agent, best))) {
             best = agent;
         }
@@ -466,7 +472,7 @@ zs_sched_backlog_push(zs_sched_t *self, zs_task_t *task)
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
         if (agent->conc > 0 &&
-            zs_agent_has_all(agent, task->requires, task->require_count) &&
+            zs_agent_fits(agent, task->requires, task->require_count, task->route) &&
             (!best || s_shorter_queue(agent, best))) {
             best = agent;
         }
@@ -571,7 +577,7 @@ zs_sched_auction_open(zs_sched_t *self, zs_task_t *task)
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
         if (zs_agent_room(agent) > 0 &&
-            zs_agent_has_all(agent, task->requires, task->require_count)) {
+            zs_agent_fits(agent, task->requires, task->require_count, task->route)) {
             if (!auction) {
                 auction = zs_auction_new(task);
             }

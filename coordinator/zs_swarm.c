@@ -574,6 +574,15 @@ s_check_team(zs_yaml_t *ctx,
                             type->type, lead->type, lead->reports_to);
     }
     lead->leads = true;
+    //  A worker runs what its lead delegates: tasks of the lead's type
+    for (size_t i = 0; i < type->cap_count; i++) {
+        if (streq(type->caps[i], lead->type)) {
+            return 0;
+        }
+    }
+    type->caps = zs_realloc(type->caps, (type->cap_count + 2) * sizeof *type->caps);
+    type->caps[type->cap_count++] = zs_strdup(lead->type);
+    type->caps[type->cap_count] = NULL;
     return 0;
 }
 

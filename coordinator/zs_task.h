@@ -72,6 +72,13 @@ typedef struct {
     size_t parts_size;           //  their bytes together
 } zs_task_graph_t;
 
+//  Which agents of a team may run a task (hierarchical topology; others are ANY)
+typedef enum {
+    ZS_ROUTE_ANY,     //  any capable agent
+    ZS_ROUTE_LEAD,    //  a team's task: only its lead, which delegates it
+    ZS_ROUTE_WORKER,  //  delegated by a lead: only a capable agent that does not lead
+} zs_task_route_t;
+
 //  Outcome of the last attempt, as its agent reported it.
 typedef struct {
     char *status;     //  ok | fail | timeout | cancelled, owned, or NULL
@@ -108,6 +115,7 @@ struct zs_task_t {
     void *backlog;                 //  agent whose backlog holds it, borrowed, or NULL
     void *waiters;                 //  coordinator's list of waiting clients, or NULL
     zs_task_graph_t graph;         //  dependencies and dependants
+    zs_task_route_t route;         //  team members it may go to
 };
 
 //  Create a task from a submit message (borrowed): ready, or pending when it has

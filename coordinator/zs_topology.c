@@ -111,8 +111,11 @@ bool
 zs_topology_team_task(const zs_swarm_t *swarm, const char *ttype)
 {
     assert(swarm);
+    if (swarm->topology != ZS_TOPOLOGY_HIERARCHICAL) {
+        return false;
+    }
     const zs_swarm_type_t *type = zs_swarm_type_find(swarm, ttype);
-    return swarm->topology == ZS_TOPOLOGY_HIERARCHICAL && type && type->leads;
+    return type && type->leads;
 }
 
 bool

@@ -1,0 +1,414 @@
+//  zs_coord_topology - the topology at work (docs/topologies.md, PROTOCOL.md §6.1):
+//  neighbours told on registration and change, agent messages allowed or refused, team
+//  leads chosen and elected, delegation to workers, and ring pipelines
+//
+//  zs_topology.h decides who is linked to whom; this file keeps the agents told. An
+//  agent's neighbour set only changes when an agent joins, leaves or starts leading, so
+//  each of those sends deltas (`peers` added, `gone` removed) to the agents concerned,
+//  and no set is stored: a mesh of n agents costs O(n) messages per join, not O(n^2).
+
+#include "zs_coord_private.h"
+
+#include <string.h>
+
+#define S_CHUNK 1000  //  ids in one neighbours message, peers and gone together
+
+//  The id of the lead agent reports to, or NULL (it leads, or has no team or lead)
+static const char *
+s_lead_id(zs_coord_t *self, const zs_agent_t *agent)
+{
+    if (!agent->place.team || agent->place.lead) {
+        return NULL;
+    }
+    zs_agent_t *lead = zhashx_lookup(self->leads, agent->place.team);
+    return lead ? lead->id : NULL;
+}
+
+//  Tell agent its role and lead, and which agents became or stopped being neighbours,
+//  in messages of at most S_CHUNK ids
+static void
+s_tell(zs_coord_t *self,
+       zs_agent_t *agent,
+       const char **peers,
+       size_t count,
+       const char **gone,
+       size_t gone_count)
+{
+    size_t p = 0, g = 0;
+    do {
+        zs_msg_t msg;
+        zs_msg_init(&msg, ZS_MSG_NEIGHBOURS);
+        msg.role = zs_topology_role(self->swarm, &agent->place);
+        msg.lead = s_lead_id(self, agent);
+        size_t n = count - p < S_CHUNK ? count - p : S_CHUNK;
+        msg.peers = (zs_msg_list_t){peers ? peers + p : NULL, n};
+        p += n;
+        size_t m = gone_count - g < S_CHUNK - n ? gone_count - g : S_CHUNK - n;
+        msg.gone = (zs_msg_list_t){gone ? gone + g : NULL, m};
+        g += m;
+        zs_broker_send(self->broker, agent->peer, &msg);
+    } while (p < count || g < gone_count);
+}
+
+static void
+s_tell_one(zs_coord_t *self, zs_agent_t *agent, const char *id, bool added)
+{
+    s_tell(self, agent, added ? &id : NULL, added, added ? NULL : &id, !added);
+}
+
+//  Tell every agent linked to agent (other than skip) that agent arrived or went, and
+//  return their ids (an owned array of borrowed ids, *count_p items)
+static const char **
+s_spread(zs_coord_t *self,
+         zs_agent_t *agent,
+         const zs_agent_t *skip,
+         bool added,
+         size_t *count_p)
+{
+    const char **ids = zs_calloc(zs_registry_size(self->registry) + 1, sizeof *ids);
+    size_t count = 0;
+    for (zs_agent_t *other = zs_registry_first(self->registry); other;
+         other = zs_registry_next(self->registry)) {
+        if (other != agent && other != skip &&
+            zs_topology_linked(self->swarm, &agent->place, &other->place)) {
+            ids[count++] = other->id;
+            s_tell_one(self, other, agent->id, added);
+        }
+    }
+    *count_p = count;
+    return ids;
+}
+
+static void
+s_publish_lead(zs_coord_t *self, const zs_agent_t *lead, const char *why)
+{
+    zs_msg_t event;
+    zs_msg_init(&event, ZS_MSG_EV_TEAM_ELECTED);
+    event.atype = lead->place.team;
+    event.agent = lead->id;
+    event.why = why;
+    zs_broker_publish(self->broker, &event);
+    zsys_info("agent '%s' leads team '%s': %s", lead->id, lead->place.team, why);
+}
+
+//  Make agent its team's lead: it gains the team as neighbours, they gain it as lead,
+//  and it takes the team's queued tasks
+static void
+s_lead(zs_coord_t *self, zs_agent_t *agent, const zs_agent_t *leaving, const char *why)
+{
+    agent->place.lead = true;
+    zhashx_update(self->leads, agent->place.team, agent);
+    s_publish_lead(self, agent, why);
+    size_t count;
+    const char **ids = s_spread(self, agent, leaving, true, &count);
+    s_tell(self, agent, ids, count, NULL, 0);
+    free(ids);
+    zs_coord_feed_agent(self, agent);
+}
+
+//  The team's member registered longest ago, other than leaving, or NULL
+static zs_agent_t *
+s_candidate(zs_coord_t *self, const char *team, const zs_agent_t *leaving)
+{
+    zs_agent_t *best = NULL;
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
+        if (agent != leaving && agent->place.team && streq(agent->place.team, team) &&
+            (!best || agent->joined < best->joined)) {
+            best = agent;
+        }
+    }
+    return best;
+}
+
+void
+zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent)
+{
+    agent->place = zs_topology_place(self->swarm, agent->atype);
+    if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
+        return;  //  no neighbours, ever: the welcome says all
+    }
+    const char *team = agent->place.team;
+    if (team && streq(agent->atype, team) && !zhashx_lookup(self->leads, team)) {
+        s_tell(self, agent, NULL, 0, NULL, 0);
+        s_lead(self, agent, NULL, "the first agent of the lead type");
+        return;
+    }
+    size_t count;
+    const char **ids = s_spread(self, agent, NULL, true, &count);
+    s_tell(self, agent, ids, count, NULL, 0);
+    free(ids);
+}
+
+void
+zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent)
+{
+    if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
+        return;
+    }
+    size_t count;
+    free(s_spread(self, agent, NULL, false, &count));
+    if (!agent->place.lead) {
+        return;
+    }
+    zhashx_delete(self->leads, agent->place.team);
+    zs_agent_t *next = s_candidate(self, agent->place.team, agent);
+    if (next) {
+        char why[ZS_MSG_TEXT_MAX];
+        snprintf(why, sizeof why, "elected: lead '%s' left", agent->id);
+        zs_utf8_trim(why);
+        //  Its one neighbour was the old lead, told gone above
+        s_lead(self, next, agent, why);
+    }
+    agent->place.lead = false;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Agent messages
+
+static void
+s_forbid(zs_coord_t *self, zs_agent_t *agent, const char *task, const char *format, ...)
+{
+    char why[ZS_MSG_TEXT_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(why, sizeof why, format, args);
+    va_end(args);
+    zs_utf8_trim(why);
+    self->counts.forbidden++;
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = ZS_ERR_FORBIDDEN;
+    error.why = why;
+    error.task = task;
+    zs_broker_send(self->broker, agent->peer, &error);
+}
+
+static void
+s_forward(zs_coord_t *self, zs_agent_t *from, zs_agent_t *to, const zs_msg_t *msg)
+{
+    zs_msg_t out;
+    zs_msg_init(&out, ZS_MSG_MSG);
+    out.agent = from->id;
+    out.payload = msg->payload;
+    out.payload_size = msg->payload_size;
+    zs_broker_send(self->broker, to->peer, &out);
+}
+
+void
+zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_agent_t *to = zs_registry_find(self->registry, msg->agent);
+    if (!to || to == agent ||
+        !zs_topology_linked(self->swarm, &agent->place, &to->place)) {
+        s_forbid(self, agent, NULL, "%s topology: '%s' (%s) may not message '%s'%s",
+                 zs_topology_name(self->swarm->topology), agent->id,
+                 zs_topology_role(self->swarm, &agent->place), msg->agent,
+                 to ? "" : ", which is not registered");
+        return;
+    }
+    s_forward(self, agent, to, msg);
+}
+
+void
+zs_coord_topology_share(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
+        s_forbid(self, agent, NULL,
+                 "star topology: agents have no neighbours to share with");
+        return;
+    }
+    for (zs_agent_t *other = zs_registry_first(self->registry); other;
+         other = zs_registry_next(self->registry)) {
+        if (other != agent &&
+            zs_topology_linked(self->swarm, &agent->place, &other->place)) {
+            s_forward(self, agent, other, msg);
+        }
+    }
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Teams: a lead delegates a task to a worker, and gets the worker's result back
+
+static void
+s_worker_id(char *dest, size_t size, const char *id)
+{
+    snprintf(dest, size, "%s.w", id);
+}
+
+//  Send the outcome of a final worker task to the lead running its team task, if any
+static void
+s_report(zs_coord_t *self, zs_task_t *team_task, const zs_task_t *work)
+{
+    zs_agent_t *lead = team_task->agent;
+    if (!lead) {
+        return;  //  waiting for a lead: the next one's delegate finds the result
+    }
+    const zs_task_result_t *result = &work->result;
+    zs_msg_t report;
+    zs_msg_init(&report, ZS_MSG_TASK_REPORT);
+    report.task = team_task->id;
+    report.att = team_task->att;
+    report.agent = work->agent_id ? work->agent_id : "-";
+    report.status = work->state == ZS_TASK_COMPLETED   ? "ok"
+                    : work->state == ZS_TASK_CANCELLED ? "cancelled"
+                                                       : "fail";
+    report.exit = result->exit;
+    report.out = result->out;
+    report.out_size = result->out_size;
+    report.err = result->err;
+    report.err_size = result->err_size;
+    report.why = result->why;
+    zs_broker_send(self->broker, lead->peer, &report);
+}
+
+void
+zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_task_t *task = zhashx_lookup(self->tasks, msg->task);
+    if (!task || task->agent != agent || task->att != msg->att) {
+        return;  //  an attempt no longer expected: its result would be dropped too
+    }
+    if (task->route != ZS_ROUTE_LEAD || !agent->place.lead) {
+        s_forbid(self, agent, task->id,
+                 "%s topology: only a team's lead delegates, and only its team's tasks",
+                 zs_topology_name(self->swarm->topology));
+        return;
+    }
+    char id[ZS_MSG_NAME_MAX + 4];
+    s_worker_id(id, sizeof id, task->id);
+    zs_task_t *work = zhashx_lookup(self->tasks, id);
+    if (work && work->route != ZS_ROUTE_WORKER) {
+        s_forbid(self, agent, task->id, "task '%s' is a client's: no room for the work",
+                 id);
+        return;
+    }
+    if (work && zs_task_is_final(work) && work->state == ZS_TASK_COMPLETED) {
+        s_report(self, task, work);  //  a lead before this one delegated it already
+        return;
+    }
+    if (work && !zs_task_is_final(work)) {
+        return;  //  still running for an earlier lead: it reports when done
+    }
+    if (work) {
+        zs_coord_forget(self, work);
+    }
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = task->ttype;
+    submit.payload = msg->payload ? msg->payload : task->payload;
+    submit.payload_size = msg->payload ? msg->payload_size : task->payload_size;
+    work = zs_task_new(id, &submit, task->tmo_ms, task->tries, ++self->order);
+    work->route = ZS_ROUTE_WORKER;
+    zs_coord_adopt(self, work);
+    zs_coord_start(self, work);
+}
+
+void
+zs_coord_topology_final(zs_coord_t *self, zs_task_t *task)
+{
+    if (task->route == ZS_ROUTE_WORKER) {
+        char id[ZS_MSG_NAME_MAX + 1];
+        snprintf(id, sizeof id, "%.*s", (int) strlen(task->id) - 2, task->id);
+        zs_task_t *team_task = zhashx_lookup(self->tasks, id);
+        if (team_task && team_task->route == ZS_ROUTE_LEAD &&
+            !zs_task_is_final(team_task)) {
+            s_report(self, team_task, task);
+        }
+    } else if (task->route == ZS_ROUTE_LEAD) {
+        //  Nobody waits for the work of a team task that ended (cancelled, say)
+        char id[ZS_MSG_NAME_MAX + 4];
+        s_worker_id(id, sizeof id, task->id);
+        zs_task_t *work = zhashx_lookup(self->tasks, id);
+        if (work && work->route == ZS_ROUTE_WORKER && !zs_task_is_final(work)) {
+            zs_coord_cancel(self, work);
+        }
+    }
+}
+
+void
+zs_coord_topology_init(zs_coord_t *self)
+{
+    self->leads = zhashx_new();
+}
+
+void
+zs_coord_topology_fini(zs_coord_t *self)
+{
+    zhashx_destroy(&self->leads);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Ring pipelines: stage k+1 is an aggregate of stage k alone, so its payload is stage
+//  k's output (zs_coord_graph.c does the rest); stages ID.1 .. ID.n-1, the last is ID
+
+static void
+s_stage_id(char *dest, size_t size, const char *id, size_t k, size_t n)
+{
+    if (k + 1 == n) {
+        snprintf(dest, size, "%s", id);
+    } else {
+        snprintf(dest, size, "%s.%zu", id, k + 1);
+    }
+}
+
+const char *
+zs_coord_topology_ring_refusal(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+{
+    if (msg->items.count || msg->agg) {
+        return "a ring task takes one payload: no 'items' or 'agg'";
+    }
+    size_t n = self->swarm->ring_count;
+    char stage[ZS_MSG_NAME_MAX + 16];
+    s_stage_id(stage, sizeof stage, id, n - 2, n);
+    if (strlen(stage) > ZS_MSG_NAME_MAX) {
+        return "no room for the stages' '.N' ids within 64 bytes: use a shorter task id";
+    }
+    for (size_t k = 0; k + 1 < n; k++) {
+        s_stage_id(stage, sizeof stage, id, k, n);
+        if (zhashx_lookup(self->tasks, stage)) {
+            snprintf(why, size, "task '%s' exists already", stage);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+zs_task_t *
+zs_coord_topology_ring_accept(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries)
+{
+    size_t n = self->swarm->ring_count;
+    char prev[ZS_MSG_NAME_MAX + 1] = "";
+    zs_task_t *task = NULL;
+    for (size_t k = 0; k < n; k++) {
+        char stage[ZS_MSG_NAME_MAX + 1];
+        s_stage_id(stage, sizeof stage, id, k, n);
+        zs_msg_t submit = *msg;
+        submit.ttype = self->swarm->ring[k];
+        const char *dep = prev;
+        if (k > 0) {
+            //  'requires' and 'deps' are the first stage's; the others wait for it
+            submit.payload = NULL;
+            submit.payload_size = 0;
+            submit.deps = (zs_msg_list_t){&dep, 1};
+            submit.agg = submit.ttype;
+            submit.requires = (zs_msg_list_t){NULL, 0};
+        }
+        task = zs_coord_accept(self, &submit, stage, tmo, tries);
+        snprintf(prev, sizeof prev, "%s", stage);
+    }
+    return task;
+}
+
+void
+zs_coord_topology_ring_start(zs_coord_t *self, const char *id)
+{
+    size_t n = self->swarm->ring_count;
+    for (size_t k = n - 1; k-- > 0;) {
+        char stage[ZS_MSG_NAME_MAX + 1];
+        s_stage_id(stage, sizeof stage, id, k, n);
+        zs_coord_start(self, zhashx_lookup(self->tasks, stage));
+    }
+}
