@@ -29,7 +29,7 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_TASK, ZS_MSG_TASK_OK},         {ZS_MSG_CANCEL, ZS_MSG_CANCEL_OK},
     {ZS_MSG_STATUS, ZS_MSG_STATUS_OK},     {ZS_MSG_AGENTS, ZS_MSG_AGENTS_OK},
     {ZS_MSG_SHUTDOWN, ZS_MSG_SHUTDOWN_OK}, {ZS_MSG_STOP, ZS_MSG_STOP_OK},
-    {ZS_MSG_SCALE, ZS_MSG_SCALE_OK},
+    {ZS_MSG_SCALE, ZS_MSG_SCALE_OK},       {ZS_MSG_TOPOLOGY, ZS_MSG_TOPOLOGY_OK},
 };
 
 static const char *s_error_names[] = {
@@ -43,6 +43,7 @@ static const char *s_error_names[] = {
     [ZS_ERR_SHUTTING_DOWN] = "shutting down",
     [ZS_ERR_FINISHED] = "task already finished",
     [ZS_ERR_LIMIT] = "limit reached",
+    [ZS_ERR_FORBIDDEN] = "forbidden by the topology",
 };
 
 static int

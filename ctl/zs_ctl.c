@@ -31,6 +31,7 @@ typedef struct {
     zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
     zs_opts_int_t retries;       //  submit --retries
     bool wait;                   //  submit --wait
+    bool dot;                    //  topology --dot
     int64_t count;               //  scale's N
     const char *node;            //  scale --node: a node daemon's agents, not local ones
     uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
@@ -283,6 +284,20 @@ s_cmd_agents(s_ctl_t *self)
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_AGENTS);
     return s_run_shown(self, &request, zs_show_agents);
+}
+
+static const zs_opts_option_t s_topology_options[] = {
+    {"--dot", NULL, ZS_OPTS_FLAG, S_OFF(dot), 0, 0, NULL,
+     "print it as a Graphviz graph (DOT)"},
+};
+
+static int
+s_cmd_topology(s_ctl_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_TOPOLOGY);
+    return s_run_shown(self, &request,
+                       self->dot ? zs_show_topology_dot : zs_show_topology);
 }
 
 static int
@@ -571,6 +586,8 @@ static const s_command_t s_commands[] = {
     {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status, false},
     {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents,
      false},
+    {"topology", "[--dot]", "show who may message whom: roles, leads and links",
+     s_topology_options, S_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology, false},
     {"submit", "--type T [OPTIONS]",
      "submit a task; print its id, or with --wait its output", s_submit_options,
      S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit, false},

@@ -155,6 +155,7 @@ static const s_row_t s_status_rows[] = {
     {"dead", s_u64, S_FIELD(n_dead)},
     {"cancelled", s_u64, S_FIELD(n_cancelled)},
     {"submitted", s_u64, S_FIELD(n_submitted)},
+    {"forbidden", s_u64, S_FIELD(n_forbidden)},
     {"uptime", s_uptime, 0},
     {"events", s_u64, S_FIELD(seq)},
 };
@@ -317,4 +318,91 @@ zs_show_agents(const zs_msg_t *reply, FILE *stream)
             s_print_cell(stream, c, widths[c], cell);
         }
     }
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The topology
+
+void
+zs_show_topology(const zs_msg_t *reply, FILE *stream)
+{
+    assert(reply);
+    assert(stream);
+    char kind[ZS_SHOW_CELL_MAX], id[ZS_SHOW_CELL_MAX], type[ZS_SHOW_CELL_MAX];
+    char role[ZS_SHOW_CELL_MAX], lead[ZS_SHOW_CELL_MAX];
+    s_text(kind, sizeof kind, reply->topology);
+    fprintf(stream, "topology: %s (%zu agents, %zu links)\n", kind, reply->agent_count,
+            reply->links.count);
+    for (size_t a = 0; a < reply->agent_count; a++) {
+        const zs_msg_agent_t *agent = &reply->agents[a];
+        s_text(id, sizeof id, agent->agent);
+        s_text(type, sizeof type, agent->atype);
+        s_text(role, sizeof role, agent->role);
+        s_text(lead, sizeof lead, agent->lead);
+        fprintf(stream, "  %s  %s, %s%s%s\n", id, type, role,
+                agent->lead ? ", lead " : "", agent->lead ? lead : "");
+    }
+    for (size_t i = 0; i < reply->links.count; i++) {
+        s_text(id, sizeof id, reply->links.items[i]);
+        char *space = strchr(id, ' ');
+        if (space) {
+            *space = '\0';
+            fprintf(stream, "  %s -- %s\n", id, space + 1);
+        }
+    }
+}
+
+//  A DOT id: the sanitised text in quotes, with quotes and backslashes escaped
+static void
+s_dot_id(FILE *stream, const char *text, size_t size)
+{
+    char clean[ZS_SHOW_CELL_MAX];
+    zs_sanitize(clean, sizeof clean, text, size);
+    fputc('"', stream);
+    for (const char *at = clean; *at; at++) {
+        if (*at == '"' || *at == '\\') {
+            fputc('\\', stream);
+        }
+        fputc(*at, stream);
+    }
+    fputc('"', stream);
+}
+
+void
+zs_show_topology_dot(const zs_msg_t *reply, FILE *stream)
+{
+    assert(reply);
+    assert(stream);
+    fprintf(stream, "graph zswarm {\n  label=");
+    s_dot_id(stream, reply->topology, strlen(reply->topology));
+    fprintf(stream, ";\n  zswarmd [shape=box];\n");
+    for (size_t a = 0; a < reply->agent_count; a++) {
+        const zs_msg_agent_t *agent = &reply->agents[a];
+        const char *role = agent->role ? agent->role : "agent";
+        char label[3 * ZS_MSG_NAME_MAX + 8];
+        snprintf(label, sizeof label, "%s\\n%s, %s", agent->agent, agent->atype, role);
+        fprintf(stream, "  ");
+        s_dot_id(stream, agent->agent, strlen(agent->agent));
+        fprintf(stream, " [label=");
+        s_dot_id(stream, label, strlen(label));
+        fprintf(stream, "];\n");
+        //  Everyone but a team's worker gets its tasks from zswarmd
+        if (strcmp(role, "worker") != 0) {
+            fprintf(stream, "  zswarmd -- ");
+            s_dot_id(stream, agent->agent, strlen(agent->agent));
+            fprintf(stream, " [style=dashed];\n");
+        }
+    }
+    for (size_t i = 0; i < reply->links.count; i++) {
+        const char *link = reply->links.items[i];
+        const char *space = strchr(link, ' ');
+        if (space) {
+            fprintf(stream, "  ");
+            s_dot_id(stream, link, (size_t) (space - link));
+            fprintf(stream, " -- ");
+            s_dot_id(stream, space + 1, strlen(space + 1));
+            fprintf(stream, ";\n");
+        }
+    }
+    fprintf(stream, "}\n");
 }

@@ -23,4 +23,11 @@ void zs_show_agents(const zs_msg_t *reply, FILE *stream);
 //  does not carry are left out.
 void zs_show_task(const zs_msg_t *reply, FILE *stream);
 
+//  Print a topology.ok reply: its kind, each agent's role and lead, then its links.
+void zs_show_topology(const zs_msg_t *reply, FILE *stream);
+
+//  Print a topology.ok reply as a Graphviz graph (DOT): agents, the links between
+//  them, and dashed links from zswarmd to the agents it gives tasks to.
+void zs_show_topology_dot(const zs_msg_t *reply, FILE *stream);
+
 #endif

@@ -42,6 +42,7 @@ E_INVALID = 7
 E_SHUTTING_DOWN = 8
 E_FINISHED = 9
 E_LIMIT = 10
+E_FORBIDDEN = 11
 
 FINAL_STATES = ("completed", "dead", "cancelled")
 
@@ -226,11 +227,12 @@ def ctx():
 # Wire format: one msgpack map per frame, short string keys, "v" and "t" in every map
 
 STR_KEYS = {"agent", "atype", "host", "handler", "why", "task", "ttype", "note", "status",
-            "state", "name"}
+            "state", "name", "role", "lead", "topology"}
 BIN_KEYS = {"payload", "stdout", "stderr"}
 UINT_KEYS = {"v", "rid", "seq", "conc", "pid", "hb", "live", "load", "code", "tmo",
              "tries", "att", "pct", "n_agents", "n_ready", "n_running", "n_completed",
-             "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended", "count"}
+             "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended", "count",
+             "n_pending", "n_forbidden"}
 INT_KEYS = {"pri", "exit"}
 BOOL_KEYS = {"local", "wait", "dup"}
 

@@ -1,0 +1,272 @@
+# Topologies end to end (docs/topologies.md, PROTOCOL.md §6.1): for each, the paths it
+# allows work and the others are refused with error 11 and counted; agents are told
+# their neighbours on registration and on change; a hierarchical team delegates and
+# elects a new lead; a ring task passes through its stages. Agents whose messages a test
+# must control are written here in Python from the spec: DEALERs that say hello.
+
+import os
+import signal
+
+import zmq
+
+from conftest import (E_FORBIDDEN, VERSION, deadline, left_ms, pack, swarm_yaml, unpack,
+                      wait_until)
+
+HB_MS = 100
+
+
+def topo_yaml(name, topology, agents, extra=""):
+    text = swarm_yaml(name, agents, hb=HB_MS)
+    return text + f"topology: {topology}\n" + extra
+
+
+class Peer:
+    """A scripted agent: hello, then it reads what the coordinator sends."""
+
+    def __init__(self, swarm, atype, agent):
+        self.sock = swarm.ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(swarm.agents_ep)
+        swarm.sockets.append(self)
+        self.id = agent
+        self.peers = set()
+        self.role = self.lead = None
+        self.inbox = []
+        self.send("hello", atype=atype, agent=agent, conc=4)
+        assert self.next("welcome")["agent"] == agent
+
+    def close(self):
+        self.sock.close(0)
+
+    def send(self, t, **fields):
+        self.sock.send(pack({"v": VERSION, "t": t, **fields}))
+
+    def next(self, t, seconds=10, **match):
+        """The next message of type t (with the given fields); neighbours messages on
+        the way are applied, messages collected."""
+        until = deadline(seconds)
+        while True:
+            assert self.sock.poll(max(1, left_ms(until)), zmq.POLLIN), (
+                f"{self.id}: no {t} {match}")
+            msg = unpack(self.sock.recv(), f"message to {self.id}")
+            if msg["t"] == "heartbeat":
+                self.send("heartbeat")
+            if msg["t"] == "neighbours":
+                self.peers |= set(msg.get("peers", []))
+                self.peers -= set(msg.get("gone", []))
+                self.role, self.lead = msg["role"], msg.get("lead")
+            if msg["t"] == "msg":
+                self.inbox.append((msg["agent"], msg.get("payload")))
+            if msg["t"] == "error":
+                assert msg["code"] == E_FORBIDDEN or t == "error", f"{self.id}: {msg!r}"
+            if msg["t"] == t and all(msg.get(k) == v for k, v in match.items()):
+                return msg
+
+    def settle(self, seconds=0.3):
+        """Read whatever comes for a while."""
+        try:
+            self.next("-", seconds)
+        except AssertionError:
+            pass
+
+
+def forbidden(peer, t, **fields):
+    peer.send(t, **fields)
+    return peer.next("error", code=E_FORBIDDEN)["why"]
+
+
+def test_star_allows_no_agent_messages(make_swarm):
+    swarm = make_swarm(topo_yaml("star", "star", ["{type: x, count: 0}"]))
+    a, b = Peer(swarm, "x", "a"), Peer(swarm, "x", "b")
+    assert "star topology: 'a' (agent) may not message 'b'" in forbidden(
+        a, "msg.send", agent="b", payload=b"hi")
+    assert "no neighbours" in forbidden(a, "msg.share", payload=b"hi")
+    b.settle()
+    assert b.inbox == [] and b.role is None, "star: no message, no neighbours list"
+    assert swarm.status().get("n_forbidden") == 2
+    assert swarm.control.ok("topology")["topology"] == "star"
+    assert swarm.control.ok("topology").get("links", []) == []
+
+
+def test_mesh_any_to_any_and_share_reaches_all(make_swarm):
+    swarm = make_swarm(topo_yaml("mesh", "mesh", ["{type: x, count: 0}"]))
+    p1 = Peer(swarm, "x", "p1")
+    p1.next("neighbours", role="peer")
+    p2, p3 = Peer(swarm, "x", "p2"), Peer(swarm, "x", "p3")
+    for peer, others in ((p1, {"p2", "p3"}), (p2, {"p1", "p3"}), (p3, {"p1", "p2"})):
+        wait_until(lambda p=peer, o=others: (p.settle(0.05), p.peers == o)[1], 5,
+                   f"{peer.id}'s neighbours {others}")
+    p1.send("msg.send", agent="p3", payload=b"direct")
+    assert p3.next("msg")["payload"] == b"direct" and p3.inbox[-1][0] == "p1"
+    p2.send("msg.share", payload=b"to all")
+    assert p1.next("msg", agent="p2")["payload"] == b"to all"
+    assert p3.next("msg", agent="p2")["payload"] == b"to all"
+    assert "which is not registered" in forbidden(p1, "msg.send", agent="ghost")
+    assert "may not message 'p1'" in forbidden(p1, "msg.send", agent="p1")
+    links = swarm.control.ok("topology")["links"]
+    assert sorted(sorted(link.split()) for link in links) == [
+        ["p1", "p2"], ["p1", "p3"], ["p2", "p3"]]
+    p3.send("bye")
+    p1.next("neighbours", gone=["p3"])
+    assert p1.peers == {"p2"}
+    assert swarm.status().get("n_forbidden") == 2
+
+
+HIER = ["{type: boss, count: 0, concurrency: 4}", "{type: w, count: 0, reports_to: boss}",
+        "{type: loner, count: 0}"]
+
+
+def test_hierarchical_paths_delegation_and_refusals(make_swarm):
+    swarm = make_swarm(topo_yaml("team", "hierarchical", HIER))
+    client = swarm.client()
+    boss = Peer(swarm, "boss", "boss-a")
+    boss.next("neighbours", role="lead")
+    w1, w2 = Peer(swarm, "w", "w1"), Peer(swarm, "w", "w2")
+    w1.next("neighbours", role="worker", lead="boss-a")
+    w2.next("neighbours", role="worker", lead="boss-a")
+    wait_until(lambda: (boss.settle(0.05), boss.peers == {"w1", "w2"})[1], 5,
+               "the lead's neighbours")
+    assert w1.peers == {"boss-a"}
+    # A worker talks to its lead, the lead to its workers; workers not to each other
+    w1.send("msg.send", agent="boss-a", payload=b"up")
+    assert boss.next("msg", agent="w1")["payload"] == b"up"
+    boss.send("msg.send", agent="w2", payload=b"down")
+    assert w2.next("msg", agent="boss-a")["payload"] == b"down"
+    assert "'w1' (worker) may not message 'w2'" in forbidden(w1, "msg.send", agent="w2")
+    loner = Peer(swarm, "loner", "solo")
+    assert "may not message 'boss-a'" in forbidden(loner, "msg.send", agent="boss-a")
+    # A worker type's tasks come through the lead
+    err = client.error("submit", E_FORBIDDEN, ttype="w", payload=b"x")
+    assert "type 'w' reports to 'boss': submit to 'boss'" in err["why"]
+    # The team's task goes to the lead, which delegates it to a worker
+    rid = client.send("submit", ttype="boss", task="job", payload=b"data", wait=True)
+    assert client.reply(rid)["t"] == "submit.ok"
+    assign = boss.next("task.assign", task="job")
+    boss.send("task.ack", task="job", att=assign["att"])
+    boss.send("task.delegate", task="job", att=assign["att"])
+    worker = None
+    until = deadline(10)
+    while worker is None:
+        for w in (w1, w2):
+            if w.sock.poll(20, zmq.POLLIN):
+                msg = unpack(w.sock.recv(), w.id)
+                if msg["t"] == "task.assign":
+                    worker, work = w, msg
+        assert left_ms(until) > 0, "no worker got the delegated task"
+    assert work["task"] == "job.w" and work["payload"] == b"data"
+    # A worker may not hand work on: only a lead delegates
+    assert "only a team's lead delegates" in forbidden(
+        worker, "task.delegate", task="job.w", att=work["att"])
+    worker.send("task.result", task="job.w", att=work["att"], status="ok",
+                stdout=b"done by " + worker.id.encode())
+    report = boss.next("task.report", task="job")
+    assert report["agent"] == worker.id and report["stdout"] == b"done by " + worker.id.encode()
+    boss.send("task.result", task="job", att=assign["att"], status="ok",
+              stdout=report["stdout"])
+    done = client.reply(rid)
+    assert done["state"] == "completed" and done["stdout"] == report["stdout"]
+    assert swarm.status().get("n_forbidden") == 4
+
+
+def test_hierarchical_election_is_the_longest_registered_member(make_swarm):
+    swarm = make_swarm(topo_yaml("elect", "hierarchical", HIER))
+    sub = swarm.subscribe()
+    boss = Peer(swarm, "boss", "boss-a")
+    workers = [Peer(swarm, "w", f"w{n}") for n in (1, 2, 3)]
+    for w in workers:
+        w.next("neighbours", lead="boss-a")
+    boss.close()  # silent: deemed lost after the liveness; the others keep talking
+    elected = None
+    until = deadline(10)
+    while elected is None:
+        for w in workers:
+            w.settle(0.02)
+        msg = sub.read(20)
+        if msg and msg["t"] == "team.elected" and msg["agent"] != "boss-a":
+            elected = msg
+        assert left_ms(until) > 0, "no team.elected"
+    assert elected["agent"] == "w1" and elected["atype"] == "boss"
+    assert "lead 'boss-a' left" in elected.get("why", "")
+    w1, w2, w3 = workers
+    wait_until(lambda: (w1.settle(0.05), w1.role == "lead" and w1.peers == {"w2", "w3"})[1],
+               5, "w1 leading w2 and w3")
+    for w in (w2, w3):
+        wait_until(lambda w=w: (w.settle(0.05), w.lead == "w1" and w.peers == {"w1"})[1],
+                   5, f"{w.id} told of its new lead")
+    # Work goes on: the team's tasks now go to w1
+    swarm.client().submit("boss", b"next", task="after")
+    assert w1.next("task.assign", task="after")["payload"] == b"next"
+    records = {a["agent"]: a for a in swarm.control.ok("topology")["agents"]}
+    assert records["w1"]["role"] == "lead" and records["w2"]["lead"] == "w1"
+
+
+def team_swarm(make_swarm):
+    return make_swarm(topo_yaml("crew", "hierarchical", [
+        "{type: boss, count: 1, concurrency: 8, handler: exec, "
+        "command: [/bin/sh, -c, 'printf \"boss: \"; cat']}",
+        "{type: w, count: 3, reports_to: boss, handler: exec, "
+        "command: [/bin/sh, -c, 'printf \"worked: \"; cat']}"]))
+
+
+def test_a_team_of_real_agents_survives_its_lead(make_swarm):
+    """zswarm-agent leads by delegating; killed, a worker is elected and leads on."""
+    swarm = team_swarm(make_swarm)
+    swarm.wait_agents(4)
+    client = swarm.client()
+    for n in range(4):
+        done = client.run("boss", f"job {n}", task=f"j{n}")
+        assert done["stdout"] == f"worked: job {n}".encode(), done
+        worker = client.ok("task", task=f"j{n}.w")
+        assert worker["agent"].startswith("w-"), worker
+    sub = swarm.subscribe()
+    lead = next(a for a in swarm.agents() if a.get("role") == "lead")
+    assert lead["agent"] == "boss-1"
+    os.kill(lead["pid"], signal.SIGKILL)
+    elected = sub.wait_for(lambda m: m["t"] == "team.elected", 10, "team.elected")
+    assert elected["agent"].startswith("w-")
+    for n in range(4, 8):
+        done = client.run("boss", f"job {n}", task=f"j{n}")
+        assert done["stdout"] == f"worked: job {n}".encode(), done
+        assert client.ok("task", task=f"j{n}.w")["agent"] != elected["agent"]
+
+
+RING = ["{type: up, count: 2, handler: exec, command: [tr, a-z, A-Z]}",
+        "{type: rev, count: 1, handler: exec, command: [rev]}",
+        "{type: wrap, count: 1, handler: exec, "
+        "command: [/bin/sh, -c, 'printf \"[\"; cat; printf \"]\"']}"]
+
+
+def test_ring_pipeline_output_and_paths(make_swarm):
+    swarm = make_swarm(topo_yaml("pipe", "ring", RING, "ring: [up, rev, wrap]\n"))
+    swarm.wait_agents(4)
+    client = swarm.client()
+    done = client.run("up", "hello ring", task="r0")
+    assert done["stdout"] == b"[GNIR OLLEH]" and done["ttype"] == "wrap", done
+    assert client.ok("task", task="r0.1")["stdout"] == b"HELLO RING"
+    assert client.ok("task", task="r0.2")["stdout"] == b"GNIR OLLEH"
+    err = client.error("submit", E_FORBIDDEN, ttype="rev", payload=b"x")
+    assert "ring stage 2: its input comes from stage 'up'" in err["why"]
+    # The first stage's two agents share the work
+    ids = [client.submit("up", f"t{n}", task=f"r{n + 1}")["task"] for n in range(8)]
+    for task in ids:
+        assert client.wait(task)["state"] == "completed"
+    firsts = {client.ok("task", task=f"{task}.1")["agent"] for task in ids}
+    assert firsts == {"up-1", "up-2"}, firsts
+    # Neighbours: adjacent stages, the last next to the first; not within a stage
+    pairs = {tuple(sorted(link.split())) for link in swarm.control.ok("topology")["links"]}
+    assert pairs == {("rev-1", "up-1"), ("rev-1", "up-2"), ("rev-1", "wrap-1"),
+                     ("up-1", "wrap-1"), ("up-2", "wrap-1")}, pairs
+
+
+def test_ring_messages_follow_the_stages(make_swarm):
+    swarm = make_swarm(topo_yaml("ringmsg", "ring",
+                                 ["{type: a, count: 0}", "{type: b, count: 0}",
+                                  "{type: c, count: 0}", "{type: d, count: 0}"],
+                                 "ring: [a, b, c, d]\n"))
+    a, b, c = Peer(swarm, "a", "a1"), Peer(swarm, "b", "b1"), Peer(swarm, "c", "c1")
+    a.send("msg.send", agent="b1", payload=b"next")
+    assert b.next("msg", agent="a1")["payload"] == b"next"
+    assert "'a1' (stage) may not message 'c1'" in forbidden(a, "msg.send", agent="c1")
+    b.send("msg.share", payload=b"both ways")
+    assert a.next("msg", agent="b1")["payload"] == b"both ways"
+    assert c.next("msg", agent="b1")["payload"] == b"both ways"
