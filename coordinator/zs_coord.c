@@ -414,14 +414,9 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     zs_err_code_t code;
     char text[ZS_MSG_TEXT_MAX];
     const char *why = zs_coord_graph_refusal(self, msg, id, &code, text, sizeof text);
-    if (!why && ring) {
+    if (!why) {
         code = ZS_ERR_INVALID;
-        why = zs_coord_topology_ring_refusal(self, msg, id, text, sizeof text);
-    }
-    if (!why && zs_topology_team_task(self->swarm, msg->ttype) &&
-        strlen(id) + 2 > ZS_MSG_NAME_MAX) {
-        code = ZS_ERR_INVALID;
-        why = "no room for the worker's 'ID.w' within 64 bytes: use a shorter task id";
+        why = zs_coord_topology_refusal(self, msg, id, text, sizeof text);
     }
     //  char *const * from const char **: the scheduler only reads the strings
     if (!why && !zs_sched_admits(self->sched, msg->ttype,

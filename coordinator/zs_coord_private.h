@@ -295,9 +295,10 @@ void zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_ms
 //  A task reached its final state: a worker's work is reported to its lead; a team
 //  task's unfinished work is cancelled. In zs_coord_topology.c.
 void zs_coord_topology_final(zs_coord_t *self, zs_task_t *task);
-//  Why a ring task cannot be made under id, or NULL; why (size bytes) may hold the
-//  text. In zs_coord_topology.c.
-const char *zs_coord_topology_ring_refusal(
+//  Why the topology cannot make a submit's task(s) under id (ring stage ids, a team
+//  task's work id), or NULL; why (size bytes) may hold the text. In
+//  zs_coord_topology.c.
+const char *zs_coord_topology_refusal(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size);
 //  Accept a ring task's stages ID.1 .. ID.n-1 and ID, the last, which is returned; none
 //  is started. Start stages ID.n-1 .. ID.1 (after ID). In zs_coord_topology.c.

@@ -130,7 +130,6 @@ zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent)
     }
     const char *team = agent->place.team;
     if (team && streq(agent->atype, team) && !zhashx_lookup(self->leads, team)) {
-        s_tell(self, agent, NULL, 0, NULL, 0);
         s_lead(self, agent, NULL, "the first agent of the lead type");
         return;
     }
@@ -146,12 +145,15 @@ zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent)
     if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
         return;
     }
+    if (agent->place.lead) {
+        //  First, so that its workers' gone message names no lead
+        zhashx_delete(self->leads, agent->place.team);
+    }
     size_t count;
     free(s_spread(self, agent, NULL, false, &count));
     if (!agent->place.lead) {
         return;
     }
-    zhashx_delete(self->leads, agent->place.team);
     zs_agent_t *next = s_candidate(self, agent->place.team, agent);
     if (next) {
         char why[ZS_MSG_TEXT_MAX];
@@ -300,6 +302,7 @@ zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *
     submit.payload_size = msg->payload ? msg->payload_size : task->payload_size;
     work = zs_task_new(id, &submit, task->tmo_ms, task->tries, ++self->order);
     work->route = ZS_ROUTE_WORKER;
+    work->strategy = ZS_STRATEGY_LEAST_LOADED;  //  the lead's rule, whatever the type's
     zs_coord_adopt(self, work);
     zs_coord_start(self, work);
 }
@@ -352,8 +355,8 @@ s_stage_id(char *dest, size_t size, const char *id, size_t k, size_t n)
     }
 }
 
-const char *
-zs_coord_topology_ring_refusal(
+static const char *
+s_ring_refusal(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
 {
     if (msg->items.count || msg->agg) {
@@ -373,6 +376,49 @@ zs_coord_topology_ring_refusal(
         }
     }
     return NULL;
+}
+
+//  ID.w is the work of team task ID: neither may take the other's place
+static const char *
+s_team_refusal(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+{
+    char other[ZS_MSG_NAME_MAX + 4];
+    if (zs_topology_team_task(self->swarm, msg->ttype)) {
+        s_worker_id(other, sizeof other, id);
+        if (strlen(other) > ZS_MSG_NAME_MAX) {
+            return "no room for the worker's 'ID.w' within 64 bytes: use a shorter task "
+                   "id";
+        }
+        if (zhashx_lookup(self->tasks, other)) {
+            snprintf(why, size,
+                     "task '%s' exists already: it would be this team task's work",
+                     other);
+            return why;
+        }
+    }
+    size_t len = strlen(id);
+    if (len > 2 && streq(id + len - 2, ".w")) {
+        snprintf(other, sizeof other, "%.*s", (int) len - 2, id);
+        const zs_task_t *team_task = zhashx_lookup(self->tasks, other);
+        if (team_task && team_task->route == ZS_ROUTE_LEAD &&
+            !zs_task_is_final(team_task)) {
+            snprintf(why, size, "task id '%s' is the work of team task '%s', which runs",
+                     id, other);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+const char *
+zs_coord_topology_refusal(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+{
+    if (zs_topology_ring_task(self->swarm, msg->ttype)) {
+        return s_ring_refusal(self, msg, id, why, size);
+    }
+    return s_team_refusal(self, msg, id, why, size);
 }
 
 zs_task_t *

@@ -207,6 +207,45 @@ test_requires(void)
     zs_registry_destroy(&registry);
 }
 
+//  A team's tasks: only its lead takes one routed to the lead, only a member that does
+//  not lead one routed to workers; each route has its own queue, so a worker is not
+//  held up behind a lead's task
+static void
+test_team_routes(void)
+{
+    zs_registry_t *registry = zs_registry_new();
+    zs_sched_t *sched = zs_sched_new(registry);
+    zs_agent_t *lead = s_agent(registry, "lead", "boss", 4, NULL);
+    zs_agent_t *worker = s_agent(registry, "worker", "w", 4, "boss");
+    lead->place.lead = true;
+    zs_task_t *team = s_task("team", "boss", 0, 1);
+    team->route = ZS_ROUTE_LEAD;
+    zs_task_t *work = s_task("team.w", "boss", 0, 2);
+    work->route = ZS_ROUTE_WORKER;
+    for (int strategy = ZS_STRATEGY_DEFAULT; strategy < ZS_STRATEGY_COUNT; strategy++) {
+        ZS_CHECK(zs_sched_pick(sched, team, (zs_strategy_t) strategy) == lead);
+        ZS_CHECK(zs_sched_pick(sched, work, (zs_strategy_t) strategy) == worker);
+    }
+    ZS_CHECK(zs_agent_can_run(lead, team) && !zs_agent_can_run(worker, team));
+    ZS_CHECK(zs_agent_can_run(worker, work) && !zs_agent_can_run(lead, work));
+    zs_sched_push(sched, team);
+    zs_sched_push(sched, work);
+    ZS_CHECK(zs_sched_variants(sched, "boss") == 2);
+    ZS_CHECK(zs_sched_next_task(sched, worker) == work);
+    ZS_CHECK(zs_sched_next_task(sched, worker) == NULL);
+    ZS_CHECK(zs_sched_next_task(sched, lead) == team);
+    //  A worker elected lead takes the team's tasks, and no longer the workers'
+    lead->place.lead = false;
+    worker->place.lead = true;
+    ZS_CHECK(zs_agent_can_run(worker, team) && zs_agent_can_run(lead, work));
+    ZS_CHECK(zs_sched_backlog_push(sched, work) == lead);
+    zs_sched_remove(sched, work);
+    zs_task_destroy(&team);
+    zs_task_destroy(&work);
+    zs_sched_destroy(&sched);
+    zs_registry_destroy(&registry);
+}
+
 //  ---------------------------------------------------------------------------------
 //  Strategies: least-loaded
 
@@ -604,6 +643,7 @@ static const zs_test_case_t s_cases[] = {
     {"auction", test_auction},
     {"auction_fallback", test_auction_fallback},
     {"auction_cleanup", test_auction_cleanup},
+    {"team_routes", test_team_routes},
 };
 
 ZS_TEST_MAIN(s_cases)
