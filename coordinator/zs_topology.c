@@ -89,6 +89,10 @@ zs_topology_admit(const zs_swarm_t *swarm, const char *ttype, zs_error_t *err)
 {
     assert(swarm);
     assert(ttype);
+    if (swarm->topology != ZS_TOPOLOGY_HIERARCHICAL &&
+        swarm->topology != ZS_TOPOLOGY_RING) {
+        return 0;  //  star and mesh take any type: a submit costs no look-up
+    }
     const zs_swarm_type_t *type = zs_swarm_type_find(swarm, ttype);
     if (swarm->topology == ZS_TOPOLOGY_HIERARCHICAL && type && type->reports_to) {
         return zs_error_set(err, ZS_ERR_FORBIDDEN,

@@ -352,19 +352,26 @@ zs_show_topology(const zs_msg_t *reply, FILE *stream)
     }
 }
 
-//  A DOT id: the sanitised text in quotes, with quotes and backslashes escaped
+//  Text inside a DOT string: sanitised, with quotes and backslashes escaped
 static void
-s_dot_id(FILE *stream, const char *text, size_t size)
+s_dot_text(FILE *stream, const char *text, size_t size)
 {
     char clean[ZS_SHOW_CELL_MAX];
     zs_sanitize(clean, sizeof clean, text, size);
-    fputc('"', stream);
     for (const char *at = clean; *at; at++) {
         if (*at == '"' || *at == '\\') {
             fputc('\\', stream);
         }
         fputc(*at, stream);
     }
+}
+
+//  A DOT id: the text as a DOT string
+static void
+s_dot_id(FILE *stream, const char *text, size_t size)
+{
+    fputc('"', stream);
+    s_dot_text(stream, text, size);
     fputc('"', stream);
 }
 
@@ -379,13 +386,15 @@ zs_show_topology_dot(const zs_msg_t *reply, FILE *stream)
     for (size_t a = 0; a < reply->agent_count; a++) {
         const zs_msg_agent_t *agent = &reply->agents[a];
         const char *role = agent->role ? agent->role : "agent";
-        char label[3 * ZS_MSG_NAME_MAX + 8];
-        snprintf(label, sizeof label, "%s\\n%s, %s", agent->agent, agent->atype, role);
         fprintf(stream, "  ");
         s_dot_id(stream, agent->agent, strlen(agent->agent));
-        fprintf(stream, " [label=");
-        s_dot_id(stream, label, strlen(label));
-        fprintf(stream, "];\n");
+        fprintf(stream, " [label=\"");
+        s_dot_text(stream, agent->agent, strlen(agent->agent));
+        fprintf(stream, "\\n");  //  DOT's line break
+        s_dot_text(stream, agent->atype, strlen(agent->atype));
+        fprintf(stream, ", ");
+        s_dot_text(stream, role, strlen(role));
+        fprintf(stream, "\"];\n");
         //  Everyone but a team's worker gets its tasks from zswarmd
         if (strcmp(role, "worker") != 0) {
             fprintf(stream, "  zswarmd -- ");

@@ -4,13 +4,14 @@
 # elects a new lead; a ring task passes through its stages. Agents whose messages a test
 # must control are written here in Python from the spec: DEALERs that say hello.
 
+import json
 import os
 import signal
 
 import zmq
 
-from conftest import (E_FORBIDDEN, VERSION, deadline, left_ms, pack, swarm_yaml, unpack,
-                      wait_until)
+from conftest import (E_FORBIDDEN, VERSION, deadline, left_ms, pack, run_ctl, swarm_yaml,
+                      unpack, wait_until)
 
 HB_MS = 100
 
@@ -270,3 +271,27 @@ def test_ring_messages_follow_the_stages(make_swarm):
     b.send("msg.share", payload=b"both ways")
     assert a.next("msg", agent="b1")["payload"] == b"both ways"
     assert c.next("msg", agent="b1")["payload"] == b"both ways"
+
+
+def test_zswarmctl_topology_text_dot_and_json(make_swarm):
+    swarm = make_swarm(topo_yaml("show", "hierarchical", HIER))
+    boss = Peer(swarm, "boss", "boss-a")
+    w1 = Peer(swarm, "w", "w1")
+    w1.next("neighbours", lead="boss-a")
+    text = run_ctl("-e", swarm.control_ep, "topology")
+    assert text.returncode == 0, text.stderr
+    assert "topology: hierarchical (2 agents, 1 links)" in text.stdout
+    assert "boss-a  boss, lead" in text.stdout and "w1  w, worker, lead boss-a" in text.stdout
+    assert ("boss-a -- w1" in text.stdout) or ("w1 -- boss-a" in text.stdout)
+    dot = run_ctl("-e", swarm.control_ep, "topology", "--dot")
+    assert dot.returncode == 0 and dot.stdout.startswith("graph zswarm {"), dot.stdout
+    assert '"w1" [label="w1\\nw, worker"];' in dot.stdout
+    assert 'zswarmd -- "boss-a" [style=dashed];' in dot.stdout
+    assert 'zswarmd -- "w1"' not in dot.stdout  # a worker's tasks come from its lead
+    assert ('"boss-a" -- "w1";' in dot.stdout) or ('"w1" -- "boss-a";' in dot.stdout)
+    reply = json.loads(run_ctl("-e", swarm.control_ep, "--json", "topology").stdout)
+    assert reply["t"] == "topology.ok" and len(reply["links"]) == 1
+    boss.send("msg.send", agent="ghost")
+    boss.next("error", code=E_FORBIDDEN)
+    status = run_ctl("-e", swarm.control_ep, "status").stdout
+    assert "forbidden: 1" in status.replace("  ", " ").replace("  ", " "), status
