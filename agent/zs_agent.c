@@ -342,10 +342,13 @@ s_recv_report(zs_agent_t *self, const zs_msg_t *msg)
     s_send(self, &result);
 }
 
-//  Neighbours change by deltas: peers arrive, others are gone
+//  Neighbours change by deltas: peers arrive, others are gone; a full set replaces all
 static void
 s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
 {
+    if (msg->full) {
+        zhashx_purge(self->peers);
+    }
     for (size_t i = 0; i < msg->peers.count; i++) {
         zhashx_update(self->peers, msg->peers.items[i], (void *) 1);
     }

@@ -22,6 +22,7 @@
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -262,7 +263,12 @@ def main():
     parser.add_argument("--ring-tasks", type=int, default=600)
     parser.add_argument("--window", type=int, default=12)
     args = parser.parse_args()
+    # One socket per scripted agent: lift libzmq's default cap of 1023 and the process's
+    # descriptor limit (to its hard limit) for meshes of more than a thousand
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     ctx = zmq.Context()
+    ctx.set(zmq.MAX_SOCKETS, max(1024, args.mesh + 64))
     workdir = tempfile.mkdtemp(prefix="zs-topology-")
     try:
         print(f"zs_topology: heartbeat {HB_MS} ms", flush=True)

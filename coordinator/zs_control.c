@@ -63,7 +63,7 @@ s_cancel(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
         return;
     }
     //  The task may be gone after this (kept results: 0): answer from the request
-    zs_coord_cancel(self, task);
+    zs_coord_cancel(self, task, "cancelled by a client");
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_CANCEL_OK);
     reply.rid = msg->rid;
@@ -108,11 +108,6 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
     size_t n = 0;
     for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
          agent = zs_registry_next(self->registry)) {
-        const char *lead = NULL;
-        if (agent->place.team && !agent->place.lead) {
-            zs_agent_t *leader = zhashx_lookup(self->leads, agent->place.team);
-            lead = leader ? leader->id : NULL;
-        }
         agents[n] = agent;
         records[n++] = (zs_msg_agent_t){
             .agent = agent->id,
@@ -126,7 +121,7 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
             .failed = agent->failed,
             .local = agent->local,
             .role = zs_topology_role(self->swarm, &agent->place),
-            .lead = lead,
+            .lead = zs_coord_topology_lead_id(self, agent),
         };
     }
     *count_p = n;

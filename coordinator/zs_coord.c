@@ -162,6 +162,13 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     if (msg->conc > ZS_MSG_CONC_MAX) {
         return s_agent_refuse(self, peer, ZS_ERR_INVALID, "conc above 1024");
     }
+    if (!zs_msg_name_valid(msg->atype, strlen(msg->atype), ZS_MSG_NAME_MAX) ||
+        (msg->agent &&
+         !zs_msg_name_valid(msg->agent, strlen(msg->agent), ZS_MSG_NAME_MAX))) {
+        return s_agent_refuse(
+            self, peer, ZS_ERR_INVALID,
+            "agent id and type must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    }
     char id[ZS_MSG_NAME_MAX + 1];
     if (msg->agent) {
         snprintf(id, sizeof id, "%s", msg->agent);
@@ -354,7 +361,8 @@ s_submit_admitted(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_
 {
     zs_error_t why;
     zs_error_init(&why);
-    if (zs_topology_admit(self->swarm, msg->ttype, &why) == 0) {
+    if (zs_topology_admit(self->swarm, msg->ttype, &why) == 0 &&
+        (!msg->agg || zs_topology_admit(self->swarm, msg->agg, &why) == 0)) {
         return true;
     }
     self->counts.forbidden++;
@@ -419,9 +427,11 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
         why = zs_coord_topology_refusal(self, msg, id, text, sizeof text);
     }
     //  char *const * from const char **: the scheduler only reads the strings
+    zs_task_route_t route =
+        zs_topology_team_task(self->swarm, msg->ttype) ? ZS_ROUTE_LEAD : ZS_ROUTE_ANY;
     if (!why && !zs_sched_admits(self->sched, msg->ttype,
                                  (char *const *) (void *) msg->requires.items,
-                                 msg->requires.count)) {
+                                 msg->requires.count, route)) {
         code = ZS_ERR_LIMIT;
         why = "too many different 'requires' sets queued for this task type";
     }
@@ -471,7 +481,10 @@ void
 zs_coord_adopt(zs_coord_t *self, zs_task_t *task)
 {
     zs_coord_route(self, task);
-    zhashx_insert(self->tasks, task->id, task);
+    //  Callers refused ids that exist or do not fit: a failure here is a bug
+    int rc = zhashx_insert(self->tasks, task->id, task);
+    assert(rc == 0);
+    (void) rc;
     self->unfinished++;
     self->counts.submitted++;
     zs_coord_journal_accepted(self, task);
@@ -501,7 +514,7 @@ s_send_cancel(zs_coord_t *self, const zs_task_t *task)
 }
 
 void
-zs_coord_cancel(zs_coord_t *self, zs_task_t *task)
+zs_coord_cancel(zs_coord_t *self, zs_task_t *task, const char *why)
 {
     zs_agent_t *agent = task->agent;
     if (agent) {
@@ -510,7 +523,7 @@ zs_coord_cancel(zs_coord_t *self, zs_task_t *task)
     }
     zs_sched_remove(self->sched, task);
     zs_task_apply(task, ZS_TASK_CANCEL);
-    zs_task_set_outcome(task, "cancelled", "cancelled by a client");
+    zs_task_set_outcome(task, "cancelled", why);
     zs_coord_task_final(self, task);
     if (agent) {
         zs_coord_feed_agent(self, agent);
@@ -546,7 +559,11 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         s_expire_attempts(self, agent, now);
         //  An agent that answered "busy" may take work again
         agent->conc = agent->conc_max;
+        if (agent->neighbours_lost) {
+            zs_coord_topology_resync(self, agent);
+        }
     }
+    zs_coord_topology_tick(self);
     self->redispatch = true;
     zs_sched_sweep(self->sched);
     zs_coord_journal_maintain(self);

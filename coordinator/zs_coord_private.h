@@ -77,6 +77,7 @@ struct zs_coord_t {
     zhashx_t *replay_wanted;     //  items whose results to keep, during a replay
     bool dooming;                //  doomed is being drained
     zhashx_t *leads;             //  team (lead type) -> its lead agent, borrowed
+    zhashx_t *leaderless;        //  team -> int64_t *: since when members wait for a lead
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
@@ -98,8 +99,9 @@ void zs_coord_route(zs_coord_t *self, zs_task_t *task);
 //  (zs_coord_graph_settle then ends any that cannot run). In zs_coord.c.
 void zs_coord_start(zs_coord_t *self, zs_task_t *task);
 
-//  Cancel a task that is not final: it leaves its queue or agent. In zs_coord.c.
-void zs_coord_cancel(zs_coord_t *self, zs_task_t *task);
+//  Cancel a task that is not final, for why: it leaves its queue or agent. In
+//  zs_coord.c.
+void zs_coord_cancel(zs_coord_t *self, zs_task_t *task, const char *why);
 
 //  Reply wait.ok for task now if it is final, else remember the waiter. Returns 0, or
 //  -1 when the task has too many waiters. In zs_coord_final.c.
@@ -284,6 +286,15 @@ void zs_coord_graph_fini(zs_coord_t *self);
 //  Work out a registered agent's place in the topology, choose a team's first lead, and
 //  tell it and the agents linked to it. In zs_coord_topology.c.
 void zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent);
+//  Every heartbeat: a team whose members waited a liveness period for an agent of the
+//  lead type elects one of them. In zs_coord_topology.c.
+void zs_coord_topology_tick(zs_coord_t *self);
+//  Tell agent its whole neighbour set again (a neighbours message to it was lost). In
+//  zs_coord_topology.c.
+void zs_coord_topology_resync(zs_coord_t *self, zs_agent_t *agent);
+//  The id of the lead agent reports to, or NULL (it leads, or has no team or lead). In
+//  zs_coord_topology.c.
+const char *zs_coord_topology_lead_id(zs_coord_t *self, const zs_agent_t *agent);
 //  An agent is about to be removed: tell its neighbours, and elect a new lead if it led
 //  (the team's member registered longest ago). In zs_coord_topology.c.
 void zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent);

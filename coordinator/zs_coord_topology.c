@@ -13,9 +13,8 @@
 
 #define S_CHUNK 1000  //  ids in one neighbours message, peers and gone together
 
-//  The id of the lead agent reports to, or NULL (it leads, or has no team or lead)
-static const char *
-s_lead_id(zs_coord_t *self, const zs_agent_t *agent)
+const char *
+zs_coord_topology_lead_id(zs_coord_t *self, const zs_agent_t *agent)
 {
     if (!agent->place.team || agent->place.lead) {
         return NULL;
@@ -24,45 +23,49 @@ s_lead_id(zs_coord_t *self, const zs_agent_t *agent)
     return lead ? lead->id : NULL;
 }
 
-//  Tell agent its role and lead, and which agents became or stopped being neighbours,
-//  in messages of at most S_CHUNK ids
+//  What a neighbours message says of its peers
+typedef enum {
+    S_ADDED,  //  they became neighbours
+    S_GONE,   //  they are neighbours no more
+    S_FULL,   //  they are all the neighbours: forget any other
+} s_change_t;
+
+//  Tell agent its role and lead, and the ids that changed, in messages of at most
+//  S_CHUNK ids (a full set's first message says so; the rest add to it). A message the
+//  broker could not queue leaves the agent's view wrong: it is marked to get its full
+//  set again at the next tick
 static void
 s_tell(zs_coord_t *self,
        zs_agent_t *agent,
-       const char **peers,
+       const char **ids,
        size_t count,
-       const char **gone,
-       size_t gone_count)
+       s_change_t change)
 {
-    size_t p = 0, g = 0;
+    size_t done = 0;
     do {
         zs_msg_t msg;
         zs_msg_init(&msg, ZS_MSG_NEIGHBOURS);
         msg.role = zs_topology_role(self->swarm, &agent->place);
-        msg.lead = s_lead_id(self, agent);
-        size_t n = count - p < S_CHUNK ? count - p : S_CHUNK;
-        msg.peers = (zs_msg_list_t){peers ? peers + p : NULL, n};
-        p += n;
-        size_t m = gone_count - g < S_CHUNK - n ? gone_count - g : S_CHUNK - n;
-        msg.gone = (zs_msg_list_t){gone ? gone + g : NULL, m};
-        g += m;
-        zs_broker_send(self->broker, agent->peer, &msg);
-    } while (p < count || g < gone_count);
+        msg.lead = zs_coord_topology_lead_id(self, agent);
+        msg.full = change == S_FULL && done == 0;
+        size_t n = count - done < S_CHUNK ? count - done : S_CHUNK;
+        zs_msg_list_t list = {ids ? ids + done : NULL, n};
+        *(change == S_GONE ? &msg.gone : &msg.peers) = list;
+        done += n;
+        if (zs_broker_send(self->broker, agent->peer, &msg) != 0) {
+            agent->neighbours_lost = true;
+        }
+    } while (done < count);
 }
 
-static void
-s_tell_one(zs_coord_t *self, zs_agent_t *agent, const char *id, bool added)
-{
-    s_tell(self, agent, added ? &id : NULL, added, added ? NULL : &id, !added);
-}
-
-//  Tell every agent linked to agent (other than skip) that agent arrived or went, and
-//  return their ids (an owned array of borrowed ids, *count_p items)
+//  The ids of the agents linked to agent, other than skip, as an owned array of
+//  borrowed ids (*count_p items); when change is not S_FULL, each of them is told that
+//  agent arrived or went
 static const char **
-s_spread(zs_coord_t *self,
+s_linked(zs_coord_t *self,
          zs_agent_t *agent,
          const zs_agent_t *skip,
-         bool added,
+         s_change_t change,
          size_t *count_p)
 {
     const char **ids = zs_calloc(zs_registry_size(self->registry) + 1, sizeof *ids);
@@ -72,11 +75,34 @@ s_spread(zs_coord_t *self,
         if (other != agent && other != skip &&
             zs_topology_linked(self->swarm, &agent->place, &other->place)) {
             ids[count++] = other->id;
-            s_tell_one(self, other, agent->id, added);
+            if (change != S_FULL) {
+                const char *id = agent->id;
+                s_tell(self, other, &id, 1, change);
+            }
         }
     }
     *count_p = count;
     return ids;
+}
+
+//  Tell agent all its neighbours (other than skip), and tell them it arrived
+static void
+s_introduce(zs_coord_t *self, zs_agent_t *agent, const zs_agent_t *skip)
+{
+    size_t count;
+    const char **ids = s_linked(self, agent, skip, S_ADDED, &count);
+    s_tell(self, agent, ids, count, S_FULL);
+    free(ids);
+}
+
+void
+zs_coord_topology_resync(zs_coord_t *self, zs_agent_t *agent)
+{
+    size_t count;
+    const char **ids = s_linked(self, agent, NULL, S_FULL, &count);
+    agent->neighbours_lost = false;
+    s_tell(self, agent, ids, count, S_FULL);
+    free(ids);
 }
 
 static void
@@ -98,11 +124,9 @@ s_lead(zs_coord_t *self, zs_agent_t *agent, const zs_agent_t *leaving, const cha
 {
     agent->place.lead = true;
     zhashx_update(self->leads, agent->place.team, agent);
+    zhashx_delete(self->leaderless, agent->place.team);
     s_publish_lead(self, agent, why);
-    size_t count;
-    const char **ids = s_spread(self, agent, leaving, true, &count);
-    s_tell(self, agent, ids, count, NULL, 0);
-    free(ids);
+    s_introduce(self, agent, leaving);
     zs_coord_feed_agent(self, agent);
 }
 
@@ -129,14 +153,35 @@ zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent)
         return;  //  no neighbours, ever: the welcome says all
     }
     const char *team = agent->place.team;
-    if (team && streq(agent->atype, team) && !zhashx_lookup(self->leads, team)) {
-        s_lead(self, agent, NULL, "the first agent of the lead type");
-        return;
+    if (team && !zhashx_lookup(self->leads, team)) {
+        if (streq(agent->atype, team)) {
+            s_lead(self, agent, NULL, "the first agent of the lead type");
+            return;
+        }
+        if (!zhashx_lookup(self->leaderless, team)) {
+            //  An agent of the lead type has until the grace ends to come and lead
+            int64_t *since = zs_malloc(sizeof *since);
+            *since = zs_clock_ms();
+            zhashx_insert(self->leaderless, team, since);
+        }
     }
-    size_t count;
-    const char **ids = s_spread(self, agent, NULL, true, &count);
-    s_tell(self, agent, ids, count, NULL, 0);
-    free(ids);
+    s_introduce(self, agent, NULL);
+}
+
+void
+zs_coord_topology_tick(zs_coord_t *self)
+{
+    int64_t grace = (int64_t) self->swarm->heartbeat_ms * self->swarm->liveness;
+    int64_t now = zs_clock_ms();
+    zlistx_t *teams = zhashx_keys(self->leaderless);
+    for (const char *team = zlistx_first(teams); team; team = zlistx_next(teams)) {
+        const int64_t *since = zhashx_lookup(self->leaderless, team);
+        zs_agent_t *next = s_candidate(self, team, NULL);
+        if (next && now - *since >= grace) {
+            s_lead(self, next, NULL, "elected: no agent of the lead type came to lead");
+        }
+    }
+    zlistx_destroy(&teams);
 }
 
 void
@@ -150,19 +195,19 @@ zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent)
         zhashx_delete(self->leads, agent->place.team);
     }
     size_t count;
-    free(s_spread(self, agent, NULL, false, &count));
-    if (!agent->place.lead) {
-        return;
+    free(s_linked(self, agent, NULL, S_GONE, &count));
+    zs_agent_t *next =
+        agent->place.team ? s_candidate(self, agent->place.team, agent) : NULL;
+    if (agent->place.team && !next) {
+        zhashx_delete(self->leaderless, agent->place.team);  //  the team is empty
     }
-    zs_agent_t *next = s_candidate(self, agent->place.team, agent);
-    if (next) {
+    if (next && agent->place.lead) {
         char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "elected: lead '%s' left", agent->id);
         zs_utf8_trim(why);
         //  Its one neighbour was the old lead, told gone above
         s_lead(self, next, agent, why);
     }
-    agent->place.lead = false;
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -197,9 +242,27 @@ s_forward(zs_coord_t *self, zs_agent_t *from, zs_agent_t *to, const zs_msg_t *ms
     zs_broker_send(self->broker, to->peer, &out);
 }
 
+//  Agent messages are small: a share is copied to every neighbour
+static bool
+s_small(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    if (msg->payload_size <= ZS_MSG_NOTE_MAX) {
+        return true;
+    }
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = ZS_ERR_INVALID;
+    error.why = "an agent message's payload is at most 65536 bytes";
+    zs_broker_send(self->broker, agent->peer, &error);
+    return false;
+}
+
 void
 zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
+    if (!s_small(self, agent, msg)) {
+        return;
+    }
     zs_agent_t *to = zs_registry_find(self->registry, msg->agent);
     if (!to || to == agent ||
         !zs_topology_linked(self->swarm, &agent->place, &to->place)) {
@@ -215,6 +278,9 @@ zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 void
 zs_coord_topology_share(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
+    if (!s_small(self, agent, msg)) {
+        return;
+    }
     if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
         s_forbid(self, agent, NULL,
                  "star topology: agents have no neighbours to share with");
@@ -279,6 +345,11 @@ zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *
     }
     char id[ZS_MSG_NAME_MAX + 4];
     s_worker_id(id, sizeof id, task->id);
+    if (strlen(id) > ZS_MSG_NAME_MAX) {
+        //  Refused at submit; a journal written by an older version could hold one
+        s_forbid(self, agent, task->id, "no room for the work id '%s.w'", task->id);
+        return;
+    }
     zs_task_t *work = zhashx_lookup(self->tasks, id);
     if (work && work->route != ZS_ROUTE_WORKER) {
         s_forbid(self, agent, task->id, "task '%s' is a client's: no room for the work",
@@ -300,6 +371,10 @@ zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *
     submit.ttype = task->ttype;
     submit.payload = msg->payload ? msg->payload : task->payload;
     submit.payload_size = msg->payload ? msg->payload_size : task->payload_size;
+    submit.pri = task->pri;
+    //  char ** to const char **: the task only copies the strings
+    submit.requires =
+        (zs_msg_list_t){(const char **) (void *) task->requires, task->require_count};
     work = zs_task_new(id, &submit, task->tmo_ms, task->tries, ++self->order);
     work->route = ZS_ROUTE_WORKER;
     work->strategy = ZS_STRATEGY_LEAST_LOADED;  //  the lead's rule, whatever the type's
@@ -324,21 +399,31 @@ zs_coord_topology_final(zs_coord_t *self, zs_task_t *task)
         s_worker_id(id, sizeof id, task->id);
         zs_task_t *work = zhashx_lookup(self->tasks, id);
         if (work && work->route == ZS_ROUTE_WORKER && !zs_task_is_final(work)) {
-            zs_coord_cancel(self, work);
+            zs_coord_cancel(self, work, "its team task ended");
         }
     }
+}
+
+static void
+s_free_since(void **item)
+{
+    free(*item);
+    *item = NULL;
 }
 
 void
 zs_coord_topology_init(zs_coord_t *self)
 {
     self->leads = zhashx_new();
+    self->leaderless = zhashx_new();
+    zhashx_set_destructor(self->leaderless, s_free_since);
 }
 
 void
 zs_coord_topology_fini(zs_coord_t *self)
 {
     zhashx_destroy(&self->leads);
+    zhashx_destroy(&self->leaderless);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -378,37 +463,66 @@ s_ring_refusal(
     return NULL;
 }
 
-//  ID.w is the work of team task ID: neither may take the other's place
+//  A team task ID of ttype needs room for its work ID.w, which must not exist
 static const char *
 s_team_refusal(
-    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+    zs_coord_t *self, const char *ttype, const char *id, char *why, size_t size)
 {
-    char other[ZS_MSG_NAME_MAX + 4];
-    if (zs_topology_team_task(self->swarm, msg->ttype)) {
-        s_worker_id(other, sizeof other, id);
-        if (strlen(other) > ZS_MSG_NAME_MAX) {
-            return "no room for the worker's 'ID.w' within 64 bytes: use a shorter task "
-                   "id";
-        }
-        if (zhashx_lookup(self->tasks, other)) {
-            snprintf(why, size,
-                     "task '%s' exists already: it would be this team task's work",
-                     other);
-            return why;
-        }
+    if (!zs_topology_team_task(self->swarm, ttype)) {
+        return NULL;
     }
-    size_t len = strlen(id);
-    if (len > 2 && streq(id + len - 2, ".w")) {
-        snprintf(other, sizeof other, "%.*s", (int) len - 2, id);
-        const zs_task_t *team_task = zhashx_lookup(self->tasks, other);
-        if (team_task && team_task->route == ZS_ROUTE_LEAD &&
-            !zs_task_is_final(team_task)) {
-            snprintf(why, size, "task id '%s' is the work of team task '%s', which runs",
-                     id, other);
-            return why;
-        }
+    char work[ZS_MSG_NAME_MAX + 4];
+    s_worker_id(work, sizeof work, id);
+    if (strlen(work) > ZS_MSG_NAME_MAX) {
+        snprintf(why, size,
+                 "no room for team task '%s''s work '%s.w' within 64 bytes: use a "
+                 "shorter task id",
+                 id, id);
+        return why;
+    }
+    if (zhashx_lookup(self->tasks, work)) {
+        snprintf(why, size, "task '%s' exists already: it would be team task '%s''s work",
+                 work, id);
+        return why;
     }
     return NULL;
+}
+
+//  A client's task ID.w while team task ID runs would be taken for its work
+static const char *
+s_work_refusal(zs_coord_t *self, const char *id, char *why, size_t size)
+{
+    size_t len = strlen(id);
+    if (len <= 2 || !streq(id + len - 2, ".w")) {
+        return NULL;
+    }
+    char team_id[ZS_MSG_NAME_MAX + 1];
+    snprintf(team_id, sizeof team_id, "%.*s", (int) len - 2, id);
+    const zs_task_t *team_task = zhashx_lookup(self->tasks, team_id);
+    if (team_task && team_task->route == ZS_ROUTE_LEAD && !zs_task_is_final(team_task)) {
+        snprintf(why, size, "task id '%s' is the work of team task '%s', which runs", id,
+                 team_id);
+        return why;
+    }
+    return NULL;
+}
+
+//  Every task a submit makes: its fan-out's items ID.N, its aggregate or plain task ID
+static const char *
+s_tasks_refusal(
+    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+{
+    const char *refusal = NULL;
+    for (size_t n = 1; n <= msg->items.count && !refusal; n++) {
+        char item[ZS_MSG_NAME_MAX + 24];
+        snprintf(item, sizeof item, "%s.%zu", id, n);
+        refusal = s_team_refusal(self, msg->ttype, item, why, size);
+    }
+    const char *ttype = msg->items.count ? msg->agg : msg->ttype;
+    if (!refusal) {
+        refusal = s_team_refusal(self, ttype, id, why, size);
+    }
+    return refusal ? refusal : s_work_refusal(self, id, why, size);
 }
 
 const char *
@@ -418,7 +532,10 @@ zs_coord_topology_refusal(
     if (zs_topology_ring_task(self->swarm, msg->ttype)) {
         return s_ring_refusal(self, msg, id, why, size);
     }
-    return s_team_refusal(self, msg, id, why, size);
+    if (msg->agg && zs_topology_ring_task(self->swarm, msg->agg)) {
+        return "an aggregate cannot start a ring pipeline: submit the ring's first type";
+    }
+    return s_tasks_refusal(self, msg, id, why, size);
 }
 
 zs_task_t *

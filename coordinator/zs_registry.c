@@ -278,7 +278,8 @@ zs_agent_fits(const zs_agent_t *agent,
     if (route != ZS_ROUTE_ANY && agent->place.lead != (route == ZS_ROUTE_LEAD)) {
         return false;
     }
-    return zs_agent_has_all(agent, list, count);
+    //  A team task's requires choose the worker its lead delegates it to
+    return route == ZS_ROUTE_LEAD || zs_agent_has_all(agent, list, count);
 }
 
 bool

@@ -40,6 +40,7 @@ typedef struct {
     zs_task_t *backlog_tail;    //  last task of its backlog
     size_t backlog_count;       //  tasks in its backlog
     zs_topology_place_t place;  //  where it stands in the topology (zs_coord_topology.c)
+    bool neighbours_lost;       //  a neighbours message to it could not be queued
 } zs_agent_t;
 
 //  Weight of the newest attempt in hold_ms, as 1 / ZS_REGISTRY_HOLD_WEIGHT
@@ -107,8 +108,9 @@ bool zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task);
 bool zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count);
 
 //  True when agent, able to run tasks of its type, may run one that requires list
-//  (count items) and goes by route: it has every capability, and leads its team for
-//  ZS_ROUTE_LEAD, does not for ZS_ROUTE_WORKER.
+//  (count items) and goes by route: it leads its team for ZS_ROUTE_LEAD (the list is
+//  for the worker it delegates to); else it has every capability, and does not lead
+//  for ZS_ROUTE_WORKER.
 bool zs_agent_fits(const zs_agent_t *agent,
                    char *const *list,
                    size_t count,

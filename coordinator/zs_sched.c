@@ -205,12 +205,13 @@ bool
 zs_sched_admits(zs_sched_t *self,
                 const char *ttype,
                 char *const *requires,
-                size_t require_count)
+                size_t require_count,
+                zs_task_route_t route)
 {
     assert(self);
     s_type_t *type = zhashx_lookup(self->queues, ttype);
     return !type || type->count < ZS_SCHED_SETS_MAX ||
-           s_heap_find_set(self, ttype, requires, require_count, ZS_ROUTE_ANY);
+           s_heap_find_set(self, ttype, requires, require_count, route);
 }
 
 static s_heap_t *

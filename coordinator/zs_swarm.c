@@ -6,6 +6,7 @@
 //  their mapping. zs_endpoint judges the 'bind' endpoints.
 
 #include "zs_swarm.h"
+#include "zs_topology.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -272,6 +273,7 @@ s_read_endpoint(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, voi
 
 enum {
     S_TOP_BIND = 6,
+    S_TOP_WORKFLOW = 12,
     S_TOP_RING = 13,
     S_TYPE_TYPE = 0,
     S_TYPE_COMMAND = 3,
@@ -409,8 +411,8 @@ static const zs_yaml_key_t s_top_keys[] = {
     S_SECTION("journal", 0, &s_journal_table),
     S_SECTION("supervision", S_SWARM(supervision), &s_sup_table),
     S_LIST("agents", s_read_agents, 1, ZS_SWARM_MAX_TYPES, ZS_YAML_REQUIRED),
-    {"workflow", zs_workflow_read, S_SWARM(workflow), 1, ZS_WORKFLOW_STEPS_MAX, NULL,
-     ZS_YAML_OPTIONAL},
+    [S_TOP_WORKFLOW] = {"workflow", zs_workflow_read, S_SWARM(workflow), 1,
+                        ZS_WORKFLOW_STEPS_MAX, NULL, ZS_YAML_OPTIONAL},
     [S_TOP_RING] = S_LIST("ring", s_read_ring, 2, ZS_SWARM_MAX_TYPES, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_table_t s_top_table = S_TABLE("at top level", s_top_keys);
@@ -607,6 +609,52 @@ s_check_ring(zs_yaml_t *ctx, const zs_swarm_t *self, const yaml_node_t *ring)
     return 0;
 }
 
+static bool
+s_step_exists(const zs_workflow_t *workflow, const char *id)
+{
+    for (size_t i = 0; i < workflow->count; i++) {
+        if (streq(workflow->steps[i].id, id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+//  A workflow step is submitted like a client's task: the topology must take its type,
+//  a team step needs room for its work ID.w, and a step cannot start a ring pipeline
+static int
+s_check_step(zs_yaml_t *ctx, const zs_swarm_t *self, const yaml_node_t *item)
+{
+    const yaml_node_t *type_node = zs_yaml_map_value(ctx, item, "type");
+    const yaml_node_t *id_node = zs_yaml_map_value(ctx, item, "id");
+    const char *type = (const char *) type_node->data.scalar.value;
+    const char *id = (const char *) id_node->data.scalar.value;
+    zs_error_t why;
+    zs_error_init(&why);
+    if (zs_topology_admit(self, type, &why) != 0) {
+        return zs_yaml_fail(ctx, type_node->start_mark, "workflow step '%s': %s", id,
+                            why.text);
+    }
+    if (zs_topology_ring_task(self, type)) {
+        return zs_yaml_fail(
+            ctx, type_node->start_mark,
+            "workflow step '%s' cannot start a ring pipeline (type '%s'): "
+            "submit it once the swarm runs",
+            id, type);
+    }
+    char work[ZS_MSG_NAME_MAX + 4];
+    snprintf(work, sizeof work, "%s.w", id);
+    if (zs_topology_team_task(self, type) &&
+        (strlen(work) > ZS_MSG_NAME_MAX || s_step_exists(&self->workflow, work))) {
+        return zs_yaml_fail(
+            ctx, id_node->start_mark,
+            "workflow step '%s' is a team task: its work '%s' needs an id "
+            "of at most 64 bytes that no step has",
+            id, work);
+    }
+    return 0;
+}
+
 //  Runs after the whole top level is read: 'topology', 'ring' and 'agents' may come in
 //  any order
 static int
@@ -633,7 +681,18 @@ s_check_topology(zs_yaml_t *ctx,
             ctx, root->start_mark,
             "topology ring needs 'ring', the stages' agent types in order");
     }
-    return ring ? s_check_ring(ctx, self, found[S_TOP_RING]) : 0;
+    if (ring && s_check_ring(ctx, self, found[S_TOP_RING]) != 0) {
+        return -1;
+    }
+    const yaml_node_t *workflow = found[S_TOP_WORKFLOW];
+    for (size_t i = 0; workflow && i < self->workflow.count; i++) {
+        const yaml_node_t *item =
+            zs_yaml_node(ctx, workflow->data.sequence.items.start[i]);
+        if (s_check_step(ctx, self, item) != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int

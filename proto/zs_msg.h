@@ -46,6 +46,7 @@
 #define ZS_MSG_PRI_MAX   1000      //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
 #define ZS_MSG_DEPS_MAX  64        //  dependencies one submit may name
 #define ZS_MSG_COUNT_MAX 1000      //  agents of one type a scale or a swarm file asks for
+#define ZS_MSG_NOTE_MAX  (64u << 10)  //  payload of an agent message (msg.send, msg.share)
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
@@ -105,7 +106,7 @@ typedef enum {
     ZS_MSG_EV_AGENT_TYPE_FAILED,  //  "agent.type_failed": restarted too often, given up
     ZS_MSG_EV_NODE_JOINED,        //  "node.joined"
     ZS_MSG_EV_NODE_LEFT,          //  "node.left"
-    ZS_MSG_EV_TEAM_ELECTED,       //  "team.elected": a team's lead left, a worker leads
+    ZS_MSG_EV_TEAM_ELECTED,       //  "team.elected": an agent leads a team
     ZS_MSG_EV_TASK_PENDING,       //  "task.pending" ... one event per task state
     ZS_MSG_EV_TASK_READY,
     ZS_MSG_EV_TASK_ASSIGNED,
@@ -227,6 +228,7 @@ typedef struct {
     uint64_t uptime_ms;      //  "uptime_ms": time since the coordinator started
     zs_msg_list_t peers;     //  "peers": agents that became neighbours
     zs_msg_list_t gone;      //  "gone": agents that are neighbours no more
+    bool full;               //  "full": peers is the whole set: forget any other
     const char *role;        //  "role": the agent's place in the topology
     const char *lead;        //  "lead": the agent it reports to
     const char *topology;    //  "topology": star, mesh, hierarchical or ring

@@ -75,6 +75,7 @@ typedef enum {
     ZS_F_BID,
     ZS_F_PEERS,
     ZS_F_GONE,
+    ZS_F_FULL,
     ZS_F_ROLE,
     ZS_F_LEAD,
     ZS_F_TOPOLOGY,

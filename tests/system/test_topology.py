@@ -10,8 +10,8 @@ import signal
 
 import zmq
 
-from conftest import (E_FORBIDDEN, VERSION, deadline, left_ms, pack, run_ctl, swarm_yaml,
-                      unpack, wait_until)
+from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, VERSION, deadline, left_ms, pack,
+                      run_ctl, swarm_yaml, unpack, wait_until)
 
 HB_MS = 100
 
@@ -295,3 +295,132 @@ def test_zswarmctl_topology_text_dot_and_json(make_swarm):
     boss.next("error", code=E_FORBIDDEN)
     status = run_ctl("-e", swarm.control_ep, "status").stdout
     assert "forbidden: 1" in status.replace("  ", " ").replace("  ", " "), status
+
+
+# ---------------------------------------------------------------------------------------
+# Edges: ids, fan-outs and aggregates, teams without a lead, work of a lead that left
+
+
+def test_submits_that_would_get_round_the_topology(make_swarm):
+    swarm = make_swarm(topo_yaml("edges", "hierarchical", HIER))
+    client = swarm.client()
+    # An aggregate of a worker type would go straight to a worker
+    err = client.error("submit", E_FORBIDDEN, ttype="loner", items=[b"a"], agg="w")
+    assert "type 'w' reports to 'boss'" in err["why"]
+    # A team task's work ID.w must fit in 64 bytes, for fan-out items too
+    client.error("submit", E_INVALID, ttype="boss", task="t" * 63)
+    err = client.error("submit", E_INVALID, ttype="boss", task="f" * 61, items=[b"x"],
+                       agg="loner")
+    assert "no room for team task" in err["why"]
+    # ID.w cannot be taken by a client while team task ID runs, nor the other way
+    client.submit("boss", b"x", task="team1")
+    err = client.error("submit", E_INVALID, ttype="loner", task="team1.w")
+    assert "is the work of team task 'team1'" in err["why"]
+    client.submit("loner", b"x", task="mine.w")
+    err = client.error("submit", E_INVALID, ttype="boss", task="mine")
+    assert "task 'mine.w' exists already" in err["why"]
+
+
+def test_ring_aggregates_and_hellos_are_checked(make_swarm):
+    swarm = make_swarm(topo_yaml("ringedge", "ring",
+                                 ["{type: a, count: 0}", "{type: b, count: 0}",
+                                  "{type: c, count: 0}"], "ring: [a, b]\n"))
+    client = swarm.client()
+    client.error("submit", E_FORBIDDEN, ttype="c", items=[b"x"], agg="b")
+    err = client.error("submit", E_INVALID, ttype="c", items=[b"x"], agg="a")
+    assert "cannot start a ring pipeline" in err["why"]
+    client.error("submit", E_INVALID, ttype="a", items=[b"x"], agg="c")
+    # Agent ids and types follow the name rule, so a link "A B" splits one way only
+    sock = swarm.ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(swarm.agents_ep)
+    sock.send(pack({"v": VERSION, "t": "hello", "atype": "a", "agent": "a b"}))
+    assert sock.poll(5000, zmq.POLLIN)
+    reply = unpack(sock.recv(), "hello reply")
+    assert reply["t"] == "error" and reply["code"] == E_INVALID, reply
+    sock.close(0)
+    # An agent message is small: a share is copied to every neighbour
+    a = Peer(swarm, "a", "a1")
+    Peer(swarm, "b", "b1")
+    a.send("msg.send", agent="b1", payload=b"x" * 65537)
+    assert a.next("error", code=E_INVALID)["why"].startswith("an agent message's payload")
+
+
+def test_a_team_without_an_agent_of_the_lead_type_elects_a_worker(make_swarm):
+    swarm = make_swarm(topo_yaml("nolead", "hierarchical", HIER))
+    sub = swarm.subscribe()
+    workers = [Peer(swarm, "w", f"w{n}") for n in (1, 2)]
+    elected = None
+    until = deadline(10)
+    while elected is None:
+        for w in workers:
+            w.settle(0.02)
+        msg = sub.read(20)
+        if msg and msg["t"] == "team.elected":
+            elected = msg
+        assert left_ms(until) > 0, "no team.elected"
+    assert elected["agent"] == "w1" and "no agent of the lead type" in elected["why"]
+    swarm.client().submit("boss", b"go", task="j")
+    assert workers[0].next("task.assign", task="j")["payload"] == b"go"
+    # The lead type's agent that comes late works under the elected lead
+    late = Peer(swarm, "boss", "boss-late")
+    late.next("neighbours", role="worker", lead="w1")
+
+
+def test_work_goes_on_when_its_lead_leaves_and_ends_with_its_team_task(make_swarm):
+    swarm = make_swarm(topo_yaml("handover", "hierarchical", HIER))
+    client = swarm.client()
+    boss = Peer(swarm, "boss", "boss-a")
+    boss.next("neighbours", role="lead")
+    workers = [Peer(swarm, "w", f"w{n}") for n in (1, 2, 3)]
+    for w in workers:
+        w.next("neighbours", lead="boss-a")
+    rid = client.send("submit", ttype="boss", task="job", payload=b"in", pri=7, wait=True)
+    assert client.reply(rid)["t"] == "submit.ok"
+    assign = boss.next("task.assign", task="job")
+    boss.send("task.ack", task="job", att=assign["att"])
+    boss.send("task.delegate", task="job", att=assign["att"])
+    holder, work = None, None
+    until = deadline(10)
+    while holder is None:
+        for w in workers:
+            if w.sock.poll(10, zmq.POLLIN):
+                msg = unpack(w.sock.recv(), w.id)
+                if msg["t"] == "task.assign":
+                    holder, work = w, msg
+        assert left_ms(until) > 0, "no worker got job.w"
+    assert client.ok("task", task="job.w").get("pri") == 7  # the team task's priority
+    boss.send("bye")
+    # The team task goes to the new lead, w1; its delegate finds job.w still running
+    w1 = workers[0]
+    lead_assign = w1.next("task.assign", task="job")
+    w1.send("task.ack", task="job", att=lead_assign["att"])
+    w1.send("task.delegate", task="job", att=lead_assign["att"])
+    holder.send("task.result", task="job.w", att=work["att"], status="ok", stdout=b"out")
+    report = w1.next("task.report", task="job")
+    assert report["agent"] == holder.id and report["stdout"] == b"out"
+    w1.send("task.result", task="job", att=lead_assign["att"], status="ok", stdout=b"out")
+    assert client.reply(rid)["stdout"] == b"out"
+    assert client.ok("task", task="job.w")["att"] == 1, "the work ran once"
+    # A team task that ends cancels its work
+    client.submit("boss", b"in", task="job2")
+    assign = w1.next("task.assign", task="job2")
+    w1.send("task.ack", task="job2", att=assign["att"])
+    w1.send("task.delegate", task="job2", att=assign["att"])
+    wait_until(lambda: client.ok("task", task="job2.w").get("state") in ("assigned",
+                                                                        "running"),
+               5, "job2.w assigned")
+    client.ok("cancel", task="job2")
+    done = client.ok("task", task="job2.w")
+    assert done["state"] == "cancelled" and done["why"] == "its team task ended", done
+
+
+def test_topology_listing_is_bounded(make_swarm):
+    """A mesh of 142 agents has 10,011 links: more than a reply lists."""
+    swarm = make_swarm(topo_yaml("big", "mesh", ["{type: x, count: 0}"]))
+    peers = [Peer(swarm, "x", f"x{n}") for n in range(142)]
+    err = swarm.control.error("topology", E_LIMIT)
+    assert "more than 10000 links" in err["why"]
+    peers[0].send("bye")
+    wait_until(lambda: len(swarm.agents()) == 141, 10, "141 agents")
+    assert len(swarm.control.ok("topology")["links"]) == 141 * 140 // 2

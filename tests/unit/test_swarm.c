@@ -460,6 +460,28 @@ test_ring(void)
     ZS_CHECK(s_rejects(S_HEAD "ring: [a, a]\n", "4:7", "'ring' needs topology ring"));
 }
 
+//  Workflow steps are submitted like a client's tasks: the topology must take them
+static void
+test_workflow_topology(void)
+{
+    ZS_CHECK(s_rejects(S_TEAM "  - {type: w, reports_to: boss}\n"
+                              "workflow:\n  - {id: s1, type: w}\n",
+                       "7:20", "workflow step 's1': type 'w' reports to 'boss'"));
+    ZS_CHECK(s_rejects(S_RING "ring: [a, b]\nworkflow:\n  - {id: s1, type: b}\n", "6:20",
+                       "workflow step 's1': type 'b' is ring stage 2"));
+    ZS_CHECK(s_rejects(S_RING "ring: [a, b]\nworkflow:\n  - {id: s1, type: a}\n", "6:20",
+                       "workflow step 's1' cannot start a ring pipeline (type 'a')"));
+    ZS_CHECK(s_rejects(S_TEAM "  - {type: w, reports_to: boss}\n"
+                              "workflow:\n  - {id: s1, type: boss}\n"
+                              "  - {id: s1.w, type: boss}\n",
+                       "7:10",
+                       "workflow step 's1' is a team task: its work 's1.w' needs"));
+    zs_swarm_t *swarm = s_parse(S_TEAM "  - {type: w, reports_to: boss}\n"
+                                       "workflow:\n  - {id: s1, type: boss}\n");
+    ZS_CHECK(swarm && swarm->workflow.count == 1);
+    zs_swarm_destroy(&swarm);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Scheduling strategies: the swarm's, a type's, and the auctions' deadline
 
@@ -1143,6 +1165,7 @@ static const zs_test_case_t s_cases[] = {
     {"topology", test_topology},
     {"reports_to", test_reports_to},
     {"ring", test_ring},
+    {"workflow_topology", test_workflow_topology},
     {"strategy", test_strategy},
     {"strategy_of_type", test_strategy_of_type},
     {"auction_ms", test_auction_ms},
