@@ -10,14 +10,15 @@ import signal
 
 import zmq
 
-from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, VERSION, deadline, left_ms, pack,
-                      run_ctl, swarm_yaml, unpack, wait_until)
+from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, VERSION, deadline, fixed_bind,
+                      journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack,
+                      wait_until)
 
 HB_MS = 100
 
 
-def topo_yaml(name, topology, agents, extra=""):
-    text = swarm_yaml(name, agents, hb=HB_MS)
+def topo_yaml(name, topology, agents, extra="", **kwargs):
+    text = swarm_yaml(name, agents, hb=HB_MS, **kwargs)
     return text + f"topology: {topology}\n" + extra
 
 
@@ -424,3 +425,46 @@ def test_topology_listing_is_bounded(make_swarm):
     peers[0].send("bye")
     wait_until(lambda: len(swarm.agents()) == 141, 10, "141 agents")
     assert len(swarm.control.ok("topology")["links"]) == 141 * 140 // 2
+
+
+def test_ring_tasks_survive_a_coordinator_kill(make_swarm, workdir):
+    """Ring stages are journaled: a pipeline goes on from the stage it reached."""
+    ring = ["{type: up, count: 1, handler: exec, command: [tr, a-z, A-Z]}",
+            "{type: slow, count: 1, handler: exec, "
+            "command: [/bin/sh, -c, 'sleep 1; rev']}",
+            "{type: boss, count: 0}"]
+    swarm = make_swarm(topo_yaml("durable-ring", "ring", ring, "ring: [up, slow]\n",
+                                 bind=fixed_bind(),
+                                 journal=journal_conf(workdir, "durable-ring")))
+    swarm.wait_agents(2)
+    client = swarm.client()
+    client.submit("up", b"pipeline", task="p")
+    wait_until(lambda: client.ok("task", task="p.1").get("state") == "completed", 10,
+               "stage 1 done")
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    done = client.wait("p", seconds=30)
+    assert done["state"] == "completed" and done["stdout"] == b"ENILEPIP", done
+    assert client.ok("task", task="p.1")["att"] == 1, "stage 1 ran once"
+
+
+def test_team_tasks_survive_a_coordinator_kill(make_swarm, workdir):
+    """A lead's delegated work is not journaled: its team task runs again, from its
+    lead, after the restart."""
+    team = ["{type: boss, count: 1, concurrency: 4, handler: exec, command: [cat]}",
+            "{type: w, count: 2, reports_to: boss, handler: exec, "
+            "command: [/bin/sh, -c, 'sleep 1; printf \"worked: \"; cat']}"]
+    swarm = make_swarm(topo_yaml("durable-team", "hierarchical", team, bind=fixed_bind(),
+                                 journal=journal_conf(workdir, "durable-team")))
+    swarm.wait_agents(3)
+    client = swarm.client()
+    client.submit("boss", b"plan", task="t")
+    wait_until(lambda: client.ok("task", task="t.w").get("state") == "running", 10,
+               "the work running on a worker")
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    done = client.wait("t", seconds=30)
+    assert done["state"] == "completed" and done["stdout"] == b"worked: plan", done
+    assert client.ok("task", task="t.w")["state"] == "completed"
