@@ -427,6 +427,14 @@ def test_topology_listing_is_bounded(make_swarm):
     assert len(swarm.control.ok("topology")["links"]) == 141 * 140 // 2
 
 
+def kill_restart_and_wait(swarm, task):
+    """SIGKILL zswarmd, start it again on its journal; a new client and task's wait.ok."""
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    return client, client.wait(task, seconds=30)
+
+
 def test_ring_tasks_survive_a_coordinator_kill(make_swarm, workdir):
     """Ring stages are journaled: a pipeline goes on from the stage it reached."""
     ring = ["{type: up, count: 1, handler: exec, command: [tr, a-z, A-Z]}",
@@ -441,10 +449,7 @@ def test_ring_tasks_survive_a_coordinator_kill(make_swarm, workdir):
     client.submit("up", b"pipeline", task="p")
     wait_until(lambda: client.ok("task", task="p.1").get("state") == "completed", 10,
                "stage 1 done")
-    swarm.kill()
-    swarm.restart()
-    client = swarm.client()
-    done = client.wait("p", seconds=30)
+    client, done = kill_restart_and_wait(swarm, "p")
     assert done["state"] == "completed" and done["stdout"] == b"ENILEPIP", done
     assert client.ok("task", task="p.1")["att"] == 1, "stage 1 ran once"
 
@@ -462,9 +467,6 @@ def test_team_tasks_survive_a_coordinator_kill(make_swarm, workdir):
     client.submit("boss", b"plan", task="t")
     wait_until(lambda: client.ok("task", task="t.w").get("state") == "running", 10,
                "the work running on a worker")
-    swarm.kill()
-    swarm.restart()
-    client = swarm.client()
-    done = client.wait("t", seconds=30)
+    client, done = kill_restart_and_wait(swarm, "t")
     assert done["state"] == "completed" and done["stdout"] == b"worked: plan", done
     assert client.ok("task", task="t.w")["state"] == "completed"
