@@ -91,14 +91,25 @@ zs_coord_task_final(zs_coord_t *self, zs_task_t *task)
 //  ---------------------------------------------------------------------------------
 //  Agents socket
 
-static int
-s_agent_refuse(zs_coord_t *self, zs_peer_t *peer, zs_err_code_t code, const char *why)
+void
+zs_coord_agent_error(zs_coord_t *self,
+                     zs_peer_t *peer,
+                     zs_err_code_t code,
+                     const char *why,
+                     const char *task)
 {
     zs_msg_t error;
     zs_msg_init(&error, ZS_MSG_ERROR);
     error.code = (uint64_t) code;
     error.why = why;
+    error.task = task;
     zs_broker_send(self->broker, peer, &error);
+}
+
+static int
+s_agent_refuse(zs_coord_t *self, zs_peer_t *peer, zs_err_code_t code, const char *why)
+{
+    zs_coord_agent_error(self, peer, code, why, NULL);
     return -1;
 }
 

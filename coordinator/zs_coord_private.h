@@ -90,6 +90,12 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
 zs_task_t *zs_coord_accept(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
 
+//  Send an error to an agent's peer, about task (may be NULL). In zs_coord.c.
+void zs_coord_agent_error(zs_coord_t *self,
+                          zs_peer_t *peer,
+                          zs_err_code_t code,
+                          const char *why,
+                          const char *task);
 //  Record a new task (owned from now by the task table), route it, journal it. In
 //  zs_coord.c.
 void zs_coord_adopt(zs_coord_t *self, zs_task_t *task);

@@ -171,13 +171,17 @@ zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent)
 void
 zs_coord_topology_tick(zs_coord_t *self)
 {
+    if (zhashx_size(self->leaderless) == 0) {
+        return;
+    }
     int64_t grace = (int64_t) self->swarm->heartbeat_ms * self->swarm->liveness;
     int64_t now = zs_clock_ms();
+    //  A copy of the keys: electing removes the team from leaderless
     zlistx_t *teams = zhashx_keys(self->leaderless);
     for (const char *team = zlistx_first(teams); team; team = zlistx_next(teams)) {
         const int64_t *since = zhashx_lookup(self->leaderless, team);
-        zs_agent_t *next = s_candidate(self, team, NULL);
-        if (next && now - *since >= grace) {
+        zs_agent_t *next = now - *since >= grace ? s_candidate(self, team, NULL) : NULL;
+        if (next) {
             s_lead(self, next, NULL, "elected: no agent of the lead type came to lead");
         }
     }
@@ -223,12 +227,7 @@ s_forbid(zs_coord_t *self, zs_agent_t *agent, const char *task, const char *form
     va_end(args);
     zs_utf8_trim(why);
     self->counts.forbidden++;
-    zs_msg_t error;
-    zs_msg_init(&error, ZS_MSG_ERROR);
-    error.code = ZS_ERR_FORBIDDEN;
-    error.why = why;
-    error.task = task;
-    zs_broker_send(self->broker, agent->peer, &error);
+    zs_coord_agent_error(self, agent->peer, ZS_ERR_FORBIDDEN, why, task);
 }
 
 static void
@@ -249,11 +248,8 @@ s_small(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
     if (msg->payload_size <= ZS_MSG_NOTE_MAX) {
         return true;
     }
-    zs_msg_t error;
-    zs_msg_init(&error, ZS_MSG_ERROR);
-    error.code = ZS_ERR_INVALID;
-    error.why = "an agent message's payload is at most 65536 bytes";
-    zs_broker_send(self->broker, agent->peer, &error);
+    zs_coord_agent_error(self, agent->peer, ZS_ERR_INVALID,
+                         "an agent message's payload is at most 65536 bytes", NULL);
     return false;
 }
 
