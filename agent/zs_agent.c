@@ -306,8 +306,9 @@ s_recv_error(zs_agent_t *self, const zs_msg_t *msg)
     }
 }
 
-//  A lead with workers hands each team task to one: the coordinator picks the
-//  least-loaded, and reports its result back (task.report), which we report up
+//  A lead hands each team task to a worker: the coordinator picks the least-loaded
+//  (the work waits while the team has none), and reports its result back
+//  (task.report), which we report up
 static void
 s_delegate(zs_agent_t *self, const zs_msg_t *assign)
 {
@@ -379,7 +380,7 @@ s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
         snprintf(why, sizeof why, "agent has no handler named '%s'", self->handler_name);
         s_send_refusal(self, msg, "fail",
                        self->handler_name[0] ? why : "agent not registered");
-    } else if (streq(self->role, "lead") && zhashx_size(self->peers) > 0) {
+    } else if (streq(self->role, "lead")) {
         s_delegate(self, msg);
     } else {
         self->starting = msg;

@@ -1,6 +1,7 @@
 //  zs_coord_private - the coordinator's state, shared by the files of the coordinator:
-//  zs_coord.c (agents, tasks, life cycle), zs_control.c (control requests) and the
-//  zs_coord_*.c files named below. Nothing else includes it.
+//  zs_coord.c (agents, tasks, life cycle), zs_coord_submit.c (a client's submit),
+//  zs_control.c (control requests) and the zs_coord_*.c files named below. Nothing
+//  else includes it.
 
 #ifndef ZS_COORD_PRIVATE_H
 #define ZS_COORD_PRIVATE_H
@@ -81,12 +82,12 @@ struct zs_coord_t {
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
-//  task, replying submit.ok or error. In zs_coord.c.
+//  task, replying submit.ok or error. In zs_coord_submit.c.
 void
 zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
 
 //  Make and record a task from a submit (borrowed) under id; it is not started yet
-//  (zs_coord_start). Returns it, owned by the task table. In zs_coord.c.
+//  (zs_coord_start). Returns it, owned by the task table. In zs_coord_submit.c.
 zs_task_t *zs_coord_accept(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
 
@@ -96,13 +97,16 @@ void zs_coord_agent_error(zs_coord_t *self,
                           zs_err_code_t code,
                           const char *why,
                           const char *task);
+
 //  Record a new task (owned from now by the task table), route it, journal it. In
-//  zs_coord.c.
+//  zs_coord_submit.c.
 void zs_coord_adopt(zs_coord_t *self, zs_task_t *task);
-//  A task of a team's type goes to its lead (ZS_ROUTE_LEAD). In zs_coord.c.
+
+//  A task of a team's type goes to its lead (ZS_ROUTE_LEAD). In zs_coord_submit.c.
 void zs_coord_route(zs_coord_t *self, zs_task_t *task);
+
 //  Start an accepted task: queue a ready one, link a pending one to its dependencies
-//  (zs_coord_graph_settle then ends any that cannot run). In zs_coord.c.
+//  (zs_coord_graph_settle then ends any that cannot run). In zs_coord_submit.c.
 void zs_coord_start(zs_coord_t *self, zs_task_t *task);
 
 //  Cancel a task that is not final, for why: it leaves its queue or agent. In
@@ -292,39 +296,47 @@ void zs_coord_graph_fini(zs_coord_t *self);
 //  Work out a registered agent's place in the topology, choose a team's first lead, and
 //  tell it and the agents linked to it. In zs_coord_topology.c.
 void zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent);
-//  Every heartbeat: a team whose members waited a liveness period for an agent of the
-//  lead type elects one of them. In zs_coord_topology.c.
-void zs_coord_topology_tick(zs_coord_t *self);
-//  Tell agent its whole neighbour set again (a neighbours message to it was lost). In
+
+//  Every heartbeat, outside any walk of the registry: agents a neighbours message could
+//  not reach are told their whole set again, and a team whose members waited a
+//  liveness period for an agent of the lead type elects one of them. In
 //  zs_coord_topology.c.
-void zs_coord_topology_resync(zs_coord_t *self, zs_agent_t *agent);
+void zs_coord_topology_tick(zs_coord_t *self);
+
 //  The id of the lead agent reports to, or NULL (it leads, or has no team or lead). In
 //  zs_coord_topology.c.
 const char *zs_coord_topology_lead_id(zs_coord_t *self, const zs_agent_t *agent);
+
 //  An agent is about to be removed: tell its neighbours, and elect a new lead if it led
 //  (the team's member registered longest ago). In zs_coord_topology.c.
 void zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent);
+
 //  msg.send, msg.share and task.delegate from agent: the agents socket's handlers. In
 //  zs_coord_topology.c.
 void zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 void zs_coord_topology_share(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 void zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+
 //  A task reached its final state: a worker's work is reported to its lead; a team
 //  task's unfinished work is cancelled. In zs_coord_topology.c.
 void zs_coord_topology_final(zs_coord_t *self, zs_task_t *task);
+
 //  Why the topology cannot make a submit's task(s) under id (ring stage ids, a team
 //  task's work id), or NULL; why (size bytes) may hold the text. In
 //  zs_coord_topology.c.
 const char *zs_coord_topology_refusal(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size);
+
 //  Accept a ring task's stages ID.1 .. ID.n-1 and ID, the last, which is returned; none
 //  is started. Start stages ID.n-1 .. ID.1 (after ID). In zs_coord_topology.c.
 zs_task_t *zs_coord_topology_ring_accept(
     zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries);
 void zs_coord_topology_ring_start(zs_coord_t *self, const char *id);
+
 //  Create / free the topology's state. In zs_coord_topology.c.
 void zs_coord_topology_init(zs_coord_t *self);
 void zs_coord_topology_fini(zs_coord_t *self);
+
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);
 

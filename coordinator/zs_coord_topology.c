@@ -5,7 +5,9 @@
 //  zs_topology.h decides who is linked to whom; this file keeps the agents told. An
 //  agent's neighbour set only changes when an agent joins, leaves or starts leading, so
 //  each of those sends deltas (`peers` added, `gone` removed) to the agents concerned,
-//  and no set is stored: a mesh of n agents costs O(n) messages per join, not O(n^2).
+//  and the agent that joined or leads gets its full set; no set is stored: a mesh of n
+//  agents costs O(n) messages per join, not O(n^2). An agent a message could not reach
+//  gets its full set again at the next tick.
 
 #include "zs_coord_private.h"
 
@@ -62,11 +64,11 @@ s_tell(zs_coord_t *self,
 //  borrowed ids (*count_p items); when change is not S_FULL, each of them is told that
 //  agent arrived or went
 static const char **
-s_linked(zs_coord_t *self,
-         zs_agent_t *agent,
-         const zs_agent_t *skip,
-         s_change_t change,
-         size_t *count_p)
+s_collect_linked(zs_coord_t *self,
+                 zs_agent_t *agent,
+                 const zs_agent_t *skip,
+                 s_change_t change,
+                 size_t *count_p)
 {
     const char **ids = zs_calloc(zs_registry_size(self->registry) + 1, sizeof *ids);
     size_t count = 0;
@@ -90,19 +92,33 @@ static void
 s_introduce(zs_coord_t *self, zs_agent_t *agent, const zs_agent_t *skip)
 {
     size_t count;
-    const char **ids = s_linked(self, agent, skip, S_ADDED, &count);
+    const char **ids = s_collect_linked(self, agent, skip, S_ADDED, &count);
     s_tell(self, agent, ids, count, S_FULL);
     free(ids);
 }
 
-void
-zs_coord_topology_resync(zs_coord_t *self, zs_agent_t *agent)
+//  Tell the agents whose view a lost message left wrong their whole set again. Each
+//  set walks the registry: the agents are collected first, as the walk has one cursor
+static void
+s_resync_lost(zs_coord_t *self)
 {
-    size_t count;
-    const char **ids = s_linked(self, agent, NULL, S_FULL, &count);
-    agent->neighbours_lost = false;
-    s_tell(self, agent, ids, count, S_FULL);
-    free(ids);
+    zs_agent_t **lost = NULL;
+    size_t count = 0;
+    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
+         agent = zs_registry_next(self->registry)) {
+        if (agent->neighbours_lost) {
+            lost = zs_realloc(lost, (count + 1) * sizeof *lost);
+            lost[count++] = agent;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t n;
+        const char **ids = s_collect_linked(self, lost[i], NULL, S_FULL, &n);
+        lost[i]->neighbours_lost = false;
+        s_tell(self, lost[i], ids, n, S_FULL);
+        free(ids);
+    }
+    free(lost);
 }
 
 static void
@@ -168,8 +184,9 @@ zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent)
     s_introduce(self, agent, NULL);
 }
 
-void
-zs_coord_topology_tick(zs_coord_t *self)
+//  Teams whose members waited the grace for an agent of the lead type elect one
+static void
+s_elect_leaderless(zs_coord_t *self)
 {
     if (zhashx_size(self->leaderless) == 0) {
         return;
@@ -189,6 +206,15 @@ zs_coord_topology_tick(zs_coord_t *self)
 }
 
 void
+zs_coord_topology_tick(zs_coord_t *self)
+{
+    if (self->swarm->topology != ZS_TOPOLOGY_STAR) {
+        s_resync_lost(self);
+        s_elect_leaderless(self);
+    }
+}
+
+void
 zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent)
 {
     if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
@@ -199,7 +225,7 @@ zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent)
         zhashx_delete(self->leads, agent->place.team);
     }
     size_t count;
-    free(s_linked(self, agent, NULL, S_GONE, &count));
+    free(s_collect_linked(self, agent, NULL, S_GONE, &count));
     zs_agent_t *next =
         agent->place.team ? s_candidate(self, agent->place.team, agent) : NULL;
     if (agent->place.team && !next) {
@@ -243,20 +269,22 @@ s_forward(zs_coord_t *self, zs_agent_t *from, zs_agent_t *to, const zs_msg_t *ms
 
 //  Agent messages are small: a share is copied to every neighbour
 static bool
-s_small(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+s_check_payload(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     if (msg->payload_size <= ZS_MSG_NOTE_MAX) {
         return true;
     }
-    zs_coord_agent_error(self, agent->peer, ZS_ERR_INVALID,
-                         "an agent message's payload is at most 65536 bytes", NULL);
+    char why[ZS_MSG_TEXT_MAX];
+    snprintf(why, sizeof why, "an agent message's payload is at most %u bytes",
+             ZS_MSG_NOTE_MAX);
+    zs_coord_agent_error(self, agent->peer, ZS_ERR_INVALID, why, NULL);
     return false;
 }
 
 void
 zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    if (!s_small(self, agent, msg)) {
+    if (!s_check_payload(self, agent, msg)) {
         return;
     }
     zs_agent_t *to = zs_registry_find(self->registry, msg->agent);
@@ -274,7 +302,7 @@ zs_coord_topology_send(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 void
 zs_coord_topology_share(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    if (!s_small(self, agent, msg)) {
+    if (!s_check_payload(self, agent, msg)) {
         return;
     }
     if (self->swarm->topology == ZS_TOPOLOGY_STAR) {
@@ -341,15 +369,22 @@ zs_coord_topology_delegate(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *
     }
     char id[ZS_MSG_NAME_MAX + 4];
     s_worker_id(id, sizeof id, task->id);
-    if (strlen(id) > ZS_MSG_NAME_MAX) {
-        //  Refused at submit; a journal written by an older version could hold one
-        s_forbid(self, agent, task->id, "no room for the work id '%s.w'", task->id);
-        return;
-    }
     zs_task_t *work = zhashx_lookup(self->tasks, id);
-    if (work && work->route != ZS_ROUTE_WORKER) {
-        s_forbid(self, agent, task->id, "task '%s' is a client's: no room for the work",
-                 id);
+    if (strlen(id) > ZS_MSG_NAME_MAX || (work && work->route != ZS_ROUTE_WORKER)) {
+        //  Refused at submit, but a journal of another swarm file could hold one; the
+        //  lead is told its work failed rather than hold a slot until its timeout
+        char why[ZS_MSG_TEXT_MAX];
+        snprintf(why, sizeof why, "no id for its work: '%s.w' is too long or a client's",
+                 task->id);
+        zs_utf8_trim(why);
+        zs_msg_t report;
+        zs_msg_init(&report, ZS_MSG_TASK_REPORT);
+        report.task = task->id;
+        report.att = task->att;
+        report.agent = "-";
+        report.status = "fail";
+        report.why = why;
+        zs_broker_send(self->broker, agent->peer, &report);
         return;
     }
     if (work && zs_task_is_final(work) && work->state == ZS_TASK_COMPLETED) {
@@ -510,7 +545,8 @@ s_tasks_refusal(
 {
     const char *refusal = NULL;
     for (size_t n = 1; n <= msg->items.count && !refusal; n++) {
-        char item[ZS_MSG_NAME_MAX + 24];
+        //  ID.N fits in a name already (zs_coord_graph_refusal): room for ".w" after it
+        char item[ZS_MSG_NAME_MAX + 1];
         snprintf(item, sizeof item, "%s.%zu", id, n);
         refusal = s_team_refusal(self, msg->ttype, item, why, size);
     }

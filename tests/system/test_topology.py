@@ -54,6 +54,8 @@ class Peer:
             if msg["t"] == "heartbeat":
                 self.send("heartbeat")
             if msg["t"] == "neighbours":
+                if msg.get("full"):
+                    self.peers = set()
                 self.peers |= set(msg.get("peers", []))
                 self.peers -= set(msg.get("gone", []))
                 self.role, self.lead = msg["role"], msg.get("lead")
@@ -470,3 +472,25 @@ def test_team_tasks_survive_a_coordinator_kill(make_swarm, workdir):
     client, done = kill_restart_and_wait(swarm, "t")
     assert done["state"] == "completed" and done["stdout"] == b"worked: plan", done
     assert client.ok("task", task="t.w")["state"] == "completed"
+
+
+def test_agents_a_message_cannot_reach_do_not_stall_the_others(make_swarm):
+    """Three agents vanish without a word (liveness is long, so they stay registered);
+    every neighbours message to them fails and is retried each heartbeat, while the
+    other agents' attempts still time out on time."""
+    text = swarm_yaml("lost", ["{type: x, count: 0}", "{type: y, count: 0}"], hb=HB_MS,
+                      liveness=60) + "topology: mesh\n"
+    swarm = make_swarm(text)
+    workers = [Peer(swarm, "y", f"w{n}") for n in range(6)]
+    for gone in [Peer(swarm, "x", f"d{n}") for n in range(3)]:
+        gone.close()
+    Peer(swarm, "x", "e")  # its arrival cannot reach d0..d2
+    client = swarm.client()
+    tasks = [client.submit("y", b"p", task=f"t{n}", tmo=200, tries=1)["task"]
+             for n in range(6)]
+
+    def all_timed_out():
+        for w in workers:
+            w.settle(0.01)
+        return all(client.ok("task", task=t)["state"] == "dead" for t in tasks)
+    wait_until(all_timed_out, 5, "every attempt to time out (200 ms)")
