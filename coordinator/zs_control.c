@@ -7,6 +7,7 @@
 
 #include "zs_coord_private.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,12 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_broker_reply(self->broker, client, &reply);
 }
 
+static uint64_t
+s_per_mille(double fraction)
+{
+    return (uint64_t) lround(fraction * 1000);
+}
+
 //  The records of every agent, as an owned array of *count_p, and the agents in the
 //  same order in *agents_p (owned array, borrowed agents) when agents_p is not NULL
 static zs_msg_agent_t *
@@ -106,6 +113,7 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
     zs_msg_agent_t *records = zs_calloc(count + 1, sizeof *records);
     zs_agent_t **agents = zs_calloc(count + 1, sizeof *agents);
     size_t n = 0;
+    int64_t now = zs_clock_ms();
     for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
          agent = zs_registry_next(self->registry)) {
         agents[n] = agent;
@@ -122,6 +130,8 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
             .local = agent->local,
             .role = zs_topology_role(self->swarm, &agent->place),
             .lead = zs_coord_topology_lead_id(self, agent),
+            .trust = s_per_mille(zs_trust_score(&agent->trust, now)),
+            .trust_low = s_per_mille(zs_trust_lower(&agent->trust, now)),
         };
     }
     *count_p = n;

@@ -276,11 +276,11 @@ s_on_result(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
         agent->conc = agent->load;
         zs_coord_attempt_failed(self, task);
     } else if (streq(msg->status, "ok")) {
-        agent->done++;
+        zs_agent_record(agent, msg->status);
         zs_task_apply(task, ZS_TASK_SUCCEED);
         zs_coord_task_final(self, task);
     } else {
-        agent->failed++;
+        zs_agent_record(agent, msg->status);
         zs_coord_attempt_failed(self, task);
     }
     zs_coord_feed_agent(self, agent);

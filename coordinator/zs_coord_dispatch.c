@@ -205,7 +205,7 @@ zs_coord_abort_attempt(zs_coord_t *self,
 {
     zs_agent_t *agent = task->agent;
     zs_agent_task_unlink(agent, task);
-    agent->failed++;
+    zs_agent_record(agent, status);
     zs_task_set_outcome(task, status, why);
     zs_coord_attempt_failed(self, task);
 }

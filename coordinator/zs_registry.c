@@ -126,6 +126,7 @@ zs_registry_add(zs_registry_t *self,
     agent->conc = conc;
     agent->conc_max = conc;
     agent->joined = ++self->joined;
+    zs_trust_init(&agent->trust, zs_clock_ms());
     agent->caps = zs_calloc(hello->caps.count + type_cap_count, sizeof *agent->caps);
     for (size_t i = 0; i < hello->caps.count; i++) {
         s_cap_add(agent, hello->caps.items[i]);
@@ -267,6 +268,20 @@ zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count)
         }
     }
     return true;
+}
+
+void
+zs_agent_record(zs_agent_t *agent, const char *status)
+{
+    zs_trust_outcome_t outcome = ZS_TRUST_FAILURE;
+    if (streq(status, "ok")) {
+        agent->done++;
+        outcome = ZS_TRUST_SUCCESS;
+    } else {
+        agent->failed++;
+        outcome = streq(status, "timeout") ? ZS_TRUST_TIMEOUT : ZS_TRUST_FAILURE;
+    }
+    zs_trust_record(&agent->trust, outcome, zs_clock_ms());
 }
 
 bool

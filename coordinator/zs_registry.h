@@ -15,6 +15,7 @@
 
 #include "zs_task.h"
 #include "zs_topology.h"
+#include "zs_trust.h"
 
 typedef struct {
     char *id;            //  agent id, unique in the swarm, owned
@@ -41,6 +42,7 @@ typedef struct {
     size_t backlog_count;       //  tasks in its backlog
     zs_topology_place_t place;  //  where it stands in the topology (zs_coord_topology.c)
     bool neighbours_lost;       //  a neighbours message to it could not be queued
+    zs_trust_t trust;           //  its outcomes: successes against failures and timeouts
 } zs_agent_t;
 
 //  Weight of the newest attempt in hold_ms, as 1 / ZS_REGISTRY_HOLD_WEIGHT
@@ -106,6 +108,10 @@ bool zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task);
 
 //  True when agent has every name in list (count items) as its type or a capability.
 bool zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count);
+
+//  Count an attempt's outcome on agent, by its status: "ok" is done and a success for
+//  its trust, "timeout" a failure and a timeout, anything else a failure.
+void zs_agent_record(zs_agent_t *agent, const char *status);
 
 //  True when agent, able to run tasks of its type, may run one that requires list
 //  (count items) and goes by route: it leads its team for ZS_ROUTE_LEAD (the list is

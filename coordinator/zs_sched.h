@@ -80,7 +80,8 @@ zs_agent_t *
 zs_sched_pick(zs_sched_t *self, const zs_task_t *task, zs_strategy_t strategy);
 
 //  The best-fit score of agent, lower is better: (hold_ms + 1) x (1 + (load + offers) /
-//  conc) / s^2, with s = (done + 1) / (done + failed + 2) its smoothed success rate.
+//  conc) / s^2, with s its trust score (zs_trust_score: the mean of a Beta record of its
+//  successes against failures and timeouts, old evidence fading).
 double zs_sched_score(const zs_agent_t *agent);
 
 //  The task agent should run next, taken out of where it waited: its own backlog's

@@ -264,6 +264,13 @@ s_agent_failed(const zs_msg_agent_t *agent, char *cell, size_t size)
 }
 
 static void
+s_agent_trust(const zs_msg_agent_t *agent, char *cell, size_t size)
+{
+    snprintf(cell, size, "%.2f (%.2f)", (double) agent->trust / 1000,
+             (double) agent->trust_low / 1000);
+}
+
+static void
 s_agent_pid(const zs_msg_agent_t *agent, char *cell, size_t size)
 {
     snprintf(cell, size, "%" PRIu64, agent->pid);
@@ -278,7 +285,8 @@ s_agent_local(const zs_msg_agent_t *agent, char *cell, size_t size)
 static const s_column_t s_agent_columns[] = {
     {"AGENT", s_agent_id},      {"TYPE", s_agent_type},      {"HOST", s_agent_host},
     {"STATE", s_agent_state},   {"LOAD/CONC", s_agent_load}, {"DONE", s_agent_done},
-    {"FAILED", s_agent_failed}, {"PID", s_agent_pid},        {"LOCAL", s_agent_local},
+    {"FAILED", s_agent_failed}, {"TRUST", s_agent_trust},    {"PID", s_agent_pid},
+    {"LOCAL", s_agent_local},
 };
 
 #define S_AGENT_COLUMNS (sizeof s_agent_columns / sizeof s_agent_columns[0])

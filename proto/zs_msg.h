@@ -135,18 +135,20 @@ typedef enum {
 
 //  One record of agents.ok.
 typedef struct {
-    const char *agent;  //  agent id
-    const char *atype;  //  agent type
-    const char *host;   //  host name the agent reported
-    const char *state;  //  "idle" (no task) or "busy"
-    uint64_t pid;       //  process id on its host
-    uint64_t conc;      //  tasks it may run at once
-    uint64_t load;      //  tasks it runs now
-    uint64_t done;      //  tasks it completed
-    uint64_t failed;    //  attempts it failed
-    bool local;         //  spawned and supervised by this coordinator
-    const char *role;   //  its place in the topology: agent, peer, lead, worker, stage
-    const char *lead;   //  the agent it reports to (hierarchical), if any
+    const char *agent;   //  agent id
+    const char *atype;   //  agent type
+    const char *host;    //  host name the agent reported
+    const char *state;   //  "idle" (no task) or "busy"
+    uint64_t pid;        //  process id on its host
+    uint64_t conc;       //  tasks it may run at once
+    uint64_t load;       //  tasks it runs now
+    uint64_t done;       //  tasks it completed
+    uint64_t failed;     //  attempts it failed
+    bool local;          //  spawned and supervised by this coordinator
+    const char *role;    //  its place in the topology: agent, peer, lead, worker, stage
+    const char *lead;    //  the agent it reports to (hierarchical), if any
+    uint64_t trust;      //  its trust score, per mille (0..1000)
+    uint64_t trust_low;  //  the 95% lower bound of its trust, per mille
 } zs_msg_agent_t;
 
 typedef struct {

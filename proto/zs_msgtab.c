@@ -175,6 +175,8 @@ typedef enum {
     S_R_LOCAL,
     S_R_ROLE,
     S_R_LEAD,
+    S_R_TRUST,
+    S_R_TRUST_LOW,
     S_R_COUNT
 } s_record_field_t;
 
@@ -194,11 +196,14 @@ static const zs_msgtab_field_t s_record_fields[S_R_COUNT] = {
     [S_R_LOCAL] = S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, local, 0, 1),
     [S_R_ROLE] = S_R_NAME("role", role),
     [S_R_LEAD] = S_R_NAME("lead", lead),
+    [S_R_TRUST] = S_FIELD(zs_msg_agent_t, "trust", ZS_KIND_UINT, trust, 0, 1000),
+    [S_R_TRUST_LOW] =
+        S_FIELD(zs_msg_agent_t, "trust_low", ZS_KIND_UINT, trust_low, 0, 1000),
 };
 
 static const uint8_t s_record_sorted[S_R_COUNT] = {
-    S_R_AGENT, S_R_ATYPE, S_R_CONC,  S_R_DONE, S_R_FAILED, S_R_HOST,
-    S_R_LEAD,  S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_ROLE,   S_R_STATE,
+    S_R_AGENT, S_R_ATYPE, S_R_CONC, S_R_DONE, S_R_FAILED, S_R_HOST,  S_R_LEAD,
+    S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_ROLE, S_R_STATE,  S_R_TRUST, S_R_TRUST_LOW,
 };
 
 const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUNT,

@@ -10,7 +10,7 @@ import pytest
 import zmq
 
 from conftest import (E_INVALID, E_LIMIT, VERSION, deadline, echo_type, left_ms, pack,
-                      swarm_yaml, unpack, wait_until)
+                      run_ctl, swarm_yaml, unpack, wait_until)
 
 HB_MS = 100
 
@@ -214,6 +214,32 @@ def test_best_fit_avoids_the_slow_and_the_failing_agent(make_swarm):
     counts = {a: attempts.count(a) for a in ("fast-1", "slow-1", "flaky-1")}
     assert counts["fast-1"] >= 17, f"best-fit should settle on the fast agent: {counts}"
     assert counts["slow-1"] <= 2 and counts["flaky-1"] <= 3, f"{counts}"
+
+
+def test_trust_follows_outcomes(make_swarm):
+    """An agent's record (agents.ok, per mille) is the mean and 5% quantile of
+    Beta(1 + successes, 1 + failures and timeouts): docs/scheduling.md."""
+    swarm = make_swarm(strategy_yaml("trust", [echo_type(count=1)]))
+    swarm.wait_agents(1)
+    client = swarm.client()
+
+    def trust():
+        (record,) = swarm.agents()
+        return record.get("trust", 0), record.get("trust_low", 0)
+    assert trust() == (500, 50), "knowing nothing: Beta(1, 1)"
+    for _ in range(5):
+        assert client.run("noop")["state"] == "completed"
+    # Beta(6, 1): mean 6/7; cdf x^6 reaches 5% at 0.05^(1/6)
+    assert trust() == (857, 607), trust()
+    for _ in range(3):
+        assert client.run("fail", tries=1)["state"] == "dead"
+    client.submit("sleep", b"5000", tmo=100, tries=1, task="late")
+    assert client.wait("late")["state"] == "dead"
+    # Beta(6, 5): mean 6/11, 5% quantile 0.3035 (numerical integration); failures and
+    # the timeout count alike
+    score, low = trust()
+    assert (score, low) == (545, 304), (score, low)
+    assert "0.55 (0." in run_ctl("-e", swarm.control_ep, "agents").stdout
 
 
 # ---------------------------------------------------------------------------------------

@@ -762,9 +762,10 @@ test_print_json(void)
     ZS_CHECK_STR(text, "{\"v\":1,\"t\":\"agents.ok\",\"rid\":3,\"agents\":["
                        "{\"agent\":\"a1\",\"atype\":\"echo\",\"host\":\"h\",\"state\":"
                        "\"idle\",\"pid\":42,\"conc\":2,\"load\":0,\"done\":0,"
-                       "\"failed\":0,\"local\":true},"
+                       "\"failed\":0,\"local\":true,\"trust\":0,\"trust_low\":0},"
                        "{\"agent\":\"a2\",\"atype\":\"shell\",\"pid\":0,\"conc\":0,"
-                       "\"load\":0,\"done\":3,\"failed\":0,\"local\":false}]}\n");
+                       "\"load\":0,\"done\":3,\"failed\":0,\"local\":false,\"trust\":0,"
+                       "\"trust_low\":0}]}\n");
     free(text);
 
     const char *argv[] = {"sh", "-c", "tab\there"};

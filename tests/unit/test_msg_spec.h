@@ -221,8 +221,9 @@ s_type(zs_msg_type_t type)
 //  Sample values: each key gets its own, so a value landing in the wrong field shows
 
 static zs_msg_agent_t s_records[2] = {
-    {"agent-1", "echo", "host-1", "busy", 4242, 2, 1, 17, 3, true, "worker", "agent-0"},
-    {"agent-2", "shell", NULL, NULL, 0, 0, 0, 0, 0, false, NULL, NULL},
+    {"agent-1", "echo", "host-1", "busy", 4242, 2, 1, 17, 3, true, "worker", "agent-0",
+     910, 741},
+    {"agent-2", "shell", NULL, NULL, 0, 0, 0, 0, 0, false, NULL, NULL, 0, 0},
 };
 static const char s_bin_sample[] = "B\0\x01\xff\xc3\xa9 bin";
 static const char *s_list_sample[] = {"item-1", "item-2"};
@@ -413,7 +414,7 @@ static void
 s_pack_record(msgpack_packer *pk, const zs_msg_agent_t *r)
 {
     bool full = r->host != NULL;
-    msgpack_pack_map(pk, full ? 12 : 2);
+    msgpack_pack_map(pk, full ? 14 : 2);
     s_pack_str_pair(pk, "agent", r->agent);
     s_pack_str_pair(pk, "atype", r->atype);
     if (full) {
@@ -428,6 +429,8 @@ s_pack_record(msgpack_packer *pk, const zs_msg_agent_t *r)
         msgpack_pack_true(pk);
         s_pack_str_pair(pk, "role", r->role);
         s_pack_str_pair(pk, "lead", r->lead);
+        s_pack_uint_pair(pk, "trust", r->trust);
+        s_pack_uint_pair(pk, "trust_low", r->trust_low);
     }
 }
 
