@@ -54,8 +54,8 @@ s_sbuffer_write(void *data, const char *bytes, size_t size)
 
 static int s_encode_map(msgpack_packer *pk,
                         const zs_msgtab_t *table,
-                        uint64_t required,
-                        uint64_t allowed,
+                        zs_fieldset_t required,
+                        zs_fieldset_t allowed,
                         const uint8_t *base,
                         zs_error_t *err);
 
@@ -164,7 +164,7 @@ s_encode_agents(msgpack_packer *pk,
                             field->key, count);
     }
     const zs_msgtab_t *table = &zs_msgtab_record;
-    uint64_t all = (UINT64_C(1) << table->count) - 1;
+    zs_fieldset_t all = zs_fieldset_all(table->count);
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
         const uint8_t *record = (const uint8_t *) &agents[i];
@@ -240,19 +240,19 @@ s_encode_value(msgpack_packer *pk,
 //  and optional ones that are set
 static int
 s_encode_select(const zs_msgtab_t *table,
-                uint64_t required,
-                uint64_t allowed,
+                zs_fieldset_t required,
+                zs_fieldset_t allowed,
                 const uint8_t *base,
-                uint64_t *selected,
+                zs_fieldset_t *selected,
                 zs_error_t *err)
 {
     *selected = 0;
-    for (uint64_t bits = allowed; bits; bits &= bits - 1) {
-        int id = __builtin_ctzll(bits);
+    for (zs_fieldset_t bits = allowed; bits; bits &= bits - 1) {
+        int id = zs_fieldset_first(bits);
         const zs_msgtab_field_t *field = &table->fields[id];
-        bool must = (required >> id) & 1;
+        bool must = zs_fieldset_has(required, id);
         if (zs_msgtab_is_set(field, base) || (must && zs_msgtab_zero_is_value(field))) {
-            *selected |= UINT64_C(1) << id;
+            *selected |= ZS_FIELDSET_OF(id);
         } else if (must) {
             return zs_error_set(err, ZS_ERR_MALFORMED, "missing required field '%s'",
                                 field->key);
@@ -264,18 +264,18 @@ s_encode_select(const zs_msgtab_t *table,
 static int
 s_encode_map(msgpack_packer *pk,
              const zs_msgtab_t *table,
-             uint64_t required,
-             uint64_t allowed,
+             zs_fieldset_t required,
+             zs_fieldset_t allowed,
              const uint8_t *base,
              zs_error_t *err)
 {
-    uint64_t selected;
+    zs_fieldset_t selected;
     if (s_encode_select(table, required, allowed, base, &selected, err) != 0) {
         return -1;
     }
-    msgpack_pack_map(pk, (size_t) __builtin_popcountll(selected));
-    for (uint64_t bits = selected; bits; bits &= bits - 1) {
-        const zs_msgtab_field_t *field = &table->fields[__builtin_ctzll(bits)];
+    msgpack_pack_map(pk, (size_t) zs_fieldset_count(selected));
+    for (zs_fieldset_t bits = selected; bits; bits &= bits - 1) {
+        const zs_msgtab_field_t *field = &table->fields[zs_fieldset_first(bits)];
         s_pack_str(pk, field->key, field->key_size);
         if (s_encode_value(pk, field, base, err) != 0) {
             return -1;

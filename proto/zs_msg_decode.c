@@ -227,8 +227,8 @@ s_check_type(const s_head_t *head, zs_msg_type_t *type, zs_error_t *err)
 
 static int s_decode_map(s_decoder_t *self,
                         const zs_msgtab_t *table,
-                        uint64_t required,
-                        uint64_t allowed,
+                        zs_fieldset_t required,
+                        zs_fieldset_t allowed,
                         uint8_t *base,
                         size_t pairs,
                         const char *what);
@@ -372,7 +372,7 @@ s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
                             "field 'agents': record %zu is a %s, not a map", index,
                             zs_mp_kind_name(map.kind));
     }
-    uint64_t all = (UINT64_C(1) << table->count) - 1;
+    zs_fieldset_t all = zs_fieldset_all(table->count);
     if (s_decode_map(self, table, table->required, all, (uint8_t *) record, map.size,
                      table->what) != 0) {
         char inner[ZS_ERROR_TEXT_MAX];
@@ -497,36 +497,36 @@ s_unknown_key(s_decoder_t *self, const zs_mp_item_t *key, const char *what)
 static int
 s_decode_map(s_decoder_t *self,
              const zs_msgtab_t *table,
-             uint64_t required,
-             uint64_t allowed,
+             zs_fieldset_t required,
+             zs_fieldset_t allowed,
              uint8_t *base,
              size_t pairs,
              const char *what)
 {
-    uint64_t seen = 0;
+    zs_fieldset_t seen = 0;
     for (size_t i = 0; i < pairs; i++) {
         zs_mp_item_t key;
         if (s_read_key(self, &key) != 0) {
             return -1;
         }
         int id = zs_msgtab_find(table, (const char *) key.data, key.size);
-        if (id < 0 || !((allowed >> id) & 1)) {
+        if (id < 0 || !zs_fieldset_has(allowed, id)) {
             return s_unknown_key(self, &key, what);
         }
-        if ((seen >> id) & 1) {
+        if (zs_fieldset_has(seen, id)) {
             return zs_error_set(self->err, ZS_ERR_MALFORMED, "duplicate key '%s'",
                                 table->fields[id].key);
         }
-        seen |= UINT64_C(1) << id;
+        seen |= ZS_FIELDSET_OF(id);
         if (s_decode_value(self, &table->fields[id], base) != 0) {
             return -1;
         }
     }
-    uint64_t missing = required & ~seen;
+    zs_fieldset_t missing = required & ~seen;
     if (missing) {
         return zs_error_set(self->err, ZS_ERR_MALFORMED,
                             "missing required field '%s' for '%s'",
-                            table->fields[__builtin_ctzll(missing)].key, what);
+                            table->fields[zs_fieldset_first(missing)].key, what);
     }
     return 0;
 }

@@ -54,7 +54,7 @@ s_print_cstr(FILE *stream, const char *str)
 
 static void s_print_map(FILE *stream,
                         const zs_msgtab_t *table,
-                        uint64_t allowed,
+                        zs_fieldset_t allowed,
                         const uint8_t *base);
 
 static void
@@ -83,7 +83,7 @@ static void
 s_print_agents(FILE *stream, const zs_msg_agent_t *agents, size_t count)
 {
     const zs_msgtab_t *table = &zs_msgtab_record;
-    uint64_t all = (UINT64_C(1) << table->count) - 1;
+    zs_fieldset_t all = zs_fieldset_all(table->count);
     fputc('[', stream);
     for (size_t i = 0; agents && i < count; i++) {
         fputs(i ? "," : "", stream);
@@ -135,12 +135,15 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
 //  absent reads as zero, and a script asking for n_ready should get 0, not null. A
 //  string or bin that is not set is left out, never printed as null
 static void
-s_print_map(FILE *stream, const zs_msgtab_t *table, uint64_t allowed, const uint8_t *base)
+s_print_map(FILE *stream,
+            const zs_msgtab_t *table,
+            zs_fieldset_t allowed,
+            const uint8_t *base)
 {
     const char *separator = "";
     fputc('{', stream);
-    for (uint64_t bits = allowed; bits; bits &= bits - 1) {
-        int id = __builtin_ctzll(bits);
+    for (zs_fieldset_t bits = allowed; bits; bits &= bits - 1) {
+        int id = zs_fieldset_first(bits);
         const zs_msgtab_field_t *field = &table->fields[id];
         if (!zs_msgtab_is_set(field, base) && !zs_msgtab_zero_is_value(field)) {
             continue;

@@ -206,14 +206,14 @@ static const uint8_t s_record_sorted[S_R_COUNT] = {
     S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_ROLE, S_R_STATE,  S_R_TRUST, S_R_TRUST_LOW,
 };
 
-const zs_msgtab_t zs_msgtab_record = {s_record_fields, s_record_sorted, S_R_COUNT,
-                                      (1u << S_R_AGENT) | (1u << S_R_ATYPE),
-                                      "agent record"};
+const zs_msgtab_t zs_msgtab_record = {
+    s_record_fields, s_record_sorted, S_R_COUNT,
+    ZS_FIELDSET_OF(S_R_AGENT) | ZS_FIELDSET_OF(S_R_ATYPE), "agent record"};
 
 //  ---------------------------------------------------------------------------------------
 //  Message types: required and optional fields of each
 
-#define B(f)   (UINT64_C(1) << ZS_F_##f)
+#define B(f)   ZS_FIELDSET_OF(ZS_F_##f)
 #define S_HEAD (B(V) | B(T))
 #define S_TYPE(name_, req, opt)                                                          \
     {                                                                                    \
@@ -373,7 +373,7 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_WELCOME,
 };
 
-_Static_assert(ZS_F_COUNT <= 64, "field sets are 64-bit masks");
+_Static_assert(ZS_F_COUNT <= ZS_FIELDSET_BITS, "a field set holds every field id");
 _Static_assert(ZS_MSG_AGENTS_MAX <= UINT16_MAX, "count_max is 16 bits");
 _Static_assert(sizeof(zs_msg_t) <= UINT16_MAX, "offsets are 16 bits");
 

@@ -84,6 +84,45 @@ typedef enum {
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 
+//  A set of field ids of one table: bit i is field i. 128 bits wide (a GCC and clang
+//  extension, hence __extension__), so zs_msg_t may have up to 128 fields
+__extension__ typedef unsigned __int128 zs_fieldset_t;
+#define ZS_FIELDSET_BITS 128
+
+//  The set of field id alone; a constant expression for a constant id
+#define ZS_FIELDSET_OF(id) ((zs_fieldset_t) 1 << (id))
+
+//  True when id is in set
+static inline bool
+zs_fieldset_has(zs_fieldset_t set, int id)
+{
+    return (set >> id) & 1;
+}
+
+//  The lowest id in set, which must not be empty
+static inline int
+zs_fieldset_first(zs_fieldset_t set)
+{
+    uint64_t low = (uint64_t) set;
+    return low ? __builtin_ctzll(low) : 64 + __builtin_ctzll((uint64_t) (set >> 64));
+}
+
+//  Number of ids in set
+static inline int
+zs_fieldset_count(zs_fieldset_t set)
+{
+    return __builtin_popcountll((uint64_t) set) +
+           __builtin_popcountll((uint64_t) (set >> 64));
+}
+
+//  Every field id of a table of count fields
+static inline zs_fieldset_t
+zs_fieldset_all(size_t count)
+{
+    return count >= ZS_FIELDSET_BITS ? ~(zs_fieldset_t) 0
+                                     : ZS_FIELDSET_OF((int) count) - 1;
+}
+
 //  How a field is carried on the wire and held in memory
 typedef enum {
     ZS_KIND_VERSION,  //  "v": uint, always ZS_MSG_VERSION; nothing stored
@@ -115,15 +154,15 @@ typedef struct {
     const zs_msgtab_field_t *fields;  //  indexed by field id
     const uint8_t *sorted;            //  field ids in key order, for binary search
     size_t count;                     //  number of fields
-    uint64_t required;                //  for records: fields every record must have
+    zs_fieldset_t required;           //  for records: fields every record must have
     const char *what;                 //  for records: name used in errors
 } zs_msgtab_t;
 
 typedef struct {
-    const char *name;   //  wire name, "task.assign"
-    size_t name_size;   //  strlen (name)
-    uint64_t required;  //  field ids (bits) that must be present, v and t included
-    uint64_t allowed;   //  field ids (bits) that may be present, required ones included
+    const char *name;        //  wire name, "task.assign"
+    size_t name_size;        //  strlen (name)
+    zs_fieldset_t required;  //  field ids that must be present, v and t included
+    zs_fieldset_t allowed;   //  field ids that may be present, required ones included
 } zs_msgtab_type_t;
 
 extern const zs_msgtab_t zs_msgtab_message;  //  fields of zs_msg_t
