@@ -285,26 +285,36 @@ typedef void(s_handler_fn)(zs_coord_t *self,
                            const zs_msg_t *msg);
 
 static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_SUBMIT] = s_submit,     [ZS_MSG_WAIT] = s_wait,
-    [ZS_MSG_TASK] = s_task,         [ZS_MSG_CANCEL] = s_cancel,
-    [ZS_MSG_STATUS] = s_status,     [ZS_MSG_AGENTS] = s_agents,
-    [ZS_MSG_SHUTDOWN] = s_shutdown, [ZS_MSG_STOP] = s_stop,
-    [ZS_MSG_SCALE] = s_scale,       [ZS_MSG_TOPOLOGY] = s_topology,
+    [ZS_MSG_SUBMIT] = s_submit,
+    [ZS_MSG_WAIT] = s_wait,
+    [ZS_MSG_TASK] = s_task,
+    [ZS_MSG_CANCEL] = s_cancel,
+    [ZS_MSG_STATUS] = s_status,
+    [ZS_MSG_AGENTS] = s_agents,
+    [ZS_MSG_SHUTDOWN] = s_shutdown,
+    [ZS_MSG_STOP] = s_stop,
+    [ZS_MSG_SCALE] = s_scale,
+    [ZS_MSG_TOPOLOGY] = s_topology,
+    [ZS_MSG_MEM_PUT] = zs_coord_mem_client,
+    [ZS_MSG_MEM_GET] = zs_coord_mem_client,
+    [ZS_MSG_MEM_DEL] = zs_coord_mem_client,
+    [ZS_MSG_MEM_QUERY] = zs_coord_mem_client,
 };
 
 //  Requests that change the swarm, logged with who asked (the client's certificate
 //  name; '' without security). Submit is not: it is the hot path.
 static const bool s_audited[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_CANCEL] = true,
-    [ZS_MSG_SHUTDOWN] = true,
-    [ZS_MSG_STOP] = true,
-    [ZS_MSG_SCALE] = true,
+    [ZS_MSG_MEM_DEL] = true, [ZS_MSG_CANCEL] = true, [ZS_MSG_SHUTDOWN] = true,
+    [ZS_MSG_STOP] = true,    [ZS_MSG_SCALE] = true,
 };
 
 static void
 s_audit(const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    const char *target = msg->task ? msg->task : msg->agent ? msg->agent : msg->atype;
+    const char *target = msg->task    ? msg->task
+                         : msg->agent ? msg->agent
+                         : msg->key   ? msg->key
+                                      : msg->atype;
     char sample[ZS_MSG_NAME_MAX * 4 + 1] = "";
     if (target) {
         zs_sanitize(sample, sizeof sample, target, strlen(target));

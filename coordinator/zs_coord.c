@@ -298,6 +298,10 @@ static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MSG_SEND] = zs_coord_topology_send,
     [ZS_MSG_MSG_SHARE] = zs_coord_topology_share,
     [ZS_MSG_TASK_DELEGATE] = zs_coord_topology_delegate,
+    [ZS_MSG_MEM_PUT] = zs_coord_mem_agent,
+    [ZS_MSG_MEM_GET] = zs_coord_mem_agent,
+    [ZS_MSG_MEM_DEL] = zs_coord_mem_agent,
+    [ZS_MSG_MEM_QUERY] = zs_coord_mem_agent,
 };
 
 static void
@@ -389,6 +393,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         agent->conc = agent->conc_max;
     }
     zs_coord_topology_tick(self);
+    zs_coord_mem_tick(self);
     self->redispatch = true;
     zs_sched_sweep(self->sched);
     zs_coord_journal_maintain(self);
@@ -541,6 +546,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     zs_coord_nodes_init(self);
     zs_coord_graph_init(self);
     zs_coord_topology_init(self);
+    self->mem = zs_mem_new();
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -583,6 +589,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     zs_coord_nodes_fini(self);
     zs_coord_graph_fini(self);
     zs_coord_topology_fini(self);
+    zs_mem_destroy(&self->mem);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;

@@ -1,11 +1,14 @@
 //  zs_coord_journal - the coordinator's durable state: tasks accepted and how they ended
 //
-//  Two kinds of journal record, both plain protocol messages so one codec reads them: a
+//  The journal's records are plain protocol messages, so one codec reads them: a
 //  "submit" with every field resolved (id, type, payload, priority, timeout, tries) when
-//  a task is accepted, and a "wait.ok" when it reaches a final state. Replaying them in
-//  order rebuilds the task table; a task with a submit and no final record had not
-//  ended and runs again (execution is at-least-once). Compaction writes the live set
-//  again: a submit per unfinished task in submit order, a wait.ok per kept result.
+//  a task is accepted, and a "wait.ok" when it reaches a final state; a "mem.put" with
+//  version, owner and expiry resolved when a shared memory entry is written, and a
+//  "mem.del" when one is deleted or expires. Replaying them in order rebuilds the task
+//  table and the shared memory; a task with a submit and no final record had not ended
+//  and runs again (execution is at-least-once). Compaction writes the live set again:
+//  a submit per unfinished task in submit order, a wait.ok per kept result, a mem.put
+//  per entry.
 //
 //  Control replies are held by the broker while a journal is open and released by
 //  zs_coord_sync after the records of the same batch were committed, so a client hears
@@ -48,12 +51,41 @@ s_append(zs_coord_t *self, const zs_msg_t *record)
 {
     if (zs_msg_encode(record, &self->record) != 0 ||
         zs_journal_append(self->journal, self->record.data, self->record.size) != 0) {
-        zsys_error("cannot journal task '%s'", record->task);
+        zsys_error("cannot journal %s '%s'", record->task ? "task" : "entry",
+                   record->task ? record->task : record->key);
         return;
     }
     if (self->swarm->journal_sync == ZS_JOURNAL_ALWAYS) {
         s_commit(self);
     }
+}
+
+//  Committed before the reply leaves, as an accepted task is
+static void
+s_append_mem(zs_coord_t *self, const zs_msg_t *record)
+{
+    if (self->journal) {
+        self->accepts_unsynced = true;
+        s_append(self, record);
+    }
+}
+
+void
+zs_coord_journal_mem_put(zs_coord_t *self, const zs_mem_entry_t *entry)
+{
+    zs_msg_t record;
+    zs_msg_init(&record, ZS_MSG_MEM_PUT);
+    zs_mem_describe(entry, &record);
+    s_append_mem(self, &record);
+}
+
+void
+zs_coord_journal_mem_del(zs_coord_t *self, const char *key)
+{
+    zs_msg_t record;
+    zs_msg_init(&record, ZS_MSG_MEM_DEL);
+    record.key = key;
+    s_append_mem(self, &record);
 }
 
 //  A lead's delegated work is not journaled: after a restart its team task starts over
@@ -223,6 +255,10 @@ s_replay(void *ctx, const void *body, size_t size)
         s_replay_ended(self, &record);
     } else if (record.type == ZS_MSG_TASK_RESULT) {
         s_replay_result(self, &record);
+    } else if (record.type == ZS_MSG_MEM_PUT) {
+        zs_mem_restore(self->mem, &record);
+    } else if (record.type == ZS_MSG_MEM_DEL) {
+        zs_mem_remove(self->mem, record.key);
     }
     zs_msg_fini(&record);
 }
@@ -342,6 +378,13 @@ s_snapshot(void *ctx, zs_journal_t *journal)
         zs_msg_t record;
         zs_msg_init(&record, ZS_MSG_WAIT_OK);
         zs_task_describe(task, &record);
+        rc = s_snapshot_record(self, journal, &record);
+    }
+    for (const zs_mem_entry_t *entry = zs_mem_first(self->mem); entry && rc == 0;
+         entry = zs_mem_next(self->mem)) {
+        zs_msg_t record;
+        zs_msg_init(&record, ZS_MSG_MEM_PUT);
+        zs_mem_describe(entry, &record);
         rc = s_snapshot_record(self, journal, &record);
     }
     return rc;

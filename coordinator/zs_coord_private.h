@@ -9,6 +9,7 @@
 #include "zs_broker.h"
 #include "zs_coord.h"
 #include "zs_journal.h"
+#include "zs_mem.h"
 #include "zs_sched.h"
 #include "zs_spawn.h"
 
@@ -79,6 +80,7 @@ struct zs_coord_t {
     bool dooming;                //  doomed is being drained
     zhashx_t *leads;             //  team (lead type) -> its lead agent, borrowed
     zhashx_t *leaderless;        //  team -> int64_t *: since when members wait for a lead
+    zs_mem_t *mem;               //  shared memory, owned
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
@@ -336,6 +338,20 @@ void zs_coord_topology_ring_start(zs_coord_t *self, const char *id);
 //  Create / free the topology's state. In zs_coord_topology.c.
 void zs_coord_topology_init(zs_coord_t *self);
 void zs_coord_topology_fini(zs_coord_t *self);
+
+//  A shared memory request (mem.put, mem.get, mem.del, mem.query) from a control client
+//  / from an agent: served and answered. In zs_coord_mem.c.
+void
+zs_coord_mem_client(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
+void zs_coord_mem_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+
+//  Every heartbeat: remove expired entries (journaled, published). In zs_coord_mem.c.
+void zs_coord_mem_tick(zs_coord_t *self);
+
+//  Record that a shared memory entry was written / deleted or expired. In
+//  zs_coord_journal.c.
+void zs_coord_journal_mem_put(zs_coord_t *self, const zs_mem_entry_t *entry);
+void zs_coord_journal_mem_del(zs_coord_t *self, const char *key);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

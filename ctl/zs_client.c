@@ -30,6 +30,8 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_STATUS, ZS_MSG_STATUS_OK},     {ZS_MSG_AGENTS, ZS_MSG_AGENTS_OK},
     {ZS_MSG_SHUTDOWN, ZS_MSG_SHUTDOWN_OK}, {ZS_MSG_STOP, ZS_MSG_STOP_OK},
     {ZS_MSG_SCALE, ZS_MSG_SCALE_OK},       {ZS_MSG_TOPOLOGY, ZS_MSG_TOPOLOGY_OK},
+    {ZS_MSG_MEM_PUT, ZS_MSG_MEM_PUT_OK},   {ZS_MSG_MEM_GET, ZS_MSG_MEM_GET_OK},
+    {ZS_MSG_MEM_DEL, ZS_MSG_MEM_DEL_OK},   {ZS_MSG_MEM_QUERY, ZS_MSG_MEM_QUERY_OK},
 };
 
 static const char *s_error_names[] = {
@@ -43,7 +45,9 @@ static const char *s_error_names[] = {
     [ZS_ERR_SHUTTING_DOWN] = "shutting down",
     [ZS_ERR_FINISHED] = "task already finished",
     [ZS_ERR_LIMIT] = "limit reached",
-    [ZS_ERR_FORBIDDEN] = "forbidden by the topology",
+    [ZS_ERR_FORBIDDEN] = "forbidden",
+    [ZS_ERR_NO_KEY] = "no such entry",
+    [ZS_ERR_CONFLICT] = "version conflict",
 };
 
 static int

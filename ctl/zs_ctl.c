@@ -1,6 +1,6 @@
 //  zs_ctl - see zs_ctl.h
 
-#include "zs_ctl.h"
+#include "zs_ctl_private.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -16,108 +16,76 @@
 #include "zs_opts.h"
 #include "zs_show.h"
 
-//  One run: the parsed command line, then the connection
-typedef struct {
-    const char *endpoint;        //  -e/--endpoint, else $ZSWARM_CONTROL, else default
-    bool json;                   //  --json: replies as JSON lines
-    zs_opts_int_t timeout;       //  --timeout before the command: wait for replies, ms
-    const char *cert;            //  --cert, else $ZSWARM_CERT: our secret certificate
-    const char *server_key;      //  --server-key, else $ZSWARM_SERVER_KEY
-    const char *type;            //  submit --type
-    const char *payload;         //  submit --payload (TEXT, or "-" for stdin)
-    const char *payload_file;    //  submit --payload-file
-    const char *id;              //  submit --id
-    zs_opts_int_t priority;      //  submit --priority
-    zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
-    zs_opts_int_t retries;       //  submit --retries
-    bool wait;                   //  submit --wait
-    bool dot;                    //  topology --dot
-    int64_t count;               //  scale's N
-    const char *node;            //  scale --node: a node daemon's agents, not local ones
-    uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
-    size_t payload_size;         //  bytes in payload_data
-    const char *deps;            //  submit --deps: ID,ID,...
-    const char *requires;        //  submit --requires: CAP,CAP,...
-    const char *strategy;        //  submit --strategy
-    const char *each;            //  submit --each: a file of items, one per line
-    const char *agg;             //  submit --agg: the aggregate's task type
-    zs_names_t dep_names;        //  --deps split, owned
-    zs_names_t require_names;    //  --requires split, owned
-    zs_items_t items;            //  --each read, owned
-    char **operands;             //  command operands (task ids), borrowed from argv
-    int operand_count;           //  items in operands
-    const zs_ctl_streams_t *io;  //  where to read and write, borrowed
-    zs_client_t *client;         //  connection to zswarmd, owned, made after parsing
-} s_ctl_t;
+typedef enum {
+    S_IDS,      //  asks zswarmd; its operands are task or agent ids, checked as such
+    S_OWN,      //  asks zswarmd; its check validates its operands
+    S_OFFLINE,  //  runs without zswarmd; its operands are not ids
+} s_kind_t;
 
 typedef struct {
-    const char *name;                 //  command word
-    const char *operands;             //  operand synopsis for usage ("ID [ID...]")
-    const char *summary;              //  one line for --help
-    const zs_opts_option_t *options;  //  options after the command word
-    size_t option_count;              //  items in options
-    int min_operands;                 //  operands required
-    int max_operands;                 //  operands allowed
-    int (*check)(s_ctl_t *self);      //  validates options together, or NULL
-    int (*run)(s_ctl_t *self);        //  does the work, returns a zs_ctl_exit_t
-    bool offline;                     //  runs without zswarmd; operands are not ids
+    const char *name;                  //  command word
+    const char *operands;              //  operand synopsis for usage ("ID [ID...]")
+    const char *summary;               //  one line for --help
+    const zs_opts_option_t *options;   //  options after the command word
+    size_t option_count;               //  items in options
+    int min_operands;                  //  operands required
+    int max_operands;                  //  operands allowed
+    int (*check)(zs_ctl_run_t *self);  //  validates options together, or NULL
+    int (*run)(zs_ctl_run_t *self);    //  does the work, returns a zs_ctl_exit_t
+    s_kind_t kind;                     //  how it runs, and what its operands are
 } s_command_t;
 
-#define S_OFF(field)   offsetof(s_ctl_t, field)
 #define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
 
 static const zs_opts_option_t s_global_options[] = {
-    {"--endpoint", "-e", ZS_OPTS_STRING, S_OFF(endpoint), 0, 0, "ENDPOINT",
+    {"--endpoint", "-e", ZS_OPTS_STRING, ZS_CTL_OFF(endpoint), 0, 0, "ENDPOINT",
      "control endpoint (default $" ZS_CTL_ENDPOINT_ENV " or " ZS_CTL_ENDPOINT_DEFAULT
      ")"},
-    {"--json", NULL, ZS_OPTS_FLAG, S_OFF(json), 0, 0, NULL,
+    {"--json", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(json), 0, 0, NULL,
      "print replies as JSON, one line each"},
-    {"--timeout", NULL, ZS_OPTS_INT, S_OFF(timeout), 1, ZS_CTL_TIMEOUT_MAX_MS, "MS",
+    {"--timeout", NULL, ZS_OPTS_INT, ZS_CTL_OFF(timeout), 1, ZS_CTL_TIMEOUT_MAX_MS, "MS",
      "wait this long for replies (default 5000; wait: forever)"},
-    {"--cert", NULL, ZS_OPTS_STRING, S_OFF(cert), 0, 0, "FILE",
+    {"--cert", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(cert), 0, 0, "FILE",
      "connect with CURVE as this secret certificate (default $" ZS_CTL_CERT_ENV ")"},
-    {"--server-key", NULL, ZS_OPTS_STRING, S_OFF(server_key), 0, 0, "KEY",
+    {"--server-key", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(server_key), 0, 0, "KEY",
      "zswarmd's public key, Z85 or its certificate (default $" ZS_CTL_SERVER_KEY_ENV ")"},
 };
 
 static const zs_opts_option_t s_submit_options[] = {
-    {"--type", NULL, ZS_OPTS_STRING, S_OFF(type), 0, 0, "T",
+    {"--type", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(type), 0, 0, "T",
      "task type, the capability it needs (required)"},
-    {"--payload", NULL, ZS_OPTS_STRING, S_OFF(payload), 0, 0, "TEXT",
+    {"--payload", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload), 0, 0, "TEXT",
      "task input; '-' reads it from standard input"},
-    {"--payload-file", NULL, ZS_OPTS_STRING, S_OFF(payload_file), 0, 0, "F",
+    {"--payload-file", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload_file), 0, 0, "F",
      "read the task input from file F"},
-    {"--priority", NULL, ZS_OPTS_INT, S_OFF(priority), -ZS_MSG_PRI_MAX, ZS_MSG_PRI_MAX,
-     "N", "higher runs first, -1000..1000 (default 0)"},
-    {"--timeout", NULL, ZS_OPTS_INT, S_OFF(task_timeout), 1, ZS_MSG_TMO_MAX, "MS",
+    {"--priority", NULL, ZS_OPTS_INT, ZS_CTL_OFF(priority), -ZS_MSG_PRI_MAX,
+     ZS_MSG_PRI_MAX, "N", "higher runs first, -1000..1000 (default 0)"},
+    {"--timeout", NULL, ZS_OPTS_INT, ZS_CTL_OFF(task_timeout), 1, ZS_MSG_TMO_MAX, "MS",
      "time limit of one attempt (default: the swarm's)"},
-    {"--retries", NULL, ZS_OPTS_INT, S_OFF(retries), 0, ZS_MSG_TRIES_MAX - 1, "N",
+    {"--retries", NULL, ZS_OPTS_INT, ZS_CTL_OFF(retries), 0, ZS_MSG_TRIES_MAX - 1, "N",
      "attempts after the first, 0..100 (default: the swarm's)"},
-    {"--id", NULL, ZS_OPTS_STRING, S_OFF(id), 0, 0, "ID",
+    {"--id", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(id), 0, 0, "ID",
      "task id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
-    {"--wait", NULL, ZS_OPTS_FLAG, S_OFF(wait), 0, 0, NULL,
+    {"--wait", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(wait), 0, 0, NULL,
      "wait for the task; print its output instead of its id"},
-    {"--deps", NULL, ZS_OPTS_STRING, S_OFF(deps), 0, 0, "ID,...",
+    {"--deps", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(deps), 0, 0, "ID,...",
      "run only once these tasks completed (at most 64)"},
-    {"--each", NULL, ZS_OPTS_STRING, S_OFF(each), 0, 0, "FILE",
+    {"--each", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(each), 0, 0, "FILE",
      "fan out: one task per line of FILE ('-': standard input), with --agg"},
-    {"--agg", NULL, ZS_OPTS_STRING, S_OFF(agg), 0, 0, "T",
+    {"--agg", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(agg), 0, 0, "T",
      "fan in: a task of type T gets the --each results, joined in order"},
-    {"--strategy", NULL, ZS_OPTS_STRING, S_OFF(strategy), 0, 0, "NAME",
+    {"--strategy", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(strategy), 0, 0, "NAME",
      "how to choose its agent (default: the swarm's)"},
-    {"--requires", NULL, ZS_OPTS_STRING, S_OFF(requires), 0, 0, "CAP,...",
+    {"--requires", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(requires), 0, 0, "CAP,...",
      "capabilities its agent needs besides the type"},
 };
 
 //  ---------------------------------------------------------------------------------------
 //  Diagnostics
 
-static int s_say(s_ctl_t *self, int code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
 //  Print "zswarmctl: message" on the err stream and return code
-static int
-s_say(s_ctl_t *self, int code, const char *format, ...)
+int
+zs_ctl_say(zs_ctl_run_t *self, int code, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -132,21 +100,21 @@ s_say(s_ctl_t *self, int code, const char *format, ...)
 //  Input validation, where the input enters
 
 static int
-s_check_id(s_ctl_t *self, const char *what, const char *id)
+s_check_id(zs_ctl_run_t *self, const char *what, const char *id)
 {
     if (!zs_msg_name_valid(id, strlen(id), ZS_MSG_NAME_MAX)) {
-        return s_say(self, -1,
-                     "%s: expected 1..%d characters of [A-Za-z0-9._:-], got '%s'", what,
-                     ZS_MSG_NAME_MAX, id);
+        return zs_ctl_say(self, -1,
+                          "%s: expected 1..%d characters of [A-Za-z0-9._:-], got '%s'",
+                          what, ZS_MSG_NAME_MAX, id);
     }
     return 0;
 }
 
 static int
-s_check_type(s_ctl_t *self, const char *type)
+s_check_type(zs_ctl_run_t *self, const char *type)
 {
     if (!type) {
-        return s_say(self, -1, "submit: missing --type");
+        return zs_ctl_say(self, -1, "submit: missing --type");
     }
     size_t len = strlen(type);
     bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
@@ -154,7 +122,7 @@ s_check_type(s_ctl_t *self, const char *type)
         valid = type[i] > ' ' && type[i] < 0x7f;
     }
     if (!valid) {
-        return s_say(
+        return zs_ctl_say(
             self, -1,
             "--type: expected 1..%d printable characters without spaces, got '%s'",
             ZS_MSG_NAME_MAX, type);
@@ -163,13 +131,13 @@ s_check_type(s_ctl_t *self, const char *type)
 }
 
 //  The payload of submit, owned by the caller (NULL when none was given)
-static int
-s_read_payload(s_ctl_t *self, uint8_t **data_p, size_t *size_p)
+int
+zs_ctl_read_payload(zs_ctl_run_t *self, uint8_t **data_p, size_t *size_p)
 {
     zs_error_t err;
     if (zs_items_payload(self->payload, self->payload_file, self->io->in, data_p, size_p,
                          &err) != 0) {
-        return s_say(self, -1, "%s", err.text);
+        return zs_ctl_say(self, -1, "%s", err.text);
     }
     return 0;
 }
@@ -177,8 +145,8 @@ s_read_payload(s_ctl_t *self, uint8_t **data_p, size_t *size_p)
 //  ---------------------------------------------------------------------------------------
 //  Requests and their outcomes
 
-static int64_t
-s_timeout_or(s_ctl_t *self, int64_t fallback)
+int64_t
+zs_ctl_timeout_or(zs_ctl_run_t *self, int64_t fallback)
 {
     return self->timeout.set ? self->timeout.value : fallback;
 }
@@ -186,7 +154,7 @@ s_timeout_or(s_ctl_t *self, int64_t fallback)
 //  Map a zs_client outcome to an exit status, saying what went wrong. A refusal is
 //  also printed as JSON with --json, so scripts see the error code.
 static int
-s_outcome(s_ctl_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err)
+s_outcome(zs_ctl_run_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err)
 {
     if (rc == 0) {
         return ZS_CTL_EXIT_OK;
@@ -195,15 +163,15 @@ s_outcome(s_ctl_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err)
         if (self->json) {
             zs_msg_print_json(reply, self->io->out);
         }
-        return s_say(self, ZS_CTL_EXIT_FAILED, "%s", err->text);
+        return zs_ctl_say(self, ZS_CTL_EXIT_FAILED, "%s", err->text);
     }
-    return s_say(self, ZS_CTL_EXIT_USAGE, "%s", err->text);
+    return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err->text);
 }
 
 //  Send request and wait for its reply. Returns a zs_ctl_exit_t; on ZS_CTL_EXIT_OK the
 //  caller owns reply and finishes it.
-static int
-s_request(s_ctl_t *self, zs_msg_t *request, zs_msg_t *reply, int64_t timeout_ms)
+int
+zs_ctl_request(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply, int64_t timeout_ms)
 {
     zs_error_t err;
     zs_error_init(&err);
@@ -216,8 +184,8 @@ s_request(s_ctl_t *self, zs_msg_t *request, zs_msg_t *reply, int64_t timeout_ms)
 }
 
 //  Task output as it came, bytes and all: it is the task's, not ours to reformat
-static void
-s_write(FILE *stream, const uint8_t *data, size_t size)
+void
+zs_ctl_write(FILE *stream, const uint8_t *data, size_t size)
 {
     if (size > 0) {
         fwrite(data, 1, size, stream);
@@ -227,13 +195,13 @@ s_write(FILE *stream, const uint8_t *data, size_t size)
 //  Print a final task (a wait.ok): its output, or its JSON. Returns ZS_CTL_EXIT_OK when
 //  it completed, else ZS_CTL_EXIT_FAILED after saying how it ended.
 static int
-s_print_final(s_ctl_t *self, const zs_msg_t *reply)
+s_print_final(zs_ctl_run_t *self, const zs_msg_t *reply)
 {
     if (self->json) {
         zs_msg_print_json(reply, self->io->out);
     } else {
-        s_write(self->io->out, reply->out, reply->out_size);
-        s_write(self->io->err, reply->err, reply->err_size);
+        zs_ctl_write(self->io->out, reply->out, reply->out_size);
+        zs_ctl_write(self->io->err, reply->err, reply->err_size);
     }
     const char *state = reply->state ? reply->state : "unknown";
     if (strcmp(state, "completed") == 0) {
@@ -244,21 +212,22 @@ s_print_final(s_ctl_t *self, const zs_msg_t *reply)
     char task[ZS_MSG_NAME_MAX * 4 + 1], reason[ZS_MSG_TEXT_MAX];
     zs_sanitize(task, sizeof task, reply->task, strlen(reply->task));
     zs_sanitize(reason, sizeof reason, why, strlen(why));
-    return s_say(self, ZS_CTL_EXIT_FAILED, "task '%s' %s: %s", task, state, reason);
+    return zs_ctl_say(self, ZS_CTL_EXIT_FAILED, "task '%s' %s: %s", task, state, reason);
 }
 
 //  ---------------------------------------------------------------------------------------
 //  Commands
 
 //  Commands whose reply is shown as it is: by a zs_show function, or as JSON
-static int
-s_run_shown(s_ctl_t *self,
-            zs_msg_t *request,
-            void (*show)(const zs_msg_t *reply, FILE *stream))
+int
+zs_ctl_run_shown(zs_ctl_run_t *self,
+                 zs_msg_t *request,
+                 void (*show)(const zs_msg_t *reply, FILE *stream))
 {
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code = s_request(self, request, &reply, s_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    int code =
+        zs_ctl_request(self, request, &reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
     if (code == ZS_CTL_EXIT_OK) {
         if (self->json) {
             zs_msg_print_json(&reply, self->io->out);
@@ -271,51 +240,51 @@ s_run_shown(s_ctl_t *self,
 }
 
 static int
-s_cmd_status(s_ctl_t *self)
+s_cmd_status(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_STATUS);
-    return s_run_shown(self, &request, zs_show_status);
+    return zs_ctl_run_shown(self, &request, zs_show_status);
 }
 
 static int
-s_cmd_agents(s_ctl_t *self)
+s_cmd_agents(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_AGENTS);
-    return s_run_shown(self, &request, zs_show_agents);
+    return zs_ctl_run_shown(self, &request, zs_show_agents);
 }
 
 static const zs_opts_option_t s_topology_options[] = {
-    {"--dot", NULL, ZS_OPTS_FLAG, S_OFF(dot), 0, 0, NULL,
+    {"--dot", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(dot), 0, 0, NULL,
      "print it as a Graphviz graph (DOT)"},
 };
 
 static int
-s_cmd_topology(s_ctl_t *self)
+s_cmd_topology(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_TOPOLOGY);
-    return s_run_shown(self, &request,
-                       self->dot ? zs_show_topology_dot : zs_show_topology);
+    return zs_ctl_run_shown(self, &request,
+                            self->dot ? zs_show_topology_dot : zs_show_topology);
 }
 
 static int
-s_cmd_task(s_ctl_t *self)
+s_cmd_task(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_TASK);
     request.task = self->operands[0];
-    return s_run_shown(self, &request, zs_show_task);
+    return zs_ctl_run_shown(self, &request, zs_show_task);
 }
 
 static int
-s_cmd_cancel(s_ctl_t *self)
+s_cmd_cancel(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_CANCEL);
     request.task = self->operands[0];
-    return s_run_shown(self, &request, zs_show_task);
+    return zs_ctl_run_shown(self, &request, zs_show_task);
 }
 
 static void
@@ -325,11 +294,11 @@ s_show_shutdown(const zs_msg_t *reply, FILE *stream)
 }
 
 static int
-s_cmd_shutdown(s_ctl_t *self)
+s_cmd_shutdown(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_SHUTDOWN);
-    return s_run_shown(self, &request, s_show_shutdown);
+    return zs_ctl_run_shown(self, &request, s_show_shutdown);
 }
 
 static void
@@ -339,16 +308,16 @@ s_show_stop(const zs_msg_t *reply, FILE *stream)
 }
 
 static int
-s_cmd_stop(s_ctl_t *self)
+s_cmd_stop(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_STOP);
     request.agent = self->operands[0];
-    return s_run_shown(self, &request, s_show_stop);
+    return zs_ctl_run_shown(self, &request, s_show_stop);
 }
 
 static int
-s_check_stop(s_ctl_t *self)
+s_check_stop(zs_ctl_run_t *self)
 {
     return s_check_id(self, "stop", self->operands[0]);
 }
@@ -366,27 +335,27 @@ s_show_scale(const zs_msg_t *reply, FILE *stream)
 }
 
 static const zs_opts_option_t s_scale_options[] = {
-    {"--node", NULL, ZS_OPTS_STRING, S_OFF(node), 0, 0, "NAME",
+    {"--node", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(node), 0, 0, "NAME",
      "scale the agents node daemon NAME runs (default: zswarmd's own)"},
 };
 
 static int
-s_cmd_scale(s_ctl_t *self)
+s_cmd_scale(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_SCALE);
     request.atype = self->operands[0];
     request.count = (uint64_t) self->count;
     request.node = self->node;
-    return s_run_shown(self, &request, s_show_scale);
+    return zs_ctl_run_shown(self, &request, s_show_scale);
 }
 
 static int
-s_check_scale(s_ctl_t *self)
+s_check_scale(zs_ctl_run_t *self)
 {
     if (zs_parse_int(self->operands[1], 0, ZS_MSG_COUNT_MAX, &self->count) != 0) {
-        return s_say(self, -1, "scale: expected a count in 0..%d, got '%s'",
-                     ZS_MSG_COUNT_MAX, self->operands[1]);
+        return zs_ctl_say(self, -1, "scale: expected a count in 0..%d, got '%s'",
+                          ZS_MSG_COUNT_MAX, self->operands[1]);
     }
     return self->node ? s_check_id(self, "--node", self->node) : 0;
 }
@@ -403,7 +372,7 @@ s_left(int64_t deadline_ms)
 }
 
 static int
-s_cmd_wait(s_ctl_t *self)
+s_cmd_wait(zs_ctl_run_t *self)
 {
     //  One deadline for all ids: --timeout bounds the whole command
     int64_t deadline =
@@ -414,7 +383,7 @@ s_cmd_wait(s_ctl_t *self)
         zs_msg_init(&request, ZS_MSG_WAIT);
         zs_msg_init(&reply, ZS_MSG_INVALID);
         request.task = self->operands[i];
-        int rc = s_request(self, &request, &reply, s_left(deadline));
+        int rc = zs_ctl_request(self, &request, &reply, s_left(deadline));
         if (rc == ZS_CTL_EXIT_USAGE) {
             return rc;
         }
@@ -429,7 +398,7 @@ s_cmd_wait(s_ctl_t *self)
 
 //  After submit.ok of a submit with wait: the wait.ok with the same rid
 static int
-s_submit_wait(s_ctl_t *self, uint64_t rid, int64_t deadline)
+s_submit_wait(zs_ctl_run_t *self, uint64_t rid, int64_t deadline)
 {
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_INVALID);
@@ -447,7 +416,7 @@ s_submit_wait(s_ctl_t *self, uint64_t rid, int64_t deadline)
 }
 
 static void
-s_print_submitted(s_ctl_t *self, const zs_msg_t *reply)
+s_print_submitted(zs_ctl_run_t *self, const zs_msg_t *reply)
 {
     if (self->json) {
         zs_msg_print_json(reply, self->io->out);
@@ -455,12 +424,12 @@ s_print_submitted(s_ctl_t *self, const zs_msg_t *reply)
     }
     fprintf(self->io->out, "%s\n", reply->task);
     if (reply->dup) {
-        s_say(self, 0, "task '%s' exists already: not submitted again", reply->task);
+        zs_ctl_say(self, 0, "task '%s' exists already: not submitted again", reply->task);
     }
 }
 
 static int
-s_submit(s_ctl_t *self, zs_msg_t *request)
+s_submit(zs_ctl_run_t *self, zs_msg_t *request)
 {
     //  Without --timeout, submit.ok still has the default to arrive: only the wait
     //  for the task's end may last forever
@@ -469,7 +438,7 @@ s_submit(s_ctl_t *self, zs_msg_t *request)
     int64_t ack_timeout = self->timeout.set ? self->timeout.value : ZS_CTL_TIMEOUT_MS;
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code = s_request(self, request, &reply, ack_timeout);
+    int code = zs_ctl_request(self, request, &reply, ack_timeout);
     if (code != ZS_CTL_EXIT_OK) {
         return code;
     }
@@ -481,7 +450,7 @@ s_submit(s_ctl_t *self, zs_msg_t *request)
 }
 
 static int
-s_cmd_submit(s_ctl_t *self)
+s_cmd_submit(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_SUBMIT);
@@ -504,16 +473,16 @@ s_cmd_submit(s_ctl_t *self)
 
 //  --deps and --requires, split and checked
 static int
-s_check_names(s_ctl_t *self)
+s_check_names(zs_ctl_run_t *self)
 {
     zs_error_t err;
     if (self->deps &&
         zs_names_split(&self->dep_names, self->deps, ZS_MSG_DEPS_MAX, &err) != 0) {
-        return s_say(self, -1, "--deps: %s", err.text);
+        return zs_ctl_say(self, -1, "--deps: %s", err.text);
     }
     if (self->requires && zs_names_split(&self->require_names, self->requires,
                                          ZS_MSG_LIST_MAX, &err) != 0) {
-        return s_say(self, -1, "--requires: %s", err.text);
+        return zs_ctl_say(self, -1, "--requires: %s", err.text);
     }
     if (self->strategy && s_check_id(self, "--strategy", self->strategy) != 0) {
         return -1;
@@ -523,16 +492,17 @@ s_check_names(s_ctl_t *self)
 
 //  --each FILE with --agg T: the items, read where they enter
 static int
-s_check_fan_out(s_ctl_t *self)
+s_check_fan_out(zs_ctl_run_t *self)
 {
     if (!self->each != !self->agg) {
-        return s_say(self, -1, "--each and --agg go together");
+        return zs_ctl_say(self, -1, "--each and --agg go together");
     }
     if (!self->each) {
         return 0;
     }
     if (self->payload || self->payload_file) {
-        return s_say(self, -1, "--each takes the payloads from its file: no --payload");
+        return zs_ctl_say(self, -1,
+                          "--each takes the payloads from its file: no --payload");
     }
     if (s_check_type(self, self->agg) != 0) {
         return -1;
@@ -540,20 +510,20 @@ s_check_fan_out(s_ctl_t *self)
     bool stdin_ = strcmp(self->each, "-") == 0;
     FILE *file = stdin_ ? self->io->in : fopen(self->each, "rb");
     if (!file) {
-        return s_say(self, -1, "--each: cannot open '%s': %s", self->each,
-                     strerror(errno));
+        return zs_ctl_say(self, -1, "--each: cannot open '%s': %s", self->each,
+                          strerror(errno));
     }
     zs_error_t err;
     int rc = zs_items_read(&self->items, file, &err);
     if (!stdin_) {
         fclose(file);
     }
-    return rc ? s_say(self, -1, "--each: '%s': %s", self->each, err.text) : 0;
+    return rc ? zs_ctl_say(self, -1, "--each: '%s': %s", self->each, err.text) : 0;
 }
 
 //  Checks of submit's options beyond what the option table can say
 static int
-s_check_submit(s_ctl_t *self)
+s_check_submit(zs_ctl_run_t *self)
 {
     if (s_check_type(self, self->type) != 0) {
         return -1;
@@ -564,18 +534,18 @@ s_check_submit(s_ctl_t *self)
     if (s_check_names(self) != 0 || s_check_fan_out(self) != 0) {
         return -1;
     }
-    return s_read_payload(self, &self->payload_data, &self->payload_size);
+    return zs_ctl_read_payload(self, &self->payload_data, &self->payload_size);
 }
 
 //  keygen NAME: a czmq certificate pair, the secret one private to its owner
 static int
-s_cmd_keygen(s_ctl_t *self)
+s_cmd_keygen(zs_ctl_run_t *self)
 {
     const char *path = self->operands[0];
     char public_z85[ZS_CURVE_Z85_SIZE];
     zs_error_t err;
     if (zs_curve_keygen(path, public_z85, &err) != 0) {
-        return s_say(self, ZS_CTL_EXIT_USAGE, "keygen: %s", err.text);
+        return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "keygen: %s", err.text);
     }
     fprintf(self->io->out, "public key: %s\npublic:     %s\nsecret:     %s_secret\n",
             public_z85, path, path);
@@ -583,34 +553,37 @@ s_cmd_keygen(s_ctl_t *self)
 }
 
 static const s_command_t s_commands[] = {
-    {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status, false},
+    {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status, S_IDS},
     {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents,
-     false},
+     S_IDS},
     {"topology", "[--dot]", "show who may message whom: roles, leads and links",
-     s_topology_options, S_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology, false},
+     s_topology_options, S_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology, S_IDS},
+    {"mem", "put|get|del KEY, or query [PREFIX]",
+     "shared memory: write, read, delete entries, list keys", zs_ctl_mem_options,
+     ZS_CTL_MEM_OPTIONS, 1, 2, zs_ctl_mem_check, zs_ctl_mem_run, S_OWN},
     {"submit", "--type T [OPTIONS]",
      "submit a task; print its id, or with --wait its output", s_submit_options,
-     S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit, false},
+     S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit, S_IDS},
     {"wait", "ID [ID...]", "wait until tasks end; print their output", NULL, 0, 1,
-     INT32_MAX, NULL, s_cmd_wait, false},
-    {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task, false},
-    {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, false},
+     INT32_MAX, NULL, s_cmd_wait, S_IDS},
+    {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task, S_IDS},
+    {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, S_IDS},
     {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,
-     s_check_stop, s_cmd_stop, false},
+     s_check_stop, s_cmd_stop, S_IDS},
     {"scale", "TYPE N [--node NAME]",
      "run N agents of TYPE, local or on a node (stops the newest, or starts more)",
-     s_scale_options, S_COUNT(s_scale_options), 2, 2, s_check_scale, s_cmd_scale, false},
+     s_scale_options, S_COUNT(s_scale_options), 2, 2, s_check_scale, s_cmd_scale, S_IDS},
     {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL, s_cmd_shutdown,
-     false},
+     S_IDS},
     {"keygen", "NAME", "write a CURVE keypair: NAME (public), NAME_secret (0600)", NULL,
-     0, 1, 1, NULL, s_cmd_keygen, true},
+     0, 1, 1, NULL, s_cmd_keygen, S_OFFLINE},
 };
 
 //  ---------------------------------------------------------------------------------------
 //  Command line
 
 static void
-s_print_help(s_ctl_t *self)
+s_print_help(zs_ctl_run_t *self)
 {
     FILE *out = self->io->out;
     fprintf(out,
@@ -627,7 +600,7 @@ s_print_help(s_ctl_t *self)
 }
 
 static void
-s_print_command_help(s_ctl_t *self, const s_command_t *command)
+s_print_command_help(zs_ctl_run_t *self, const s_command_t *command)
 {
     FILE *out = self->io->out;
     fprintf(out, "usage: zswarmctl [GLOBAL OPTIONS] %s%s%s\n\n%s\n\noptions:\n",
@@ -648,17 +621,17 @@ s_find_command(const char *name)
 }
 
 static int
-s_check_operands(s_ctl_t *self, const s_command_t *command)
+s_check_operands(zs_ctl_run_t *self, const s_command_t *command)
 {
     if (self->operand_count < command->min_operands) {
-        return s_say(self, -1, "%s: missing operand (usage: zswarmctl %s %s)",
-                     command->name, command->name, command->operands);
+        return zs_ctl_say(self, -1, "%s: missing operand (usage: zswarmctl %s %s)",
+                          command->name, command->name, command->operands);
     }
     if (self->operand_count > command->max_operands) {
-        return s_say(self, -1, "%s: unexpected argument '%s'", command->name,
-                     self->operands[command->max_operands]);
+        return zs_ctl_say(self, -1, "%s: unexpected argument '%s'", command->name,
+                          self->operands[command->max_operands]);
     }
-    for (int i = 0; !command->offline && i < self->operand_count; i++) {
+    for (int i = 0; command->kind == S_IDS && i < self->operand_count; i++) {
         if (s_check_id(self, "task id", self->operands[i]) != 0) {
             return -1;
         }
@@ -670,7 +643,7 @@ s_check_operands(s_ctl_t *self, const s_command_t *command)
 //  or 1 with *code_p set when the run ends here (help or usage error).
 static int
 s_parse_command(
-    s_ctl_t *self, const s_command_t *command, int argc, char **argv, int *code_p)
+    zs_ctl_run_t *self, const s_command_t *command, int argc, char **argv, int *code_p)
 {
     zs_error_t err;
     zs_error_init(&err);
@@ -683,7 +656,7 @@ s_parse_command(
         return 1;
     }
     if (rc != 0) {
-        *code_p = s_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
+        *code_p = zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
         return 1;
     }
     if (s_check_operands(self, command) != 0) {
@@ -696,7 +669,7 @@ s_parse_command(
 //  Parse the global options and find the command. Returns the command, or NULL with
 //  *code_p set when the run ends here.
 static const s_command_t *
-s_parse_global(s_ctl_t *self, int argc, char **argv, int *code_p, int *rest_p)
+s_parse_global(zs_ctl_run_t *self, int argc, char **argv, int *code_p, int *rest_p)
 {
     zs_error_t err;
     zs_error_init(&err);
@@ -710,16 +683,16 @@ s_parse_global(s_ctl_t *self, int argc, char **argv, int *code_p, int *rest_p)
         return NULL;
     }
     if (rc != 0) {
-        s_say(self, 0, "%s", err.text);
+        zs_ctl_say(self, 0, "%s", err.text);
         return NULL;
     }
     if (operands == 0) {
-        s_say(self, 0, "missing command (try 'zswarmctl --help')");
+        zs_ctl_say(self, 0, "missing command (try 'zswarmctl --help')");
         return NULL;
     }
     const s_command_t *command = s_find_command(argv[0]);
     if (!command) {
-        s_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[0]);
+        zs_ctl_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[0]);
         return NULL;
     }
     *rest_p = operands - 1;
@@ -742,7 +715,7 @@ s_option_or_env(const char *option, const char *env)
 
 //  Connect, with CURVE when a certificate is given. Returns 0, or -1 with err filled.
 static int
-s_connect(s_ctl_t *self, zs_error_t *err)
+s_connect(zs_ctl_run_t *self, zs_error_t *err)
 {
     const char *endpoint = self->endpoint ? self->endpoint : s_default_endpoint();
     const char *cert_path = s_option_or_env(self->cert, ZS_CTL_CERT_ENV);
@@ -767,15 +740,15 @@ s_connect(s_ctl_t *self, zs_error_t *err)
 }
 
 static int
-s_connect_and_run(s_ctl_t *self, const s_command_t *command)
+s_connect_and_run(zs_ctl_run_t *self, const s_command_t *command)
 {
-    if (command->offline) {
+    if (command->kind == S_OFFLINE) {
         return command->run(self);
     }
     zs_error_t err;
     zs_error_init(&err);
     if (s_connect(self, &err) != 0) {
-        return s_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
+        return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
     }
     int code = command->run(self);
     zs_client_destroy(&self->client);
@@ -788,7 +761,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     assert(argc >= 1);
     assert(argv);
     assert(streams);
-    s_ctl_t self = {.io = streams};
+    zs_ctl_run_t self = {.io = streams};
     int code = ZS_CTL_EXIT_USAGE;
     int rest = 0;
     const s_command_t *command = s_parse_global(&self, argc - 1, argv + 1, &code, &rest);
@@ -800,6 +773,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
         code = s_connect_and_run(&self, command);
     }
     free(self.payload_data);
+    zs_names_fini(&self.tag_names);
     zs_names_fini(&self.dep_names);
     zs_names_fini(&self.require_names);
     zs_items_fini(&self.items);

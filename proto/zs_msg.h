@@ -47,6 +47,9 @@
 #define ZS_MSG_DEPS_MAX  64        //  dependencies one submit may name
 #define ZS_MSG_COUNT_MAX 1000      //  agents of one type a scale or a swarm file asks for
 #define ZS_MSG_NOTE_MAX  (64u << 10)  //  payload of an agent message (msg.send, msg.share)
+#define ZS_MSG_KEY_MAX   256          //  bytes in a shared memory key
+#define ZS_MSG_VALUE_MAX (64u << 10)  //  bytes in a shared memory value
+#define ZS_MSG_TAGS_MAX  16           //  tags of one shared memory entry
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
@@ -97,6 +100,15 @@ typedef enum {
     ZS_MSG_TASK_REPORT,    //  "task.report" coordinator -> lead: the worker's result
     ZS_MSG_TOPOLOGY,       //  "topology" control request: the live graph
     ZS_MSG_TOPOLOGY_OK,
+    //  shared memory (PROTOCOL.md §8.1), on the control socket
+    ZS_MSG_MEM_PUT,  //  "mem.put": write an entry
+    ZS_MSG_MEM_PUT_OK,
+    ZS_MSG_MEM_GET,  //  "mem.get": read an entry
+    ZS_MSG_MEM_GET_OK,
+    ZS_MSG_MEM_DEL,  //  "mem.del": delete an entry
+    ZS_MSG_MEM_DEL_OK,
+    ZS_MSG_MEM_QUERY,  //  "mem.query": keys by prefix and tags
+    ZS_MSG_MEM_QUERY_OK,
     //  events, on the events socket; the type name is also the topic frame
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
@@ -107,7 +119,8 @@ typedef enum {
     ZS_MSG_EV_NODE_JOINED,        //  "node.joined"
     ZS_MSG_EV_NODE_LEFT,          //  "node.left"
     ZS_MSG_EV_TEAM_ELECTED,       //  "team.elected": an agent leads a team
-    ZS_MSG_EV_TASK_PENDING,       //  "task.pending" ... one event per task state
+    ZS_MSG_EV_MEM_CHANGED,   //  "mem.changed": an entry was written, deleted, expired
+    ZS_MSG_EV_TASK_PENDING,  //  "task.pending" ... one event per task state
     ZS_MSG_EV_TASK_READY,
     ZS_MSG_EV_TASK_ASSIGNED,
     ZS_MSG_EV_TASK_RUNNING,
@@ -131,6 +144,8 @@ typedef enum {
     ZS_ERR_FINISHED = 9,        //  the task already reached a final state
     ZS_ERR_LIMIT = 10,          //  a bound was reached (agents, waiters)
     ZS_ERR_FORBIDDEN = 11,      //  the topology does not allow that message or hand-off
+    ZS_ERR_NO_KEY = 12,         //  no shared memory entry with that key
+    ZS_ERR_CONFLICT = 13,       //  the entry's version is not the one the request names
 } zs_err_code_t;
 
 //  One record of agents.ok.
@@ -236,7 +251,18 @@ typedef struct {
     const char *topology;    //  "topology": star, mesh, hierarchical or ring
     zs_msg_list_t links;     //  "links": "A B" for each pair of neighbours
     uint64_t n_forbidden;    //  "n_forbidden": messages the topology refused
-    void *arena_;            //  owned by a decoded message; NULL otherwise
+    const char *key;         //  "key": a shared memory entry's key
+    const uint8_t *value;    //  "value": its bytes (bin)
+    size_t value_size;       //  their length
+    zs_msg_list_t tags;      //  "tags": labels to query it by
+    uint64_t ttl;            //  "ttl": ms it lives after a write; 0: until deleted
+    const char *access;      //  "access": private | team | swarm
+    uint64_t version;        //  "version": its version, from 1 at creation
+    bool cas;            //  "cas": write or delete only if version matches (0: absent)
+    const char *prefix;  //  "prefix": keys a query selects by their start
+    zs_msg_list_t keys;  //  "keys": the keys a query found
+    uint64_t expires;    //  "expires": when it expires, ms since the Unix epoch
+    void *arena_;        //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
 //  Start a message of the given type with every field absent.

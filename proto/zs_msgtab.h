@@ -81,6 +81,16 @@ typedef enum {
     ZS_F_TOPOLOGY,
     ZS_F_LINKS,
     ZS_F_N_FORBIDDEN,
+    ZS_F_KEY,
+    ZS_F_VALUE,
+    ZS_F_TAGS,
+    ZS_F_TTL,
+    ZS_F_ACCESS,
+    ZS_F_VERSION,
+    ZS_F_CAS,
+    ZS_F_PREFIX,
+    ZS_F_KEYS,
+    ZS_F_EXPIRES,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

@@ -43,6 +43,8 @@ E_SHUTTING_DOWN = 8
 E_FINISHED = 9
 E_LIMIT = 10
 E_FORBIDDEN = 11
+E_NO_KEY = 12
+E_CONFLICT = 13
 
 FINAL_STATES = ("completed", "dead", "cancelled")
 
@@ -227,14 +229,14 @@ def ctx():
 # Wire format: one msgpack map per frame, short string keys, "v" and "t" in every map
 
 STR_KEYS = {"agent", "atype", "host", "handler", "why", "task", "ttype", "note", "status",
-            "state", "name", "role", "lead", "topology"}
-BIN_KEYS = {"payload", "stdout", "stderr"}
+            "state", "name", "role", "lead", "topology", "key", "access", "prefix"}
+BIN_KEYS = {"payload", "stdout", "stderr", "value"}
 UINT_KEYS = {"v", "rid", "seq", "conc", "pid", "hb", "live", "load", "code", "tmo",
              "tries", "att", "pct", "n_agents", "n_ready", "n_running", "n_completed",
              "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended", "count",
-             "n_pending", "n_forbidden"}
+             "n_pending", "n_forbidden", "ttl", "version", "expires"}
 INT_KEYS = {"pri", "exit"}
-BOOL_KEYS = {"local", "wait", "dup"}
+BOOL_KEYS = {"local", "wait", "dup", "cas", "full"}
 
 
 def pack(msg):

@@ -1,0 +1,230 @@
+//  zs_coord_mem - shared memory requests (PROTOCOL.md §8.1, docs/memory.md) from
+//  control clients and from agents, over the store in zs_mem.c
+//
+//  Each request is served the same way whoever sends it; only who asks (a client, or an
+//  agent and its team) and where the reply goes differ. A change is journaled before its
+//  reply leaves: a client's reply is held until the batch's records are committed
+//  (zs_coord_sync), an agent's waits for an immediate commit. Every change is published
+//  as a mem.changed event (key and version, never the value).
+
+#include "zs_coord_private.h"
+
+#include <string.h>
+
+//  Where a reply goes: a control client, or an agent
+typedef struct {
+    const zs_client_ref_t *client;  //  borrowed, or NULL
+    zs_agent_t *agent;              //  borrowed, or NULL
+    zs_mem_who_t who;               //  what the store checks
+} s_asker_t;
+
+static s_asker_t
+s_client(const zs_client_ref_t *client)
+{
+    return (s_asker_t){client, NULL, {NULL, NULL}};
+}
+
+static s_asker_t
+s_agent(zs_agent_t *agent)
+{
+    //  An agent's team is its hierarchical team, else its type
+    const char *team = agent->place.team ? agent->place.team : agent->atype;
+    return (s_asker_t){NULL, agent, {agent->id, team}};
+}
+
+static void
+s_reply(zs_coord_t *self, const s_asker_t *asker, zs_msg_t *reply, uint64_t rid)
+{
+    reply->rid = rid;
+    if (asker->client) {
+        zs_broker_reply(self->broker, asker->client, reply);
+    } else {
+        zs_broker_send(self->broker, asker->agent->peer, reply);
+    }
+}
+
+static void
+s_refuse(zs_coord_t *self, const s_asker_t *asker, const zs_error_t *err, uint64_t rid)
+{
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = (uint64_t) err->code;
+    error.why = err->text;
+    s_reply(self, asker, &error, rid);
+}
+
+static void
+s_publish(zs_coord_t *self,
+          const char *key,
+          uint64_t version,
+          const char *state,
+          const char *agent)
+{
+    zs_msg_t event;
+    zs_msg_init(&event, ZS_MSG_EV_MEM_CHANGED);
+    event.key = key;
+    event.version = version;
+    event.state = state;
+    event.agent = agent;
+    zs_broker_publish(self->broker, &event);
+}
+
+//  An agent's change is on disk before its reply, which the broker does not hold
+static void
+s_durable(zs_coord_t *self, const s_asker_t *asker)
+{
+    if (asker->agent) {
+        zs_coord_sync(self);
+    }
+}
+
+//  The fields a journal record resolves are not a request's to set
+static int
+s_check_put(const zs_msg_t *msg, zs_error_t *err)
+{
+    if (msg->agent || msg->atype || msg->expires) {
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "'agent', 'atype' and 'expires' are for journal records");
+    }
+    return 0;
+}
+
+static void
+s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    const zs_mem_entry_t *entry = NULL;
+    if (self->phase != ZS_COORD_SERVING) {
+        zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
+    } else if (s_check_put(msg, &err) == 0) {
+        entry = zs_mem_put(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
+    }
+    if (!entry) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
+    zs_coord_journal_mem_put(self, entry);
+    s_durable(self, asker);
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_MEM_PUT_OK);
+    reply.key = entry->key;
+    reply.version = entry->version;
+    s_reply(self, asker, &reply, msg->rid);
+    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
+}
+
+static void
+s_get(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    int64_t now = zs_clock_wall_ms();
+    const zs_mem_entry_t *entry = zs_mem_get(self->mem, &asker->who, msg->key, now, &err);
+    if (!entry) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_MEM_GET_OK);
+    zs_mem_describe(entry, &reply);
+    reply.atype = NULL;  //  the journal's; a reply says the owner, not its team
+    reply.expires = 0;
+    reply.ttl = entry->expires_ms ? (uint64_t) (entry->expires_ms - now) : 0;
+    s_reply(self, asker, &reply, msg->rid);
+}
+
+static void
+s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    uint64_t version =
+        zs_mem_delete(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
+    if (!version) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
+    zs_coord_journal_mem_del(self, msg->key);
+    s_durable(self, asker);
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_MEM_DEL_OK);
+    reply.key = msg->key;
+    reply.version = version;
+    s_reply(self, asker, &reply, msg->rid);
+    s_publish(self, msg->key, version, "deleted", asker->who.agent);
+}
+
+static void
+s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    //  char *const * from const char **: the store only reads the strings
+    zlistx_t *keys = zs_mem_query(
+        self->mem, &asker->who, msg->prefix, (char *const *) (void *) msg->tags.items,
+        msg->tags.count, ZS_MSG_ITEMS_MAX, zs_clock_wall_ms(), &err);
+    if (!keys) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
+    size_t count = zlistx_size(keys);
+    const char **items = zs_calloc(count + 1, sizeof *items);
+    size_t n = 0;
+    for (const char *key = zlistx_first(keys); key; key = zlistx_next(keys)) {
+        items[n++] = key;
+    }
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_MEM_QUERY_OK);
+    reply.keys = (zs_msg_list_t){items, n};
+    s_reply(self, asker, &reply, msg->rid);
+    free(items);
+    zlistx_destroy(&keys);
+}
+
+typedef void(s_serve_fn)(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg);
+
+static s_serve_fn *
+s_server(zs_msg_type_t type)
+{
+    switch (type) {
+    case ZS_MSG_MEM_PUT:
+        return s_put;
+    case ZS_MSG_MEM_GET:
+        return s_get;
+    case ZS_MSG_MEM_DEL:
+        return s_delete;
+    case ZS_MSG_MEM_QUERY:
+        return s_query;
+    default:
+        return NULL;
+    }
+}
+
+void
+zs_coord_mem_client(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    s_asker_t asker = s_client(client);
+    s_server(msg->type)(self, &asker, msg);
+}
+
+void
+zs_coord_mem_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    s_asker_t asker = s_agent(agent);
+    s_server(msg->type)(self, &asker, msg);
+}
+
+static void
+s_expired(void *ctx, const zs_mem_entry_t *entry)
+{
+    zs_coord_t *self = ctx;
+    zs_coord_journal_mem_del(self, entry->key);
+    s_publish(self, entry->key, entry->version, "expired", NULL);
+}
+
+void
+zs_coord_mem_tick(zs_coord_t *self)
+{
+    zs_mem_expire(self->mem, zs_clock_wall_ms(), s_expired, self);
+}

@@ -1,0 +1,425 @@
+//  zs_mem - see zs_mem.h
+
+#include "zs_mem.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct zs_mem_t {
+    zhashx_t *entries;  //  key -> zs_mem_entry_t *, owned
+    size_t bytes;       //  value bytes of all entries
+};
+
+static const char *s_access_names[] = {
+    [ZS_MEM_PRIVATE] = "private",
+    [ZS_MEM_TEAM] = "team",
+    [ZS_MEM_SWARM] = "swarm",
+};
+
+int
+zs_mem_access_from_name(const char *text)
+{
+    for (size_t i = 0; i < sizeof s_access_names / sizeof s_access_names[0]; i++) {
+        if (text && streq(text, s_access_names[i])) {
+            return (int) i;
+        }
+    }
+    return -1;
+}
+
+const char *
+zs_mem_access_name(zs_mem_access_t access)
+{
+    return s_access_names[access];
+}
+
+static char *
+s_strdup_or_null(const char *text)
+{
+    return text ? zs_strdup(text) : NULL;
+}
+
+static void
+s_tags_free(zs_mem_entry_t *entry)
+{
+    for (size_t i = 0; i < entry->tag_count; i++) {
+        free(entry->tags[i]);
+    }
+    free(entry->tags);
+    entry->tags = NULL;
+    entry->tag_count = 0;
+}
+
+static void
+s_entry_destroy(void **item)
+{
+    zs_mem_entry_t *entry = *item;
+    free(entry->key);
+    free(entry->value);
+    s_tags_free(entry);
+    free(entry->owner);
+    free(entry->team);
+    free(entry);
+    *item = NULL;
+}
+
+zs_mem_t *
+zs_mem_new(void)
+{
+    zs_mem_t *self = zs_calloc(1, sizeof *self);
+    self->entries = zhashx_new();
+    zhashx_set_destructor(self->entries, s_entry_destroy);
+    return self;
+}
+
+void
+zs_mem_destroy(zs_mem_t **self_p)
+{
+    assert(self_p);
+    zs_mem_t *self = *self_p;
+    if (self) {
+        zhashx_destroy(&self->entries);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+static bool
+s_expired(const zs_mem_entry_t *entry, int64_t now_ms)
+{
+    return entry->expires_ms && entry->expires_ms <= now_ms;
+}
+
+//  Control clients may do anything; an agent what the entry's access level allows
+static bool
+s_allowed(const zs_mem_entry_t *entry, const zs_mem_who_t *who)
+{
+    if (!who->agent) {
+        return true;
+    }
+    switch (entry->access) {
+    case ZS_MEM_PRIVATE:
+        return entry->owner && streq(entry->owner, who->agent);
+    case ZS_MEM_TEAM:
+        return entry->team && who->team && streq(entry->team, who->team);
+    case ZS_MEM_SWARM:
+        break;
+    }
+    return true;
+}
+
+//  The live entry under key, or NULL with err set: absent (or expired), or refused
+static zs_mem_entry_t *
+s_find(zs_mem_t *self,
+       const zs_mem_who_t *who,
+       const char *key,
+       int64_t now_ms,
+       zs_error_t *err)
+{
+    zs_mem_entry_t *entry = zhashx_lookup(self->entries, key);
+    if (!entry || s_expired(entry, now_ms)) {
+        zs_error_set(err, ZS_ERR_NO_KEY, "no entry '%s'", key);
+        return NULL;
+    }
+    if (!s_allowed(entry, who)) {
+        zs_error_set(err, ZS_ERR_FORBIDDEN, "entry '%s' is %s to another %s", key,
+                     zs_mem_access_name(entry->access),
+                     entry->access == ZS_MEM_PRIVATE ? "agent" : "team");
+        return NULL;
+    }
+    return entry;
+}
+
+//  A compare-and-set request names the version it expects: 0 for an absent entry. A
+//  version without cas would be ignored, so it is refused
+static int
+s_check_version(const zs_msg_t *msg, const zs_mem_entry_t *entry, zs_error_t *err)
+{
+    if (msg->version && !msg->cas) {
+        return zs_error_set(err, ZS_ERR_INVALID, "'version' counts only with 'cas'");
+    }
+    uint64_t current = entry ? entry->version : 0;
+    if (msg->cas && msg->version != current) {
+        return zs_error_set(err, ZS_ERR_CONFLICT,
+                            "entry '%s' is at version %" PRIu64 ", not %" PRIu64,
+                            msg->key, current, msg->version);
+    }
+    return 0;
+}
+
+static void
+s_set_value(zs_mem_t *self, zs_mem_entry_t *entry, const zs_msg_t *msg)
+{
+    self->bytes -= entry->value_size;
+    free(entry->value);
+    entry->value = NULL;
+    entry->value_size = msg->value_size;
+    if (msg->value_size) {
+        entry->value = zs_malloc(msg->value_size);
+        memcpy(entry->value, msg->value, msg->value_size);
+    }
+    self->bytes += entry->value_size;
+    s_tags_free(entry);
+    entry->tags = zs_calloc(msg->tags.count + 1, sizeof *entry->tags);
+    for (size_t i = 0; i < msg->tags.count; i++) {
+        entry->tags[i] = zs_strdup(msg->tags.items[i]);
+    }
+    entry->tag_count = msg->tags.count;
+}
+
+static zs_mem_entry_t *
+s_create(zs_mem_t *self, const char *key, const char *owner, const char *team)
+{
+    zs_mem_entry_t *entry = zs_calloc(1, sizeof *entry);
+    entry->key = zs_strdup(key);
+    entry->owner = s_strdup_or_null(owner);
+    entry->team = s_strdup_or_null(team);
+    zhashx_insert(self->entries, key, entry);
+    return entry;
+}
+
+static void
+s_drop(zs_mem_t *self, zs_mem_entry_t *entry)
+{
+    self->bytes -= entry->value_size;
+    zhashx_delete(self->entries, entry->key);
+}
+
+//  Room for a value of size bytes replacing one of old bytes (and a new entry, if new)
+static int
+s_check_room(zs_mem_t *self, size_t size, size_t old, bool new_entry, zs_error_t *err)
+{
+    if (new_entry && zhashx_size(self->entries) >= ZS_MEM_ENTRIES_MAX) {
+        return zs_error_set(err, ZS_ERR_LIMIT, "shared memory holds %d entries already",
+                            ZS_MEM_ENTRIES_MAX);
+    }
+    if (self->bytes - old + size > ZS_MEM_BYTES_MAX) {
+        return zs_error_set(err, ZS_ERR_LIMIT, "shared memory holds %u bytes at most",
+                            ZS_MEM_BYTES_MAX);
+    }
+    return 0;
+}
+
+const zs_mem_entry_t *
+zs_mem_put(zs_mem_t *self,
+           const zs_mem_who_t *who,
+           const zs_msg_t *put,
+           int64_t now_ms,
+           zs_error_t *err)
+{
+    assert(self);
+    assert(who);
+    assert(put && put->key);
+    int access = put->access ? zs_mem_access_from_name(put->access) : ZS_MEM_SWARM;
+    if (access < 0) {
+        zs_error_set(err, ZS_ERR_INVALID,
+                     "unknown access '%s' (expected private, team or "
+                     "swarm)",
+                     put->access);
+        return NULL;
+    }
+    zs_mem_entry_t *entry = zhashx_lookup(self->entries, put->key);
+    if (entry && s_expired(entry, now_ms)) {
+        s_drop(self, entry);  //  an expired entry is gone, whoever writes the key next
+        entry = NULL;
+    }
+    if (entry && !s_allowed(entry, who)) {
+        s_find(self, who, put->key, now_ms, err);  //  says why
+        return NULL;
+    }
+    if (s_check_version(put, entry, err) != 0 ||
+        s_check_room(self, put->value_size, entry ? entry->value_size : 0, !entry, err) !=
+            0) {
+        return NULL;
+    }
+    if (!entry) {
+        entry = s_create(self, put->key, who->agent, who->agent ? who->team : NULL);
+    }
+    s_set_value(self, entry, put);
+    entry->access = (zs_mem_access_t) access;
+    entry->version++;
+    entry->expires_ms = put->ttl ? now_ms + (int64_t) put->ttl : 0;
+    return entry;
+}
+
+const zs_mem_entry_t *
+zs_mem_get(zs_mem_t *self,
+           const zs_mem_who_t *who,
+           const char *key,
+           int64_t now_ms,
+           zs_error_t *err)
+{
+    assert(self);
+    assert(who);
+    assert(key);
+    return s_find(self, who, key, now_ms, err);
+}
+
+uint64_t
+zs_mem_delete(zs_mem_t *self,
+              const zs_mem_who_t *who,
+              const zs_msg_t *del,
+              int64_t now_ms,
+              zs_error_t *err)
+{
+    assert(self);
+    assert(who);
+    assert(del && del->key);
+    zs_mem_entry_t *entry = s_find(self, who, del->key, now_ms, err);
+    if (!entry || s_check_version(del, entry, err) != 0) {
+        return 0;
+    }
+    uint64_t version = entry->version;
+    s_drop(self, entry);
+    return version;
+}
+
+static bool
+s_has_tags(const zs_mem_entry_t *entry, char *const *tags, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        size_t j = 0;
+        while (j < entry->tag_count && !streq(entry->tags[j], tags[i])) {
+            j++;
+        }
+        if (j == entry->tag_count) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+s_string_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+static int
+s_string_compare(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+zlistx_t *
+zs_mem_query(zs_mem_t *self,
+             const zs_mem_who_t *who,
+             const char *prefix,
+             char *const *tags,
+             size_t count,
+             size_t max,
+             int64_t now_ms,
+             zs_error_t *err)
+{
+    assert(self);
+    assert(who);
+    size_t prefix_size = prefix ? strlen(prefix) : 0;
+    zlistx_t *keys = zlistx_new();
+    zlistx_set_destructor(keys, s_string_free);
+    zlistx_set_comparator(keys, s_string_compare);
+    for (zs_mem_entry_t *entry = zhashx_first(self->entries); entry;
+         entry = zhashx_next(self->entries)) {
+        if (strncmp(entry->key, prefix ? prefix : "", prefix_size) != 0 ||
+            s_expired(entry, now_ms) || !s_allowed(entry, who) ||
+            !s_has_tags(entry, tags, count)) {
+            continue;
+        }
+        if (zlistx_size(keys) == max) {
+            zlistx_destroy(&keys);
+            zs_error_set(err, ZS_ERR_LIMIT,
+                         "more than %zu keys match: name a longer prefix or more tags",
+                         max);
+            return NULL;
+        }
+        zlistx_add_end(keys, zs_strdup(entry->key));
+    }
+    zlistx_sort(keys);
+    return keys;
+}
+
+void
+zs_mem_restore(zs_mem_t *self, const zs_msg_t *record)
+{
+    assert(self);
+    assert(record && record->key);
+    zs_mem_entry_t *entry = zhashx_lookup(self->entries, record->key);
+    if (entry) {
+        s_drop(self, entry);
+    }
+    entry = s_create(self, record->key, record->agent, record->atype);
+    s_set_value(self, entry, record);
+    int access = zs_mem_access_from_name(record->access);
+    entry->access = access < 0 ? ZS_MEM_PRIVATE : (zs_mem_access_t) access;
+    entry->version = record->version;
+    entry->expires_ms = (int64_t) record->expires;
+}
+
+void
+zs_mem_remove(zs_mem_t *self, const char *key)
+{
+    assert(self);
+    zs_mem_entry_t *entry = zhashx_lookup(self->entries, key);
+    if (entry) {
+        s_drop(self, entry);
+    }
+}
+
+void
+zs_mem_expire(zs_mem_t *self, int64_t now_ms, zs_mem_expired_fn *fn, void *ctx)
+{
+    assert(self);
+    //  Collected first: the table cannot change while it is walked
+    zlistx_t *expired = zlistx_new();
+    for (zs_mem_entry_t *entry = zhashx_first(self->entries); entry;
+         entry = zhashx_next(self->entries)) {
+        if (s_expired(entry, now_ms)) {
+            zlistx_add_end(expired, entry);
+        }
+    }
+    for (zs_mem_entry_t *entry = zlistx_first(expired); entry;
+         entry = zlistx_next(expired)) {
+        fn(ctx, entry);
+        s_drop(self, entry);
+    }
+    zlistx_destroy(&expired);
+}
+
+const zs_mem_entry_t *
+zs_mem_first(zs_mem_t *self)
+{
+    assert(self);
+    return zhashx_first(self->entries);
+}
+
+const zs_mem_entry_t *
+zs_mem_next(zs_mem_t *self)
+{
+    assert(self);
+    return zhashx_next(self->entries);
+}
+
+size_t
+zs_mem_size(zs_mem_t *self)
+{
+    assert(self);
+    return zhashx_size(self->entries);
+}
+
+void
+zs_mem_describe(const zs_mem_entry_t *entry, zs_msg_t *msg)
+{
+    assert(entry);
+    assert(msg);
+    msg->key = entry->key;
+    msg->value = entry->value;
+    msg->value_size = entry->value_size;
+    //  char ** to const char **: the message only reads the strings
+    msg->tags = (zs_msg_list_t){(const char **) (void *) entry->tags, entry->tag_count};
+    msg->access = zs_mem_access_name(entry->access);
+    msg->version = entry->version;
+    msg->agent = entry->owner;
+    msg->atype = entry->team;
+    msg->expires = (uint64_t) entry->expires_ms;
+}

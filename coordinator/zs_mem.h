@@ -1,0 +1,122 @@
+//  zs_mem - the swarm's shared memory: keyed entries with versions, owners, tags, an
+//  optional time to live and an access level (docs/memory.md, PROTOCOL.md §8.1)
+//
+//  An entry is bytes under a key, with a version (1 at creation, +1 per write), the
+//  agent that created it (its owner; none for a control client), its tags, when it
+//  expires (wall clock, so an expiry survives a restart) and who may read and change it:
+//
+//  - private: its owner only;
+//  - team: agents of its owner's team (the hierarchical team, else the agent type);
+//  - swarm: every agent.
+//
+//  Control clients may do anything. Whoever may read an entry may also write and delete
+//  it; the owner stays its creator. A write or delete may name the version it expects
+//  (compare-and-set: 0 for "absent"). Refusals are errors, never empty answers. An
+//  expired entry is invisible at once and removed by zs_mem_expire. The store is
+//  bounded: ZS_MEM_ENTRIES_MAX entries and ZS_MEM_BYTES_MAX bytes of values.
+
+#ifndef ZS_MEM_H
+#define ZS_MEM_H
+
+#include <czmq.h>
+
+#include "zs_msg.h"
+
+#define ZS_MEM_ENTRIES_MAX 100000       //  entries at once
+#define ZS_MEM_BYTES_MAX   (64u << 20)  //  bytes of values together
+
+typedef enum {
+    ZS_MEM_PRIVATE,  //  its owner only
+    ZS_MEM_TEAM,     //  its owner's team
+    ZS_MEM_SWARM,    //  every agent
+} zs_mem_access_t;
+
+typedef struct {
+    char *key;          //  owned
+    uint8_t *value;     //  owned, NULL when empty
+    size_t value_size;  //  its length
+    char **tags;        //  owned
+    size_t tag_count;   //  items in tags
+    char *owner;        //  agent that created it, owned; NULL: a control client
+    char *team;         //  that agent's team, owned; NULL: a control client
+    zs_mem_access_t access;
+    uint64_t version;    //  from 1
+    int64_t expires_ms;  //  zs_clock_wall_ms when it expires; 0: never
+} zs_mem_entry_t;
+
+//  Who asks: a control client (agent NULL), or an agent and its team
+typedef struct {
+    const char *agent;  //  agent id, or NULL for a control client
+    const char *team;   //  the agent's team: its hierarchical team, else its type
+} zs_mem_who_t;
+
+typedef struct zs_mem_t zs_mem_t;
+
+zs_mem_t *zs_mem_new(void);
+void zs_mem_destroy(zs_mem_t **self_p);
+
+//  The access level named by text ("private", "team", "swarm"), or -1.
+int zs_mem_access_from_name(const char *text);
+const char *zs_mem_access_name(zs_mem_access_t access);
+
+//  Write the entry a mem.put (borrowed) describes, as who, at wall time now_ms. Returns
+//  the entry (borrowed from the store), or NULL with err->code ZS_ERR_FORBIDDEN (who
+//  may not), ZS_ERR_CONFLICT (cas, and another version), ZS_ERR_INVALID (access name)
+//  or ZS_ERR_LIMIT (the store is full).
+const zs_mem_entry_t *zs_mem_put(zs_mem_t *self,
+                                 const zs_mem_who_t *who,
+                                 const zs_msg_t *put,
+                                 int64_t now_ms,
+                                 zs_error_t *err);
+
+//  The entry under key, borrowed, or NULL with err->code ZS_ERR_NO_KEY (absent or
+//  expired) or ZS_ERR_FORBIDDEN.
+const zs_mem_entry_t *zs_mem_get(zs_mem_t *self,
+                                 const zs_mem_who_t *who,
+                                 const char *key,
+                                 int64_t now_ms,
+                                 zs_error_t *err);
+
+//  Delete the entry a mem.del (borrowed) names. Returns its last version, or 0 with
+//  err->code ZS_ERR_NO_KEY, ZS_ERR_FORBIDDEN or ZS_ERR_CONFLICT.
+uint64_t zs_mem_delete(zs_mem_t *self,
+                       const zs_mem_who_t *who,
+                       const zs_msg_t *del,
+                       int64_t now_ms,
+                       zs_error_t *err);
+
+//  The keys who may read that start with prefix (NULL or "": all) and carry every one of
+//  tags (count items), sorted, as a new list of copies; NULL with err->code ZS_ERR_LIMIT
+//  when more than max match.
+zlistx_t *zs_mem_query(zs_mem_t *self,
+                       const zs_mem_who_t *who,
+                       const char *prefix,
+                       char *const *tags,
+                       size_t count,
+                       size_t max,
+                       int64_t now_ms,
+                       zs_error_t *err);
+
+//  Put back an entry from the journal, unchecked: a mem.put record (zs_mem_describe)
+//  with its version, owner (agent), owner's team (atype) and expiry resolved.
+void zs_mem_restore(zs_mem_t *self, const zs_msg_t *record);
+
+//  Remove an entry unchecked (a journal's mem.del record). No-op if it is absent.
+void zs_mem_remove(zs_mem_t *self, const char *key);
+
+//  Remove the entries expired at now_ms; fn(ctx, entry) is told of each first.
+typedef void(zs_mem_expired_fn)(void *ctx, const zs_mem_entry_t *entry);
+void zs_mem_expire(zs_mem_t *self, int64_t now_ms, zs_mem_expired_fn *fn, void *ctx);
+
+//  Iterate over the entries, for a journal snapshot: first/next return NULL at the end.
+const zs_mem_entry_t *zs_mem_first(zs_mem_t *self);
+const zs_mem_entry_t *zs_mem_next(zs_mem_t *self);
+
+//  Entries stored.
+size_t zs_mem_size(zs_mem_t *self);
+
+//  Fill a mem.put message (initialised by the caller) from entry, borrowing from it:
+//  the form of a journal record.
+void zs_mem_describe(const zs_mem_entry_t *entry, zs_msg_t *msg);
+
+#endif

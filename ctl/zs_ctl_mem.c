@@ -1,0 +1,131 @@
+//  zs_ctl_mem - zswarmctl mem: the swarm's shared memory from the command line
+//  (docs/ctl.md, PROTOCOL.md §8.1)
+//
+//    mem put KEY [--value TEXT|- | --value-file F] [--tags T,...] [--ttl MS]
+//                [--access private|team|swarm] [--version N]
+//    mem get KEY        prints the value's bytes as they are
+//    mem del KEY [--version N]
+//    mem query [PREFIX] [--tags T,...]   prints the keys, one a line
+//
+//  --version N writes or deletes only if the entry is at version N (0: absent).
+
+#include "zs_ctl_private.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "zs_show.h"
+
+const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS] = {
+    {"--value", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload), 0, 0, "TEXT",
+     "put: the value; '-' reads it from standard input"},
+    {"--value-file", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload_file), 0, 0, "F",
+     "put: read the value from file F"},
+    {"--tags", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(tags), 0, 0, "T,...",
+     "put: label the entry; query: keys carrying every one"},
+    {"--ttl", NULL, ZS_OPTS_INT, ZS_CTL_OFF(ttl), 1, ZS_MSG_TMO_MAX, "MS",
+     "put: the entry expires MS after this write"},
+    {"--access", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(access), 0, 0, "A",
+     "put: private, team or swarm (default swarm)"},
+    {"--version", NULL, ZS_OPTS_INT, ZS_CTL_OFF(version), 0, INT64_MAX, "N",
+     "put, del: only if the entry is at version N (0: absent)"},
+};
+
+typedef enum { S_PUT, S_GET, S_DEL, S_QUERY } s_verb_t;
+
+static const char *s_verbs[] = {"put", "get", "del", "query"};
+
+static int
+s_verb(const zs_ctl_run_t *self)
+{
+    for (int i = 0; i < (int) (sizeof s_verbs / sizeof s_verbs[0]); i++) {
+        if (streq(self->operands[0], s_verbs[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int
+zs_ctl_mem_check(zs_ctl_run_t *self)
+{
+    int verb = s_verb(self);
+    if (verb < 0) {
+        return zs_ctl_say(self, -1, "mem: expected put, get, del or query, got '%s'",
+                          self->operands[0]);
+    }
+    if (verb != S_QUERY && self->operand_count != 2) {
+        return zs_ctl_say(self, -1, "mem %s: expected a KEY", s_verbs[verb]);
+    }
+    const char *key = verb == S_QUERY ? NULL : self->operands[1];
+    if (key && (strlen(key) < 1 || strlen(key) > ZS_MSG_KEY_MAX)) {
+        return zs_ctl_say(self, -1, "mem: a key is 1..%d bytes", ZS_MSG_KEY_MAX);
+    }
+    zs_error_t err;
+    if (self->tags &&
+        zs_names_split(&self->tag_names, self->tags, ZS_MSG_TAGS_MAX, &err)) {
+        return zs_ctl_say(self, -1, "--tags: %s", err.text);
+    }
+    if (verb == S_PUT) {
+        return zs_ctl_read_payload(self, &self->payload_data, &self->payload_size);
+    }
+    return 0;
+}
+
+static void
+s_show_put(const zs_msg_t *reply, FILE *stream)
+{
+    fprintf(stream, "version %" PRIu64 "\n", reply->version);
+}
+
+static void
+s_show_get(const zs_msg_t *reply, FILE *stream)
+{
+    zs_ctl_write(stream, reply->value, reply->value_size);
+}
+
+static void
+s_show_keys(const zs_msg_t *reply, FILE *stream)
+{
+    for (size_t i = 0; i < reply->keys.count; i++) {
+        char key[ZS_MSG_KEY_MAX * 4 + 1];
+        const char *item = reply->keys.items[i];
+        //  Keys came from the wire and go to a terminal
+        zs_sanitize(key, sizeof key, item, strlen(item));
+        fprintf(stream, "%s\n", key);
+    }
+}
+
+static void (*const s_shows[])(const zs_msg_t *, FILE *) = {[S_PUT] = s_show_put,
+                                                            [S_GET] = s_show_get,
+                                                            [S_DEL] = s_show_put,
+                                                            [S_QUERY] = s_show_keys};
+static const zs_msg_type_t s_types[] = {[S_PUT] = ZS_MSG_MEM_PUT,
+                                        [S_GET] = ZS_MSG_MEM_GET,
+                                        [S_DEL] = ZS_MSG_MEM_DEL,
+                                        [S_QUERY] = ZS_MSG_MEM_QUERY};
+
+int
+zs_ctl_mem_run(zs_ctl_run_t *self)
+{
+    int verb = s_verb(self);
+    zs_msg_t request;
+    zs_msg_init(&request, s_types[verb]);
+    if (verb == S_QUERY) {
+        request.prefix = self->operand_count > 1 ? self->operands[1] : NULL;
+    } else {
+        request.key = self->operands[1];
+    }
+    request.tags = (zs_msg_list_t){self->tag_names.names, self->tag_names.count};
+    if (verb == S_PUT) {
+        request.value = self->payload_data;
+        request.value_size = self->payload_size;
+        request.ttl = self->ttl.set ? (uint64_t) self->ttl.value : 0;
+        request.access = self->access;
+    }
+    if (self->version.set) {
+        request.cas = true;
+        request.version = (uint64_t) self->version.value;
+    }
+    return zs_ctl_run_shown(self, &request, s_shows[verb]);
+}

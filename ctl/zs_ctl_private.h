@@ -1,0 +1,93 @@
+//  zs_ctl_private - what the files of zswarmctl share: one run's parsed command line
+//  and connection, and the helpers commands use to ask zswarmd and say how it went.
+//  zs_ctl.c parses and dispatches; zs_ctl_mem.c is the mem command. Nothing else
+//  includes it.
+
+#ifndef ZS_CTL_PRIVATE_H
+#define ZS_CTL_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zs_client.h"
+#include "zs_ctl.h"
+#include "zs_items.h"
+#include "zs_opts.h"
+
+//  One run: the parsed command line, then the connection
+typedef struct {
+    const char *endpoint;        //  -e/--endpoint, else $ZSWARM_CONTROL, else default
+    bool json;                   //  --json: replies as JSON lines
+    zs_opts_int_t timeout;       //  --timeout before the command: wait for replies, ms
+    const char *cert;            //  --cert, else $ZSWARM_CERT: our secret certificate
+    const char *server_key;      //  --server-key, else $ZSWARM_SERVER_KEY
+    const char *type;            //  submit --type
+    const char *payload;         //  submit --payload (TEXT, or "-" for stdin)
+    const char *payload_file;    //  submit --payload-file
+    const char *id;              //  submit --id
+    zs_opts_int_t priority;      //  submit --priority
+    zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
+    zs_opts_int_t retries;       //  submit --retries
+    bool wait;                   //  submit --wait
+    bool dot;                    //  topology --dot
+    int64_t count;               //  scale's N
+    const char *node;            //  scale --node: a node daemon's agents, not local ones
+    uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
+    size_t payload_size;         //  bytes in payload_data
+    const char *deps;            //  submit --deps: ID,ID,...
+    const char *requires;        //  submit --requires: CAP,CAP,...
+    const char *strategy;        //  submit --strategy
+    const char *each;            //  submit --each: a file of items, one per line
+    const char *agg;             //  submit --agg: the aggregate's task type
+    const char *tags;            //  mem --tags: TAG,TAG,...
+    zs_names_t tag_names;        //  --tags split, owned
+    zs_opts_int_t ttl;           //  mem put --ttl, ms
+    const char *access;          //  mem put --access
+    zs_opts_int_t version;       //  mem put/del --version: compare-and-set
+    zs_names_t dep_names;        //  --deps split, owned
+    zs_names_t require_names;    //  --requires split, owned
+    zs_items_t items;            //  --each read, owned
+    char **operands;             //  command operands (task ids), borrowed from argv
+    int operand_count;           //  items in operands
+    const zs_ctl_streams_t *io;  //  where to read and write, borrowed
+    zs_client_t *client;         //  connection to zswarmd, owned, made after parsing
+} zs_ctl_run_t;
+
+#define ZS_CTL_OFF(field) offsetof(zs_ctl_run_t, field)
+
+//  Print "zswarmctl: message" on the err stream and return code.
+int zs_ctl_say(zs_ctl_run_t *self, int code, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+//  --timeout if it was given, else fallback (ms).
+int64_t zs_ctl_timeout_or(zs_ctl_run_t *self, int64_t fallback);
+
+//  Send request and wait for its reply. Returns a zs_ctl_exit_t; on ZS_CTL_EXIT_OK the
+//  caller owns reply and finishes it. A refusal is said (and printed as JSON with
+//  --json).
+int zs_ctl_request(zs_ctl_run_t *self,
+                   zs_msg_t *request,
+                   zs_msg_t *reply,
+                   int64_t timeout_ms);
+
+//  Send request and show its reply with show, or as JSON with --json. Returns a
+//  zs_ctl_exit_t.
+int zs_ctl_run_shown(zs_ctl_run_t *self,
+                     zs_msg_t *request,
+                     void (*show)(const zs_msg_t *reply, FILE *stream));
+
+//  Read the input text (a TEXT, "-" for the in stream) or file (path) into an owned
+//  buffer (NULL when neither was given). Returns 0, or -1 after saying why.
+int zs_ctl_read_payload(zs_ctl_run_t *self, uint8_t **data_p, size_t *size_p);
+
+//  Write size bytes as they are, if any.
+void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
+
+//  The mem command (zs_ctl_mem.c): its options, its check and its run.
+#define ZS_CTL_MEM_OPTIONS 6  //  items in zs_ctl_mem_options
+extern const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS];
+int zs_ctl_mem_check(zs_ctl_run_t *self);
+int zs_ctl_mem_run(zs_ctl_run_t *self);
+
+#endif

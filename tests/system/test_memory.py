@@ -1,0 +1,174 @@
+# Shared memory against a real zswarmd (PROTOCOL.md §8.1, docs/memory.md): clients and
+# agents put, get, delete and query entries; versions and compare-and-set; access
+# levels refused with an error, never an empty answer; expiry; every change an event;
+# entries survive a SIGKILLed coordinator.
+
+import time
+
+import zmq
+
+from conftest import (E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, VERSION, deadline,
+                      fixed_bind, journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack)
+
+HB_MS = 100
+
+
+class MemAgent:
+    """A scripted agent that sends mem.* requests with a rid and reads their replies."""
+
+    def __init__(self, swarm, atype, agent):
+        self.sock = swarm.ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(swarm.agents_ep)
+        swarm.sockets.append(self)
+        self.rid = 0
+        self.sock.send(pack({"v": VERSION, "t": "hello", "atype": atype, "agent": agent}))
+        assert self.next_reply(None)["t"] == "welcome"
+
+    def close(self):
+        self.sock.close(0)
+
+    def next_reply(self, rid, seconds=10):
+        until = deadline(seconds)
+        while True:
+            assert self.sock.poll(max(1, left_ms(until)), zmq.POLLIN), f"no reply {rid}"
+            msg = unpack(self.sock.recv(), "reply to an agent")
+            if msg["t"] == "heartbeat":
+                self.sock.send(pack({"v": VERSION, "t": "heartbeat"}))
+            elif rid is None or msg.get("rid") == rid:
+                return msg
+
+    def request(self, t, **fields):
+        self.rid += 1
+        self.sock.send(pack({"v": VERSION, "t": t, "rid": self.rid, **fields}))
+        return self.next_reply(self.rid)
+
+
+def mem_yaml(name, **kwargs):
+    return swarm_yaml(name, ["{type: red, count: 0}", "{type: blue, count: 0}"], hb=HB_MS,
+                      **kwargs)
+
+
+def test_put_get_versions_and_compare_and_set(make_swarm):
+    swarm = make_swarm(mem_yaml("mem"))
+    client = swarm.client()
+    assert client.ok("mem.put", key="cfg/a", value=b"1", tags=["cfg"])["version"] == 1
+    assert client.ok("mem.put", key="cfg/a", value=b"2")["version"] == 2
+    got = client.ok("mem.get", key="cfg/a")
+    assert got["value"] == b"2" and got["version"] == 2 and got["access"] == "swarm"
+    assert "agent" not in got and "ttl" not in got  # a client's entry, lasting
+    err = client.error("mem.put", E_CONFLICT, key="cfg/a", value=b"3", cas=True, version=1)
+    assert "is at version 2, not 1" in err["why"]
+    assert client.ok("mem.put", key="cfg/a", value=b"3", cas=True, version=2)["version"] == 3
+    client.error("mem.put", E_CONFLICT, key="cfg/a", value=b"x", cas=True)  # not absent
+    assert client.ok("mem.put", key="cfg/new", cas=True)["version"] == 1
+    client.error("mem.put", E_INVALID, key="cfg/a", value=b"x", version=3)  # needs cas
+    client.error("mem.put", E_INVALID, key="cfg/a", access="public")
+    client.error("mem.put", E_INVALID, key="cfg/a", agent="someone")  # journal's field
+    assert client.ok("mem.query", prefix="cfg/")["keys"] == ["cfg/a", "cfg/new"]
+    # A write replaces the whole entry: its second put had no tags
+    assert client.ok("mem.query", tags=["cfg"]).get("keys", []) == []
+    assert client.ok("mem.del", key="cfg/a", cas=True, version=3)["version"] == 3
+    client.error("mem.get", E_NO_KEY, key="cfg/a")
+    client.error("mem.del", E_NO_KEY, key="cfg/a")
+    assert client.ok("mem.query", prefix="zzz").get("keys", []) == []
+
+
+def test_agents_share_by_access_level_and_refusals_are_errors(make_swarm):
+    swarm = make_swarm(mem_yaml("acl"))
+    red1, red2 = MemAgent(swarm, "red", "red1"), MemAgent(swarm, "red", "red2")
+    blue = MemAgent(swarm, "blue", "blue1")
+    assert red1.request("mem.put", key="p", value=b"mine", access="private")["t"] == \
+        "mem.put.ok"
+    assert red1.request("mem.put", key="t", value=b"ours", access="team")["t"] == \
+        "mem.put.ok"
+    assert blue.request("mem.put", key="s", value=b"all")["t"] == "mem.put.ok"
+    # private: the owner only; team: its type; swarm: everyone; clients: everything
+    assert red1.request("mem.get", key="p")["value"] == b"mine"
+    refused = red2.request("mem.get", key="p")
+    assert refused["t"] == "error" and refused["code"] == E_FORBIDDEN, refused
+    assert red2.request("mem.get", key="t")["value"] == b"ours"
+    assert blue.request("mem.get", key="t")["code"] == E_FORBIDDEN
+    assert blue.request("mem.put", key="t", value=b"x")["code"] == E_FORBIDDEN
+    assert blue.request("mem.del", key="p")["code"] == E_FORBIDDEN
+    assert red2.request("mem.get", key="s")["value"] == b"all"
+    got = swarm.client().ok("mem.get", key="p")
+    assert got["value"] == b"mine" and got["agent"] == "red1"
+    # A query lists only what the asker may read
+    assert red2.request("mem.query")["keys"] == ["s", "t"]
+    assert blue.request("mem.query")["keys"] == ["s"]
+    assert swarm.client().ok("mem.query")["keys"] == ["p", "s", "t"]
+
+
+def test_changes_are_events_and_entries_expire(make_swarm):
+    swarm = make_swarm(mem_yaml("events"))
+    sub = swarm.subscribe()
+    client = swarm.client()
+    agent = MemAgent(swarm, "red", "red1")
+    agent.request("mem.put", key="job/1", value=b"queued")
+    seen = sub.wait_for(lambda m: m["t"] == "mem.changed", 5, "mem.changed")
+    assert (seen["key"], seen["version"], seen["state"], seen["agent"]) == (
+        "job/1", 1, "put", "red1")
+    assert "value" not in seen
+    client.ok("mem.put", key="brief", value=b"x", ttl=300)
+    assert 0 < client.ok("mem.get", key="brief")["ttl"] <= 300
+    gone = sub.wait_for(lambda m: m["t"] == "mem.changed" and m["state"] == "expired",
+                        5, "the entry's expiry")
+    assert gone["key"] == "brief"
+    client.error("mem.get", E_NO_KEY, key="brief")
+    client.ok("mem.del", key="job/1")
+    assert sub.wait_for(lambda m: m["t"] == "mem.changed" and m["state"] == "deleted",
+                        5, "the delete")["key"] == "job/1"
+
+
+def test_entries_survive_a_coordinator_kill(make_swarm, workdir):
+    swarm = make_swarm(mem_yaml("durable", bind=fixed_bind(),
+                                journal=journal_conf(workdir, "durable-mem")))
+    client = swarm.client()
+    for n in range(50):
+        client.ok("mem.put", key=f"k/{n:02}", value=b"v%d" % n, tags=["even"] if n % 2 == 0
+                  else [])
+    client.ok("mem.put", key="k/07", value=b"seven again")
+    client.ok("mem.del", key="k/49")
+    agent = MemAgent(swarm, "red", "red1")
+    agent.request("mem.put", key="secret", value=b"s", access="private", ttl=600000)
+    client.ok("mem.put", key="brief", value=b"x", ttl=200)
+    swarm.kill()
+    time.sleep(0.3)  # "brief" expires while the coordinator is away
+    swarm.restart()
+    client = swarm.client()
+    keys = client.ok("mem.query", prefix="k/")["keys"]
+    assert len(keys) == 49 and "k/49" not in keys
+    got = client.ok("mem.get", key="k/07")
+    assert got["value"] == b"seven again" and got["version"] == 2
+    assert len(client.ok("mem.query", prefix="k/", tags=["even"])["keys"]) == 25
+    secret = client.ok("mem.get", key="secret")
+    assert secret["agent"] == "red1" and secret["access"] == "private"
+    other = MemAgent(swarm, "red", "red2")
+    assert other.request("mem.get", key="secret")["code"] == E_FORBIDDEN
+    client.error("mem.get", E_NO_KEY, key="brief")
+
+
+def test_zswarmctl_mem(make_swarm):
+    swarm = make_swarm(mem_yaml("ctlmem"))
+    ep = ("-e", swarm.control_ep)
+    put = run_ctl(*ep, "mem", "put", "cfg/x", "--value", "hello", "--tags", "a,b")
+    assert put.returncode == 0 and put.stdout == "version 1\n", put
+    assert run_ctl(*ep, "mem", "put", "cfg/y", "--value", "-", input_="from stdin",
+                   ).returncode == 0
+    got = run_ctl(*ep, "mem", "get", "cfg/x")
+    assert got.returncode == 0 and got.stdout == "hello", got
+    assert run_ctl(*ep, "mem", "get", "cfg/y").stdout == "from stdin"
+    assert run_ctl(*ep, "mem", "query", "cfg/", "--tags", "a").stdout == "cfg/x\n"
+    assert run_ctl(*ep, "mem", "query", "cfg/").stdout == "cfg/x\ncfg/y\n"
+    stale = run_ctl(*ep, "mem", "put", "cfg/x", "--value", "z", "--version", "7")
+    assert stale.returncode == 1 and "not 7" in stale.stderr, stale
+    assert run_ctl(*ep, "mem", "del", "cfg/x", "--version", "1").stdout == "version 1\n"
+    missing = run_ctl(*ep, "mem", "get", "cfg/x")
+    assert missing.returncode == 1 and "no entry 'cfg/x'" in missing.stderr, missing
+    assert run_ctl(*ep, "--json", "mem", "get", "cfg/y").stdout.startswith(
+        '{"v":1,"t":"mem.get.ok"')
+    for bad in (["mem", "frob", "k"], ["mem", "get"], ["mem", "put", "k", "--ttl", "0"],
+                ["mem", "put", "k", "--tags", "a b"]):
+        usage = run_ctl(*ep, *bad)
+        assert usage.returncode == 2, (bad, usage)

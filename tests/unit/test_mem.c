@@ -1,0 +1,234 @@
+//  test_mem - the shared memory store: versions, compare-and-set, access levels, tags
+//  and prefixes, expiry, bounds, and the journal's form of an entry
+
+#include "zs_mem.h"
+#include "zs_test.h"
+
+#include <string.h>
+
+static const zs_mem_who_t s_client = {NULL, NULL};
+static const zs_mem_who_t s_a1 = {"a1", "red"};
+static const zs_mem_who_t s_a2 = {"a2", "red"};
+static const zs_mem_who_t s_b1 = {"b1", "blue"};
+
+static zs_msg_t
+s_put(const char *key, const char *value)
+{
+    zs_msg_t msg;
+    zs_msg_init(&msg, ZS_MSG_MEM_PUT);
+    msg.key = key;
+    msg.value = (const uint8_t *) value;
+    msg.value_size = value ? strlen(value) : 0;
+    return msg;
+}
+
+static int
+s_code(zs_mem_t *mem, const zs_mem_who_t *who, const zs_msg_t *put, int64_t now)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    return zs_mem_put(mem, who, put, now, &err) ? 0 : err.code;
+}
+
+static void
+test_versions_and_cas(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    zs_error_t err;
+    zs_msg_t put = s_put("k", "one");
+    const zs_mem_entry_t *entry = zs_mem_put(mem, &s_a1, &put, 0, &err);
+    ZS_CHECK(entry && entry->version == 1 && streq(entry->owner, "a1"));
+    put = s_put("k", "two");
+    entry = zs_mem_put(mem, &s_a2, &put, 0, &err);
+    ZS_CHECK(entry && entry->version == 2 && entry->value_size == 3);
+    ZS_CHECK(streq(entry->owner, "a1"));  //  the owner stays its creator
+    //  Compare-and-set: the named version must be the current one (0: absent)
+    put.cas = true;
+    put.version = 1;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 0) == ZS_ERR_CONFLICT);
+    put.version = 2;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 0) == 0);
+    zs_msg_t fresh = s_put("new", "x");
+    fresh.cas = true;
+    ZS_CHECK(s_code(mem, &s_a1, &fresh, 0) == 0);
+    ZS_CHECK(s_code(mem, &s_a1, &fresh, 0) == ZS_ERR_CONFLICT);  //  exists now
+    fresh.cas = false;
+    fresh.version = 9;
+    ZS_CHECK(s_code(mem, &s_a1, &fresh, 0) == ZS_ERR_INVALID);  //  version needs cas
+    //  Delete: returns the last version; compare-and-set as for writes
+    zs_msg_t del;
+    zs_msg_init(&del, ZS_MSG_MEM_DEL);
+    del.key = "k";
+    del.cas = true;
+    del.version = 2;
+    ZS_CHECK(zs_mem_delete(mem, &s_client, &del, 0, &err) == 0 &&
+             err.code == ZS_ERR_CONFLICT);
+    del.version = 3;
+    ZS_CHECK(zs_mem_delete(mem, &s_client, &del, 0, &err) == 3);
+    ZS_CHECK(!zs_mem_get(mem, &s_client, "k", 0, &err) && err.code == ZS_ERR_NO_KEY);
+    ZS_CHECK(zs_mem_delete(mem, &s_client, &del, 0, &err) == 0 &&
+             err.code == ZS_ERR_NO_KEY);
+    zs_mem_destroy(&mem);
+}
+
+static void
+test_access(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    zs_error_t err;
+    zs_msg_t put = s_put("mine", "secret");
+    put.access = "private";
+    ZS_CHECK(s_code(mem, &s_a1, &put, 0) == 0);
+    put = s_put("ours", "plan");
+    put.access = "team";
+    ZS_CHECK(s_code(mem, &s_a1, &put, 0) == 0);
+    put = s_put("all", "news");
+    ZS_CHECK(s_code(mem, &s_b1, &put, 0) == 0);  //  swarm by default
+    //  Refused is an error, not an empty answer
+    ZS_CHECK(!zs_mem_get(mem, &s_a2, "mine", 0, &err) && err.code == ZS_ERR_FORBIDDEN);
+    ZS_CHECK(zs_mem_get(mem, &s_a1, "mine", 0, &err));
+    ZS_CHECK(zs_mem_get(mem, &s_client, "mine", 0, &err));  //  clients always
+    ZS_CHECK(zs_mem_get(mem, &s_a2, "ours", 0, &err));
+    ZS_CHECK(!zs_mem_get(mem, &s_b1, "ours", 0, &err) && err.code == ZS_ERR_FORBIDDEN);
+    ZS_CHECK(zs_mem_get(mem, &s_a2, "all", 0, &err));
+    //  Writing and deleting need the same access as reading
+    put = s_put("ours", "overwrite");
+    ZS_CHECK(s_code(mem, &s_b1, &put, 0) == ZS_ERR_FORBIDDEN);
+    zs_msg_t del;
+    zs_msg_init(&del, ZS_MSG_MEM_DEL);
+    del.key = "mine";
+    ZS_CHECK(zs_mem_delete(mem, &s_a2, &del, 0, &err) == 0 &&
+             err.code == ZS_ERR_FORBIDDEN);
+    //  A client's private entry is for clients only
+    put = s_put("ops", "x");
+    put.access = "private";
+    ZS_CHECK(s_code(mem, &s_client, &put, 0) == 0);
+    ZS_CHECK(!zs_mem_get(mem, &s_a1, "ops", 0, &err) && err.code == ZS_ERR_FORBIDDEN);
+    put.access = "public";
+    ZS_CHECK(s_code(mem, &s_client, &put, 0) == ZS_ERR_INVALID);
+    zs_mem_destroy(&mem);
+}
+
+static void
+test_query(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    zs_error_t err;
+    const char *keys[] = {"job/2", "job/1", "jobs", "other", "job/3"};
+    char *hot[] = {"hot"};
+    for (size_t i = 0; i < 5; i++) {
+        zs_msg_t put = s_put(keys[i], "v");
+        const char *tags[] = {"hot"};
+        put.tags = (zs_msg_list_t){tags, i % 2 == 0};
+        put.access = i == 4 ? "private" : NULL;
+        ZS_CHECK(s_code(mem, i == 4 ? &s_b1 : &s_a1, &put, 0) == 0);
+    }
+    zlistx_t *found = zs_mem_query(mem, &s_a1, "job/", NULL, 0, 100, 0, &err);
+    ZS_CHECK(found && zlistx_size(found) == 2);  //  job/3 is b1's own
+    ZS_CHECK(streq(zlistx_first(found), "job/1") && streq(zlistx_next(found), "job/2"));
+    zlistx_destroy(&found);
+    found = zs_mem_query(mem, &s_client, "job/", hot, 1, 100, 0, &err);
+    ZS_CHECK(found && zlistx_size(found) == 2);  //  job/2 and job/3 carry "hot"
+    ZS_CHECK(streq(zlistx_first(found), "job/2") && streq(zlistx_next(found), "job/3"));
+    zlistx_destroy(&found);
+    found = zs_mem_query(mem, &s_client, NULL, NULL, 0, 100, 0, &err);
+    ZS_CHECK(found && zlistx_size(found) == 5);
+    zlistx_destroy(&found);
+    ZS_CHECK(!zs_mem_query(mem, &s_client, "", NULL, 0, 4, 0, &err) &&
+             err.code == ZS_ERR_LIMIT);
+    zs_mem_destroy(&mem);
+}
+
+static void
+s_count(void *ctx, const zs_mem_entry_t *entry)
+{
+    (*(int *) ctx)++;
+    ZS_CHECK(streq(entry->key, "brief"));
+}
+
+static void
+test_expiry(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    zs_error_t err;
+    zs_msg_t put = s_put("brief", "x");
+    put.ttl = 100;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 1000) == 0);
+    put = s_put("lasting", "y");
+    ZS_CHECK(s_code(mem, &s_a1, &put, 1000) == 0);
+    ZS_CHECK(zs_mem_get(mem, &s_a1, "brief", 1099, &err));
+    ZS_CHECK(!zs_mem_get(mem, &s_a1, "brief", 1100, &err) && err.code == ZS_ERR_NO_KEY);
+    int expired = 0;
+    zs_mem_expire(mem, 1100, s_count, &expired);
+    ZS_CHECK(expired == 1 && zs_mem_size(mem) == 1);
+    //  A write without ttl makes an entry last
+    put = s_put("lasting", "z");
+    put.ttl = 0;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 5000) == 0);
+    ZS_CHECK(zs_mem_get(mem, &s_a1, "lasting", 1000000, &err));
+    zs_mem_destroy(&mem);
+}
+
+static void
+test_bounds(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    static char big[ZS_MSG_VALUE_MAX];
+    memset(big, 'b', sizeof big);
+    zs_msg_t put = s_put("k", NULL);
+    put.value = (const uint8_t *) big;
+    put.value_size = sizeof big;
+    char key[32];
+    size_t fit = ZS_MEM_BYTES_MAX / sizeof big;
+    for (size_t i = 0; i < fit; i++) {
+        snprintf(key, sizeof key, "big/%zu", i);
+        put.key = key;
+        ZS_CHECK(s_code(mem, &s_client, &put, 0) == 0);
+    }
+    put.key = "one-more";
+    ZS_CHECK(s_code(mem, &s_client, &put, 0) == ZS_ERR_LIMIT);
+    //  Replacing a value frees its bytes first
+    put.key = "big/0";
+    ZS_CHECK(s_code(mem, &s_client, &put, 0) == 0);
+    zs_mem_destroy(&mem);
+}
+
+//  The journal's form: describe, then restore into another store
+static void
+test_restore(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    zs_error_t err;
+    zs_msg_t put = s_put("k", "value");
+    const char *tags[] = {"t1", "t2"};
+    put.tags = (zs_msg_list_t){tags, 2};
+    put.access = "team";
+    put.ttl = 60000;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 1000) == 0);
+    ZS_CHECK(s_code(mem, &s_a1, &put, 1000) == 0);
+    zs_msg_t record;
+    zs_msg_init(&record, ZS_MSG_MEM_PUT);
+    zs_mem_describe(zs_mem_first(mem), &record);
+    zs_mem_t *copy = zs_mem_new();
+    zs_mem_restore(copy, &record);
+    const zs_mem_entry_t *entry = zs_mem_get(copy, &s_a2, "k", 2000, &err);
+    ZS_CHECK(entry && entry->version == 2 && entry->expires_ms == 61000);
+    ZS_CHECK(entry && entry->tag_count == 2 && streq(entry->tags[1], "t2"));
+    ZS_CHECK(entry && streq(entry->owner, "a1") && entry->access == ZS_MEM_TEAM);
+    ZS_CHECK(!zs_mem_get(copy, &s_b1, "k", 2000, &err));
+    zs_mem_remove(copy, "k");
+    ZS_CHECK(zs_mem_size(copy) == 0);
+    zs_mem_destroy(&copy);
+    zs_mem_destroy(&mem);
+}
+
+static const zs_test_case_t s_cases[] = {
+    {"versions_and_cas", test_versions_and_cas},
+    {"access", test_access},
+    {"query", test_query},
+    {"expiry", test_expiry},
+    {"bounds", test_bounds},
+    {"restore", test_restore},
+};
+
+ZS_TEST_MAIN(s_cases)
