@@ -302,6 +302,7 @@ static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MEM_GET] = zs_coord_mem_agent,
     [ZS_MSG_MEM_DEL] = zs_coord_mem_agent,
     [ZS_MSG_MEM_QUERY] = zs_coord_mem_agent,
+    [ZS_MSG_MEM_DEPOSIT] = zs_coord_mem_agent,
 };
 
 static void

@@ -9,6 +9,7 @@
 
 #include "zs_coord_private.h"
 
+#include <math.h>
 #include <string.h>
 
 //  Where a reply goes: a control client, or an agent
@@ -115,6 +116,33 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 }
 
 static void
+s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    const zs_mem_entry_t *entry = NULL;
+    int64_t now = zs_clock_wall_ms();
+    if (self->phase != ZS_COORD_SERVING) {
+        zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
+    } else {
+        entry = zs_mem_deposit(self->mem, &asker->who, msg, now, &err);
+    }
+    if (!entry) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
+    zs_coord_journal_mem_put(self, entry);
+    s_durable(self, asker);
+    zs_msg_t reply;
+    zs_msg_init(&reply, ZS_MSG_MEM_DEPOSIT_OK);
+    reply.key = entry->key;
+    reply.version = entry->version;
+    reply.level = llround(entry->level);
+    s_reply(self, asker, &reply, msg->rid);
+    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
+}
+
+static void
 s_get(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
@@ -130,6 +158,9 @@ s_get(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_mem_describe(entry, &reply);
     reply.atype = NULL;  //  the journal's; a reply says the owner, not its team
     reply.expires = 0;
+    reply.level_micro = 0;
+    reply.at = 0;
+    reply.level = entry->signal ? llround(zs_mem_level(entry, now)) : 0;
     reply.ttl = entry->expires_ms ? (uint64_t) (entry->expires_ms - now) : 0;
     s_reply(self, asker, &reply, msg->rid);
 }
@@ -161,9 +192,11 @@ s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_error_t err;
     zs_error_init(&err);
     //  char *const * from const char **: the store only reads the strings
-    zlistx_t *keys = zs_mem_query(
-        self->mem, &asker->who, msg->prefix, (char *const *) (void *) msg->tags.items,
-        msg->tags.count, ZS_MSG_ITEMS_MAX, zs_clock_wall_ms(), &err);
+    //  char *const * from const char **: the store only reads the strings
+    zs_mem_query_t query = {msg->prefix, (char *const *) (void *) msg->tags.items,
+                            msg->tags.count, msg->top};
+    zlistx_t *keys = zs_mem_query(self->mem, &asker->who, &query, ZS_MSG_ITEMS_MAX,
+                                  zs_clock_wall_ms(), &err);
     if (!keys) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -196,6 +229,8 @@ s_server(zs_msg_type_t type)
         return s_delete;
     case ZS_MSG_MEM_QUERY:
         return s_query;
+    case ZS_MSG_MEM_DEPOSIT:
+        return s_deposit;
     default:
         return NULL;
     }

@@ -3,6 +3,7 @@
 #include "zs_mem.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,10 +86,23 @@ zs_mem_destroy(zs_mem_t **self_p)
     }
 }
 
+double
+zs_mem_level(const zs_mem_entry_t *entry, int64_t now_ms)
+{
+    assert(entry);
+    if (!entry->signal || now_ms <= entry->level_ms) {
+        return entry->level;
+    }
+    return entry->level *
+           exp2(-(double) (now_ms - entry->level_ms) / entry->half_life_ms);
+}
+
+//  Gone for every request: past its ttl, or a signal faded to nothing
 static bool
 s_expired(const zs_mem_entry_t *entry, int64_t now_ms)
 {
-    return entry->expires_ms && entry->expires_ms <= now_ms;
+    return (entry->expires_ms && entry->expires_ms <= now_ms) ||
+           (entry->signal && fabs(zs_mem_level(entry, now_ms)) < ZS_MEM_FADED);
 }
 
 //  Control clients may do anything; an agent what the entry's access level allows
@@ -237,9 +251,75 @@ zs_mem_put(zs_mem_t *self,
         entry = s_create(self, put->key, who->agent, who->agent ? who->team : NULL);
     }
     s_set_value(self, entry, put);
+    entry->signal = false;
     entry->access = (zs_mem_access_t) access;
     entry->version++;
     entry->expires_ms = put->ttl ? now_ms + (int64_t) put->ttl : 0;
+    return entry;
+}
+
+const zs_mem_entry_t *
+zs_mem_deposit(zs_mem_t *self,
+               const zs_mem_who_t *who,
+               const zs_msg_t *deposit,
+               int64_t now_ms,
+               zs_error_t *err)
+{
+    assert(self);
+    assert(who);
+    assert(deposit && deposit->key);
+    int access =
+        deposit->access ? zs_mem_access_from_name(deposit->access) : ZS_MEM_SWARM;
+    if (access < 0) {
+        zs_error_set(err, ZS_ERR_INVALID,
+                     "unknown access '%s' (expected private, team or "
+                     "swarm)",
+                     deposit->access);
+        return NULL;
+    }
+    zs_mem_entry_t *entry = zhashx_lookup(self->entries, deposit->key);
+    if (entry && s_expired(entry, now_ms)) {
+        s_drop(self, entry);
+        entry = NULL;
+    }
+    if (entry && !s_allowed(entry, who)) {
+        s_find(self, who, deposit->key, now_ms, err);  //  says why
+        return NULL;
+    }
+    if (entry && !entry->signal) {
+        zs_error_set(err, ZS_ERR_INVALID, "entry '%s' holds a value, not a signal",
+                     deposit->key);
+        return NULL;
+    }
+    if (!entry && !deposit->half_life) {
+        zs_error_set(err, ZS_ERR_INVALID, "a new signal needs a 'half_life'");
+        return NULL;
+    }
+    if (!entry && s_check_room(self, 0, 0, true, err) != 0) {
+        return NULL;
+    }
+    if (!entry) {
+        entry = s_create(self, deposit->key, who->agent, who->agent ? who->team : NULL);
+        entry->signal = true;
+        entry->access = (zs_mem_access_t) access;
+    }
+    //  A deposit adds to what is left; half_life, tags, access and ttl, when given,
+    //  replace the signal's own
+    entry->level = zs_mem_level(entry, now_ms) + (double) deposit->amount;
+    entry->level_ms = now_ms;
+    if (deposit->half_life) {
+        entry->half_life_ms = deposit->half_life;
+    }
+    if (deposit->tags.count) {
+        s_set_value(self, entry, deposit);
+    }
+    if (deposit->access) {
+        entry->access = (zs_mem_access_t) access;
+    }
+    if (deposit->ttl) {
+        entry->expires_ms = now_ms + (int64_t) deposit->ttl;
+    }
+    entry->version++;
     return entry;
 }
 
@@ -303,27 +383,80 @@ s_string_compare(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+//  True when entry is one that query selects for who at now_ms
+static bool
+s_selected(const zs_mem_entry_t *entry,
+           const zs_mem_who_t *who,
+           const zs_mem_query_t *query,
+           int64_t now_ms)
+{
+    const char *prefix = query->prefix ? query->prefix : "";
+    return strncmp(entry->key, prefix, strlen(prefix)) == 0 &&
+           (!query->top || entry->signal) && !s_expired(entry, now_ms) &&
+           s_allowed(entry, who) && s_has_tags(entry, query->tags, query->count);
+}
+
+//  A selected signal and its level now, for sorting by strength
+typedef struct {
+    const zs_mem_entry_t *entry;
+    double level;
+} s_ranked_t;
+
+static int
+s_stronger(const void *a, const void *b)
+{
+    const s_ranked_t *x = a, *y = b;
+    if (x->level != y->level) {
+        return x->level > y->level ? -1 : 1;
+    }
+    return strcmp(x->entry->key, y->entry->key);
+}
+
+//  The query's top strongest signals, strongest first (ties by key)
+static zlistx_t *
+s_strongest(zs_mem_t *self,
+            const zs_mem_who_t *who,
+            const zs_mem_query_t *query,
+            int64_t now_ms)
+{
+    s_ranked_t *ranked = zs_calloc(zhashx_size(self->entries) + 1, sizeof *ranked);
+    size_t count = 0;
+    for (zs_mem_entry_t *entry = zhashx_first(self->entries); entry;
+         entry = zhashx_next(self->entries)) {
+        if (s_selected(entry, who, query, now_ms)) {
+            ranked[count++] = (s_ranked_t){entry, zs_mem_level(entry, now_ms)};
+        }
+    }
+    qsort(ranked, count, sizeof *ranked, s_stronger);
+    zlistx_t *keys = zlistx_new();
+    zlistx_set_destructor(keys, s_string_free);
+    for (size_t i = 0; i < count && i < query->top; i++) {
+        zlistx_add_end(keys, zs_strdup(ranked[i].entry->key));
+    }
+    free(ranked);
+    return keys;
+}
+
 zlistx_t *
 zs_mem_query(zs_mem_t *self,
              const zs_mem_who_t *who,
-             const char *prefix,
-             char *const *tags,
-             size_t count,
+             const zs_mem_query_t *query,
              size_t max,
              int64_t now_ms,
              zs_error_t *err)
 {
     assert(self);
     assert(who);
-    size_t prefix_size = prefix ? strlen(prefix) : 0;
+    assert(query);
+    if (query->top) {
+        return s_strongest(self, who, query, now_ms);
+    }
     zlistx_t *keys = zlistx_new();
     zlistx_set_destructor(keys, s_string_free);
     zlistx_set_comparator(keys, s_string_compare);
     for (zs_mem_entry_t *entry = zhashx_first(self->entries); entry;
          entry = zhashx_next(self->entries)) {
-        if (strncmp(entry->key, prefix ? prefix : "", prefix_size) != 0 ||
-            s_expired(entry, now_ms) || !s_allowed(entry, who) ||
-            !s_has_tags(entry, tags, count)) {
+        if (!s_selected(entry, who, query, now_ms)) {
             continue;
         }
         if (zlistx_size(keys) == max) {
@@ -354,6 +487,12 @@ zs_mem_restore(zs_mem_t *self, const zs_msg_t *record)
     entry->access = access < 0 ? ZS_MEM_PRIVATE : (zs_mem_access_t) access;
     entry->version = record->version;
     entry->expires_ms = (int64_t) record->expires;
+    if (record->half_life) {
+        entry->signal = true;
+        entry->half_life_ms = record->half_life;
+        entry->level = (double) record->level_micro / 1e6;
+        entry->level_ms = (int64_t) record->at;
+    }
 }
 
 void
@@ -422,4 +561,9 @@ zs_mem_describe(const zs_mem_entry_t *entry, zs_msg_t *msg)
     msg->agent = entry->owner;
     msg->atype = entry->team;
     msg->expires = (uint64_t) entry->expires_ms;
+    if (entry->signal) {
+        msg->half_life = entry->half_life_ms;
+        msg->level_micro = llround(entry->level * 1e6);
+        msg->at = (uint64_t) entry->level_ms;
+    }
 }

@@ -14,6 +14,12 @@
 //  (compare-and-set: 0 for "absent"). Refusals are errors, never empty answers. An
 //  expired entry is invisible at once and removed by zs_mem_expire. The store is
 //  bounded: ZS_MEM_ENTRIES_MAX entries and ZS_MEM_BYTES_MAX bytes of values.
+//
+//  A signal is an entry that holds a number instead of bytes: deposits add to its
+//  level, which halves every half-life (stigmergy: agents leave marks that fade unless
+//  renewed). Reads see the level decayed to now; a query can ask for the strongest
+//  signals under a prefix; a signal that has faded below ZS_MEM_FADED is removed as if
+//  expired.
 
 #ifndef ZS_MEM_H
 #define ZS_MEM_H
@@ -24,6 +30,7 @@
 
 #define ZS_MEM_ENTRIES_MAX 100000       //  entries at once
 #define ZS_MEM_BYTES_MAX   (64u << 20)  //  bytes of values together
+#define ZS_MEM_FADED       0.001        //  a signal's level below which it is gone
 
 typedef enum {
     ZS_MEM_PRIVATE,  //  its owner only
@@ -40,8 +47,12 @@ typedef struct {
     char *owner;        //  agent that created it, owned; NULL: a control client
     char *team;         //  that agent's team, owned; NULL: a control client
     zs_mem_access_t access;
-    uint64_t version;    //  from 1
-    int64_t expires_ms;  //  zs_clock_wall_ms when it expires; 0: never
+    uint64_t version;       //  from 1
+    int64_t expires_ms;     //  zs_clock_wall_ms when it expires; 0: never
+    bool signal;            //  it holds a level, not a value
+    double level;           //  a signal's level at level_ms
+    int64_t level_ms;       //  wall clock of level
+    uint64_t half_life_ms;  //  a signal's half-life
 } zs_mem_entry_t;
 
 //  Who asks: a control client (agent NULL), or an agent and its team
@@ -69,6 +80,19 @@ const zs_mem_entry_t *zs_mem_put(zs_mem_t *self,
                                  int64_t now_ms,
                                  zs_error_t *err);
 
+//  Add a mem.deposit's amount (borrowed) to the signal under its key, as who, at wall
+//  time now_ms; a new signal needs a half_life. Returns the signal, or NULL with
+//  err->code ZS_ERR_FORBIDDEN, ZS_ERR_INVALID (no half_life for a new signal, the key
+//  holds a value, an access name) or ZS_ERR_LIMIT.
+const zs_mem_entry_t *zs_mem_deposit(zs_mem_t *self,
+                                     const zs_mem_who_t *who,
+                                     const zs_msg_t *deposit,
+                                     int64_t now_ms,
+                                     zs_error_t *err);
+
+//  A signal's level decayed to now_ms.
+double zs_mem_level(const zs_mem_entry_t *entry, int64_t now_ms);
+
 //  The entry under key, borrowed, or NULL with err->code ZS_ERR_NO_KEY (absent or
 //  expired) or ZS_ERR_FORBIDDEN.
 const zs_mem_entry_t *zs_mem_get(zs_mem_t *self,
@@ -85,14 +109,21 @@ uint64_t zs_mem_delete(zs_mem_t *self,
                        int64_t now_ms,
                        zs_error_t *err);
 
-//  The keys who may read that start with prefix (NULL or "": all) and carry every one of
-//  tags (count items), sorted, as a new list of copies; NULL with err->code ZS_ERR_LIMIT
-//  when more than max match.
+//  What a query selects: keys that start with prefix (NULL or "": all) and carry every
+//  one of tags (count items); with top, the top strongest signals among them
+typedef struct {
+    const char *prefix;
+    char *const *tags;
+    size_t count;
+    size_t top;
+} zs_mem_query_t;
+
+//  The keys who may read that query selects, as a new list of copies: sorted by key, or
+//  strongest signal first with top; NULL with err->code ZS_ERR_LIMIT when more than max
+//  match (a query with top never fails).
 zlistx_t *zs_mem_query(zs_mem_t *self,
                        const zs_mem_who_t *who,
-                       const char *prefix,
-                       char *const *tags,
-                       size_t count,
+                       const zs_mem_query_t *query,
                        size_t max,
                        int64_t now_ms,
                        zs_error_t *err);
@@ -104,7 +135,8 @@ void zs_mem_restore(zs_mem_t *self, const zs_msg_t *record);
 //  Remove an entry unchecked (a journal's mem.del record). No-op if it is absent.
 void zs_mem_remove(zs_mem_t *self, const char *key);
 
-//  Remove the entries expired at now_ms; fn(ctx, entry) is told of each first.
+//  Remove the entries expired (or signals faded) at now_ms; fn(ctx, entry) is told of
+//  each first.
 typedef void(zs_mem_expired_fn)(void *ctx, const zs_mem_entry_t *entry);
 void zs_mem_expire(zs_mem_t *self, int64_t now_ms, zs_mem_expired_fn *fn, void *ctx);
 

@@ -5,7 +5,8 @@
 //                [--access private|team|swarm] [--version N]
 //    mem get KEY        prints the value's bytes as they are
 //    mem del KEY [--version N]
-//    mem query [PREFIX] [--tags T,...]   prints the keys, one a line
+//    mem query [PREFIX] [--tags T,...] [--top N]   prints the keys, one a line
+//    mem deposit KEY --amount N [--half-life MS]  adds to a decaying signal
 //
 //  --version N writes or deletes only if the entry is at version N (0: absent).
 
@@ -22,18 +23,24 @@ const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS] = {
     {"--value-file", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload_file), 0, 0, "F",
      "put: read the value from file F"},
     {"--tags", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(tags), 0, 0, "T,...",
-     "put: label the entry; query: keys carrying every one"},
+     "put, deposit: label the entry; query: keys carrying every one"},
     {"--ttl", NULL, ZS_OPTS_INT, ZS_CTL_OFF(ttl), 1, ZS_MSG_TMO_MAX, "MS",
-     "put: the entry expires MS after this write"},
+     "put, deposit: the entry expires MS after this write"},
     {"--access", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(access), 0, 0, "A",
-     "put: private, team or swarm (default swarm)"},
+     "put, deposit: private, team or swarm (default swarm)"},
     {"--version", NULL, ZS_OPTS_INT, ZS_CTL_OFF(version), 0, INT64_MAX, "N",
      "put, del: only if the entry is at version N (0: absent)"},
+    {"--amount", NULL, ZS_OPTS_INT, ZS_CTL_OFF(amount), -ZS_MSG_AMOUNT_MAX,
+     ZS_MSG_AMOUNT_MAX, "N", "deposit: add N to the signal's level"},
+    {"--half-life", NULL, ZS_OPTS_INT, ZS_CTL_OFF(half_life), 1, ZS_MSG_TMO_MAX, "MS",
+     "deposit: the signal's level halves every MS (needed by a new signal)"},
+    {"--top", NULL, ZS_OPTS_INT, ZS_CTL_OFF(top), 1, ZS_MSG_ITEMS_MAX, "N",
+     "query: the N strongest signals, strongest first"},
 };
 
-typedef enum { S_PUT, S_GET, S_DEL, S_QUERY } s_verb_t;
+typedef enum { S_PUT, S_GET, S_DEL, S_QUERY, S_DEPOSIT } s_verb_t;
 
-static const char *s_verbs[] = {"put", "get", "del", "query"};
+static const char *s_verbs[] = {"put", "get", "del", "query", "deposit"};
 
 static int
 s_verb(const zs_ctl_run_t *self)
@@ -46,13 +53,49 @@ s_verb(const zs_ctl_run_t *self)
     return -1;
 }
 
+#define S_VERB(v) (1u << (v))
+
+//  Which verbs take which options: one a verb does not take is a usage error, not
+//  silently ignored
+static int
+s_check_options(zs_ctl_run_t *self, int verb)
+{
+    const struct {
+        const char *name;
+        bool given;
+        unsigned verbs;
+    } uses[] = {
+        {"--value", self->payload != NULL, S_VERB(S_PUT)},
+        {"--value-file", self->payload_file != NULL, S_VERB(S_PUT)},
+        {"--tags", self->tags != NULL,
+         S_VERB(S_PUT) | S_VERB(S_QUERY) | S_VERB(S_DEPOSIT)},
+        {"--ttl", self->ttl.set, S_VERB(S_PUT) | S_VERB(S_DEPOSIT)},
+        {"--access", self->access != NULL, S_VERB(S_PUT) | S_VERB(S_DEPOSIT)},
+        {"--version", self->version.set, S_VERB(S_PUT) | S_VERB(S_DEL)},
+        {"--amount", self->amount.set, S_VERB(S_DEPOSIT)},
+        {"--half-life", self->half_life.set, S_VERB(S_DEPOSIT)},
+        {"--top", self->top.set, S_VERB(S_QUERY)},
+    };
+    for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++) {
+        if (uses[i].given && !(uses[i].verbs & S_VERB(verb))) {
+            return zs_ctl_say(self, -1, "mem %s: %s does not apply", s_verbs[verb],
+                              uses[i].name);
+        }
+    }
+    return 0;
+}
+
 int
 zs_ctl_mem_check(zs_ctl_run_t *self)
 {
     int verb = s_verb(self);
     if (verb < 0) {
-        return zs_ctl_say(self, -1, "mem: expected put, get, del or query, got '%s'",
+        return zs_ctl_say(self, -1,
+                          "mem: expected put, get, del, query or deposit, got '%s'",
                           self->operands[0]);
+    }
+    if (s_check_options(self, verb) != 0) {
+        return -1;
     }
     if (verb != S_QUERY && self->operand_count != 2) {
         return zs_ctl_say(self, -1, "mem %s: expected a KEY", s_verbs[verb]);
@@ -66,6 +109,9 @@ zs_ctl_mem_check(zs_ctl_run_t *self)
         zs_names_split(&self->tag_names, self->tags, ZS_MSG_TAGS_MAX, &err)) {
         return zs_ctl_say(self, -1, "--tags: %s", err.text);
     }
+    if (verb == S_DEPOSIT && !self->amount.set) {
+        return zs_ctl_say(self, -1, "mem deposit: missing --amount");
+    }
     if (verb == S_PUT) {
         return zs_ctl_read_payload(self, &self->payload_data, &self->payload_size);
     }
@@ -78,10 +124,22 @@ s_show_put(const zs_msg_t *reply, FILE *stream)
     fprintf(stream, "version %" PRIu64 "\n", reply->version);
 }
 
+//  A value's bytes as they are, or a signal's level
 static void
 s_show_get(const zs_msg_t *reply, FILE *stream)
 {
-    zs_ctl_write(stream, reply->value, reply->value_size);
+    if (reply->half_life) {
+        fprintf(stream, "%" PRId64 "\n", reply->level);
+    } else {
+        zs_ctl_write(stream, reply->value, reply->value_size);
+    }
+}
+
+static void
+s_show_level(const zs_msg_t *reply, FILE *stream)
+{
+    fprintf(stream, "version %" PRIu64 " level %" PRId64 "\n", reply->version,
+            reply->level);
 }
 
 static void
@@ -99,11 +157,13 @@ s_show_keys(const zs_msg_t *reply, FILE *stream)
 static void (*const s_shows[])(const zs_msg_t *, FILE *) = {[S_PUT] = s_show_put,
                                                             [S_GET] = s_show_get,
                                                             [S_DEL] = s_show_put,
-                                                            [S_QUERY] = s_show_keys};
+                                                            [S_QUERY] = s_show_keys,
+                                                            [S_DEPOSIT] = s_show_level};
 static const zs_msg_type_t s_types[] = {[S_PUT] = ZS_MSG_MEM_PUT,
                                         [S_GET] = ZS_MSG_MEM_GET,
                                         [S_DEL] = ZS_MSG_MEM_DEL,
-                                        [S_QUERY] = ZS_MSG_MEM_QUERY};
+                                        [S_QUERY] = ZS_MSG_MEM_QUERY,
+                                        [S_DEPOSIT] = ZS_MSG_MEM_DEPOSIT};
 
 int
 zs_ctl_mem_run(zs_ctl_run_t *self)
@@ -117,6 +177,13 @@ zs_ctl_mem_run(zs_ctl_run_t *self)
         request.key = self->operands[1];
     }
     request.tags = (zs_msg_list_t){self->tag_names.names, self->tag_names.count};
+    if (verb == S_DEPOSIT) {
+        request.amount = self->amount.value;
+        request.half_life = self->half_life.set ? (uint64_t) self->half_life.value : 0;
+        request.access = self->access;
+        request.ttl = self->ttl.set ? (uint64_t) self->ttl.value : 0;
+    }
+    request.top = self->top.set ? (uint64_t) self->top.value : 0;
     if (verb == S_PUT) {
         request.value = self->payload_data;
         request.value_size = self->payload_size;

@@ -45,6 +45,9 @@ typedef struct {
     zs_opts_int_t ttl;           //  mem put --ttl, ms
     const char *access;          //  mem put --access
     zs_opts_int_t version;       //  mem put/del --version: compare-and-set
+    zs_opts_int_t amount;        //  mem deposit --amount
+    zs_opts_int_t half_life;     //  mem deposit --half-life, ms
+    zs_opts_int_t top;           //  mem query --top: the strongest signals
     zs_names_t dep_names;        //  --deps split, owned
     zs_names_t require_names;    //  --requires split, owned
     zs_items_t items;            //  --each read, owned
@@ -85,7 +88,7 @@ int zs_ctl_read_payload(zs_ctl_run_t *self, uint8_t **data_p, size_t *size_p);
 void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
 
 //  The mem command (zs_ctl_mem.c): its options, its check and its run.
-#define ZS_CTL_MEM_OPTIONS 6  //  items in zs_ctl_mem_options
+#define ZS_CTL_MEM_OPTIONS 9  //  items in zs_ctl_mem_options
 extern const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS];
 int zs_ctl_mem_check(zs_ctl_run_t *self);
 int zs_ctl_mem_run(zs_ctl_run_t *self);

@@ -40,16 +40,17 @@
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
-#define ZS_MSG_TMO_MAX   86400000  //  longest timeout of one attempt, ms: a day
-#define ZS_MSG_TRIES_MAX 101       //  most attempts of a task: 100 retries and the first
-#define ZS_MSG_CONC_MAX  1024      //  most attempts one agent runs at once
-#define ZS_MSG_PRI_MAX   1000      //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
-#define ZS_MSG_DEPS_MAX  64        //  dependencies one submit may name
-#define ZS_MSG_COUNT_MAX 1000      //  agents of one type a scale or a swarm file asks for
-#define ZS_MSG_NOTE_MAX  (64u << 10)  //  payload of an agent message (msg.send, msg.share)
-#define ZS_MSG_KEY_MAX   256          //  bytes in a shared memory key
-#define ZS_MSG_VALUE_MAX (64u << 10)  //  bytes in a shared memory value
-#define ZS_MSG_TAGS_MAX  16           //  tags of one shared memory entry
+#define ZS_MSG_TMO_MAX    86400000  //  longest timeout of one attempt, ms: a day
+#define ZS_MSG_TRIES_MAX  101       //  most attempts of a task: 100 retries and the first
+#define ZS_MSG_CONC_MAX   1024      //  most attempts one agent runs at once
+#define ZS_MSG_PRI_MAX    1000      //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
+#define ZS_MSG_DEPS_MAX   64        //  dependencies one submit may name
+#define ZS_MSG_COUNT_MAX  1000  //  agents of one type a scale or a swarm file asks for
+#define ZS_MSG_NOTE_MAX   (64u << 10)  //  payload of an agent message (msg.send, msg.share)
+#define ZS_MSG_KEY_MAX    256          //  bytes in a shared memory key
+#define ZS_MSG_VALUE_MAX  (64u << 10)    //  bytes in a shared memory value
+#define ZS_MSG_TAGS_MAX   16             //  tags of one shared memory entry
+#define ZS_MSG_AMOUNT_MAX 1000000000000  //  a deposit adds at most this much, either way
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
@@ -109,6 +110,8 @@ typedef enum {
     ZS_MSG_MEM_DEL_OK,
     ZS_MSG_MEM_QUERY,  //  "mem.query": keys by prefix and tags
     ZS_MSG_MEM_QUERY_OK,
+    ZS_MSG_MEM_DEPOSIT,  //  "mem.deposit": add to a decaying signal
+    ZS_MSG_MEM_DEPOSIT_OK,
     //  events, on the events socket; the type name is also the topic frame
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
@@ -258,11 +261,17 @@ typedef struct {
     uint64_t ttl;            //  "ttl": ms it lives after a write; 0: until deleted
     const char *access;      //  "access": private | team | swarm
     uint64_t version;        //  "version": its version, from 1 at creation
-    bool cas;            //  "cas": write or delete only if version matches (0: absent)
-    const char *prefix;  //  "prefix": keys a query selects by their start
-    zs_msg_list_t keys;  //  "keys": the keys a query found
-    uint64_t expires;    //  "expires": when it expires, ms since the Unix epoch
-    void *arena_;        //  owned by a decoded message; NULL otherwise
+    bool cas;             //  "cas": write or delete only if version matches (0: absent)
+    const char *prefix;   //  "prefix": keys a query selects by their start
+    zs_msg_list_t keys;   //  "keys": the keys a query found
+    uint64_t expires;     //  "expires": when it expires, ms since the Unix epoch
+    int64_t amount;       //  "amount": what a deposit adds to a signal
+    uint64_t half_life;   //  "half_life": ms in which a signal loses half its level
+    int64_t level;        //  "level": a signal's level now, rounded
+    uint64_t top;         //  "top": a query for the strongest signals: how many
+    int64_t level_micro;  //  "level_micro": a journal record's level, in millionths
+    uint64_t at;          //  "at": when level_micro was measured, ms since the Unix epoch
+    void *arena_;         //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
 //  Start a message of the given type with every field absent.

@@ -91,6 +91,12 @@ typedef enum {
     ZS_F_PREFIX,
     ZS_F_KEYS,
     ZS_F_EXPIRES,
+    ZS_F_AMOUNT,
+    ZS_F_HALF_LIFE,
+    ZS_F_LEVEL,
+    ZS_F_TOP,
+    ZS_F_LEVEL_MICRO,
+    ZS_F_AT,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

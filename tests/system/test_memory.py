@@ -172,3 +172,44 @@ def test_zswarmctl_mem(make_swarm):
                 ["mem", "put", "k", "--tags", "a b"]):
         usage = run_ctl(*ep, *bad)
         assert usage.returncode == 2, (bad, usage)
+
+
+def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
+    """Stigmergy: agents deposit on the routes that paid off; the strongest signal is
+    where the next agent goes, and marks fade unless renewed."""
+    swarm = make_swarm(mem_yaml("ants", bind=fixed_bind(),
+                                journal=journal_conf(workdir, "ants")))
+    ants = [MemAgent(swarm, "red", f"ant{n}") for n in range(3)]
+    first = ants[0].request("mem.deposit", key="route/a", amount=100, half_life=400)
+    assert first["t"] == "mem.deposit.ok" and first["level"] == 100, first
+    assert ants[1].request("mem.deposit", key="route/b", amount=60, half_life=400)["t"] \
+        == "mem.deposit.ok"
+    assert ants[2].request("mem.deposit", key="route/c", amount=1)["code"] == E_INVALID
+    # Route b keeps paying off; a does not: b becomes the strongest
+    for _ in range(3):
+        ants[2].request("mem.deposit", key="route/b", amount=40)
+    top = ants[0].request("mem.query", prefix="route/", top=1)
+    assert top["keys"] == ["route/b"], top
+    level_b = ants[0].request("mem.get", key="route/b")["level"]
+    assert 150 <= level_b <= 180, level_b
+    # Marks fade: after two half-lives, a holds about a quarter of what it had (the
+    # scripted ants fall silent meanwhile: a client reads on)
+    time.sleep(0.8)
+    client = swarm.client()
+    level_a = client.ok("mem.get", key="route/a")["level"]
+    assert 20 <= level_a <= 27, level_a
+    client.ok("mem.put", key="route/b", value=b"x")  # a value now, not a signal
+    client.error("mem.deposit", E_INVALID, key="route/b", amount=1)
+    # Signals are journaled with their level and time, and keep fading across a restart
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    assert client.ok("mem.query", prefix="route/", top=5)["keys"] == ["route/a"]
+    assert client.ok("mem.get", key="route/a")["level"] < level_a
+    ctl = ("-e", swarm.control_ep)
+    out = run_ctl(*ctl, "mem", "deposit", "route/z", "--amount", "700", "--half-life",
+                  "3600000")
+    assert out.returncode == 0 and out.stdout == "version 1 level 700\n", out
+    assert run_ctl(*ctl, "mem", "get", "route/z").stdout == "700\n"
+    assert run_ctl(*ctl, "mem", "query", "route/", "--top", "1").stdout == "route/z\n"
+    assert run_ctl(*ctl, "mem", "get", "route/z", "--top", "1").returncode == 2

@@ -30,6 +30,19 @@ s_code(zs_mem_t *mem, const zs_mem_who_t *who, const zs_msg_t *put, int64_t now)
     return zs_mem_put(mem, who, put, now, &err) ? 0 : err.code;
 }
 
+static zlistx_t *
+s_query(zs_mem_t *mem,
+        const zs_mem_who_t *who,
+        const char *prefix,
+        char *const *tags,
+        size_t count,
+        size_t max,
+        zs_error_t *err)
+{
+    zs_mem_query_t query = {prefix, tags, count, 0};
+    return zs_mem_query(mem, who, &query, max, 0, err);
+}
+
 static void
 test_versions_and_cas(void)
 {
@@ -123,19 +136,18 @@ test_query(void)
         put.access = i == 4 ? "private" : NULL;
         ZS_CHECK(s_code(mem, i == 4 ? &s_b1 : &s_a1, &put, 0) == 0);
     }
-    zlistx_t *found = zs_mem_query(mem, &s_a1, "job/", NULL, 0, 100, 0, &err);
+    zlistx_t *found = s_query(mem, &s_a1, "job/", NULL, 0, 100, &err);
     ZS_CHECK(found && zlistx_size(found) == 2);  //  job/3 is b1's own
     ZS_CHECK(streq(zlistx_first(found), "job/1") && streq(zlistx_next(found), "job/2"));
     zlistx_destroy(&found);
-    found = zs_mem_query(mem, &s_client, "job/", hot, 1, 100, 0, &err);
+    found = s_query(mem, &s_client, "job/", hot, 1, 100, &err);
     ZS_CHECK(found && zlistx_size(found) == 2);  //  job/2 and job/3 carry "hot"
     ZS_CHECK(streq(zlistx_first(found), "job/2") && streq(zlistx_next(found), "job/3"));
     zlistx_destroy(&found);
-    found = zs_mem_query(mem, &s_client, NULL, NULL, 0, 100, 0, &err);
+    found = s_query(mem, &s_client, NULL, NULL, 0, 100, &err);
     ZS_CHECK(found && zlistx_size(found) == 5);
     zlistx_destroy(&found);
-    ZS_CHECK(!zs_mem_query(mem, &s_client, "", NULL, 0, 4, 0, &err) &&
-             err.code == ZS_ERR_LIMIT);
+    ZS_CHECK(!s_query(mem, &s_client, "", NULL, 0, 4, &err) && err.code == ZS_ERR_LIMIT);
     zs_mem_destroy(&mem);
 }
 
@@ -222,12 +234,77 @@ test_restore(void)
     zs_mem_destroy(&mem);
 }
 
+static zs_msg_t
+s_deposit(const char *key, int64_t amount, uint64_t half_life)
+{
+    zs_msg_t msg;
+    zs_msg_init(&msg, ZS_MSG_MEM_DEPOSIT);
+    msg.key = key;
+    msg.amount = amount;
+    msg.half_life = half_life;
+    return msg;
+}
+
+#define S_HL 1000  //  half-life of the test signals, ms
+
+//  Deposits add to what is left of a signal; the level halves every half-life; a
+//  query names the strongest; a faded signal is gone
+static void
+test_signals(void)
+{
+    zs_mem_t *mem = zs_mem_new();
+    zs_error_t err;
+    zs_msg_t deposit = s_deposit("trail/a", 8, 0);
+    ZS_CHECK(!zs_mem_deposit(mem, &s_a1, &deposit, 0, &err) &&
+             err.code == ZS_ERR_INVALID);
+    deposit.half_life = S_HL;
+    const zs_mem_entry_t *a = zs_mem_deposit(mem, &s_a1, &deposit, 0, &err);
+    ZS_CHECK(a && a->signal && a->version == 1 && zs_mem_level(a, 0) == 8);
+    ZS_CHECK(zs_mem_level(a, S_HL) == 4 && zs_mem_level(a, 3 * S_HL) == 1);
+    //  Half-life given once: 4 left after one, plus 2
+    deposit = s_deposit("trail/a", 2, 0);
+    a = zs_mem_deposit(mem, &s_a2, &deposit, S_HL, &err);
+    ZS_CHECK(a && a->version == 2 && zs_mem_level(a, S_HL) == 6);
+    deposit = s_deposit("trail/b", 5, S_HL);
+    ZS_CHECK(zs_mem_deposit(mem, &s_a1, &deposit, S_HL, &err));
+    deposit = s_deposit("trail/c", 1, S_HL);
+    ZS_CHECK(zs_mem_deposit(mem, &s_a1, &deposit, S_HL, &err));
+    zs_msg_t put = s_put("trail/value", "not a signal");
+    ZS_CHECK(s_code(mem, &s_a1, &put, S_HL) == 0);
+    deposit = s_deposit("trail/value", 1, S_HL);
+    ZS_CHECK(!zs_mem_deposit(mem, &s_a1, &deposit, S_HL, &err) &&
+             err.code == ZS_ERR_INVALID);
+    //  The two strongest under the prefix, strongest first; values are not signals
+    zs_mem_query_t query = {"trail/", NULL, 0, 2};
+    zlistx_t *top = zs_mem_query(mem, &s_a1, &query, 100, S_HL, &err);
+    ZS_CHECK(top && zlistx_size(top) == 2);
+    ZS_CHECK(streq(zlistx_first(top), "trail/a") && streq(zlistx_next(top), "trail/b"));
+    zlistx_destroy(&top);
+    query.top = 10;
+    top = zs_mem_query(mem, &s_a1, &query, 100, S_HL, &err);
+    ZS_CHECK(top && zlistx_size(top) == 3);
+    zlistx_destroy(&top);
+    //  Journal form: the level at its time, back exactly
+    zs_msg_t record;
+    zs_msg_init(&record, ZS_MSG_MEM_PUT);
+    zs_mem_describe(zs_mem_get(mem, &s_a1, "trail/a", S_HL, &err), &record);
+    zs_mem_t *copy = zs_mem_new();
+    zs_mem_restore(copy, &record);
+    const zs_mem_entry_t *back = zs_mem_get(copy, &s_a1, "trail/a", 2 * S_HL, &err);
+    ZS_CHECK(back && back->signal && zs_mem_level(back, 2 * S_HL) == 3);
+    zs_mem_destroy(&copy);
+    //  A signal faded below ZS_MEM_FADED is gone: 1 is 1/512 nine half-lives later, and
+    //  under 0.001 after eleven
+    ZS_CHECK(zs_mem_get(mem, &s_a1, "trail/c", 10 * S_HL, &err));
+    ZS_CHECK(!zs_mem_get(mem, &s_a1, "trail/c", 12 * S_HL, &err) &&
+             err.code == ZS_ERR_NO_KEY);
+    zs_mem_destroy(&mem);
+}
+
 static const zs_test_case_t s_cases[] = {
-    {"versions_and_cas", test_versions_and_cas},
-    {"access", test_access},
-    {"query", test_query},
-    {"expiry", test_expiry},
-    {"bounds", test_bounds},
+    {"signals", test_signals}, {"versions_and_cas", test_versions_and_cas},
+    {"access", test_access},   {"query", test_query},
+    {"expiry", test_expiry},   {"bounds", test_bounds},
     {"restore", test_restore},
 };
 

@@ -117,6 +117,12 @@ static const t_key_t s_keys[] = {
     K("prefix", T_STR, prefix, 0, ZS_MSG_KEY_MAX),
     {"keys", T_LIST, offsetof(zs_msg_t, keys), 0, 1, ZS_MSG_KEY_MAX, ZS_MSG_ITEMS_MAX},
     K_UINT("expires", expires),
+    K("amount", T_INT, amount, -ZS_MSG_AMOUNT_MAX, ZS_MSG_AMOUNT_MAX),
+    K("half_life", T_UINT, half_life, 0, ZS_MSG_TMO_MAX),
+    K("level", T_INT, level, INT64_MIN, INT64_MAX),
+    K("top", T_UINT, top, 0, ZS_MSG_ITEMS_MAX),
+    K("level_micro", T_INT, level_micro, INT64_MIN, INT64_MAX),
+    K_UINT("at", at),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -179,13 +185,17 @@ static const t_type_t s_types[] = {
     {ZS_MSG_TOPOLOGY, "topology", "rid"},
     {ZS_MSG_TOPOLOGY_OK, "topology.ok", "topology! agents! rid links"},
     {ZS_MSG_MEM_PUT, "mem.put",
-     "key! rid value tags ttl access version cas agent atype expires"},
+     "key! rid value tags ttl access version cas agent atype expires half_life "
+     "level_micro at"},
     {ZS_MSG_MEM_PUT_OK, "mem.put.ok", "key! version! rid"},
     {ZS_MSG_MEM_GET, "mem.get", "key! rid"},
-    {ZS_MSG_MEM_GET_OK, "mem.get.ok", "key! version! access! rid value tags ttl agent"},
+    {ZS_MSG_MEM_GET_OK, "mem.get.ok",
+     "key! version! access! rid value tags ttl agent level half_life"},
     {ZS_MSG_MEM_DEL, "mem.del", "key! rid version cas"},
     {ZS_MSG_MEM_DEL_OK, "mem.del.ok", "key! version! rid"},
-    {ZS_MSG_MEM_QUERY, "mem.query", "rid prefix tags"},
+    {ZS_MSG_MEM_QUERY, "mem.query", "rid prefix tags top"},
+    {ZS_MSG_MEM_DEPOSIT, "mem.deposit", "key! amount! rid half_life tags access ttl"},
+    {ZS_MSG_MEM_DEPOSIT_OK, "mem.deposit.ok", "key! version! level! rid"},
     {ZS_MSG_MEM_QUERY_OK, "mem.query.ok", "rid keys"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
