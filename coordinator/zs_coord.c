@@ -547,7 +547,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     zs_coord_nodes_init(self);
     zs_coord_graph_init(self);
     zs_coord_topology_init(self);
-    self->mem = zs_mem_new();
+    zs_coord_mem_init(self);
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -590,7 +590,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     zs_coord_nodes_fini(self);
     zs_coord_graph_fini(self);
     zs_coord_topology_fini(self);
-    zs_mem_destroy(&self->mem);
+    zs_coord_mem_fini(self);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;

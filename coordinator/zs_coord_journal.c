@@ -140,11 +140,11 @@ zs_coord_journal_ended(zs_coord_t *self, const zs_task_t *task)
     }
 }
 
-void
+int
 zs_coord_sync(zs_coord_t *self)
 {
     if (!self->journal) {
-        return;
+        return 0;
     }
     //  An accepted task is fsynced before its submit.ok leaves. A batch of final states
     //  alone is only written: that survives a killed zswarmd, and the fsync follows
@@ -156,6 +156,7 @@ zs_coord_sync(zs_coord_t *self)
     if (rc == 0) {
         zs_broker_release_replies(self->broker);
     }
+    return rc;
 }
 
 //  ---------------------------------------------------------------------------------------

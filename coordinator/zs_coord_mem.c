@@ -70,22 +70,29 @@ s_publish(zs_coord_t *self,
     zs_broker_publish(self->broker, &event);
 }
 
-//  An agent's change is on disk before its reply, which the broker does not hold
-static void
-s_durable(zs_coord_t *self, const s_asker_t *asker)
+//  An agent's change is on disk before its reply, which the broker does not hold: 0,
+//  or -1 with err set when the journal cannot be written (the change is made, in
+//  memory, and is written with the next commit that succeeds)
+static int
+s_durable(zs_coord_t *self, const s_asker_t *asker, zs_error_t *err)
 {
-    if (asker->agent) {
-        zs_coord_sync(self);
+    if (asker->agent && zs_coord_sync(self) != 0) {
+        return zs_error_set(
+            err, ZS_ERR_LIMIT,
+            "the journal cannot be written: the change is not durable yet");
     }
+    return 0;
 }
 
 //  The fields a journal record resolves are not a request's to set
 static int
 s_check_put(const zs_msg_t *msg, zs_error_t *err)
 {
-    if (msg->agent || msg->atype || msg->expires) {
+    if (msg->agent || msg->atype || msg->expires || msg->half_life || msg->level_micro ||
+        msg->at) {
         return zs_error_set(err, ZS_ERR_INVALID,
-                            "'agent', 'atype' and 'expires' are for journal records");
+                            "'agent', 'atype', 'expires', 'half_life', 'level_micro' and "
+                            "'at' are for journal records");
     }
     return 0;
 }
@@ -106,7 +113,10 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
         return;
     }
     zs_coord_journal_mem_put(self, entry);
-    s_durable(self, asker);
+    if (s_durable(self, asker, &err) != 0) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_MEM_PUT_OK);
     reply.key = entry->key;
@@ -132,7 +142,10 @@ s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
         return;
     }
     zs_coord_journal_mem_put(self, entry);
-    s_durable(self, asker);
+    if (s_durable(self, asker, &err) != 0) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_MEM_DEPOSIT_OK);
     reply.key = entry->key;
@@ -177,7 +190,10 @@ s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
         return;
     }
     zs_coord_journal_mem_del(self, msg->key);
-    s_durable(self, asker);
+    if (s_durable(self, asker, &err) != 0) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_MEM_DEL_OK);
     reply.key = msg->key;
@@ -191,7 +207,6 @@ s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    //  char *const * from const char **: the store only reads the strings
     //  char *const * from const char **: the store only reads the strings
     zs_mem_query_t query = {msg->prefix, (char *const *) (void *) msg->tags.items,
                             msg->tags.count, msg->top};
@@ -217,37 +232,24 @@ s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 
 typedef void(s_serve_fn)(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg);
 
-static s_serve_fn *
-s_server(zs_msg_type_t type)
-{
-    switch (type) {
-    case ZS_MSG_MEM_PUT:
-        return s_put;
-    case ZS_MSG_MEM_GET:
-        return s_get;
-    case ZS_MSG_MEM_DEL:
-        return s_delete;
-    case ZS_MSG_MEM_QUERY:
-        return s_query;
-    case ZS_MSG_MEM_DEPOSIT:
-        return s_deposit;
-    default:
-        return NULL;
-    }
-}
+static s_serve_fn *const s_servers[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_MEM_PUT] = s_put,         [ZS_MSG_MEM_GET] = s_get,
+    [ZS_MSG_MEM_DEL] = s_delete,      [ZS_MSG_MEM_QUERY] = s_query,
+    [ZS_MSG_MEM_DEPOSIT] = s_deposit,
+};
 
 void
 zs_coord_mem_client(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     s_asker_t asker = s_client(client);
-    s_server(msg->type)(self, &asker, msg);
+    s_servers[msg->type](self, &asker, msg);
 }
 
 void
 zs_coord_mem_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     s_asker_t asker = s_agent(agent);
-    s_server(msg->type)(self, &asker, msg);
+    s_servers[msg->type](self, &asker, msg);
 }
 
 static void
@@ -261,5 +263,17 @@ s_expired(void *ctx, const zs_mem_entry_t *entry)
 void
 zs_coord_mem_tick(zs_coord_t *self)
 {
-    zs_mem_expire(self->mem, zs_clock_wall_ms(), s_expired, self);
+    zs_mem_expire(self->mem, zs_clock_wall_ms());
+}
+
+void
+zs_coord_mem_init(zs_coord_t *self)
+{
+    self->mem = zs_mem_new(s_expired, self);
+}
+
+void
+zs_coord_mem_fini(zs_coord_t *self)
+{
+    zs_mem_destroy(&self->mem);
 }

@@ -137,7 +137,7 @@ void zs_coord_journal_ended(zs_coord_t *self, const zs_task_t *task);
 
 //  Make recorded changes durable under the policy, then send the replies held until
 //  now. Called after every batch of work. In zs_coord_journal.c.
-void zs_coord_sync(zs_coord_t *self);
+int zs_coord_sync(zs_coord_t *self);
 
 //  Housekeeping: evict results past their age, compact a grown journal. In
 //  zs_coord_journal.c.
@@ -339,14 +339,18 @@ void zs_coord_topology_ring_start(zs_coord_t *self, const char *id);
 void zs_coord_topology_init(zs_coord_t *self);
 void zs_coord_topology_fini(zs_coord_t *self);
 
-//  A shared memory request (mem.put, mem.get, mem.del, mem.query) from a control client
-//  / from an agent: served and answered. In zs_coord_mem.c.
+//  A shared memory request (mem.put, mem.get, mem.del, mem.query, mem.deposit) from a
+//  control client / from an agent: served and answered. In zs_coord_mem.c.
 void
 zs_coord_mem_client(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg);
 void zs_coord_mem_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 
 //  Every heartbeat: remove expired entries (journaled, published). In zs_coord_mem.c.
 void zs_coord_mem_tick(zs_coord_t *self);
+
+//  Create / free the shared memory. In zs_coord_mem.c.
+void zs_coord_mem_init(zs_coord_t *self);
+void zs_coord_mem_fini(zs_coord_t *self);
 
 //  Record that a shared memory entry was written / deleted or expired. In
 //  zs_coord_journal.c.

@@ -8,8 +8,10 @@
 #include <string.h>
 
 struct zs_mem_t {
-    zhashx_t *entries;  //  key -> zs_mem_entry_t *, owned
-    size_t bytes;       //  value bytes of all entries
+    zhashx_t *entries;           //  key -> zs_mem_entry_t *, owned
+    size_t bytes;                //  value bytes of all entries
+    zs_mem_expired_fn *expired;  //  told of each entry removed for expiry
+    void *expired_ctx;           //  its context, borrowed
 };
 
 static const char *s_access_names[] = {
@@ -66,9 +68,12 @@ s_entry_destroy(void **item)
 }
 
 zs_mem_t *
-zs_mem_new(void)
+zs_mem_new(zs_mem_expired_fn *fn, void *ctx)
 {
+    assert(fn);
     zs_mem_t *self = zs_calloc(1, sizeof *self);
+    self->expired = fn;
+    self->expired_ctx = ctx;
     self->entries = zhashx_new();
     zhashx_set_destructor(self->entries, s_entry_destroy);
     return self;
@@ -200,6 +205,50 @@ s_drop(zs_mem_t *self, zs_mem_entry_t *entry)
     zhashx_delete(self->entries, entry->key);
 }
 
+//  Remove an entry found expired, telling the store's expired function first
+static void
+s_drop_expired(zs_mem_t *self, zs_mem_entry_t *entry)
+{
+    self->expired(self->expired_ctx, entry);
+    s_drop(self, entry);
+}
+
+//  The entry under key that who may write, in *entry_p (NULL when absent; an expired
+//  one is removed first); -1 with err set when who may not, or access names no level
+//  or a change of level by someone other than the owner
+static int
+s_writable(zs_mem_t *self,
+           const zs_mem_who_t *who,
+           const zs_msg_t *msg,
+           int64_t now_ms,
+           zs_mem_entry_t **entry_p,
+           zs_error_t *err)
+{
+    zs_mem_entry_t *entry = zhashx_lookup(self->entries, msg->key);
+    if (entry && s_expired(entry, now_ms)) {
+        s_drop_expired(self, entry);
+        entry = NULL;
+    }
+    *entry_p = entry;
+    if (entry && !s_allowed(entry, who)) {
+        s_find(self, who, msg->key, now_ms, err);  //  says why
+        return -1;
+    }
+    int access = msg->access ? zs_mem_access_from_name(msg->access) : ZS_MEM_SWARM;
+    if (access < 0) {
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "unknown access '%s' (expected private, team or swarm)",
+                            msg->access);
+    }
+    bool owner =
+        !who->agent || (entry && entry->owner && streq(entry->owner, who->agent));
+    if (entry && msg->access && (zs_mem_access_t) access != entry->access && !owner) {
+        return zs_error_set(err, ZS_ERR_FORBIDDEN,
+                            "only its owner changes the access of entry '%s'", msg->key);
+    }
+    return 0;
+}
+
 //  Room for a value of size bytes replacing one of old bytes (and a new entry, if new)
 static int
 s_check_room(zs_mem_t *self, size_t size, size_t old, bool new_entry, zs_error_t *err)
@@ -225,24 +274,9 @@ zs_mem_put(zs_mem_t *self,
     assert(self);
     assert(who);
     assert(put && put->key);
-    int access = put->access ? zs_mem_access_from_name(put->access) : ZS_MEM_SWARM;
-    if (access < 0) {
-        zs_error_set(err, ZS_ERR_INVALID,
-                     "unknown access '%s' (expected private, team or "
-                     "swarm)",
-                     put->access);
-        return NULL;
-    }
-    zs_mem_entry_t *entry = zhashx_lookup(self->entries, put->key);
-    if (entry && s_expired(entry, now_ms)) {
-        s_drop(self, entry);  //  an expired entry is gone, whoever writes the key next
-        entry = NULL;
-    }
-    if (entry && !s_allowed(entry, who)) {
-        s_find(self, who, put->key, now_ms, err);  //  says why
-        return NULL;
-    }
-    if (s_check_version(put, entry, err) != 0 ||
+    zs_mem_entry_t *entry;
+    if (s_writable(self, who, put, now_ms, &entry, err) != 0 ||
+        s_check_version(put, entry, err) != 0 ||
         s_check_room(self, put->value_size, entry ? entry->value_size : 0, !entry, err) !=
             0) {
         return NULL;
@@ -252,10 +286,35 @@ zs_mem_put(zs_mem_t *self,
     }
     s_set_value(self, entry, put);
     entry->signal = false;
-    entry->access = (zs_mem_access_t) access;
+    entry->access = put->access ? (zs_mem_access_t) zs_mem_access_from_name(put->access)
+                                : ZS_MEM_SWARM;
     entry->version++;
     entry->expires_ms = put->ttl ? now_ms + (int64_t) put->ttl : 0;
     return entry;
+}
+
+//  A signal's level after adding amount, saturated at plus or minus ZS_MEM_LEVEL_MAX
+static double
+s_saturate(double level)
+{
+    return level > ZS_MEM_LEVEL_MAX    ? ZS_MEM_LEVEL_MAX
+           : level < -ZS_MEM_LEVEL_MAX ? -ZS_MEM_LEVEL_MAX
+                                       : level;
+}
+
+//  Why a deposit cannot go to entry (NULL: a new signal), or 0
+static int
+s_check_deposit(const zs_msg_t *deposit, const zs_mem_entry_t *entry, zs_error_t *err)
+{
+    if (entry && !entry->signal) {
+        return zs_error_set(err, ZS_ERR_INVALID, "entry '%s' holds a value, not a signal",
+                            deposit->key);
+    }
+    if (!entry && (!deposit->half_life || deposit->amount == 0)) {
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "a new signal needs a 'half_life' and a nonzero 'amount'");
+    }
+    return 0;
 }
 
 const zs_mem_entry_t *
@@ -268,44 +327,20 @@ zs_mem_deposit(zs_mem_t *self,
     assert(self);
     assert(who);
     assert(deposit && deposit->key);
-    int access =
-        deposit->access ? zs_mem_access_from_name(deposit->access) : ZS_MEM_SWARM;
-    if (access < 0) {
-        zs_error_set(err, ZS_ERR_INVALID,
-                     "unknown access '%s' (expected private, team or "
-                     "swarm)",
-                     deposit->access);
-        return NULL;
-    }
-    zs_mem_entry_t *entry = zhashx_lookup(self->entries, deposit->key);
-    if (entry && s_expired(entry, now_ms)) {
-        s_drop(self, entry);
-        entry = NULL;
-    }
-    if (entry && !s_allowed(entry, who)) {
-        s_find(self, who, deposit->key, now_ms, err);  //  says why
-        return NULL;
-    }
-    if (entry && !entry->signal) {
-        zs_error_set(err, ZS_ERR_INVALID, "entry '%s' holds a value, not a signal",
-                     deposit->key);
-        return NULL;
-    }
-    if (!entry && !deposit->half_life) {
-        zs_error_set(err, ZS_ERR_INVALID, "a new signal needs a 'half_life'");
-        return NULL;
-    }
-    if (!entry && s_check_room(self, 0, 0, true, err) != 0) {
+    zs_mem_entry_t *entry;
+    if (s_writable(self, who, deposit, now_ms, &entry, err) != 0 ||
+        s_check_deposit(deposit, entry, err) != 0 ||
+        (!entry && s_check_room(self, 0, 0, true, err) != 0)) {
         return NULL;
     }
     if (!entry) {
         entry = s_create(self, deposit->key, who->agent, who->agent ? who->team : NULL);
         entry->signal = true;
-        entry->access = (zs_mem_access_t) access;
+        entry->access = ZS_MEM_SWARM;
     }
     //  A deposit adds to what is left; half_life, tags, access and ttl, when given,
     //  replace the signal's own
-    entry->level = zs_mem_level(entry, now_ms) + (double) deposit->amount;
+    entry->level = s_saturate(zs_mem_level(entry, now_ms) + (double) deposit->amount);
     entry->level_ms = now_ms;
     if (deposit->half_life) {
         entry->half_life_ms = deposit->half_life;
@@ -314,7 +349,7 @@ zs_mem_deposit(zs_mem_t *self,
         s_set_value(self, entry, deposit);
     }
     if (deposit->access) {
-        entry->access = (zs_mem_access_t) access;
+        entry->access = (zs_mem_access_t) zs_mem_access_from_name(deposit->access);
     }
     if (deposit->ttl) {
         entry->expires_ms = now_ms + (int64_t) deposit->ttl;
@@ -506,7 +541,7 @@ zs_mem_remove(zs_mem_t *self, const char *key)
 }
 
 void
-zs_mem_expire(zs_mem_t *self, int64_t now_ms, zs_mem_expired_fn *fn, void *ctx)
+zs_mem_expire(zs_mem_t *self, int64_t now_ms)
 {
     assert(self);
     //  Collected first: the table cannot change while it is walked
@@ -519,8 +554,7 @@ zs_mem_expire(zs_mem_t *self, int64_t now_ms, zs_mem_expired_fn *fn, void *ctx)
     }
     for (zs_mem_entry_t *entry = zlistx_first(expired); entry;
          entry = zlistx_next(expired)) {
-        fn(ctx, entry);
-        s_drop(self, entry);
+        s_drop_expired(self, entry);
     }
     zlistx_destroy(&expired);
 }

@@ -10,7 +10,8 @@
 //  - swarm: every agent.
 //
 //  Control clients may do anything. Whoever may read an entry may also write and delete
-//  it; the owner stays its creator. A write or delete may name the version it expects
+//  it; the owner stays its creator, and only the owner (or a client) changes its
+//  access level. A write or delete may name the version it expects
 //  (compare-and-set: 0 for "absent"). Refusals are errors, never empty answers. An
 //  expired entry is invisible at once and removed by zs_mem_expire. The store is
 //  bounded: ZS_MEM_ENTRIES_MAX entries and ZS_MEM_BYTES_MAX bytes of values.
@@ -19,7 +20,7 @@
 //  level, which halves every half-life (stigmergy: agents leave marks that fade unless
 //  renewed). Reads see the level decayed to now; a query can ask for the strongest
 //  signals under a prefix; a signal that has faded below ZS_MEM_FADED is removed as if
-//  expired.
+//  expired. Levels saturate at plus or minus ZS_MEM_LEVEL_MAX.
 
 #ifndef ZS_MEM_H
 #define ZS_MEM_H
@@ -31,6 +32,7 @@
 #define ZS_MEM_ENTRIES_MAX 100000       //  entries at once
 #define ZS_MEM_BYTES_MAX   (64u << 20)  //  bytes of values together
 #define ZS_MEM_FADED       0.001        //  a signal's level below which it is gone
+#define ZS_MEM_LEVEL_MAX   1e12  //  a signal's level saturates at plus or minus this
 
 typedef enum {
     ZS_MEM_PRIVATE,  //  its owner only
@@ -39,20 +41,20 @@ typedef enum {
 } zs_mem_access_t;
 
 typedef struct {
-    char *key;          //  owned
-    uint8_t *value;     //  owned, NULL when empty
-    size_t value_size;  //  its length
-    char **tags;        //  owned
-    size_t tag_count;   //  items in tags
-    char *owner;        //  agent that created it, owned; NULL: a control client
-    char *team;         //  that agent's team, owned; NULL: a control client
-    zs_mem_access_t access;
-    uint64_t version;       //  from 1
-    int64_t expires_ms;     //  zs_clock_wall_ms when it expires; 0: never
-    bool signal;            //  it holds a level, not a value
-    double level;           //  a signal's level at level_ms
-    int64_t level_ms;       //  wall clock of level
-    uint64_t half_life_ms;  //  a signal's half-life
+    char *key;               //  owned
+    uint8_t *value;          //  owned, NULL when empty
+    size_t value_size;       //  its length
+    char **tags;             //  owned
+    size_t tag_count;        //  items in tags
+    char *owner;             //  agent that created it, owned; NULL: a control client
+    char *team;              //  that agent's team, owned; NULL: a control client
+    zs_mem_access_t access;  //  who may read and change it
+    uint64_t version;        //  from 1
+    int64_t expires_ms;      //  zs_clock_wall_ms when it expires; 0: never
+    bool signal;             //  it holds a level, not a value
+    double level;            //  a signal's level at level_ms
+    int64_t level_ms;        //  wall clock of level
+    uint64_t half_life_ms;   //  a signal's half-life
 } zs_mem_entry_t;
 
 //  Who asks: a control client (agent NULL), or an agent and its team
@@ -63,7 +65,12 @@ typedef struct {
 
 typedef struct zs_mem_t zs_mem_t;
 
-zs_mem_t *zs_mem_new(void);
+//  Told of an entry that expired (or a signal that faded) just before it is removed
+typedef void(zs_mem_expired_fn)(void *ctx, const zs_mem_entry_t *entry);
+
+//  A new, empty store; fn (ctx borrowed) is told of every entry removed for expiry,
+//  whether found by zs_mem_expire or by a write to its key.
+zs_mem_t *zs_mem_new(zs_mem_expired_fn *fn, void *ctx);
 void zs_mem_destroy(zs_mem_t **self_p);
 
 //  The access level named by text ("private", "team", "swarm"), or -1.
@@ -112,10 +119,10 @@ uint64_t zs_mem_delete(zs_mem_t *self,
 //  What a query selects: keys that start with prefix (NULL or "": all) and carry every
 //  one of tags (count items); with top, the top strongest signals among them
 typedef struct {
-    const char *prefix;
-    char *const *tags;
-    size_t count;
-    size_t top;
+    const char *prefix;  //  keys start with it; NULL or "": all
+    char *const *tags;   //  entries carry every one of them
+    size_t count;        //  items in tags
+    size_t top;          //  0: every key; N: the N strongest signals
 } zs_mem_query_t;
 
 //  The keys who may read that query selects, as a new list of copies: sorted by key, or
@@ -135,10 +142,9 @@ void zs_mem_restore(zs_mem_t *self, const zs_msg_t *record);
 //  Remove an entry unchecked (a journal's mem.del record). No-op if it is absent.
 void zs_mem_remove(zs_mem_t *self, const char *key);
 
-//  Remove the entries expired (or signals faded) at now_ms; fn(ctx, entry) is told of
-//  each first.
-typedef void(zs_mem_expired_fn)(void *ctx, const zs_mem_entry_t *entry);
-void zs_mem_expire(zs_mem_t *self, int64_t now_ms, zs_mem_expired_fn *fn, void *ctx);
+//  Remove the entries expired (or signals faded) at now_ms, telling the store's
+//  expired function of each first.
+void zs_mem_expire(zs_mem_t *self, int64_t now_ms);
 
 //  Iterate over the entries, for a journal snapshot: first/next return NULL at the end.
 const zs_mem_entry_t *zs_mem_first(zs_mem_t *self);

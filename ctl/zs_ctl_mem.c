@@ -6,7 +6,8 @@
 //    mem get KEY        prints the value's bytes as they are
 //    mem del KEY [--version N]
 //    mem query [PREFIX] [--tags T,...] [--top N]   prints the keys, one a line
-//    mem deposit KEY --amount N [--half-life MS]  adds to a decaying signal
+//    mem deposit KEY --amount N [--half-life MS] [--tags T,...] [--ttl MS]
+//                [--access A]   adds to a decaying signal
 //
 //  --version N writes or deletes only if the entry is at version N (0: absent).
 
@@ -112,8 +113,13 @@ zs_ctl_mem_check(zs_ctl_run_t *self)
     if (verb == S_DEPOSIT && !self->amount.set) {
         return zs_ctl_say(self, -1, "mem deposit: missing --amount");
     }
-    if (verb == S_PUT) {
-        return zs_ctl_read_payload(self, &self->payload_data, &self->payload_size);
+    if (verb == S_PUT &&
+        zs_ctl_read_payload(self, &self->payload_data, &self->payload_size) != 0) {
+        return -1;
+    }
+    if (self->payload_size > ZS_MSG_VALUE_MAX) {
+        return zs_ctl_say(self, -1, "mem put: a value is at most %u bytes, got %zu",
+                          ZS_MSG_VALUE_MAX, self->payload_size);
     }
     return 0;
 }

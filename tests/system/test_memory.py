@@ -64,7 +64,9 @@ def test_put_get_versions_and_compare_and_set(make_swarm):
     assert client.ok("mem.put", key="cfg/new", cas=True)["version"] == 1
     client.error("mem.put", E_INVALID, key="cfg/a", value=b"x", version=3)  # needs cas
     client.error("mem.put", E_INVALID, key="cfg/a", access="public")
-    client.error("mem.put", E_INVALID, key="cfg/a", agent="someone")  # journal's field
+    client.error("mem.put", E_INVALID, key="cfg/a", agent="someone")  # journal's fields
+    client.error("mem.put", E_INVALID, key="cfg/a", half_life=5)
+    client.error("mem.put", E_INVALID, key="cfg/a", level_micro=5)
     assert client.ok("mem.query", prefix="cfg/")["keys"] == ["cfg/a", "cfg/new"]
     # A write replaces the whole entry: its second put had no tags
     assert client.ok("mem.query", tags=["cfg"]).get("keys", []) == []
@@ -98,6 +100,12 @@ def test_agents_share_by_access_level_and_refusals_are_errors(make_swarm):
     assert red2.request("mem.query")["keys"] == ["s", "t"]
     assert blue.request("mem.query")["keys"] == ["s"]
     assert swarm.client().ok("mem.query")["keys"] == ["p", "s", "t"]
+    # Only the owner widens an entry
+    assert red2.request("mem.put", key="t", value=b"x", access="swarm")["code"] == \
+        E_FORBIDDEN
+    assert red1.request("mem.put", key="t", value=b"x", access="swarm")["t"] == \
+        "mem.put.ok"
+    assert blue.request("mem.get", key="t")["value"] == b"x"
 
 
 def test_changes_are_events_and_entries_expire(make_swarm):
@@ -116,6 +124,12 @@ def test_changes_are_events_and_entries_expire(make_swarm):
                         5, "the entry's expiry")
     assert gone["key"] == "brief"
     client.error("mem.get", E_NO_KEY, key="brief")
+    # A key written again before the sweep found it expired still says so
+    client.ok("mem.put", key="again", value=b"1", ttl=50)
+    time.sleep(0.06)
+    assert client.ok("mem.put", key="again", value=b"2")["version"] == 1
+    assert sub.wait_for(lambda m: m["t"] == "mem.changed" and m["key"] == "again" and
+                        m["state"] == "expired", 5, "the expiry of 'again'")
     client.ok("mem.del", key="job/1")
     assert sub.wait_for(lambda m: m["t"] == "mem.changed" and m["state"] == "deleted",
                         5, "the delete")["key"] == "job/1"

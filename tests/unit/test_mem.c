@@ -11,6 +11,16 @@ static const zs_mem_who_t s_a1 = {"a1", "red"};
 static const zs_mem_who_t s_a2 = {"a2", "red"};
 static const zs_mem_who_t s_b1 = {"b1", "blue"};
 
+//  Entries removed for expiry, as the store tells of them
+static int s_gone;
+
+static void
+s_note(void *ctx, const zs_mem_entry_t *entry)
+{
+    (void) entry;
+    (*(int *) ctx)++;
+}
+
 static zs_msg_t
 s_put(const char *key, const char *value)
 {
@@ -46,7 +56,7 @@ s_query(zs_mem_t *mem,
 static void
 test_versions_and_cas(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     zs_error_t err;
     zs_msg_t put = s_put("k", "one");
     const zs_mem_entry_t *entry = zs_mem_put(mem, &s_a1, &put, 0, &err);
@@ -87,7 +97,7 @@ test_versions_and_cas(void)
 static void
 test_access(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     zs_error_t err;
     zs_msg_t put = s_put("mine", "secret");
     put.access = "private";
@@ -119,13 +129,22 @@ test_access(void)
     ZS_CHECK(!zs_mem_get(mem, &s_a1, "ops", 0, &err) && err.code == ZS_ERR_FORBIDDEN);
     put.access = "public";
     ZS_CHECK(s_code(mem, &s_client, &put, 0) == ZS_ERR_INVALID);
+    //  Only its owner (or a client) changes an entry's access
+    put = s_put("ours", "wider");
+    put.access = "swarm";
+    ZS_CHECK(s_code(mem, &s_a2, &put, 0) == ZS_ERR_FORBIDDEN);
+    put.access = "team";
+    ZS_CHECK(s_code(mem, &s_a2, &put, 0) == 0);  //  the same level: a plain write
+    put.access = "swarm";
+    ZS_CHECK(s_code(mem, &s_a1, &put, 0) == 0);
+    ZS_CHECK(zs_mem_get(mem, &s_b1, "ours", 0, &err));
     zs_mem_destroy(&mem);
 }
 
 static void
 test_query(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     zs_error_t err;
     const char *keys[] = {"job/2", "job/1", "jobs", "other", "job/3"};
     char *hot[] = {"hot"};
@@ -152,16 +171,9 @@ test_query(void)
 }
 
 static void
-s_count(void *ctx, const zs_mem_entry_t *entry)
-{
-    (*(int *) ctx)++;
-    ZS_CHECK(streq(entry->key, "brief"));
-}
-
-static void
 test_expiry(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     zs_error_t err;
     zs_msg_t put = s_put("brief", "x");
     put.ttl = 100;
@@ -170,9 +182,18 @@ test_expiry(void)
     ZS_CHECK(s_code(mem, &s_a1, &put, 1000) == 0);
     ZS_CHECK(zs_mem_get(mem, &s_a1, "brief", 1099, &err));
     ZS_CHECK(!zs_mem_get(mem, &s_a1, "brief", 1100, &err) && err.code == ZS_ERR_NO_KEY);
-    int expired = 0;
-    zs_mem_expire(mem, 1100, s_count, &expired);
-    ZS_CHECK(expired == 1 && zs_mem_size(mem) == 1);
+    int before = s_gone;
+    zs_mem_expire(mem, 1100);
+    ZS_CHECK(s_gone == before + 1 && zs_mem_size(mem) == 1);
+    //  A write to a key that expired but was not swept yet tells of the expiry too
+    put = s_put("brief", "x");
+    put.ttl = 100;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 2000) == 0);
+    put.ttl = 0;
+    ZS_CHECK(s_code(mem, &s_a1, &put, 2100) == 0);
+    ZS_CHECK(s_gone == before + 2);
+    const zs_mem_entry_t *fresh = zs_mem_get(mem, &s_a1, "brief", 2100, &err);
+    ZS_CHECK(fresh && fresh->version == 1);
     //  A write without ttl makes an entry last
     put = s_put("lasting", "z");
     put.ttl = 0;
@@ -184,7 +205,7 @@ test_expiry(void)
 static void
 test_bounds(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     static char big[ZS_MSG_VALUE_MAX];
     memset(big, 'b', sizeof big);
     zs_msg_t put = s_put("k", NULL);
@@ -209,7 +230,7 @@ test_bounds(void)
 static void
 test_restore(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     zs_error_t err;
     zs_msg_t put = s_put("k", "value");
     const char *tags[] = {"t1", "t2"};
@@ -221,7 +242,7 @@ test_restore(void)
     zs_msg_t record;
     zs_msg_init(&record, ZS_MSG_MEM_PUT);
     zs_mem_describe(zs_mem_first(mem), &record);
-    zs_mem_t *copy = zs_mem_new();
+    zs_mem_t *copy = zs_mem_new(s_note, &s_gone);
     zs_mem_restore(copy, &record);
     const zs_mem_entry_t *entry = zs_mem_get(copy, &s_a2, "k", 2000, &err);
     ZS_CHECK(entry && entry->version == 2 && entry->expires_ms == 61000);
@@ -252,7 +273,7 @@ s_deposit(const char *key, int64_t amount, uint64_t half_life)
 static void
 test_signals(void)
 {
-    zs_mem_t *mem = zs_mem_new();
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
     zs_error_t err;
     zs_msg_t deposit = s_deposit("trail/a", 8, 0);
     ZS_CHECK(!zs_mem_deposit(mem, &s_a1, &deposit, 0, &err) &&
@@ -288,10 +309,24 @@ test_signals(void)
     zs_msg_t record;
     zs_msg_init(&record, ZS_MSG_MEM_PUT);
     zs_mem_describe(zs_mem_get(mem, &s_a1, "trail/a", S_HL, &err), &record);
-    zs_mem_t *copy = zs_mem_new();
+    zs_mem_t *copy = zs_mem_new(s_note, &s_gone);
     zs_mem_restore(copy, &record);
     const zs_mem_entry_t *back = zs_mem_get(copy, &s_a1, "trail/a", 2 * S_HL, &err);
     ZS_CHECK(back && back->signal && zs_mem_level(back, 2 * S_HL) == 3);
+    zs_mem_destroy(&copy);
+    //  Levels saturate, and the journal's form holds the largest exactly
+    for (int i = 0; i < 3; i++) {
+        deposit = s_deposit("trail/big", ZS_MSG_AMOUNT_MAX, 1000 * S_HL);
+        ZS_CHECK(zs_mem_deposit(mem, &s_a1, &deposit, S_HL, &err));
+    }
+    const zs_mem_entry_t *big = zs_mem_get(mem, &s_a1, "trail/big", S_HL, &err);
+    ZS_CHECK(big && big->level == ZS_MEM_LEVEL_MAX);
+    zs_msg_init(&record, ZS_MSG_MEM_PUT);
+    zs_mem_describe(big, &record);
+    copy = zs_mem_new(s_note, &s_gone);
+    zs_mem_restore(copy, &record);
+    back = zs_mem_get(copy, &s_a1, "trail/big", S_HL, &err);
+    ZS_CHECK(back && back->level == ZS_MEM_LEVEL_MAX);
     zs_mem_destroy(&copy);
     //  A signal faded below ZS_MEM_FADED is gone: 1 is 1/512 nine half-lives later, and
     //  under 0.001 after eleven

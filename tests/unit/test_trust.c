@@ -96,7 +96,28 @@ test_decay(void)
     ZS_CHECK(s_near(zs_trust_score(&trust, 0), 2 / 7.5, 1e-12));
 }
 
+//  Long records: the fraction and the bisection hold at the ends of the range
+static void
+test_extremes(void)
+{
+    zs_trust_t good, bad;
+    zs_trust_init(&good, 0);
+    zs_trust_init(&bad, 0);
+    for (int i = 0; i < 999; i++) {
+        zs_trust_record(&good, ZS_TRUST_SUCCESS, 0);
+        zs_trust_record(&bad, ZS_TRUST_FAILURE, 0);
+    }
+    //  Beta(1000, 1): x^1000 = 0.05; Beta(1, 1000): 1 - (1 - x)^1000 = 0.05
+    ZS_CHECK(s_near(zs_trust_lower(&good, 0), pow(0.05, 1e-3), 1e-9));
+    ZS_CHECK(s_near(zs_trust_lower(&bad, 0), 1 - pow(0.95, 1e-3), 1e-9));
+    ZS_CHECK(s_near(zs_trust_score(&good, 0), 1000.0 / 1001, 1e-12));
+    //  Far in the future: neutral, no NaN
+    ZS_CHECK(s_near(zs_trust_score(&good, INT64_MAX / 2), 0.5, 1e-12));
+    ZS_CHECK(s_near(zs_trust_lower(&good, INT64_MAX / 2), 0.05, 1e-9));
+}
+
 static const zs_test_case_t s_cases[] = {
+    {"extremes", test_extremes},
     {"beta_cdf", test_beta_cdf},
     {"knowing_nothing", test_knowing_nothing},
     {"outcomes", test_outcomes},
