@@ -3,12 +3,14 @@
 # levels refused with an error, never an empty answer; expiry; every change an event;
 # entries survive a SIGKILLed coordinator.
 
+import os
 import time
 
 import zmq
 
 from conftest import (E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, VERSION, deadline,
-                      fixed_bind, journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack)
+                      fixed_bind, journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack,
+                      wait_until)
 
 HB_MS = 100
 
@@ -205,13 +207,13 @@ def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
     top = ants[0].request("mem.query", prefix="route/", top=1)
     assert top["keys"] == ["route/b"], top
     level_b = ants[0].request("mem.get", key="route/b")["level"]
-    assert 150 <= level_b <= 180, level_b
+    assert 120 <= level_b <= 180, level_b  # 180 less what fades while the ants work
     # Marks fade: after two half-lives, a holds about a quarter of what it had (the
     # scripted ants fall silent meanwhile: a client reads on)
     time.sleep(0.8)
     client = swarm.client()
     level_a = client.ok("mem.get", key="route/a")["level"]
-    assert 20 <= level_a <= 27, level_a
+    assert 10 <= level_a <= 27, level_a  # 100 x 2^-2 = 25, less the time the test took
     client.ok("mem.put", key="route/b", value=b"x")  # a value now, not a signal
     client.error("mem.deposit", E_INVALID, key="route/b", amount=1)
     # Signals are journaled with their level and time, and keep fading across a restart
@@ -219,6 +221,7 @@ def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
     swarm.restart()
     client = swarm.client()
     assert client.ok("mem.query", prefix="route/", top=5)["keys"] == ["route/a"]
+    time.sleep(0.25)  # over half a half-life: well below level_a, rounding aside
     assert client.ok("mem.get", key="route/a")["level"] < level_a
     ctl = ("-e", swarm.control_ep)
     out = run_ctl(*ctl, "mem", "deposit", "route/z", "--amount", "700", "--half-life",
@@ -227,3 +230,25 @@ def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
     assert run_ctl(*ctl, "mem", "get", "route/z").stdout == "700\n"
     assert run_ctl(*ctl, "mem", "query", "route/", "--top", "1").stdout == "route/z\n"
     assert run_ctl(*ctl, "mem", "get", "route/z", "--top", "1").returncode == 2
+
+
+def test_entries_survive_compaction(make_swarm, workdir):
+    """Overwriting one entry grows the journal past the compaction threshold (8 MiB);
+    the compacted journal holds the live entries, which a restart brings back."""
+    journal = journal_conf(workdir, "compact-mem")
+    swarm = make_swarm(mem_yaml("compact-mem", bind=fixed_bind(), journal=journal))
+    client = swarm.client()
+    client.ok("mem.deposit", key="sig", amount=5, half_life=3600000)
+    big = b"m" * 65536
+    for n in range(160):
+        assert client.ok("mem.put", key="big", value=big[:65536 - n])["version"] == n + 1
+    # 10 MiB were written; compaction (at a heartbeat, maybe before the last puts)
+    # leaves far less
+    path = journal["path"]
+    wait_until(lambda: os.path.getsize(path) < (4 << 20), 10, "the journal's compaction")
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    got = client.ok("mem.get", key="big")
+    assert got["version"] == 160 and got["value"] == big[:65536 - 159]
+    assert client.ok("mem.get", key="sig")["level"] == 5
