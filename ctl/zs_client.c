@@ -89,11 +89,14 @@ zs_client_new(const char *endpoint, zs_error_t *err)
     return zs_client_new_secure(endpoint, NULL, NULL, err);
 }
 
-zs_client_t *
-zs_client_new_secure(const char *endpoint,
-                     zcert_t *cert,
-                     const char *server_z85,
-                     zs_error_t *err)
+//  A client on a socket of type kind; a SUB subscribes to topic
+static zs_client_t *
+s_new(const char *endpoint,
+      int kind,
+      const char *topic,
+      zcert_t *cert,
+      const char *server_z85,
+      zs_error_t *err)
 {
     assert(endpoint);
     assert(!cert || server_z85);
@@ -102,13 +105,36 @@ zs_client_new_secure(const char *endpoint,
     self->next_rid = 1;
     msgpack_sbuffer_init(&self->wbuf);
     self->context = zmq_ctx_new();
-    self->socket = self->context ? zmq_socket(self->context, ZMQ_DEALER) : NULL;
-    if (!self->socket || s_configure(self, cert, server_z85) != 0) {
+    self->socket = self->context ? zmq_socket(self->context, kind) : NULL;
+    if (!self->socket ||
+        (topic &&
+         zmq_setsockopt(self->socket, ZMQ_SUBSCRIBE, topic, strlen(topic)) != 0) ||
+        s_configure(self, cert, server_z85) != 0) {
         zs_error_set(err, 0, "cannot connect to '%s': %s", endpoint, zmq_strerror(errno));
         zs_client_destroy(&self);
         return NULL;
     }
     return self;
+}
+
+zs_client_t *
+zs_client_new_secure(const char *endpoint,
+                     zcert_t *cert,
+                     const char *server_z85,
+                     zs_error_t *err)
+{
+    return s_new(endpoint, ZMQ_DEALER, NULL, cert, server_z85, err);
+}
+
+zs_client_t *
+zs_client_new_watcher(const char *endpoint,
+                      const char *topic,
+                      zcert_t *cert,
+                      const char *server_z85,
+                      zs_error_t *err)
+{
+    assert(topic);
+    return s_new(endpoint, ZMQ_SUB, topic, cert, server_z85, err);
 }
 
 void
@@ -309,4 +335,38 @@ zs_client_error_name(uint64_t code)
 {
     size_t count = sizeof s_error_names / sizeof s_error_names[0];
     return code < count && s_error_names[code] ? s_error_names[code] : "error";
+}
+
+int
+zs_client_event(zs_client_t *self, zs_msg_t *event, int64_t timeout_ms, zs_error_t *err)
+{
+    assert(self);
+    assert(event);
+    int64_t deadline =
+        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zs_clock_ms() + timeout_ms;
+    while (true) {
+        int ready = s_poll(self, deadline, err);
+        if (ready <= 0) {
+            return ready == 0 ? ZS_CLIENT_E_TIMEOUT : -1;
+        }
+        //  [topic][map]: the topic is the map's type, so only the map is read
+        zmq_msg_t topic, body;
+        zmq_msg_init(&topic);
+        zmq_msg_init(&body);
+        bool framed = zmq_msg_recv(&topic, self->socket, ZMQ_DONTWAIT) >= 0 &&
+                      zmq_msg_more(&topic) &&
+                      zmq_msg_recv(&body, self->socket, ZMQ_DONTWAIT) >= 0 &&
+                      !zmq_msg_more(&body);
+        zs_error_t why;
+        int rc =
+            framed ? zs_msg_decode(event, zmq_msg_data(&body), zmq_msg_size(&body), &why)
+                   : -1;
+        zmq_msg_close(&topic);
+        zmq_msg_close(&body);
+        if (rc == 0) {
+            return 0;
+        }
+        //  Not an event of ours: dropped (a stray frame left by a bad one is dropped
+        //  by the next read, which does not start with a topic)
+    }
 }

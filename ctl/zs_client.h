@@ -47,6 +47,22 @@ zs_client_t *zs_client_new_secure(const char *endpoint,
                                   const char *server_z85,
                                   zs_error_t *err);
 
+//  A client of the events socket instead: a SUB subscribed to topic (a prefix of event
+//  types, e.g. "mem.changed"), with or without CURVE as zs_client_new_secure. It only
+//  receives, with zs_client_event.
+zs_client_t *zs_client_new_watcher(const char *endpoint,
+                                   const char *topic,
+                                   zcert_t *cert,
+                                   const char *server_z85,
+                                   zs_error_t *err);
+
+//  Receive the next event within timeout_ms (or ZS_CLIENT_FOREVER) into event, which
+//  must not hold a decoded message. Returns 0 with event owning its data,
+//  ZS_CLIENT_E_TIMEOUT, or -1 with err->text (the wait failed or was interrupted).
+//  Frames that are not a well-formed event are dropped.
+int
+zs_client_event(zs_client_t *self, zs_msg_t *event, int64_t timeout_ms, zs_error_t *err);
+
 //  Close the socket and context and set *self_p to NULL. Accepts NULL.
 void zs_client_destroy(zs_client_t **self_p);
 

@@ -558,7 +558,7 @@ static const s_command_t s_commands[] = {
      S_IDS},
     {"topology", "[--dot]", "show who may message whom: roles, leads and links",
      s_topology_options, S_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology, S_IDS},
-    {"mem", "put|get|del|deposit KEY, or query [PREFIX]",
+    {"mem", "put|get|del|deposit KEY, or query|watch [PREFIX]",
      "shared memory: write, read, delete entries and signals, list keys",
      zs_ctl_mem_options, ZS_CTL_MEM_OPTIONS, 1, 2, zs_ctl_mem_check, zs_ctl_mem_run,
      S_OWN},
@@ -714,30 +714,60 @@ s_option_or_env(const char *option, const char *env)
     return value && *value ? value : NULL;
 }
 
-//  Connect, with CURVE when a certificate is given. Returns 0, or -1 with err filled.
+//  Our certificate (owned, *cert_p, NULL for plain text) and zswarmd's public key, from
+//  --cert and --server-key or the environment. Returns 0, or -1 with err filled.
 static int
-s_connect(zs_ctl_run_t *self, zs_error_t *err)
+s_credentials(zs_ctl_run_t *self,
+              zcert_t **cert_p,
+              char server_z85[ZS_CURVE_Z85_SIZE],
+              zs_error_t *err)
 {
-    const char *endpoint = self->endpoint ? self->endpoint : s_default_endpoint();
     const char *cert_path = s_option_or_env(self->cert, ZS_CTL_CERT_ENV);
     const char *key = s_option_or_env(self->server_key, ZS_CTL_SERVER_KEY_ENV);
+    *cert_p = NULL;
     if (!cert_path != !key) {
         return zs_error_set(err, 0,
                             "--cert and --server-key go together (or $%s and $%s)",
                             ZS_CTL_CERT_ENV, ZS_CTL_SERVER_KEY_ENV);
     }
-    zcert_t *cert = NULL;
-    char server_z85[ZS_CURVE_Z85_SIZE];
     if (cert_path) {
-        cert = zs_curve_load_secret(cert_path, err);
-        if (!cert || zs_curve_server_key(key, server_z85, err) != 0) {
-            zcert_destroy(&cert);
+        *cert_p = zs_curve_load_secret(cert_path, err);
+        if (!*cert_p || zs_curve_server_key(key, server_z85, err) != 0) {
+            zcert_destroy(cert_p);
             return -1;
         }
+    }
+    return 0;
+}
+
+//  Connect, with CURVE when a certificate is given. Returns 0, or -1 with err filled.
+static int
+s_connect(zs_ctl_run_t *self, zs_error_t *err)
+{
+    const char *endpoint = self->endpoint ? self->endpoint : s_default_endpoint();
+    zcert_t *cert;
+    char server_z85[ZS_CURVE_Z85_SIZE];
+    if (s_credentials(self, &cert, server_z85, err) != 0) {
+        return -1;
     }
     self->client = zs_client_new_secure(endpoint, cert, server_z85, err);
     zcert_destroy(&cert);
     return self->client ? 0 : -1;
+}
+
+zs_client_t *
+zs_ctl_watch(zs_ctl_run_t *self, const char *topic, zs_error_t *err)
+{
+    const char *endpoint = s_option_or_env(self->events, ZS_CTL_EVENTS_ENV);
+    zcert_t *cert;
+    char server_z85[ZS_CURVE_Z85_SIZE];
+    if (s_credentials(self, &cert, server_z85, err) != 0) {
+        return NULL;
+    }
+    zs_client_t *watcher = zs_client_new_watcher(
+        endpoint ? endpoint : ZS_CTL_EVENTS_DEFAULT, topic, cert, server_z85, err);
+    zcert_destroy(&cert);
+    return watcher;
 }
 
 static int

@@ -23,6 +23,8 @@
 #define ZS_CTL_CERT_ENV         "ZSWARM_CERT"           //  default of --cert
 #define ZS_CTL_SERVER_KEY_ENV   "ZSWARM_SERVER_KEY"     //  default of --server-key
 #define ZS_CTL_ENDPOINT_DEFAULT "tcp://127.0.0.1:7602"  //  zswarmd's default control
+#define ZS_CTL_EVENTS_ENV       "ZSWARM_EVENTS"         //  events endpoint (mem watch)
+#define ZS_CTL_EVENTS_DEFAULT   "tcp://127.0.0.1:7601"  //  zswarmd's default events
 #define ZS_CTL_TIMEOUT_MS       5000                    //  default wait for a reply
 #define ZS_CTL_TIMEOUT_MAX_MS   ZS_MSG_TMO_MAX          //  one day: largest --timeout
 

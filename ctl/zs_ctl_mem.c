@@ -8,6 +8,7 @@
 //    mem query [PREFIX] [--tags T,...] [--top N]   prints the keys, one a line
 //    mem deposit KEY --amount N [--half-life MS] [--tags T,...] [--ttl MS]
 //                [--access A]   adds to a decaying signal
+//    mem watch [PREFIX] [--events ENDPOINT]   a line per change, until --timeout
 //
 //  --version N writes or deletes only if the entry is at version N (0: absent).
 
@@ -37,11 +38,13 @@ const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS] = {
      "deposit: the signal's level halves every MS (needed by a new signal)"},
     {"--top", NULL, ZS_OPTS_INT, ZS_CTL_OFF(top), 1, ZS_MSG_ITEMS_MAX, "N",
      "query: the N strongest signals, strongest first"},
+    {"--events", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(events), 0, 0, "ENDPOINT",
+     "watch: zswarmd's events socket (default $ZSWARM_EVENTS or tcp://127.0.0.1:7601)"},
 };
 
-typedef enum { S_PUT, S_GET, S_DEL, S_QUERY, S_DEPOSIT } s_verb_t;
+typedef enum { S_PUT, S_GET, S_DEL, S_QUERY, S_DEPOSIT, S_WATCH } s_verb_t;
 
-static const char *s_verbs[] = {"put", "get", "del", "query", "deposit"};
+static const char *s_verbs[] = {"put", "get", "del", "query", "deposit", "watch"};
 
 static int
 s_verb(const zs_ctl_run_t *self)
@@ -76,6 +79,7 @@ s_check_options(zs_ctl_run_t *self, int verb)
         {"--amount", self->amount.set, S_VERB(S_DEPOSIT)},
         {"--half-life", self->half_life.set, S_VERB(S_DEPOSIT)},
         {"--top", self->top.set, S_VERB(S_QUERY)},
+        {"--events", self->events != NULL, S_VERB(S_WATCH)},
     };
     for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++) {
         if (uses[i].given && !(uses[i].verbs & S_VERB(verb))) {
@@ -91,17 +95,17 @@ zs_ctl_mem_check(zs_ctl_run_t *self)
 {
     int verb = s_verb(self);
     if (verb < 0) {
-        return zs_ctl_say(self, -1,
-                          "mem: expected put, get, del, query or deposit, got '%s'",
-                          self->operands[0]);
+        return zs_ctl_say(
+            self, -1, "mem: expected put, get, del, query, deposit or watch, got '%s'",
+            self->operands[0]);
     }
     if (s_check_options(self, verb) != 0) {
         return -1;
     }
-    if (verb != S_QUERY && self->operand_count != 2) {
+    if (verb != S_QUERY && verb != S_WATCH && self->operand_count != 2) {
         return zs_ctl_say(self, -1, "mem %s: expected a KEY", s_verbs[verb]);
     }
-    const char *key = verb == S_QUERY ? NULL : self->operands[1];
+    const char *key = verb == S_QUERY || verb == S_WATCH ? NULL : self->operands[1];
     if (key && (strlen(key) < 1 || strlen(key) > ZS_MSG_KEY_MAX)) {
         return zs_ctl_say(self, -1, "mem: a key is 1..%d bytes", ZS_MSG_KEY_MAX);
     }
@@ -160,6 +164,25 @@ s_show_keys(const zs_msg_t *reply, FILE *stream)
     }
 }
 
+//  "STATE KEY version N [by AGENT]", or the event as JSON with --json
+static void
+s_print_change(zs_ctl_run_t *self, const zs_msg_t *event)
+{
+    FILE *out = self->io->out;
+    if (self->json) {
+        zs_msg_print_json(event, out);
+    } else {
+        char key[ZS_MSG_KEY_MAX * 4 + 1], agent[ZS_MSG_NAME_MAX * 4 + 1] = "";
+        zs_sanitize(key, sizeof key, event->key, strlen(event->key));
+        if (event->agent) {
+            zs_sanitize(agent, sizeof agent, event->agent, strlen(event->agent));
+        }
+        fprintf(out, "%s %s version %" PRIu64 "%s%s\n", event->state, key, event->version,
+                event->agent ? " by " : "", agent);
+    }
+    fflush(out);
+}
+
 static void (*const s_shows[])(const zs_msg_t *, FILE *) = {[S_PUT] = s_show_put,
                                                             [S_GET] = s_show_get,
                                                             [S_DEL] = s_show_put,
@@ -171,10 +194,47 @@ static const zs_msg_type_t s_types[] = {[S_PUT] = ZS_MSG_MEM_PUT,
                                         [S_QUERY] = ZS_MSG_MEM_QUERY,
                                         [S_DEPOSIT] = ZS_MSG_MEM_DEPOSIT};
 
+//  One line per change of a key under prefix, until --timeout (default: for ever)
+static int
+s_watch(zs_ctl_run_t *self)
+{
+    const char *prefix = self->operand_count > 1 ? self->operands[1] : "";
+    zs_error_t err;
+    zs_client_t *watcher = zs_ctl_watch(self, "mem.changed", &err);
+    if (!watcher) {
+        return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
+    }
+    int64_t timeout = zs_ctl_timeout_or(self, ZS_CLIENT_FOREVER);
+    int64_t deadline = timeout == ZS_CLIENT_FOREVER ? 0 : zs_clock_ms() + timeout;
+    int code = ZS_CTL_EXIT_OK;
+    while (true) {
+        int64_t left = deadline ? deadline - zs_clock_ms() : ZS_CLIENT_FOREVER;
+        zs_msg_t event;
+        int rc = left == ZS_CLIENT_FOREVER || left > 0
+                     ? zs_client_event(watcher, &event, left, &err)
+                     : ZS_CLIENT_E_TIMEOUT;
+        if (rc != 0) {
+            code = rc == ZS_CLIENT_E_TIMEOUT
+                       ? ZS_CTL_EXIT_OK
+                       : zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
+            break;
+        }
+        if (strncmp(event.key, prefix, strlen(prefix)) == 0) {
+            s_print_change(self, &event);
+        }
+        zs_msg_fini(&event);
+    }
+    zs_client_destroy(&watcher);
+    return code;
+}
+
 int
 zs_ctl_mem_run(zs_ctl_run_t *self)
 {
     int verb = s_verb(self);
+    if (verb == S_WATCH) {
+        return s_watch(self);
+    }
     zs_msg_t request;
     zs_msg_init(&request, s_types[verb]);
     if (verb == S_QUERY) {

@@ -48,6 +48,7 @@ typedef struct {
     zs_opts_int_t amount;        //  mem deposit --amount
     zs_opts_int_t half_life;     //  mem deposit --half-life, ms
     zs_opts_int_t top;           //  mem query --top: the strongest signals
+    const char *events;          //  mem watch --events, else $ZSWARM_EVENTS, else default
     zs_names_t dep_names;        //  --deps split, owned
     zs_names_t require_names;    //  --requires split, owned
     zs_items_t items;            //  --each read, owned
@@ -84,11 +85,16 @@ int zs_ctl_run_shown(zs_ctl_run_t *self,
 //  buffer (NULL when neither was given). Returns 0, or -1 after saying why.
 int zs_ctl_read_payload(zs_ctl_run_t *self, uint8_t **data_p, size_t *size_p);
 
+//  A client of zswarmd's events socket (--events, $ZSWARM_EVENTS, or the default),
+//  subscribed to topic, with the run's credentials. Owned by the caller; NULL with err
+//  filled.
+zs_client_t *zs_ctl_watch(zs_ctl_run_t *self, const char *topic, zs_error_t *err);
+
 //  Write size bytes as they are, if any.
 void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
 
 //  The mem command (zs_ctl_mem.c): its options, its check and its run.
-#define ZS_CTL_MEM_OPTIONS 9  //  items in zs_ctl_mem_options
+#define ZS_CTL_MEM_OPTIONS 10  //  items in zs_ctl_mem_options
 extern const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS];
 int zs_ctl_mem_check(zs_ctl_run_t *self);
 int zs_ctl_mem_run(zs_ctl_run_t *self);

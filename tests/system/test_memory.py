@@ -4,11 +4,13 @@
 # entries survive a SIGKILLed coordinator.
 
 import os
+import subprocess
 import time
 
 import zmq
 
-from conftest import (E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, VERSION, deadline,
+from conftest import (SLOW, E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, VERSION, binary,
+                      deadline,
                       fixed_bind, journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack,
                       wait_until)
 
@@ -252,3 +254,25 @@ def test_entries_survive_compaction(make_swarm, workdir):
     got = client.ok("mem.get", key="big")
     assert got["version"] == 160 and got["value"] == big[:65536 - 159]
     assert client.ok("mem.get", key="sig")["level"] == 5
+
+
+def test_zswarmctl_mem_watch(make_swarm):
+    swarm = make_swarm(mem_yaml("watch"))
+    watch = subprocess.Popen(
+        [binary("ZSWARMCTL"), "-e", swarm.control_ep, "--timeout", str(int(3000 * SLOW)),
+         "mem", "watch", "jobs/", "--events", swarm.events_ep],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        client = swarm.client()
+        # A SUB's subscription takes effect some time after it connects
+        time.sleep(0.5 * SLOW)
+        client.ok("mem.put", key="jobs/1", value=b"a")
+        client.ok("mem.put", key="other/1", value=b"b")
+        client.ok("mem.del", key="jobs/1")
+        out, err = watch.communicate(timeout=30 * SLOW)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    assert watch.returncode == 0, err
+    assert out == "put jobs/1 version 1\ndeleted jobs/1 version 1\n", (out, err)
