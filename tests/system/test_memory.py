@@ -10,9 +10,8 @@ import time
 import zmq
 
 from conftest import (SLOW, E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, VERSION, binary,
-                      deadline,
-                      fixed_bind, journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack,
-                      wait_until)
+                      deadline, fixed_bind, journal_conf, left_ms, pack, run_ctl,
+                      swarm_yaml, unpack, wait_until)
 
 HB_MS = 100
 
