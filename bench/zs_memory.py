@@ -95,15 +95,21 @@ class Counter:
         return self.wait(self.rid)
 
     def read(self):
-        return self.request("mem.get", key="counter")
+        got = self.request("mem.get", key="counter")
+        if got["t"] != "mem.get.ok":
+            raise BenchError(f"reading the counter: {got!r}")
+        return got
 
     def write(self, got):
-        """Write the read value + 1 if nobody wrote since; False on a conflict."""
+        """Write the read value + 1 if nobody wrote since; False on a conflict (13)."""
         put = self.request("mem.put", key="counter", value=b"%d" % (int(got["value"]) + 1),
                            cas=True, version=got["version"])
-        if put["t"] != "mem.put.ok":
-            self.conflicts += 1
-        return put["t"] == "mem.put.ok"
+        if put["t"] == "mem.put.ok":
+            return True
+        if put.get("code") != 13:
+            raise BenchError(f"writing the counter: {put!r}")
+        self.conflicts += 1
+        return False
 
 
 def contention(ctx, swarm, agents, times):

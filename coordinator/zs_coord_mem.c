@@ -113,6 +113,8 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
         return;
     }
     zs_coord_journal_mem_put(self, entry);
+    //  Published whatever the commit: the change is made, in memory at least
+    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
     if (s_durable(self, asker, &err) != 0) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -122,7 +124,6 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     reply.key = entry->key;
     reply.version = entry->version;
     s_reply(self, asker, &reply, msg->rid);
-    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
 }
 
 static void
@@ -142,6 +143,7 @@ s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
         return;
     }
     zs_coord_journal_mem_put(self, entry);
+    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
     if (s_durable(self, asker, &err) != 0) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -152,7 +154,6 @@ s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     reply.version = entry->version;
     reply.level = llround(entry->level);
     s_reply(self, asker, &reply, msg->rid);
-    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
 }
 
 static void
@@ -190,6 +191,7 @@ s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
         return;
     }
     zs_coord_journal_mem_del(self, msg->key);
+    s_publish(self, msg->key, version, "deleted", asker->who.agent);
     if (s_durable(self, asker, &err) != 0) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -199,7 +201,6 @@ s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     reply.key = msg->key;
     reply.version = version;
     s_reply(self, asker, &reply, msg->rid);
-    s_publish(self, msg->key, version, "deleted", asker->who.agent);
 }
 
 static void

@@ -214,14 +214,18 @@ s_drop_expired(zs_mem_t *self, zs_mem_entry_t *entry)
 }
 
 //  The entry under key that who may write, in *entry_p (NULL when absent; an expired
-//  one is removed first); -1 with err set when who may not, or access names no level
-//  or a change of level by someone other than the owner
+//  one is removed first), and the access level it will have, in *access_p: the one the
+//  message names, else keep (an existing entry's own when keep is -1, else keep's
+//  level). Returns 0, or -1 with err set when who may not write it, the message names
+//  no known level, or the level would change and who is not the owner (or a client)
 static int
 s_writable(zs_mem_t *self,
            const zs_mem_who_t *who,
            const zs_msg_t *msg,
+           int keep,
            int64_t now_ms,
            zs_mem_entry_t **entry_p,
+           zs_mem_access_t *access_p,
            zs_error_t *err)
 {
     zs_mem_entry_t *entry = zhashx_lookup(self->entries, msg->key);
@@ -234,7 +238,10 @@ s_writable(zs_mem_t *self,
         s_find(self, who, msg->key, now_ms, err);  //  says why
         return -1;
     }
-    int access = msg->access ? zs_mem_access_from_name(msg->access) : ZS_MEM_SWARM;
+    int access = msg->access ? zs_mem_access_from_name(msg->access)
+                 : keep >= 0 ? keep
+                 : entry     ? (int) entry->access
+                             : ZS_MEM_SWARM;
     if (access < 0) {
         return zs_error_set(err, ZS_ERR_INVALID,
                             "unknown access '%s' (expected private, team or swarm)",
@@ -242,10 +249,12 @@ s_writable(zs_mem_t *self,
     }
     bool owner =
         !who->agent || (entry && entry->owner && streq(entry->owner, who->agent));
-    if (entry && msg->access && (zs_mem_access_t) access != entry->access && !owner) {
+    if (entry && (zs_mem_access_t) access != entry->access && !owner) {
         return zs_error_set(err, ZS_ERR_FORBIDDEN,
-                            "only its owner changes the access of entry '%s'", msg->key);
+                            "only its owner changes the access of entry '%s' (%s)",
+                            msg->key, zs_mem_access_name(entry->access));
     }
+    *access_p = (zs_mem_access_t) access;
     return 0;
 }
 
@@ -275,7 +284,9 @@ zs_mem_put(zs_mem_t *self,
     assert(who);
     assert(put && put->key);
     zs_mem_entry_t *entry;
-    if (s_writable(self, who, put, now_ms, &entry, err) != 0 ||
+    zs_mem_access_t access;
+    //  A write replaces the whole entry: without 'access', it is swarm
+    if (s_writable(self, who, put, ZS_MEM_SWARM, now_ms, &entry, &access, err) != 0 ||
         s_check_version(put, entry, err) != 0 ||
         s_check_room(self, put->value_size, entry ? entry->value_size : 0, !entry, err) !=
             0) {
@@ -286,8 +297,7 @@ zs_mem_put(zs_mem_t *self,
     }
     s_set_value(self, entry, put);
     entry->signal = false;
-    entry->access = put->access ? (zs_mem_access_t) zs_mem_access_from_name(put->access)
-                                : ZS_MEM_SWARM;
+    entry->access = access;
     entry->version++;
     entry->expires_ms = put->ttl ? now_ms + (int64_t) put->ttl : 0;
     return entry;
@@ -328,7 +338,9 @@ zs_mem_deposit(zs_mem_t *self,
     assert(who);
     assert(deposit && deposit->key);
     zs_mem_entry_t *entry;
-    if (s_writable(self, who, deposit, now_ms, &entry, err) != 0 ||
+    zs_mem_access_t access;
+    //  A deposit keeps the signal's access unless it names one
+    if (s_writable(self, who, deposit, -1, now_ms, &entry, &access, err) != 0 ||
         s_check_deposit(deposit, entry, err) != 0 ||
         (!entry && s_check_room(self, 0, 0, true, err) != 0)) {
         return NULL;
@@ -336,10 +348,9 @@ zs_mem_deposit(zs_mem_t *self,
     if (!entry) {
         entry = s_create(self, deposit->key, who->agent, who->agent ? who->team : NULL);
         entry->signal = true;
-        entry->access = ZS_MEM_SWARM;
     }
-    //  A deposit adds to what is left; half_life, tags, access and ttl, when given,
-    //  replace the signal's own
+    //  A deposit adds to what is left; half_life, tags and ttl, when given, replace the
+    //  signal's own
     entry->level = s_saturate(zs_mem_level(entry, now_ms) + (double) deposit->amount);
     entry->level_ms = now_ms;
     if (deposit->half_life) {
@@ -348,9 +359,7 @@ zs_mem_deposit(zs_mem_t *self,
     if (deposit->tags.count) {
         s_set_value(self, entry, deposit);
     }
-    if (deposit->access) {
-        entry->access = (zs_mem_access_t) zs_mem_access_from_name(deposit->access);
-    }
+    entry->access = access;
     if (deposit->ttl) {
         entry->expires_ms = now_ms + (int64_t) deposit->ttl;
     }

@@ -58,7 +58,8 @@ zs_client_t *zs_client_new_watcher(const char *endpoint,
 
 //  Receive the next event within timeout_ms (or ZS_CLIENT_FOREVER) into event, which
 //  must not hold a decoded message. Returns 0 with event owning its data,
-//  ZS_CLIENT_E_TIMEOUT, or -1 with err->text (the wait failed or was interrupted).
+//  ZS_CLIENT_E_TIMEOUT (err untouched), or -1 with err->text (the wait failed or was
+//  interrupted).
 //  Frames that are not a well-formed event are dropped.
 int
 zs_client_event(zs_client_t *self, zs_msg_t *event, int64_t timeout_ms, zs_error_t *err);

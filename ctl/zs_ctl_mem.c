@@ -208,11 +208,11 @@ s_watch(zs_ctl_run_t *self)
     int64_t deadline = timeout == ZS_CLIENT_FOREVER ? 0 : zs_clock_ms() + timeout;
     int code = ZS_CTL_EXIT_OK;
     while (true) {
-        int64_t left = deadline ? deadline - zs_clock_ms() : ZS_CLIENT_FOREVER;
+        int64_t left = deadline ? deadline - zs_clock_ms() : 0;
         zs_msg_t event;
-        int rc = left == ZS_CLIENT_FOREVER || left > 0
-                     ? zs_client_event(watcher, &event, left, &err)
-                     : ZS_CLIENT_E_TIMEOUT;
+        int rc = !deadline  ? zs_client_event(watcher, &event, ZS_CLIENT_FOREVER, &err)
+                 : left > 0 ? zs_client_event(watcher, &event, left, &err)
+                            : ZS_CLIENT_E_TIMEOUT;
         if (rc != 0) {
             code = rc == ZS_CLIENT_E_TIMEOUT
                        ? ZS_CTL_EXIT_OK

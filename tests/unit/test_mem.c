@@ -17,7 +17,8 @@ static int s_gone;
 static void
 s_note(void *ctx, const zs_mem_entry_t *entry)
 {
-    (void) entry;
+    //  Told before the entry goes: it is whole
+    ZS_CHECK(entry->key && entry->key[0] && entry->version > 0);
     (*(int *) ctx)++;
 }
 
@@ -135,6 +136,8 @@ test_access(void)
     ZS_CHECK(s_code(mem, &s_a2, &put, 0) == ZS_ERR_FORBIDDEN);
     put.access = "team";
     ZS_CHECK(s_code(mem, &s_a2, &put, 0) == 0);  //  the same level: a plain write
+    put.access = NULL;  //  a whole-entry write without 'access' means swarm: a change
+    ZS_CHECK(s_code(mem, &s_a2, &put, 0) == ZS_ERR_FORBIDDEN);
     put.access = "swarm";
     ZS_CHECK(s_code(mem, &s_a1, &put, 0) == 0);
     ZS_CHECK(zs_mem_get(mem, &s_b1, "ours", 0, &err));

@@ -117,11 +117,9 @@ test_extremes(void)
 }
 
 static const zs_test_case_t s_cases[] = {
+    {"beta_cdf", test_beta_cdf}, {"knowing_nothing", test_knowing_nothing},
+    {"outcomes", test_outcomes}, {"decay", test_decay},
     {"extremes", test_extremes},
-    {"beta_cdf", test_beta_cdf},
-    {"knowing_nothing", test_knowing_nothing},
-    {"outcomes", test_outcomes},
-    {"decay", test_decay},
 };
 
 ZS_TEST_MAIN(s_cases)
