@@ -68,6 +68,23 @@ def report_failure(program, exc, workdir):
             print(f"--- {name}\n{''.join(lines)}", file=sys.stderr)
 
 
+def run_bench(program, body, ctx=None):
+    """Run body(ctx, workdir) with a fresh temporary directory. Returns 0, or 1 after
+    reporting a BenchError with the logs left in the directory; the context and the
+    directory go either way."""
+    ctx = ctx or zmq.Context()
+    workdir = tempfile.mkdtemp(prefix=f"{program}-")
+    try:
+        body(ctx, workdir)
+    except BenchError as exc:
+        report_failure(program, exc, workdir)
+        return 1
+    finally:
+        ctx.destroy(linger=0)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
 def stop_process(proc, seconds=20):
     """SIGTERM proc (by its Popen), wait for it, SIGKILL it after seconds."""
     if proc.poll() is None:

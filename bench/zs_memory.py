@@ -19,15 +19,13 @@
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 import zmq
 
-from zs_failover import VERSION, BenchError, Swarm, pack, report_failure, unpack
+from zs_failover import VERSION, BenchError, Swarm, pack, run_bench, unpack
 
 WAIT_S = 60  # generous: for slow machines, not a target
 
@@ -157,10 +155,9 @@ def main():
     parser.add_argument("--times", type=int, default=50)
     parser.add_argument("--deposits", type=int, default=5000)
     args = parser.parse_args()
-    ctx = zmq.Context()
-    workdir = tempfile.mkdtemp(prefix="zs-memory-")
     types = ["{type: counter, count: 0}"]
-    try:
+
+    def body(ctx, workdir):
         print("zs_memory:", flush=True)
         swarm = Swarm(ctx, workdir, "plain", types)
         try:
@@ -183,13 +180,7 @@ def main():
             print(f"      with a journal (fsync batch): {put:,.0f} puts/s", flush=True)
         finally:
             swarm.stop()
-    except BenchError as exc:
-        report_failure("zs_memory", exc, workdir)
-        return 1
-    finally:
-        ctx.destroy(linger=0)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return run_bench("zs_memory", body)
 
 
 if __name__ == "__main__":

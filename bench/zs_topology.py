@@ -23,17 +23,15 @@
 import argparse
 import os
 import resource
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 
 import zmq
 
-from zs_failover import (HB_MS, VERSION, BenchError, Swarm, pack, poll_until,
-                         report_failure, summary, unpack)
+from zs_failover import (HB_MS, VERSION, BenchError, Swarm, pack, poll_until, run_bench,
+                         summary, unpack)
 
 WAIT_S = 60  # generous: for slow machines, not a target
 
@@ -269,19 +267,13 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     ctx = zmq.Context()
     ctx.set(zmq.MAX_SOCKETS, max(1024, args.mesh + 64))
-    workdir = tempfile.mkdtemp(prefix="zs-topology-")
-    try:
+
+    def body(ctx, workdir):
         print(f"zs_topology: heartbeat {HB_MS} ms", flush=True)
         bench_mesh(ctx, workdir, args.mesh, args.round_trips, args.stream, args.shares)
         bench_election(ctx, workdir, args.elections)
         bench_ring(ctx, workdir, args.ring_tasks, args.window)
-    except BenchError as exc:
-        report_failure("zs_topology", exc, workdir)
-        return 1
-    finally:
-        ctx.destroy(linger=0)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return run_bench("zs_topology", body, ctx)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,32 @@ s_check_put(const zs_msg_t *msg, zs_error_t *err)
     return 0;
 }
 
+//  A write or deposit was made: journal and publish it, then answer with reply_type
+//  (key, version, and a signal's level) once it is durable
+static void
+s_written(zs_coord_t *self,
+          const s_asker_t *asker,
+          const zs_msg_t *msg,
+          const zs_mem_entry_t *entry,
+          zs_msg_type_t reply_type)
+{
+    zs_coord_journal_mem_put(self, entry);
+    //  Published whatever the commit: the change is made, in memory at least
+    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
+    zs_error_t err;
+    zs_error_init(&err);
+    if (s_durable(self, asker, &err) != 0) {
+        s_refuse(self, asker, &err, msg->rid);
+        return;
+    }
+    zs_msg_t reply;
+    zs_msg_init(&reply, reply_type);
+    reply.key = entry->key;
+    reply.version = entry->version;
+    reply.level = entry->signal ? llround(entry->level) : 0;
+    s_reply(self, asker, &reply, msg->rid);
+}
+
 static void
 s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
@@ -108,22 +134,11 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     } else if (s_check_put(msg, &err) == 0) {
         entry = zs_mem_put(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
     }
-    if (!entry) {
+    if (entry) {
+        s_written(self, asker, msg, entry, ZS_MSG_MEM_PUT_OK);
+    } else {
         s_refuse(self, asker, &err, msg->rid);
-        return;
     }
-    zs_coord_journal_mem_put(self, entry);
-    //  Published whatever the commit: the change is made, in memory at least
-    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
-    if (s_durable(self, asker, &err) != 0) {
-        s_refuse(self, asker, &err, msg->rid);
-        return;
-    }
-    zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_MEM_PUT_OK);
-    reply.key = entry->key;
-    reply.version = entry->version;
-    s_reply(self, asker, &reply, msg->rid);
 }
 
 static void
@@ -132,28 +147,16 @@ s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_error_t err;
     zs_error_init(&err);
     const zs_mem_entry_t *entry = NULL;
-    int64_t now = zs_clock_wall_ms();
     if (self->phase != ZS_COORD_SERVING) {
         zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
     } else {
-        entry = zs_mem_deposit(self->mem, &asker->who, msg, now, &err);
+        entry = zs_mem_deposit(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
     }
-    if (!entry) {
+    if (entry) {
+        s_written(self, asker, msg, entry, ZS_MSG_MEM_DEPOSIT_OK);
+    } else {
         s_refuse(self, asker, &err, msg->rid);
-        return;
     }
-    zs_coord_journal_mem_put(self, entry);
-    s_publish(self, entry->key, entry->version, "put", asker->who.agent);
-    if (s_durable(self, asker, &err) != 0) {
-        s_refuse(self, asker, &err, msg->rid);
-        return;
-    }
-    zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_MEM_DEPOSIT_OK);
-    reply.key = entry->key;
-    reply.version = entry->version;
-    reply.level = llround(entry->level);
-    s_reply(self, asker, &reply, msg->rid);
 }
 
 static void
