@@ -5,6 +5,7 @@
 #include "zs_exec.h"
 #include "zs_proc.h"
 #include "zs_session.h"
+#include "zs_voter.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +40,7 @@ struct _zs_agent_t {
     zloop_t *loop;                           //  owned: the one event loop
     zs_session_t *session;                   //  owned: the session with the coordinator
     void *handlers[S_HANDLER_COUNT];         //  owned: one instance per s_handlers
+    zs_voter_t *voter;                       //  owned: answers vote.ask
     int active;                              //  welcome's handler in s_handlers, or -1
     char handler_name[ZS_MSG_NAME_MAX + 1];  //  welcome's handler name, "" before
     char agent[ZS_MSG_NAME_MAX + 1];         //  id the coordinator knows us by
@@ -277,6 +279,9 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
         }
         zhashx_purge(self->starts);
     }
+    if (kind == ZS_SESSION_RENEWED) {
+        zs_voter_kill_all(self->voter);  //  the old session's votes
+    }
     if (kind != ZS_SESSION_AGAIN) {
         //  A new session: its neighbours messages start from nothing
         zhashx_purge(self->delegated);
@@ -287,6 +292,7 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     uint64_t conc = msg->conc ? msg->conc : self->conc_asked ? self->conc_asked : 1;
     self->conc = s_clamp(conc, 1, ZS_AGENT_CONC_MAX);
     s_handler_select(self, msg);
+    zs_voter_configure(self->voter, msg);
     if (kind != ZS_SESSION_AGAIN) {
         zsys_info("registered with '%s' as '%s' (handler '%s', concurrency %" PRIu64
                   ", heartbeat %" PRIu64 " ms)",
@@ -371,6 +377,28 @@ s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
+s_recv_ask(zs_agent_t *self, const zs_msg_t *msg)
+{
+    zs_voter_ask(self->voter, msg);
+}
+
+//  The coordinator took our ballot; a refusal comes as an error, which is logged
+static void
+s_recv_cast_ok(zs_agent_t *self, const zs_msg_t *msg)
+{
+    if (self->debug) {
+        char vote[ZS_MSG_NAME_MAX * 4 + 1];
+        zsys_debug("ballot cast in vote '%s'", s_sample(vote, sizeof vote, msg->vote));
+    }
+}
+
+static void
+s_on_cast(void *owner, const zs_msg_t *cast)
+{
+    s_send(owner, cast);
+}
+
+static void
 s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
 {
     if (s_running(self) >= self->conc) {
@@ -436,6 +464,8 @@ static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_REPORT] = s_recv_report,
     [ZS_MSG_NEIGHBOURS] = s_recv_neighbours,
     [ZS_MSG_MSG] = s_recv_msg,
+    [ZS_MSG_VOTE_ASK] = s_recv_ask,
+    [ZS_MSG_VOTE_CAST_OK] = s_recv_cast_ok,
 };
 
 static void
@@ -484,6 +514,9 @@ s_on_sigchld(void *ctx, int signo)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (zs_voter_reaped(self->voter, pid, status)) {
+            continue;
+        }
         for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
             if (s_handlers[i]->reaped &&
                 s_handlers[i]->reaped(self->handlers[i], pid, status)) {
@@ -561,6 +594,7 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
     }
+    self->voter = zs_voter_new(self->loop, s_on_cast, self);
     zs_session_config_t session = {
         .endpoint = config->endpoint,
         .hello_type = ZS_MSG_HELLO,
@@ -595,6 +629,7 @@ zs_agent_destroy(zs_agent_t **self_p)
                 s_handlers[i]->instance_destroy(&self->handlers[i]);
             }
         }
+        zs_voter_destroy(&self->voter);
         zs_session_destroy(&self->session);
         zhashx_destroy(&self->starts);
         zhashx_destroy(&self->estimates);
@@ -625,6 +660,7 @@ zs_agent_run(zs_agent_t *self)
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         s_handlers[i]->kill_all(self->handlers[i]);
     }
+    zs_voter_kill_all(self->voter);
     return self->stopping ? 0 : -1;
 }
 

@@ -300,6 +300,9 @@ static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MEM_DEL] = zs_coord_mem_client,
     [ZS_MSG_MEM_QUERY] = zs_coord_mem_client,
     [ZS_MSG_MEM_DEPOSIT] = zs_coord_mem_client,
+    [ZS_MSG_VOTE_PROPOSE] = zs_coord_vote_client,
+    [ZS_MSG_VOTE_STATUS] = zs_coord_vote_client,
+    [ZS_MSG_VOTE_LIST] = zs_coord_vote_client,
 };
 
 //  Requests that change the swarm, logged with who asked (the client's certificate

@@ -106,6 +106,33 @@ zs_coord_agent_error(zs_coord_t *self,
     zs_broker_send(self->broker, peer, &error);
 }
 
+void
+zs_coord_answer(zs_coord_t *self,
+                const zs_coord_asker_t *asker,
+                zs_msg_t *reply,
+                uint64_t rid)
+{
+    reply->rid = rid;
+    if (asker->client) {
+        zs_broker_reply(self->broker, asker->client, reply);
+    } else {
+        zs_broker_send(self->broker, asker->agent->peer, reply);
+    }
+}
+
+void
+zs_coord_refuse(zs_coord_t *self,
+                const zs_coord_asker_t *asker,
+                const zs_error_t *err,
+                uint64_t rid)
+{
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = (uint64_t) err->code;
+    error.why = err->text;
+    zs_coord_answer(self, asker, &error, rid);
+}
+
 static int
 s_agent_refuse(zs_coord_t *self, zs_peer_t *peer, zs_err_code_t code, const char *why)
 {
@@ -156,6 +183,14 @@ s_welcome(zs_coord_t *self, zs_agent_t *agent)
         //  char ** to const char ** is safe here: the message only reads the strings
         welcome.argv.items = (const char **) (void *) type->argv;
         welcome.argv.count = type->argc;
+    }
+    if (type) {
+        //  How it votes: a fixed answer, or a command (its own, or the vote's)
+        welcome.option = type->vote_answer;
+        welcome.vote_argv =
+            type->vote_handler ? welcome.argv
+                               : (zs_msg_list_t){(const char **) (void *) type->vote_argv,
+                                                 type->vote_argc};
     }
     zs_broker_send(self->broker, agent->peer, &welcome);
 }
@@ -303,6 +338,10 @@ static s_agent_handler_fn *const s_agent_handlers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MEM_DEL] = zs_coord_mem_agent,
     [ZS_MSG_MEM_QUERY] = zs_coord_mem_agent,
     [ZS_MSG_MEM_DEPOSIT] = zs_coord_mem_agent,
+    [ZS_MSG_VOTE_PROPOSE] = zs_coord_vote_agent,
+    [ZS_MSG_VOTE_CAST] = zs_coord_vote_agent,
+    [ZS_MSG_VOTE_STATUS] = zs_coord_vote_agent,
+    [ZS_MSG_VOTE_LIST] = zs_coord_vote_agent,
 };
 
 static void
@@ -548,6 +587,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     zs_coord_graph_init(self);
     zs_coord_topology_init(self);
     zs_coord_mem_init(self);
+    zs_coord_vote_init(self);
     if (zs_coord_auth_open(self, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -590,6 +630,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     zs_coord_nodes_fini(self);
     zs_coord_graph_fini(self);
     zs_coord_topology_fini(self);
+    zs_coord_vote_fini(self);
     zs_coord_mem_fini(self);
     zloop_destroy(&self->loop);
     free(self);

@@ -12,17 +12,16 @@
 #include <math.h>
 #include <string.h>
 
-//  Where a reply goes: a control client, or an agent
+//  Who asks: where the reply goes, and what the store checks
 typedef struct {
-    const zs_client_ref_t *client;  //  borrowed, or NULL
-    zs_agent_t *agent;              //  borrowed, or NULL
-    zs_mem_who_t who;               //  what the store checks
+    zs_coord_asker_t to;
+    zs_mem_who_t who;
 } s_asker_t;
 
 static s_asker_t
 s_client(const zs_client_ref_t *client)
 {
-    return (s_asker_t){client, NULL, {NULL, NULL}};
+    return (s_asker_t){{client, NULL}, {NULL, NULL}};
 }
 
 static s_asker_t
@@ -30,28 +29,19 @@ s_agent(zs_agent_t *agent)
 {
     //  An agent's team is its hierarchical team, else its type
     const char *team = agent->place.team ? agent->place.team : agent->atype;
-    return (s_asker_t){NULL, agent, {agent->id, team}};
+    return (s_asker_t){{NULL, agent}, {agent->id, team}};
 }
 
 static void
 s_reply(zs_coord_t *self, const s_asker_t *asker, zs_msg_t *reply, uint64_t rid)
 {
-    reply->rid = rid;
-    if (asker->client) {
-        zs_broker_reply(self->broker, asker->client, reply);
-    } else {
-        zs_broker_send(self->broker, asker->agent->peer, reply);
-    }
+    zs_coord_answer(self, &asker->to, reply, rid);
 }
 
 static void
 s_refuse(zs_coord_t *self, const s_asker_t *asker, const zs_error_t *err, uint64_t rid)
 {
-    zs_msg_t error;
-    zs_msg_init(&error, ZS_MSG_ERROR);
-    error.code = (uint64_t) err->code;
-    error.why = err->text;
-    s_reply(self, asker, &error, rid);
+    zs_coord_refuse(self, &asker->to, err, rid);
 }
 
 static void
@@ -76,7 +66,7 @@ s_publish(zs_coord_t *self,
 static int
 s_durable(zs_coord_t *self, const s_asker_t *asker, zs_error_t *err)
 {
-    if (asker->agent && zs_coord_sync(self) != 0) {
+    if (asker->to.agent && zs_coord_sync(self) != 0) {
         return zs_error_set(
             err, ZS_ERR_LIMIT,
             "the journal cannot be written: the change is not durable yet");

@@ -24,7 +24,14 @@ typedef struct s_waiter_t {
     struct s_waiter_t *next;  //  next waiter of the same task
 } zs_waiter_t;
 
-typedef struct zs_coord_node_t zs_coord_node_t;  //  a node daemon, in zs_coord_node.c
+typedef struct zs_coord_node_t zs_coord_node_t;    //  a node daemon, in zs_coord_node.c
+typedef struct zs_coord_votes_t zs_coord_votes_t;  //  the votes, in zs_coord_vote.c
+
+//  Who sent a request both sockets take (mem.*, vote.*): a control client or an agent
+typedef struct {
+    const zs_client_ref_t *client;  //  borrowed, or NULL
+    zs_agent_t *agent;              //  borrowed, or NULL
+} zs_coord_asker_t;
 
 typedef enum {
     ZS_COORD_SERVING,   //  normal operation
@@ -81,6 +88,7 @@ struct zs_coord_t {
     zhashx_t *leads;             //  team (lead type) -> its lead agent, borrowed
     zhashx_t *leaderless;        //  team -> int64_t *: since when members wait for a lead
     zs_mem_t *mem;               //  shared memory, owned
+    zs_coord_votes_t *votes;     //  open and kept votes, owned
 };
 
 //  Accept a submit (decoded, borrowed) from a client: creates, queues and dispatches the
@@ -130,6 +138,16 @@ void zs_coord_stop(zs_coord_t *self, const char *why);
 //  that had not ended are ready again, ended ones keep their results. Returns 0, or -1
 //  with err filled. In zs_coord_journal.c.
 int zs_coord_journal_open(zs_coord_t *self, zs_error_t *err);
+
+//  Send reply (its rid set) / an error for err to whoever asked. In zs_coord.c.
+void zs_coord_answer(zs_coord_t *self,
+                     const zs_coord_asker_t *asker,
+                     zs_msg_t *reply,
+                     uint64_t rid);
+void zs_coord_refuse(zs_coord_t *self,
+                     const zs_coord_asker_t *asker,
+                     const zs_error_t *err,
+                     uint64_t rid);
 
 //  Record that a task was accepted / reached a final state. In zs_coord_journal.c.
 void zs_coord_journal_accepted(zs_coord_t *self, const zs_task_t *task);
@@ -351,6 +369,17 @@ void zs_coord_mem_tick(zs_coord_t *self);
 //  Create / free the shared memory. In zs_coord_mem.c.
 void zs_coord_mem_init(zs_coord_t *self);
 void zs_coord_mem_fini(zs_coord_t *self);
+
+//  A vote request (vote.propose, vote.status, vote.list) from a control client / those
+//  and vote.cast from an agent: served and answered. In zs_coord_vote.c.
+void zs_coord_vote_client(zs_coord_t *self,
+                          const zs_client_ref_t *client,
+                          const zs_msg_t *msg);
+void zs_coord_vote_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+
+//  Create / free the votes. In zs_coord_vote.c.
+void zs_coord_vote_init(zs_coord_t *self);
+void zs_coord_vote_fini(zs_coord_t *self);
 
 //  Record that a shared memory entry was written / deleted or expired. In
 //  zs_coord_journal.c.

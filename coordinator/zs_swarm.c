@@ -278,8 +278,66 @@ enum {
     S_TYPE_TYPE = 0,
     S_TYPE_COMMAND = 3,
     S_TYPE_NODES = 7,
-    S_TYPE_REPORTS_TO = 9
+    S_TYPE_REPORTS_TO = 9,
+    S_TYPE_VOTE = 10
 };
+
+//  'vote: {exec: [...]}' or 'vote: {answer: NAME}'
+enum { S_VOTE_EXEC, S_VOTE_ANSWER };
+
+static int
+s_read_vote_command(zs_yaml_t *ctx,
+                    const zs_yaml_key_t *key,
+                    yaml_node_t *node,
+                    void *target)
+{
+    zs_swarm_type_t *type = target;
+    return zs_yaml_read_strings(ctx, key, node, s_check_arg, &type->vote_argv,
+                                &type->vote_argc);
+}
+
+static const zs_yaml_key_t s_vote_keys[] = {
+    [S_VOTE_EXEC] = {"exec", s_read_vote_command, 0, 1, ZS_SWARM_ARGV_MAX, NULL,
+                     ZS_YAML_OPTIONAL},
+    [S_VOTE_ANSWER] = {"answer", s_read_name, offsetof(zs_swarm_type_t, vote_answer), 0,
+                       0, NULL, ZS_YAML_OPTIONAL},
+};
+static const zs_yaml_table_t s_vote_table = {"in 'vote'", s_vote_keys,
+                                             ZS_YAML_LENGTH(s_vote_keys)};
+
+//  How a type's agents vote: a scalar is the fixed answer, or 'handler' (its command
+//  answers); a mapping holds exactly one of 'exec' and 'answer'
+static int
+s_read_vote(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_swarm_type_t *type = target;
+    if (node->type == YAML_SCALAR_NODE) {
+        if (s_check_name(ctx, key, node) != 0) {
+            return -1;
+        }
+        const char *text = (const char *) node->data.scalar.value;
+        if (streq(text, "handler")) {
+            type->vote_handler = true;
+        } else {
+            type->vote_answer = zs_strdup(text);
+        }
+        return 0;
+    }
+    if (node->type != YAML_MAPPING_NODE) {
+        return zs_yaml_fail(ctx, node->start_mark,
+                            "expected an answer, 'handler', or a mapping with 'exec' or "
+                            "'answer' for 'vote'");
+    }
+    yaml_node_t *found[ZS_YAML_KEYS_MAX] = {NULL};
+    if (zs_yaml_read_map(ctx, &s_vote_table, node, type, found) != 0) {
+        return -1;
+    }
+    if (!found[S_VOTE_EXEC] == !found[S_VOTE_ANSWER]) {
+        return zs_yaml_fail(ctx, node->start_mark,
+                            "expected exactly one of 'exec' and 'answer' in 'vote'");
+    }
+    return 0;
+}
 
 static const zs_yaml_choice_t s_topologies[] = {
     {"star", ZS_TOPOLOGY_STAR},
@@ -344,6 +402,7 @@ static const zs_yaml_key_t s_type_keys[] = {
     S_KEY("strategy", s_read_strategy, S_TYPE(strategy), NULL, ZS_YAML_OPTIONAL),
     [S_TYPE_REPORTS_TO] =
         S_KEY("reports_to", s_read_name, S_TYPE(reports_to), NULL, ZS_YAML_OPTIONAL),
+    [S_TYPE_VOTE] = S_KEY("vote", s_read_vote, 0, NULL, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, ZS_YAML_OPTIONAL),
@@ -463,6 +522,12 @@ s_check_type(zs_yaml_t *ctx,
             ctx, found[S_TYPE_COMMAND]->start_mark,
             "'command' is only for handler exec (agent type '%s' is builtin)",
             type->type);
+    }
+    if (type->vote_handler && type->handler != ZS_HANDLER_EXEC) {
+        return zs_yaml_fail(ctx, found[S_TYPE_VOTE]->start_mark,
+                            "'vote: handler' needs handler exec: a builtin has no answer "
+                            "of its own (agent type '%s')",
+                            type->type);
     }
     return s_check_places(ctx, type, found[S_TYPE_NODES]);
 }
@@ -826,6 +891,8 @@ zs_swarm_destroy(zs_swarm_t **self_p)
         }
         free(self->types[i].places);
         free(self->types[i].reports_to);
+        free(self->types[i].vote_answer);
+        s_strings_free(self->types[i].vote_argv, self->types[i].vote_argc);
     }
     free(self->types);
     zs_workflow_fini(&self->workflow);

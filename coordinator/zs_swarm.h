@@ -123,8 +123,12 @@ typedef struct {
     zs_swarm_place_t *places;   //  'nodes': agents on node daemons, owned
     size_t place_count;         //  items in places
     zs_supervision_t supervision;  //  resolved: the type's keys over the swarm's
-    char *reports_to;  //  hierarchical: the type that leads its team, owned, or NULL
-    bool leads;        //  hierarchical: some type reports to this one
+    char *reports_to;   //  hierarchical: the type that leads its team, owned, or NULL
+    bool leads;         //  hierarchical: some type reports to this one
+    char *vote_answer;  //  'vote': the answer its agents always give, owned, or NULL
+    char **vote_argv;   //  'vote': the command that answers, owned, or NULL
+    size_t vote_argc;   //  items in vote_argv
+    bool vote_handler;  //  'vote: handler': its own command (argv) answers
 } zs_swarm_type_t;
 
 //  The 'security' section: CURVE on every socket, clients authenticated by key. Paths

@@ -40,17 +40,19 @@
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
-#define ZS_MSG_TMO_MAX    86400000  //  longest timeout of one attempt, ms: a day
-#define ZS_MSG_TRIES_MAX  101       //  most attempts of a task: 100 retries and the first
-#define ZS_MSG_CONC_MAX   1024      //  most attempts one agent runs at once
-#define ZS_MSG_PRI_MAX    1000      //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
-#define ZS_MSG_DEPS_MAX   64        //  dependencies one submit may name
-#define ZS_MSG_COUNT_MAX  1000  //  agents of one type a scale or a swarm file asks for
-#define ZS_MSG_NOTE_MAX   (64u << 10)  //  payload of an agent message (msg.send, msg.share)
-#define ZS_MSG_KEY_MAX    256          //  bytes in a shared memory key
-#define ZS_MSG_VALUE_MAX  (64u << 10)    //  bytes in a shared memory value
-#define ZS_MSG_TAGS_MAX   16             //  tags of one shared memory entry
-#define ZS_MSG_AMOUNT_MAX 1000000000000  //  a deposit adds at most this much, either way
+#define ZS_MSG_TMO_MAX     86400000  //  longest timeout of one attempt, ms: a day
+#define ZS_MSG_TRIES_MAX   101   //  most attempts of a task: 100 retries and the first
+#define ZS_MSG_CONC_MAX    1024  //  most attempts one agent runs at once
+#define ZS_MSG_PRI_MAX     1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
+#define ZS_MSG_DEPS_MAX    64    //  dependencies one submit may name
+#define ZS_MSG_COUNT_MAX   1000  //  agents of one type a scale or a swarm file asks for
+#define ZS_MSG_NOTE_MAX    (64u << 10)  //  payload of an agent message (msg.send, msg.share)
+#define ZS_MSG_KEY_MAX     256          //  bytes in a shared memory key
+#define ZS_MSG_VALUE_MAX   (64u << 10)    //  bytes in a shared memory value
+#define ZS_MSG_TAGS_MAX    16             //  tags of one shared memory entry
+#define ZS_MSG_AMOUNT_MAX  1000000000000  //  a deposit adds at most this much, either way
+#define ZS_MSG_OPTIONS_MAX 16             //  options of one vote
+#define ZS_MSG_WEIGHT_MAX  100            //  a ballot's own weight, 1 when absent
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
@@ -112,6 +114,16 @@ typedef enum {
     ZS_MSG_MEM_QUERY_OK,
     ZS_MSG_MEM_DEPOSIT,  //  "mem.deposit": add to a decaying signal
     ZS_MSG_MEM_DEPOSIT_OK,
+    //  votes (PROTOCOL.md §8.2), on the control socket and the agents socket
+    ZS_MSG_VOTE_PROPOSE,  //  "vote.propose": ask agents a question
+    ZS_MSG_VOTE_PROPOSE_OK,
+    ZS_MSG_VOTE_ASK,   //  "vote.ask" coordinator -> agent: cast a ballot
+    ZS_MSG_VOTE_CAST,  //  "vote.cast" agent -> coordinator: its ballot
+    ZS_MSG_VOTE_CAST_OK,
+    ZS_MSG_VOTE_STATUS,  //  "vote.status": a vote's ballots and outcome
+    ZS_MSG_VOTE_STATUS_OK,
+    ZS_MSG_VOTE_LIST,  //  "vote.list": the votes kept
+    ZS_MSG_VOTE_LIST_OK,
     //  events, on the events socket; the type name is also the topic frame
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
@@ -123,6 +135,8 @@ typedef enum {
     ZS_MSG_EV_NODE_LEFT,          //  "node.left"
     ZS_MSG_EV_TEAM_ELECTED,       //  "team.elected": an agent leads a team
     ZS_MSG_EV_MEM_CHANGED,   //  "mem.changed": an entry was written, deleted, expired
+    ZS_MSG_EV_VOTE_OPENED,   //  "vote.opened": a vote was proposed
+    ZS_MSG_EV_VOTE_DECIDED,  //  "vote.decided": a vote ended, with its outcome
     ZS_MSG_EV_TASK_PENDING,  //  "task.pending" ... one event per task state
     ZS_MSG_EV_TASK_READY,
     ZS_MSG_EV_TASK_ASSIGNED,
@@ -149,6 +163,7 @@ typedef enum {
     ZS_ERR_FORBIDDEN = 11,      //  the topology does not allow that message or hand-off
     ZS_ERR_NO_KEY = 12,         //  no shared memory entry with that key
     ZS_ERR_CONFLICT = 13,       //  the entry's version is not the one the request names
+    ZS_ERR_NO_VOTE = 14,        //  no vote with that id
 } zs_err_code_t;
 
 //  One record of agents.ok.
@@ -271,7 +286,19 @@ typedef struct {
     uint64_t top;         //  "top": a query for the strongest signals: how many
     int64_t level_micro;  //  "level_micro": a journal record's level, in millionths
     uint64_t at;          //  "at": when level_micro was measured, ms since the Unix epoch
-    void *arena_;         //  owned by a decoded message; NULL otherwise
+    const char *vote;     //  "vote": a vote's id
+    const char *question;     //  "question": what a vote asks
+    zs_msg_list_t options;    //  "options": the answers a vote allows
+    zs_msg_list_t voters;     //  "voters": the agent types a vote asks (empty: all)
+    uint64_t deadline;        //  "deadline": ms a vote stays open
+    const char *option;       //  "option": a ballot's answer, a vote's decision
+    uint64_t confidence;      //  "confidence": a ballot's, per mille (0: 1000)
+    uint64_t weight;          //  "weight": a ballot's own weight (0: 1)
+    zs_msg_list_t ballots;    //  "ballots": "AGENT OPTION WEIGHT" per ballot cast
+    zs_msg_list_t votes;      //  "votes": ids of the votes kept
+    uint64_t cast;            //  "cast": ballots cast so far
+    zs_msg_list_t vote_argv;  //  "vote_argv": the command that answers votes (welcome)
+    void *arena_;             //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
 //  Start a message of the given type with every field absent.

@@ -162,6 +162,38 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_TOP] = S_RANGE("top", top, 0, ZS_MSG_ITEMS_MAX),
     [ZS_F_LEVEL_MICRO] = S_INT("level_micro", level_micro, INT64_MIN, INT64_MAX),
     [ZS_F_AT] = S_UINT("at", at),
+    [ZS_F_VOTE] = S_NAME("vote", vote),
+    [ZS_F_QUESTION] =
+        S_FIELD(zs_msg_t, "question", ZS_KIND_STR, question, 1, ZS_MSG_TEXT_MAX),
+    [ZS_F_OPTIONS] = {.key = "options",
+                      .key_size = 7,
+                      .kind = ZS_KIND_STRLIST,
+                      .offset = offsetof(zs_msg_t, options),
+                      .count_max = ZS_MSG_OPTIONS_MAX,
+                      .min = 1,
+                      .max = ZS_MSG_NAME_MAX},
+    [ZS_F_VOTERS] = S_LIST("voters", voters, 1, ZS_MSG_NAME_MAX),
+    [ZS_F_DEADLINE] = S_RANGE("deadline", deadline, 0, ZS_MSG_TMO_MAX),
+    [ZS_F_OPTION] = S_NAME("option", option),
+    [ZS_F_CONFIDENCE] = S_RANGE("confidence", confidence, 0, 1000),
+    [ZS_F_WEIGHT] = S_RANGE("weight", weight, 0, ZS_MSG_WEIGHT_MAX),
+    //  "AGENT OPTION WEIGHT": two names and the weight it counted, in thousandths
+    [ZS_F_BALLOTS] = {.key = "ballots",
+                      .key_size = 7,
+                      .kind = ZS_KIND_STRLIST,
+                      .offset = offsetof(zs_msg_t, ballots),
+                      .count_max = ZS_MSG_AGENTS_MAX,
+                      .min = 5,
+                      .max = 2 * ZS_MSG_NAME_MAX + 22},
+    [ZS_F_VOTES] = {.key = "votes",
+                    .key_size = 5,
+                    .kind = ZS_KIND_STRLIST,
+                    .offset = offsetof(zs_msg_t, votes),
+                    .count_max = ZS_MSG_ITEMS_MAX,
+                    .min = 1,
+                    .max = ZS_MSG_NAME_MAX},
+    [ZS_F_CAST] = S_UINT("cast", cast),
+    [ZS_F_VOTE_ARGV] = S_LIST("vote_argv", vote_argv, 0, ZS_MSG_ARG_MAX),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
@@ -169,8 +201,9 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
 static const uint8_t s_sorted[ZS_F_COUNT] = {
     ZS_F_ACCESS,      ZS_F_AGENT,       ZS_F_AGENTS,      ZS_F_AGG,
     ZS_F_AMOUNT,      ZS_F_ARGV,        ZS_F_AT,          ZS_F_ATT,
-    ZS_F_ATYPE,       ZS_F_BID,         ZS_F_CAPS,        ZS_F_CAS,
-    ZS_F_CODE,        ZS_F_CONC,        ZS_F_SCALE,       ZS_F_DEPS,
+    ZS_F_ATYPE,       ZS_F_BALLOTS,     ZS_F_BID,         ZS_F_CAPS,
+    ZS_F_CAS,         ZS_F_CAST,        ZS_F_CODE,        ZS_F_CONC,
+    ZS_F_CONFIDENCE,  ZS_F_SCALE,       ZS_F_DEADLINE,    ZS_F_DEPS,
     ZS_F_DUP,         ZS_F_ENDED,       ZS_F_EXIT,        ZS_F_EXPIRES,
     ZS_F_FULL,        ZS_F_GONE,        ZS_F_HALF_LIFE,   ZS_F_HANDLER,
     ZS_F_HB,          ZS_F_HOST,        ZS_F_ITEMS,       ZS_F_KEY,
@@ -179,14 +212,16 @@ static const uint8_t s_sorted[ZS_F_COUNT] = {
     ZS_F_N_AGENTS,    ZS_F_N_CANCELLED, ZS_F_N_COMPLETED, ZS_F_N_DEAD,
     ZS_F_N_FORBIDDEN, ZS_F_N_PENDING,   ZS_F_N_READY,     ZS_F_N_RUNNING,
     ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NODE,        ZS_F_NOTE,
-    ZS_F_PAYLOAD,     ZS_F_PCT,         ZS_F_PEERS,       ZS_F_PID,
-    ZS_F_PREFIX,      ZS_F_PRI,         ZS_F_REQUIRES,    ZS_F_RID,
-    ZS_F_ROLE,        ZS_F_SEQ,         ZS_F_SLOTS,       ZS_F_STATE,
-    ZS_F_STATUS,      ZS_F_STDERR,      ZS_F_STDOUT,      ZS_F_STRATEGY,
-    ZS_F_T,           ZS_F_TAGS,        ZS_F_TASK,        ZS_F_TMO,
-    ZS_F_TOP,         ZS_F_TOPOLOGY,    ZS_F_TRIES,       ZS_F_TTL,
-    ZS_F_TTYPE,       ZS_F_UPTIME_MS,   ZS_F_V,           ZS_F_VALUE,
-    ZS_F_VERSION,     ZS_F_WAIT,        ZS_F_WHY,
+    ZS_F_OPTION,      ZS_F_OPTIONS,     ZS_F_PAYLOAD,     ZS_F_PCT,
+    ZS_F_PEERS,       ZS_F_PID,         ZS_F_PREFIX,      ZS_F_PRI,
+    ZS_F_QUESTION,    ZS_F_REQUIRES,    ZS_F_RID,         ZS_F_ROLE,
+    ZS_F_SEQ,         ZS_F_SLOTS,       ZS_F_STATE,       ZS_F_STATUS,
+    ZS_F_STDERR,      ZS_F_STDOUT,      ZS_F_STRATEGY,    ZS_F_T,
+    ZS_F_TAGS,        ZS_F_TASK,        ZS_F_TMO,         ZS_F_TOP,
+    ZS_F_TOPOLOGY,    ZS_F_TRIES,       ZS_F_TTL,         ZS_F_TTYPE,
+    ZS_F_UPTIME_MS,   ZS_F_V,           ZS_F_VALUE,       ZS_F_VERSION,
+    ZS_F_VOTE,        ZS_F_VOTE_ARGV,   ZS_F_VOTERS,      ZS_F_VOTES,
+    ZS_F_WAIT,        ZS_F_WEIGHT,      ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -267,8 +302,10 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},
     [ZS_MSG_HELLO] =
         S_TYPE("hello", B(ATYPE), B(AGENT) | B(CAPS) | B(CONC) | B(HOST) | B(PID)),
-    [ZS_MSG_WELCOME] = S_TYPE(
-        "welcome", B(AGENT) | B(ATYPE) | B(HB) | B(LIVE) | B(HANDLER) | B(CONC), B(ARGV)),
+    [ZS_MSG_WELCOME] =
+        S_TYPE("welcome",
+               B(AGENT) | B(ATYPE) | B(HB) | B(LIVE) | B(HANDLER) | B(CONC),
+               B(ARGV) | B(OPTION) | B(VOTE_ARGV)),
     [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", 0, B(LOAD)),
     [ZS_MSG_BYE] = S_TYPE("bye", 0, B(WHY)),
     [ZS_MSG_ERROR] = S_TYPE("error", B(CODE) | B(WHY), B(RID) | B(TASK)),
@@ -337,6 +374,25 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MEM_DEPOSIT_OK] =
         S_TYPE("mem.deposit.ok", B(KEY) | B(VERSION) | B(LEVEL), B(RID)),
     [ZS_MSG_MEM_QUERY_OK] = S_TYPE("mem.query.ok", 0, B(RID) | B(KEYS)),
+    [ZS_MSG_VOTE_PROPOSE] =
+        S_TYPE("vote.propose",
+               B(QUESTION) | B(OPTIONS),
+               B(RID) | B(VOTE) | B(VOTERS) | B(STRATEGY) | B(DEADLINE)),
+    [ZS_MSG_VOTE_PROPOSE_OK] = S_TYPE("vote.propose.ok", B(VOTE) | B(SCALE), B(RID)),
+    [ZS_MSG_VOTE_ASK] =
+        S_TYPE("vote.ask",
+               B(VOTE) | B(QUESTION) | B(OPTIONS) | B(STRATEGY) | B(DEADLINE),
+               B(AGENT)),
+    [ZS_MSG_VOTE_CAST] =
+        S_TYPE("vote.cast", B(VOTE) | B(OPTION), B(RID) | B(CONFIDENCE) | B(WEIGHT)),
+    [ZS_MSG_VOTE_CAST_OK] = S_TYPE("vote.cast.ok", B(VOTE), B(RID)),
+    [ZS_MSG_VOTE_STATUS] = S_TYPE("vote.status", B(VOTE), B(RID)),
+    [ZS_MSG_VOTE_STATUS_OK] = S_TYPE(
+        "vote.status.ok",
+        B(VOTE) | B(QUESTION) | B(OPTIONS) | B(STRATEGY) | B(STATE) | B(SCALE) | B(CAST),
+        B(RID) | B(VOTERS) | B(AGENT) | B(OPTION) | B(DEADLINE) | B(BALLOTS)),
+    [ZS_MSG_VOTE_LIST] = S_TYPE("vote.list", 0, B(RID)),
+    [ZS_MSG_VOTE_LIST_OK] = S_TYPE("vote.list.ok", 0, B(RID) | B(VOTES)),
     [ZS_MSG_TOPOLOGY_OK] =
         S_TYPE("topology.ok", B(TOPOLOGY) | B(AGENTS), B(RID) | B(LINKS)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
@@ -353,6 +409,12 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_EV_NODE_LEFT] = S_TYPE("node.left", B(SEQ) | B(NODE), B(WHY)),
     [ZS_MSG_EV_MEM_CHANGED] =
         S_TYPE("mem.changed", B(SEQ) | B(KEY) | B(STATE), B(VERSION) | B(AGENT)),
+    [ZS_MSG_EV_VOTE_OPENED] = S_TYPE("vote.opened",
+                                     B(SEQ) | B(VOTE) | B(QUESTION) | B(OPTIONS) |
+                                         B(STRATEGY) | B(DEADLINE) | B(SCALE),
+                                     B(VOTERS) | B(AGENT)),
+    [ZS_MSG_EV_VOTE_DECIDED] = S_TYPE(
+        "vote.decided", B(SEQ) | B(VOTE) | B(STATE) | B(SCALE) | B(CAST), B(OPTION)),
     [ZS_MSG_EV_TEAM_ELECTED] =
         S_TYPE("team.elected", B(SEQ) | B(ATYPE) | B(AGENT), B(WHY)),
     [ZS_MSG_EV_TASK_PENDING] = S_TASK_EVENT("task.pending"),
@@ -433,6 +495,17 @@ static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
     ZS_MSG_EV_TEAM_ELECTED,
     ZS_MSG_TOPOLOGY,
     ZS_MSG_TOPOLOGY_OK,
+    ZS_MSG_VOTE_ASK,
+    ZS_MSG_VOTE_CAST,
+    ZS_MSG_VOTE_CAST_OK,
+    ZS_MSG_EV_VOTE_DECIDED,
+    ZS_MSG_VOTE_LIST,
+    ZS_MSG_VOTE_LIST_OK,
+    ZS_MSG_EV_VOTE_OPENED,
+    ZS_MSG_VOTE_PROPOSE,
+    ZS_MSG_VOTE_PROPOSE_OK,
+    ZS_MSG_VOTE_STATUS,
+    ZS_MSG_VOTE_STATUS_OK,
     ZS_MSG_WAIT,
     ZS_MSG_WAIT_OK,
     ZS_MSG_WELCOME,

@@ -97,6 +97,18 @@ typedef enum {
     ZS_F_TOP,
     ZS_F_LEVEL_MICRO,
     ZS_F_AT,
+    ZS_F_VOTE,
+    ZS_F_QUESTION,
+    ZS_F_OPTIONS,
+    ZS_F_VOTERS,
+    ZS_F_DEADLINE,
+    ZS_F_OPTION,
+    ZS_F_CONFIDENCE,
+    ZS_F_WEIGHT,
+    ZS_F_BALLOTS,
+    ZS_F_VOTES,
+    ZS_F_CAST,
+    ZS_F_VOTE_ARGV,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

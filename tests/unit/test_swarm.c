@@ -438,6 +438,48 @@ test_reports_to(void)
                        "invalid name 'b@d' for 'reports_to'"));
 }
 
+#define S_VOTERS "name: t\nagents:\n"
+
+//  How a type's agents vote: a fixed answer, 'handler' (exec only), or a mapping with
+//  exactly one of 'exec' and 'answer'
+static void
+test_vote(void)
+{
+    zs_swarm_t *swarm =
+        s_parse(S_VOTERS "  - {type: a, vote: 'yes'}\n"
+                         "  - {type: b, handler: exec, command: [cat], "
+                         "vote: handler}\n"
+                         "  - {type: c, vote: {exec: [sh, -c, 'echo no']}}\n"
+                         "  - {type: d, vote: {answer: handler}}\n"
+                         "  - {type: e}\n");
+    ZS_CHECK(swarm && swarm->type_count == 5);
+    if (swarm) {
+        ZS_CHECK_STR(swarm->types[0].vote_answer, "yes");
+        ZS_CHECK(!swarm->types[0].vote_handler && !swarm->types[0].vote_argv);
+        ZS_CHECK(swarm->types[1].vote_handler && !swarm->types[1].vote_answer);
+        ZS_CHECK(swarm->types[2].vote_argc == 3);
+        ZS_CHECK_STR(swarm->types[2].vote_argv[2], "echo no");
+        ZS_CHECK_STR(swarm->types[3].vote_answer, "handler");
+        ZS_CHECK(!swarm->types[4].vote_answer && !swarm->types[4].vote_argv &&
+                 !swarm->types[4].vote_handler);
+    }
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: handler}\n", "3:21",
+                       "'vote: handler' needs handler exec"));
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: {exec: [x], answer: y}}\n", "3:21",
+                       "expected exactly one of 'exec' and 'answer' in 'vote'"));
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: {}}\n", "3:21",
+                       "expected exactly one of 'exec' and 'answer' in 'vote'"));
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: {exec: []}}\n", "3:28",
+                       "expected 1..64 items"));
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: 'a b'}\n", "3:21",
+                       "invalid name 'a b' for 'vote'"));
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: [x]}\n", "3:21",
+                       "expected an answer, 'handler', or a mapping"));
+    ZS_CHECK(s_rejects(S_VOTERS "  - {type: a, vote: {ask: x}}\n", "3:22",
+                       "unknown key 'ask' in 'vote'"));
+}
+
 #define S_RING "name: t\ntopology: ring\nagents: [{type: a}, {type: b}, {type: c}]\n"
 
 //  The ring's stages: known, distinct types, at least two; only under topology ring
@@ -758,7 +800,7 @@ test_type_unknown_key(void)
     ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
                        "unknown key 'cont' in agent type (expected one of: type, count, "
                        "handler, command, capabilities, concurrency, supervision, "
-                       "nodes, strategy, reports_to)"));
+                       "nodes, strategy, reports_to, vote)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -1164,6 +1206,7 @@ static const zs_test_case_t s_cases[] = {
     {"name_invalid", test_name_invalid},
     {"topology", test_topology},
     {"reports_to", test_reports_to},
+    {"vote", test_vote},
     {"ring", test_ring},
     {"workflow_topology", test_workflow_topology},
     {"strategy", test_strategy},

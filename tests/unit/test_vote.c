@@ -1,0 +1,122 @@
+//  test_vote - each strategy's tally at its edges: ties, exactly the quorum, one short
+
+#include "zs_test.h"
+#include "zs_vote.h"
+
+#include <string.h>
+
+//  Ballots from a string of option digits: "0010" is four ballots, three for option 0
+static size_t
+s_ballots(const char *choices, zs_vote_ballot_t *ballots)
+{
+    size_t count = strlen(choices);
+    for (size_t i = 0; i < count; i++) {
+        ballots[i] = (zs_vote_ballot_t){(size_t) (choices[i] - '0'), 1};
+    }
+    return count;
+}
+
+static zs_vote_outcome_t
+s_tally(zs_vote_strategy_t strategy, const char *choices, size_t voters, size_t *winner)
+{
+    zs_vote_ballot_t ballots[64];
+    size_t count = s_ballots(choices, ballots);
+    return zs_vote_tally(strategy, ballots, count, voters, 3, winner);
+}
+
+static void
+test_majority(void)
+{
+    size_t winner = 9;
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "001", 5, &winner) == ZS_VOTE_DECIDED &&
+             winner == 0);
+    //  Exactly the quorum (3 of 5), one short (2 of 5)
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "00", 5, &winner) == ZS_VOTE_NO_QUORUM);
+    //  A tie is no decision, and so is a plurality without a majority of ballots
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "0011", 4, &winner) == ZS_VOTE_NO_DECISION);
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "0012", 4, &winner) == ZS_VOTE_NO_DECISION);
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "", 0, &winner) == ZS_VOTE_NO_QUORUM);
+}
+
+static void
+test_super_majority(void)
+{
+    size_t winner = 9;
+    //  2/3 exactly wins; just under does not
+    ZS_CHECK(s_tally(ZS_VOTE_SUPER_MAJORITY, "110", 3, &winner) == ZS_VOTE_DECIDED &&
+             winner == 1);
+    ZS_CHECK(s_tally(ZS_VOTE_SUPER_MAJORITY, "11100", 5, &winner) == ZS_VOTE_NO_DECISION);
+    ZS_CHECK(s_tally(ZS_VOTE_SUPER_MAJORITY, "1111", 7, &winner) == ZS_VOTE_DECIDED);
+    ZS_CHECK(s_tally(ZS_VOTE_SUPER_MAJORITY, "111", 7, &winner) == ZS_VOTE_NO_QUORUM);
+}
+
+static void
+test_byzantine(void)
+{
+    size_t winner = 9;
+    //  n = 4 (f = 1): quorum and win at 3
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "222", 4, &winner) == ZS_VOTE_DECIDED &&
+             winner == 2);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "22", 4, &winner) == ZS_VOTE_NO_QUORUM);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "221", 4, &winner) == ZS_VOTE_NO_DECISION);
+    //  n = 7 (f = 2): 5 needed; n = 10 (f = 3): 7 needed
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "00000", 7, &winner) == ZS_VOTE_DECIDED);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "000011", 7, &winner) == ZS_VOTE_NO_DECISION);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "0000001", 10, &winner) == ZS_VOTE_NO_DECISION);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "0000000", 10, &winner) == ZS_VOTE_DECIDED);
+}
+
+static void
+test_unanimous(void)
+{
+    size_t winner = 9;
+    ZS_CHECK(s_tally(ZS_VOTE_UNANIMOUS, "111", 3, &winner) == ZS_VOTE_DECIDED);
+    ZS_CHECK(s_tally(ZS_VOTE_UNANIMOUS, "11", 3, &winner) == ZS_VOTE_NO_QUORUM);
+    ZS_CHECK(s_tally(ZS_VOTE_UNANIMOUS, "110", 3, &winner) == ZS_VOTE_NO_DECISION);
+}
+
+static void
+test_trust_weighted(void)
+{
+    size_t winner = 9;
+    //  Two distrusted voters lose to one trusted one
+    zs_vote_ballot_t ballots[] = {{0, 0.2}, {0, 0.2}, {1, 0.9}};
+    ZS_CHECK(zs_vote_tally(ZS_VOTE_TRUST_WEIGHTED, ballots, 3, 3, 2, &winner) ==
+                 ZS_VOTE_DECIDED &&
+             winner == 1);
+    ZS_CHECK(zs_vote_tally(ZS_VOTE_MAJORITY, (zs_vote_ballot_t[]){{0, 1}, {0, 1}, {1, 1}},
+                           3, 3, 2, &winner) == ZS_VOTE_DECIDED &&
+             winner == 0);
+    //  Equal weights tie
+    zs_vote_ballot_t even[] = {{0, 0.5}, {1, 0.5}};
+    ZS_CHECK(zs_vote_tally(ZS_VOTE_TRUST_WEIGHTED, even, 2, 2, 2, &winner) ==
+             ZS_VOTE_NO_DECISION);
+}
+
+static void
+test_settled(void)
+{
+    zs_vote_ballot_t ballots[8];
+    //  Majority of 5: three for one option settle it; two do not
+    ZS_CHECK(zs_vote_settled(ZS_VOTE_MAJORITY, ballots, s_ballots("000", ballots), 5, 3));
+    ZS_CHECK(!zs_vote_settled(ZS_VOTE_MAJORITY, ballots, s_ballots("00", ballots), 5, 3));
+    ZS_CHECK(
+        zs_vote_settled(ZS_VOTE_UNANIMOUS, ballots, s_ballots("000", ballots), 3, 3));
+    ZS_CHECK(
+        !zs_vote_settled(ZS_VOTE_UNANIMOUS, ballots, s_ballots("00", ballots), 3, 3));
+    ZS_CHECK(!zs_vote_settled(ZS_VOTE_TRUST_WEIGHTED, ballots, s_ballots("000", ballots),
+                              5, 3));
+    ZS_CHECK(zs_vote_strategy_from_name("byzantine") == ZS_VOTE_BYZANTINE);
+    ZS_CHECK(zs_vote_strategy_from_name("plurality") == -1);
+}
+
+static const zs_test_case_t s_cases[] = {
+    {"majority", test_majority},
+    {"super_majority", test_super_majority},
+    {"byzantine", test_byzantine},
+    {"unanimous", test_unanimous},
+    {"trust_weighted", test_trust_weighted},
+    {"settled", test_settled},
+};
+
+ZS_TEST_MAIN(s_cases)
