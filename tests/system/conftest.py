@@ -45,6 +45,7 @@ E_LIMIT = 10
 E_FORBIDDEN = 11
 E_NO_KEY = 12
 E_CONFLICT = 13
+E_NO_VOTE = 14
 
 FINAL_STATES = ("completed", "dead", "cancelled")
 
@@ -372,6 +373,59 @@ class Client:
 
     def wait(self, task, seconds=15):
         return self.ok("wait", seconds, task=task)
+
+
+class ScriptedAgent:
+    """An agent written in Python: hello, then requests with a rid (mem.*, vote.*) and
+    whatever else the coordinator sends it. It answers heartbeats and nothing else."""
+
+    def __init__(self, swarm, atype, agent):
+        self.sock = swarm.ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(swarm.agents_ep)
+        swarm.sockets.append(self)
+        self.id = agent
+        self.rid = 0
+        self.kept = []  # messages read while waiting for another, oldest first
+        self.send("hello", atype=atype, agent=agent)
+        assert self.next("welcome")["agent"] == agent
+
+    def close(self):
+        self.sock.close(0)
+
+    def send(self, t, **fields):
+        self.sock.send(pack({"v": VERSION, "t": t, **fields}))
+
+    def next_match(self, match, what, seconds=10):
+        """The next message for which match(msg) holds; the others are kept."""
+        for msg in self.kept:
+            if match(msg):
+                self.kept.remove(msg)
+                return msg
+        until = deadline(seconds)
+        while True:
+            assert self.sock.poll(max(1, left_ms(until)), zmq.POLLIN), (
+                f"{self.id}: no {what}")
+            msg = unpack(self.sock.recv(), f"message to {self.id}")
+            if msg["t"] == "heartbeat":
+                self.send("heartbeat")
+            elif match(msg):
+                return msg
+            else:
+                self.kept.append(msg)
+
+    def next(self, t, seconds=10, **fields):
+        """The next message of type t with these fields."""
+        return self.next_match(
+            lambda m: m["t"] == t and all(m.get(k) == v for k, v in fields.items()),
+            f"{t} {fields}", seconds)
+
+    def request(self, t, **fields):
+        """Send t with a new rid; its reply (ok or error)."""
+        self.rid += 1
+        rid = self.rid
+        self.send(t, rid=rid, **fields)
+        return self.next_match(lambda m: m.get("rid") == rid, f"reply {rid} to {t}")
 
 
 class Subscriber:

@@ -8,44 +8,11 @@ import select
 import subprocess
 import time
 
-import zmq
-
-from conftest import (SLOW, E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, VERSION, binary,
-                      deadline, fixed_bind, journal_conf, left_ms, pack, run_ctl,
-                      swarm_yaml, unpack, wait_until)
+from conftest import (SLOW, E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, ScriptedAgent,
+                      binary, deadline, fixed_bind, journal_conf, left_ms, run_ctl,
+                      swarm_yaml, wait_until)
 
 HB_MS = 100
-
-
-class MemAgent:
-    """A scripted agent that sends mem.* requests with a rid and reads their replies."""
-
-    def __init__(self, swarm, atype, agent):
-        self.sock = swarm.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(swarm.agents_ep)
-        swarm.sockets.append(self)
-        self.rid = 0
-        self.sock.send(pack({"v": VERSION, "t": "hello", "atype": atype, "agent": agent}))
-        assert self.next_reply(None)["t"] == "welcome"
-
-    def close(self):
-        self.sock.close(0)
-
-    def next_reply(self, rid, seconds=10):
-        until = deadline(seconds)
-        while True:
-            assert self.sock.poll(max(1, left_ms(until)), zmq.POLLIN), f"no reply {rid}"
-            msg = unpack(self.sock.recv(), "reply to an agent")
-            if msg["t"] == "heartbeat":
-                self.sock.send(pack({"v": VERSION, "t": "heartbeat"}))
-            elif rid is None or msg.get("rid") == rid:
-                return msg
-
-    def request(self, t, **fields):
-        self.rid += 1
-        self.sock.send(pack({"v": VERSION, "t": t, "rid": self.rid, **fields}))
-        return self.next_reply(self.rid)
 
 
 def mem_yaml(name, **kwargs):
@@ -82,8 +49,8 @@ def test_put_get_versions_and_compare_and_set(make_swarm):
 
 def test_agents_share_by_access_level_and_refusals_are_errors(make_swarm):
     swarm = make_swarm(mem_yaml("acl"))
-    red1, red2 = MemAgent(swarm, "red", "red1"), MemAgent(swarm, "red", "red2")
-    blue = MemAgent(swarm, "blue", "blue1")
+    red1, red2 = ScriptedAgent(swarm, "red", "red1"), ScriptedAgent(swarm, "red", "red2")
+    blue = ScriptedAgent(swarm, "blue", "blue1")
     assert red1.request("mem.put", key="p", value=b"mine", access="private")["t"] == \
         "mem.put.ok"
     assert red1.request("mem.put", key="t", value=b"ours", access="team")["t"] == \
@@ -116,7 +83,7 @@ def test_changes_are_events_and_entries_expire(make_swarm):
     swarm = make_swarm(mem_yaml("events"))
     sub = swarm.subscribe()
     client = swarm.client()
-    agent = MemAgent(swarm, "red", "red1")
+    agent = ScriptedAgent(swarm, "red", "red1")
     agent.request("mem.put", key="job/1", value=b"queued")
     seen = sub.wait_for(lambda m: m["t"] == "mem.changed", 5, "mem.changed")
     assert (seen["key"], seen["version"], seen["state"], seen["agent"]) == (
@@ -148,7 +115,7 @@ def test_entries_survive_a_coordinator_kill(make_swarm, workdir):
                   else [])
     client.ok("mem.put", key="k/07", value=b"seven again")
     client.ok("mem.del", key="k/49")
-    agent = MemAgent(swarm, "red", "red1")
+    agent = ScriptedAgent(swarm, "red", "red1")
     agent.request("mem.put", key="secret", value=b"s", access="private", ttl=600000)
     client.ok("mem.put", key="brief", value=b"x", ttl=200)
     swarm.kill()
@@ -162,7 +129,7 @@ def test_entries_survive_a_coordinator_kill(make_swarm, workdir):
     assert len(client.ok("mem.query", prefix="k/", tags=["even"])["keys"]) == 25
     secret = client.ok("mem.get", key="secret")
     assert secret["agent"] == "red1" and secret["access"] == "private"
-    other = MemAgent(swarm, "red", "red2")
+    other = ScriptedAgent(swarm, "red", "red2")
     assert other.request("mem.get", key="secret")["code"] == E_FORBIDDEN
     client.error("mem.get", E_NO_KEY, key="brief")
 
@@ -197,7 +164,7 @@ def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
     where the next agent goes, and marks fade unless renewed."""
     swarm = make_swarm(mem_yaml("ants", bind=fixed_bind(),
                                 journal=journal_conf(workdir, "ants")))
-    ants = [MemAgent(swarm, "red", f"ant{n}") for n in range(3)]
+    ants = [ScriptedAgent(swarm, "red", f"ant{n}") for n in range(3)]
     first = ants[0].request("mem.deposit", key="route/a", amount=100, half_life=400)
     assert first["t"] == "mem.deposit.ok" and first["level"] == 100, first
     assert ants[1].request("mem.deposit", key="route/b", amount=60, half_life=400)["t"] \
