@@ -110,6 +110,40 @@ test_settled(void)
     ZS_CHECK(zs_vote_strategy_from_name("plurality") == -1);
 }
 
+//  One voter; n not of the form 3f + 1; ballots that weigh nothing; early ends of the
+//  counted strategies at exactly the ballots that settle them, and one short
+static void
+test_edges(void)
+{
+    size_t winner = 9;
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "2", 1, &winner) == ZS_VOTE_DECIDED &&
+             winner == 2);
+    ZS_CHECK(s_tally(ZS_VOTE_UNANIMOUS, "", 1, &winner) == ZS_VOTE_NO_QUORUM);
+    //  n = 6: f = 1, so 3 ballots are a quorum and 3 of one option win
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "111", 6, &winner) == ZS_VOTE_DECIDED);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "11", 6, &winner) == ZS_VOTE_NO_QUORUM);
+    zs_vote_ballot_t nothing[] = {{0, 0}, {1, 0}};
+    ZS_CHECK(zs_vote_tally(ZS_VOTE_TRUST_WEIGHTED, nothing, 2, 2, 2, &winner) ==
+             ZS_VOTE_NO_DECISION);
+    zs_vote_ballot_t ballots[16];
+    //  Super-majority of 6: 4 settle it (4/6 = 2/3 whatever the rest say); 3 do not
+    ZS_CHECK(zs_vote_settled(ZS_VOTE_SUPER_MAJORITY, ballots, s_ballots("0000", ballots),
+                             6, 2));
+    ZS_CHECK(!zs_vote_settled(ZS_VOTE_SUPER_MAJORITY, ballots, s_ballots("000", ballots),
+                              6, 2));
+    //  Byzantine of 10 (f = 3): 7 settle it; 6 and a dissent do not
+    ZS_CHECK(zs_vote_settled(ZS_VOTE_BYZANTINE, ballots, s_ballots("0000000", ballots),
+                             10, 2));
+    ZS_CHECK(!zs_vote_settled(ZS_VOTE_BYZANTINE, ballots, s_ballots("0000001", ballots),
+                              10, 2));
+    //  Every voter cast: settled whatever the outcome
+    ZS_CHECK(
+        zs_vote_settled(ZS_VOTE_TRUST_WEIGHTED, ballots, s_ballots("01", ballots), 2, 2));
+    for (int i = 0; i < ZS_VOTE_STRATEGY_COUNT; i++) {
+        ZS_CHECK(zs_vote_strategy_from_name(zs_vote_strategy_name(i)) == i);
+    }
+}
+
 static const zs_test_case_t s_cases[] = {
     {"majority", test_majority},
     {"super_majority", test_super_majority},
@@ -117,6 +151,7 @@ static const zs_test_case_t s_cases[] = {
     {"unanimous", test_unanimous},
     {"trust_weighted", test_trust_weighted},
     {"settled", test_settled},
+    {"edges", test_edges},
 };
 
 ZS_TEST_MAIN(s_cases)
