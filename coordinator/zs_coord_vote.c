@@ -43,8 +43,8 @@ typedef struct {
     s_voter_t *voters;  //  sorted by id, owned
     size_t voter_count;
     zs_vote_ballot_t *ballots;  //  in the order cast, owned (voter_count room)
+    zs_vote_count_t count;      //  the ballots per option
     size_t *cast_by;            //  the voter of each ballot
-    size_t cast;                //  ballots cast
     int64_t deadline_ms;        //  zs_clock_ms when it ends at the latest
     int timer_id;               //  its deadline timer, -1 once ended
     const char *state;          //  "open", "decided", "no-quorum", "no-decision"
@@ -141,7 +141,7 @@ s_publish_decided(zs_coord_t *self, const s_vote_t *vote)
     event.vote = vote->id;
     event.state = vote->state;
     event.count = vote->voter_count;
-    event.cast = vote->cast;
+    event.cast = vote->count.cast;
     event.option = streq(vote->state, "decided") ? vote->options[vote->winner] : NULL;
     zs_broker_publish(self->broker, &event);
 }
@@ -173,8 +173,8 @@ s_end(zs_coord_t *self, s_vote_t *vote)
         [ZS_VOTE_NO_DECISION] = "no-decision",
     };
     zs_vote_outcome_t outcome =
-        zs_vote_tally(vote->strategy, vote->ballots, vote->cast, vote->voter_count,
-                      vote->option_count, &vote->winner);
+        zs_vote_tally(vote->strategy, &vote->count, vote->voter_count, vote->option_count,
+                      &vote->winner);
     vote->state = states[outcome];
     if (vote->timer_id != -1) {
         zloop_timer_end(self->loop, vote->timer_id);
@@ -430,23 +430,28 @@ s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     zs_err_code_t code;
     const char *refusal = s_cast_refusal(vote, asker->agent, msg, &option, &code);
     if (refusal) {
-        zs_error_t err;
-        zs_error_init(&err);
-        zs_error_set(&err, code, "%s", refusal);
-        zs_coord_refuse(self, asker, &err, msg->rid);
+        //  Says which vote: a voter whose ballot came after the end tells it apart
+        zs_msg_t error;
+        zs_msg_init(&error, ZS_MSG_ERROR);
+        error.code = code;
+        error.why = refusal;
+        error.vote = msg->vote;
+        zs_coord_answer(self, asker, &error, msg->rid);
         return;
     }
     s_voter_t *voter = s_voter_find(vote, asker->agent->id);
-    voter->ballot = (int) vote->cast;
-    vote->ballots[vote->cast] =
+    size_t cast = vote->count.cast;
+    voter->ballot = (int) cast;
+    vote->ballots[cast] =
         (zs_vote_ballot_t){(size_t) option, s_weight(vote, asker->agent, msg)};
-    vote->cast_by[vote->cast++] = (size_t) (voter - vote->voters);
+    vote->cast_by[cast] = (size_t) (voter - vote->voters);
+    zs_vote_count_add(&vote->count, &vote->ballots[cast]);
 
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_CAST_OK);
     reply.vote = vote->id;
     zs_coord_answer(self, asker, &reply, msg->rid);
-    if (zs_vote_settled(vote->strategy, vote->ballots, vote->cast, vote->voter_count,
+    if (zs_vote_settled(vote->strategy, &vote->count, vote->voter_count,
                         vote->option_count)) {
         s_end(self, vote);
     }
@@ -460,8 +465,8 @@ s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
 static char *
 s_ballot_texts(const s_vote_t *vote, const char **items)
 {
-    char *texts = zs_calloc(vote->cast + 1, ZS_COORD_BALLOT_TEXT);
-    for (size_t i = 0; i < vote->cast; i++) {
+    char *texts = zs_calloc(vote->count.cast + 1, ZS_COORD_BALLOT_TEXT);
+    for (size_t i = 0; i < vote->count.cast; i++) {
         char *text = texts + i * ZS_COORD_BALLOT_TEXT;
         const zs_vote_ballot_t *ballot = &vote->ballots[i];
         snprintf(text, ZS_COORD_BALLOT_TEXT, "%s %s %.0f",
@@ -483,7 +488,7 @@ s_status(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
         zs_coord_refuse(self, asker, &err, msg->rid);
         return;
     }
-    const char **ballots = zs_calloc(vote->cast + 1, sizeof *ballots);
+    const char **ballots = zs_calloc(vote->count.cast + 1, sizeof *ballots);
     char *texts = s_ballot_texts(vote, ballots);
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_STATUS_OK);
@@ -496,11 +501,11 @@ s_status(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     reply.strategy = zs_vote_strategy_name(vote->strategy);
     reply.state = vote->state;
     reply.count = vote->voter_count;
-    reply.cast = vote->cast;
+    reply.cast = vote->count.cast;
     reply.agent = *vote->proposer ? vote->proposer : NULL;
     reply.option = streq(vote->state, "decided") ? vote->options[vote->winner] : NULL;
     reply.deadline = vote->timer_id != -1 ? s_left(vote) : 0;
-    reply.ballots = (zs_msg_list_t){ballots, vote->cast};
+    reply.ballots = (zs_msg_list_t){ballots, vote->count.cast};
     zs_coord_answer(self, asker, &reply, msg->rid);
     free(texts);
     free(ballots);

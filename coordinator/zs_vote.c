@@ -52,96 +52,91 @@ s_quorum(zs_vote_strategy_t strategy, size_t voters)
     }
 }
 
-//  Weight and ballots per option, and the leading option (ties: none leads)
-typedef struct {
-    double total;       //  weight of every ballot
-    double best;        //  the leader's weight
-    size_t best_count;  //  the leader's ballots
-    size_t leader;      //  its index
-    bool tied;          //  another option has the leader's weight
-} s_count_t;
-
-static s_count_t
-s_count(const zs_vote_ballot_t *ballots, size_t count, size_t option_count)
+void
+zs_vote_count_add(zs_vote_count_t *count, const zs_vote_ballot_t *ballot)
 {
-    assert(option_count <= ZS_VOTE_OPTIONS_MAX);
-    double weight[ZS_VOTE_OPTIONS_MAX] = {0};
-    size_t ballots_of[ZS_VOTE_OPTIONS_MAX] = {0};
-    s_count_t result = {0, 0, 0, 0, false};
-    for (size_t i = 0; i < count; i++) {
-        assert(ballots[i].option < option_count);
-        weight[ballots[i].option] += ballots[i].weight;
-        ballots_of[ballots[i].option]++;
-        result.total += ballots[i].weight;
-    }
-    for (size_t option = 0; option < option_count; option++) {
-        if (option == 0 || weight[option] > result.best) {
-            result.best = weight[option];
-            result.best_count = ballots_of[option];
-            result.leader = option;
-            result.tied = false;
-        } else if (weight[option] == result.best) {
-            result.tied = true;
+    assert(ballot->option < ZS_VOTE_OPTIONS_MAX);
+    count->weight[ballot->option] += ballot->weight;
+    count->ballots[ballot->option]++;
+    count->total += ballot->weight;
+    count->cast++;
+}
+
+//  The option with the most weight, and whether another has as much
+typedef struct {
+    size_t option;
+    bool tied;
+} s_leader_t;
+
+static s_leader_t
+s_leader(const zs_vote_count_t *count, size_t option_count)
+{
+    s_leader_t leader = {0, false};
+    for (size_t option = 1; option < option_count; option++) {
+        if (count->weight[option] > count->weight[leader.option]) {
+            leader = (s_leader_t){option, false};
+        } else if (count->weight[option] == count->weight[leader.option]) {
+            leader.tied = true;
         }
     }
-    return result;
+    return leader;
 }
 
 zs_vote_outcome_t
 zs_vote_tally(zs_vote_strategy_t strategy,
-              const zs_vote_ballot_t *ballots,
-              size_t count,
+              const zs_vote_count_t *count,
               size_t voters,
               size_t option_count,
               size_t *winner)
 {
     assert(strategy < ZS_VOTE_STRATEGY_COUNT);
-    assert(option_count > 0 && count <= voters);
-    if (voters == 0 || count < s_quorum(strategy, voters)) {
+    assert(option_count > 0 && option_count <= ZS_VOTE_OPTIONS_MAX);
+    assert(count->cast <= voters);
+    if (voters == 0 || count->cast < s_quorum(strategy, voters)) {
         return ZS_VOTE_NO_QUORUM;
     }
-    s_count_t tally = s_count(ballots, count, option_count);
+    s_leader_t leader = s_leader(count, option_count);
+    double best = count->weight[leader.option];
+    size_t ballots = count->ballots[leader.option];
     bool won = false;
     switch (strategy) {
     case ZS_VOTE_MAJORITY:
     case ZS_VOTE_TRUST_WEIGHTED:
-        won = tally.best * 2 > tally.total;
+        won = best * 2 > count->total;
         break;
     case ZS_VOTE_SUPER_MAJORITY:
-        won = tally.best * 3 >= tally.total * 2;
+        won = best * 3 >= count->total * 2;
         break;
     case ZS_VOTE_BYZANTINE:
-        won = tally.best_count >= 2 * s_faulty(voters) + 1;
+        won = ballots >= 2 * s_faulty(voters) + 1;
         break;
     case ZS_VOTE_UNANIMOUS:
-        won = tally.best_count == voters;
+        won = ballots == voters;
         break;
     case ZS_VOTE_STRATEGY_COUNT:
         break;
     }
-    if (!won || tally.tied) {
+    if (!won || leader.tied) {
         return ZS_VOTE_NO_DECISION;
     }
-    *winner = tally.leader;
+    *winner = leader.option;
     return ZS_VOTE_DECIDED;
 }
 
 bool
 zs_vote_settled(zs_vote_strategy_t strategy,
-                const zs_vote_ballot_t *ballots,
-                size_t count,
+                const zs_vote_count_t *count,
                 size_t voters,
                 size_t option_count)
 {
-    if (count >= voters) {
+    if (count->cast >= voters) {
         return true;
     }
     if (strategy == ZS_VOTE_TRUST_WEIGHTED || strategy == ZS_VOTE_UNANIMOUS) {
         return false;  //  a ballot still to come may weigh anything, or dissent
     }
     //  The leader wins even if every voter still to come votes against it
-    s_count_t tally = s_count(ballots, count, option_count);
-    size_t lead = tally.best_count;
+    size_t lead = count->ballots[s_leader(count, option_count).option];
     switch (strategy) {
     case ZS_VOTE_MAJORITY:
         return lead * 2 > voters;

@@ -5,13 +5,13 @@
 //  a rule for the winning option:
 //
 //  - majority: quorum more than half the voters; the option with more than half of the
-//    weight cast wins;
-//  - super-majority: the same quorum; at least two thirds of the weight cast;
+//    ballots wins;
+//  - super-majority: the same quorum; at least two thirds of the ballots;
 //  - byzantine: with n = 3f + 1 voters (f = (n - 1) / 3, the faulty voters tolerated),
 //    quorum 2f + 1 ballots, and the winner needs 2f + 1 ballots of its own;
 //  - unanimous: every voter, all for one option;
 //  - trust-weighted: as majority, but each ballot weighs its voter's trust score times
-//    the ballot's own weight.
+//    the ballot's confidence and its own weight.
 //
 //  Below the quorum the outcome is "no quorum"; a quorum without a winner (a tie, a
 //  split) is "no decision". Pure arithmetic: the caller weighs the ballots.
@@ -39,23 +39,34 @@ typedef enum {
     ZS_VOTE_NO_DECISION,  //  enough ballots, but no option won (a tie, a split)
 } zs_vote_outcome_t;
 
-//  One voter's answer
+//  One voter's answer, as the caller keeps it
 typedef struct {
     size_t option;  //  index of the chosen option
-    double weight;  //  how much it counts: 1, or trust x weight (trust-weighted)
+    double weight;  //  how much it counts: 1, or trust x confidence x weight
 } zs_vote_ballot_t;
+
+//  The ballots of a vote so far, per option: kept up to date one ballot at a time, so
+//  deciding never walks the ballots. Zero-initialise it.
+typedef struct {
+    double weight[ZS_VOTE_OPTIONS_MAX];   //  weight cast for each option
+    size_t ballots[ZS_VOTE_OPTIONS_MAX];  //  ballots for each option
+    double total;                         //  weight of every ballot
+    size_t cast;                          //  ballots
+} zs_vote_count_t;
 
 //  The strategy named text, or -1. Names: "majority", "super-majority", "byzantine",
 //  "unanimous", "trust-weighted".
 int zs_vote_strategy_from_name(const char *text);
 const char *zs_vote_strategy_name(zs_vote_strategy_t strategy);
 
+//  Count a ballot (its option below ZS_VOTE_OPTIONS_MAX).
+void zs_vote_count_add(zs_vote_count_t *count, const zs_vote_ballot_t *ballot);
+
 //  Decide a vote of voters voters and option_count (1..ZS_VOTE_OPTIONS_MAX) options from
-//  its cast ballots (count of them, each for an option below option_count). On
+//  the ballots counted (at most voters, each for an option below option_count). On
 //  ZS_VOTE_DECIDED, *winner is the winning option's index.
 zs_vote_outcome_t zs_vote_tally(zs_vote_strategy_t strategy,
-                                const zs_vote_ballot_t *ballots,
-                                size_t count,
+                                const zs_vote_count_t *count,
                                 size_t voters,
                                 size_t option_count,
                                 size_t *winner);
@@ -63,8 +74,7 @@ zs_vote_outcome_t zs_vote_tally(zs_vote_strategy_t strategy,
 //  True when no ballot still to come can change the outcome: every voter cast, or one
 //  option already wins whatever the others answer. Lets a vote end before its deadline.
 bool zs_vote_settled(zs_vote_strategy_t strategy,
-                     const zs_vote_ballot_t *ballots,
-                     size_t count,
+                     const zs_vote_count_t *count,
                      size_t voters,
                      size_t option_count);
 

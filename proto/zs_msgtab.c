@@ -308,7 +308,7 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
                B(ARGV) | B(OPTION) | B(VOTE_ARGV)),
     [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", 0, B(LOAD)),
     [ZS_MSG_BYE] = S_TYPE("bye", 0, B(WHY)),
-    [ZS_MSG_ERROR] = S_TYPE("error", B(CODE) | B(WHY), B(RID) | B(TASK)),
+    [ZS_MSG_ERROR] = S_TYPE("error", B(CODE) | B(WHY), B(RID) | B(TASK) | B(VOTE)),
     [ZS_MSG_TASK_ASSIGN] =
         S_TYPE("task.assign", B(TASK) | B(TTYPE) | B(ATT), B(PAYLOAD) | B(TMO)),
     [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", B(TASK) | B(ATT), 0),

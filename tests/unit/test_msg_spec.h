@@ -156,7 +156,7 @@ static const t_type_t s_types[] = {
      "agent! atype! hb! live! handler! conc! argv option vote_argv"},
     {ZS_MSG_HEARTBEAT, "heartbeat", "load"},
     {ZS_MSG_BYE, "bye", "why"},
-    {ZS_MSG_ERROR, "error", "code! why! rid task"},
+    {ZS_MSG_ERROR, "error", "code! why! rid task vote"},
     {ZS_MSG_TASK_ASSIGN, "task.assign", "task! ttype! att! payload tmo"},
     {ZS_MSG_TASK_ACK, "task.ack", "task! att!"},
     {ZS_MSG_TASK_PROGRESS, "task.progress", "task! att! pct note"},

@@ -5,23 +5,47 @@
 
 #include <string.h>
 
-//  Ballots from a string of option digits: "0010" is four ballots, three for option 0
-static size_t
-s_ballots(const char *choices, zs_vote_ballot_t *ballots)
+//  The count of ballots from a string of option digits: "0010" is four ballots, three
+//  for option 0, each of weight 1
+static zs_vote_count_t
+s_count(const char *choices)
 {
-    size_t count = strlen(choices);
-    for (size_t i = 0; i < count; i++) {
-        ballots[i] = (zs_vote_ballot_t){(size_t) (choices[i] - '0'), 1};
+    zs_vote_count_t count = {0};
+    for (const char *choice = choices; *choice; choice++) {
+        zs_vote_count_add(&count, &(zs_vote_ballot_t){(size_t) (*choice - '0'), 1});
     }
     return count;
+}
+
+//  A tally of weighed ballots for two options
+static zs_vote_outcome_t
+s_tally_weighed(zs_vote_strategy_t strategy,
+                const zs_vote_ballot_t *ballots,
+                size_t size,
+                size_t voters,
+                size_t *winner)
+{
+    zs_vote_count_t count = {0};
+    for (size_t i = 0; i < size; i++) {
+        zs_vote_count_add(&count, &ballots[i]);
+    }
+    return zs_vote_tally(strategy, &count, voters, 2, winner);
+}
+#define S_TALLY_WEIGHED(strategy, array, voters, winner)                                 \
+    s_tally_weighed(strategy, array, sizeof array / sizeof array[0], voters, winner)
+
+static bool
+s_settled(zs_vote_strategy_t strategy, const char *choices, size_t voters)
+{
+    zs_vote_count_t count = s_count(choices);
+    return zs_vote_settled(strategy, &count, voters, 3);
 }
 
 static zs_vote_outcome_t
 s_tally(zs_vote_strategy_t strategy, const char *choices, size_t voters, size_t *winner)
 {
-    zs_vote_ballot_t ballots[64];
-    size_t count = s_ballots(choices, ballots);
-    return zs_vote_tally(strategy, ballots, count, voters, 3, winner);
+    zs_vote_count_t count = s_count(choices);
+    return zs_vote_tally(strategy, &count, voters, 3, winner);
 }
 
 static void
@@ -81,31 +105,26 @@ test_trust_weighted(void)
     size_t winner = 9;
     //  Two distrusted voters lose to one trusted one
     zs_vote_ballot_t ballots[] = {{0, 0.2}, {0, 0.2}, {1, 0.9}};
-    ZS_CHECK(zs_vote_tally(ZS_VOTE_TRUST_WEIGHTED, ballots, 3, 3, 2, &winner) ==
+    ZS_CHECK(S_TALLY_WEIGHED(ZS_VOTE_TRUST_WEIGHTED, ballots, 3, &winner) ==
                  ZS_VOTE_DECIDED &&
              winner == 1);
-    ZS_CHECK(zs_vote_tally(ZS_VOTE_MAJORITY, (zs_vote_ballot_t[]){{0, 1}, {0, 1}, {1, 1}},
-                           3, 3, 2, &winner) == ZS_VOTE_DECIDED &&
+    ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "001", 3, &winner) == ZS_VOTE_DECIDED &&
              winner == 0);
     //  Equal weights tie
     zs_vote_ballot_t even[] = {{0, 0.5}, {1, 0.5}};
-    ZS_CHECK(zs_vote_tally(ZS_VOTE_TRUST_WEIGHTED, even, 2, 2, 2, &winner) ==
+    ZS_CHECK(S_TALLY_WEIGHED(ZS_VOTE_TRUST_WEIGHTED, even, 2, &winner) ==
              ZS_VOTE_NO_DECISION);
 }
 
 static void
 test_settled(void)
 {
-    zs_vote_ballot_t ballots[8];
     //  Majority of 5: three for one option settle it; two do not
-    ZS_CHECK(zs_vote_settled(ZS_VOTE_MAJORITY, ballots, s_ballots("000", ballots), 5, 3));
-    ZS_CHECK(!zs_vote_settled(ZS_VOTE_MAJORITY, ballots, s_ballots("00", ballots), 5, 3));
-    ZS_CHECK(
-        zs_vote_settled(ZS_VOTE_UNANIMOUS, ballots, s_ballots("000", ballots), 3, 3));
-    ZS_CHECK(
-        !zs_vote_settled(ZS_VOTE_UNANIMOUS, ballots, s_ballots("00", ballots), 3, 3));
-    ZS_CHECK(!zs_vote_settled(ZS_VOTE_TRUST_WEIGHTED, ballots, s_ballots("000", ballots),
-                              5, 3));
+    ZS_CHECK(s_settled(ZS_VOTE_MAJORITY, "000", 5));
+    ZS_CHECK(!s_settled(ZS_VOTE_MAJORITY, "00", 5));
+    ZS_CHECK(s_settled(ZS_VOTE_UNANIMOUS, "000", 3));
+    ZS_CHECK(!s_settled(ZS_VOTE_UNANIMOUS, "00", 3));
+    ZS_CHECK(!s_settled(ZS_VOTE_TRUST_WEIGHTED, "000", 5));
     ZS_CHECK(zs_vote_strategy_from_name("byzantine") == ZS_VOTE_BYZANTINE);
     ZS_CHECK(zs_vote_strategy_from_name("plurality") == -1);
 }
@@ -123,22 +142,16 @@ test_edges(void)
     ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "111", 6, &winner) == ZS_VOTE_DECIDED);
     ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "11", 6, &winner) == ZS_VOTE_NO_QUORUM);
     zs_vote_ballot_t nothing[] = {{0, 0}, {1, 0}};
-    ZS_CHECK(zs_vote_tally(ZS_VOTE_TRUST_WEIGHTED, nothing, 2, 2, 2, &winner) ==
+    ZS_CHECK(S_TALLY_WEIGHED(ZS_VOTE_TRUST_WEIGHTED, nothing, 2, &winner) ==
              ZS_VOTE_NO_DECISION);
-    zs_vote_ballot_t ballots[16];
     //  Super-majority of 6: 4 settle it (4/6 = 2/3 whatever the rest say); 3 do not
-    ZS_CHECK(zs_vote_settled(ZS_VOTE_SUPER_MAJORITY, ballots, s_ballots("0000", ballots),
-                             6, 2));
-    ZS_CHECK(!zs_vote_settled(ZS_VOTE_SUPER_MAJORITY, ballots, s_ballots("000", ballots),
-                              6, 2));
+    ZS_CHECK(s_settled(ZS_VOTE_SUPER_MAJORITY, "0000", 6));
+    ZS_CHECK(!s_settled(ZS_VOTE_SUPER_MAJORITY, "000", 6));
     //  Byzantine of 10 (f = 3): 7 settle it; 6 and a dissent do not
-    ZS_CHECK(zs_vote_settled(ZS_VOTE_BYZANTINE, ballots, s_ballots("0000000", ballots),
-                             10, 2));
-    ZS_CHECK(!zs_vote_settled(ZS_VOTE_BYZANTINE, ballots, s_ballots("0000001", ballots),
-                              10, 2));
+    ZS_CHECK(s_settled(ZS_VOTE_BYZANTINE, "0000000", 10));
+    ZS_CHECK(!s_settled(ZS_VOTE_BYZANTINE, "0000001", 10));
     //  Every voter cast: settled whatever the outcome
-    ZS_CHECK(
-        zs_vote_settled(ZS_VOTE_TRUST_WEIGHTED, ballots, s_ballots("01", ballots), 2, 2));
+    ZS_CHECK(s_settled(ZS_VOTE_TRUST_WEIGHTED, "01", 2));
     for (int i = 0; i < ZS_VOTE_STRATEGY_COUNT; i++) {
         ZS_CHECK(zs_vote_strategy_from_name(zs_vote_strategy_name(i)) == i);
     }
