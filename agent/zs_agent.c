@@ -279,9 +279,6 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
         }
         zhashx_purge(self->starts);
     }
-    if (kind == ZS_SESSION_RENEWED) {
-        zs_voter_kill_all(self->voter);  //  the old session's votes
-    }
     if (kind != ZS_SESSION_AGAIN) {
         //  A new session: its neighbours messages start from nothing
         zhashx_purge(self->delegated);

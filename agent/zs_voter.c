@@ -4,6 +4,7 @@
 #include "zs_exec.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,10 @@ struct _zs_voter_t {
     zs_exec_t *exec;                   //  owned: runs the vote commands
     bool has_command;                  //  the welcome gave a command
     char answer[ZS_MSG_NAME_MAX + 1];  //  the fixed answer, "" for none
+    zhashx_t *options;                 //  vote id -> "\nOPTION\n...", owned: per command
     zs_voter_cast_fn *cast;            //  where ballots go
     void *owner;                       //  cast's argument
+    zs_ratelimit_t limit;              //  for logs that each ask can trigger
 };
 
 static void
@@ -27,13 +30,18 @@ s_send_cast(zs_voter_t *self, const char *vote, const char *option, uint64_t con
     self->cast(self->owner, &cast);
 }
 
+//  Any proposal makes every voter abstain for some reason: said, but rate-limited
 static void
-s_abstain(const char *vote, const char *why)
+s_abstain(zs_voter_t *self, const char *vote, const char *why)
 {
-    char id[ZS_MSG_NAME_MAX * 4 + 1], reason[ZS_MSG_TEXT_MAX];
-    zs_sanitize(id, sizeof id, vote, strlen(vote));
-    zs_sanitize(reason, sizeof reason, why, strlen(why));
-    zsys_notice("vote '%s': abstaining: %s", id, reason);
+    uint64_t suppressed = 0;
+    if (zs_ratelimit_allow(&self->limit, &suppressed)) {
+        char id[ZS_MSG_NAME_MAX * 4 + 1], reason[ZS_MSG_TEXT_MAX];
+        zs_sanitize(id, sizeof id, vote, strlen(vote));
+        zs_sanitize(reason, sizeof reason, why, strlen(why));
+        zsys_notice("vote '%s': abstaining: %s (%" PRIu64 " similar suppressed)", id,
+                    reason, suppressed);
+    }
 }
 
 //  A confidence word, "0".."1", per mille (1..1000: 0 would mean absent), or 0 when
@@ -50,17 +58,21 @@ s_confidence(const char *word)
     return per_mille < 1 ? 1 : per_mille;
 }
 
-//  A command ended: the first word of its stdout is the option, the second (if any)
-//  its confidence
-static void
-s_on_finished(void *owner, const zs_msg_t *result)
+//  True when option is one of a command's vote's options
+static bool
+s_offered(zs_voter_t *self, const char *vote, const char *option)
 {
-    zs_voter_t *self = owner;
-    if (!streq(result->status, "ok")) {
-        s_abstain(result->task, result->why ? result->why : "the vote command failed");
-        return;
-    }
-    //  A decoded bin is followed by a NUL byte; output from exec is a copy we may cut
+    const char *options = zhashx_lookup(self->options, vote);
+    char line[ZS_MSG_NAME_MAX + 3];
+    snprintf(line, sizeof line, "\n%s\n", option);
+    return options && strstr(options, line);
+}
+
+//  The answer in a command's stdout (result, ok): its first word is the option, its
+//  second, if any, the confidence from 0 to 1
+static void
+s_answer(zs_voter_t *self, const zs_msg_t *result)
+{
     char text[ZS_MSG_NAME_MAX * 2 + 64];
     size_t size = result->out_size < sizeof text - 1 ? result->out_size : sizeof text - 1;
     memcpy(text, result->out ? (const char *) result->out : "", size);
@@ -70,16 +82,31 @@ s_on_finished(void *owner, const zs_msg_t *result)
     const char *confidence = option ? strtok_r(NULL, " \t\r\n", &save) : NULL;
     uint64_t per_mille = confidence ? s_confidence(confidence) : 0;
     if (!option) {
-        s_abstain(result->task, "the vote command printed no answer");
-    } else if (!zs_msg_name_valid(option, strlen(option), ZS_MSG_NAME_MAX)) {
-        s_abstain(result->task, "the vote command's answer is not an option name");
+        s_abstain(self, result->task, "the vote command printed no answer");
+    } else if (!s_offered(self, result->task, option)) {
+        s_abstain(self, result->task, "the vote command's answer is not an option");
     } else if (confidence && !per_mille) {
-        s_abstain(result->task, "the vote command's confidence is not a number 0..1");
+        s_abstain(self, result->task,
+                  "the vote command's confidence is not a number 0..1");
     } else {
         s_send_cast(self, result->task, option, per_mille);
     }
 }
 
+//  A command ended: the first word of its stdout is the option, the second (if any)
+//  its confidence
+static void
+s_on_finished(void *owner, const zs_msg_t *result)
+{
+    zs_voter_t *self = owner;
+    if (!streq(result->status, "ok")) {
+        s_abstain(self, result->task,
+                  result->why ? result->why : "the vote command failed");
+    } else {
+        s_answer(self, result);
+    }
+    zhashx_delete(self->options, result->task);
+}
 static void
 s_on_started(void *owner, const char *task, uint64_t att)
 {
@@ -92,6 +119,8 @@ zs_voter_new(zloop_t *loop, zs_voter_cast_fn *cast, void *owner)
     zs_voter_t *self = zs_calloc(1, sizeof *self);
     zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
     self->exec = zs_exec_new(loop, &sink);
+    self->options = zhashx_new();
+    zhashx_set_destructor(self->options, (zhashx_destructor_fn *) zstr_free);
     self->cast = cast;
     self->owner = owner;
     return self;
@@ -104,6 +133,7 @@ zs_voter_destroy(zs_voter_t **self_p)
     zs_voter_t *self = *self_p;
     if (self) {
         zs_exec_destroy(&self->exec);
+        zhashx_destroy(&self->options);
         free(self);
         *self_p = NULL;
     }
@@ -129,6 +159,23 @@ s_is_option(const zs_msg_t *ask, const char *answer)
     return false;
 }
 
+//  Remember a command's vote's options, "\nOPTION\n...\n", until it ends
+static void
+s_keep_options(zs_voter_t *self, const zs_msg_t *ask)
+{
+    size_t size = 2;
+    for (size_t i = 0; i < ask->options.count; i++) {
+        size += strlen(ask->options.items[i]) + 1;
+    }
+    char *options = zs_malloc(size);
+    char *at = options;
+    *at++ = '\n';
+    for (size_t i = 0; i < ask->options.count; i++) {
+        at += sprintf(at, "%s\n", ask->options.items[i]);
+    }
+    zhashx_insert(self->options, ask->vote, options);
+}
+
 //  Run the command on the ask as JSON, until the deadline
 static void
 s_run(zs_voter_t *self, const zs_msg_t *ask)
@@ -137,13 +184,13 @@ s_run(zs_voter_t *self, const zs_msg_t *ask)
     size_t json_size = 0;
     FILE *stream = open_memstream(&json, &json_size);
     if (!stream) {
-        s_abstain(ask->vote, "out of memory");
+        s_abstain(self, ask->vote, "out of memory");
         return;
     }
     int printed = zs_msg_print_json(ask, stream);
     if (fclose(stream) != 0 || printed != 0) {
         free(json);
-        s_abstain(ask->vote, "the vote could not be written as JSON");
+        s_abstain(self, ask->vote, "the vote could not be written as JSON");
         return;
     }
     zs_msg_t assign;
@@ -154,6 +201,7 @@ s_run(zs_voter_t *self, const zs_msg_t *ask)
     assign.payload = (const uint8_t *) json;
     assign.payload_size = json_size;
     assign.tmo = ask->deadline;
+    s_keep_options(self, ask);  //  before the start, which may finish the job at once
     zs_exec_start(self->exec, &assign);
     free(json);
 }
@@ -165,15 +213,25 @@ zs_voter_ask(zs_voter_t *self, const zs_msg_t *ask)
         if (s_is_option(ask, self->answer)) {
             s_send_cast(self, ask->vote, self->answer, 0);
         } else {
-            s_abstain(ask->vote, "the type's answer is not one of the options");
+            s_abstain(self, ask->vote, "the type's answer is not one of the options");
         }
     } else if (!self->has_command) {
-        s_abstain(ask->vote, "the agent's type has no 'vote' in the swarm file");
+        s_abstain(self, ask->vote, "the agent's type has no 'vote' in the swarm file");
+    } else if (zhashx_lookup(self->options, ask->vote)) {
+        s_abstain(self, ask->vote, "a command for a vote of that id runs already");
     } else if (zs_exec_running(self->exec) >= ZS_VOTER_JOBS_MAX) {
-        s_abstain(ask->vote, "16 vote commands run already");
+        char why[64];
+        snprintf(why, sizeof why, "%d vote commands run already", ZS_VOTER_JOBS_MAX);
+        s_abstain(self, ask->vote, why);
     } else {
         s_run(self, ask);
     }
+}
+
+size_t
+zs_voter_running(zs_voter_t *self)
+{
+    return zhashx_size(self->options);
 }
 
 bool
@@ -186,4 +244,5 @@ void
 zs_voter_kill_all(zs_voter_t *self)
 {
     zs_exec_kill_all(self->exec);
+    zhashx_purge(self->options);
 }

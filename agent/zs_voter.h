@@ -40,10 +40,13 @@ void zs_voter_configure(zs_voter_t *self, const zs_msg_t *welcome);
 //  Answer a vote.ask (borrowed): cast now, start the command, or abstain.
 void zs_voter_ask(zs_voter_t *self, const zs_msg_t *ask);
 
+//  Commands started and not yet ended.
+size_t zs_voter_running(zs_voter_t *self);
+
 //  A child was reaped: true when it ran one of the voter's commands.
 bool zs_voter_reaped(zs_voter_t *self, pid_t pid, int status);
 
-//  Kill every running command without casting (a new session: its votes are gone).
+//  Kill every running command without casting (the agent stops).
 void zs_voter_kill_all(zs_voter_t *self);
 
 #endif

@@ -66,6 +66,28 @@ zs_strndup(const char *str, size_t size)
     return copy;
 }
 
+char **
+zs_strings_copy(const char *const *strings, size_t count)
+{
+    if (count == 0) {
+        return NULL;
+    }
+    char **copy = zs_calloc(count + 1, sizeof *copy);
+    for (size_t i = 0; i < count; i++) {
+        copy[i] = zs_strdup(strings[i]);
+    }
+    return copy;
+}
+
+void
+zs_strings_free(char **strings, size_t count)
+{
+    for (size_t i = 0; strings && i < count; i++) {
+        free(strings[i]);
+    }
+    free(strings);
+}
+
 void
 zs_error_init(zs_error_t *err)
 {

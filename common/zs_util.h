@@ -27,6 +27,11 @@ void *zs_realloc(void *ptr, size_t size);
 //  Caller owns the returned copy. zs_strndup copies at most size bytes and terminates.
 char *zs_strdup(const char *str);
 char *zs_strndup(const char *str, size_t size);
+//  Copies of count strings in a new NULL-terminated list, or NULL when count is 0;
+//  the caller frees it with zs_strings_free.
+char **zs_strings_copy(const char *const *strings, size_t count);
+//  Free a list of count strings and the list. Accepts NULL.
+void zs_strings_free(char **strings, size_t count);
 
 //  Fill err (if not NULL) with code and a printf-style message. Returns -1 so that
 //  validators can `return zs_error_set (err, ...)`.

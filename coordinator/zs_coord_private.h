@@ -377,6 +377,10 @@ void zs_coord_vote_client(zs_coord_t *self,
                           const zs_msg_t *msg);
 void zs_coord_vote_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 
+//  The swarm starts to stop: every open vote ends now, with the ballots it has, and says
+//  why. In zs_coord_vote.c.
+void zs_coord_vote_stop(zs_coord_t *self);
+
 //  Create / free the votes. In zs_coord_vote.c.
 void zs_coord_vote_init(zs_coord_t *self);
 void zs_coord_vote_fini(zs_coord_t *self);

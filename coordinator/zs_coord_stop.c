@@ -89,6 +89,7 @@ zs_coord_stop(zs_coord_t *self, const char *why)
     if (self->phase == ZS_COORD_SERVING) {
         zsys_notice("stopping: %s", why);
         zs_coord_publish_swarm(self, ZS_MSG_EV_SWARM_STOPPING, why);
+        zs_coord_vote_stop(self);
         self->phase = ZS_COORD_DRAINING;
         self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_DRAIN_MS;
         zloop_timer(self->loop, ZS_COORD_STOP_POLL_MS, 0, s_stop_step, self);

@@ -4,10 +4,10 @@
 //
 //  The voters are the agents registered when the vote is proposed (of the types asked,
 //  or all); each is sent vote.ask, and every proposal is published as vote.opened. A
-//  vote ends at its deadline, or as soon as every voter cast or no ballot still to come
-//  can change the outcome; its decision is published as vote.decided. A ballot of a
-//  trust-weighted vote weighs the voter's trust when it was cast. Votes live in memory
-//  only: a restarted coordinator knows none.
+//  vote ends at its deadline, when the swarm starts to stop, or as soon as every voter
+//  cast or no ballot still to come can change the outcome; its end is published as
+//  vote.decided. A ballot of a trust-weighted vote weighs the voter's trust when it was
+//  cast. Votes live in memory only: a restarted coordinator knows none.
 
 #include "zs_coord_private.h"
 #include "zs_vote.h"
@@ -20,63 +20,51 @@
 #define ZS_COORD_VOTES_OPEN_MAX  1000   //  votes open at once
 #define ZS_COORD_VOTES_KEPT      1000   //  ended votes kept for vote.status and vote.list
 #define ZS_COORD_VOTE_DEFAULT_MS 10000  //  deadline of a proposal that names none
-#define ZS_COORD_BALLOT_TEXT                                                             \
-    (2 * ZS_MSG_NAME_MAX + 22)  //  "AGENT OPTION WEIGHT", NUL included
 
 _Static_assert(ZS_MSG_OPTIONS_MAX <= ZS_VOTE_OPTIONS_MAX, "a tally counts every option");
 
 //  One voter: an agent asked, and its ballot once cast
 typedef struct {
     char id[ZS_MSG_NAME_MAX + 1];  //  the agent's id
-    int ballot;                    //  index of its ballot in the vote's, or -1
+    bool cast;                     //  its ballot came
 } s_voter_t;
+
+//  One ballot, as cast and as counted
+typedef struct {
+    zs_vote_ballot_t counted;  //  its option and the weight it counts
+    size_t voter;              //  index of its voter
+    uint64_t confidence;       //  as cast, per mille (absent: ZS_MSG_CONFIDENCE_MAX)
+    uint64_t weight;           //  as cast (absent: 1)
+} s_ballot_t;
 
 typedef struct {
     char id[ZS_MSG_NAME_MAX + 1];        //  the vote's id
     char proposer[ZS_MSG_NAME_MAX + 1];  //  the proposing agent, "" for a client
     char *question;                      //  owned
-    char **options;                      //  owned, option_count copies
-    size_t option_count;
-    char **types;  //  voters' types asked, owned; none: all agents
-    size_t type_count;
-    zs_vote_strategy_t strategy;
-    s_voter_t *voters;  //  sorted by id, owned
-    size_t voter_count;
-    zs_vote_ballot_t *ballots;  //  in the order cast, owned (voter_count room)
+    char **options;                      //  owned copies
+    size_t option_count;                 //  items in options
+    char **types;                        //  voters' types asked, owned; NULL: all agents
+    size_t type_count;                   //  items in types
+    zs_vote_strategy_t strategy;         //  how its ballots decide
+    s_voter_t *voters;                   //  sorted by id, owned
+    size_t voter_count;                  //  items in voters
+    s_ballot_t *ballots;        //  in the order cast, room for every voter, owned
     zs_vote_count_t count;      //  the ballots per option
-    size_t *cast_by;            //  the voter of each ballot
     int64_t deadline_ms;        //  zs_clock_ms when it ends at the latest
-    int timer_id;               //  its deadline timer, -1 once ended
-    const char *state;          //  "open", "decided", "no-quorum", "no-decision"
+    int timer_id;               //  its deadline timer, while open
+    bool ended;                 //  outcome (and winner) are set
+    zs_vote_outcome_t outcome;  //  once ended
     size_t winner;              //  the decision's option, when decided
+    void *handle;               //  its place in the votes' order
 } s_vote_t;
 
 struct zs_coord_votes_t {
     zhashx_t *by_id;  //  id -> s_vote_t *, owns the votes
-    zlistx_t *order;  //  s_vote_t *, borrowed, oldest proposal first
+    zlistx_t *order;  //  s_vote_t *, borrowed, every vote kept by proposal
+    zlistx_t *ended;  //  s_vote_t *, borrowed, ended votes by their end: first to go
     size_t open;      //  votes not ended
-    size_t ended;     //  ended votes kept
     uint64_t made;    //  ids generated, for the next one
 };
-
-static void
-s_strings_free(char **strings, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        free(strings[i]);
-    }
-    free(strings);
-}
-
-static char **
-s_strings_copy(const zs_msg_list_t *list)
-{
-    char **copy = zs_calloc(list->count + 1, sizeof *copy);
-    for (size_t i = 0; i < list->count; i++) {
-        copy[i] = zs_strdup(list->items[i]);
-    }
-    return copy;
-}
 
 static void
 s_vote_destroy(void **item)
@@ -84,11 +72,10 @@ s_vote_destroy(void **item)
     s_vote_t *vote = *item;
     if (vote) {
         free(vote->question);
-        s_strings_free(vote->options, vote->option_count);
-        s_strings_free(vote->types, vote->type_count);
+        zs_strings_free(vote->options, vote->option_count);
+        zs_strings_free(vote->types, vote->type_count);
         free(vote->voters);
         free(vote->ballots);
-        free(vote->cast_by);
         free(vote);
         *item = NULL;
     }
@@ -130,71 +117,98 @@ s_type_asked(const s_vote_t *vote, const char *atype)
     return vote->type_count == 0;
 }
 
-//  ---------------------------------------------------------------------------------------
-//  Ending
-
-static void
-s_publish_decided(zs_coord_t *self, const s_vote_t *vote)
+static const char *
+s_state(const s_vote_t *vote)
 {
-    zs_msg_t event;
-    zs_msg_init(&event, ZS_MSG_EV_VOTE_DECIDED);
-    event.vote = vote->id;
-    event.state = vote->state;
-    event.count = vote->voter_count;
-    event.cast = vote->count.cast;
-    event.option = streq(vote->state, "decided") ? vote->options[vote->winner] : NULL;
-    zs_broker_publish(self->broker, &event);
-}
-
-//  Forget the oldest ended vote once more than ZS_COORD_VOTES_KEPT are kept
-static void
-s_evict(zs_coord_votes_t *votes)
-{
-    if (votes->ended <= ZS_COORD_VOTES_KEPT) {
-        return;
-    }
-    for (s_vote_t *vote = zlistx_first(votes->order); vote;
-         vote = zlistx_next(votes->order)) {
-        if (vote->timer_id == -1) {
-            zlistx_delete(votes->order, zlistx_cursor(votes->order));
-            votes->ended--;
-            zhashx_delete(votes->by_id, vote->id);
-            return;
-        }
-    }
-}
-
-static void
-s_end(zs_coord_t *self, s_vote_t *vote)
-{
-    static const char *const states[] = {
+    static const char *const ends[] = {
         [ZS_VOTE_DECIDED] = "decided",
         [ZS_VOTE_NO_QUORUM] = "no-quorum",
         [ZS_VOTE_NO_DECISION] = "no-decision",
     };
-    zs_vote_outcome_t outcome =
-        zs_vote_tally(vote->strategy, &vote->count, vote->voter_count, vote->option_count,
-                      &vote->winner);
-    vote->state = states[outcome];
-    if (vote->timer_id != -1) {
-        zloop_timer_end(self->loop, vote->timer_id);
-        vote->timer_id = -1;
+    return vote->ended ? ends[vote->outcome] : "open";
+}
+
+static const char *
+s_decision(const s_vote_t *vote)
+{
+    return vote->ended && vote->outcome == ZS_VOTE_DECIDED ? vote->options[vote->winner]
+                                                           : NULL;
+}
+
+//  Ms until the vote's deadline, at least 1 (0 would mean none on the wire)
+static uint64_t
+s_left(const s_vote_t *vote)
+{
+    int64_t left = vote->deadline_ms - zs_clock_ms();
+    return left > 0 ? (uint64_t) left : 1;
+}
+
+//  The fields vote.ask, vote.opened and vote.status.ok share
+static void
+s_describe(const s_vote_t *vote, zs_msg_t *msg)
+{
+    msg->vote = vote->id;
+    msg->question = vote->question;
+    msg->options =
+        (zs_msg_list_t){(const char **) (void *) vote->options, vote->option_count};
+    msg->strategy = zs_vote_strategy_name(vote->strategy);
+    msg->agent = *vote->proposer ? vote->proposer : NULL;
+    msg->deadline = vote->ended ? 0 : s_left(vote);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Ending
+
+static void
+s_publish_decided(zs_coord_t *self, const s_vote_t *vote, const char *why)
+{
+    zs_msg_t event;
+    zs_msg_init(&event, ZS_MSG_EV_VOTE_DECIDED);
+    event.vote = vote->id;
+    event.state = s_state(vote);
+    event.count = vote->voter_count;
+    event.cast = vote->count.cast;
+    event.option = s_decision(vote);
+    event.why = why;
+    zs_broker_publish(self->broker, &event);
+}
+
+//  Keep the ZS_COORD_VOTES_KEPT votes that ended last
+static void
+s_evict(zs_coord_votes_t *votes)
+{
+    while (zlistx_size(votes->ended) > ZS_COORD_VOTES_KEPT) {
+        s_vote_t *oldest = zlistx_first(votes->ended);
+        zlistx_delete(votes->ended, zlistx_cursor(votes->ended));
+        zlistx_delete(votes->order, oldest->handle);
+        zhashx_delete(votes->by_id, oldest->id);
     }
+}
+
+//  Tally an open vote and publish its end, for why (NULL: its ballots or its deadline)
+static void
+s_end(zs_coord_t *self, s_vote_t *vote, const char *why)
+{
+    assert(!vote->ended);
+    vote->outcome = zs_vote_tally(vote->strategy, &vote->count, vote->voter_count,
+                                  vote->option_count, &vote->winner);
+    vote->ended = true;
+    zloop_timer_end(self->loop, vote->timer_id);
     self->votes->open--;
-    self->votes->ended++;
-    s_publish_decided(self, vote);
+    s_publish_decided(self, vote, why);
+    zlistx_add_end(self->votes->ended, vote);
     s_evict(self->votes);
 }
 
+//  A deadline timer: its vote is found by timer id, never by a pointer the timer holds
 static int
 s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 {
     zs_coord_t *self = arg;
     zlistx_t *order = self->votes->order;
     for (s_vote_t *vote = zlistx_first(order); vote; vote = zlistx_next(order)) {
-        if (vote->timer_id == timer_id) {
-            vote->timer_id = -1;
-            s_end(self, vote);
+        if (!vote->ended && vote->timer_id == timer_id) {
+            s_end(self, vote, NULL);
             break;
         }
     }
@@ -243,7 +257,8 @@ s_refusal(
     }
     if (self->votes->open >= ZS_COORD_VOTES_OPEN_MAX) {
         *code = ZS_ERR_LIMIT;
-        return "1000 votes are open already";
+        snprintf(why, size, "%d votes are open already", ZS_COORD_VOTES_OPEN_MAX);
+        return why;
     }
     return NULL;
 }
@@ -262,15 +277,12 @@ s_vote_new(zs_coord_t *self, const zs_msg_t *msg, const char *proposer)
     }
     snprintf(vote->proposer, sizeof vote->proposer, "%s", proposer ? proposer : "");
     vote->question = zs_strdup(msg->question);
-    vote->options = s_strings_copy(&msg->options);
+    vote->options = zs_strings_copy(msg->options.items, msg->options.count);
     vote->option_count = msg->options.count;
-    vote->types = s_strings_copy(&msg->voters);
+    vote->types = zs_strings_copy(msg->voters.items, msg->voters.count);
     vote->type_count = msg->voters.count;
-    vote->strategy = msg->strategy
-                         ? (zs_vote_strategy_t) zs_vote_strategy_from_name(msg->strategy)
-                         : ZS_VOTE_MAJORITY;
-    vote->timer_id = -1;
-    vote->state = "open";
+    int strategy = msg->strategy ? zs_vote_strategy_from_name(msg->strategy) : -1;
+    vote->strategy = strategy < 0 ? ZS_VOTE_MAJORITY : (zs_vote_strategy_t) strategy;
     return vote;
 }
 
@@ -284,54 +296,47 @@ s_choose_voters(zs_coord_t *self, s_vote_t *vote)
         if (s_type_asked(vote, agent->atype)) {
             s_voter_t *voter = &vote->voters[vote->voter_count++];
             snprintf(voter->id, sizeof voter->id, "%s", agent->id);
-            voter->ballot = -1;
         }
     }
     qsort(vote->voters, vote->voter_count, sizeof *vote->voters, s_voter_compare);
     vote->ballots = zs_calloc(vote->voter_count + 1, sizeof *vote->ballots);
-    vote->cast_by = zs_calloc(vote->voter_count + 1, sizeof *vote->cast_by);
 }
 
-//  Ms until the vote's deadline, at least 1 (0 would mean none on the wire)
-static uint64_t
-s_left(const s_vote_t *vote)
-{
-    int64_t left = vote->deadline_ms - zs_clock_ms();
-    return left > 0 ? (uint64_t) left : 1;
-}
-
+//  Publish vote.opened and send vote.ask to every voter. A voter the ask cannot reach
+//  abstains.
 static void
-s_publish_opened(zs_coord_t *self, const s_vote_t *vote, const zs_msg_t *msg)
+s_open(zs_coord_t *self, const s_vote_t *vote)
 {
     zs_msg_t event;
     zs_msg_init(&event, ZS_MSG_EV_VOTE_OPENED);
-    event.vote = vote->id;
-    event.question = vote->question;
-    event.options = msg->options;
-    event.voters = msg->voters;
-    event.strategy = zs_vote_strategy_name(vote->strategy);
-    event.deadline = s_left(vote);
+    s_describe(vote, &event);
+    event.voters =
+        (zs_msg_list_t){(const char **) (void *) vote->types, vote->type_count};
     event.count = vote->voter_count;
-    event.agent = *vote->proposer ? vote->proposer : NULL;
     zs_broker_publish(self->broker, &event);
-}
 
-//  Send vote.ask to every voter. A voter the ask cannot reach abstains.
-static void
-s_ask(zs_coord_t *self, const s_vote_t *vote, const zs_msg_t *msg)
-{
     zs_msg_t ask;
     zs_msg_init(&ask, ZS_MSG_VOTE_ASK);
-    ask.vote = vote->id;
-    ask.question = vote->question;
-    ask.options = msg->options;
-    ask.strategy = zs_vote_strategy_name(vote->strategy);
-    ask.deadline = s_left(vote);
-    ask.agent = *vote->proposer ? vote->proposer : NULL;
+    s_describe(vote, &ask);
     for (size_t i = 0; i < vote->voter_count; i++) {
         zs_agent_t *agent = zs_registry_find(self->registry, vote->voters[i].id);
         zs_broker_send(self->broker, agent->peer, &ask);
     }
+}
+
+//  Keep a vote with voters and start its deadline; -1 when no timer can be had
+static int
+s_keep(zs_coord_t *self, s_vote_t *vote, uint64_t deadline)
+{
+    vote->deadline_ms = zs_clock_ms() + (int64_t) deadline;
+    vote->timer_id = zloop_timer(self->loop, deadline, 1, s_on_deadline, self);
+    if (vote->timer_id == -1) {
+        return -1;
+    }
+    zhashx_insert(self->votes->by_id, vote->id, vote);
+    vote->handle = zlistx_add_end(self->votes->order, vote);
+    self->votes->open++;
+    return 0;
 }
 
 static void
@@ -342,34 +347,31 @@ s_propose(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     char why[ZS_MSG_TEXT_MAX];
     zs_err_code_t code;
     const char *refusal = s_refusal(self, msg, &code, why, sizeof why);
+    s_vote_t *vote = NULL;
+    if (!refusal) {
+        vote = s_vote_new(self, msg, asker->agent ? asker->agent->id : NULL);
+        s_choose_voters(self, vote);
+        code = vote->voter_count ? ZS_ERR_LIMIT : ZS_ERR_INVALID;
+        if (vote->voter_count == 0) {
+            refusal = "no agent of the types asked is registered";
+        } else if (s_keep(self, vote,
+                          msg->deadline ? msg->deadline : ZS_COORD_VOTE_DEFAULT_MS) !=
+                   0) {
+            refusal = "no timer for the vote's deadline";
+        }
+    }
     if (refusal) {
+        s_vote_destroy((void **) &vote);
         zs_error_set(&err, code, "%s", refusal);
         zs_coord_refuse(self, asker, &err, msg->rid);
         return;
     }
-    s_vote_t *vote = s_vote_new(self, msg, asker->agent ? asker->agent->id : NULL);
-    s_choose_voters(self, vote);
-    if (vote->voter_count == 0) {
-        zs_error_set(&err, ZS_ERR_INVALID, "no agent of the types asked is registered");
-        zs_coord_refuse(self, asker, &err, msg->rid);
-        s_vote_destroy((void **) &vote);
-        return;
-    }
-    unsigned deadline =
-        msg->deadline ? (unsigned) msg->deadline : ZS_COORD_VOTE_DEFAULT_MS;
-    vote->deadline_ms = zs_clock_ms() + deadline;
-    vote->timer_id = zloop_timer(self->loop, deadline, 1, s_on_deadline, self);
-    zhashx_insert(self->votes->by_id, vote->id, vote);
-    zlistx_add_end(self->votes->order, vote);
-    self->votes->open++;
-
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_PROPOSE_OK);
     reply.vote = vote->id;
     reply.count = vote->voter_count;
     zs_coord_answer(self, asker, &reply, msg->rid);
-    s_publish_opened(self, vote, msg);
-    s_ask(self, vote, msg);
+    s_open(self, vote);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -378,14 +380,13 @@ s_propose(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
 //  The weight a ballot counts: one voter, one vote, except trust-weighted, where it is
 //  the voter's trust times its confidence times its own weight
 static double
-s_weight(const s_vote_t *vote, const zs_agent_t *agent, const zs_msg_t *msg)
+s_weight(const s_vote_t *vote, const zs_agent_t *agent, const s_ballot_t *ballot)
 {
     if (vote->strategy != ZS_VOTE_TRUST_WEIGHTED) {
         return 1;
     }
-    double confidence = msg->confidence ? (double) msg->confidence / 1000 : 1;
-    double weight = msg->weight ? (double) msg->weight : 1;
-    return zs_trust_score(&agent->trust, zs_clock_ms()) * confidence * weight;
+    return zs_trust_score(&agent->trust, zs_clock_ms()) * (double) ballot->confidence /
+           ZS_MSG_CONFIDENCE_MAX * (double) ballot->weight;
 }
 
 //  Why agent cannot cast msg in vote, or NULL; *code set
@@ -398,9 +399,9 @@ s_cast_refusal(s_vote_t *vote,
 {
     if (!vote) {
         *code = ZS_ERR_NO_VOTE;
-        return "no such vote";
+        return "the vote is not known (never proposed, or no longer kept)";
     }
-    if (vote->timer_id == -1) {
+    if (vote->ended) {
         *code = ZS_ERR_FINISHED;
         return "the vote has ended";
     }
@@ -409,7 +410,7 @@ s_cast_refusal(s_vote_t *vote,
         *code = ZS_ERR_FORBIDDEN;
         return "not a voter of this vote";
     }
-    if (voter->ballot != -1) {
+    if (voter->cast) {
         *code = ZS_ERR_CONFLICT;
         return "a ballot was cast already";
     }
@@ -421,31 +422,47 @@ s_cast_refusal(s_vote_t *vote,
     return NULL;
 }
 
+//  Refuse a ballot with an error that names its vote: a voter whose ballot came after
+//  the end tells it apart
+static void
+s_refuse_cast(zs_coord_t *self,
+              const zs_coord_asker_t *asker,
+              const zs_msg_t *msg,
+              zs_err_code_t code,
+              const char *why)
+{
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = code;
+    error.why = why;
+    error.vote = msg->vote;
+    zs_coord_answer(self, asker, &error, msg->rid);
+}
+
 static void
 s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
 {
     assert(asker->agent);  //  the agents socket's request only
     s_vote_t *vote = zhashx_lookup(self->votes->by_id, msg->vote);
+    if (vote && !vote->ended && zs_clock_ms() >= vote->deadline_ms) {
+        s_end(self, vote, NULL);  //  its timer has not run yet: it would have ended it
+    }
     int option = -1;
     zs_err_code_t code;
     const char *refusal = s_cast_refusal(vote, asker->agent, msg, &option, &code);
     if (refusal) {
-        //  Says which vote: a voter whose ballot came after the end tells it apart
-        zs_msg_t error;
-        zs_msg_init(&error, ZS_MSG_ERROR);
-        error.code = code;
-        error.why = refusal;
-        error.vote = msg->vote;
-        zs_coord_answer(self, asker, &error, msg->rid);
+        s_refuse_cast(self, asker, msg, code, refusal);
         return;
     }
     s_voter_t *voter = s_voter_find(vote, asker->agent->id);
-    size_t cast = vote->count.cast;
-    voter->ballot = (int) cast;
-    vote->ballots[cast] =
-        (zs_vote_ballot_t){(size_t) option, s_weight(vote, asker->agent, msg)};
-    vote->cast_by[cast] = (size_t) (voter - vote->voters);
-    zs_vote_count_add(&vote->count, &vote->ballots[cast]);
+    voter->cast = true;
+    s_ballot_t *ballot = &vote->ballots[vote->count.cast];
+    ballot->voter = (size_t) (voter - vote->voters);
+    ballot->confidence = msg->confidence ? msg->confidence : ZS_MSG_CONFIDENCE_MAX;
+    ballot->weight = msg->weight ? msg->weight : 1;
+    ballot->counted =
+        (zs_vote_ballot_t){(size_t) option, s_weight(vote, asker->agent, ballot)};
+    zs_vote_count_add(&vote->count, &ballot->counted);
 
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_CAST_OK);
@@ -453,25 +470,27 @@ s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     zs_coord_answer(self, asker, &reply, msg->rid);
     if (zs_vote_settled(vote->strategy, &vote->count, vote->voter_count,
                         vote->option_count)) {
-        s_end(self, vote);
+        s_end(self, vote, NULL);
     }
 }
 
 //  ---------------------------------------------------------------------------------------
 //  Status and list
 
-//  "AGENT OPTION WEIGHT" for each ballot, in the order cast: count texts of
-//  ZS_COORD_BALLOT_TEXT bytes in one block, and the list pointing into it
+//  "AGENT OPTION COUNTED CONFIDENCE WEIGHT" for each ballot, in the order cast (COUNTED
+//  in thousandths): texts of ZS_MSG_BALLOT_MAX + 1 bytes in one block, returned, with
+//  items pointing into it
 static char *
 s_ballot_texts(const s_vote_t *vote, const char **items)
 {
-    char *texts = zs_calloc(vote->count.cast + 1, ZS_COORD_BALLOT_TEXT);
+    size_t size = ZS_MSG_BALLOT_MAX + 1;
+    char *texts = zs_calloc(vote->count.cast + 1, size);
     for (size_t i = 0; i < vote->count.cast; i++) {
-        char *text = texts + i * ZS_COORD_BALLOT_TEXT;
-        const zs_vote_ballot_t *ballot = &vote->ballots[i];
-        snprintf(text, ZS_COORD_BALLOT_TEXT, "%s %s %.0f",
-                 vote->voters[vote->cast_by[i]].id, vote->options[ballot->option],
-                 ballot->weight * 1000);
+        const s_ballot_t *ballot = &vote->ballots[i];
+        char *text = texts + i * size;
+        snprintf(text, size, "%s %s %.0f %" PRIu64 " %" PRIu64,
+                 vote->voters[ballot->voter].id, vote->options[ballot->counted.option],
+                 ballot->counted.weight * 1000, ballot->confidence, ballot->weight);
         items[i] = text;
     }
     return texts;
@@ -484,7 +503,9 @@ s_status(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     if (!vote) {
         zs_error_t err;
         zs_error_init(&err);
-        zs_error_set(&err, ZS_ERR_NO_VOTE, "no such vote");
+        zs_error_set(&err, ZS_ERR_NO_VOTE,
+                     "vote '%s' is not known (never proposed, or no longer kept)",
+                     msg->vote);
         zs_coord_refuse(self, asker, &err, msg->rid);
         return;
     }
@@ -492,19 +513,13 @@ s_status(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     char *texts = s_ballot_texts(vote, ballots);
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_STATUS_OK);
-    reply.vote = vote->id;
-    reply.question = vote->question;
-    reply.options =
-        (zs_msg_list_t){(const char **) (void *) vote->options, vote->option_count};
+    s_describe(vote, &reply);
     reply.voters =
         (zs_msg_list_t){(const char **) (void *) vote->types, vote->type_count};
-    reply.strategy = zs_vote_strategy_name(vote->strategy);
-    reply.state = vote->state;
+    reply.state = s_state(vote);
     reply.count = vote->voter_count;
     reply.cast = vote->count.cast;
-    reply.agent = *vote->proposer ? vote->proposer : NULL;
-    reply.option = streq(vote->state, "decided") ? vote->options[vote->winner] : NULL;
-    reply.deadline = vote->timer_id != -1 ? s_left(vote) : 0;
+    reply.option = s_decision(vote);
     reply.ballots = (zs_msg_list_t){ballots, vote->count.cast};
     zs_coord_answer(self, asker, &reply, msg->rid);
     free(texts);
@@ -556,18 +571,38 @@ zs_coord_vote_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 }
 
 void
+zs_coord_vote_stop(zs_coord_t *self)
+{
+    //  Ending a vote may evict older ended ones from the order: collect first
+    size_t count = 0;
+    s_vote_t **open = zs_calloc(self->votes->open + 1, sizeof *open);
+    zlistx_t *order = self->votes->order;
+    for (s_vote_t *vote = zlistx_first(order); vote; vote = zlistx_next(order)) {
+        if (!vote->ended) {
+            open[count++] = vote;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        s_end(self, open[i], "the swarm is stopping");
+    }
+    free(open);
+}
+
+void
 zs_coord_vote_init(zs_coord_t *self)
 {
     self->votes = zs_calloc(1, sizeof *self->votes);
     self->votes->by_id = zhashx_new();
     zhashx_set_destructor(self->votes->by_id, s_vote_destroy);
     self->votes->order = zlistx_new();
+    self->votes->ended = zlistx_new();
 }
 
 void
 zs_coord_vote_fini(zs_coord_t *self)
 {
     if (self->votes) {
+        zlistx_destroy(&self->votes->ended);
         zlistx_destroy(&self->votes->order);
         zhashx_destroy(&self->votes->by_id);
         free(self->votes);

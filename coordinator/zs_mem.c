@@ -46,10 +46,7 @@ s_strdup_or_null(const char *text)
 static void
 s_tags_free(zs_mem_entry_t *entry)
 {
-    for (size_t i = 0; i < entry->tag_count; i++) {
-        free(entry->tags[i]);
-    }
-    free(entry->tags);
+    zs_strings_free(entry->tags, entry->tag_count);
     entry->tags = NULL;
     entry->tag_count = 0;
 }
@@ -180,10 +177,7 @@ s_set_value(zs_mem_t *self, zs_mem_entry_t *entry, const zs_msg_t *msg)
     }
     self->bytes += entry->value_size;
     s_tags_free(entry);
-    entry->tags = zs_calloc(msg->tags.count + 1, sizeof *entry->tags);
-    for (size_t i = 0; i < msg->tags.count; i++) {
-        entry->tags[i] = zs_strdup(msg->tags.items[i]);
-    }
+    entry->tags = zs_strings_copy(msg->tags.items, msg->tags.count);
     entry->tag_count = msg->tags.count;
 }
 

@@ -118,12 +118,8 @@ static s_heap_t *
 s_heap_new(const zs_task_t *task)
 {
     s_heap_t *heap = zs_calloc(1, sizeof *heap);
-    if (task->require_count) {
-        heap->requires = zs_calloc(task->require_count, sizeof *heap->requires);
-        for (size_t i = 0; i < task->require_count; i++) {
-            heap->requires[i] = zs_strdup(task->requires[i]);
-        }
-    }
+    heap->requires =
+        zs_strings_copy((const char *const *) task->requires, task->require_count);
     heap->require_count = task->require_count;
     heap->route = task->route;
     return heap;
@@ -133,10 +129,7 @@ static void
 s_heap_destroy(s_heap_t **heap_p)
 {
     s_heap_t *heap = *heap_p;
-    for (size_t i = 0; i < heap->require_count; i++) {
-        free(heap->requires[i]);
-    }
-    free(heap->requires);
+    zs_strings_free(heap->requires, heap->require_count);
     free(heap->items);
     free(heap);
     *heap_p = NULL;

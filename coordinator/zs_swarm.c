@@ -865,15 +865,6 @@ zs_swarm_load(const char *path, zs_error_t *err)
     return self;
 }
 
-static void
-s_strings_free(char **list, size_t count)
-{
-    for (size_t i = 0; list && i < count; i++) {
-        free(list[i]);
-    }
-    free(list);
-}
-
 void
 zs_swarm_destroy(zs_swarm_t **self_p)
 {
@@ -884,21 +875,21 @@ zs_swarm_destroy(zs_swarm_t **self_p)
     }
     for (size_t i = 0; i < self->type_count; i++) {
         free(self->types[i].type);
-        s_strings_free(self->types[i].argv, self->types[i].argc);
-        s_strings_free(self->types[i].caps, self->types[i].cap_count);
+        zs_strings_free(self->types[i].argv, self->types[i].argc);
+        zs_strings_free(self->types[i].caps, self->types[i].cap_count);
         for (size_t j = 0; j < self->types[i].place_count; j++) {
             free(self->types[i].places[j].node);
         }
         free(self->types[i].places);
         free(self->types[i].reports_to);
         free(self->types[i].vote_answer);
-        s_strings_free(self->types[i].vote_argv, self->types[i].vote_argc);
+        zs_strings_free(self->types[i].vote_argv, self->types[i].vote_argc);
     }
     free(self->types);
     zs_workflow_fini(&self->workflow);
     free(self->path);
     free(self->name);
-    s_strings_free(self->ring, self->ring_count);
+    zs_strings_free(self->ring, self->ring_count);
     free(self->journal_path);
     free(self->bind_agents);
     free(self->bind_events);

@@ -54,12 +54,7 @@ s_bytes_dup(const uint8_t *data, size_t size)
 static void
 s_graph_init(zs_task_graph_t *graph, const zs_msg_t *submit)
 {
-    if (submit->deps.count > 0) {
-        graph->deps = zs_calloc(submit->deps.count, sizeof *graph->deps);
-        for (size_t i = 0; i < submit->deps.count; i++) {
-            graph->deps[i] = zs_strdup(submit->deps.items[i]);
-        }
-    }
+    graph->deps = zs_strings_copy(submit->deps.items, submit->deps.count);
     graph->dep_count = graph->deps_left = submit->deps.count;
     graph->aggregate = submit->agg && submit->items.count == 0 && submit->deps.count;
     if (graph->aggregate) {
@@ -82,10 +77,7 @@ static void
 s_graph_fini(zs_task_graph_t *graph)
 {
     s_parts_free(graph);
-    for (size_t i = 0; i < graph->dep_count; i++) {
-        free(graph->deps[i]);
-    }
-    free(graph->deps);
+    zs_strings_free(graph->deps, graph->dep_count);
     free(graph->dependants);
 }
 
@@ -111,12 +103,7 @@ zs_task_new(const char *id,
     self->heap_index = SIZE_MAX;
     int strategy = submit->strategy ? zs_strategy_from_name(submit->strategy) : -1;
     self->strategy = strategy < 0 ? ZS_STRATEGY_DEFAULT : (zs_strategy_t) strategy;
-    if (submit->requires.count > 0) {
-        self->requires = zs_calloc(submit->requires.count, sizeof *self->requires);
-        for (size_t i = 0; i < submit->requires.count; i++) {
-            self->requires[i] = zs_strdup(submit->requires.items[i]);
-        }
-    }
+    self->requires = zs_strings_copy(submit->requires.items, submit->requires.count);
     self->require_count = submit->requires.count;
     s_graph_init(&self->graph, submit);
     self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
@@ -147,10 +134,7 @@ zs_task_destroy(zs_task_t **self_p)
     free(self->agent_id);
     s_result_purge(&self->result);
     s_graph_fini(&self->graph);
-    for (size_t i = 0; i < self->require_count; i++) {
-        free(self->requires[i]);
-    }
-    free(self->requires);
+    zs_strings_free(self->requires, self->require_count);
     free(self);
     *self_p = NULL;
 }

@@ -1,23 +1,18 @@
 //  zs_vote - see zs_vote.h
 
 #include "zs_vote.h"
+#include "zs_msg.h"
 
 #include <assert.h>
 #include <string.h>
 
-static const char *s_names[] = {
-    [ZS_VOTE_MAJORITY] = "majority",
-    [ZS_VOTE_SUPER_MAJORITY] = "super-majority",
-    [ZS_VOTE_BYZANTINE] = "byzantine",
-    [ZS_VOTE_UNANIMOUS] = "unanimous",
-    [ZS_VOTE_TRUST_WEIGHTED] = "trust-weighted",
-};
+_Static_assert(ZS_VOTE_STRATEGY_COUNT == ZS_MSG_VOTE_STRATEGIES, "a name per strategy");
 
 int
 zs_vote_strategy_from_name(const char *text)
 {
     for (int i = 0; i < ZS_VOTE_STRATEGY_COUNT; i++) {
-        if (text && strcmp(text, s_names[i]) == 0) {
+        if (text && strcmp(text, zs_msg_vote_strategies[i]) == 0) {
             return i;
         }
     }
@@ -28,14 +23,16 @@ const char *
 zs_vote_strategy_name(zs_vote_strategy_t strategy)
 {
     assert(strategy < ZS_VOTE_STRATEGY_COUNT);
-    return s_names[strategy];
+    return zs_msg_vote_strategies[strategy];
 }
 
-//  The faulty voters a byzantine vote of n voters tolerates: n = 3f + 1
+//  A byzantine vote of n voters tolerates f = (n - 1) / 3 faulty ones, and needs n - f
+//  ballots: 2f + 1 when n = 3f + 1. Two sets of n - f voters share more than f, so at
+//  most one option can have n - f ballots, whatever n is.
 static size_t
-s_faulty(size_t voters)
+s_byzantine_quorum(size_t voters)
 {
-    return voters ? (voters - 1) / 3 : 0;
+    return voters ? voters - (voters - 1) / 3 : 0;
 }
 
 //  Ballots a strategy needs before anything is decided
@@ -44,7 +41,7 @@ s_quorum(zs_vote_strategy_t strategy, size_t voters)
 {
     switch (strategy) {
     case ZS_VOTE_BYZANTINE:
-        return 2 * s_faulty(voters) + 1;
+        return s_byzantine_quorum(voters);
     case ZS_VOTE_UNANIMOUS:
         return voters;
     default:
@@ -108,7 +105,7 @@ zs_vote_tally(zs_vote_strategy_t strategy,
         won = best * 3 >= count->total * 2;
         break;
     case ZS_VOTE_BYZANTINE:
-        won = ballots >= 2 * s_faulty(voters) + 1;
+        won = ballots >= s_byzantine_quorum(voters);
         break;
     case ZS_VOTE_UNANIMOUS:
         won = ballots == voters;
@@ -143,7 +140,7 @@ zs_vote_settled(zs_vote_strategy_t strategy,
     case ZS_VOTE_SUPER_MAJORITY:
         return lead * 3 >= voters * 2;
     case ZS_VOTE_BYZANTINE:
-        return lead >= 2 * s_faulty(voters) + 1;
+        return lead >= s_byzantine_quorum(voters);
     default:
         return false;
     }

@@ -7,8 +7,8 @@
 //  - majority: quorum more than half the voters; the option with more than half of the
 //    ballots wins;
 //  - super-majority: the same quorum; at least two thirds of the ballots;
-//  - byzantine: with n = 3f + 1 voters (f = (n - 1) / 3, the faulty voters tolerated),
-//    quorum 2f + 1 ballots, and the winner needs 2f + 1 ballots of its own;
+//  - byzantine: f = (n - 1) / 3 faulty voters are tolerated; the quorum is n - f ballots
+//    (2f + 1 when n = 3f + 1), and the winner needs n - f ballots of its own;
 //  - unanimous: every voter, all for one option;
 //  - trust-weighted: as majority, but each ballot weighs its voter's trust score times
 //    the ballot's confidence and its own weight.

@@ -40,6 +40,9 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_MEM_DEL, ZS_MSG_MEM_DEL_OK},
     {ZS_MSG_MEM_QUERY, ZS_MSG_MEM_QUERY_OK},
     {ZS_MSG_MEM_DEPOSIT, ZS_MSG_MEM_DEPOSIT_OK},
+    {ZS_MSG_VOTE_PROPOSE, ZS_MSG_VOTE_PROPOSE_OK},
+    {ZS_MSG_VOTE_STATUS, ZS_MSG_VOTE_STATUS_OK},
+    {ZS_MSG_VOTE_LIST, ZS_MSG_VOTE_LIST_OK},
 };
 
 static const char *s_error_names[] = {
@@ -51,11 +54,12 @@ static const char *s_error_names[] = {
     [ZS_ERR_QUEUE_FULL] = "queue full",
     [ZS_ERR_INVALID] = "invalid request",
     [ZS_ERR_SHUTTING_DOWN] = "shutting down",
-    [ZS_ERR_FINISHED] = "task already finished",
+    [ZS_ERR_FINISHED] = "already ended",
     [ZS_ERR_LIMIT] = "limit reached",
     [ZS_ERR_FORBIDDEN] = "forbidden",
     [ZS_ERR_NO_KEY] = "no such entry",
-    [ZS_ERR_CONFLICT] = "version conflict",
+    [ZS_ERR_CONFLICT] = "conflict",
+    [ZS_ERR_NO_VOTE] = "no such vote",
 };
 
 static int

@@ -99,8 +99,8 @@ zs_ctl_say(zs_ctl_run_t *self, int code, const char *format, ...)
 //  ---------------------------------------------------------------------------------------
 //  Input validation, where the input enters
 
-static int
-s_check_id(zs_ctl_run_t *self, const char *what, const char *id)
+int
+zs_ctl_check_id(zs_ctl_run_t *self, const char *what, const char *id)
 {
     if (!zs_msg_name_valid(id, strlen(id), ZS_MSG_NAME_MAX)) {
         return zs_ctl_say(self, -1,
@@ -153,8 +153,8 @@ zs_ctl_timeout_or(zs_ctl_run_t *self, int64_t fallback)
 
 //  Map a zs_client outcome to an exit status, saying what went wrong. A refusal is
 //  also printed as JSON with --json, so scripts see the error code.
-static int
-s_outcome(zs_ctl_run_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err)
+int
+zs_ctl_outcome(zs_ctl_run_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err)
 {
     if (rc == 0) {
         return ZS_CTL_EXIT_OK;
@@ -176,7 +176,7 @@ zs_ctl_request(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply, int64_t t
     zs_error_t err;
     zs_error_init(&err);
     int rc = zs_client_request(self->client, request, reply, timeout_ms, &err);
-    int code = s_outcome(self, rc, reply, &err);
+    int code = zs_ctl_outcome(self, rc, reply, &err);
     if (code != ZS_CTL_EXIT_OK) {
         zs_msg_fini(reply);
     }
@@ -319,7 +319,7 @@ s_cmd_stop(zs_ctl_run_t *self)
 static int
 s_check_stop(zs_ctl_run_t *self)
 {
-    return s_check_id(self, "stop", self->operands[0]);
+    return zs_ctl_check_id(self, "stop", self->operands[0]);
 }
 
 static void
@@ -357,7 +357,7 @@ s_check_scale(zs_ctl_run_t *self)
         return zs_ctl_say(self, -1, "scale: expected a count in 0..%d, got '%s'",
                           ZS_MSG_COUNT_MAX, self->operands[1]);
     }
-    return self->node ? s_check_id(self, "--node", self->node) : 0;
+    return self->node ? zs_ctl_check_id(self, "--node", self->node) : 0;
 }
 
 //  Time left until deadline_ms, or ZS_CLIENT_FOREVER when there is no deadline
@@ -410,7 +410,8 @@ s_submit_wait(zs_ctl_run_t *self, uint64_t rid, int64_t deadline)
                      zs_msg_type_name(reply.type), zs_client_endpoint(self->client));
         rc = -1;
     }
-    int code = rc == 0 ? s_print_final(self, &reply) : s_outcome(self, rc, &reply, &err);
+    int code =
+        rc == 0 ? s_print_final(self, &reply) : zs_ctl_outcome(self, rc, &reply, &err);
     zs_msg_fini(&reply);
     return code;
 }
@@ -484,7 +485,7 @@ s_check_names(zs_ctl_run_t *self)
                                          ZS_MSG_LIST_MAX, &err) != 0) {
         return zs_ctl_say(self, -1, "--requires: %s", err.text);
     }
-    if (self->strategy && s_check_id(self, "--strategy", self->strategy) != 0) {
+    if (self->strategy && zs_ctl_check_id(self, "--strategy", self->strategy) != 0) {
         return -1;
     }
     return 0;
@@ -528,7 +529,7 @@ s_check_submit(zs_ctl_run_t *self)
     if (s_check_type(self, self->type) != 0) {
         return -1;
     }
-    if (self->id && s_check_id(self, "--id", self->id) != 0) {
+    if (self->id && zs_ctl_check_id(self, "--id", self->id) != 0) {
         return -1;
     }
     if (s_check_names(self) != 0 || s_check_fan_out(self) != 0) {
@@ -562,6 +563,10 @@ static const s_command_t s_commands[] = {
      "shared memory: write, read, delete entries and signals, list keys",
      zs_ctl_mem_options, ZS_CTL_MEM_OPTIONS, 1, 2, zs_ctl_mem_check, zs_ctl_mem_run,
      S_OWN},
+    {"vote", "propose QUESTION OPTION OPTION... [OPTIONS], status ID, or list",
+     "votes: ask the agents a question, show a vote and its ballots, list the votes",
+     zs_ctl_vote_options, ZS_CTL_VOTE_OPTIONS, 1, INT32_MAX, zs_ctl_vote_check,
+     zs_ctl_vote_run, S_OWN},
     {"submit", "--type T [OPTIONS]",
      "submit a task; print its id, or with --wait its output", s_submit_options,
      S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit, S_IDS},
@@ -595,8 +600,9 @@ s_print_help(zs_ctl_run_t *self)
     for (size_t i = 0; i < S_COUNT(s_commands); i++) {
         fprintf(out, "  %-10s %s\n", s_commands[i].name, s_commands[i].summary);
     }
-    fprintf(out, "\nexit status: 0 done; 1 a task ended dead or cancelled, or zswarmd "
-                 "refused;\n2 usage error, no connection or no reply in time.\n"
+    fprintf(out, "\nexit status: 0 done; 1 a task ended dead or cancelled, a vote "
+                 "without decision, or\nzswarmd refused; 2 usage error, no connection or "
+                 "no reply in time.\n"
                  "Run 'zswarmctl COMMAND --help' for a command's options.\n");
 }
 
@@ -633,7 +639,7 @@ s_check_operands(zs_ctl_run_t *self, const s_command_t *command)
                           self->operands[command->max_operands]);
     }
     for (int i = 0; command->kind == S_IDS && i < self->operand_count; i++) {
-        if (s_check_id(self, "task id", self->operands[i]) != 0) {
+        if (zs_ctl_check_id(self, "task id", self->operands[i]) != 0) {
             return -1;
         }
     }
@@ -807,6 +813,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     zs_names_fini(&self.tag_names);
     zs_names_fini(&self.dep_names);
     zs_names_fini(&self.require_names);
+    zs_names_fini(&self.voter_names);
     zs_items_fini(&self.items);
     return code;
 }

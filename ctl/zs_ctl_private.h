@@ -1,7 +1,7 @@
 //  zs_ctl_private - what the files of zswarmctl share: one run's parsed command line
 //  and connection, and the helpers commands use to ask zswarmd and say how it went.
-//  zs_ctl.c parses and dispatches; zs_ctl_mem.c is the mem command. Nothing else
-//  includes it.
+//  zs_ctl.c parses and dispatches; zs_ctl_mem.c is the mem command, zs_ctl_vote.c the
+//  vote command. Nothing else includes it.
 
 #ifndef ZS_CTL_PRIVATE_H
 #define ZS_CTL_PRIVATE_H
@@ -25,11 +25,11 @@ typedef struct {
     const char *type;            //  submit --type
     const char *payload;         //  submit --payload (TEXT, or "-" for stdin)
     const char *payload_file;    //  submit --payload-file
-    const char *id;              //  submit --id
+    const char *id;              //  submit --id, vote propose --id
     zs_opts_int_t priority;      //  submit --priority
     zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
     zs_opts_int_t retries;       //  submit --retries
-    bool wait;                   //  submit --wait
+    bool wait;                   //  submit --wait, vote propose --wait
     bool dot;                    //  topology --dot
     int64_t count;               //  scale's N
     const char *node;            //  scale --node: a node daemon's agents, not local ones
@@ -37,7 +37,7 @@ typedef struct {
     size_t payload_size;         //  bytes in payload_data
     const char *deps;            //  submit --deps: ID,ID,...
     const char *requires;        //  submit --requires: CAP,CAP,...
-    const char *strategy;        //  submit --strategy
+    const char *strategy;        //  submit --strategy, vote propose --strategy
     const char *each;            //  submit --each: a file of items, one per line
     const char *agg;             //  submit --agg: the aggregate's task type
     const char *tags;            //  mem --tags: TAG,TAG,...
@@ -48,7 +48,10 @@ typedef struct {
     zs_opts_int_t amount;        //  mem deposit --amount
     zs_opts_int_t half_life;     //  mem deposit --half-life, ms
     zs_opts_int_t top;           //  mem query --top: the strongest signals
-    const char *events;          //  mem watch --events, else $ZSWARM_EVENTS, else default
+    const char *events;          //  mem watch, vote propose --events, else $ZSWARM_EVENTS
+    const char *voters;          //  vote propose --voters: TYPE,TYPE,...
+    zs_names_t voter_names;      //  --voters split, owned
+    zs_opts_int_t deadline;      //  vote propose --deadline: ms the vote stays open
     zs_names_t dep_names;        //  --deps split, owned
     zs_names_t require_names;    //  --requires split, owned
     zs_items_t items;            //  --each read, owned
@@ -66,6 +69,15 @@ int zs_ctl_say(zs_ctl_run_t *self, int code, const char *format, ...)
 
 //  --timeout if it was given, else fallback (ms).
 int64_t zs_ctl_timeout_or(zs_ctl_run_t *self, int64_t fallback);
+
+//  Fail unless id is 1..ZS_MSG_NAME_MAX characters of [A-Za-z0-9._:-]: returns 0, or
+//  -1 after saying "what: expected ...".
+int zs_ctl_check_id(zs_ctl_run_t *self, const char *what, const char *id);
+
+//  Map a zs_client outcome (rc, with reply and err as it left them) to a zs_ctl_exit_t,
+//  saying what went wrong; a refusal is also printed as JSON with --json.
+int
+zs_ctl_outcome(zs_ctl_run_t *self, int rc, const zs_msg_t *reply, const zs_error_t *err);
 
 //  Send request and wait for its reply. Returns a zs_ctl_exit_t; on ZS_CTL_EXIT_OK the
 //  caller owns reply and finishes it. A refusal is said (and printed as JSON with
@@ -98,5 +110,11 @@ void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
 extern const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS];
 int zs_ctl_mem_check(zs_ctl_run_t *self);
 int zs_ctl_mem_run(zs_ctl_run_t *self);
+
+//  The vote command (zs_ctl_vote.c): its options, its check and its run.
+#define ZS_CTL_VOTE_OPTIONS 6  //  items in zs_ctl_vote_options
+extern const zs_opts_option_t zs_ctl_vote_options[ZS_CTL_VOTE_OPTIONS];
+int zs_ctl_vote_check(zs_ctl_run_t *self);
+int zs_ctl_vote_run(zs_ctl_run_t *self);
 
 #endif

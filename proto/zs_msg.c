@@ -346,6 +346,9 @@ zs_msg_send(const zs_msg_t *self,
     return 0;
 }
 
+const char *const zs_msg_vote_strategies[ZS_MSG_VOTE_STRATEGIES] = {
+    "majority", "super-majority", "byzantine", "unanimous", "trust-weighted"};
+
 bool
 zs_msg_name_valid(const char *name, size_t size, size_t max)
 {

@@ -40,19 +40,22 @@
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
-#define ZS_MSG_TMO_MAX     86400000  //  longest timeout of one attempt, ms: a day
-#define ZS_MSG_TRIES_MAX   101   //  most attempts of a task: 100 retries and the first
-#define ZS_MSG_CONC_MAX    1024  //  most attempts one agent runs at once
-#define ZS_MSG_PRI_MAX     1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
-#define ZS_MSG_DEPS_MAX    64    //  dependencies one submit may name
-#define ZS_MSG_COUNT_MAX   1000  //  agents of one type a scale or a swarm file asks for
-#define ZS_MSG_NOTE_MAX    (64u << 10)  //  payload of an agent message (msg.send, msg.share)
-#define ZS_MSG_KEY_MAX     256          //  bytes in a shared memory key
-#define ZS_MSG_VALUE_MAX   (64u << 10)    //  bytes in a shared memory value
-#define ZS_MSG_TAGS_MAX    16             //  tags of one shared memory entry
-#define ZS_MSG_AMOUNT_MAX  1000000000000  //  a deposit adds at most this much, either way
-#define ZS_MSG_OPTIONS_MAX 16             //  options of one vote
-#define ZS_MSG_WEIGHT_MAX  100            //  a ballot's own weight, 1 when absent
+#define ZS_MSG_TMO_MAX        86400000  //  longest timeout of one attempt, ms: a day
+#define ZS_MSG_TRIES_MAX      101   //  most attempts of a task: 100 retries and the first
+#define ZS_MSG_CONC_MAX       1024  //  most attempts one agent runs at once
+#define ZS_MSG_PRI_MAX        1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
+#define ZS_MSG_DEPS_MAX       64    //  dependencies one submit may name
+#define ZS_MSG_COUNT_MAX      1000  //  agents of one type a scale or a swarm file asks for
+#define ZS_MSG_NOTE_MAX       (64u << 10)  //  payload of an agent message (msg.send, msg.share)
+#define ZS_MSG_KEY_MAX        256          //  bytes in a shared memory key
+#define ZS_MSG_VALUE_MAX      (64u << 10)  //  bytes in a shared memory value
+#define ZS_MSG_TAGS_MAX       16           //  tags of one shared memory entry
+#define ZS_MSG_AMOUNT_MAX     1000000000000  //  a deposit adds at most this much, either way
+#define ZS_MSG_OPTIONS_MAX    16             //  options of one vote
+#define ZS_MSG_WEIGHT_MAX     10             //  a ballot's own weight, 1 when absent
+#define ZS_MSG_CONFIDENCE_MAX 1000  //  a ballot's confidence, per mille (absent: all)
+//  "AGENT OPTION COUNTED CONFIDENCE WEIGHT", an item of vote.status.ok's ballots
+#define ZS_MSG_BALLOT_MAX (2 * ZS_MSG_NAME_MAX + 32)
 
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
@@ -147,6 +150,10 @@ typedef enum {
     ZS_MSG_EV_TASK_CANCELLED,
     ZS_MSG_TYPE_COUNT
 } zs_msg_type_t;
+
+//  The vote strategies' names (PROTOCOL.md §8.2), in the order of zs_vote_strategy_t
+#define ZS_MSG_VOTE_STRATEGIES 5
+extern const char *const zs_msg_vote_strategies[ZS_MSG_VOTE_STRATEGIES];
 
 //  Error codes carried by "error" messages (field "code").
 typedef enum {

@@ -175,16 +175,15 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_VOTERS] = S_LIST("voters", voters, 1, ZS_MSG_NAME_MAX),
     [ZS_F_DEADLINE] = S_RANGE("deadline", deadline, 0, ZS_MSG_TMO_MAX),
     [ZS_F_OPTION] = S_NAME("option", option),
-    [ZS_F_CONFIDENCE] = S_RANGE("confidence", confidence, 0, 1000),
+    [ZS_F_CONFIDENCE] = S_RANGE("confidence", confidence, 0, ZS_MSG_CONFIDENCE_MAX),
     [ZS_F_WEIGHT] = S_RANGE("weight", weight, 0, ZS_MSG_WEIGHT_MAX),
-    //  "AGENT OPTION WEIGHT": two names and the weight it counted, in thousandths
     [ZS_F_BALLOTS] = {.key = "ballots",
                       .key_size = 7,
                       .kind = ZS_KIND_STRLIST,
                       .offset = offsetof(zs_msg_t, ballots),
                       .count_max = ZS_MSG_AGENTS_MAX,
                       .min = 5,
-                      .max = 2 * ZS_MSG_NAME_MAX + 22},
+                      .max = ZS_MSG_BALLOT_MAX},
     [ZS_F_VOTES] = {.key = "votes",
                     .key_size = 5,
                     .kind = ZS_KIND_STRLIST,
@@ -413,8 +412,9 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
                                      B(SEQ) | B(VOTE) | B(QUESTION) | B(OPTIONS) |
                                          B(STRATEGY) | B(DEADLINE) | B(SCALE),
                                      B(VOTERS) | B(AGENT)),
-    [ZS_MSG_EV_VOTE_DECIDED] = S_TYPE(
-        "vote.decided", B(SEQ) | B(VOTE) | B(STATE) | B(SCALE) | B(CAST), B(OPTION)),
+    [ZS_MSG_EV_VOTE_DECIDED] = S_TYPE("vote.decided",
+                                      B(SEQ) | B(VOTE) | B(STATE) | B(SCALE) | B(CAST),
+                                      B(OPTION) | B(WHY)),
     [ZS_MSG_EV_TEAM_ELECTED] =
         S_TYPE("team.elected", B(SEQ) | B(ATYPE) | B(AGENT), B(WHY)),
     [ZS_MSG_EV_TASK_PENDING] = S_TASK_EVENT("task.pending"),

@@ -5,12 +5,14 @@
 # votes proposed by agents, and a restarted coordinator that knows no vote.
 
 import os
+import signal
+import time
 
 import pytest
 
-from conftest import (SLOW, E_CONFLICT, E_FINISHED, E_FORBIDDEN, E_INVALID, E_MALFORMED,
-                      E_NO_VOTE, E_UNKNOWN_TYPE, ScriptedAgent, descendants, fixed_bind,
-                      swarm_yaml, wait_until)
+from conftest import (SLOW, E_CONFLICT, E_FINISHED, E_FORBIDDEN, E_INVALID, E_LIMIT,
+                      E_MALFORMED, E_NO_VOTE, E_UNKNOWN_TYPE, ScriptedAgent, descendants,
+                      fixed_bind, swarm_yaml, wait_until)
 
 HB_MS = 100
 QUESTION = "release 1.2: tests pass"
@@ -42,6 +44,10 @@ def council_yaml(workdir):
         f"{{type: auditor, count: 2, vote: {{exec: [/bin/sh, -c, \"{auditor}\"]}}}}",
         "{type: slow, count: 1, vote: {exec: [/bin/sleep, '30']}}",
         "{type: babbler, count: 1, vote: {exec: [/bin/echo, 'maybe']}}",
+        # One command for its tasks and its votes: it tells them apart by the input
+        "{type: handy, count: 1, handler: exec, vote: handler, command: [/bin/sh, -c, "
+        "'read -r line; case \"$line\" in *vote.ask*) echo no;; *) echo \"task $line\";; "
+        "esac']}",
         "{type: mute, count: 1}",
     ], hb=HB_MS)
 
@@ -56,7 +62,7 @@ def comm(pid):
 
 def test_real_agents_vote_as_their_swarm_file_says(make_swarm, workdir):
     swarm = make_swarm(council_yaml(workdir))
-    swarm.wait_agents(8)
+    swarm.wait_agents(9)
     sub = swarm.subscribe()
     client = swarm.client()
 
@@ -74,8 +80,8 @@ def test_real_agents_vote_as_their_swarm_file_says(make_swarm, workdir):
     assert status["state"] == "decided" and status["option"] == "yes"
     assert "deadline" not in status and status["cast"] == len(status["ballots"])
     for ballot in status["ballots"]:
-        agent, option, weight = ballot.split(" ")
-        assert option == "yes" and weight == "1000", ballot
+        agent, option, counted, confidence, weight = ballot.split(" ")
+        assert (option, counted, confidence, weight) == ("yes", "1000", "1000", "1"), ballot
 
     # The auditors' command read the ask as JSON, and now says no: no unanimity
     ok = propose(client, question="release 1.3", voters=["optimist", "auditor"],
@@ -95,7 +101,14 @@ def test_real_agents_vote_as_their_swarm_file_says(make_swarm, workdir):
                  strategy="trust-weighted", deadline=LONG_MS)
     assert decided(sub, ok["vote"])["option"] == "yes"  # 3 x 0.5 against 2 x 0.4
     ballots = client.ok("vote.status", vote=ok["vote"])["ballots"]
-    assert sorted(b.split(" ", 1)[1] for b in ballots) == ["no 400"] * 2 + ["yes 500"] * 3
+    assert sorted(b.split(" ", 1)[1] for b in ballots) == (
+        ["no 400 800 1"] * 2 + ["yes 500 1000 1"] * 3)
+
+    # 'vote: handler': the type's own command answers votes as it runs tasks
+    assert client.run("handy", "hello")["stdout"] == b"task hello\n"
+    ok = propose(client, voters=["handy"], deadline=LONG_MS)
+    end = decided(sub, ok["vote"])
+    assert end["state"] == "decided" and end["option"] == "no" and end["cast"] == 1
 
     # The others abstain: no answer of their own, a command past the deadline (killed),
     # an answer that is not an option
@@ -108,6 +121,7 @@ def test_real_agents_vote_as_their_swarm_file_says(make_swarm, workdir):
     log = swarm.log_tail(200)
     assert "abstaining: the agent's type has no 'vote' in the swarm file" in log
     assert "abstaining: timed out" in log
+    assert "abstaining: the vote command's answer is not an option" in log
 
 
 # --- the strategies at their edges, ballots chosen by the test ----------------------------
@@ -168,9 +182,13 @@ def test_each_strategy_at_its_quorum_and_one_short(make_swarm):
         ok = propose(client, strategy=strategy, deadline=SHORT_MS if waits else LONG_MS)
         assert ok["count"] == n, (strategy, ballots)
         choices = [{"y": "yes", "n": "no", "-": None}[c] for c in ballots]
+        proposed = time.monotonic()
         taken = cast_all(voters, ok["vote"], choices)
-        # A vote that need not wait ends long before its deadline
+        # A vote that need not wait ends long before its deadline; one that must, never
+        # before it
         end = decided(sub, ok["vote"], seconds=LONG_MS / 2000)
+        if waits:
+            assert time.monotonic() - proposed >= SHORT_MS / 1000 - 0.05, (strategy, ballots)
         assert (end["state"], end.get("option")) == (state, option), (strategy, ballots)
         assert end["cast"] == taken, (strategy, ballots)
 
@@ -270,8 +288,8 @@ def test_trust_weighted_ballots_weigh_each_voters_record(make_swarm):
     status = vote("trust-weighted", weight=10, confidence=500)
     assert status["option"] == "yes" and abs(weights(status)["b1"][1] - 625) <= 15
     # Counted strategies record confidence and weight but count one ballot each
-    status = vote("majority", weight=100)
-    assert status["option"] == "no" and weights(status)["b1"] == ("no", 1000)
+    status = vote("majority", weight=10, confidence=300)
+    assert status["option"] == "no" and "b1 no 1000 300 10" in status["ballots"]
 
 
 # --- agents propose; a restart -------------------------------------------------------------
@@ -332,3 +350,57 @@ def test_a_voter_that_left_still_counts(make_swarm, strategy):
     status = wait_until(lambda: (s := client.ok("vote.status", vote=ok["vote"]))
                         ["state"] != "open" and s, 10, "the deadline")
     assert status["state"] == "no-quorum" and status["count"] == 3
+
+
+def test_the_votes_kept_and_the_votes_open_are_bounded(make_swarm):
+    swarm = make_swarm(voters_yaml("bounds"))
+    voter = ScriptedAgent(swarm, "v", "v1")  # one voter: its ballot settles a majority
+    client = swarm.client()
+    propose(client, vote="first", deadline=LONG_MS)
+    rids = [client.send("vote.propose", question=QUESTION, options=CHOICES,
+                        vote=f"o{n}", deadline=LONG_MS) for n in range(1, 1000)]
+    assert all(client.reply(rid)["t"] == "vote.propose.ok" for rid in rids)
+    assert "1000 votes are open" in client.error(
+        "vote.propose", E_LIMIT, question=QUESTION, options=CHOICES)["why"]
+
+    def cast_in(votes):
+        for vote in votes:
+            voter.send("vote.cast", vote=vote, option="yes", rid=voter.rid + 1)
+            voter.rid += 1
+        for _ in votes:
+            reply = voter.next_match(lambda m: m["t"] in ("vote.cast.ok", "error"),
+                                     "a ballot's reply")
+            assert reply["t"] == "vote.cast.ok", reply
+
+    # The 999 end in order, two more open and end: 1,001 ended, the first of them goes
+    cast_in([f"o{n}" for n in range(1, 1000)])
+    for vote in ("x1", "x2"):
+        propose(client, vote=vote, deadline=LONG_MS)
+    cast_in(["x1", "x2"])
+    # The vote proposed first ends last: it is kept, the two ended first are not
+    cast_in(["first"])
+    assert client.ok("vote.status", vote="first")["state"] == "decided"
+    client.error("vote.status", E_NO_VOTE, vote="o1")
+    client.error("vote.status", E_NO_VOTE, vote="o2")
+    assert client.ok("vote.status", vote="o3")["state"] == "decided"
+    votes = client.ok("vote.list")["votes"]
+    assert len(votes) == 1000 and votes[0] == "first" and votes[1] == "o3", votes[:3]
+    assert votes[-2:] == ["x1", "x2"]
+
+
+def test_a_stopping_swarm_ends_its_open_votes(make_swarm):
+    swarm = make_swarm(voters_yaml("stopping"))
+    voters = [ScriptedAgent(swarm, "v", f"v{n}") for n in range(4)]
+    sub = swarm.subscribe()
+    client = swarm.client()
+    ok = propose(client, strategy="super-majority", deadline=LONG_MS)
+    # Two thirds of the ballots cast, but the fourth voter could still dissent: open
+    for voter, choice in zip(voters, ("no", "no", "yes")):
+        assert voter.request("vote.cast", vote=ok["vote"], option=choice)["t"] == (
+            "vote.cast.ok")
+    assert client.ok("vote.status", vote=ok["vote"])["state"] == "open"
+    swarm.proc.send_signal(signal.SIGTERM)
+    # Tallied with the ballots it has
+    end = decided(sub, ok["vote"])
+    assert end["state"] == "decided" and end["option"] == "no" and end["cast"] == 3
+    assert end["why"] == "the swarm is stopping"

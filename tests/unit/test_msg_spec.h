@@ -130,8 +130,8 @@ static const t_key_t s_keys[] = {
     K("deadline", T_UINT, deadline, 0, ZS_MSG_TMO_MAX),
     K_NAME("option", option),
     K("confidence", T_UINT, confidence, 0, 1000),
-    K("weight", T_UINT, weight, 0, 100),
-    {"ballots", T_LIST, offsetof(zs_msg_t, ballots), 0, 5, 2 * ZS_MSG_NAME_MAX + 22,
+    K("weight", T_UINT, weight, 0, 10),
+    {"ballots", T_LIST, offsetof(zs_msg_t, ballots), 0, 5, 2 * ZS_MSG_NAME_MAX + 32,
      ZS_MSG_AGENTS_MAX},
     {"votes", T_LIST, offsetof(zs_msg_t, votes), 0, 1, ZS_MSG_NAME_MAX, ZS_MSG_ITEMS_MAX},
     K_UINT("cast", cast),
@@ -235,7 +235,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_EV_MEM_CHANGED, "mem.changed", "seq! key! state! version agent"},
     {ZS_MSG_EV_VOTE_OPENED, "vote.opened",
      "seq! vote! question! options! strategy! deadline! count! voters agent"},
-    {ZS_MSG_EV_VOTE_DECIDED, "vote.decided", "seq! vote! state! count! cast! option"},
+    {ZS_MSG_EV_VOTE_DECIDED, "vote.decided", "seq! vote! state! count! cast! option why"},
     {ZS_MSG_EV_TASK_PENDING, "task.pending", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_READY, "task.ready", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_ASSIGNED, "task.assigned", S_TASK_EVENT},
@@ -296,6 +296,13 @@ s_sample_str(size_t k, char *dest, size_t size)
              s_keys[k].key);
 }
 
+//  The sample of uint key k: k + 1, unless its bound is lower
+static uint64_t
+s_sample_uint(size_t k)
+{
+    return k + 1 <= (uint64_t) s_keys[k].max ? k + 1 : (uint64_t) s_keys[k].max;
+}
+
 //  Point msg's field k at its sample; strings go to store (64 bytes per key)
 static void
 s_set_sample(zs_msg_t *msg, size_t k, char (*store)[64])
@@ -303,7 +310,7 @@ s_set_sample(zs_msg_t *msg, size_t k, char (*store)[64])
     uint8_t *at = (uint8_t *) msg + s_keys[k].offset;
     switch (s_keys[k].kind) {
     case T_UINT:
-        *(uint64_t *) (void *) at = k + 1;
+        *(uint64_t *) (void *) at = s_sample_uint(k);
         break;
     case T_INT:
         *(int64_t *) (void *) at = -(int64_t) k - 1;
@@ -499,7 +506,7 @@ s_pack_sample(msgpack_packer *pk, size_t k)
     char text[64];
     switch (s_keys[k].kind) {
     case T_UINT:
-        msgpack_pack_uint64(pk, k + 1);
+        msgpack_pack_uint64(pk, s_sample_uint(k));
         break;
     case T_INT:
         msgpack_pack_int64(pk, -(int64_t) k - 1);

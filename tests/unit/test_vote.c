@@ -138,9 +138,14 @@ test_edges(void)
     ZS_CHECK(s_tally(ZS_VOTE_MAJORITY, "2", 1, &winner) == ZS_VOTE_DECIDED &&
              winner == 2);
     ZS_CHECK(s_tally(ZS_VOTE_UNANIMOUS, "", 1, &winner) == ZS_VOTE_NO_QUORUM);
-    //  n = 6: f = 1, so 3 ballots are a quorum and 3 of one option win
-    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "111", 6, &winner) == ZS_VOTE_DECIDED);
-    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "11", 6, &winner) == ZS_VOTE_NO_QUORUM);
+    //  n = 6: f = 1, so the quorum is n - f = 5: 3 and 3 cannot both win
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "11111", 6, &winner) == ZS_VOTE_DECIDED);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "1111", 6, &winner) == ZS_VOTE_NO_QUORUM);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "111000", 6, &winner) == ZS_VOTE_NO_DECISION);
+    //  n = 3: f = 0, every voter; n = 2 likewise
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "00", 3, &winner) == ZS_VOTE_NO_QUORUM);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "001", 3, &winner) == ZS_VOTE_NO_DECISION);
+    ZS_CHECK(s_tally(ZS_VOTE_BYZANTINE, "11", 2, &winner) == ZS_VOTE_DECIDED);
     zs_vote_ballot_t nothing[] = {{0, 0}, {1, 0}};
     ZS_CHECK(S_TALLY_WEIGHED(ZS_VOTE_TRUST_WEIGHTED, nothing, 2, &winner) ==
              ZS_VOTE_NO_DECISION);
@@ -157,6 +162,66 @@ test_edges(void)
     }
 }
 
+//  An early end must not change a vote's outcome: for every vote of up to S_SMALL_MAX
+//  voters and every order of ballots, once a prefix is settled, each way the other
+//  voters could still answer (an option or nothing) tallies as the prefix does
+#define S_SMALL_MAX 7
+
+static bool
+s_same(zs_vote_strategy_t strategy,
+       zs_vote_outcome_t outcome,
+       size_t winner,
+       const zs_vote_count_t *count,
+       size_t voters,
+       size_t left)
+{
+    size_t other = 99;
+    if (left == 0) {
+        zs_vote_outcome_t end = zs_vote_tally(strategy, count, voters, 3, &other);
+        return end == outcome && (end != ZS_VOTE_DECIDED || other == winner);
+    }
+    if (!s_same(strategy, outcome, winner, count, voters, left - 1)) {
+        return false;  //  this voter abstains
+    }
+    for (size_t option = 0; option < 3; option++) {
+        zs_vote_count_t more = *count;
+        zs_vote_count_add(&more, &(zs_vote_ballot_t){option, 1});
+        if (!s_same(strategy, outcome, winner, &more, voters, left - 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  Walks every prefix; returns the settled prefixes whose completions disagree
+static size_t
+s_walk(zs_vote_strategy_t strategy, const zs_vote_count_t *count, size_t voters)
+{
+    if (zs_vote_settled(strategy, count, voters, 3)) {
+        size_t winner = 99;
+        zs_vote_outcome_t outcome = zs_vote_tally(strategy, count, voters, 3, &winner);
+        return !s_same(strategy, outcome, winner, count, voters, voters - count->cast);
+    }
+    size_t wrong = 0;
+    for (size_t option = 0; option < 3 && count->cast < voters; option++) {
+        zs_vote_count_t more = *count;
+        zs_vote_count_add(&more, &(zs_vote_ballot_t){option, 1});
+        wrong += s_walk(strategy, &more, voters);
+    }
+    return wrong;
+}
+
+static void
+test_early_ends_keep_the_outcome(void)
+{
+    for (int strategy = 0; strategy < ZS_VOTE_STRATEGY_COUNT; strategy++) {
+        for (size_t voters = 1; voters <= S_SMALL_MAX; voters++) {
+            zs_vote_count_t none = {0};
+            ZS_CHECK(s_walk(strategy, &none, voters) == 0);
+        }
+    }
+}
+
 static const zs_test_case_t s_cases[] = {
     {"majority", test_majority},
     {"super_majority", test_super_majority},
@@ -165,6 +230,7 @@ static const zs_test_case_t s_cases[] = {
     {"trust_weighted", test_trust_weighted},
     {"settled", test_settled},
     {"edges", test_edges},
+    {"early_ends_keep_the_outcome", test_early_ends_keep_the_outcome},
 };
 
 ZS_TEST_MAIN(s_cases)
