@@ -51,35 +51,6 @@ static const zs_opts_option_t s_global_options[] = {
      "zswarmd's public key, Z85 or its certificate (default $" ZS_CTL_SERVER_KEY_ENV ")"},
 };
 
-static const zs_opts_option_t s_submit_options[] = {
-    {"--type", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(type), 0, 0, "T",
-     "task type, the capability it needs (required)"},
-    {"--payload", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload), 0, 0, "TEXT",
-     "task input; '-' reads it from standard input"},
-    {"--payload-file", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload_file), 0, 0, "F",
-     "read the task input from file F"},
-    {"--priority", NULL, ZS_OPTS_INT, ZS_CTL_OFF(priority), -ZS_MSG_PRI_MAX,
-     ZS_MSG_PRI_MAX, "N", "higher runs first, -1000..1000 (default 0)"},
-    {"--timeout", NULL, ZS_OPTS_INT, ZS_CTL_OFF(task_timeout), 1, ZS_MSG_TMO_MAX, "MS",
-     "time limit of one attempt (default: the swarm's)"},
-    {"--retries", NULL, ZS_OPTS_INT, ZS_CTL_OFF(retries), 0, ZS_MSG_TRIES_MAX - 1, "N",
-     "attempts after the first, 0..100 (default: the swarm's)"},
-    {"--id", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(id), 0, 0, "ID",
-     "task id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
-    {"--wait", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(wait), 0, 0, NULL,
-     "wait for the task; print its output instead of its id"},
-    {"--deps", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(deps), 0, 0, "ID,...",
-     "run only once these tasks completed (at most 64)"},
-    {"--each", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(each), 0, 0, "FILE",
-     "fan out: one task per line of FILE ('-': standard input), with --agg"},
-    {"--agg", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(agg), 0, 0, "T",
-     "fan in: a task of type T gets the --each results, joined in order"},
-    {"--strategy", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(strategy), 0, 0, "NAME",
-     "how to choose its agent (default: the swarm's)"},
-    {"--requires", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(requires), 0, 0, "CAP,...",
-     "capabilities its agent needs besides the type"},
-};
-
 //  ---------------------------------------------------------------------------------------
 //  Diagnostics
 
@@ -106,26 +77,6 @@ zs_ctl_check_id(zs_ctl_run_t *self, const char *what, const char *id)
         return zs_ctl_say(self, -1,
                           "%s: expected 1..%d characters of [A-Za-z0-9._:-], got '%s'",
                           what, ZS_MSG_NAME_MAX, id);
-    }
-    return 0;
-}
-
-static int
-s_check_type(zs_ctl_run_t *self, const char *type)
-{
-    if (!type) {
-        return zs_ctl_say(self, -1, "submit: missing --type");
-    }
-    size_t len = strlen(type);
-    bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
-    for (size_t i = 0; valid && i < len; i++) {
-        valid = type[i] > ' ' && type[i] < 0x7f;
-    }
-    if (!valid) {
-        return zs_ctl_say(
-            self, -1,
-            "--type: expected 1..%d printable characters without spaces, got '%s'",
-            ZS_MSG_NAME_MAX, type);
     }
     return 0;
 }
@@ -192,10 +143,8 @@ zs_ctl_write(FILE *stream, const uint8_t *data, size_t size)
     }
 }
 
-//  Print a final task (a wait.ok): its output, or its JSON. Returns ZS_CTL_EXIT_OK when
-//  it completed, else ZS_CTL_EXIT_FAILED after saying how it ended.
-static int
-s_print_final(zs_ctl_run_t *self, const zs_msg_t *reply)
+int
+zs_ctl_print_final(zs_ctl_run_t *self, const zs_msg_t *reply)
 {
     if (self->json) {
         zs_msg_print_json(reply, self->io->out);
@@ -360,184 +309,6 @@ s_check_scale(zs_ctl_run_t *self)
     return self->node ? zs_ctl_check_id(self, "--node", self->node) : 0;
 }
 
-//  Time left until deadline_ms, or ZS_CLIENT_FOREVER when there is no deadline
-static int64_t
-s_left(int64_t deadline_ms)
-{
-    if (deadline_ms == ZS_CLIENT_FOREVER) {
-        return ZS_CLIENT_FOREVER;
-    }
-    int64_t left = deadline_ms - zs_clock_ms();
-    return left > 0 ? left : 0;
-}
-
-static int
-s_cmd_wait(zs_ctl_run_t *self)
-{
-    //  One deadline for all ids: --timeout bounds the whole command
-    int64_t deadline =
-        self->timeout.set ? zs_clock_ms() + self->timeout.value : ZS_CLIENT_FOREVER;
-    int code = ZS_CTL_EXIT_OK;
-    for (int i = 0; i < self->operand_count; i++) {
-        zs_msg_t request, reply;
-        zs_msg_init(&request, ZS_MSG_WAIT);
-        zs_msg_init(&reply, ZS_MSG_INVALID);
-        request.task = self->operands[i];
-        int rc = zs_ctl_request(self, &request, &reply, s_left(deadline));
-        if (rc == ZS_CTL_EXIT_USAGE) {
-            return rc;
-        }
-        if (rc == ZS_CTL_EXIT_OK) {
-            rc = s_print_final(self, &reply);
-            zs_msg_fini(&reply);
-        }
-        code = rc != ZS_CTL_EXIT_OK ? rc : code;
-    }
-    return code;
-}
-
-//  After submit.ok of a submit with wait: the wait.ok with the same rid
-static int
-s_submit_wait(zs_ctl_run_t *self, uint64_t rid, int64_t deadline)
-{
-    zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    zs_error_t err;
-    zs_error_init(&err);
-    int rc = zs_client_recv_rid(self->client, rid, &reply, s_left(deadline), &err);
-    if (rc == 0 && reply.type != ZS_MSG_WAIT_OK) {
-        zs_error_set(&err, 0, "unexpected reply %s to submit from '%s'",
-                     zs_msg_type_name(reply.type), zs_client_endpoint(self->client));
-        rc = -1;
-    }
-    int code =
-        rc == 0 ? s_print_final(self, &reply) : zs_ctl_outcome(self, rc, &reply, &err);
-    zs_msg_fini(&reply);
-    return code;
-}
-
-static void
-s_print_submitted(zs_ctl_run_t *self, const zs_msg_t *reply)
-{
-    if (self->json) {
-        zs_msg_print_json(reply, self->io->out);
-        return;
-    }
-    fprintf(self->io->out, "%s\n", reply->task);
-    if (reply->dup) {
-        zs_ctl_say(self, 0, "task '%s' exists already: not submitted again", reply->task);
-    }
-}
-
-static int
-s_submit(zs_ctl_run_t *self, zs_msg_t *request)
-{
-    //  Without --timeout, submit.ok still has the default to arrive: only the wait
-    //  for the task's end may last forever
-    int64_t deadline =
-        self->timeout.set ? zs_clock_ms() + self->timeout.value : ZS_CLIENT_FOREVER;
-    int64_t ack_timeout = self->timeout.set ? self->timeout.value : ZS_CTL_TIMEOUT_MS;
-    zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code = zs_ctl_request(self, request, &reply, ack_timeout);
-    if (code != ZS_CTL_EXIT_OK) {
-        return code;
-    }
-    if (!self->wait) {
-        s_print_submitted(self, &reply);
-    }
-    zs_msg_fini(&reply);
-    return self->wait ? s_submit_wait(self, request->rid, deadline) : code;
-}
-
-static int
-s_cmd_submit(zs_ctl_run_t *self)
-{
-    zs_msg_t request;
-    zs_msg_init(&request, ZS_MSG_SUBMIT);
-    request.ttype = self->type;
-    request.task = self->id;
-    request.pri = self->priority.value;
-    request.tmo = self->task_timeout.set ? (uint64_t) self->task_timeout.value : 0;
-    request.tries = self->retries.set ? (uint64_t) self->retries.value + 1 : 0;
-    request.wait = self->wait;
-    request.payload = self->payload_data;
-    request.payload_size = self->payload_size;
-    request.deps = (zs_msg_list_t){self->dep_names.names, self->dep_names.count};
-    request.requires =
-        (zs_msg_list_t){self->require_names.names, self->require_names.count};
-    request.strategy = self->strategy;
-    request.items = (zs_msg_bins_t){self->items.bins, self->items.count};
-    request.agg = self->agg;
-    return s_submit(self, &request);
-}
-
-//  --deps and --requires, split and checked
-static int
-s_check_names(zs_ctl_run_t *self)
-{
-    zs_error_t err;
-    if (self->deps &&
-        zs_names_split(&self->dep_names, self->deps, ZS_MSG_DEPS_MAX, &err) != 0) {
-        return zs_ctl_say(self, -1, "--deps: %s", err.text);
-    }
-    if (self->requires && zs_names_split(&self->require_names, self->requires,
-                                         ZS_MSG_LIST_MAX, &err) != 0) {
-        return zs_ctl_say(self, -1, "--requires: %s", err.text);
-    }
-    if (self->strategy && zs_ctl_check_id(self, "--strategy", self->strategy) != 0) {
-        return -1;
-    }
-    return 0;
-}
-
-//  --each FILE with --agg T: the items, read where they enter
-static int
-s_check_fan_out(zs_ctl_run_t *self)
-{
-    if (!self->each != !self->agg) {
-        return zs_ctl_say(self, -1, "--each and --agg go together");
-    }
-    if (!self->each) {
-        return 0;
-    }
-    if (self->payload || self->payload_file) {
-        return zs_ctl_say(self, -1,
-                          "--each takes the payloads from its file: no --payload");
-    }
-    if (s_check_type(self, self->agg) != 0) {
-        return -1;
-    }
-    bool stdin_ = strcmp(self->each, "-") == 0;
-    FILE *file = stdin_ ? self->io->in : fopen(self->each, "rb");
-    if (!file) {
-        return zs_ctl_say(self, -1, "--each: cannot open '%s': %s", self->each,
-                          strerror(errno));
-    }
-    zs_error_t err;
-    int rc = zs_items_read(&self->items, file, &err);
-    if (!stdin_) {
-        fclose(file);
-    }
-    return rc ? zs_ctl_say(self, -1, "--each: '%s': %s", self->each, err.text) : 0;
-}
-
-//  Checks of submit's options beyond what the option table can say
-static int
-s_check_submit(zs_ctl_run_t *self)
-{
-    if (s_check_type(self, self->type) != 0) {
-        return -1;
-    }
-    if (self->id && zs_ctl_check_id(self, "--id", self->id) != 0) {
-        return -1;
-    }
-    if (s_check_names(self) != 0 || s_check_fan_out(self) != 0) {
-        return -1;
-    }
-    return zs_ctl_read_payload(self, &self->payload_data, &self->payload_size);
-}
-
 //  keygen NAME: a czmq certificate pair, the secret one private to its owner
 static int
 s_cmd_keygen(zs_ctl_run_t *self)
@@ -568,10 +339,10 @@ static const s_command_t s_commands[] = {
      zs_ctl_vote_options, ZS_CTL_VOTE_OPTIONS, 1, INT32_MAX, zs_ctl_vote_check,
      zs_ctl_vote_run, S_OWN},
     {"submit", "--type T [OPTIONS]",
-     "submit a task; print its id, or with --wait its output", s_submit_options,
-     S_COUNT(s_submit_options), 0, 0, s_check_submit, s_cmd_submit, S_IDS},
+     "submit a task; print its id, or with --wait its output", zs_ctl_submit_options,
+     ZS_CTL_SUBMIT_OPTIONS, 0, 0, zs_ctl_submit_check, zs_ctl_submit_run, S_IDS},
     {"wait", "ID [ID...]", "wait until tasks end; print their output", NULL, 0, 1,
-     INT32_MAX, NULL, s_cmd_wait, S_IDS},
+     INT32_MAX, NULL, zs_ctl_wait_run, S_IDS},
     {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task, S_IDS},
     {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, S_IDS},
     {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,

@@ -1,7 +1,8 @@
 //  zs_ctl_private - what the files of zswarmctl share: one run's parsed command line
 //  and connection, and the helpers commands use to ask zswarmd and say how it went.
-//  zs_ctl.c parses and dispatches; zs_ctl_mem.c is the mem command, zs_ctl_vote.c the
-//  vote command. Nothing else includes it.
+//  zs_ctl.c parses and dispatches; zs_ctl_submit.c is the submit and wait commands,
+//  zs_ctl_mem.c the mem command, zs_ctl_vote.c the vote command. Nothing else includes
+//  it.
 
 #ifndef ZS_CTL_PRIVATE_H
 #define ZS_CTL_PRIVATE_H
@@ -104,6 +105,18 @@ zs_client_t *zs_ctl_watch(zs_ctl_run_t *self, const char *topic, zs_error_t *err
 
 //  Write size bytes as they are, if any.
 void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
+
+//  Print a final task (a wait.ok): its output, or its JSON. Returns ZS_CTL_EXIT_OK when
+//  it completed, else ZS_CTL_EXIT_FAILED after saying how it ended. In zs_ctl.c.
+int zs_ctl_print_final(zs_ctl_run_t *self, const zs_msg_t *reply);
+
+//  The submit and wait commands (zs_ctl_submit.c): submit's options, its check and its
+//  run; wait's run.
+#define ZS_CTL_SUBMIT_OPTIONS 13  //  items in zs_ctl_submit_options
+extern const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS];
+int zs_ctl_submit_check(zs_ctl_run_t *self);
+int zs_ctl_submit_run(zs_ctl_run_t *self);
+int zs_ctl_wait_run(zs_ctl_run_t *self);
 
 //  The mem command (zs_ctl_mem.c): its options, its check and its run.
 #define ZS_CTL_MEM_OPTIONS 10  //  items in zs_ctl_mem_options
