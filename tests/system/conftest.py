@@ -377,9 +377,13 @@ class Client:
 
 class ScriptedAgent:
     """An agent written in Python: hello, then requests with a rid (mem.*, vote.*) and
-    whatever else the coordinator sends it. It answers heartbeats and nothing else."""
+    whatever else the coordinator sends it. It answers heartbeats and nothing else.
+    Messages read while waiting for another are kept for a later next(), unless a
+    subclass sets keeps to False; seen() is called with every message read."""
 
-    def __init__(self, swarm, atype, agent):
+    keeps = True
+
+    def __init__(self, swarm, atype, agent, **hello):
         self.sock = swarm.ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(swarm.agents_ep)
@@ -387,7 +391,7 @@ class ScriptedAgent:
         self.id = agent
         self.rid = 0
         self.kept = []  # messages read while waiting for another, oldest first
-        self.send("hello", atype=atype, agent=agent)
+        self.send("hello", atype=atype, agent=agent, **hello)
         assert self.next("welcome")["agent"] == agent
 
     def close(self):
@@ -409,10 +413,15 @@ class ScriptedAgent:
             msg = unpack(self.sock.recv(), f"message to {self.id}")
             if msg["t"] == "heartbeat":
                 self.send("heartbeat")
-            elif match(msg):
+                continue
+            self.seen(msg)
+            if match(msg):
                 return msg
-            else:
+            if self.keeps:
                 self.kept.append(msg)
+
+    def seen(self, msg):
+        """Every message read but heartbeats, before it is matched."""
 
     def next(self, t, seconds=10, **fields):
         """The next message of type t with these fields."""

@@ -10,9 +10,9 @@ import signal
 
 import zmq
 
-from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, VERSION, deadline, fixed_bind,
-                      journal_conf, left_ms, pack, run_ctl, swarm_yaml, unpack,
-                      wait_until)
+from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, VERSION, ScriptedAgent, deadline,
+                      fixed_bind, journal_conf, left_ms, pack, run_ctl, swarm_yaml,
+                      unpack, wait_until)
 
 HB_MS = 100
 
@@ -22,49 +22,34 @@ def topo_yaml(name, topology, agents, extra="", **kwargs):
     return text + f"topology: {topology}\n" + extra
 
 
-class Peer:
-    """A scripted agent: hello, then it reads what the coordinator sends."""
+class Peer(ScriptedAgent):
+    """A scripted agent that follows its neighbours messages and collects the agent
+    messages it gets; an error on the way must be a refusal by the topology."""
+
+    keeps = False
 
     def __init__(self, swarm, atype, agent):
-        self.sock = swarm.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(swarm.agents_ep)
-        swarm.sockets.append(self)
-        self.id = agent
         self.peers = set()
         self.role = self.lead = None
         self.inbox = []
-        self.send("hello", atype=atype, agent=agent, conc=4)
-        assert self.next("welcome")["agent"] == agent
+        self.waiting = None
+        super().__init__(swarm, atype, agent, conc=4)
 
-    def close(self):
-        self.sock.close(0)
-
-    def send(self, t, **fields):
-        self.sock.send(pack({"v": VERSION, "t": t, **fields}))
+    def seen(self, msg):
+        if msg["t"] == "neighbours":
+            if msg.get("full"):
+                self.peers = set()
+            self.peers |= set(msg.get("peers", []))
+            self.peers -= set(msg.get("gone", []))
+            self.role, self.lead = msg["role"], msg.get("lead")
+        if msg["t"] == "msg":
+            self.inbox.append((msg["agent"], msg.get("payload")))
+        if msg["t"] == "error":
+            assert msg["code"] == E_FORBIDDEN or self.waiting == "error", f"{self.id}: {msg!r}"
 
     def next(self, t, seconds=10, **match):
-        """The next message of type t (with the given fields); neighbours messages on
-        the way are applied, messages collected."""
-        until = deadline(seconds)
-        while True:
-            assert self.sock.poll(max(1, left_ms(until)), zmq.POLLIN), (
-                f"{self.id}: no {t} {match}")
-            msg = unpack(self.sock.recv(), f"message to {self.id}")
-            if msg["t"] == "heartbeat":
-                self.send("heartbeat")
-            if msg["t"] == "neighbours":
-                if msg.get("full"):
-                    self.peers = set()
-                self.peers |= set(msg.get("peers", []))
-                self.peers -= set(msg.get("gone", []))
-                self.role, self.lead = msg["role"], msg.get("lead")
-            if msg["t"] == "msg":
-                self.inbox.append((msg["agent"], msg.get("payload")))
-            if msg["t"] == "error":
-                assert msg["code"] == E_FORBIDDEN or t == "error", f"{self.id}: {msg!r}"
-            if msg["t"] == t and all(msg.get(k) == v for k, v in match.items()):
-                return msg
+        self.waiting = t
+        return super().next(t, seconds, **match)
 
     def settle(self, seconds=0.3):
         """Read whatever comes for a while."""
