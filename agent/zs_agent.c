@@ -301,17 +301,20 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
 static void
 s_recv_error(zs_agent_t *self, const zs_msg_t *msg)
 {
+    char vote[ZS_MSG_NAME_MAX * 4 + 1], why[ZS_MSG_TEXT_MAX];
     if (msg->vote && msg->code == ZS_ERR_FINISHED) {
         //  A vote settled before our ballot came: nothing went wrong
         if (self->debug) {
-            char vote[ZS_MSG_NAME_MAX * 4 + 1];
             zsys_debug("vote '%s' ended before our ballot",
                        s_sample(vote, sizeof vote, msg->vote));
         }
-        return;
-    }
-    if (s_log_allowed(self)) {
-        char why[ZS_MSG_TEXT_MAX], task[ZS_MSG_NAME_MAX * 4 + 1];
+    } else if (msg->vote && s_log_allowed(self)) {
+        //  A vote of a coordinator that restarted, most likely: no longer known
+        zsys_notice("vote '%s': our ballot was refused (error %" PRIu64 "): %s",
+                    s_sample(vote, sizeof vote, msg->vote), msg->code,
+                    s_sample(why, sizeof why, msg->why));
+    } else if (!msg->vote && s_log_allowed(self)) {
+        char task[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_warning("coordinator at '%s' reports error %" PRIu64 " (task '%s'): %s",
                      s_endpoint(self), msg->code, s_sample(task, sizeof task, msg->task),
                      s_sample(why, sizeof why, msg->why));

@@ -107,6 +107,7 @@ s_on_finished(void *owner, const zs_msg_t *result)
     }
     zhashx_delete(self->options, result->task);
 }
+
 static void
 s_on_started(void *owner, const char *task, uint64_t att)
 {
@@ -220,7 +221,7 @@ zs_voter_ask(zs_voter_t *self, const zs_msg_t *ask)
     } else if (zhashx_lookup(self->options, ask->vote)) {
         s_abstain(self, ask->vote, "a command for a vote of that id runs already");
     } else if (zs_exec_running(self->exec) >= ZS_VOTER_JOBS_MAX) {
-        char why[64];
+        char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "%d vote commands run already", ZS_VOTER_JOBS_MAX);
         s_abstain(self, ask->vote, why);
     } else {

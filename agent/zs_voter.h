@@ -6,9 +6,13 @@
 //  of the vote's options; otherwise the agent abstains. A command runs per vote with
 //  the vote.ask as one line of JSON on stdin (keys as on the wire), killed at the
 //  vote's deadline; the first word of its stdout is the option and the second, if
-//  any, its confidence from 0 to 1. A command that fails, times out or prints nothing
+//  any, its confidence from 0 to 1. A command that fails, times out or prints nothing,
+//  or whose answer is not one of the options or whose confidence is not in 0..1,
 //  abstains. Commands run in the agent's loop like exec tasks (zs_exec), at most
-//  ZS_VOTER_JOBS_MAX at once, and take no task slot. An agent told nothing abstains.
+//  ZS_VOTER_JOBS_MAX at once and one per vote id, and take no task slot. A command runs
+//  until it answers or the deadline, even when the vote was settled before (nobody
+//  tells the agent). An agent told nothing abstains. Abstentions are logged,
+//  rate-limited.
 
 #ifndef ZS_VOTER_H
 #define ZS_VOTER_H

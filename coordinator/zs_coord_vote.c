@@ -17,9 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ZS_COORD_VOTES_OPEN_MAX  1000   //  votes open at once
-#define ZS_COORD_VOTES_KEPT      1000   //  ended votes kept for vote.status and vote.list
-#define ZS_COORD_VOTE_DEFAULT_MS 10000  //  deadline of a proposal that names none
+#define ZS_COORD_VOTES_OPEN_MAX 1000  //  votes open at once
+#define ZS_COORD_VOTES_KEPT     1000  //  ended votes kept for vote.status and vote.list
 
 _Static_assert(ZS_MSG_OPTIONS_MAX <= ZS_VOTE_OPTIONS_MAX, "a tally counts every option");
 
@@ -355,8 +354,7 @@ s_propose(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
         if (vote->voter_count == 0) {
             refusal = "no agent of the types asked is registered";
         } else if (s_keep(self, vote,
-                          msg->deadline ? msg->deadline : ZS_COORD_VOTE_DEFAULT_MS) !=
-                   0) {
+                          msg->deadline ? msg->deadline : ZS_MSG_VOTE_DEADLINE_MS) != 0) {
             refusal = "no timer for the vote's deadline";
         }
     }

@@ -35,8 +35,6 @@ typedef struct {
     s_kind_t kind;                     //  how it runs, and what its operands are
 } s_command_t;
 
-#define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
-
 static const zs_opts_option_t s_global_options[] = {
     {"--endpoint", "-e", ZS_OPTS_STRING, ZS_CTL_OFF(endpoint), 0, 0, "ENDPOINT",
      "control endpoint (default $" ZS_CTL_ENDPOINT_ENV " or " ZS_CTL_ENDPOINT_DEFAULT
@@ -329,7 +327,8 @@ static const s_command_t s_commands[] = {
     {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents,
      S_IDS},
     {"topology", "[--dot]", "show who may message whom: roles, leads and links",
-     s_topology_options, S_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology, S_IDS},
+     s_topology_options, ZS_CTL_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology,
+     S_IDS},
     {"mem", "put|get|del|deposit KEY, or query|watch [PREFIX]",
      "shared memory: write, read, delete entries and signals, list keys",
      zs_ctl_mem_options, ZS_CTL_MEM_OPTIONS, 1, 2, zs_ctl_mem_check, zs_ctl_mem_run,
@@ -349,7 +348,8 @@ static const s_command_t s_commands[] = {
      s_check_stop, s_cmd_stop, S_IDS},
     {"scale", "TYPE N [--node NAME]",
      "run N agents of TYPE, local or on a node (stops the newest, or starts more)",
-     s_scale_options, S_COUNT(s_scale_options), 2, 2, s_check_scale, s_cmd_scale, S_IDS},
+     s_scale_options, ZS_CTL_COUNT(s_scale_options), 2, 2, s_check_scale, s_cmd_scale,
+     S_IDS},
     {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL, s_cmd_shutdown,
      S_IDS},
     {"keygen", "NAME", "write a CURVE keypair: NAME (public), NAME_secret (0600)", NULL,
@@ -366,9 +366,9 @@ s_print_help(zs_ctl_run_t *self)
     fprintf(out,
             "usage: zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
             "Drive a running zswarmd through its control socket.\n\noptions:\n");
-    zs_opts_print_help(s_global_options, S_COUNT(s_global_options), out);
+    zs_opts_print_help(s_global_options, ZS_CTL_COUNT(s_global_options), out);
     fprintf(out, "\ncommands:\n");
-    for (size_t i = 0; i < S_COUNT(s_commands); i++) {
+    for (size_t i = 0; i < ZS_CTL_COUNT(s_commands); i++) {
         fprintf(out, "  %-10s %s\n", s_commands[i].name, s_commands[i].summary);
     }
     fprintf(out, "\nexit status: 0 done; 1 a task ended dead or cancelled, a vote "
@@ -390,7 +390,7 @@ s_print_command_help(zs_ctl_run_t *self, const s_command_t *command)
 static const s_command_t *
 s_find_command(const char *name)
 {
-    for (size_t i = 0; i < S_COUNT(s_commands); i++) {
+    for (size_t i = 0; i < ZS_CTL_COUNT(s_commands); i++) {
         if (strcmp(s_commands[i].name, name) == 0) {
             return &s_commands[i];
         }
@@ -452,7 +452,7 @@ s_parse_global(zs_ctl_run_t *self, int argc, char **argv, int *code_p, int *rest
     zs_error_t err;
     zs_error_init(&err);
     int operands = 0;
-    int rc = zs_opts_parse(s_global_options, S_COUNT(s_global_options),
+    int rc = zs_opts_parse(s_global_options, ZS_CTL_COUNT(s_global_options),
                            ZS_OPTS_OPERANDS_LAST, argc, argv, self, &operands, &err);
     *code_p = ZS_CTL_EXIT_USAGE;
     if (rc == ZS_OPTS_E_HELP) {

@@ -16,6 +16,8 @@
 #include "zs_items.h"
 #include "zs_opts.h"
 
+#define ZS_CTL_COUNT(array) (sizeof(array) / sizeof(array)[0])
+
 //  One run: the parsed command line, then the connection
 typedef struct {
     const char *endpoint;        //  -e/--endpoint, else $ZSWARM_CONTROL, else default

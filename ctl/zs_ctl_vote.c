@@ -18,8 +18,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define ZS_CTL_VOTE_DEADLINE_MS 10000  //  zswarmd's deadline when --deadline is absent
-#define ZS_CTL_VOTE_POLL_MS     100    //  first wait for an event before vote.status
+#define ZS_CTL_VOTE_POLL_MS 100  //  first wait for an event before vote.status
 
 const zs_opts_option_t zs_ctl_vote_options[ZS_CTL_VOTE_OPTIONS] = {
     {"--voters", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(voters), 0, 0, "T,...",
@@ -41,12 +40,10 @@ typedef enum { S_PROPOSE, S_STATUS, S_LIST } s_verb_t;
 
 static const char *s_verbs[] = {"propose", "status", "list"};
 
-#define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
-
 static int
 s_verb(const zs_ctl_run_t *self)
 {
-    for (size_t i = 0; i < S_COUNT(s_verbs); i++) {
+    for (size_t i = 0; i < ZS_CTL_COUNT(s_verbs); i++) {
         if (streq(self->operands[0], s_verbs[i])) {
             return (int) i;
         }
@@ -73,7 +70,7 @@ s_check_options(zs_ctl_run_t *self, int verb)
         {"--wait", self->wait},
         {"--events", self->events != NULL},
     };
-    for (size_t i = 0; verb != S_PROPOSE && i < S_COUNT(uses); i++) {
+    for (size_t i = 0; verb != S_PROPOSE && i < ZS_CTL_COUNT(uses); i++) {
         if (uses[i].given) {
             return zs_ctl_say(self, -1, "vote %s: %s does not apply", s_verbs[verb],
                               uses[i].name);
@@ -322,17 +319,19 @@ typedef enum {
     S_FINAL,     //  print it whatever its state
 } s_when_t;
 
-//  Ask vote.status of id. When the vote ended (or when is S_FINAL), print it and
-//  return its exit status; while it is open, return -1: wait on.
+//  Ask vote.status of id, waiting for the reply until until_ms (at least
+//  ZS_CTL_VOTE_POLL_MS). When the vote ended (or when is S_FINAL), print it and return
+//  its exit status; while it is open, return -1: wait on.
 static int
-s_vote_outcome(zs_ctl_run_t *self, const char *id, s_when_t when)
+s_vote_outcome(zs_ctl_run_t *self, const char *id, s_when_t when, int64_t until_ms)
 {
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_VOTE_STATUS);
     zs_msg_init(&reply, ZS_MSG_INVALID);
     request.vote = id;
+    int64_t left = until_ms - zs_clock_ms();
     int code = zs_ctl_request(self, &request, &reply,
-                              zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+                              left > ZS_CTL_VOTE_POLL_MS ? left : ZS_CTL_VOTE_POLL_MS);
     if (code != ZS_CTL_EXIT_OK) {
         return code;
     }
@@ -368,9 +367,9 @@ s_wait(zs_ctl_run_t *self, zs_client_t *watcher, const char *id, int64_t until_m
             return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
         }
         if (rc == 0 || end == until_ms) {
-            return s_vote_outcome(self, id, S_FINAL);
+            return s_vote_outcome(self, id, S_FINAL, until_ms);
         }
-        int code = opened ? -1 : s_vote_outcome(self, id, S_IF_ENDED);
+        int code = opened ? -1 : s_vote_outcome(self, id, S_IF_ENDED, until_ms);
         if (code >= 0) {
             return code;
         }
@@ -402,7 +401,7 @@ s_propose(zs_ctl_run_t *self)
     if (self->wait && !(watcher = zs_ctl_watch(self, "vote.", &err))) {
         return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
     }
-    int64_t open_ms = self->deadline.set ? self->deadline.value : ZS_CTL_VOTE_DEADLINE_MS;
+    int64_t open_ms = self->deadline.set ? self->deadline.value : ZS_MSG_VOTE_DEADLINE_MS;
     int64_t until = zs_clock_ms() + zs_ctl_timeout_or(self, open_ms + ZS_CTL_TIMEOUT_MS);
     zs_msg_t request, reply;
     s_propose_init(self, &request);

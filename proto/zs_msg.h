@@ -40,20 +40,21 @@
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
-#define ZS_MSG_TMO_MAX        86400000  //  longest timeout of one attempt, ms: a day
-#define ZS_MSG_TRIES_MAX      101   //  most attempts of a task: 100 retries and the first
-#define ZS_MSG_CONC_MAX       1024  //  most attempts one agent runs at once
-#define ZS_MSG_PRI_MAX        1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
-#define ZS_MSG_DEPS_MAX       64    //  dependencies one submit may name
-#define ZS_MSG_COUNT_MAX      1000  //  agents of one type a scale or a swarm file asks for
-#define ZS_MSG_NOTE_MAX       (64u << 10)  //  payload of an agent message (msg.send, msg.share)
-#define ZS_MSG_KEY_MAX        256          //  bytes in a shared memory key
-#define ZS_MSG_VALUE_MAX      (64u << 10)  //  bytes in a shared memory value
-#define ZS_MSG_TAGS_MAX       16           //  tags of one shared memory entry
-#define ZS_MSG_AMOUNT_MAX     1000000000000  //  a deposit adds at most this much, either way
-#define ZS_MSG_OPTIONS_MAX    16             //  options of one vote
-#define ZS_MSG_WEIGHT_MAX     10             //  a ballot's own weight, 1 when absent
-#define ZS_MSG_CONFIDENCE_MAX 1000  //  a ballot's confidence, per mille (absent: all)
+#define ZS_MSG_TMO_MAX          86400000  //  longest timeout of one attempt, ms: a day
+#define ZS_MSG_TRIES_MAX        101  //  most attempts of a task: 100 retries and the first
+#define ZS_MSG_CONC_MAX         1024  //  most attempts one agent runs at once
+#define ZS_MSG_PRI_MAX          1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
+#define ZS_MSG_DEPS_MAX         64    //  dependencies one submit may name
+#define ZS_MSG_COUNT_MAX        1000  //  agents of one type a scale or a swarm file asks for
+#define ZS_MSG_NOTE_MAX         (64u << 10)  //  payload of an agent message (msg.send, msg.share)
+#define ZS_MSG_KEY_MAX          256          //  bytes in a shared memory key
+#define ZS_MSG_VALUE_MAX        (64u << 10)  //  bytes in a shared memory value
+#define ZS_MSG_TAGS_MAX         16           //  tags of one shared memory entry
+#define ZS_MSG_AMOUNT_MAX       1000000000000  //  a deposit adds at most this much, either way
+#define ZS_MSG_OPTIONS_MAX      16             //  options of one vote
+#define ZS_MSG_VOTE_DEADLINE_MS 10000  //  a vote's deadline when its proposal names none
+#define ZS_MSG_WEIGHT_MAX       10     //  a ballot's own weight, 1 when absent
+#define ZS_MSG_CONFIDENCE_MAX   1000   //  a ballot's confidence, per mille (absent: all)
 //  "AGENT OPTION COUNTED CONFIDENCE WEIGHT", an item of vote.status.ok's ballots
 #define ZS_MSG_BALLOT_MAX (2 * ZS_MSG_NAME_MAX + 32)
 
@@ -301,7 +302,7 @@ typedef struct {
     const char *option;       //  "option": a ballot's answer, a vote's decision
     uint64_t confidence;      //  "confidence": a ballot's, per mille (0: 1000)
     uint64_t weight;          //  "weight": a ballot's own weight (0: 1)
-    zs_msg_list_t ballots;    //  "ballots": "AGENT OPTION WEIGHT" per ballot cast
+    zs_msg_list_t ballots;    //  "ballots": "AGENT OPTION COUNTED CONFIDENCE WEIGHT" each
     zs_msg_list_t votes;      //  "votes": ids of the votes kept
     uint64_t cast;            //  "cast": ballots cast so far
     zs_msg_list_t vote_argv;  //  "vote_argv": the command that answers votes (welcome)

@@ -36,7 +36,8 @@ def propose(client, **fields):
 # --- zswarm-agent votes from its swarm file ----------------------------------------------
 
 def council_yaml(workdir):
-    asked = os.path.join(workdir, "ask.json")
+    # Each run keeps its input: a run for an early-settled vote may still be going
+    asked = os.path.join(workdir, "ask-$$.json")
     auditor = (f"tee {asked} | if grep -q 'tests pass'; then echo yes 0.9; "
                "else echo no 0.8; fi")
     return swarm_yaml("council", [
@@ -92,10 +93,15 @@ def test_real_agents_vote_as_their_swarm_file_says(make_swarm, workdir):
     assert sorted(b.split(" ")[:2] for b in ballots) == [
         ["auditor-1", "no"], ["auditor-2", "no"], ["optimist-1", "yes"],
         ["optimist-2", "yes"], ["optimist-3", "yes"]]
-    with open(os.path.join(workdir, "ask.json")) as f:
-        asked = f.read()
-    assert asked.startswith('{"v":1,"t":"vote.ask",') and '"question":"release 1.3"' in asked
-    assert '"options":["yes","no"]' in asked and '"strategy":"unanimous"' in asked
+    asks = []
+    for name in os.listdir(workdir):
+        if name.startswith("ask-"):
+            with open(os.path.join(workdir, name)) as f:
+                asks.append(f.read())
+    asked = [a for a in asks if '"question":"release 1.3"' in a]
+    assert len(asked) == 2, asks  # one per auditor
+    assert asked[0].startswith('{"v":1,"t":"vote.ask",') and asked[0].endswith("}\n")
+    assert '"options":["yes","no"]' in asked[0] and '"strategy":"unanimous"' in asked[0]
     # The command's second word is its confidence: 0.8 of an untried agent's trust, 0.5
     ok = propose(client, question="release 1.3", voters=["optimist", "auditor"],
                  strategy="trust-weighted", deadline=LONG_MS)
