@@ -129,6 +129,9 @@ s_check_propose(zs_ctl_run_t *self)
         return zs_ctl_say(self, -1, "vote propose: a question is 1..%d bytes, got %zu",
                           ZS_MSG_TEXT_MAX, size);
     }
+    if (!zs_msg_text_valid(self->operands[1], size)) {
+        return zs_ctl_say(self, -1, "vote propose: the question is not valid UTF-8");
+    }
     if (s_check_choices(self, self->operands + 2, self->operand_count - 2) != 0) {
         return -1;
     }

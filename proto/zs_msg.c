@@ -350,6 +350,12 @@ const char *const zs_msg_vote_strategies[ZS_MSG_VOTE_STRATEGIES] = {
     "majority", "super-majority", "byzantine", "unanimous", "trust-weighted"};
 
 bool
+zs_msg_text_valid(const char *text, size_t size)
+{
+    return zs_msgtab_text_fault(text, size) == SIZE_MAX;
+}
+
+bool
 zs_msg_name_valid(const char *name, size_t size, size_t max)
 {
     static const char chars[] =

@@ -351,6 +351,10 @@ int zs_msg_send(const zs_msg_t *self,
 //  and types, and node names, wherever they enter. A NUL within size fails.
 bool zs_msg_name_valid(const char *name, size_t size, size_t max);
 
+//  True when size bytes of text are valid UTF-8 without a NUL byte: what every str
+//  field must be, for a client to check its input before it sends it.
+bool zs_msg_text_valid(const char *text, size_t size);
+
 //  Print self as one line of JSON on stream, newline included, keys as on the wire. Every
 //  number and bool of the type is printed, zero when absent (absent reads as zero);
 //  strings and bins only when set. Bins are printed as strings with invalid UTF-8 and

@@ -692,6 +692,20 @@ zs_msgtab_utf8_size(const uint8_t *data, size_t left)
     return size;
 }
 
+size_t
+zs_msgtab_text_fault(const char *data, size_t size)
+{
+    const uint8_t *bytes = (const uint8_t *) data;
+    for (size_t at = 0; at < size;) {
+        size_t step = bytes[at] < 0x80 ? 1 : zs_msgtab_utf8_size(bytes + at, size - at);
+        if (bytes[at] == 0 || step == 0) {
+            return at;
+        }
+        at += step;
+    }
+    return SIZE_MAX;
+}
+
 int
 zs_msgtab_check_str(const zs_msgtab_field_t *field,
                     const char *data,
@@ -701,18 +715,14 @@ zs_msgtab_check_str(const zs_msgtab_field_t *field,
     if (zs_msgtab_check_size(field, size, err) != 0) {
         return -1;
     }
-    const uint8_t *bytes = (const uint8_t *) data;
-    for (size_t at = 0; at < size;) {
-        size_t step = bytes[at] < 0x80 ? 1 : zs_msgtab_utf8_size(bytes + at, size - at);
-        if (bytes[at] == 0) {
-            return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': NUL byte in string",
-                                field->key);
-        }
-        if (step == 0) {
-            return zs_error_set(err, ZS_ERR_MALFORMED,
-                                "field '%s': invalid UTF-8 at byte %zu", field->key, at);
-        }
-        at += step;
+    size_t at = zs_msgtab_text_fault(data, size);
+    if (at != SIZE_MAX && data[at] == 0) {
+        return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': NUL byte in string",
+                            field->key);
+    }
+    if (at != SIZE_MAX) {
+        return zs_error_set(err, ZS_ERR_MALFORMED,
+                            "field '%s': invalid UTF-8 at byte %zu", field->key, at);
     }
     return 0;
 }

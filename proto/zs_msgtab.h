@@ -230,6 +230,10 @@ int zs_msgtab_check_str(const zs_msgtab_field_t *field,
 //  available), or 0 when there is none.
 size_t zs_msgtab_utf8_size(const uint8_t *data, size_t left);
 
+//  Where size bytes of data stop being a valid str (a NUL byte, or not UTF-8): the
+//  offset of the first bad byte, or SIZE_MAX when there is none.
+size_t zs_msgtab_text_fault(const char *data, size_t size);
+
 //  Typed views of a field's storage in a message or record
 #define ZS_MSGTAB_AT(base, field, type)  ((type *) (void *) ((base) + (field)->offset))
 #define ZS_MSGTAB_AUX(base, field, type) ((type *) (void *) ((base) + (field)->aux))

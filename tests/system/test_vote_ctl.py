@@ -186,6 +186,8 @@ def test_usage_errors_exit_2_and_send_nothing(make_swarm):
         ("vote", "propose", "q", "yes", "no/t"): "vote option: expected 1..64",
         ("vote", "propose", "", "yes", "no"): "a question is 1..1024 bytes",
         ("vote", "propose", "x" * 1025, "yes", "no"): "got 1025",
+        # Bytes 0xff 0xfe: an argument is bytes, and these are not UTF-8
+        ("vote", "propose", "\udcff\udcfe?", "yes", "no"): "is not valid UTF-8",
         ("vote", "propose", "q", "yes", "no", "--strategy", "plurality"):
             "--strategy: expected majority",
         ("vote", "propose", "q", "yes", "no", "--deadline", "0"):
