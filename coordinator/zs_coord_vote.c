@@ -61,9 +61,15 @@ struct zs_coord_votes_t {
     zhashx_t *by_id;  //  id -> s_vote_t *, owns the votes
     zlistx_t *order;  //  s_vote_t *, borrowed, every vote kept by proposal
     zlistx_t *ended;  //  s_vote_t *, borrowed, ended votes by their end: first to go
-    size_t open;      //  votes not ended
     uint64_t made;    //  ids generated, for the next one
 };
+
+//  Every vote kept is open or among the ended
+static size_t
+s_open_count(zs_coord_votes_t *votes)
+{
+    return zlistx_size(votes->order) - zlistx_size(votes->ended);
+}
 
 static void
 s_vote_destroy(void **item)
@@ -193,7 +199,6 @@ s_end(zs_coord_t *self, s_vote_t *vote, const char *why)
                                   vote->option_count, &vote->winner);
     vote->ended = true;
     zloop_timer_end(self->loop, vote->timer_id);
-    self->votes->open--;
     s_publish_decided(self, vote, why);
     zlistx_add_end(self->votes->ended, vote);
     s_evict(self->votes);
@@ -254,7 +259,7 @@ s_refusal(
         snprintf(why, size, "vote '%s' exists", msg->vote);
         return why;
     }
-    if (self->votes->open >= ZS_COORD_VOTES_OPEN_MAX) {
+    if (s_open_count(self->votes) >= ZS_COORD_VOTES_OPEN_MAX) {
         *code = ZS_ERR_LIMIT;
         snprintf(why, size, "%d votes are open already", ZS_COORD_VOTES_OPEN_MAX);
         return why;
@@ -334,7 +339,6 @@ s_keep(zs_coord_t *self, s_vote_t *vote, uint64_t deadline)
     }
     zhashx_insert(self->votes->by_id, vote->id, vote);
     vote->handle = zlistx_add_end(self->votes->order, vote);
-    self->votes->open++;
     return 0;
 }
 
@@ -573,7 +577,7 @@ zs_coord_vote_stop(zs_coord_t *self)
 {
     //  Ending a vote may evict older ended ones from the order: collect first
     size_t count = 0;
-    s_vote_t **open = zs_calloc(self->votes->open + 1, sizeof *open);
+    s_vote_t **open = zs_calloc(s_open_count(self->votes) + 1, sizeof *open);
     zlistx_t *order = self->votes->order;
     for (s_vote_t *vote = zlistx_first(order); vote; vote = zlistx_next(order)) {
         if (!vote->ended) {

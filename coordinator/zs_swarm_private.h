@@ -1,0 +1,22 @@
+//  zs_swarm_private - what the files of the swarm file parser share: zs_swarm.c reads
+//  the file, zs_swarm_topology.c checks its topology. Nothing else includes it.
+
+#ifndef ZS_SWARM_PRIVATE_H
+#define ZS_SWARM_PRIVATE_H
+
+#include "zs_swarm.h"
+#include "zs_yaml.h"
+
+//  Runs after the whole top level (root) is read, since 'topology', 'ring' and 'agents'
+//  may come in any order: each 'reports_to' names a lead type one level deep (the lead
+//  is marked, the worker gets its type as a capability), 'ring' (ring_node, or NULL)
+//  is there exactly under topology ring with distinct known stages, and each workflow
+//  step (the sequence workflow, or NULL) is a submit the topology takes. Returns 0, or
+//  -1 with the error set at the node at fault.
+int zs_swarm_check_topology(zs_yaml_t *ctx,
+                            zs_swarm_t *self,
+                            const yaml_node_t *root,
+                            const yaml_node_t *ring_node,
+                            const yaml_node_t *workflow);
+
+#endif
