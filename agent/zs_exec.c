@@ -475,7 +475,7 @@ zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
         return;
     }
     zs_proc_t proc;
-    if (zs_proc_spawn(self->argv, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) != 0) {
+    if (zs_proc_spawn(self->argv, NULL, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) != 0) {
         char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "cannot run '%.200s': %s", self->argv[0],
                  strerror(errno));

@@ -280,7 +280,7 @@ zs_bench_swarm_new(const zs_bench_swarm_config_t *config, zs_error_t *err)
     char *program = zs_strdup(config->zswarmd);
     char *argv[] = {program, self->path, NULL};
     self->spawned_us = zs_clock_us();
-    int rc = zs_proc_spawn(argv, ZS_PROC_PIPES | ZS_PROC_GROUP, &self->proc);
+    int rc = zs_proc_spawn(argv, NULL, ZS_PROC_PIPES | ZS_PROC_GROUP, &self->proc);
     free(program);
     if (rc != 0) {
         zs_error_set(err, 0, "cannot start '%s': %s", config->zswarmd, strerror(errno));

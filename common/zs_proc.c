@@ -1,7 +1,9 @@
 //  zs_proc - see zs_proc.h
 
 #include "zs_proc.h"
+#include "zs_util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -90,7 +92,13 @@ s_pipe(int fds[2])
 
 //  In the child, between fork and exec: only async-signal-safe calls from here on
 static void
-s_child(char *const argv[], int flags, pid_t parent, int in[2], int out[2], int err[2])
+s_child(char *const argv[],
+        char *const envp[],
+        int flags,
+        pid_t parent,
+        int in[2],
+        int out[2],
+        int err[2])
 {
     sigset_t none;
     sigemptyset(&none);
@@ -114,7 +122,11 @@ s_child(char *const argv[], int flags, pid_t parent, int in[2], int out[2], int 
             _exit(ZS_PROC_EXEC_FAILED);
         }
     }
-    execvp(argv[0], argv);
+    if (envp) {
+        execvpe(argv[0], argv, envp);
+    } else {
+        execvp(argv[0], argv);
+    }
     _exit(ZS_PROC_EXEC_FAILED);
 }
 
@@ -136,7 +148,7 @@ s_nonblock(int fd)
 }
 
 int
-zs_proc_spawn(char *const argv[], int flags, zs_proc_t *proc)
+zs_proc_spawn(char *const argv[], char *const envp[], int flags, zs_proc_t *proc)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     if ((flags & ZS_PROC_PIPES) && (s_pipe(in) || s_pipe(out) || s_pipe(err))) {
@@ -150,7 +162,7 @@ zs_proc_spawn(char *const argv[], int flags, zs_proc_t *proc)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        s_child(argv, flags, parent, in, out, err);
+        s_child(argv, envp, flags, parent, in, out, err);
     }
     int saved = errno;
     if (flags & ZS_PROC_GROUP && pid > 0) {
@@ -176,6 +188,28 @@ zs_proc_spawn(char *const argv[], int flags, zs_proc_t *proc)
         s_nonblock(proc->stderr_fd);
     }
     return 0;
+}
+
+char **
+zs_proc_env_with(char *entry)
+{
+    const char *equals = strchr(entry, '=');
+    assert(equals);
+    size_t name_size = (size_t) (equals - entry) + 1;
+    size_t count = 0;
+    while (environ[count]) {
+        count++;
+    }
+    char **env = zs_malloc((count + 2) * sizeof *env);
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(environ[i], entry, name_size) != 0) {
+            env[kept++] = environ[i];
+        }
+    }
+    env[kept++] = entry;
+    env[kept] = NULL;
+    return env;
 }
 
 void

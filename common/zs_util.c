@@ -221,6 +221,13 @@ zs_sanitize(char *dest, size_t dest_size, const void *data, size_t size)
     dest[at] = '\0';
 }
 
+const char *
+zs_sanitize_str(char *dest, size_t dest_size, const char *text)
+{
+    zs_sanitize(dest, dest_size, text, text ? strlen(text) : 0);
+    return dest;
+}
+
 bool
 zs_log_init(const char *ident)
 {

@@ -72,6 +72,11 @@ bool zs_ratelimit_allow(zs_ratelimit_t *self, uint64_t *suppressed_p);
 //  printable ASCII as is, everything else as \xNN, cut at dest_size with "...".
 void zs_sanitize(char *dest, size_t dest_size, const void *data, size_t size);
 
+//  zs_sanitize of a string (NULL reads as empty), returning dest: what peer text goes
+//  through on its way to a log, e.g. zsys_info ("from '%s'", zs_sanitize_str (buf,
+//  sizeof buf, host)).
+const char *zs_sanitize_str(char *dest, size_t dest_size, const char *text);
+
 //  Set up czmq logging for a program: ident and the stderr stream. Returns true when
 //  ZSWARM_LOG=debug asks for debug output, which callers gate on that flag.
 bool zs_log_init(const char *ident);

@@ -116,7 +116,7 @@ s_start(s_slot_t *slot)
         *next = self->server_key;
     }
     zs_proc_t proc;
-    if (zs_proc_spawn(argv, ZS_PROC_GROUP | ZS_PROC_ORPHAN_TERM, &proc) != 0) {
+    if (zs_proc_spawn(argv, NULL, ZS_PROC_GROUP | ZS_PROC_ORPHAN_TERM, &proc) != 0) {
         return -1;
     }
     slot->pid = proc.pid;

@@ -42,14 +42,6 @@ typedef void(s_recv_fn)(zs_node_t *self, const zs_msg_t *msg);
 
 //  ---- helpers -------------------------------------------------------------------------
 
-//  Peer text goes to the log only as a printable, bounded sample
-static const char *
-s_sample(char *dest, size_t size, const char *text)
-{
-    zs_sanitize(dest, size, text, text ? strlen(text) : 0);
-    return dest;
-}
-
 static const char *
 s_endpoint(zs_node_t *self)
 {
@@ -162,7 +154,7 @@ static void
 s_recv_spawn(zs_node_t *self, const zs_msg_t *msg)
 {
     char atype[ZS_NODE_SAMPLE_MAX], why[ZS_ERROR_TEXT_MAX];
-    s_sample(atype, sizeof atype, msg->atype);
+    zs_sanitize_str(atype, sizeof atype, msg->atype);
     if (self->stopping) {
         zsys_info("stopping: not running %" PRIu64 " agents of '%s'", msg->count, atype);
         return;
@@ -197,7 +189,7 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     zs_node_t *self = ctx;
     if (kind != ZS_SESSION_AGAIN) {
         char swarm[ZS_NODE_SAMPLE_MAX];
-        s_sample(swarm, sizeof swarm, msg->name ? msg->name : "unnamed");
+        zs_sanitize_str(swarm, sizeof swarm, msg->name ? msg->name : "unnamed");
         zsys_info("joined '%s' as node '%s' (swarm '%s', %u slots, heartbeat %" PRIu64
                   " ms)",
                   s_endpoint(self), self->name, swarm, self->slots,
@@ -211,7 +203,7 @@ s_recv_error(zs_node_t *self, const zs_msg_t *msg)
 {
     if (zs_session_log_allowed(self->session)) {
         char why[ZS_MSG_TEXT_MAX];
-        s_sample(why, sizeof why, msg->why);
+        zs_sanitize_str(why, sizeof why, msg->why);
         if (zs_session_ready(self->session)) {
             zsys_warning("coordinator at '%s' reports error %" PRIu64 ": %s",
                          s_endpoint(self), msg->code, why);

@@ -79,7 +79,7 @@ test_spawn_with_pipes(void)
 {
     char *argv[] = {"/bin/sh", "-c", "cat; echo err >&2; exit 3", NULL};
     zs_proc_t proc;
-    ZS_CHECK(zs_proc_spawn(argv, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, NULL, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) == 0);
     ZS_CHECK(getpgid(proc.pid) == proc.pid);
     ZS_CHECK(write(proc.stdin_fd, "hello", 5) == 5);
     close(proc.stdin_fd);
@@ -102,7 +102,7 @@ test_spawn_missing_program(void)
 {
     char *argv[] = {"/nonexistent/program", NULL};
     zs_proc_t proc;
-    ZS_CHECK(zs_proc_spawn(argv, ZS_PROC_ORPHAN_TERM, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, NULL, ZS_PROC_ORPHAN_TERM, &proc) == 0);
     int status;
     ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
     ZS_CHECK(zs_proc_exit_code(status) == 127);
@@ -118,7 +118,7 @@ test_signals_arrive_as_fd(void)
     ZS_CHECK(zs_proc_signal_read(fd) == SIGTERM);
     char *argv[] = {"/bin/true", NULL};
     zs_proc_t proc;
-    ZS_CHECK(zs_proc_spawn(argv, ZS_PROC_ORPHAN_TERM, &proc) == 0);
+    ZS_CHECK(zs_proc_spawn(argv, NULL, ZS_PROC_ORPHAN_TERM, &proc) == 0);
     int status;
     ZS_CHECK(waitpid(proc.pid, &status, 0) == proc.pid);
     ZS_CHECK(zs_proc_exit_code(status) == 0);
@@ -154,7 +154,7 @@ test_orphan_gets_sigterm(void)
     if (helper == 0) {
         char *argv[] = {"sleep", "60", NULL};
         zs_proc_t proc;
-        pid_t pid = zs_proc_spawn(argv, ZS_PROC_ORPHAN_TERM, &proc) == 0 ? proc.pid : 0;
+        pid_t pid = zs_proc_spawn(argv, NULL, ZS_PROC_ORPHAN_TERM, &proc) == 0 ? proc.pid : 0;
         _exit(write(fds[1], &pid, sizeof pid) == sizeof pid ? 0 : 1);
     }
     pid_t orphan = 0;
