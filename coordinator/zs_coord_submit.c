@@ -18,6 +18,20 @@ s_task_id(zs_coord_t *self, uint64_t order, char *id, size_t size)
     }
 }
 
+//  A task's type, its aggregate's and the capabilities it requires are matched against
+//  agent types and capabilities, which follow the name rule: anything else would wait
+//  for an agent that can never exist
+static bool
+s_names_valid(const zs_msg_t *msg)
+{
+    bool valid =
+        zs_task_id_valid(msg->ttype) && (!msg->agg || zs_task_id_valid(msg->agg));
+    for (size_t i = 0; valid && i < msg->requires.count; i++) {
+        valid = zs_task_id_valid(msg->requires.items[i]);
+    }
+    return valid;
+}
+
 static bool
 s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
@@ -25,6 +39,9 @@ s_submit_valid(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *
     zs_err_code_t code = ZS_ERR_INVALID;
     if (msg->task && !zs_task_id_valid(msg->task)) {
         why = "task id must be 1-64 characters of A-Z a-z 0-9 . _ : -";
+    } else if (!s_names_valid(msg)) {
+        why =
+            "task types, agg and requires must be 1-64 characters of A-Z a-z 0-9 . _ : -";
     } else if (msg->tmo > ZS_MSG_TMO_MAX) {
         why = "tmo above 86400000 ms";
     } else if (msg->tries > ZS_MSG_TRIES_MAX) {
