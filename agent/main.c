@@ -42,7 +42,9 @@ static const char s_usage[] =
     "  -h, --help              print this help and exit\n"
     "  -V, --version           print the version and exit\n"
     "\n"
-    "Set ZSWARM_LOG=debug for debug output on stderr.\n";
+    "Set ZSWARM_LOG=debug for debug output on stderr. zswarmd starts its local agents\n"
+    "with " ZS_MSG_SECRET_ENV " set: the proof of their slot, which the agent removes\n"
+    "from its environment before anything else.\n";
 
 static const struct option s_options[] = {
     {"connect", required_argument, NULL, 'c'},
@@ -155,14 +157,41 @@ s_parse(int argc, char **argv, zs_agent_config_t *config)
     return s_parse_check(config);
 }
 
+//  zswarmd's proof that we are the process in our local slot (PROTOCOL.md §5.3): taken
+//  out of the environment first of all and the original wiped, so that no task we run
+//  inherits it and /proc/PID/environ shows it no more
+static s_parse_t
+s_take_secret(char *secret, size_t size)
+{
+    char *value = getenv(ZS_MSG_SECRET_ENV);
+    if (!value) {
+        return S_PARSE_RUN;
+    }
+    size_t len = strlen(value);
+    bool valid = len == ZS_MSG_SECRET_SIZE && strspn(value, "0123456789abcdef") == len;
+    if (valid) {
+        snprintf(secret, size, "%s", value);
+    }
+    explicit_bzero(value, len);
+    unsetenv(ZS_MSG_SECRET_ENV);
+    return valid ? S_PARSE_RUN
+                 : s_usage_error("$" ZS_MSG_SECRET_ENV " must be %d hex digits",
+                                 ZS_MSG_SECRET_SIZE);
+}
+
 int
 main(int argc, char **argv)
 {
+    char secret[ZS_MSG_SECRET_SIZE + 1] = "";
+    if (s_take_secret(secret, sizeof secret) != S_PARSE_RUN) {
+        return S_PARSE_USAGE;
+    }
     //  First of all, before czmq or libzmq start a thread: every thread must inherit
     //  the blocked signals, or one of them could take a SIGTERM the loop never sees
     int signal_fd = zs_proc_signals_take();
     int saved = errno;
-    zs_agent_config_t config = {.signal_fd = signal_fd};
+    zs_agent_config_t config = {.signal_fd = signal_fd,
+                                .secret = secret[0] ? secret : NULL};
     s_parse_t parsed = s_parse(argc, argv, &config);
     if (parsed != S_PARSE_RUN) {
         return (int) parsed;
@@ -176,6 +205,7 @@ main(int argc, char **argv)
     zs_error_t err;
     zs_error_init(&err);
     zs_agent_t *agent = zs_agent_new(&config, &err);
+    explicit_bzero(secret, sizeof secret);
     if (!agent) {
         zsys_error("%s", err.text);
         close(signal_fd);

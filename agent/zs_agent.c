@@ -45,6 +45,7 @@ struct _zs_agent_t {
     char handler_name[ZS_MSG_NAME_MAX + 1];  //  welcome's handler name, "" before
     char agent[ZS_MSG_NAME_MAX + 1];         //  id the coordinator knows us by
     char host[ZS_MSG_NAME_MAX + 1];          //  gethostname, for hello
+    char secret[ZS_MSG_SECRET_SIZE + 1];     //  proof of our local slot, for hello, or ""
     uint64_t conc;                           //  task attempts at once
     bool stopping;                           //  a stop was asked: the loop ends
     const char *stop_why;                    //  why, for bye
@@ -77,14 +78,6 @@ static const char *
 s_endpoint(zs_agent_t *self)
 {
     return zs_session_endpoint(self->session);
-}
-
-//  Peer text goes to the log only as a printable, bounded sample
-static const char *
-s_sample(char *dest, size_t size, const char *text)
-{
-    zs_sanitize(dest, size, text, text ? strlen(text) : 0);
-    return dest;
 }
 
 static uint64_t
@@ -243,7 +236,7 @@ s_on_parent_tick(zloop_t *loop, int timer_id, void *arg)
 static void
 s_handler_select(zs_agent_t *self, const zs_msg_t *welcome)
 {
-    s_sample(self->handler_name, sizeof self->handler_name, welcome->handler);
+    zs_sanitize_str(self->handler_name, sizeof self->handler_name, welcome->handler);
     self->active = -1;
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         if (streq(s_handlers[i]->name, welcome->handler)) {
@@ -285,7 +278,7 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
         zhashx_purge(self->peers);
         self->role[0] = self->lead[0] = '\0';
     }
-    s_sample(self->agent, sizeof self->agent, msg->agent);
+    zs_sanitize_str(self->agent, sizeof self->agent, msg->agent);
     uint64_t conc = msg->conc ? msg->conc : self->conc_asked ? self->conc_asked : 1;
     self->conc = s_clamp(conc, 1, ZS_AGENT_CONC_MAX);
     s_handler_select(self, msg);
@@ -306,18 +299,19 @@ s_recv_error(zs_agent_t *self, const zs_msg_t *msg)
         //  A vote settled before our ballot came: nothing went wrong
         if (self->debug) {
             zsys_debug("vote '%s' ended before our ballot",
-                       s_sample(vote, sizeof vote, msg->vote));
+                       zs_sanitize_str(vote, sizeof vote, msg->vote));
         }
     } else if (msg->vote && s_log_allowed(self)) {
         //  A vote of a coordinator that restarted, most likely: no longer known
         zsys_notice("vote '%s': our ballot was refused (error %" PRIu64 "): %s",
-                    s_sample(vote, sizeof vote, msg->vote), msg->code,
-                    s_sample(why, sizeof why, msg->why));
+                    zs_sanitize_str(vote, sizeof vote, msg->vote), msg->code,
+                    zs_sanitize_str(why, sizeof why, msg->why));
     } else if (!msg->vote && s_log_allowed(self)) {
         char task[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_warning("coordinator at '%s' reports error %" PRIu64 " (task '%s'): %s",
-                     s_endpoint(self), msg->code, s_sample(task, sizeof task, msg->task),
-                     s_sample(why, sizeof why, msg->why));
+                     s_endpoint(self), msg->code,
+                     zs_sanitize_str(task, sizeof task, msg->task),
+                     zs_sanitize_str(why, sizeof why, msg->why));
     }
 }
 
@@ -371,8 +365,8 @@ s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
     for (size_t i = 0; i < msg->gone.count; i++) {
         zhashx_delete(self->peers, msg->gone.items[i]);
     }
-    s_sample(self->role, sizeof self->role, msg->role);
-    s_sample(self->lead, sizeof self->lead, msg->lead ? msg->lead : "");
+    zs_sanitize_str(self->role, sizeof self->role, msg->role);
+    zs_sanitize_str(self->lead, sizeof self->lead, msg->lead ? msg->lead : "");
     zsys_info("topology: role %s%s%s, %zu neighbours", self->role,
               self->lead[0] ? ", lead " : "", self->lead, zhashx_size(self->peers));
 }
@@ -381,8 +375,8 @@ static void
 s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
 {
     char from[ZS_MSG_NAME_MAX * 4 + 1];
-    zsys_info("message from '%s' (%zu bytes)", s_sample(from, sizeof from, msg->agent),
-              msg->payload_size);
+    zsys_info("message from '%s' (%zu bytes)",
+              zs_sanitize_str(from, sizeof from, msg->agent), msg->payload_size);
 }
 
 static void
@@ -397,7 +391,8 @@ s_recv_cast_ok(zs_agent_t *self, const zs_msg_t *msg)
 {
     if (self->debug) {
         char vote[ZS_MSG_NAME_MAX * 4 + 1];
-        zsys_debug("ballot cast in vote '%s'", s_sample(vote, sizeof vote, msg->vote));
+        zsys_debug("ballot cast in vote '%s'",
+                   zs_sanitize_str(vote, sizeof vote, msg->vote));
     }
 }
 
@@ -459,7 +454,7 @@ s_recv_cancel(zs_agent_t *self, const zs_msg_t *msg)
     if (self->debug) {
         char task[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_debug("no running attempt %" PRIu64 " of task '%s' to cancel", msg->att,
-                   s_sample(task, sizeof task, msg->task));
+                   zs_sanitize_str(task, sizeof task, msg->task));
     }
 }
 
@@ -499,6 +494,7 @@ s_on_hello(void *ctx, zs_msg_t *hello)
     hello->conc = self->conc_asked;
     hello->host = self->host[0] ? self->host : NULL;
     hello->pid = (uint64_t) getpid();
+    hello->secret = self->secret[0] ? self->secret : NULL;
 }
 
 static uint64_t
@@ -573,6 +569,8 @@ s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
     self->atype = zs_strdup(config->atype);
     self->id = config->id ? zs_strdup(config->id) : NULL;
     self->conc_asked = config->conc;
+    snprintf(self->secret, sizeof self->secret, "%s",
+             config->secret ? config->secret : "");
     self->parent = config->parent;
     self->signal_fd = config->signal_fd;
     self->debug = config->debug;

@@ -39,6 +39,7 @@ typedef struct {
     pid_t parent;            //  stop once our parent is not this process; 0 for never
     const char *cert;        //  our secret certificate for CURVE, or NULL for plain
     const char *server_key;  //  coordinator's key: Z85 or its certificate; with cert
+    const char *secret;      //  proof of our local slot (ZS_MSG_SECRET_ENV), or NULL
     int signal_fd;           //  from zs_proc_signals_take; borrowed, -1 for none
     bool debug;              //  log debug lines (zs_log_init said so)
 } zs_agent_config_t;

@@ -8,16 +8,18 @@
 #define ZS_BROKER_BATCH      512  //  messages read per wake-up, so one socket cannot starve
 #define ZS_BROKER_HWM        100000  //  queued messages per peer before sends fail
 #define ZS_BROKER_LINGER     200  //  ms a closing socket may spend flushing (bye, replies)
-#define ZS_BROKER_SAMPLE     48   //  bytes of a bad frame quoted in the log
 #define ZS_BROKER_HELD_MAX   (64u << 20)  //  held reply bytes before requests pause
 #define ZS_BROKER_TOPICS_MAX 1024  //  subscribed prefixes tracked before publishing all
+#define ZS_BROKER_ADDR_MAX   64    //  bytes of a peer's address, with its NUL
 
 struct zs_peer_t {
-    zs_ident_t ident;      //  routing id, also the peer table's key
-    int64_t last_recv_ms;  //  when the peer was last heard
-    int64_t last_sent_ms;  //  when anything was last sent to it
-    void *owner;           //  coordinator's object, borrowed
-    zs_msg_type_t kind;    //  the hello that opened the session (agent or node)
+    zs_ident_t ident;               //  routing id, also the peer table's key
+    int64_t last_recv_ms;           //  when the peer was last heard
+    int64_t last_sent_ms;           //  when anything was last sent to it
+    void *owner;                    //  coordinator's object, borrowed
+    zs_msg_type_t kind;             //  the hello that opened the session (agent or node)
+    char user[ZS_AUTH_USER_MAX];    //  its key's name under CURVE (ZAP User-Id), or ""
+    char addr[ZS_BROKER_ADDR_MAX];  //  the address it connected from, or ""
 };
 
 struct zs_broker_t {
@@ -107,6 +109,8 @@ s_peer_remove(zs_broker_t *self, zs_peer_t *peer)
 //  ---------------------------------------------------------------------------------
 //  Receiving
 
+//  What was wrong, never what was sent: the decoder's reason names the message type
+//  and the field at fault, and a frame's bytes may be anyone's payload
 static void
 s_log_bad(zs_broker_t *self, const char *socket, const zs_error_t *err, zmq_msg_t *frame)
 {
@@ -115,13 +119,8 @@ s_log_bad(zs_broker_t *self, const char *socket, const zs_error_t *err, zmq_msg_
     if (!zs_ratelimit_allow(&self->bad_log, &suppressed)) {
         return;
     }
-    char sample[ZS_BROKER_SAMPLE * 4 + 4];
-    zs_sanitize(sample, sizeof sample, zmq_msg_data(frame),
-                zmq_msg_size(frame) < ZS_BROKER_SAMPLE ? zmq_msg_size(frame)
-                                                       : ZS_BROKER_SAMPLE);
-    zsys_warning("bad message on %s socket: %s (%zu bytes: '%s'; %" PRIu64
-                 " more suppressed)",
-                 socket, err->text, zmq_msg_size(frame), sample, suppressed);
+    zsys_warning("bad message on %s socket: %s (%zu bytes; %" PRIu64 " more suppressed)",
+                 socket, err->text, zmq_msg_size(frame), suppressed);
 }
 
 //  Reads one whole multipart message into up to max frames. Returns the frame count,
@@ -169,6 +168,16 @@ s_ident_from_frame(zs_ident_t *ident, zmq_msg_t *frame)
     return true;
 }
 
+//  Who sent a frame, as libzmq knows it: the key's name ZAP gave it, and the address
+static void
+s_peer_origin(zs_peer_t *peer, zmq_msg_t *frame)
+{
+    const char *user = zmq_msg_gets(frame, "User-Id");
+    const char *addr = zmq_msg_gets(frame, "Peer-Address");
+    snprintf(peer->user, sizeof peer->user, "%s", user ? user : "");
+    snprintf(peer->addr, sizeof peer->addr, "%s", addr ? addr : "");
+}
+
 static void
 s_agent_message(zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
 {
@@ -193,6 +202,7 @@ s_agent_message(zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
         peer = zs_calloc(1, sizeof *peer);
         peer->ident = *ident;
         peer->kind = msg.type;
+        s_peer_origin(peer, body);
         peer->last_recv_ms = peer->last_sent_ms = self->now_ms;
         zhashx_insert(self->peers, &peer->ident, peer);
         if (self->ops.hello(self->ctx, peer, &msg) != 0) {
@@ -735,6 +745,20 @@ zs_broker_peer_drop(zs_broker_t *self, zs_peer_t **peer_p)
         s_peer_remove(self, *peer_p);
         *peer_p = NULL;
     }
+}
+
+const char *
+zs_broker_peer_user(const zs_peer_t *peer)
+{
+    assert(peer);
+    return peer->user;
+}
+
+const char *
+zs_broker_peer_addr(const zs_peer_t *peer)
+{
+    assert(peer);
+    return peer->addr;
 }
 
 void *

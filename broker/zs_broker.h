@@ -136,6 +136,14 @@ void zs_broker_peer_drop(zs_broker_t *self, zs_peer_t **peer_p);
 void *zs_broker_peer_owner(zs_peer_t *peer);
 void zs_broker_peer_set_owner(zs_peer_t *peer, void *owner);
 
+//  The name of the peer's CURVE key, as the ZAP handler admitted it (zs_auth), or ""
+//  without security; borrowed for the peer's life.
+const char *zs_broker_peer_user(const zs_peer_t *peer);
+
+//  The address the peer connected from (an IP address for tcp://), or "" when libzmq
+//  gives none (ipc://, inproc://); borrowed for the peer's life.
+const char *zs_broker_peer_addr(const zs_peer_t *peer);
+
 //  ZS_MSG_HELLO for an agent's session, ZS_MSG_NODE_HELLO for a node daemon's.
 zs_msg_type_t zs_broker_peer_kind(zs_peer_t *peer);
 

@@ -40,6 +40,8 @@ s_publish_agent(zs_coord_t *self,
         event.host = agent->host[0] ? agent->host : NULL;
         event.pid = agent->pid;
         event.local = agent->local;
+        const char *addr = zs_broker_peer_addr(agent->peer);
+        event.addr = *addr ? addr : NULL;
     } else {
         event.why = why;
     }
@@ -151,7 +153,9 @@ s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
     while (agent->tasks) {
         zs_coord_abort_attempt(self, agent->tasks, "fail", reason);
     }
-    zsys_info("agent '%s' left: %s", agent->id, why);
+    char sample[ZS_COORD_LOG_SAMPLE];
+    zsys_info("agent '%s' left: %s", agent->id,
+              zs_sanitize_str(sample, sizeof sample, why));
     s_publish_agent(self, ZS_MSG_EV_AGENT_LEFT, agent, why);
     zs_coord_topology_leaving(self, agent);
     zs_registry_remove(self->registry, &agent);
@@ -195,6 +199,117 @@ s_welcome(zs_coord_t *self, zs_agent_t *agent)
     zs_broker_send(self->broker, agent->peer, &welcome);
 }
 
+//  Why a hello cannot be welcomed before its id is looked at, or NULL
+static const char *
+s_hello_fault(zs_coord_t *self, const zs_msg_t *msg, zs_err_code_t *code)
+{
+    *code = ZS_ERR_INVALID;
+    if (self->phase != ZS_COORD_SERVING) {
+        *code = ZS_ERR_SHUTTING_DOWN;
+        return "swarm is stopping";
+    }
+    if (msg->conc > ZS_MSG_CONC_MAX) {
+        return "conc above 1024";
+    }
+    if (!zs_msg_name_valid(msg->atype, strlen(msg->atype), ZS_MSG_NAME_MAX) ||
+        (msg->agent &&
+         !zs_msg_name_valid(msg->agent, strlen(msg->agent), ZS_MSG_NAME_MAX))) {
+        return "agent id and type must be 1-64 characters of A-Z a-z 0-9 . _ : -";
+    }
+    return NULL;
+}
+
+//  The id a hello registers: its own, or one made from its type
+static void
+s_hello_id(zs_coord_t *self, const zs_msg_t *msg, char *id, size_t size)
+{
+    if (msg->agent) {
+        snprintf(id, size, "%s", msg->agent);
+        return;
+    }
+    //  Room for the counter; cut on a character boundary, as ids are UTF-8
+    snprintf(id, size, "%.*s", ZS_COORD_ID_STEM, msg->atype);
+    zs_utf8_trim(id);
+    snprintf(id + strlen(id), size - strlen(id), "-r%u", ++self->remote_ids);
+}
+
+//  A refused claim to an id, for the operator: who tried, from where
+static void
+s_log_claim(zs_coord_t *self, zs_peer_t *peer, const char *id, const char *why)
+{
+    uint64_t suppressed = 0;
+    if (zs_ratelimit_allow(&self->hello_log, &suppressed)) {
+        char key[ZS_COORD_LOG_SAMPLE];
+        zsys_warning("refused hello as agent '%s' from '%s' (key '%s'): %s (%" PRIu64
+                     " more suppressed)",
+                     id, zs_broker_peer_addr(peer),
+                     zs_sanitize_str(key, sizeof key, zs_broker_peer_user(peer)), why,
+                     suppressed);
+    }
+}
+
+//  May this peer be agent id? A local slot's id only with the secret its process was
+//  given, never with a public fact such as its pid; under CURVE, an id only from the
+//  key that owns it (zs_owners). Returns 0, or -1 after refusing.
+static int
+s_hello_claim(zs_coord_t *self, zs_peer_t *peer, const char *id, const zs_msg_t *msg)
+{
+    if (zs_spawn_has_slot(self->spawn, id) &&
+        !zs_spawn_secret_ok(self->spawn, id, msg->secret)) {
+        s_log_claim(self, peer, id, "a local agent's id, without its secret");
+        return s_agent_refuse(self, peer, ZS_ERR_FORBIDDEN,
+                              "that agent id is a local agent's of this coordinator");
+    }
+    const char *key = zs_broker_peer_user(peer);
+    const char *owner = NULL;
+    int rc = *key ? zs_owners_claim(self->owners, id, key, &owner) : 0;
+    if (rc == ZS_OWNERS_E_TAKEN) {
+        char why[ZS_COORD_LOG_SAMPLE];
+        char sample[ZS_COORD_LOG_SAMPLE];
+        snprintf(why, sizeof why, "the id belongs to key '%s'",
+                 zs_sanitize_str(sample, sizeof sample, owner));
+        s_log_claim(self, peer, id, why);
+        return s_agent_refuse(self, peer, ZS_ERR_FORBIDDEN,
+                              "that agent id belongs to another key");
+    }
+    if (rc == ZS_OWNERS_E_FULL) {
+        s_log_claim(self, peer, id, "too many agent ids bound to keys");
+        return s_agent_refuse(self, peer, ZS_ERR_LIMIT, "too many agent ids");
+    }
+    return 0;
+}
+
+void
+zs_coord_takeover_why(const zs_peer_t *peer,
+                      const zs_peer_t *old_peer,
+                      char *why,
+                      size_t size)
+{
+    const char *addr = zs_broker_peer_addr(peer);
+    const char *old_addr = zs_broker_peer_addr(old_peer);
+    if (*addr || *old_addr) {
+        snprintf(why, size, "taken over by a new connection from '%s' (was '%s')", addr,
+                 old_addr);
+    } else {
+        snprintf(why, size, "taken over by a new connection");
+    }
+    if (!streq(addr, old_addr)) {
+        zsys_warning("%s", why);
+    }
+}
+
+//  A newer connection takes over a registered id: the old one is a dead session not yet
+//  expired, or, without CURVE, anyone who knows the id
+static void
+s_takeover(zs_coord_t *self, zs_agent_t *old, zs_peer_t *peer)
+{
+    zs_peer_t *old_peer = old->peer;
+    char why[ZS_COORD_LOG_SAMPLE];
+    zs_coord_takeover_why(peer, old_peer, why, sizeof why);
+    s_agent_lost(self, old, why);
+    zs_broker_peer_drop(self->broker, &old_peer);
+}
+
 static int
 s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
 {
@@ -202,50 +317,31 @@ s_on_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     if (msg->type == ZS_MSG_NODE_HELLO) {
         return zs_coord_node_hello(self, peer, msg);
     }
-    if (self->phase != ZS_COORD_SERVING) {
-        return s_agent_refuse(self, peer, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
-    }
-    if (msg->conc > ZS_MSG_CONC_MAX) {
-        return s_agent_refuse(self, peer, ZS_ERR_INVALID, "conc above 1024");
-    }
-    if (!zs_msg_name_valid(msg->atype, strlen(msg->atype), ZS_MSG_NAME_MAX) ||
-        (msg->agent &&
-         !zs_msg_name_valid(msg->agent, strlen(msg->agent), ZS_MSG_NAME_MAX))) {
-        return s_agent_refuse(
-            self, peer, ZS_ERR_INVALID,
-            "agent id and type must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    zs_err_code_t code;
+    const char *fault = s_hello_fault(self, msg, &code);
+    if (fault) {
+        return s_agent_refuse(self, peer, code, fault);
     }
     char id[ZS_MSG_NAME_MAX + 1];
-    if (msg->agent) {
-        snprintf(id, sizeof id, "%s", msg->agent);
-    } else {
-        //  Room for the counter; cut on a character boundary, as ids are UTF-8
-        snprintf(id, sizeof id, "%.*s", ZS_COORD_ID_STEM, msg->atype);
-        zs_utf8_trim(id);
-        snprintf(id + strlen(id), sizeof id - strlen(id), "-r%u", ++self->remote_ids);
-    }
-    //  Only the process in a local slot may be that slot's agent: an orphan of a killed
-    //  zswarmd, or an impostor, would take its place and fail its tasks in turn
-    pid_t slot_pid = zs_spawn_pid(self->spawn, id);
-    if (slot_pid && (uint64_t) slot_pid != msg->pid) {
-        return s_agent_refuse(self, peer, ZS_ERR_INVALID,
-                              "that agent id is a local agent's of this coordinator");
-    }
+    s_hello_id(self, msg, id, sizeof id);
     zs_agent_t *old = zs_registry_find(self->registry, id);
-    if (old) {
-        //  The newer connection wins: the old one is a dead session not yet expired
-        zs_peer_t *old_peer = old->peer;
-        s_agent_lost(self, old, "replaced by a new connection");
-        zs_broker_peer_drop(self->broker, &old_peer);
-    } else if (zs_registry_size(self->registry) >= ZS_COORD_AGENTS_MAX) {
+    if (!old && zs_registry_size(self->registry) >= ZS_COORD_AGENTS_MAX) {
         return s_agent_refuse(self, peer, ZS_ERR_LIMIT, "too many agents");
+    }
+    if (s_hello_claim(self, peer, id, msg) != 0) {
+        return -1;
+    }
+    if (old) {
+        s_takeover(self, old, peer);
     }
     zs_agent_t *agent = s_agent_add(self, id, msg);
     agent->peer = peer;
-    agent->local = zs_spawn_owns(self->spawn, id, msg->pid);
+    agent->local = zs_spawn_has_slot(self->spawn, id);
     zs_broker_peer_set_owner(peer, agent);
     s_welcome(self, agent);
-    zsys_info("agent '%s' (%s) joined from '%s'", agent->id, agent->atype, agent->host);
+    char host[ZS_COORD_LOG_SAMPLE];
+    zsys_info("agent '%s' (%s) joined from '%s' ('%s')", agent->id, agent->atype,
+              zs_sanitize_str(host, sizeof host, agent->host), zs_broker_peer_addr(peer));
     s_publish_agent(self, ZS_MSG_EV_AGENT_JOINED, agent, NULL);
     zs_coord_topology_joined(self, agent);
     zs_coord_feed_agent(self, agent);
@@ -582,6 +678,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     self->tasks = zhashx_new();
     zhashx_set_destructor(self->tasks, s_task_destroy);
     self->registry = zs_registry_new();
+    self->owners = zs_owners_new(swarm);
     self->sched = zs_sched_new(self->registry);
     zs_coord_nodes_init(self);
     zs_coord_graph_init(self);
@@ -627,6 +724,7 @@ zs_coord_destroy(zs_coord_t **self_p)
     }
     zs_sched_destroy(&self->sched);
     zs_registry_destroy(&self->registry);
+    zs_owners_destroy(&self->owners);
     zs_coord_nodes_fini(self);
     zs_coord_graph_fini(self);
     zs_coord_topology_fini(self);

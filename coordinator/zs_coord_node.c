@@ -49,6 +49,7 @@ zs_coord_nodes_init(zs_coord_t *self)
 {
     self->nodes = zhashx_new();
     zhashx_set_destructor(self->nodes, s_node_destroy);
+    self->node_owners = zs_owners_new(NULL);
     for (size_t i = 0; i < self->swarm->type_count; i++) {
         const zs_swarm_type_t *type = &self->swarm->types[i];
         for (size_t j = 0; j < type->place_count; j++) {
@@ -63,6 +64,7 @@ void
 zs_coord_nodes_fini(zs_coord_t *self)
 {
     zhashx_destroy(&self->nodes);
+    zs_owners_destroy(&self->node_owners);
 }
 
 static unsigned
@@ -136,12 +138,29 @@ s_hello_refusal(
     return NULL;
 }
 
+//  Under CURVE a node name belongs to the key that first used it, as an agent id does
+//  (zs_owners): another key's node.hello must not take its agents. NULL, or why not.
+static const char *
+s_claim_refusal(zs_coord_t *self, zs_peer_t *peer, const char *name, zs_err_code_t *code)
+{
+    const char *key = zs_broker_peer_user(peer);
+    const char *owner;
+    int rc = *key ? zs_owners_claim(self->node_owners, name, key, &owner) : 0;
+    *code = rc == ZS_OWNERS_E_FULL ? ZS_ERR_LIMIT : ZS_ERR_FORBIDDEN;
+    return rc == ZS_OWNERS_E_TAKEN  ? "that node name belongs to another key"
+           : rc == ZS_OWNERS_E_FULL ? "too many node names"
+                                    : NULL;
+}
+
 int
 zs_coord_node_hello(zs_coord_t *self, zs_peer_t *peer, const zs_msg_t *msg)
 {
     zs_err_code_t code;
     char text[ZS_MSG_TEXT_MAX];
     const char *refusal = s_hello_refusal(self, msg, &code, text, sizeof text);
+    if (!refusal) {
+        refusal = s_claim_refusal(self, peer, msg->node, &code);
+    }
     if (refusal) {
         char name[ZS_MSG_NAME_MAX * 4 + 1];
         zs_sanitize(name, sizeof name, msg->node, strlen(msg->node));
@@ -159,7 +178,9 @@ zs_coord_node_hello(zs_coord_t *self, zs_peer_t *peer, const zs_msg_t *msg)
     } else if (node->peer) {
         //  The newer connection wins, as for agents: the old one is a dead session
         zs_peer_t *old_peer = node->peer;
-        zs_coord_node_gone(self, old_peer, "replaced by a new connection");
+        char why[ZS_COORD_LOG_SAMPLE];
+        zs_coord_takeover_why(peer, old_peer, why, sizeof why);
+        zs_coord_node_gone(self, old_peer, why);
         zs_broker_peer_drop(self->broker, &old_peer);
     }
     node->peer = peer;
@@ -177,8 +198,10 @@ zs_coord_node_hello(zs_coord_t *self, zs_peer_t *peer, const zs_msg_t *msg)
     for (size_t i = 0; i < self->swarm->type_count; i++) {
         s_send_spawn(self, node, i);
     }
-    zsys_info("node '%s' joined from '%s' with %u slots, %u agents placed", node->name,
-              node->host, node->slots, s_node_total(self, node));
+    char host[ZS_COORD_LOG_SAMPLE];
+    zsys_info("node '%s' joined from '%s' ('%s') with %u slots, %u agents placed",
+              node->name, zs_sanitize_str(host, sizeof host, node->host),
+              zs_broker_peer_addr(peer), node->slots, s_node_total(self, node));
     s_publish_node(self, ZS_MSG_EV_NODE_JOINED, node, NULL);
     return 0;
 }
@@ -189,7 +212,9 @@ zs_coord_node_gone(zs_coord_t *self, zs_peer_t *peer, const char *why)
     zs_coord_node_t *node = zs_broker_peer_owner(peer);
     if (node && node->peer == peer) {
         node->peer = NULL;
-        zsys_info("node '%s' left: %s", node->name, why);
+        char sample[ZS_COORD_LOG_SAMPLE];
+        zsys_info("node '%s' left: %s", node->name,
+                  zs_sanitize_str(sample, sizeof sample, why));
         s_publish_node(self, ZS_MSG_EV_NODE_LEFT, node, why);
     }
 }

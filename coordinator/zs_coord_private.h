@@ -10,12 +10,14 @@
 #include "zs_coord.h"
 #include "zs_journal.h"
 #include "zs_mem.h"
+#include "zs_owners.h"
 #include "zs_sched.h"
 #include "zs_spawn.h"
 
 #define ZS_COORD_AGENTS_MAX  ZS_MSG_AGENTS_MAX  //  registered agents at once
 #define ZS_COORD_WAITERS_MAX 64                 //  clients waiting on one task
 #define ZS_COORD_ID_STEM     48                 //  bytes of a type kept in a made-up id
+#define ZS_COORD_LOG_SAMPLE  256  //  bytes of peer text (escaped) in one log line
 
 //  A client waiting for a task to end.
 typedef struct s_waiter_t {
@@ -57,6 +59,9 @@ struct zs_coord_t {
     char *local_cert_path;       //  local agents' secret cert, owned, or NULL
     char *local_dir;             //  private dir holding a made one, owned, or NULL
     zs_registry_t *registry;     //  owned
+    zs_owners_t *owners;         //  which key owns each agent id, owned
+    zs_owners_t *node_owners;    //  which key owns each node name, owned
+    zs_ratelimit_t hello_log;    //  limits logs of refused hellos
     zs_sched_t *sched;           //  owned
     zs_spawn_t *spawn;           //  owned: the local agents' supervisor
     zhashx_t *nodes;             //  name -> zs_coord_node_t *, owns the nodes
@@ -107,6 +112,14 @@ void zs_coord_agent_error(zs_coord_t *self,
                           zs_err_code_t code,
                           const char *why,
                           const char *task);
+
+//  Why a session of peer replaced old_peer's, for logs and events: where each came from
+//  (into why, size bytes); logged as a warning when they came from different addresses.
+//  In zs_coord.c.
+void zs_coord_takeover_why(const zs_peer_t *peer,
+                           const zs_peer_t *old_peer,
+                           char *why,
+                           size_t size);
 
 //  Record a new task (owned from now by the task table), route it, journal it. In
 //  zs_coord_submit.c.

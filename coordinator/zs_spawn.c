@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,16 +32,18 @@
 typedef struct s_type_t s_type_t;
 
 typedef struct {
-    s_type_t *type;      //  its supervisor, borrowed
-    size_t index;        //  position in type->slots, 0-based
-    char *id;            //  agent id "<prefix><type>-<index + 1>", owned
-    pid_t pid;           //  running or not yet reaped process, or 0
-    int64_t started_ms;  //  when pid was started
-    unsigned quick;      //  quick exits in a row, drives the backoff
-    int timer;           //  restart of this slot alone, or -1
-    int kill_timer;      //  SIGKILL after our SIGTERM, or -1
-    bool pending;        //  starts with the type's next group start
-    bool stopped;        //  stopped on command: never starts again
+    s_type_t *type;                       //  its supervisor, borrowed
+    size_t index;                         //  position in type->slots, 0-based
+    char *id;                             //  agent id "<prefix><type>-<index + 1>", owned
+    pid_t pid;                            //  running or not yet reaped process, or 0
+    int64_t started_ms;                   //  when pid was started
+    char secret[ZS_MSG_SECRET_SIZE + 1];  //  what pid was given to prove it, or ""
+
+    unsigned quick;  //  quick exits in a row, drives the backoff
+    int timer;       //  restart of this slot alone, or -1
+    int kill_timer;  //  SIGKILL after our SIGTERM, or -1
+    bool pending;    //  starts with the type's next group start
+    bool stopped;    //  stopped on command: never starts again
 } s_slot_t;
 
 struct s_type_t {
@@ -99,6 +102,21 @@ static const zs_supervision_t s_default_supervision = ZS_SWARM_SUPERVISION_DEFAU
 #define S_ARGV_FIXED 9                   //  words of every agent's command line
 #define S_ARGV_MAX   (S_ARGV_FIXED + 5)  //  with --cert F --server-key K and the NULL
 
+//  A new secret for the slot's next child, as hex: only the child learns it, through
+//  its environment, never its command line
+static int
+s_secret_make(s_slot_t *slot)
+{
+    uint8_t random[ZS_MSG_SECRET_SIZE / 2];
+    if (getrandom(random, sizeof random, 0) != (ssize_t) sizeof random) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof random; i++) {
+        snprintf(slot->secret + 2 * i, 3, "%02x", random[i]);
+    }
+    return 0;
+}
+
 static int
 s_start(s_slot_t *slot)
 {
@@ -115,8 +133,18 @@ s_start(s_slot_t *slot)
         *next++ = "--server-key";
         *next = self->server_key;
     }
+    if (s_secret_make(slot) != 0) {
+        return -1;
+    }
+    char entry[sizeof ZS_MSG_SECRET_ENV + ZS_MSG_SECRET_SIZE + 1];
+    snprintf(entry, sizeof entry, "%s=%s", ZS_MSG_SECRET_ENV, slot->secret);
+    char **env = zs_proc_env_with(entry);
     zs_proc_t proc;
-    if (zs_proc_spawn(argv, NULL, ZS_PROC_GROUP | ZS_PROC_ORPHAN_TERM, &proc) != 0) {
+    int rc = zs_proc_spawn(argv, env, ZS_PROC_GROUP | ZS_PROC_ORPHAN_TERM, &proc);
+    free(env);
+    explicit_bzero(entry, sizeof entry);
+    if (rc != 0) {
+        slot->secret[0] = '\0';
         return -1;
     }
     slot->pid = proc.pid;
@@ -355,6 +383,7 @@ s_exited(zs_spawn_t *self, s_slot_t *slot, int exit_code)
     pid_t pid = slot->pid;
     int64_t now = zs_clock_ms();
     slot->pid = 0;
+    slot->secret[0] = '\0';
     s_timer_cancel(self, &slot->kill_timer);
     s_verdict_t verdict = s_judge(slot, exit_code, now);
     if (self->events.exited) {
@@ -742,12 +771,28 @@ zs_spawn_running(zs_spawn_t *self)
 }
 
 bool
-zs_spawn_owns(zs_spawn_t *self, const char *agent_id, uint64_t pid)
+zs_spawn_has_slot(zs_spawn_t *self, const char *agent_id)
+{
+    assert(self);
+    assert(agent_id);
+    return s_slot_by_id(self, agent_id) != NULL;
+}
+
+bool
+zs_spawn_secret_ok(zs_spawn_t *self, const char *agent_id, const char *secret)
 {
     assert(self);
     assert(agent_id);
     s_slot_t *slot = s_slot_by_id(self, agent_id);
-    return slot && slot->pid > 0 && (uint64_t) slot->pid == pid;
+    if (!slot || !slot->secret[0] || !secret || strlen(secret) != ZS_MSG_SECRET_SIZE) {
+        return false;
+    }
+    //  In constant time: how much of a guess matched must not show in the timing
+    unsigned char diff = 0;
+    for (size_t i = 0; i < ZS_MSG_SECRET_SIZE; i++) {
+        diff |= (unsigned char) (slot->secret[i] ^ secret[i]);
+    }
+    return diff == 0;
 }
 
 pid_t

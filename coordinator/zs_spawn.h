@@ -5,8 +5,12 @@
 //  .. with a prefix set (a node daemon's "NODE."); a slot holds one zswarm-agent
 //  process, started as `EXE --connect EP --type T --id ID --parent PID`, so a restarted
 //  agent comes back under the same name. An id is an agent id on the wire, so no slot is
-//  made whose id would be longer than ZS_MSG_NAME_MAX bytes. The type's zs_supervision_t
-//  (see zs_swarm.h and docs/swarm-file.md) decides what happens when a child exits:
+//  made whose id would be longer than ZS_MSG_NAME_MAX bytes. Each process started gets a
+//  fresh random secret in its environment (ZS_MSG_SECRET_ENV, never on the command line,
+//  which every user can read): the proof it gives in its hello that it is the process in
+//  that slot (zs_spawn_secret_ok), since its id and pid are public. The type's
+//  zs_supervision_t (see zs_swarm.h and docs/swarm-file.md) decides what happens when a
+//  child exits:
 //
 //  - Stopped on command (zs_spawn_stop_agent, zs_spawn_stop): nothing, ever again.
 //  - Restart type: permanent restarts it; transient only after a crash (an exit code
@@ -142,8 +146,13 @@ void zs_spawn_kill(zs_spawn_t *self);
 //  Number of child processes not yet reaped.
 size_t zs_spawn_running(zs_spawn_t *self);
 
-//  True when agent id runs in one of our slots with that pid.
-bool zs_spawn_owns(zs_spawn_t *self, const char *agent_id, uint64_t pid);
+//  True when agent_id is the id of one of our slots, whether or not its agent runs.
+bool zs_spawn_has_slot(zs_spawn_t *self, const char *agent_id);
+
+//  True when secret (may be NULL) is what the child now running in agent_id's slot was
+//  given to prove it is that slot's agent: false for no slot, no child, or any other
+//  text. Compared in constant time.
+bool zs_spawn_secret_ok(zs_spawn_t *self, const char *agent_id, const char *secret);
 
 //  The pid running in the slot of agent_id, or 0 when none runs (or no such slot).
 pid_t zs_spawn_pid(zs_spawn_t *self, const char *agent_id);

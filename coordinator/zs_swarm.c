@@ -437,6 +437,7 @@ static const zs_yaml_key_t s_security_keys[] = {
     S_KEY("agents", s_read_path, S_SEC(agents), NULL, ZS_YAML_OPTIONAL),
     S_KEY("clients", s_read_path, S_SEC(clients), NULL, ZS_YAML_OPTIONAL),
     S_KEY("agent_cert", s_read_path, S_SEC(agent_cert), NULL, ZS_YAML_OPTIONAL),
+    S_LIST("ids", zs_swarm_read_ids, 0, ZS_SWARM_ID_KEYS_MAX, ZS_YAML_OPTIONAL),
 };
 
 static const zs_yaml_table_t s_security_table = S_TABLE("in 'security'", s_security_keys);
@@ -755,6 +756,11 @@ zs_swarm_destroy(zs_swarm_t **self_p)
     free(self->security.agents);
     free(self->security.clients);
     free(self->security.agent_cert);
+    for (size_t i = 0; i < self->security.id_count; i++) {
+        free(self->security.ids[i].key);
+        free(self->security.ids[i].pattern);
+    }
+    free(self->security.ids);
     free(self);
     *self_p = NULL;
 }

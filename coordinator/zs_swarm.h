@@ -42,6 +42,8 @@
 #define ZS_SWARM_NODES_MAX           64             //  node daemons one type is placed on
 #define ZS_SWARM_DEFAULT_AUCTION_MS  20             //  how long an auction waits for bids
 #define ZS_SWARM_AUCTION_MAX_MS      60000          //  largest 'auction_ms'
+#define ZS_SWARM_ID_KEYS_MAX         256            //  keys in 'security.ids'
+#define ZS_SWARM_IDS_MAX             64             //  ids and prefixes bound to one key
 
 //  Supervision defaults and bounds
 #define ZS_SWARM_DEFAULT_BACKOFF_MIN_MS 100     //  first restart delay of a local agent
@@ -131,6 +133,12 @@ typedef struct {
     bool vote_handler;  //  'vote: handler': its own command (argv) answers
 } zs_swarm_type_t;
 
+//  One item of 'security.ids': agent ids that only one key may register
+typedef struct {
+    char *key;      //  the key's name (its certificate's file name, the ZAP User-Id)
+    char *pattern;  //  an agent id, or a prefix of ids ending in '*', owned
+} zs_swarm_binding_t;
+
 //  The 'security' section: CURVE on every socket, clients authenticated by key. Paths
 //  are checked when the swarm starts (zs_coord_new), not when the file is loaded.
 typedef struct {
@@ -139,6 +147,8 @@ typedef struct {
     char *agents;      //  directory of authorised agents' public certificates, or NULL
     char *clients;     //  directory of authorised control clients' ones, or NULL
     char *agent_cert;  //  local agents' secret certificate, or NULL to make one
+    zs_swarm_binding_t *ids;  //  'ids': agent ids bound to keys, owned; no two overlap
+    size_t id_count;          //  items in ids
 } zs_swarm_security_t;
 
 typedef struct {
@@ -183,6 +193,10 @@ void zs_swarm_destroy(zs_swarm_t **self_p);
 
 //  The agent type of that name, borrowed from self, or NULL.
 const zs_swarm_type_t *zs_swarm_type_find(const zs_swarm_t *self, const char *type);
+
+//  The name of the key the swarm file's 'security.ids' binds agent id to (borrowed), or
+//  NULL when no item names or prefixes it.
+const char *zs_swarm_id_owner(const zs_swarm_t *self, const char *id);
 
 //  True when name can name a node daemon: 1..ZS_SWARM_NODE_NAME_MAX of
 //  [A-Za-z0-9._:-].

@@ -58,6 +58,12 @@
 //  "AGENT OPTION COUNTED CONFIDENCE WEIGHT", an item of vote.status.ok's ballots
 #define ZS_MSG_BALLOT_MAX (2 * ZS_MSG_NAME_MAX + 32)
 
+//  A local agent's proof of its slot (PROTOCOL.md §5.3): zswarmd puts a fresh secret of
+//  ZS_MSG_SECRET_SIZE hex digits in each agent process's environment, and the agent says
+//  it in its hello's "secret"
+#define ZS_MSG_SECRET_ENV  "ZSWARM_AGENT_SECRET"
+#define ZS_MSG_SECRET_SIZE 64
+
 //  Message types. The wire name of each is zs_msg_type_name ().
 typedef enum {
     ZS_MSG_INVALID = 0,
@@ -306,6 +312,8 @@ typedef struct {
     zs_msg_list_t votes;      //  "votes": ids of the votes kept
     uint64_t cast;            //  "cast": ballots cast so far
     zs_msg_list_t vote_argv;  //  "vote_argv": the command that answers votes (welcome)
+    const char *secret;       //  "secret": a local agent's proof of its slot (hello)
+    const char *addr;         //  "addr": the address a peer connected from
     void *arena_;             //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 

@@ -193,34 +193,37 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
                     .max = ZS_MSG_NAME_MAX},
     [ZS_F_CAST] = S_UINT("cast", cast),
     [ZS_F_VOTE_ARGV] = S_LIST("vote_argv", vote_argv, 0, ZS_MSG_ARG_MAX),
+    [ZS_F_SECRET] = S_NAME("secret", secret),
+    [ZS_F_ADDR] = S_NAME("addr", addr),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
 static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_ACCESS,      ZS_F_AGENT,       ZS_F_AGENTS,      ZS_F_AGG,
-    ZS_F_AMOUNT,      ZS_F_ARGV,        ZS_F_AT,          ZS_F_ATT,
-    ZS_F_ATYPE,       ZS_F_BALLOTS,     ZS_F_BID,         ZS_F_CAPS,
-    ZS_F_CAS,         ZS_F_CAST,        ZS_F_CODE,        ZS_F_CONC,
-    ZS_F_CONFIDENCE,  ZS_F_SCALE,       ZS_F_DEADLINE,    ZS_F_DEPS,
-    ZS_F_DUP,         ZS_F_ENDED,       ZS_F_EXIT,        ZS_F_EXPIRES,
-    ZS_F_FULL,        ZS_F_GONE,        ZS_F_HALF_LIFE,   ZS_F_HANDLER,
-    ZS_F_HB,          ZS_F_HOST,        ZS_F_ITEMS,       ZS_F_KEY,
-    ZS_F_KEYS,        ZS_F_LEAD,        ZS_F_LEVEL,       ZS_F_LEVEL_MICRO,
-    ZS_F_LINKS,       ZS_F_LIVE,        ZS_F_LOAD,        ZS_F_LOCAL,
-    ZS_F_N_AGENTS,    ZS_F_N_CANCELLED, ZS_F_N_COMPLETED, ZS_F_N_DEAD,
-    ZS_F_N_FORBIDDEN, ZS_F_N_PENDING,   ZS_F_N_READY,     ZS_F_N_RUNNING,
-    ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NODE,        ZS_F_NOTE,
-    ZS_F_OPTION,      ZS_F_OPTIONS,     ZS_F_PAYLOAD,     ZS_F_PCT,
-    ZS_F_PEERS,       ZS_F_PID,         ZS_F_PREFIX,      ZS_F_PRI,
-    ZS_F_QUESTION,    ZS_F_REQUIRES,    ZS_F_RID,         ZS_F_ROLE,
-    ZS_F_SEQ,         ZS_F_SLOTS,       ZS_F_STATE,       ZS_F_STATUS,
-    ZS_F_STDERR,      ZS_F_STDOUT,      ZS_F_STRATEGY,    ZS_F_T,
-    ZS_F_TAGS,        ZS_F_TASK,        ZS_F_TMO,         ZS_F_TOP,
-    ZS_F_TOPOLOGY,    ZS_F_TRIES,       ZS_F_TTL,         ZS_F_TTYPE,
-    ZS_F_UPTIME_MS,   ZS_F_V,           ZS_F_VALUE,       ZS_F_VERSION,
-    ZS_F_VOTE,        ZS_F_VOTE_ARGV,   ZS_F_VOTERS,      ZS_F_VOTES,
-    ZS_F_WAIT,        ZS_F_WEIGHT,      ZS_F_WHY,
+    ZS_F_ACCESS,      ZS_F_ADDR,        ZS_F_AGENT,       ZS_F_AGENTS,
+    ZS_F_AGG,         ZS_F_AMOUNT,      ZS_F_ARGV,        ZS_F_AT,
+    ZS_F_ATT,         ZS_F_ATYPE,       ZS_F_BALLOTS,     ZS_F_BID,
+    ZS_F_CAPS,        ZS_F_CAS,         ZS_F_CAST,        ZS_F_CODE,
+    ZS_F_CONC,        ZS_F_CONFIDENCE,  ZS_F_SCALE,       ZS_F_DEADLINE,
+    ZS_F_DEPS,        ZS_F_DUP,         ZS_F_ENDED,       ZS_F_EXIT,
+    ZS_F_EXPIRES,     ZS_F_FULL,        ZS_F_GONE,        ZS_F_HALF_LIFE,
+    ZS_F_HANDLER,     ZS_F_HB,          ZS_F_HOST,        ZS_F_ITEMS,
+    ZS_F_KEY,         ZS_F_KEYS,        ZS_F_LEAD,        ZS_F_LEVEL,
+    ZS_F_LEVEL_MICRO, ZS_F_LINKS,       ZS_F_LIVE,        ZS_F_LOAD,
+    ZS_F_LOCAL,       ZS_F_N_AGENTS,    ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
+    ZS_F_N_DEAD,      ZS_F_N_FORBIDDEN, ZS_F_N_PENDING,   ZS_F_N_READY,
+    ZS_F_N_RUNNING,   ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NODE,
+    ZS_F_NOTE,        ZS_F_OPTION,      ZS_F_OPTIONS,     ZS_F_PAYLOAD,
+    ZS_F_PCT,         ZS_F_PEERS,       ZS_F_PID,         ZS_F_PREFIX,
+    ZS_F_PRI,         ZS_F_QUESTION,    ZS_F_REQUIRES,    ZS_F_RID,
+    ZS_F_ROLE,        ZS_F_SECRET,      ZS_F_SEQ,         ZS_F_SLOTS,
+    ZS_F_STATE,       ZS_F_STATUS,      ZS_F_STDERR,      ZS_F_STDOUT,
+    ZS_F_STRATEGY,    ZS_F_T,           ZS_F_TAGS,        ZS_F_TASK,
+    ZS_F_TMO,         ZS_F_TOP,         ZS_F_TOPOLOGY,    ZS_F_TRIES,
+    ZS_F_TTL,         ZS_F_TTYPE,       ZS_F_UPTIME_MS,   ZS_F_V,
+    ZS_F_VALUE,       ZS_F_VERSION,     ZS_F_VOTE,        ZS_F_VOTE_ARGV,
+    ZS_F_VOTERS,      ZS_F_VOTES,       ZS_F_WAIT,        ZS_F_WEIGHT,
+    ZS_F_WHY,
 };
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
@@ -299,8 +302,8 @@ const zs_msgtab_t zs_msgtab_record = {
 
 static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},
-    [ZS_MSG_HELLO] =
-        S_TYPE("hello", B(ATYPE), B(AGENT) | B(CAPS) | B(CONC) | B(HOST) | B(PID)),
+    [ZS_MSG_HELLO] = S_TYPE(
+        "hello", B(ATYPE), B(AGENT) | B(CAPS) | B(CONC) | B(HOST) | B(PID) | B(SECRET)),
     [ZS_MSG_WELCOME] =
         S_TYPE("welcome",
                B(AGENT) | B(ATYPE) | B(HB) | B(LIVE) | B(HANDLER) | B(CONC),
@@ -396,8 +399,9 @@ static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
         S_TYPE("topology.ok", B(TOPOLOGY) | B(AGENTS), B(RID) | B(LINKS)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", B(SEQ) | B(NAME), B(WHY)),
-    [ZS_MSG_EV_AGENT_JOINED] =
-        S_TYPE("agent.joined", B(SEQ) | B(AGENT) | B(ATYPE), B(HOST) | B(PID) | B(LOCAL)),
+    [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined",
+                                      B(SEQ) | B(AGENT) | B(ATYPE),
+                                      B(HOST) | B(PID) | B(LOCAL) | B(ADDR)),
     [ZS_MSG_EV_AGENT_LEFT] = S_TYPE("agent.left", B(SEQ) | B(AGENT) | B(ATYPE), B(WHY)),
     [ZS_MSG_EV_AGENT_EXITED] =
         S_TYPE("agent.exited", B(SEQ) | B(AGENT) | B(PID), B(EXIT) | B(WHY)),

@@ -109,6 +109,8 @@ typedef enum {
     ZS_F_VOTES,
     ZS_F_CAST,
     ZS_F_VOTE_ARGV,
+    ZS_F_SECRET,
+    ZS_F_ADDR,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

@@ -27,6 +27,7 @@ import uuid
 import msgpack
 import pytest
 import zmq
+import zmq.auth
 
 VERSION = 1
 SLOW = float(os.environ.get("ZSWARM_TEST_SLOW", "1"))
@@ -759,6 +760,34 @@ def run_ctl(*args, timeout=30, input_=None, env=None):
     """Run zswarmctl; returns CompletedProcess (text mode)."""
     return subprocess.run([binary("ZSWARMCTL"), *args], input=input_, capture_output=True,
                           text=True, timeout=timeout * SLOW, env=env)
+
+
+def explain(proc):
+    return f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"
+
+
+def keygen(path):
+    proc = run_ctl("keygen", path)
+    assert proc.returncode == 0, explain(proc)
+    return path
+
+
+class CurveClient(Client):
+    """The conftest control client, as a CURVE client with the given secret cert."""
+
+    def __init__(self, ctx, endpoint, cert, server):
+        public, secret = zmq.auth.load_certificate(cert + "_secret")
+        server_public, _ = zmq.auth.load_certificate(server)
+        self.kind = zmq.DEALER
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.curve_publickey = public
+        self.sock.curve_secretkey = secret
+        self.sock.curve_serverkey = server_public
+        self.sock.connect(endpoint)
+        self.endpoint = endpoint
+        self.next_rid = 1
+        self.pending = {}
 
 
 # ---------------------------------------------------------------------------------------

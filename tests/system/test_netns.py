@@ -442,7 +442,11 @@ def test_a_node_starts_agents_on_request(net, keys, workdir):
     assert agents["nb.remote-1"]["local"] is False, agents
     done = swarm.run("remote", "placed")
     assert done["agent"] == "nb.remote-1" and done["stdout"] == f"placed on {b}\n", done
-    assert f"node 'nb' joined from '{os.uname().nodename}' with 4 slots" in swarm.log()
+    # The log names the host the node said and the address it really came from
+    assert (f"node 'nb' joined from '{os.uname().nodename}' ('{b_addr}') with 4 slots"
+            in swarm.log())
+    assert f"agent 'nb.remote-1' (remote) joined from '{os.uname().nodename}' " \
+           f"('{b_addr}')" in swarm.log()
 
     (reply,) = swarm.ctl_json("scale", "remote", "3", "--node", "nb")
     assert reply["t"] == "scale.ok" and reply["node"] == "nb", reply

@@ -18,8 +18,8 @@ import signal
 import pytest
 import zmq
 
-from conftest import (E_INVALID, E_NO_TASK, SLOW, VERSION, echo_type, fixed_bind,
-                      journal_conf, pack, swarm_yaml, unpack, wait_until)
+from conftest import (E_FORBIDDEN, E_INVALID, E_NO_TASK, SLOW, VERSION, echo_type,
+                      fixed_bind, journal_conf, pack, swarm_yaml, unpack, wait_until)
 
 NOBODY = "{type: other, count: 0}"  # agents of a type no task asks for: tasks stay ready
 
@@ -250,7 +250,7 @@ def test_a_local_agents_id_is_not_taken_over(make_swarm, ctx):
                      "pid": os.getpid()}))
     assert agent.poll(int(10000 * SLOW), zmq.POLLIN), "no answer to the hello"
     reply = unpack(agent.recv(), "answer to the hello")
-    assert reply["t"] == "error" and reply["code"] == E_INVALID, f"{reply!r}"
+    assert reply["t"] == "error" and reply["code"] == E_FORBIDDEN, f"{reply!r}"
     (still,) = swarm.agents()
     assert still["agent"] == "echo-1" and still["pid"] == local["pid"], f"{still!r}"
     assert swarm.client().run("echo", "mine")["agent"] == "echo-1"

@@ -11,18 +11,8 @@ import pytest
 import zmq
 import zmq.auth
 
-from conftest import (READY_RE, SLOW, Client, binary, echo_type, run_ctl, spawn,
-                      stop_process, swarm_yaml, wait_until)
-
-
-def explain(proc):
-    return f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"
-
-
-def keygen(path):
-    proc = run_ctl("keygen", path)
-    assert proc.returncode == 0, explain(proc)
-    return path
+from conftest import (READY_RE, SLOW, CurveClient, binary, echo_type, explain, keygen,
+                      run_ctl, spawn, stop_process, swarm_yaml, wait_until)
 
 
 @pytest.fixture
@@ -44,24 +34,6 @@ def secure_yaml(workdir, agents, bind=None, extra=""):
     security = (f"security: {{cert: \"{workdir}/coord_secret\", "
                 f"agents: \"{workdir}/agents\", clients: \"{workdir}/clients\"}}\n")
     return text.replace("agents:\n", security + extra + "agents:\n", 1)
-
-
-class CurveClient(Client):
-    """The conftest control client, as a CURVE client with the given secret cert."""
-
-    def __init__(self, ctx, endpoint, cert, server):
-        public, secret = zmq.auth.load_certificate(cert + "_secret")
-        server_public, _ = zmq.auth.load_certificate(server)
-        self.kind = zmq.DEALER
-        self.sock = ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.curve_publickey = public
-        self.sock.curve_secretkey = secret
-        self.sock.curve_serverkey = server_public
-        self.sock.connect(endpoint)
-        self.endpoint = endpoint
-        self.next_rid = 1
-        self.pending = {}
 
 
 def secure_swarm(make_swarm, ctx, workdir, keys, agents=None, extra=""):

@@ -136,6 +136,8 @@ static const t_key_t s_keys[] = {
     {"votes", T_LIST, offsetof(zs_msg_t, votes), 0, 1, ZS_MSG_NAME_MAX, ZS_MSG_ITEMS_MAX},
     K_UINT("cast", cast),
     K("vote_argv", T_LIST, vote_argv, 0, ZS_MSG_ARG_MAX),
+    K_NAME("secret", secret),
+    K_NAME("addr", addr),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -151,7 +153,7 @@ typedef struct {
 #define S_TASK_EVENT "seq! task! ttype! att agent why"
 
 static const t_type_t s_types[] = {
-    {ZS_MSG_HELLO, "hello", "atype! agent caps conc host pid"},
+    {ZS_MSG_HELLO, "hello", "atype! agent caps conc host pid secret"},
     {ZS_MSG_WELCOME, "welcome",
      "agent! atype! hb! live! handler! conc! argv option vote_argv"},
     {ZS_MSG_HEARTBEAT, "heartbeat", "load"},
@@ -225,7 +227,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_VOTE_LIST_OK, "vote.list.ok", "rid votes"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
-    {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local"},
+    {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local addr"},
     {ZS_MSG_EV_AGENT_LEFT, "agent.left", "seq! agent! atype! why"},
     {ZS_MSG_EV_AGENT_EXITED, "agent.exited", "seq! agent! pid! exit why"},
     {ZS_MSG_EV_AGENT_TYPE_FAILED, "agent.type_failed", "seq! atype! why!"},

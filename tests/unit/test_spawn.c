@@ -4,6 +4,8 @@
 //  `agent.sh --connect EP --type T --id ID --parent PID`, and for its ID it obeys files
 //  next to it: ID.once holds an exit code to exit with once (the file is removed first),
 //  ID.exit one to exit with on every start; without either it sleeps until signalled.
+//  Every start writes its environment's secret to ID.secret and its command line to
+//  ID.argv.
 //  The loop polls a real SIGCHLD signalfd and reaps from it, as zswarmd does. Every wait
 //  is bounded by a generous deadline; no case asserts on timing beyond that.
 
@@ -35,6 +37,9 @@
     "fi\n"                                                                               \
     "if [ -f \"$dir/$6.exit\" ]; then exit \"$(cat \"$dir/$6.exit\")\"; fi\n"            \
     "if [ -f \"$dir/$6.deaf\" ]; then trap '' TERM; fi\n"                                \
+    "echo \"$@\" > \"$dir/$6.argv\"\n"                                                   \
+    "printf %s \"$ZSWARM_AGENT_SECRET\" > \"$dir/$6.tmp\"; mv \"$dir/$6.tmp\" "          \
+    "\"$dir/$6.secret\"\n"                                                               \
     "exec sleep 30\n"
 
 typedef struct {
@@ -296,14 +301,15 @@ test_one_for_one(void)
     s_watch(env, ids, 2);
     pid_t crashed = env->old[0], sibling = env->old[1];
     ok = ok && crashed > 0 && sibling > 0 && zs_spawn_running(env->spawn) == 2;
-    ok = ok && zs_spawn_owns(env->spawn, "a-1", (uint64_t) crashed);
+    ok = ok && zs_spawn_has_slot(env->spawn, "a-1") &&
+         !zs_spawn_has_slot(env->spawn, "a-3");
     ok = ok && kill(crashed, SIGKILL) == 0 && s_run(env, s_first_new, S_DEADLINE);
     const s_exit_t *last = NULL;
     ok = ok && s_exits_of(env, "a-1", &last) == 1 && env->exit_count == 1;
     ok = ok && last->pid == crashed && last->code == -SIGKILL &&
          last->next == ZS_SPAWN_NEXT_RESTART;
     ok = ok && zs_spawn_pid(env->spawn, "a-2") == sibling && !s_is_gone(sibling);
-    ok = ok && !zs_spawn_owns(env->spawn, "a-1", (uint64_t) crashed);
+    ok = ok && zs_spawn_pid(env->spawn, "a-1") != crashed;
     ok =
         ok && zs_spawn_running(env->spawn) == 2 && !zs_spawn_type_failed(env->spawn, "a");
     s_env_destroy(&env);
@@ -759,16 +765,105 @@ test_ids_too_long(void)
     ZS_CHECK(ok);
 }
 
+//  The secret the slot's current child wrote, into secret (size bytes); "" when none
+static void
+s_secret_read(s_env_t *env, const char *id, char *secret, size_t size)
+{
+    char path[2 * S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.secret", env->dir, id);
+    secret[0] = '\0';
+    FILE *file = fopen(path, "r");
+    if (file) {
+        if (!fgets(secret, (int) size, file)) {
+            secret[0] = '\0';
+        }
+        fclose(file);
+    }
+}
+
+static bool
+s_first_secret_ok(s_env_t *env)
+{
+    char secret[2 * ZS_MSG_SECRET_SIZE];
+    s_secret_read(env, env->watch[0], secret, sizeof secret);
+    return zs_spawn_secret_ok(env->spawn, env->watch[0], secret);
+}
+
+static bool
+s_file_has(s_env_t *env, const char *name, const char *text)
+{
+    char path[2 * S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", env->dir, name);
+    char line[1024] = "";
+    FILE *file = fopen(path, "r");
+    if (file) {
+        if (!fgets(line, sizeof line, file)) {
+            line[0] = '\0';
+        }
+        fclose(file);
+    }
+    return strstr(line, text) != NULL;
+}
+
+//  Each child gets a fresh secret in its environment, never on its command line; only
+//  the running child's proves its slot, in full
+static void
+test_secret(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    zs_error_t err;
+    bool ok = zs_spawn_add(env->spawn, "s", 2, NULL, &err) == 0;
+    const char *const ids[] = {"s-1"};
+    s_watch(env, ids, 1);
+    ok = ok && s_run(env, s_first_secret_ok, S_DEADLINE);
+    char secret[2 * ZS_MSG_SECRET_SIZE];
+    s_secret_read(env, "s-1", secret, sizeof secret);
+    ok = ok && strlen(secret) == ZS_MSG_SECRET_SIZE &&
+         strspn(secret, "0123456789abcdef") == ZS_MSG_SECRET_SIZE;
+    ok = ok && s_file_has(env, "s-1.argv", "--id s-1") &&
+         !s_file_has(env, "s-1.argv", secret);
+    //  Not another slot's, not one character off, not a prefix, not nothing
+    ok = ok && !zs_spawn_secret_ok(env->spawn, "s-2", secret) &&
+         !zs_spawn_secret_ok(env->spawn, "s-3", secret) &&
+         !zs_spawn_secret_ok(env->spawn, "s-1", NULL);
+    char wrong[sizeof secret];
+    snprintf(wrong, sizeof wrong, "%s", secret);
+    wrong[ZS_MSG_SECRET_SIZE - 1] = wrong[ZS_MSG_SECRET_SIZE - 1] == '0' ? '1' : '0';
+    ok = ok && !zs_spawn_secret_ok(env->spawn, "s-1", wrong);
+    wrong[ZS_MSG_SECRET_SIZE - 1] = '\0';
+    ok = ok && !zs_spawn_secret_ok(env->spawn, "s-1", wrong);
+    //  A restarted child gets a new one, and the old one proves nothing any more
+    char path[2 * S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/s-1.secret", env->dir);
+    ok = ok && unlink(path) == 0 && kill(env->old[0], SIGKILL) == 0 &&
+         s_run(env, s_first_new, S_DEADLINE);
+    ok = ok && !zs_spawn_secret_ok(env->spawn, "s-1", secret) &&
+         s_run(env, s_first_secret_ok, S_DEADLINE);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 static const zs_test_case_t s_cases[] = {
-    {"one_for_one", test_one_for_one},   {"backoff", test_backoff},
-    {"transient", test_transient},       {"temporary", test_temporary},
-    {"one_for_all", test_one_for_all},   {"rest_for_one", test_rest_for_one},
-    {"intensity", test_intensity},       {"intensity_group", test_intensity_group},
-    {"stop_agent", test_stop_agent},     {"scale", test_scale},
-    {"stop_waiting", test_stop_waiting}, {"stop_stuck", test_stop_stuck},
-    {"stop_all", test_stop_all},         {"destroy", test_destroy},
-    {"bad_program", test_bad_program},   {"prefix", test_prefix},
-    {"ids_fit", test_ids_fit},           {"ids_too_long", test_ids_too_long},
+    {"one_for_one", test_one_for_one},
+    {"backoff", test_backoff},
+    {"transient", test_transient},
+    {"temporary", test_temporary},
+    {"one_for_all", test_one_for_all},
+    {"rest_for_one", test_rest_for_one},
+    {"intensity", test_intensity},
+    {"intensity_group", test_intensity_group},
+    {"stop_agent", test_stop_agent},
+    {"scale", test_scale},
+    {"stop_waiting", test_stop_waiting},
+    {"stop_stuck", test_stop_stuck},
+    {"stop_all", test_stop_all},
+    {"destroy", test_destroy},
+    {"bad_program", test_bad_program},
+    {"prefix", test_prefix},
+    {"ids_fit", test_ids_fit},
+    {"ids_too_long", test_ids_too_long},
+    {"secret", test_secret},
 };
 
 ZS_TEST_MAIN(s_cases)

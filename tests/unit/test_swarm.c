@@ -1165,12 +1165,62 @@ test_security_rejects(void)
                        "missing required key 'cert' in 'security'"));
     ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, key: k}\n", "4:21",
                        "unknown key 'key' in 'security' (expected one of: cert, agents, "
-                       "clients, agent_cert)"));
+                       "clients, agent_cert, ids)"));
     ZS_CHECK(s_rejects(S_HEAD "security: {cert: ''}\n", "4:18",
                        "expected a path of 1 to 4096 bytes for 'cert'"));
     ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, agents: [a]}\n", "4:29",
                        "expected string for 'agents'"));
     ZS_CHECK(s_rejects(S_HEAD "security: c\n", "4:11", "expected mapping"));
+}
+
+//  'security.ids' binds agent ids, and prefixes of them, to key names
+static void
+test_security_ids(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "security:\n"
+                                       "  cert: c\n"
+                                       "  ids:\n"
+                                       "    gpu box: [gpu-1, gpu-2]\n"
+                                       "    edge1: ['edge1.*', 'solo']\n");
+    ZS_CHECK(swarm);
+    ZS_CHECK(swarm->security.id_count == 4);
+    ZS_CHECK_STR(zs_swarm_id_owner(swarm, "gpu-1"), "gpu box");
+    ZS_CHECK_STR(zs_swarm_id_owner(swarm, "gpu-2"), "gpu box");
+    ZS_CHECK(!zs_swarm_id_owner(swarm, "gpu-3") && !zs_swarm_id_owner(swarm, "gpu-"));
+    ZS_CHECK_STR(zs_swarm_id_owner(swarm, "edge1.worker-7"), "edge1");
+    ZS_CHECK_STR(zs_swarm_id_owner(swarm, "edge1."), "edge1");
+    ZS_CHECK(!zs_swarm_id_owner(swarm, "edge1"));
+    ZS_CHECK_STR(zs_swarm_id_owner(swarm, "solo"), "edge1");
+    ZS_CHECK(!zs_swarm_id_owner(swarm, "solo-2"));
+    zs_swarm_destroy(&swarm);
+    //  One key may list overlapping patterns: they have one owner
+    ZS_CHECK(s_accepts(S_HEAD "security: {cert: c, ids: {k: ['a*', 'ab*', abc]}}\n"));
+    ZS_CHECK(s_accepts(S_HEAD "security: {cert: c, ids: {k: [ab], j: ['abc*', a]}}\n"));
+}
+
+static void
+test_security_ids_rejects(void)
+{
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: [a]}\n", "4:26",
+                       "expected mapping of key names to lists of ids for 'ids'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: a}}\n", "4:30",
+                       "expected sequence"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: []}}\n", "4:30",
+                       "expected 1..64 items"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: ['a b']}}\n", "4:31",
+                       "invalid id 'a b' in 'ids'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: ['*']}}\n", "4:31",
+                       "invalid id '*' in 'ids'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: ['a*b']}}\n", "4:31",
+                       "invalid id 'a*b'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {'a/b': [x]}}\n", "4:27",
+                       "invalid key name 'a/b' in 'ids'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: [x], j: [x]}}\n", "4:39",
+                       "id 'x' of key 'j' overlaps 'x' of key 'k' in 'ids'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: ['e.*'], j: [e.w-1]}}\n",
+                       "4:43", "id 'e.w-1' of key 'j' overlaps 'e.*' of key 'k'"));
+    ZS_CHECK(s_rejects(S_HEAD "security: {cert: c, ids: {k: [ab], j: ['a*']}}\n", "4:40",
+                       "id 'a*' of key 'j' overlaps 'ab' of key 'k'"));
 }
 
 //  With security, any address may be bound; 'security' may follow 'bind'
@@ -1219,6 +1269,8 @@ static const zs_test_case_t s_cases[] = {
     {"security", test_security},
     {"security_rejects", test_security_rejects},
     {"security_binds", test_security_binds},
+    {"security_ids", test_security_ids},
+    {"security_ids_rejects", test_security_ids_rejects},
     {"bind_insecure", test_bind_insecure},
     {"bind_distinct", test_bind_distinct},
     {"heartbeat", test_heartbeat},
