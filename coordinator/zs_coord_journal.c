@@ -300,8 +300,8 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
     self->replay_results = zhashx_new();
     zhashx_set_destructor(self->replay_results, (zhashx_destructor_fn *) zchunk_destroy);
     self->replay_wanted = zhashx_new();
-    self->journal =
-        zs_journal_open(swarm->journal_path, swarm->journal_sync, s_replay, self, err);
+    self->journal = zs_journal_open(swarm->journal_path, swarm->journal_sync,
+                                    ZS_JOURNAL_REFUSE, s_replay, self, err);
     if (!self->journal) {
         zhashx_destroy(&self->replay_results);
         zhashx_destroy(&self->replay_wanted);
