@@ -289,8 +289,21 @@ s_unfinished(zs_coord_t *self, size_t *count)
     return tasks;
 }
 
+//  zs_journal cannot know how its caller is started: zswarmd says how to go on. The
+//  journal's text is shortened if need be, never the advice.
+static void
+s_advise_recover(zs_error_t *err)
+{
+    static const char advice[] = "; start zswarmd with --recover to keep the damaged "
+                                 "file aside and go on with every valid record";
+    char text[ZS_ERROR_TEXT_MAX];
+    snprintf(text, sizeof text, "%s", err->text);
+    zs_error_set(err, err->code, "%.*s%s", (int) (sizeof text - sizeof advice), text,
+                 advice);
+}
+
 int
-zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
+zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *err)
 {
     const zs_swarm_t *swarm = self->swarm;
     if (!swarm->journal_path) {
@@ -300,9 +313,12 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
     self->replay_results = zhashx_new();
     zhashx_set_destructor(self->replay_results, (zhashx_destructor_fn *) zchunk_destroy);
     self->replay_wanted = zhashx_new();
-    self->journal = zs_journal_open(swarm->journal_path, swarm->journal_sync,
-                                    ZS_JOURNAL_REFUSE, s_replay, self, err);
+    self->journal = zs_journal_open(swarm->journal_path, swarm->journal_sync, damage,
+                                    s_replay, self, err);
     if (!self->journal) {
+        if (err && err->code == ZS_JOURNAL_E_DAMAGED) {
+            s_advise_recover(err);
+        }
         zhashx_destroy(&self->replay_results);
         zhashx_destroy(&self->replay_wanted);
         return -1;

@@ -135,9 +135,10 @@ int zs_coord_wait(zs_coord_t *self,
 void zs_coord_stop(zs_coord_t *self, const char *why);
 
 //  Open the swarm's journal, if it names one, and rebuild the task table from it: tasks
-//  that had not ended are ready again, ended ones keep their results. Returns 0, or -1
-//  with err filled. In zs_coord_journal.c.
-int zs_coord_journal_open(zs_coord_t *self, zs_error_t *err);
+//  that had not ended are ready again, ended ones keep their results. damage decides
+//  about valid records after damage (zs_journal_open). Returns 0, or -1 with err filled.
+//  In zs_coord_journal.c.
+int zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *err);
 
 //  Send reply (its rid set) / an error for err to whoever asked. In zs_coord.c.
 void zs_coord_answer(zs_coord_t *self,
