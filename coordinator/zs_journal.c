@@ -280,6 +280,19 @@ s_shadow_install(zs_journal_t *self,
 //  ---------------------------------------------------------------------------------------
 //  Opening: replay, then cut a torn tail, refuse or recover damage, migrate
 
+//  A PATH.tmp is what a crash left of a compaction or rewrite: the rename that would
+//  have made it the journal never happened, so PATH, locked by us now, is whole
+static void
+s_drop_stale_tmp(zs_journal_t *self)
+{
+    char *tmp_path = s_tmp_path(self->path);
+    if (unlink(tmp_path) == 0) {
+        zsys_notice("journal '%s': removed '%s', left by an interrupted rewrite",
+                    self->path, tmp_path);
+    }
+    free(tmp_path);
+}
+
 static int
 s_replay(zs_journal_t *self,
          zs_journal_scan_t *scan,
@@ -551,6 +564,7 @@ zs_journal_open(const char *path,
         return NULL;
     }
     zs_journal_t *self = s_new(path, fd, sync);
+    s_drop_stale_tmp(self);
     if (s_load(self, damage, replay, ctx, err) != 0) {
         s_free(&self);
         return NULL;

@@ -22,7 +22,7 @@
 //
 //  Compaction, like recovery and migration, writes the records to PATH.tmp, fsyncs it
 //  and renames it over the journal, so a crash at any moment leaves either the old
-//  journal or the new one.
+//  journal or the new one; a PATH.tmp left by a crash is removed at the next open.
 
 #ifndef ZS_JOURNAL_H
 #define ZS_JOURNAL_H

@@ -1,6 +1,6 @@
 //  Unit tests for zs_journal: round trips, the format, torn tails, compaction, policies.
-//  What a journal survives (damage, the format of earlier versions) is in
-//  test_journal_recovery.c.
+//  What a journal survives (a crash during compaction, damage, the format of earlier
+//  versions) is in test_journal_recovery.c.
 
 #include "zs_journal.h"
 #include "zs_test.h"
