@@ -23,6 +23,8 @@
 #define ZS_COORD_COMPACT_MIN   (8u << 20)  //  journal bytes below which it is left alone
 #define ZS_COORD_COMPACT_RATIO 4           //  compact once this many times its live size
 
+static int s_snapshot(void *ctx, zs_journal_t *journal);
+
 //  ---------------------------------------------------------------------------------------
 //  Writing
 
@@ -302,6 +304,20 @@ s_advise_recover(zs_error_t *err)
                  advice);
 }
 
+//  The compaction baseline at start is what the live records would take, not what the
+//  file holds: a journal mostly dead at start would otherwise have to grow RATIO times
+//  before its first compaction, and again after every restart
+static uint64_t
+s_live_size(zs_coord_t *self)
+{
+    uint64_t live;
+    if (zs_journal_measure(s_snapshot, self, &live) != 0) {
+        //  A snapshot that fails now fails at compaction too: wait for the file to grow
+        return zs_journal_size(self->journal);
+    }
+    return live;
+}
+
 int
 zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *err)
 {
@@ -337,7 +353,7 @@ zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *
     zhashx_destroy(&self->replay_results);
     zhashx_destroy(&self->replay_wanted);
     zs_broker_hold_replies(self->broker);
-    self->compacted_size = zs_journal_size(self->journal);
+    self->compacted_size = s_live_size(self);
     zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",
                 swarm->journal_path, self->unfinished, self->done_count);
     return 0;

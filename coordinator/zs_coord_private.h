@@ -77,7 +77,7 @@ struct zs_coord_t {
     int64_t started_ms;          //  zs_clock_ms at start
     zs_journal_t *journal;       //  owned, NULL when the swarm keeps none
     msgpack_sbuffer record;      //  encode buffer for journal records
-    uint64_t compacted_size;     //  journal bytes after the last compaction
+    uint64_t compacted_size;     //  journal bytes at the last compaction; live at start
     zs_ratelimit_t journal_log;  //  limits logs of journal write failures
     bool accepts_unsynced;       //  accepted tasks appended since the last commit
     bool redispatch;             //  tasks were requeued: feed the agents at batch end

@@ -28,9 +28,10 @@ typedef struct {
 
 struct zs_journal_t {
     char *path;                //  owned, for messages, compaction and the directory
-    int fd;                    //  the journal file, open read-write
+    int fd;                    //  the journal file, open read-write; -1 when measuring
     zs_journal_sync_t sync;    //  fsync policy of zs_journal_commit
     uint32_t tag;              //  the file's record tag, from its header
+    bool measure;              //  appends are only counted (zs_journal_measure)
     s_buf_t pending;           //  framed records appended and not yet committed
     size_t written;            //  bytes of pending already in the file, not yet fsynced
     uint64_t size;             //  bytes of header and committed records: the next write
@@ -603,12 +604,16 @@ zs_journal_append(zs_journal_t *self, const void *body, size_t size)
         errno = EMSGSIZE;
         return -1;
     }
+    self->stats.appended++;
+    if (self->measure) {
+        self->size += ZS_JOURNAL_FRAME + size;
+        return 0;
+    }
     s_buf_reserve(&self->pending, ZS_JOURNAL_FRAME + size);
     uint8_t *head = self->pending.data + self->pending.used;
     zs_journal_frame_encode(head, self->tag, body, (uint32_t) size);
     memcpy(head + ZS_JOURNAL_FRAME, body, size);
     self->pending.used += ZS_JOURNAL_FRAME + size;
-    self->stats.appended++;
     return 0;
 }
 
@@ -728,6 +733,17 @@ zs_journal_compact(zs_journal_t *self,
     }
     self->stats.compactions++;
     return 0;
+}
+
+int
+zs_journal_measure(zs_journal_snapshot_fn *snapshot, void *ctx, uint64_t *size_p)
+{
+    assert(snapshot);
+    assert(size_p);
+    zs_journal_t counter = {.fd = -1, .measure = true, .size = ZS_JOURNAL_FILE_HEADER};
+    int rc = snapshot(ctx, &counter);
+    *size_p = counter.size;
+    return rc;
 }
 
 const zs_journal_stats_t *

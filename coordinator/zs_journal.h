@@ -131,6 +131,12 @@ int zs_journal_compact(zs_journal_t *self,
                        void *ctx,
                        zs_error_t *err);
 
+//  The bytes a journal holding what snapshot appends would take, header included, in
+//  *size_p: snapshot runs against a journal that only counts (it may only call
+//  zs_journal_append). Lets a caller weigh a journal against its live records without
+//  writing them. Returns 0, or the snapshot's -1.
+int zs_journal_measure(zs_journal_snapshot_fn *snapshot, void *ctx, uint64_t *size_p);
+
 //  Counters since open, borrowed.
 const zs_journal_stats_t *zs_journal_stats(const zs_journal_t *self);
 

@@ -4,7 +4,8 @@
 # resubmitted id with dup: true, and still evicts results by count and by age. Damage
 # that valid records follow stops zswarmd until it is started with --recover, which
 # loses nothing but the damaged bytes; a journal of the headerless format of earlier
-# versions is migrated.
+# versions is migrated; compaction follows the live records across restarts, and a
+# zswarmd killed while it compacts loses nothing.
 #
 # Each restart test binds fixed free ports (fixed_bind), so that clients and agents find
 # the new zswarmd where the old one was. Journal files are read and written here from
@@ -12,6 +13,7 @@
 
 import glob
 import os
+import signal
 import struct
 import subprocess
 
@@ -19,7 +21,7 @@ import msgpack
 import pytest
 
 import conftest
-from conftest import (E_NO_TASK, SLOW, binary, echo_type, fixed_bind, is_alive,
+from conftest import (E_NO_TASK, SLOW, binary, echo_type, figure, fixed_bind, is_alive,
                       journal_conf, swarm_yaml, wait_until, wall_ms)
 
 POLICIES = ["always", "batch", "none"]
@@ -293,6 +295,7 @@ def test_local_agents_exit_when_coordinator_is_killed(make_swarm, workdir):
 MAGIC = b"ZSJL"
 FILE_HEADER = 16  # magic, version, tag, CRC
 FRAME = 12  # tag, size, CRC before each body
+MIB = 1 << 20
 
 
 def _crc32c_table():
@@ -444,3 +447,93 @@ def test_headerless_journal_is_migrated(make_swarm, workdir):
     assert [body for _, body in read_journal(swarm.journal)[:len(records)]] == [
         body for _, body in records], "the migrated journal lost or changed records"
     assert "from the headerless format" in swarm.log_tail(200), swarm.log_tail()
+
+
+def big_swarm(workdir, name, bind, hb, keep=2):
+    return swarm_yaml(name, [echo_type(count=1)], hb=hb, bind=bind,
+                      tasks={"keep_results": keep}, journal=journal_conf(workdir, name))
+
+
+def dead_journal(make_swarm, workdir, name, queued=0):
+    """A journal of 10 MiB, nearly all of it dead (the submits of finished 1 MiB tasks,
+    2 results kept), plus `queued` tasks still waiting with 10 KiB payloads. A heartbeat
+    of 60 s keeps zswarmd from compacting it (compaction runs at heartbeat ticks).
+    Returns the stopped swarm, its bind and the waiting tasks."""
+    bind = fixed_bind()
+    swarm = make_swarm(big_swarm(workdir, name, bind, hb=60000), name=name)
+    swarm.journal = journal_conf(workdir, name)["path"]
+    swarm.wait_agents(1)
+    client = swarm.client()
+    payload = os.urandom(MIB)
+    for i in range(10):
+        assert client.run("noop", payload, task=f"big-{i}")["state"] == "completed"
+    waiting = submit_queued(client, queued, "waiting", payload=os.urandom(10 << 10))
+    swarm.kill()
+    size = os.path.getsize(swarm.journal)
+    assert size >= 10 * MIB, f"the journal was compacted during setup: {size} bytes"
+    return swarm, bind, waiting
+
+
+def test_mostly_dead_journal_compacts_after_restart(make_swarm, workdir):
+    """Issue 12: compaction followed the file size at start, so a journal mostly dead
+    at a restart had to grow fourfold first, run after run. It follows the live size:
+    the first heartbeat after a start compacts, and over several runs the file stays
+    bounded."""
+    swarm, bind, _ = dead_journal(make_swarm, workdir, "dead")
+    with open(swarm.path, "w") as f:
+        f.write(big_swarm(workdir, "dead", bind, hb=100))
+    swarm.restart()
+    wait_until(lambda: os.path.getsize(swarm.journal) < MIB, 10,
+               "the mostly dead journal to be compacted after the restart")
+
+    # Runs that each leave 7 MiB of dead records: never more than one compaction apart
+    payload = os.urandom(MIB)
+    for run in range(3):
+        client = swarm.client()
+        for i in range(7):
+            assert client.run("noop", payload, task=f"run{run}-{i}")["state"] == (
+                "completed")
+        wait_until(lambda: os.path.getsize(swarm.journal) < 8 * MIB, 10,
+                   f"the journal to stay below 8 MiB in run {run + 2}")
+        swarm.stop()
+        swarm.restart()
+    client = swarm.client()
+    for task in ("run2-5", "run2-6"):
+        assert client.wait(task)["state"] == "completed", f"{task} lost"
+    client.error("wait", E_NO_TASK, task="run2-4")
+
+
+@pytest.mark.parametrize("when", ["writing", "renamed"])
+def test_sigkill_during_compaction_loses_nothing(make_swarm, workdir, when):
+    """zswarmd killed while it compacts at start (PATH.tmp being written) or just after
+    the rename: every acknowledged task and every kept result is there after the next
+    start."""
+    swarm, bind, waiting = dead_journal(make_swarm, workdir, "crash", queued=200)
+    with open(swarm.path, "w") as f:
+        f.write(big_swarm(workdir, "crash", bind, hb=100))
+    tmp = swarm.journal + ".tmp"
+    before = os.path.getsize(swarm.journal)
+    swarm.restart()
+    if when == "writing":
+        caught = wait_until(lambda: ("tmp" if os.path.exists(tmp) else None) or (
+            "after" if os.path.getsize(swarm.journal) < before else None), 10,
+            "the compaction to begin", interval=0.0005)
+    else:
+        caught = wait_until(lambda: os.path.getsize(swarm.journal) < before and "after",
+                            10, "the compaction to end", interval=0.0005)
+    os.kill(swarm.pid, signal.SIGKILL)
+    swarm.kill()
+    figure(f"SIGKILL {when}: zswarmd killed with the compaction "
+           f"{'under way' if caught == 'tmp' else 'done'}")
+
+    # No compaction this time, so that what is checked is what the crash left
+    with open(swarm.path, "w") as f:
+        f.write(big_swarm(workdir, "crash", bind, hb=60000))
+    swarm.restart()
+    client = swarm.client()
+    assert not os.path.exists(tmp), f"{tmp} left behind after a restart"
+    missing = [t for t in waiting if client.ok("task", task=t)["state"] != "ready"]
+    assert not missing, f"{len(missing)} acknowledged tasks lost: {missing[:5]}"
+    for task in ("big-8", "big-9"):
+        assert client.wait(task)["state"] == "completed", f"{task} lost"
+    client.error("wait", E_NO_TASK, task="big-7")

@@ -424,6 +424,39 @@ test_compact_cannot_create(void)
     s_in_dir(s_compact_cannot_create);
 }
 
+static const char *s_old[] = {"submit a", "submit b", "result a", "submit c", "result b"};
+static const char *s_live[] = {"submit c", "result b"};
+
+//  zs_journal_measure says what a compaction would write, without writing it
+static void
+s_measure(const char *path)
+{
+    ZS_CHECK(s_make(path, s_old, 5) == 0);
+    s_snapshot_t snapshot = {s_live, 2, 0};
+    uint64_t measured = 0;
+    ZS_CHECK(zs_journal_measure(s_snapshot, &snapshot, &measured) == 0);
+    ZS_CHECK(measured == S_FILE_HEADER + 2 * S_FRAME + 8 + 8);
+    ZS_CHECK(!s_tmp_exists(path) && s_file_size(path) > (int64_t) measured);
+    zs_journal_t *journal = s_open(path, ZS_JOURNAL_BATCH, NULL);
+    ZS_CHECK(journal);
+    zs_error_t err;
+    ZS_CHECK_OK(zs_journal_compact(journal, s_snapshot, &snapshot, &err), err);
+    ZS_CHECK(zs_journal_size(journal) == measured);
+    ZS_CHECK(s_file_size(path) == (int64_t) measured);
+    zs_journal_destroy(&journal);
+    s_snapshot_t empty = {NULL, 0, 0};
+    ZS_CHECK(zs_journal_measure(s_snapshot, &empty, &measured) == 0);
+    ZS_CHECK(measured == S_FILE_HEADER);
+    snapshot.rc = -1;
+    ZS_CHECK(zs_journal_measure(s_snapshot, &snapshot, &measured) == -1);
+}
+
+static void
+test_measure(void)
+{
+    s_in_dir(s_measure);
+}
+
 //  Commits and sync policies
 
 static void
@@ -701,6 +734,7 @@ static const zs_test_case_t s_cases[] = {
     {"compact_keeps_snapshot", test_compact_keeps_snapshot},
     {"compact_failed_snapshot", test_compact_failed_snapshot},
     {"compact_cannot_create", test_compact_cannot_create},
+    {"measure", test_measure},
     {"commit_nothing_pending", test_commit_nothing_pending},
     {"sync_policies", test_sync_policies},
     {"failed_commit_is_retried", test_failed_commit_is_retried},
