@@ -15,13 +15,18 @@
 #define ZS_EXIT_USAGE 2  //  bad command line or swarm file
 
 static const char *s_usage =
-    "usage: zswarmd [--check] FILE\n"
+    "usage: zswarmd [--check | --recover] FILE\n"
     "\n"
     "Run the swarm described by the YAML file FILE: bind its agents, events and control\n"
     "sockets, start its local agent processes and serve until SIGTERM, SIGINT or a\n"
     "shutdown request, then drain and stop every agent it started.\n"
     "\n"
     "  --check     validate FILE and exit: 0 when valid, 2 with FILE:LINE:COL: message\n"
+    "  --recover   start even if valid records follow damage in the journal: keep\n"
+    "              the damaged file as PATH.damaged-TIME, go on with every valid\n"
+    "              record and log each damaged range lost (without it zswarmd exits\n"
+    "              1 and leaves the file as it is; a torn last record is always cut\n"
+    "              off, with a warning)\n"
     "  --help      show this help\n"
     "  --version   show the version\n"
     "\n"
@@ -31,8 +36,9 @@ static const char *s_usage =
     "zswarmd); ZSWARM_LOG=debug turns on debug logging.\n";
 
 typedef struct {
-    const char *path;  //  swarm file
-    bool check;        //  validate only
+    const char *path;            //  swarm file
+    bool check;                  //  validate only
+    zs_journal_damage_t damage;  //  --recover: go on past a damaged journal
 } s_args_t;
 
 static int
@@ -57,6 +63,8 @@ s_parse_args(int argc, char **argv, s_args_t *args)
         }
         if (streq(argv[i], "--check")) {
             args->check = true;
+        } else if (streq(argv[i], "--recover")) {
+            args->damage = ZS_JOURNAL_RECOVER;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             char what[128];
             snprintf(what, sizeof what, "unknown option '%.64s'", argv[i]);
@@ -71,7 +79,7 @@ s_parse_args(int argc, char **argv, s_args_t *args)
 }
 
 static int
-s_serve(const zs_swarm_t *swarm, int signal_fd)
+s_serve(const zs_swarm_t *swarm, int signal_fd, zs_journal_damage_t damage)
 {
     if (swarm->insecure) {
         zsys_warning("'%s' says insecure: true: sockets may be bound to non-loopback "
@@ -82,7 +90,7 @@ s_serve(const zs_swarm_t *swarm, int signal_fd)
     zs_proc_agent_exe(exe, sizeof exe);
     zs_error_t err;
     zs_error_init(&err);
-    zs_coord_t *coord = zs_coord_new(swarm, exe, signal_fd, &err);
+    zs_coord_t *coord = zs_coord_new(swarm, exe, signal_fd, damage, &err);
     if (!coord) {
         fprintf(stderr, "zswarmd: %s\n", err.text);
         return ZS_EXIT_FAIL;
@@ -98,7 +106,7 @@ main(int argc, char **argv)
 {
     //  Before any thread exists, so libzmq's threads inherit the blocked signals
     int signal_fd = zs_proc_signals_take();
-    s_args_t args = {0};
+    s_args_t args = {.damage = ZS_JOURNAL_REFUSE};
     int rc = s_parse_args(argc, argv, &args);
     if (rc >= 0) {
         return rc;
@@ -121,7 +129,7 @@ main(int argc, char **argv)
     }
     zsys_handler_set(NULL);
     zs_log_init("zswarmd");
-    rc = s_serve(swarm, signal_fd);
+    rc = s_serve(swarm, signal_fd, args.damage);
     zs_swarm_destroy(&swarm);
     zsys_shutdown();
     close(signal_fd);

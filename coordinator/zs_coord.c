@@ -661,6 +661,7 @@ zs_coord_t *
 zs_coord_new(const zs_swarm_t *swarm,
              const char *agent_exe,
              int signal_fd,
+             zs_journal_damage_t damage,
              zs_error_t *err)
 {
     assert(swarm);
@@ -692,7 +693,7 @@ zs_coord_new(const zs_swarm_t *swarm,
     self->broker =
         zs_broker_new(self->loop, swarm->bind_agents, swarm->bind_events,
                       swarm->bind_control, self->auth, &s_broker_ops, self, err);
-    if (!self->broker || zs_coord_journal_open(self, err) != 0 ||
+    if (!self->broker || zs_coord_journal_open(self, damage, err) != 0 ||
         s_start_agents(self, agent_exe, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "zs_journal.h"
 #include "zs_swarm.h"
 
 #define ZS_COORD_DRAIN_MS 5000  //  longest wait for running tasks when stopping
@@ -21,13 +22,15 @@
 
 typedef struct zs_coord_t zs_coord_t;
 
-//  Bind the swarm's sockets and start its local agents, running agent_exe (copied).
-//  swarm is borrowed and must outlive the coordinator. signal_fd comes from
-//  zs_proc_signals_take. Returns NULL with err filled when a socket cannot be bound or
-//  an agent cannot be started.
+//  Bind the swarm's sockets, replay its journal and start its local agents, running
+//  agent_exe (copied). swarm is borrowed and must outlive the coordinator. signal_fd
+//  comes from zs_proc_signals_take. damage says what to do with a journal whose valid
+//  records follow damage (zs_journal_open). Returns NULL with err filled when a socket
+//  cannot be bound, the journal cannot be opened or an agent cannot be started.
 zs_coord_t *zs_coord_new(const zs_swarm_t *swarm,
                          const char *agent_exe,
                          int signal_fd,
+                         zs_journal_damage_t damage,
                          zs_error_t *err);
 
 //  Stop everything still running (agents are killed and reaped) and free.

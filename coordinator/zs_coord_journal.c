@@ -23,6 +23,8 @@
 #define ZS_COORD_COMPACT_MIN   (8u << 20)  //  journal bytes below which it is left alone
 #define ZS_COORD_COMPACT_RATIO 4           //  compact once this many times its live size
 
+static int s_snapshot(void *ctx, zs_journal_t *journal);
+
 //  ---------------------------------------------------------------------------------------
 //  Writing
 
@@ -289,8 +291,35 @@ s_unfinished(zs_coord_t *self, size_t *count)
     return tasks;
 }
 
+//  zs_journal cannot know how its caller is started: zswarmd says how to go on. The
+//  journal's text is shortened if need be, never the advice.
+static void
+s_advise_recover(zs_error_t *err)
+{
+    static const char advice[] = "; start zswarmd with --recover to keep the damaged "
+                                 "file aside and go on with every valid record";
+    char text[ZS_ERROR_TEXT_MAX];
+    snprintf(text, sizeof text, "%s", err->text);
+    zs_error_set(err, err->code, "%.*s%s", (int) (sizeof text - sizeof advice), text,
+                 advice);
+}
+
+//  The compaction baseline at start is what the live records would take, not what the
+//  file holds: a journal mostly dead at start would otherwise have to grow RATIO times
+//  before its first compaction, and again after every restart
+static uint64_t
+s_live_size(zs_coord_t *self)
+{
+    uint64_t live;
+    if (zs_journal_measure(s_snapshot, self, &live) != 0) {
+        //  A snapshot that fails now fails at compaction too: wait for the file to grow
+        return zs_journal_size(self->journal);
+    }
+    return live;
+}
+
 int
-zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
+zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *err)
 {
     const zs_swarm_t *swarm = self->swarm;
     if (!swarm->journal_path) {
@@ -300,9 +329,12 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
     self->replay_results = zhashx_new();
     zhashx_set_destructor(self->replay_results, (zhashx_destructor_fn *) zchunk_destroy);
     self->replay_wanted = zhashx_new();
-    self->journal =
-        zs_journal_open(swarm->journal_path, swarm->journal_sync, s_replay, self, err);
+    self->journal = zs_journal_open(swarm->journal_path, swarm->journal_sync, damage,
+                                    s_replay, self, err);
     if (!self->journal) {
+        if (err && err->code == ZS_JOURNAL_E_DAMAGED) {
+            s_advise_recover(err);
+        }
         zhashx_destroy(&self->replay_results);
         zhashx_destroy(&self->replay_wanted);
         return -1;
@@ -321,7 +353,7 @@ zs_coord_journal_open(zs_coord_t *self, zs_error_t *err)
     zhashx_destroy(&self->replay_results);
     zhashx_destroy(&self->replay_wanted);
     zs_broker_hold_replies(self->broker);
-    self->compacted_size = zs_journal_size(self->journal);
+    self->compacted_size = s_live_size(self);
     zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",
                 swarm->journal_path, self->unfinished, self->done_count);
     return 0;

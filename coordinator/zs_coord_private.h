@@ -82,7 +82,7 @@ struct zs_coord_t {
     int64_t started_ms;          //  zs_clock_ms at start
     zs_journal_t *journal;       //  owned, NULL when the swarm keeps none
     msgpack_sbuffer record;      //  encode buffer for journal records
-    uint64_t compacted_size;     //  journal bytes after the last compaction
+    uint64_t compacted_size;     //  journal bytes at the last compaction; live at start
     zs_ratelimit_t journal_log;  //  limits logs of journal write failures
     bool accepts_unsynced;       //  accepted tasks appended since the last commit
     bool redispatch;             //  tasks were requeued: feed the agents at batch end
@@ -148,9 +148,10 @@ int zs_coord_wait(zs_coord_t *self,
 void zs_coord_stop(zs_coord_t *self, const char *why);
 
 //  Open the swarm's journal, if it names one, and rebuild the task table from it: tasks
-//  that had not ended are ready again, ended ones keep their results. Returns 0, or -1
-//  with err filled. In zs_coord_journal.c.
-int zs_coord_journal_open(zs_coord_t *self, zs_error_t *err);
+//  that had not ended are ready again, ended ones keep their results. damage decides
+//  about valid records after damage (zs_journal_open). Returns 0, or -1 with err filled.
+//  In zs_coord_journal.c.
+int zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *err);
 
 //  Send reply (its rid set) / an error for err to whoever asked. In zs_coord.c.
 void zs_coord_answer(zs_coord_t *self,

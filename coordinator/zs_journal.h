@@ -1,21 +1,28 @@
 //  zs_journal - the coordinator's append-only journal: what it accepted and how it ended
 //
-//  A journal is one file of records. Each record is framed as
-//      [u32 size, little-endian][u32 CRC-32C of the body, little-endian][body: size
-//      bytes]
-//  where the body is opaque to the journal (the coordinator stores msgpack messages).
-//  Appends are buffered in memory and reach the file at zs_journal_commit, which
-//  write()s them and, by policy, fsyncs: ALWAYS and BATCH fsync at every commit (the
-//  coordinator commits once per batch of messages, so BATCH shares one fsync among every
-//  record of a batch, while ALWAYS commits after each record), NONE never fsyncs (the
-//  records survive a killed process, which only needs the page cache, but not a power
-//  loss). A record is durable under the policy once zs_journal_commit returned 0.
+//  A journal is one file: a header, then records whose bodies are opaque to the journal
+//  (the coordinator stores msgpack messages). Each record is framed with a tag random
+//  to the file, its size and a CRC-32C, so that a reader can find the next record after
+//  damage; zs_journal_format.h has the bytes. Appends are buffered in memory and reach
+//  the file at zs_journal_commit, which write()s them and, by policy, fsyncs: ALWAYS and
+//  BATCH fsync at every commit (the coordinator commits once per batch of messages, so
+//  BATCH shares one fsync among every record of a batch, while ALWAYS commits after each
+//  record), NONE never fsyncs (the records survive a killed process, which only needs
+//  the page cache, but not a power loss). A record is durable under the policy once
+//  zs_journal_commit returned 0.
 //
 //  Opening replays the file: every whole, checksummed record is handed to a callback in
-//  order. A torn or corrupt tail (a crash in the middle of a write) is detected, logged,
-//  and cut off, never fatal; records after it are not trusted. Compaction rewrites the
-//  live records to a temporary file, fsyncs it and renames it over the journal, so a
-//  crash at any moment leaves either the old journal or the new one.
+//  order. A journal never throws a valid record away. Damage with nothing valid after
+//  it is a torn tail (a crash in the middle of a write): it is logged and cut off. Damage
+//  that valid records follow (a bad disk block, a stray write) is never cut silently:
+//  the open is refused unless the caller asks to recover, and recovering keeps the
+//  damaged file under another name, replays every valid record before and after the
+//  damage and writes them to a new journal, logging each range lost. A journal in the
+//  headerless format of earlier versions is replayed and rewritten in the current one.
+//
+//  Compaction, like recovery and migration, writes the records to PATH.tmp, fsyncs it
+//  and renames it over the journal, so a crash at any moment leaves either the old
+//  journal or the new one; a PATH.tmp left by a crash is removed at the next open.
 
 #ifndef ZS_JOURNAL_H
 #define ZS_JOURNAL_H
@@ -26,13 +33,26 @@
 
 #include "zs_util.h"
 
-#define ZS_JOURNAL_RECORD_MAX (8u << 20)  //  largest record body accepted on replay
+#define ZS_JOURNAL_RECORD_MAX     (8u << 20)  //  largest record body accepted on replay
+#define ZS_JOURNAL_RANGES_SHOWN   3  //  damaged ranges an error lists; the log has them all
+#define ZS_JOURNAL_DAMAGED_SUFFIX ".damaged-"  //  PATH.damaged-YYYYmmddTHHMMSSZ[-N]
+
+//  err->code of a failed zs_journal_open that the caller may want to tell apart
+typedef enum {
+    ZS_JOURNAL_E_DAMAGED = 1,  //  refused: valid records follow damage (see RECOVER)
+} zs_journal_error_t;
 
 typedef enum {
     ZS_JOURNAL_ALWAYS,  //  fsync at every commit; the coordinator commits every record
     ZS_JOURNAL_BATCH,   //  fsync at every commit; the coordinator commits per batch
     ZS_JOURNAL_NONE,    //  never fsync at commit (see zs_journal_compact)
 } zs_journal_sync_t;
+
+//  What zs_journal_open does with damage that valid records follow
+typedef enum {
+    ZS_JOURNAL_REFUSE,   //  fail, leaving the file as it is
+    ZS_JOURNAL_RECOVER,  //  keep the damaged file aside, go on with every valid record
+} zs_journal_damage_t;
 
 typedef struct zs_journal_t zs_journal_t;
 
@@ -45,20 +65,34 @@ typedef int(zs_journal_snapshot_fn)(void *ctx, zs_journal_t *journal);
 
 typedef struct {
     uint64_t records;      //  valid records replayed at open
-    uint64_t torn;         //  bytes cut off a torn or corrupt tail at open
+    uint64_t torn;         //  bytes cut off a torn tail at open
+    uint64_t damaged;      //  damaged ranges skipped at open, valid records after each
+    uint64_t lost;         //  bytes in those ranges, kept in PATH.damaged-*
+    uint64_t migrated;     //  1 when the file was rewritten from the headerless format
     uint64_t appended;     //  records appended since open
     uint64_t commits;      //  commits that wrote something
-    uint64_t fsyncs;       //  fsync calls made: commits, repair and compaction
+    uint64_t fsyncs;       //  fsync calls made: commits, repair and rewrites
     uint64_t compactions;  //  compactions done
 } zs_journal_stats_t;
 
 //  Open (creating if needed) the journal at path, replaying its records into replay
-//  (may be NULL). A torn or corrupt tail is cut off and fsynced; unless the policy is
-//  NONE, an empty journal's directory is fsynced too, so that a new file's name is as
-//  durable as its first records. Returns the journal, or NULL with err filled
-//  ("cannot open 'PATH': ...") when the file cannot be opened, read or repaired.
+//  (may be NULL). A new file gets its header; unless the policy is NONE, the directory
+//  of a journal without records is fsynced, so that a new file's name is as durable as
+//  its first records. A torn tail is cut off, fsynced and logged. When valid records
+//  follow damage, damage decides: REFUSE fails with err->code ZS_JOURNAL_E_DAMAGED and
+//  a message listing the damaged ranges (offset and length of the first
+//  ZS_JOURNAL_RANGES_SHOWN, all of them in the log), the file untouched; RECOVER links
+//  the damaged file as PATH.damaged-TIME (UTC; never replacing a file, and made before
+//  PATH is replaced, so that no crash leaves PATH missing), rewrites the valid records
+//  as the new journal and logs a warning per range lost. A journal in the headerless
+//  format is rewritten in the current one. Rewritten files are fsynced whatever the
+//  policy. Returns the journal, or NULL with err filled ("cannot open 'PATH': ...")
+//  when the file cannot be opened, read, repaired or rewritten, is not a journal, or
+//  was written in a newer format. After a failure, replay may have seen records
+//  already: the caller drops what it rebuilt from them.
 zs_journal_t *zs_journal_open(const char *path,
                               zs_journal_sync_t sync,
+                              zs_journal_damage_t damage,
                               zs_journal_replay_fn *replay,
                               void *ctx,
                               zs_error_t *err);
@@ -85,7 +119,7 @@ int zs_journal_write(zs_journal_t *self);
 //  True when records are buffered and not yet committed.
 bool zs_journal_pending(const zs_journal_t *self);
 
-//  Bytes in the journal file, committed records only.
+//  Bytes in the journal file: its header and committed records.
 uint64_t zs_journal_size(const zs_journal_t *self);
 
 //  Replace the journal with the records snapshot appends (see above). Pending records
@@ -96,6 +130,12 @@ int zs_journal_compact(zs_journal_t *self,
                        zs_journal_snapshot_fn *snapshot,
                        void *ctx,
                        zs_error_t *err);
+
+//  The bytes a journal holding what snapshot appends would take, header included, in
+//  *size_p: snapshot runs against a journal that only counts (it may only call
+//  zs_journal_append). Lets a caller weigh a journal against its live records without
+//  writing them. Returns 0, or the snapshot's -1.
+int zs_journal_measure(zs_journal_snapshot_fn *snapshot, void *ctx, uint64_t *size_p);
 
 //  Counters since open, borrowed.
 const zs_journal_stats_t *zs_journal_stats(const zs_journal_t *self);

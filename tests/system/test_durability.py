@@ -1,18 +1,28 @@
 # Durability: with a journal, a zswarmd killed with SIGKILL and started again with the
 # same file (same ports, same journal) runs every accepted task that had not finished,
 # keeps the results of finished ones, shrugs off a torn journal tail, answers a
-# resubmitted id with dup: true, and still evicts results by count and by age.
+# resubmitted id with dup: true, and still evicts results by count and by age. Damage
+# that valid records follow stops zswarmd until it is started with --recover, which
+# loses nothing but the damaged bytes; a journal of the headerless format of earlier
+# versions is migrated; compaction follows the live records across restarts, and a
+# zswarmd killed while it compacts loses nothing.
 #
 # Each restart test binds fixed free ports (fixed_bind), so that clients and agents find
-# the new zswarmd where the old one was.
+# the new zswarmd where the old one was. Journal files are read and written here from
+# the format as coordinator/zs_journal_format.h documents it.
 
+import glob
 import os
+import signal
 import struct
+import subprocess
 
+import msgpack
 import pytest
 
-from conftest import (E_NO_TASK, echo_type, fixed_bind, is_alive, journal_conf,
-                      swarm_yaml, wait_until, wall_ms)
+import conftest
+from conftest import (E_NO_TASK, SLOW, binary, echo_type, figure, fixed_bind, is_alive,
+                      journal_conf, swarm_yaml, wait_until, wall_ms)
 
 POLICIES = ["always", "batch", "none"]
 SLEEP_MS = 200  # queued sleep tasks: long enough to still be queued at the kill
@@ -277,3 +287,253 @@ def test_local_agents_exit_when_coordinator_is_killed(make_swarm, workdir):
     assert not old & {r["pid"] for r in records}, f"old agents registered: {records!r}"
     assert {pid for pid, _ in swarm.children()} >= {r["pid"] for r in records}, (
         f"the new agents are not children of the new zswarmd: {records!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# The journal's bytes: format 1 (header, tagged records) and the headerless format 0
+
+MAGIC = b"ZSJL"
+FILE_HEADER = 16  # magic, version, tag, CRC
+FRAME = 12  # tag, size, CRC before each body
+MIB = 1 << 20
+
+
+def _crc32c_table():
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for byte in data:
+        crc = CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def read_journal(path):
+    """[(offset, body)] of a whole, undamaged format-1 journal."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == MAGIC, f"{path} does not start with a format-1 header: {data[:16]!r}"
+    tag = struct.unpack_from("<I", data, 8)[0]
+    records, at = [], FILE_HEADER
+    while at < len(data):
+        rtag, size, crc = struct.unpack_from("<III", data, at)
+        body = data[at + FRAME:at + FRAME + size]
+        assert rtag == tag and len(body) == size and crc == crc32c(body, crc32c(
+            data[at:at + 8])), f"{path}: no valid record at offset {at}"
+        records.append((at, body))
+        at += FRAME + size
+    return records
+
+
+def file_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def damaged_files(path):
+    return sorted(glob.glob(glob.escape(path) + ".damaged-*"))
+
+
+def start_with(swarm, monkeypatch, *flags):
+    """swarm.restart() with command-line flags before the swarm file."""
+    spawn = conftest.spawn
+    monkeypatch.setattr(conftest, "spawn",
+                        lambda argv, **kwargs: spawn(argv[:1] + list(flags) + argv[1:],
+                                                     **kwargs))
+    try:
+        swarm.restart()
+    finally:
+        monkeypatch.setattr(conftest, "spawn", spawn)
+
+
+def submit_queued(client, count, prefix, payload=b"queued"):
+    """Submit count tasks of a type no agent has, pipelined; they stay ready."""
+    rids = [client.send("submit", ttype="nobody", payload=payload, task=f"{prefix}-{i}")
+            for i in range(count)]
+    for rid in rids:
+        ack = client.reply(rid)
+        assert ack["t"] == "submit.ok" and not ack.get("dup"), f"{ack!r}"
+    return [f"{prefix}-{i}" for i in range(count)]
+
+
+def test_damage_is_refused_then_recovered(make_swarm, workdir, monkeypatch):
+    """Issue 12: one flipped byte in record 2 of thousands. zswarmd refuses to start
+    (exit 1, the file untouched, the damage and --recover named); with --recover every
+    other task comes back and the damaged file is kept."""
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1)])
+    swarm.wait_agents(1)
+    client = swarm.client()
+    queued = submit_queued(client, 2150, "queued")
+    done = {f"done-{i}": client.run("echo", f"done {i}", task=f"done-{i}")
+            for i in range(6)}
+    swarm.kill()
+
+    records = read_journal(swarm.journal)
+    assert len(records) > 2150, f"only {len(records)} records for 2156 tasks"
+    offset, body = records[1]
+    lost_task = msgpack.unpackb(body, raw=False)["task"]  # queued-1's submit
+    length = records[2][0] - offset
+    with open(swarm.journal, "r+b") as f:
+        f.seek(offset + FRAME + len(body) // 2)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0x40]))
+    damaged = file_bytes(swarm.journal)
+
+    refused = subprocess.run([binary("ZSWARMD"), swarm.path], capture_output=True,
+                             text=True, stdin=subprocess.DEVNULL, timeout=30 * SLOW)
+    assert refused.returncode == 1, (
+        f"zswarmd on a damaged journal exited {refused.returncode}, expected 1:\n"
+        f"{refused.stderr}")
+    assert (f"{length} bytes at offset {offset}" in refused.stderr
+            and "--recover" in refused.stderr), (
+        f"zswarmd should name the damaged range and --recover:\n{refused.stderr}")
+    assert file_bytes(swarm.journal) == damaged, "zswarmd changed the damaged journal"
+    assert not damaged_files(swarm.journal), "zswarmd kept a copy without --recover"
+
+    start_with(swarm, monkeypatch, "--recover")
+    client = swarm.client()
+    for task, before in done.items():
+        if task != lost_task:
+            assert client.wait(task)["stdout"] == before["stdout"], f"{task} lost"
+    missing = [t for t in queued
+               if t != lost_task and client.ok("task", task=t)["state"] != "ready"]
+    assert not missing, f"{len(missing)} tasks lost besides {lost_task}: {missing[:5]}"
+    client.error("task", E_NO_TASK, task=lost_task)
+    kept = damaged_files(swarm.journal)
+    assert len(kept) == 1 and file_bytes(kept[0]) == damaged, (
+        f"the damaged journal should be kept as it was beside {swarm.journal}: {kept}")
+    wait_until(lambda: f"lost {length} damaged bytes at offset {offset}" in
+               swarm.log_tail(200), 10, "the lost range in zswarmd's log")
+
+    # The recovered journal is a journal like any other
+    swarm.kill()
+    swarm.restart()
+    client = swarm.client()
+    assert client.ok("task", task=queued[-1])["state"] == "ready"
+    assert client.wait("done-5")["stdout"] == b"done 5"
+
+
+def test_headerless_journal_is_migrated(make_swarm, workdir):
+    """A journal written before the file header (format 0: [size][CRC][body]) keeps
+    every task and result, and is rewritten in the current format."""
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1)])
+    swarm.wait_agents(1)
+    client = swarm.client()
+    done = {f"old-{i}": client.run("echo", f"old {i}", task=f"old-{i}") for i in range(5)}
+    queued = submit_queued(client, 20, "old-queued")
+    swarm.kill()
+    records = read_journal(swarm.journal)
+    with open(swarm.journal, "wb") as f:
+        for _, body in records:
+            f.write(struct.pack("<II", len(body), crc32c(body)) + body)
+
+    swarm.restart()
+    client = swarm.client()
+    for task, before in done.items():
+        assert task_view(client.wait(task)) == task_view(before), f"{task} changed"
+    for task in queued:
+        assert client.ok("task", task=task)["state"] == "ready", f"{task} lost"
+    assert [body for _, body in read_journal(swarm.journal)[:len(records)]] == [
+        body for _, body in records], "the migrated journal lost or changed records"
+    assert "from the headerless format" in swarm.log_tail(200), swarm.log_tail()
+
+
+def big_swarm(workdir, name, bind, hb, keep=2):
+    return swarm_yaml(name, [echo_type(count=1)], hb=hb, bind=bind,
+                      tasks={"keep_results": keep}, journal=journal_conf(workdir, name))
+
+
+def dead_journal(make_swarm, workdir, name, queued=0):
+    """A journal of 10 MiB, nearly all of it dead (the submits of finished 1 MiB tasks,
+    2 results kept), plus `queued` tasks still waiting with 10 KiB payloads. A heartbeat
+    of 60 s keeps zswarmd from compacting it (compaction runs at heartbeat ticks).
+    Returns the stopped swarm, its bind and the waiting tasks."""
+    bind = fixed_bind()
+    swarm = make_swarm(big_swarm(workdir, name, bind, hb=60000), name=name)
+    swarm.journal = journal_conf(workdir, name)["path"]
+    swarm.wait_agents(1)
+    client = swarm.client()
+    payload = os.urandom(MIB)
+    for i in range(10):
+        assert client.run("noop", payload, task=f"big-{i}")["state"] == "completed"
+    waiting = submit_queued(client, queued, "waiting", payload=os.urandom(10 << 10))
+    swarm.kill()
+    size = os.path.getsize(swarm.journal)
+    assert size >= 10 * MIB, f"the journal was compacted during setup: {size} bytes"
+    return swarm, bind, waiting
+
+
+def test_mostly_dead_journal_compacts_after_restart(make_swarm, workdir):
+    """Issue 12: compaction followed the file size at start, so a journal mostly dead
+    at a restart had to grow fourfold first, run after run. It follows the live size:
+    the first heartbeat after a start compacts, and over several runs the file stays
+    bounded."""
+    swarm, bind, _ = dead_journal(make_swarm, workdir, "dead")
+    with open(swarm.path, "w") as f:
+        f.write(big_swarm(workdir, "dead", bind, hb=100))
+    swarm.restart()
+    wait_until(lambda: os.path.getsize(swarm.journal) < MIB, 10,
+               "the mostly dead journal to be compacted after the restart")
+
+    # Runs that each leave 7 MiB of dead records: never more than one compaction apart
+    payload = os.urandom(MIB)
+    for run in range(3):
+        client = swarm.client()
+        for i in range(7):
+            assert client.run("noop", payload, task=f"run{run}-{i}")["state"] == (
+                "completed")
+        wait_until(lambda: os.path.getsize(swarm.journal) < 8 * MIB, 10,
+                   f"the journal to stay below 8 MiB in run {run + 2}")
+        swarm.stop()
+        swarm.restart()
+    client = swarm.client()
+    for task in ("run2-5", "run2-6"):
+        assert client.wait(task)["state"] == "completed", f"{task} lost"
+    client.error("wait", E_NO_TASK, task="run2-4")
+
+
+@pytest.mark.parametrize("when", ["writing", "renamed"])
+def test_sigkill_during_compaction_loses_nothing(make_swarm, workdir, when):
+    """zswarmd killed while it compacts at start (PATH.tmp being written) or just after
+    the rename: every acknowledged task and every kept result is there after the next
+    start."""
+    swarm, bind, waiting = dead_journal(make_swarm, workdir, "crash", queued=200)
+    with open(swarm.path, "w") as f:
+        f.write(big_swarm(workdir, "crash", bind, hb=100))
+    tmp = swarm.journal + ".tmp"
+    before = os.path.getsize(swarm.journal)
+    swarm.restart()
+    if when == "writing":
+        caught = wait_until(lambda: ("tmp" if os.path.exists(tmp) else None) or (
+            "after" if os.path.getsize(swarm.journal) < before else None), 10,
+            "the compaction to begin", interval=0.0005)
+    else:
+        caught = wait_until(lambda: os.path.getsize(swarm.journal) < before and "after",
+                            10, "the compaction to end", interval=0.0005)
+    os.kill(swarm.pid, signal.SIGKILL)
+    swarm.kill()
+    figure(f"SIGKILL {when}: zswarmd killed with the compaction "
+           f"{'under way' if caught == 'tmp' else 'done'}")
+
+    # No compaction this time, so that what is checked is what the crash left
+    with open(swarm.path, "w") as f:
+        f.write(big_swarm(workdir, "crash", bind, hb=60000))
+    swarm.restart()
+    client = swarm.client()
+    assert not os.path.exists(tmp), f"{tmp} left behind after a restart"
+    missing = [t for t in waiting if client.ok("task", task=t)["state"] != "ready"]
+    assert not missing, f"{len(missing)} acknowledged tasks lost: {missing[:5]}"
+    for task in ("big-8", "big-9"):
+        assert client.wait(task)["state"] == "completed", f"{task} lost"
+    client.error("wait", E_NO_TASK, task="big-7")
