@@ -4,6 +4,7 @@
 //
 //  DIR/msg/TYPE.mp      every message type with all its fields, encoded by zs_msg_encode
 //  DIR/msg/TYPE.min.mp  the same with its required fields only
+//  DIR/msg/regress-*.mp inputs that once broke fuzz_msg, kept as seeds
 //  DIR/msg.dict         libFuzzer dictionary: every wire key and type name as msgpack str
 //
 //  The messages and names come from tests/unit/test_msg_spec.h, test_msg's own
@@ -22,6 +23,25 @@
 //  Keys of agents.ok records and the head that test_msg_spec.h's key list leaves out
 static const char *const s_more_keys[] = {"v",    "t",    "done",  "failed",
                                           "role", "lead", "trust", "trust_low"};
+
+//  Frames that failed fuzz_msg once, so every run checks them again
+typedef struct {
+    const char *name;   //  file name under msg/
+    const char *frame;  //  the frame
+    size_t size;        //  its length
+} s_regression_t;
+
+#define S_FRAME(name, frame)                                                             \
+    {                                                                                    \
+        name, frame, sizeof(frame) - 1                                                   \
+    }
+
+static const s_regression_t s_regressions[] = {
+    //  {"v": 1, "t": "vote.propose", "question": "q", "options": []} decoded, but a
+    //  required list with no items does not encode
+    S_FRAME("regress-empty-options.mp",
+            "\x84\xa1v\x01\xa1t\xacvote.propose\xa8question\xa1q\xa7options\x90"),
+};
 
 static void s_die(const char *format, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
@@ -82,6 +102,10 @@ s_write_messages(const char *dir)
         s_write(path, buf.data, buf.size);
     }
     msgpack_sbuffer_destroy(&buf);
+    for (size_t i = 0; i < sizeof s_regressions / sizeof s_regressions[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, s_regressions[i].name);
+        s_write(path, s_regressions[i].frame, s_regressions[i].size);
+    }
 }
 
 //  One entry: the word as a msgpack fixstr, as it stands in a frame
