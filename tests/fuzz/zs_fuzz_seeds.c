@@ -5,24 +5,32 @@
 //  DIR/msg/TYPE.mp      every message type with all its fields, encoded by zs_msg_encode
 //  DIR/msg/TYPE.min.mp  the same with its required fields only
 //  DIR/msg/regress-*.mp inputs that once broke fuzz_msg, kept as seeds
+//  DIR/journal/*.journal  journals written through zs_journal_append, whose records are
+//                       the messages the coordinator journals
 //  DIR/msg.dict         libFuzzer dictionary: every wire key and type name as msgpack str
 //
 //  The messages and names come from tests/unit/test_msg_spec.h, test_msg's own
 //  statement of the protocol, so a new type or key reaches the seeds without an edit
 //  here. Seeds are generated at build time rather than committed, so they follow the
-//  encoder as it changes.
+//  encoder and the journal format as they change.
 
+#include "zs_journal.h"
 #include "zs_msg.h"
 #include "test_msg_spec.h"
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define S_PATH_MAX 4096
 
 //  Keys of agents.ok records and the head that test_msg_spec.h's key list leaves out
 static const char *const s_more_keys[] = {"v",    "t",    "done",  "failed",
                                           "role", "lead", "trust", "trust_low"};
+
+//  Types whose messages the coordinator writes to its journal (docs/design.md)
+static const zs_msg_type_t s_journaled[] = {
+    ZS_MSG_SUBMIT, ZS_MSG_WAIT_OK, ZS_MSG_TASK_RESULT, ZS_MSG_MEM_PUT, ZS_MSG_MEM_DEL};
 
 //  Frames that failed fuzz_msg once, so every run checks them again
 typedef struct {
@@ -108,6 +116,32 @@ s_write_messages(const char *dir)
     }
 }
 
+static void
+s_write_journal(const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT) {
+        s_die("cannot remove '%s': %s", path, strerror(errno));
+    }
+    zs_error_t err;
+    zs_journal_t *journal = zs_journal_open(path, ZS_JOURNAL_NONE, NULL, NULL, &err);
+    if (!journal) {
+        s_die("%s", err.text);
+    }
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    for (size_t i = 0; i < sizeof s_journaled / sizeof s_journaled[0]; i++) {
+        s_encode_sample(s_type(s_journaled[i]), false, &buf);
+        if (zs_journal_append(journal, buf.data, buf.size) != 0) {
+            s_die("cannot append to '%s': %s", path, strerror(errno));
+        }
+    }
+    msgpack_sbuffer_destroy(&buf);
+    if (zs_journal_commit(journal) != 0) {
+        s_die("cannot commit '%s': %s", path, strerror(errno));
+    }
+    zs_journal_destroy(&journal);
+}
+
 //  One entry: the word as a msgpack fixstr, as it stands in a frame
 static void
 s_dict_entry(FILE *dict, const char *word)
@@ -154,6 +188,10 @@ main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/msg", argv[1]);
     s_mkdir(path);
     s_write_messages(path);
+    snprintf(path, sizeof path, "%s/journal", argv[1]);
+    s_mkdir(path);
+    snprintf(path, sizeof path, "%s/journal/coordinator.journal", argv[1]);
+    s_write_journal(path);
     snprintf(path, sizeof path, "%s/msg.dict", argv[1]);
     s_write_dict(path);
     return 0;
