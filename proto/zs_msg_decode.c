@@ -494,6 +494,23 @@ s_unknown_key(s_decoder_t *self, const zs_mp_item_t *key, const char *what)
                         what);
 }
 
+//  An empty list is no value (PROTOCOL.md §2.3), so a required list sent empty is
+//  refused like a missing one: the encoder refuses to send it, and whatever decodes
+//  must encode, for the coordinator to journal or forward it
+static int
+s_check_valued(s_decoder_t *self,
+               const zs_msgtab_field_t *field,
+               bool required,
+               const uint8_t *base,
+               const char *what)
+{
+    if (required && !zs_msgtab_is_set(field, base) && !zs_msgtab_zero_is_value(field)) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                            "required field '%s' for '%s' is empty", field->key, what);
+    }
+    return 0;
+}
+
 static int
 s_decode_map(s_decoder_t *self,
              const zs_msgtab_t *table,
@@ -518,7 +535,9 @@ s_decode_map(s_decoder_t *self,
                                 table->fields[id].key);
         }
         seen |= ZS_FIELDSET_OF(id);
-        if (s_decode_value(self, &table->fields[id], base) != 0) {
+        const zs_msgtab_field_t *field = &table->fields[id];
+        if (s_decode_value(self, field, base) != 0 ||
+            s_check_valued(self, field, zs_fieldset_has(required, id), base, what) != 0) {
             return -1;
         }
     }

@@ -185,6 +185,7 @@ test_missing_required(void)
 {
     ZS_CHECK(s_sweep(S_USES(T_REQUIRED), s_omit));
     ZS_CHECK(s_bad_frames_refused("head"));
+    ZS_CHECK(s_bad_values_refused("empty"));
 }
 
 static void

@@ -674,6 +674,13 @@ static const t_bad_value_t s_bad_values[] = {
     //  an unknown key's value may be anything, nested: it is skipped, then refused
     BAD ("unknown", "status", "x", "\x92\x81\xa1k\x91\xc0\xca\0\0\0\0", "unknown key 'x' for 'status'"),
 
+    //  an empty list is no value (PROTOCOL.md §2.3), so a required one cannot be empty:
+    //  such a message would decode and then not encode (found by tests/fuzz/fuzz_msg)
+    BAD ("empty", "vote.propose", "options", "\x90", "required field 'options' for 'vote.propose' is empty"),
+    BAD ("empty", "vote.ask", "options", "\x90", "required field 'options' for 'vote.ask' is empty"),
+    BAD ("empty", "vote.status.ok", "options", "\x90", "field 'options' for 'vote.status.ok' is empty"),
+    BAD ("empty", "vote.opened", "options", "\x90", "field 'options' for 'vote.opened' is empty"),
+
     BAD ("kind", "submit", "tmo", "\xa1" "5", "field 'tmo': expected uint, got str"),
     BAD ("kind", "submit", "tmo", "\xcb\0\0\0\0\0\0\0\0", "expected uint, got float"),
     BAD ("kind", "submit", "tmo", "\xca\0\0\0\0", "expected uint, got float"),
