@@ -123,7 +123,8 @@ s_write_journal(const char *path)
         s_die("cannot remove '%s': %s", path, strerror(errno));
     }
     zs_error_t err;
-    zs_journal_t *journal = zs_journal_open(path, ZS_JOURNAL_NONE, NULL, NULL, &err);
+    zs_journal_t *journal =
+        zs_journal_open(path, ZS_JOURNAL_NONE, ZS_JOURNAL_REFUSE, NULL, NULL, &err);
     if (!journal) {
         s_die("%s", err.text);
     }
