@@ -245,6 +245,10 @@ zs_coord_topology_leaving(zs_coord_t *self, zs_agent_t *agent)
 
 static void
 s_forbid(zs_coord_t *self, zs_agent_t *agent, const char *task, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+s_forbid(zs_coord_t *self, zs_agent_t *agent, const char *task, const char *format, ...)
 {
     char why[ZS_MSG_TEXT_MAX];
     va_list args;
