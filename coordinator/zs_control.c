@@ -93,6 +93,8 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.n_cancelled = self->counts.cancelled;
     reply.n_submitted = self->counts.submitted;
     reply.n_forbidden = self->counts.forbidden;
+    reply.queued_bytes = self->bytes.queued;
+    reply.results_bytes = self->bytes.results;
     reply.uptime_ms = (uint64_t) (zs_clock_ms() - self->started_ms);
     reply.seq = zs_broker_seq(self->broker);
     zs_broker_reply(self->broker, client, &reply);

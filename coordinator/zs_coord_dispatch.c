@@ -181,6 +181,7 @@ zs_coord_make_ready(zs_coord_t *self, zs_task_t *task)
 void
 zs_coord_attempt_failed(zs_coord_t *self, zs_task_t *task)
 {
+    zs_coord_bounds_failed(self, task);
     zs_task_apply(task, ZS_TASK_FAIL);
     zs_coord_publish_task(self, task, task->result.why);
     //  Also while stopping: the task stays unfinished (and in the journal) rather than

@@ -1,5 +1,6 @@
 //  zs_coord_final - the clients waiting for tasks to end, and the history of final tasks
 //  kept for wait and task: a list in the order they ended, the oldest evicted first
+//  beyond tasks.keep_results or tasks.keep_results_bytes
 
 #include "zs_coord_private.h"
 
@@ -45,6 +46,7 @@ zs_coord_forget(zs_coord_t *self, zs_task_t *task)
         self->done_tail = task->prev;
     }
     self->done_count--;
+    zs_coord_bounds_forget(self, task);
     zhashx_delete(self->tasks, task->id);
 }
 
@@ -66,7 +68,9 @@ zs_coord_keep_final(zs_coord_t *self, zs_task_t *task)
     }
     self->done_tail = task;
     self->done_count++;
-    while (self->done_count > self->swarm->keep_results) {
+    zs_coord_bounds_keep(self, task);
+    while (self->done_count > self->swarm->keep_results ||
+           self->bytes.results > self->swarm->keep_results_bytes) {
         zs_coord_evict_oldest(self);
     }
 }

@@ -134,6 +134,7 @@ s_release(zs_coord_t *self, zs_task_t *task)
 {
     if (task->graph.aggregate) {
         zs_task_join_parts(task);
+        zs_coord_bounds_charge(self, task);  //  its parts' array is gone
     }
     zs_task_apply(task, ZS_TASK_RELEASE);
     zs_coord_make_ready(self, task);
@@ -185,6 +186,7 @@ s_dep_completed(
         s_doom(self, task, index, why);
         return;
     }
+    zs_coord_bounds_charge(self, task);  //  an aggregate holds the result now
     if (--task->graph.deps_left == 0) {
         s_release(self, task);
     }
@@ -270,6 +272,7 @@ zs_coord_graph_link(zs_coord_t *self, zs_task_t *task)
         } else {
             s_prune_links(self, dep);
             zs_task_add_dependant(dep, task, i);
+            zs_coord_bounds_charge(self, dep);  //  its links may have grown
         }
     }
 }
@@ -361,36 +364,74 @@ zs_coord_graph_fan_out(
 //  ---------------------------------------------------------------------------------------
 //  The swarm file's workflow
 
+//  The submit a step makes, borrowing from it
+static void
+s_step_submit(const zs_workflow_step_t *step, zs_msg_t *submit)
+{
+    zs_msg_init(submit, ZS_MSG_SUBMIT);
+    submit->ttype = step->type;
+    submit->payload = (const uint8_t *) step->payload;
+    submit->payload_size = step->payload ? strlen(step->payload) : 0;
+    //  char ** to const char ** is safe here: the message only reads the strings
+    submit->deps = (zs_msg_list_t){(const char **) (void *) step->deps, step->dep_count};
+}
+
 static zs_task_t *
 s_accept_step(zs_coord_t *self, const zs_workflow_step_t *step)
 {
     const zs_swarm_t *swarm = self->swarm;
     zs_msg_t submit;
-    zs_msg_init(&submit, ZS_MSG_SUBMIT);
-    submit.ttype = step->type;
-    submit.payload = (const uint8_t *) step->payload;
-    submit.payload_size = step->payload ? strlen(step->payload) : 0;
-    //  char ** to const char ** is safe here: the message only reads the strings
-    submit.deps = (zs_msg_list_t){(const char **) (void *) step->deps, step->dep_count};
+    s_step_submit(step, &submit);
     unsigned tmo = step->timeout_ms ? step->timeout_ms : swarm->task_timeout_ms;
     unsigned tries = (step->retries_set ? step->retries : swarm->task_retries) + 1;
     return zs_coord_accept(self, &submit, step->id, tmo, tries);
+}
+
+//  A step is refused as a submit would be (a journal's tasks fill the bounds), and so
+//  are the steps after it that depend on it: it is tried again at the next start
+static bool
+s_step_refused(zs_coord_t *self, const zs_workflow_step_t *step)
+{
+    const char *missing = NULL;
+    for (size_t i = 0; i < step->dep_count && !missing; i++) {
+        missing = zhashx_lookup(self->tasks, step->deps[i]) ? NULL : step->deps[i];
+    }
+    zs_msg_t submit;
+    s_step_submit(step, &submit);
+    zs_error_t why;
+    if (missing) {
+        zs_error_set(&why, ZS_ERR_QUEUE_FULL, "it depends on step '%s', which was not",
+                     missing);
+    } else if (zs_coord_bounds_check(self, 1, zs_task_measure(&submit), &why) == 0) {
+        return false;
+    }
+    zsys_warning("workflow step '%s' not submitted: %s", step->id, why.text);
+    return true;
 }
 
 void
 zs_coord_graph_workflow(zs_coord_t *self)
 {
     const zs_workflow_t *workflow = &self->swarm->workflow;
-    size_t submitted = 0;
+    size_t submitted = 0, refused = 0;
     for (size_t i = 0; i < workflow->count; i++) {
         //  Known from the journal: this workflow ran before
-        if (!zhashx_lookup(self->tasks, workflow->steps[i].id)) {
+        if (zhashx_lookup(self->tasks, workflow->steps[i].id)) {
+            continue;
+        }
+        if (s_step_refused(self, &workflow->steps[i])) {
+            refused++;
+        } else {
             zs_coord_start(self, s_accept_step(self, &workflow->steps[i]));
             submitted++;
         }
     }
     zs_coord_graph_settle(self);
-    if (workflow->count > 0) {
+    if (refused > 0) {
+        zsys_warning("workflow: %zu of %zu steps submitted, %zu refused: they are tried "
+                     "again at the next start",
+                     submitted, workflow->count, refused);
+    } else if (workflow->count > 0) {
         zsys_info("workflow: %zu of %zu steps submitted, the others known already",
                   submitted, workflow->count);
     }

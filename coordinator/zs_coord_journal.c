@@ -184,6 +184,7 @@ s_replay_accepted(zs_coord_t *self, const zs_msg_t *record)
     zs_coord_route(self, task);
     zhashx_insert(self->tasks, task->id, task);
     self->unfinished++;
+    zs_coord_bounds_charge(self, task);
     //  Its items' results are wanted even if they are evicted before the replay ends
     for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
         zhashx_update(self->replay_wanted, task->graph.deps[i], (void *) task);
@@ -356,6 +357,7 @@ zs_coord_journal_open(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *
     self->compacted_size = s_live_size(self);
     zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",
                 swarm->journal_path, self->unfinished, self->done_count);
+    zs_coord_bounds_replayed(self);
     return 0;
 }
 

@@ -51,6 +51,12 @@ typedef struct {
     uint64_t forbidden;  //  messages and hand-offs the topology refused
 } zs_coord_counts_t;
 
+//  Bytes held by tasks, as zs_task_bytes counts them; zs_coord_bounds.c keeps them
+typedef struct {
+    size_t queued;   //  by unfinished tasks, bounded by tasks.max_queue_bytes
+    size_t results;  //  by kept final tasks, bounded by tasks.keep_results_bytes
+} zs_coord_bytes_t;
+
 struct zs_coord_t {
     const zs_swarm_t *swarm;     //  borrowed
     zloop_t *loop;               //  owned
@@ -70,6 +76,7 @@ struct zs_coord_t {
     zs_task_t *done_tail;        //  newest final task
     size_t done_count;           //  final tasks kept
     size_t unfinished;           //  tasks not final
+    zs_coord_bytes_t bytes;      //  what the tasks hold
     uint64_t order;              //  submit order counter
     uint32_t nonce;              //  random per run, prefix of generated task ids
     unsigned remote_ids;         //  counter for ids given to agents that have none
@@ -403,6 +410,32 @@ void zs_coord_vote_fini(zs_coord_t *self);
 //  zs_coord_journal.c.
 void zs_coord_journal_mem_put(zs_coord_t *self, const zs_mem_entry_t *entry);
 void zs_coord_journal_mem_del(zs_coord_t *self, const char *key);
+
+//  Whether count more unfinished tasks holding bytes fit within tasks.max_queue and
+//  tasks.max_queue_bytes: 0, or -1 with err (ZS_ERR_QUEUE_FULL) naming the bound and
+//  its value. In zs_coord_bounds.c.
+int zs_coord_bounds_check(zs_coord_t *self, size_t count, size_t bytes, zs_error_t *err);
+
+//  Bytes the tasks of a submit (borrowed) will hold when accepted (zs_task_measure),
+//  a ring task's stages included. In zs_coord_bounds.c.
+size_t zs_coord_bounds_measure(zs_coord_t *self, const zs_msg_t *msg);
+
+//  Count an unfinished task's bytes: it is new, or they changed. In zs_coord_bounds.c.
+void zs_coord_bounds_charge(zs_coord_t *self, zs_task_t *task);
+
+//  An attempt failed, its outcome recorded: its output is kept for the retry within
+//  tasks.max_queue_bytes, past it only its status, exit code and reason. In
+//  zs_coord_bounds.c.
+void zs_coord_bounds_failed(zs_coord_t *self, zs_task_t *task);
+
+//  A final task is kept: its input is freed, its result counts among the kept ones /
+//  a kept task is forgotten. In zs_coord_bounds.c.
+void zs_coord_bounds_keep(zs_coord_t *self, zs_task_t *task);
+void zs_coord_bounds_forget(zs_coord_t *self, zs_task_t *task);
+
+//  After a replay: warn when the journal's tasks pass the bounds, which refuse every
+//  submit until they drain. In zs_coord_bounds.c.
+void zs_coord_bounds_replayed(zs_coord_t *self);
 
 //  Handle one control request. In zs_control.c.
 void zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg);

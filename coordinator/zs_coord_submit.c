@@ -113,9 +113,11 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
     }
     bool ring = zs_topology_ring_task(self->swarm, msg->ttype);
     size_t size = ring ? self->swarm->ring_count : zs_coord_graph_size(msg);
-    if (self->unfinished + size > self->swarm->max_queue) {
+    zs_error_t full;
+    if (zs_coord_bounds_check(self, size, zs_coord_bounds_measure(self, msg), &full) !=
+        0) {
         zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_QUEUE_FULL,
-                              "too many unfinished tasks");
+                              full.text);
         return;
     }
     char id[ZS_MSG_NAME_MAX + 1];
@@ -191,6 +193,7 @@ zs_coord_adopt(zs_coord_t *self, zs_task_t *task)
     assert(rc == 0);
     (void) rc;
     self->unfinished++;
+    zs_coord_bounds_charge(self, task);
     self->counts.submitted++;
     zs_coord_journal_accepted(self, task);
 }

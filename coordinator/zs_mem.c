@@ -9,7 +9,7 @@
 
 struct zs_mem_t {
     zhashx_t *entries;           //  key -> zs_mem_entry_t *, owned
-    size_t bytes;                //  value bytes of all entries
+    size_t bytes;                //  keys, values and tags of all entries (s_bytes)
     zs_mem_expired_fn *expired;  //  told of each entry removed for expiry
     void *expired_ctx;           //  its context, borrowed
 };
@@ -41,6 +41,27 @@ static char *
 s_strdup_or_null(const char *text)
 {
     return text ? zs_strdup(text) : NULL;
+}
+
+//  What a writer chooses the size of: the key, value and tags. ZS_MEM_BYTES_MAX bounds
+//  their sum over the entries; what each entry holds besides is fixed (the owner's and
+//  team's names are names), and ZS_MEM_ENTRIES_MAX bounds that
+static size_t
+s_bytes(const char *key, size_t value_size, const char *const *tags, size_t tag_count)
+{
+    size_t bytes = strlen(key) + 1 + value_size;
+    for (size_t i = 0; i < tag_count; i++) {
+        bytes += strlen(tags[i]) + 1;
+    }
+    return bytes;
+}
+
+static size_t
+s_entry_bytes(const zs_mem_entry_t *entry)
+{
+    //  char ** to const char *const *: only read
+    return s_bytes(entry->key, entry->value_size, (const char *const *) entry->tags,
+                   entry->tag_count);
 }
 
 static void
@@ -167,7 +188,7 @@ s_check_version(const zs_msg_t *msg, const zs_mem_entry_t *entry, zs_error_t *er
 static void
 s_set_value(zs_mem_t *self, zs_mem_entry_t *entry, const zs_msg_t *msg)
 {
-    self->bytes -= entry->value_size;
+    self->bytes -= s_entry_bytes(entry);
     free(entry->value);
     entry->value = NULL;
     entry->value_size = msg->value_size;
@@ -175,10 +196,10 @@ s_set_value(zs_mem_t *self, zs_mem_entry_t *entry, const zs_msg_t *msg)
         entry->value = zs_malloc(msg->value_size);
         memcpy(entry->value, msg->value, msg->value_size);
     }
-    self->bytes += entry->value_size;
     s_tags_free(entry);
     entry->tags = zs_strings_copy(msg->tags.items, msg->tags.count);
     entry->tag_count = msg->tags.count;
+    self->bytes += s_entry_bytes(entry);
 }
 
 static zs_mem_entry_t *
@@ -189,13 +210,14 @@ s_create(zs_mem_t *self, const char *key, const char *owner, const char *team)
     entry->owner = s_strdup_or_null(owner);
     entry->team = s_strdup_or_null(team);
     zhashx_insert(self->entries, key, entry);
+    self->bytes += s_entry_bytes(entry);
     return entry;
 }
 
 static void
 s_drop(zs_mem_t *self, zs_mem_entry_t *entry)
 {
-    self->bytes -= entry->value_size;
+    self->bytes -= s_entry_bytes(entry);
     zhashx_delete(self->entries, entry->key);
 }
 
@@ -252,7 +274,8 @@ s_writable(zs_mem_t *self,
     return 0;
 }
 
-//  Room for a value of size bytes replacing one of old bytes (and a new entry, if new)
+//  Room for an entry of size bytes (s_bytes) replacing one of old bytes, and for one
+//  more entry if new
 static int
 s_check_room(zs_mem_t *self, size_t size, size_t old, bool new_entry, zs_error_t *err)
 {
@@ -261,10 +284,24 @@ s_check_room(zs_mem_t *self, size_t size, size_t old, bool new_entry, zs_error_t
                             ZS_MEM_ENTRIES_MAX);
     }
     if (self->bytes - old + size > ZS_MEM_BYTES_MAX) {
-        return zs_error_set(err, ZS_ERR_LIMIT, "shared memory holds %u bytes at most",
-                            ZS_MEM_BYTES_MAX);
+        return zs_error_set(
+            err, ZS_ERR_LIMIT,
+            "shared memory holds %u bytes of keys, values and tags at most",
+            ZS_MEM_BYTES_MAX);
     }
     return 0;
+}
+
+//  s_check_room for what msg (a put, or a deposit that names tags) would write to
+//  entry (NULL when new)
+static int
+s_check_write(zs_mem_t *self,
+              const zs_msg_t *msg,
+              const zs_mem_entry_t *entry,
+              zs_error_t *err)
+{
+    size_t size = s_bytes(msg->key, msg->value_size, msg->tags.items, msg->tags.count);
+    return s_check_room(self, size, entry ? s_entry_bytes(entry) : 0, !entry, err);
 }
 
 const zs_mem_entry_t *
@@ -282,8 +319,7 @@ zs_mem_put(zs_mem_t *self,
     //  A write replaces the whole entry: without 'access', it is swarm
     if (s_writable(self, who, put, ZS_MEM_SWARM, now_ms, &entry, &access, err) != 0 ||
         s_check_version(put, entry, err) != 0 ||
-        s_check_room(self, put->value_size, entry ? entry->value_size : 0, !entry, err) !=
-            0) {
+        s_check_write(self, put, entry, err) != 0) {
         return NULL;
     }
     if (!entry) {
@@ -336,7 +372,8 @@ zs_mem_deposit(zs_mem_t *self,
     //  A deposit keeps the signal's access unless it names one
     if (s_writable(self, who, deposit, -1, now_ms, &entry, &access, err) != 0 ||
         s_check_deposit(deposit, entry, err) != 0 ||
-        (!entry && s_check_room(self, 0, 0, true, err) != 0)) {
+        ((!entry || deposit->tags.count) &&
+         s_check_write(self, deposit, entry, err) != 0)) {
         return NULL;
     }
     if (!entry) {

@@ -14,7 +14,8 @@
 //  access level. A write or delete may name the version it expects
 //  (compare-and-set: 0 for "absent"). Refusals are errors, never empty answers. An
 //  expired entry is invisible at once and removed by zs_mem_expire. The store is
-//  bounded: ZS_MEM_ENTRIES_MAX entries and ZS_MEM_BYTES_MAX bytes of values.
+//  bounded: ZS_MEM_ENTRIES_MAX entries and ZS_MEM_BYTES_MAX bytes of keys, values and
+//  tags, which the writers choose the size of (the rest of an entry is fixed).
 //
 //  A signal is an entry that holds a number instead of bytes: deposits add to its
 //  level, which halves every half-life (stigmergy: agents leave marks that fade unless
@@ -30,7 +31,7 @@
 #include "zs_msg.h"
 
 #define ZS_MEM_ENTRIES_MAX 100000       //  entries at once
-#define ZS_MEM_BYTES_MAX   (64u << 20)  //  bytes of values together
+#define ZS_MEM_BYTES_MAX   (64u << 20)  //  bytes of keys, values and tags together
 #define ZS_MEM_FADED       0.001        //  a signal's level below which it is gone
 #define ZS_MEM_LEVEL_MAX   1e12  //  a signal's level saturates at plus or minus this
 

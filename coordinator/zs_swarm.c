@@ -374,6 +374,7 @@ static const zs_supervision_t s_sup_default = ZS_SWARM_SUPERVISION_DEFAULT;
 // clang-format off
 #define S_KEY(name, read, offset, arg, need) {name, read, offset, 0, 0, arg, need}
 #define S_UINT(name, offset, min, max) {name, zs_yaml_read_uint, offset, min, max, NULL, ZS_YAML_OPTIONAL}
+#define S_BYTES(name, field, min) {name, zs_yaml_read_size, S_SWARM(field), min, ZS_SWARM_BYTES_MAX, NULL, ZS_YAML_OPTIONAL}
 #define S_LIST(name, read, min, max, need) {name, read, 0, min, max, NULL, need}
 #define S_ENUM(name, offset, choices) S_KEY(name, zs_yaml_read_enum, offset, choices, ZS_YAML_OPTIONAL)
 #define S_SECTION(name, offset, table) S_KEY(name, zs_yaml_read_section, offset, table, ZS_YAML_OPTIONAL)
@@ -418,7 +419,9 @@ static const zs_yaml_key_t s_tasks_keys[] = {
     S_UINT("timeout_ms", S_SWARM(task_timeout_ms), 1, ZS_MSG_TMO_MAX),
     S_UINT("retries", S_SWARM(task_retries), 0, ZS_MSG_TRIES_MAX - 1),
     S_UINT("max_queue", S_SWARM(max_queue), 1, ZS_SWARM_QUEUE_MAX),
+    S_BYTES("max_queue_bytes", max_queue_bytes, ZS_SWARM_QUEUE_BYTES_MIN),
     S_UINT("keep_results", S_SWARM(keep_results), 0, ZS_SWARM_KEEP_MAX),
+    S_BYTES("keep_results_bytes", keep_results_bytes, ZS_SWARM_KEEP_BYTES_MIN),
     S_UINT("keep_results_s", S_SWARM(keep_results_s), 0, ZS_SWARM_KEEP_S_MAX),
 };
 static const zs_yaml_choice_t s_fsyncs[] = {{"always", ZS_JOURNAL_ALWAYS},
@@ -657,7 +660,9 @@ s_swarm_new(const char *path)
     self->task_timeout_ms = ZS_SWARM_DEFAULT_TIMEOUT_MS;
     self->task_retries = ZS_SWARM_DEFAULT_RETRIES;
     self->max_queue = ZS_SWARM_DEFAULT_MAX_QUEUE;
+    self->max_queue_bytes = ZS_SWARM_DEFAULT_QUEUE_BYTES;
     self->keep_results = ZS_SWARM_DEFAULT_KEEP;
+    self->keep_results_bytes = ZS_SWARM_DEFAULT_KEEP_BYTES;
     self->keep_results_s = ZS_SWARM_DEFAULT_KEEP_S;
     self->journal_sync = ZS_JOURNAL_BATCH;
     self->supervision = s_sup_default;

@@ -54,6 +54,13 @@
 #define ZS_SWARM_MAX_RESTARTS           1000    //  largest 'max_restarts'
 #define ZS_SWARM_WITHIN_MAX_S           86400   //  largest 'within_s': a day
 
+//  Byte bounds of what the coordinator holds (docs/swarm-file.md, "Memory bounds")
+#define ZS_SWARM_DEFAULT_QUEUE_BYTES (256u << 20)             //  held by unfinished tasks
+#define ZS_SWARM_DEFAULT_KEEP_BYTES  (64u << 20)              //  held by kept results
+#define ZS_SWARM_QUEUE_BYTES_MIN     ZS_MSG_PAYLOAD_MAX       //  one largest payload
+#define ZS_SWARM_KEEP_BYTES_MIN      (2 * ZS_MSG_OUTPUT_MAX)  //  one largest result
+#define ZS_SWARM_BYTES_MAX           (1ll << 40)  //  largest byte bound: 1 TiB
+
 //  err->code after a failed load or parse
 typedef enum {
     ZS_SWARM_E_READ = 1,  //  the file cannot be read, or is too large: "PATH: message"
@@ -169,7 +176,9 @@ typedef struct {
     unsigned task_timeout_ms;      //  default timeout of one attempt
     unsigned task_retries;         //  default retries
     unsigned max_queue;            //  unfinished tasks accepted at once
+    size_t max_queue_bytes;        //  bytes they may hold before submits are refused
     unsigned keep_results;         //  finished tasks kept for wait/task
+    size_t keep_results_bytes;     //  bytes of their results kept; the oldest go first
     unsigned keep_results_s;       //  seconds a finished task is kept, 0 for no age limit
     char *journal_path;            //  journal file, owned; NULL: nothing is durable
     zs_journal_sync_t journal_sync;  //  fsync policy of the journal

@@ -51,6 +51,25 @@ s_bytes_dup(const uint8_t *data, size_t size)
     return copy;
 }
 
+//  What a list of strings costs: the strings and the array that points to them
+static size_t
+s_strings_bytes(const char *const *strings, size_t count)
+{
+    size_t bytes = count * sizeof(char *);
+    for (size_t i = 0; i < count; i++) {
+        bytes += strlen(strings[i]) + 1;
+    }
+    return bytes;
+}
+
+//  What one dependency costs besides its id: the link its task keeps to the dependant,
+//  and an aggregate's part
+static size_t
+s_dep_bytes(bool aggregate)
+{
+    return sizeof(zs_task_link_t) + (aggregate ? sizeof(zs_task_part_t) : 0);
+}
+
 static void
 s_graph_init(zs_task_graph_t *graph, const zs_msg_t *submit)
 {
@@ -107,6 +126,8 @@ zs_task_new(const char *id,
     self->require_count = submit->requires.count;
     s_graph_init(&self->graph, submit);
     self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
+    self->list_bytes = s_strings_bytes(submit->deps.items, submit->deps.count) +
+                       s_strings_bytes(submit->requires.items, submit->requires.count);
     return self;
 }
 
@@ -283,6 +304,61 @@ zs_task_join_parts(zs_task_t *self)
         }
     }
     s_parts_free(graph);
+}
+
+size_t
+zs_task_bytes(const zs_task_t *self)
+{
+    const zs_task_graph_t *graph = &self->graph;
+    const zs_task_result_t *result = &self->result;
+    size_t parts = graph->parts ? graph->dep_count * sizeof *graph->parts : 0;
+    return self->payload_size + graph->parts_size + parts + result->out_size +
+           result->err_size + (result->why ? strlen(result->why) + 1 : 0) +
+           self->list_bytes + graph->dependant_alloc * sizeof *graph->dependants;
+}
+
+size_t
+zs_task_measure(const zs_msg_t *submit)
+{
+    const zs_msg_list_t *deps = &submit->deps, *requires = &submit->requires;
+    size_t count = submit->items.count;
+    bool aggregate = submit->agg && count == 0 && deps->count;
+    size_t each = s_strings_bytes(deps->items, deps->count) +
+                  s_strings_bytes(requires->items, requires->count) +
+                  deps->count * s_dep_bytes(aggregate);
+    if (count == 0) {
+        return submit->payload_size + each;
+    }
+    size_t bytes = count * each + zs_task_measure_aggregate(count);
+    for (size_t i = 0; i < count; i++) {
+        bytes += submit->items.items[i].size;
+    }
+    return bytes;
+}
+
+size_t
+zs_task_measure_aggregate(size_t count)
+{
+    return count * (sizeof(char *) + ZS_MSG_NAME_MAX + 1 + s_dep_bytes(true));
+}
+
+void
+zs_task_drop_input(zs_task_t *self)
+{
+    assert(zs_task_is_final(self));
+    free(self->payload);
+    self->payload = NULL;
+    self->payload_size = 0;
+    s_parts_free(&self->graph);
+}
+
+void
+zs_task_drop_output(zs_task_t *self)
+{
+    free(self->result.out);
+    free(self->result.err);
+    self->result.out = self->result.err = NULL;
+    self->result.out_size = self->result.err_size = 0;
 }
 
 bool

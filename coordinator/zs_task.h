@@ -116,6 +116,8 @@ struct zs_task_t {
     void *waiters;                 //  coordinator's list of waiting clients, or NULL
     zs_task_graph_t graph;         //  dependencies and dependants
     zs_task_route_t route;         //  team members it may go to
+    size_t list_bytes;             //  of its deps and requires, set when it is made
+    size_t held;                   //  its bytes as the coordinator counted them last
 };
 
 //  Create a task from a submit message (borrowed): ready, or pending when it has
@@ -169,6 +171,29 @@ int zs_task_add_part(
 
 //  Make an aggregate's payload of its parts, joined in dep order, and free them.
 void zs_task_join_parts(zs_task_t *self);
+
+//  Bytes the task holds that vary from task to task: its payload, an aggregate's
+//  collected parts, the last attempt's stdout, stderr and reason, its deps and requires,
+//  and the links it keeps to its dependants. Its fixed part (the struct, id, type,
+//  agent and status, a few hundred bytes) is not counted: the count of tasks bounds it.
+size_t zs_task_bytes(const zs_task_t *self);
+
+//  The bytes zs_task_bytes will count for the tasks a submit (borrowed) makes, before
+//  any runs: one task, or a fan-out's items and aggregate. Links to dependants are
+//  counted with the dependant, and ids a submit does not hold (the items') at their
+//  longest, so this may be a little more than the tasks will hold.
+size_t zs_task_measure(const zs_msg_t *submit);
+
+//  The same for an aggregate of count tasks that the coordinator makes itself (a ring
+//  stage): its deps at their longest.
+size_t zs_task_measure_aggregate(size_t count);
+
+//  Free what only an unfinished task reads, its payload and an aggregate's parts: a
+//  final task is read for its result alone (wait, task, the journal).
+void zs_task_drop_input(zs_task_t *self);
+
+//  Free the last attempt's stdout and stderr; its status, exit code and reason stay.
+void zs_task_drop_output(zs_task_t *self);
 
 //  True when id is 1..ZS_MSG_NAME_MAX characters of [A-Za-z0-9._:-].
 bool zs_task_id_valid(const char *id);

@@ -263,25 +263,52 @@ zs_yaml_store_string(void *target, const zs_yaml_key_t *key, const yaml_node_t *
     *slot = zs_strndup((const char *) node->data.scalar.value, node->data.scalar.length);
 }
 
+//  An unquoted decimal in key->min..key->max, into *value
+static int
+s_read_integer(zs_yaml_t *self,
+               const zs_yaml_key_t *key,
+               const yaml_node_t *node,
+               int64_t *value)
+{
+    const char *text = s_plain(node);
+    if (!text || !s_is_decimal(text)) {
+        return zs_yaml_fail(self, node->start_mark, "expected integer for '%s'",
+                            key->name);
+    }
+    if (zs_parse_int(text, key->min, key->max, value) != 0) {
+        return zs_yaml_fail(self, node->start_mark,
+                            "value %s for '%s' is out of range (expected %lld..%lld)",
+                            zs_yaml_sample(text, strlen(text)).text, key->name,
+                            (long long) key->min, (long long) key->max);
+    }
+    return 0;
+}
+
 int
 zs_yaml_read_uint(zs_yaml_t *self,
                   const zs_yaml_key_t *key,
                   yaml_node_t *node,
                   void *target)
 {
-    const char *text = s_plain(node);
     int64_t value;
-    if (!text || !s_is_decimal(text)) {
-        return zs_yaml_fail(self, node->start_mark, "expected integer for '%s'",
-                            key->name);
-    }
-    if (zs_parse_int(text, key->min, key->max, &value) != 0) {
-        return zs_yaml_fail(self, node->start_mark,
-                            "value %s for '%s' is out of range (expected %lld..%lld)",
-                            zs_yaml_sample(text, strlen(text)).text, key->name,
-                            (long long) key->min, (long long) key->max);
+    if (s_read_integer(self, key, node, &value) != 0) {
+        return -1;
     }
     *(unsigned *) zs_yaml_field(target, key) = (unsigned) value;
+    return 0;
+}
+
+int
+zs_yaml_read_size(zs_yaml_t *self,
+                  const zs_yaml_key_t *key,
+                  yaml_node_t *node,
+                  void *target)
+{
+    int64_t value;
+    if (s_read_integer(self, key, node, &value) != 0) {
+        return -1;
+    }
+    *(size_t *) zs_yaml_field(target, key) = (size_t) value;
     return 0;
 }
 

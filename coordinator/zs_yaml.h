@@ -172,6 +172,11 @@ int zs_yaml_read_uint(zs_yaml_t *self,
                       const zs_yaml_key_t *key,
                       yaml_node_t *node,
                       void *target);
+//  The same, stored as size_t: byte counts, whose bounds pass an unsigned's
+int zs_yaml_read_size(zs_yaml_t *self,
+                      const zs_yaml_key_t *key,
+                      yaml_node_t *node,
+                      void *target);
 //  Unquoted true or false, stored as bool
 int zs_yaml_read_bool(zs_yaml_t *self,
                       const zs_yaml_key_t *key,

@@ -65,6 +65,13 @@ s_u64(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
 }
 
 static bool
+s_bytes(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
+{
+    snprintf(cell, size, "%" PRIu64 " bytes", s_u64_at(reply, offset));
+    return true;
+}
+
+static bool
 s_uptime(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
 {
     snprintf(cell, size, "%.1f s", (double) reply->uptime_ms / 1000.0);
@@ -156,6 +163,8 @@ static const s_row_t s_status_rows[] = {
     {"cancelled", s_u64, S_FIELD(n_cancelled)},
     {"submitted", s_u64, S_FIELD(n_submitted)},
     {"forbidden", s_u64, S_FIELD(n_forbidden)},
+    {"queued", s_bytes, S_FIELD(queued_bytes)},
+    {"kept", s_bytes, S_FIELD(results_bytes)},
     {"uptime", s_uptime, 0},
     {"events", s_u64, S_FIELD(seq)},
 };

@@ -314,6 +314,8 @@ typedef struct {
     zs_msg_list_t vote_argv;  //  "vote_argv": the command that answers votes (welcome)
     const char *secret;       //  "secret": a local agent's proof of its slot (hello)
     const char *addr;         //  "addr": the address a peer connected from
+    uint64_t queued_bytes;    //  "queued_bytes": bytes unfinished tasks hold
+    uint64_t results_bytes;   //  "results_bytes": bytes the kept results hold
     void *arena_;             //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 

@@ -195,10 +195,13 @@ static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
     [ZS_F_VOTE_ARGV] = S_LIST("vote_argv", vote_argv, 0, ZS_MSG_ARG_MAX),
     [ZS_F_SECRET] = S_NAME("secret", secret),
     [ZS_F_ADDR] = S_NAME("addr", addr),
+    [ZS_F_QUEUED_BYTES] = S_UINT("queued_bytes", queued_bytes),
+    [ZS_F_RESULTS_BYTES] = S_UINT("results_bytes", results_bytes),
 };
 
 //  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
 //  every key, so a misplaced entry fails there.
+// clang-format off
 static const uint8_t s_sorted[ZS_F_COUNT] = {
     ZS_F_ACCESS,      ZS_F_ADDR,        ZS_F_AGENT,       ZS_F_AGENTS,
     ZS_F_AGG,         ZS_F_AMOUNT,      ZS_F_ARGV,        ZS_F_AT,
@@ -215,7 +218,8 @@ static const uint8_t s_sorted[ZS_F_COUNT] = {
     ZS_F_N_RUNNING,   ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NODE,
     ZS_F_NOTE,        ZS_F_OPTION,      ZS_F_OPTIONS,     ZS_F_PAYLOAD,
     ZS_F_PCT,         ZS_F_PEERS,       ZS_F_PID,         ZS_F_PREFIX,
-    ZS_F_PRI,         ZS_F_QUESTION,    ZS_F_REQUIRES,    ZS_F_RID,
+    ZS_F_PRI,         ZS_F_QUESTION,    ZS_F_QUEUED_BYTES, ZS_F_REQUIRES,
+    ZS_F_RESULTS_BYTES, ZS_F_RID,
     ZS_F_ROLE,        ZS_F_SECRET,      ZS_F_SEQ,         ZS_F_SLOTS,
     ZS_F_STATE,       ZS_F_STATUS,      ZS_F_STDERR,      ZS_F_STDOUT,
     ZS_F_STRATEGY,    ZS_F_T,           ZS_F_TAGS,        ZS_F_TASK,
@@ -225,6 +229,7 @@ static const uint8_t s_sorted[ZS_F_COUNT] = {
     ZS_F_VOTERS,      ZS_F_VOTES,       ZS_F_WAIT,        ZS_F_WEIGHT,
     ZS_F_WHY,
 };
+// clang-format on
 
 const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
 
@@ -298,7 +303,7 @@ const zs_msgtab_t zs_msgtab_record = {
 #define S_COUNTERS                                                                       \
     (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_PENDING) | B(N_COMPLETED) |           \
      B(N_DEAD) | B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ) |               \
-     B(N_FORBIDDEN))
+     B(N_FORBIDDEN) | B(QUEUED_BYTES) | B(RESULTS_BYTES))
 
 static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},

@@ -111,6 +111,8 @@ typedef enum {
     ZS_F_VOTE_ARGV,
     ZS_F_SECRET,
     ZS_F_ADDR,
+    ZS_F_QUEUED_BYTES,
+    ZS_F_RESULTS_BYTES,
     ZS_F_COUNT
 } zs_msgtab_field_id_t;
 

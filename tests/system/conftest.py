@@ -236,7 +236,8 @@ BIN_KEYS = {"payload", "stdout", "stderr", "value"}
 UINT_KEYS = {"v", "rid", "seq", "conc", "pid", "hb", "live", "load", "code", "tmo",
              "tries", "att", "pct", "n_agents", "n_ready", "n_running", "n_completed",
              "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended", "count",
-             "n_pending", "n_forbidden", "ttl", "version", "expires"}
+             "n_pending", "n_forbidden", "ttl", "version", "expires", "queued_bytes",
+             "results_bytes"}
 INT_KEYS = {"pri", "exit"}
 BOOL_KEYS = {"local", "wait", "dup", "cas", "full"}
 

@@ -215,17 +215,68 @@ test_bounds(void)
     put.value = (const uint8_t *) big;
     put.value_size = sizeof big;
     char key[32];
-    size_t fit = ZS_MEM_BYTES_MAX / sizeof big;
+    //  Each entry is its value and its key, "big/NNNN" and a NUL
+    size_t fit = ZS_MEM_BYTES_MAX / (sizeof big + sizeof "big/0000");
     for (size_t i = 0; i < fit; i++) {
-        snprintf(key, sizeof key, "big/%zu", i);
+        snprintf(key, sizeof key, "big/%04zu", i);
         put.key = key;
         ZS_CHECK(s_code(mem, &s_client, &put, 0) == 0);
     }
     put.key = "one-more";
     ZS_CHECK(s_code(mem, &s_client, &put, 0) == ZS_ERR_LIMIT);
     //  Replacing a value frees its bytes first
-    put.key = "big/0";
+    put.key = "big/0000";
     ZS_CHECK(s_code(mem, &s_client, &put, 0) == 0);
+    zs_mem_destroy(&mem);
+}
+
+//  Keys and tags count against the bytes too: entries with long keys, 16 long tags and
+//  no value fill the store long before ZS_MEM_ENTRIES_MAX, as do signals
+static void
+test_bounds_of_keys_and_tags(void)
+{
+    zs_mem_t *mem = zs_mem_new(s_note, &s_gone);
+    char tag_text[ZS_MSG_TAGS_MAX][ZS_MSG_NAME_MAX + 1];
+    const char *tags[ZS_MSG_TAGS_MAX];
+    for (size_t i = 0; i < ZS_MSG_TAGS_MAX; i++) {
+        snprintf(tag_text[i], sizeof tag_text[i], "%02zu%062d", i, 0);
+        tags[i] = tag_text[i];
+    }
+    char key[ZS_MSG_KEY_MAX + 1];
+    memset(key, 'k', ZS_MSG_KEY_MAX);
+    key[ZS_MSG_KEY_MAX] = '\0';
+    zs_msg_t put = s_put(key, NULL);
+    put.tags = (zs_msg_list_t){tags, ZS_MSG_TAGS_MAX};
+    size_t each = sizeof key + ZS_MSG_TAGS_MAX * (ZS_MSG_NAME_MAX + 1);
+    size_t stored = 0;
+    zs_error_t err;
+    zs_error_init(&err);
+    while (stored < ZS_MEM_ENTRIES_MAX) {
+        snprintf(key, sizeof key, "%08zu", stored);
+        key[8] = 'k';
+        if (!zs_mem_put(mem, &s_client, &put, 0, &err)) {
+            break;
+        }
+        stored++;
+    }
+    ZS_CHECK(stored == ZS_MEM_BYTES_MAX / each && stored < ZS_MEM_ENTRIES_MAX);
+    ZS_CHECK(err.code == ZS_ERR_LIMIT && strstr(err.text, "keys, values and tags"));
+    //  A new signal needs room for its key and tags as well
+    zs_msg_t deposit;
+    zs_msg_init(&deposit, ZS_MSG_MEM_DEPOSIT);
+    deposit.key = "signal";
+    deposit.amount = 1;
+    deposit.half_life = 1000;
+    deposit.tags = put.tags;
+    ZS_CHECK(!zs_mem_deposit(mem, &s_client, &deposit, 0, &err) &&
+             err.code == ZS_ERR_LIMIT);
+    zs_msg_t del;
+    zs_msg_init(&del, ZS_MSG_MEM_DEL);
+    del.key = key;
+    snprintf(key, sizeof key, "%08d", 0);
+    key[8] = 'k';
+    ZS_CHECK(zs_mem_delete(mem, &s_client, &del, 0, &err) == 1);
+    ZS_CHECK(zs_mem_deposit(mem, &s_client, &deposit, 0, &err));
     zs_mem_destroy(&mem);
 }
 
@@ -340,9 +391,13 @@ test_signals(void)
 }
 
 static const zs_test_case_t s_cases[] = {
-    {"signals", test_signals}, {"versions_and_cas", test_versions_and_cas},
-    {"access", test_access},   {"query", test_query},
-    {"expiry", test_expiry},   {"bounds", test_bounds},
+    {"signals", test_signals},
+    {"versions_and_cas", test_versions_and_cas},
+    {"access", test_access},
+    {"query", test_query},
+    {"expiry", test_expiry},
+    {"bounds", test_bounds},
+    {"bounds_of_keys_and_tags", test_bounds_of_keys_and_tags},
     {"restore", test_restore},
 };
 

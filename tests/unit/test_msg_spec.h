@@ -138,6 +138,8 @@ static const t_key_t s_keys[] = {
     K("vote_argv", T_LIST, vote_argv, 0, ZS_MSG_ARG_MAX),
     K_NAME("secret", secret),
     K_NAME("addr", addr),
+    K_UINT("queued_bytes", queued_bytes),
+    K_UINT("results_bytes", results_bytes),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -179,7 +181,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_STATUS_OK, "status.ok",
      "name! rid n_agents n_ready n_running n_pending n_completed n_dead n_cancelled "
      "n_submitted "
-     "uptime_ms seq n_forbidden"},
+     "uptime_ms seq n_forbidden queued_bytes results_bytes"},
     {ZS_MSG_AGENTS, "agents", "rid"},
     {ZS_MSG_AGENTS_OK, "agents.ok", "agents! rid"},
     {ZS_MSG_SHUTDOWN, "shutdown", "rid"},

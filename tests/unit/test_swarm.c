@@ -81,7 +81,9 @@ test_full_file(void)
                        "  timeout_ms: 5000\n"
                        "  retries: 0\n"
                        "  max_queue: 10\n"
+                       "  max_queue_bytes: 1048576\n"
                        "  keep_results: 0\n"
+                       "  keep_results_bytes: 1099511627776\n"
                        "supervision:\n"
                        "  strategy: rest-for-one\n"
                        "  restart: transient\n"
@@ -118,7 +120,9 @@ test_full_file(void)
     ZS_CHECK(swarm->task_timeout_ms == 5000);
     ZS_CHECK(swarm->task_retries == 0);
     ZS_CHECK(swarm->max_queue == 10);
+    ZS_CHECK(swarm->max_queue_bytes == 1048576);
     ZS_CHECK(swarm->keep_results == 0);
+    ZS_CHECK(swarm->keep_results_bytes == 1099511627776u);
     ZS_CHECK(swarm->supervision.strategy == ZS_SUP_REST_FOR_ONE);
     ZS_CHECK(swarm->supervision.restart == ZS_SUP_TRANSIENT);
     ZS_CHECK(swarm->supervision.backoff_min_ms == 10);
@@ -184,7 +188,9 @@ test_defaults(void)
     ZS_CHECK(swarm->task_timeout_ms == ZS_SWARM_DEFAULT_TIMEOUT_MS);
     ZS_CHECK(swarm->task_retries == ZS_SWARM_DEFAULT_RETRIES);
     ZS_CHECK(swarm->max_queue == ZS_SWARM_DEFAULT_MAX_QUEUE);
+    ZS_CHECK(swarm->max_queue_bytes == 268435456);
     ZS_CHECK(swarm->keep_results == ZS_SWARM_DEFAULT_KEEP);
+    ZS_CHECK(swarm->keep_results_bytes == 67108864);
     ZS_CHECK(swarm->keep_results_s == ZS_SWARM_DEFAULT_KEEP_S);
     ZS_CHECK(swarm->journal_path == NULL);
     ZS_CHECK(swarm->type_count == 1);
@@ -715,13 +721,46 @@ test_tasks(void)
                        "0..1000000)"));
     ZS_CHECK(s_rejects(S_HEAD "tasks: {retry: 1}\n", "4:9",
                        "unknown key 'retry' in 'tasks' (expected one of: timeout_ms, "
-                       "retries, max_queue, keep_results, keep_results_s)"));
+                       "retries, max_queue, max_queue_bytes, keep_results, "
+                       "keep_results_bytes, keep_results_s)"));
     ZS_CHECK(s_rejects(S_HEAD "tasks: {keep_results_s: 31536001}\n", "4:25",
                        "value 31536001 for 'keep_results_s' is out of range (expected "
                        "0..31536000)"));
     ZS_CHECK(s_rejects(S_HEAD "tasks: [1]\n", "4:8", "expected mapping for 'tasks'"));
     ZS_CHECK(s_accepts(S_HEAD "tasks: {timeout_ms: 86400000, retries: 100, max_queue: "
                               "10000000, keep_results: 1000000}\n"));
+}
+
+//  Byte bounds: at least one largest payload (result) fits, at most a TiB
+static void
+test_tasks_bytes(void)
+{
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {max_queue_bytes: 1048575}\n", "4:26",
+                       "value 1048575 for 'max_queue_bytes' is out of range (expected "
+                       "1048576..1099511627776)"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {max_queue_bytes: 1099511627777}\n", "4:26",
+                       "(expected 1048576..1099511627776)"));
+    ZS_CHECK(
+        s_rejects(S_HEAD "tasks: {max_queue_bytes: 99999999999999999999}\n", "4:26",
+                  "value 99999999999999999999 for 'max_queue_bytes' is out of range"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {max_queue_bytes: 256MiB}\n", "4:26",
+                       "expected integer for 'max_queue_bytes'"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {max_queue_bytes: '268435456'}\n", "4:26",
+                       "expected integer for 'max_queue_bytes'"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {max_queue_bytes: -1}\n", "4:26",
+                       "value -1 for 'max_queue_bytes' is out of range"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {keep_results_bytes: 131071}\n", "4:29",
+                       "value 131071 for 'keep_results_bytes' is out of range (expected "
+                       "131072..1099511627776)"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {keep_results_bytes: 1099511627777}\n", "4:29",
+                       "(expected 131072..1099511627776)"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {keep_results_bytes: [1]}\n", "4:29",
+                       "expected integer for 'keep_results_bytes'"));
+    zs_swarm_t *swarm = s_parse(S_HEAD "tasks: {max_queue_bytes: 1099511627776, "
+                                       "keep_results_bytes: 131072}\n");
+    ZS_CHECK(swarm && swarm->max_queue_bytes == 1099511627776u);
+    ZS_CHECK(swarm && swarm->keep_results_bytes == 131072);
+    zs_swarm_destroy(&swarm);
 }
 
 static void
@@ -1275,6 +1314,7 @@ static const zs_test_case_t s_cases[] = {
     {"bind_distinct", test_bind_distinct},
     {"heartbeat", test_heartbeat},
     {"tasks", test_tasks},
+    {"tasks_bytes", test_tasks_bytes},
     {"journal", test_journal},
     {"agents_required", test_agents_required},
     {"agents_bounded", test_agents_bounded},

@@ -195,6 +195,86 @@ test_dependencies_and_parts(void)
     zs_task_destroy(&agg);
 }
 
+//  What a task holds: payload, parts, the last attempt's output and reason, its lists;
+//  a final one drops the first two
+static void
+test_bytes_held(void)
+{
+    zs_task_t *task = s_task("echo");
+    ZS_CHECK(zs_task_bytes(task) == 2);
+    zs_msg_t result;
+    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
+    result.status = "fail";
+    result.out = (const uint8_t *) "out";
+    result.out_size = 3;
+    result.err = (const uint8_t *) "error";
+    result.err_size = 5;
+    zs_task_set_result(task, &result);
+    ZS_CHECK(zs_task_bytes(task) == 2 + 3 + 5);
+    zs_task_drop_output(task);
+    ZS_CHECK(zs_task_bytes(task) == 2 && !task->result.out && !task->result.err);
+    ZS_CHECK_STR(task->result.status, "fail");
+    zs_task_set_outcome(task, "timeout", "no result within 1000 ms");
+    ZS_CHECK(zs_task_bytes(task) == 2 + sizeof "no result within 1000 ms");
+    zs_task_set_result(task, &result);
+    zs_task_apply(task, ZS_TASK_ASSIGN);
+    zs_task_apply(task, ZS_TASK_SUCCEED);
+    zs_task_drop_input(task);
+    ZS_CHECK(!task->payload && zs_task_bytes(task) == 3 + 5);
+    zs_task_destroy(&task);
+
+    //  An aggregate: its deps, their parts, then what they collect
+    static const char *deps[] = {"a.1", "a.2"};
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = "agg";
+    submit.agg = "agg";
+    submit.deps = (zs_msg_list_t){deps, 2};
+    zs_task_t *agg = zs_task_new("a", &submit, 1000, 1, 2);
+    size_t lists = 2 * sizeof(char *) + sizeof "a.1" + sizeof "a.2";
+    size_t parts = 2 * sizeof(zs_task_part_t);
+    ZS_CHECK(zs_task_bytes(agg) == lists + parts);
+    ZS_CHECK(zs_task_measure(&submit) == lists + parts + 2 * sizeof(zs_task_link_t));
+    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "1234", 4, 100) == 0);
+    ZS_CHECK(zs_task_bytes(agg) == lists + parts + 4);
+    zs_task_add_dependant(agg, agg, 0);
+    ZS_CHECK(zs_task_bytes(agg) == lists + parts + 4 + 2 * sizeof(zs_task_link_t));
+    zs_task_apply(agg, ZS_TASK_CANCEL);
+    zs_task_drop_input(agg);
+    ZS_CHECK(!agg->graph.parts);
+    ZS_CHECK(zs_task_bytes(agg) == lists + 2 * sizeof(zs_task_link_t));
+    zs_task_destroy(&agg);
+}
+
+//  A submit is measured before its tasks exist: a fan-out's aggregate at its longest
+static void
+test_measure(void)
+{
+    static const char *requires[] = {"gpu"};
+    static const zs_msg_bin_t items[] = {{(const uint8_t *) "abc", 3},
+                                         {(const uint8_t *) "", 0}};
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = "t";
+    submit.payload = (const uint8_t *) "12345";
+    submit.payload_size = 5;
+    submit.requires = (zs_msg_list_t){requires, 1};
+    zs_task_t *task = zs_task_new("m", &submit, 1000, 1, 1);
+    ZS_CHECK(zs_task_measure(&submit) == zs_task_bytes(task));
+    ZS_CHECK(zs_task_bytes(task) == 5 + sizeof(char *) + sizeof "gpu");
+    zs_task_destroy(&task);
+
+    submit.payload = NULL;
+    submit.payload_size = 0;
+    submit.items = (zs_msg_bins_t){items, 2};
+    submit.agg = "join";
+    size_t each = sizeof(char *) + sizeof "gpu";
+    ZS_CHECK(zs_task_measure(&submit) == 2 * each + 3 + zs_task_measure_aggregate(2));
+    ZS_CHECK(zs_task_measure_aggregate(2) ==
+             2 * (sizeof(char *) + ZS_MSG_NAME_MAX + 1 + sizeof(zs_task_part_t) +
+                  sizeof(zs_task_link_t)));
+}
+
 static const zs_test_case_t s_cases[] = {
     {"life_of_a_task", test_life_of_a_task},
     {"fail_retry_and_give_up", test_fail_retry_and_give_up},
@@ -202,6 +282,8 @@ static const zs_test_case_t s_cases[] = {
     {"state_names_and_events", test_state_names_and_events},
     {"task_ids", test_task_ids},
     {"dependencies_and_parts", test_dependencies_and_parts},
+    {"bytes_held", test_bytes_held},
+    {"measure", test_measure},
 };
 
 ZS_TEST_MAIN(s_cases)
