@@ -60,7 +60,7 @@ struct _zs_agent_t {
 
 //  When a running attempt started, to learn how long its type takes
 typedef struct {
-    int64_t started_us;               //  zs_clock_us at task.assign
+    int64_t started_us;               //  zclock_usecs at task.assign
     char ttype[ZS_MSG_NAME_MAX + 1];  //  its task type
 } s_start_t;
 
@@ -145,7 +145,7 @@ s_started(zs_agent_t *self, const zs_msg_t *assign)
     char key[ZS_MSG_NAME_MAX + 24];
     s_start_key(key, sizeof key, assign->task, assign->att);
     s_start_t *start = zs_malloc(sizeof *start);
-    start->started_us = zs_clock_us();
+    start->started_us = zclock_usecs();
     snprintf(start->ttype, sizeof start->ttype, "%s", assign->ttype);
     zhashx_update(self->starts, key, start);
 }
@@ -174,7 +174,7 @@ s_ended(zs_agent_t *self, const zs_msg_t *result)
     s_start_key(key, sizeof key, result->task, result->att);
     s_start_t *start = zhashx_lookup(self->starts, key);
     if (start) {
-        s_learn(self, start->ttype, zs_clock_us() - start->started_us);
+        s_learn(self, start->ttype, zclock_usecs() - start->started_us);
         zhashx_delete(self->starts, key);
     } else if (self->starting && self->starting->att == result->att &&
                streq(self->starting->task, result->task)) {

@@ -43,7 +43,7 @@ struct _zs_session_t {
     bool welcomed;                       //  a welcome came before: the next renews
     uint64_t hb;                         //  heartbeat interval, ms
     uint64_t live;                       //  heartbeats missed before a peer is dead
-    int64_t sent_ms;                     //  last send, zs_clock_ms
+    int64_t sent_ms;                     //  last send, zclock_mono
     int64_t heard_ms;                    //  last message received
     int64_t hello_ms;                    //  next hello is due, in S_STATE_HELLO
     unsigned retries;                    //  hello retries so far, to ZS_SESSION_SHIFT_MAX
@@ -99,7 +99,7 @@ s_send_hello(zs_session_t *self)
     //  hellos of many peers that lost the same coordinator
     int64_t delay = zs_session_backoff_ms(self->hb, self->retries, s_random(self));
     self->retries += self->retries < ZS_SESSION_SHIFT_MAX;
-    self->hello_ms = zs_clock_ms() + delay;
+    self->hello_ms = zclock_mono() + delay;
 }
 
 //  Say hello from the start of the backoff, in the state that waits for the welcome
@@ -139,7 +139,7 @@ s_timer_arm(zs_session_t *self)
         due = self->heard_ms + (int64_t) (self->hb * self->live);
         due = beat < due ? beat : due;
     }
-    int64_t delay = due - zs_clock_ms();
+    int64_t delay = due - zclock_mono();
     self->timer =
         zloop_timer(self->loop, (size_t) (delay > 1 ? delay : 1), 1, s_on_tick, self);
 }
@@ -184,7 +184,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         return 0;
     }
     self->timer = -1;  //  one-shot: zloop drops it after this call
-    s_tick[self->state](self, zs_clock_ms());
+    s_tick[self->state](self, zclock_mono());
     s_timer_arm(self);
     return 0;
 }
@@ -276,7 +276,7 @@ s_reconnect(zs_session_t *self)
             zsys_error("%s", err.text);
         }
         self->state = S_STATE_HELLO;
-        self->hello_ms = zs_clock_ms() + (int64_t) self->hb;
+        self->hello_ms = zclock_mono() + (int64_t) self->hb;
         return;  //  the next hello retry tries again
     }
     if (self->debug) {
@@ -396,7 +396,7 @@ s_on_socket(zloop_t *loop, zsock_t *reader, void *arg)
             break;
         }
         if (i == 0) {
-            self->heard_ms = zs_clock_ms();
+            self->heard_ms = zclock_mono();
         }
         if (zmq_msg_more(&frame)) {
             s_skip_parts(self, &frame, handle);
@@ -448,7 +448,7 @@ zs_session_new(zloop_t *loop,
     self->hb = ZS_SESSION_HB_DEFAULT;
     self->live = ZS_SESSION_LIVE_DEFAULT;
     self->timer = -1;
-    self->rng = ((uint64_t) getpid() << 32) ^ (uint64_t) zs_clock_us();
+    self->rng = ((uint64_t) getpid() << 32) ^ (uint64_t) zclock_usecs();
     self->rng = self->rng ? self->rng : ZS_SESSION_SEED;
     if ((config->cert && s_curve_init(self, config, err) != 0) ||
         s_socket_open(self, err) != 0) {
@@ -480,7 +480,7 @@ void
 zs_session_start(zs_session_t *self)
 {
     assert(self);
-    self->heard_ms = zs_clock_ms();
+    self->heard_ms = zclock_mono();
     s_hello_again(self);
     s_timer_arm(self);
 }
@@ -496,7 +496,7 @@ zs_session_send(zs_session_t *self, const zs_msg_t *msg)
                          &self->buf);
     }
     if (rc == 0) {
-        self->sent_ms = zs_clock_ms();
+        self->sent_ms = zclock_mono();
     } else {
         s_send_failed(self, msg);
     }

@@ -224,7 +224,7 @@ s_request(zs_client_t *client, zs_msg_type_t type, zs_msg_t *reply, zs_error_t *
     return 0;
 }
 
-//  Poll status until n_agents reaches count. Returns 0 with *when_us the zs_clock_us of
+//  Poll status until n_agents reaches count. Returns 0 with *when_us the zclock_usecs of
 //  the reply that showed it, or -1.
 static int
 s_await_agents(zs_client_t *client,
@@ -233,9 +233,9 @@ s_await_agents(zs_client_t *client,
                int64_t *when_us,
                zs_error_t *err)
 {
-    int64_t deadline = zs_clock_ms() + ZS_BENCH_AGENTS_MS;
+    int64_t deadline = zclock_mono() + ZS_BENCH_AGENTS_MS;
     uint64_t seen = 0;
-    while (zs_clock_ms() < deadline && !s_interrupted) {
+    while (zclock_mono() < deadline && !s_interrupted) {
         zs_msg_t reply;
         zs_msg_init(&reply, ZS_MSG_INVALID);
         if (s_request(client, ZS_MSG_STATUS, &reply, err) != 0) {
@@ -244,7 +244,7 @@ s_await_agents(zs_client_t *client,
         seen = reply.n_agents;
         zs_msg_fini(&reply);
         if (seen >= count) {
-            *when_us = zs_clock_us();
+            *when_us = zclock_usecs();
             return 0;
         }
         zs_bench_swarm_pump(swarm);
@@ -306,10 +306,10 @@ s_stop_swarm(s_bench_t *self, zs_bench_swarm_t **swarm_p)
         fprintf(stderr, "zs_bench: %s\n", err.text);
     }
     zs_bench_swarm_destroy(swarm_p);
-    int64_t deadline = zs_clock_ms() + ZS_BENCH_LEFTOVER_MS;
+    int64_t deadline = zclock_mono() + ZS_BENCH_LEFTOVER_MS;
     for (size_t i = 0; i < self->agent_count; i++) {
         pid_t pid = (pid_t) self->agent_pids[i];
-        while (pid > 0 && s_alive(self->agent_pids[i]) && zs_clock_ms() < deadline) {
+        while (pid > 0 && s_alive(self->agent_pids[i]) && zclock_mono() < deadline) {
             zclock_sleep(ZS_BENCH_POLL_MS);
         }
         if (pid > 0 && s_alive(self->agent_pids[i]) && kill(pid, SIGKILL) == 0) {
@@ -451,11 +451,11 @@ s_throughput_run(s_bench_t *self,
         s_run_tasks(client, swarm, o->warmup.value, o->window.value, &tally, err) != 0) {
         return -1;
     }
-    int64_t start = zs_clock_us();
+    int64_t start = zclock_usecs();
     if (s_run_tasks(client, swarm, o->tasks.value, o->window.value, &tally, err) != 0) {
         return -1;
     }
-    double seconds = (double) (zs_clock_us() - start) / 1e6;
+    double seconds = (double) (zclock_usecs() - start) / 1e6;
     char target[ZS_BENCH_CELL_MAX];
     snprintf(target, sizeof target, ">= %d tasks/s", ZS_BENCH_TARGET_TPS);
     s_row(self, "throughput", target, "%.0f tasks/s", (double) tally.ended / seconds);
@@ -508,7 +508,7 @@ s_round_trip(zs_client_t *client, zs_error_t *err)
     request.ttype = "noop";
     request.wait = true;
     uint64_t rid = 0;
-    int64_t start = zs_clock_us();
+    int64_t start = zclock_usecs();
     if (zs_client_send(client, &request, &rid, err) != 0) {
         return -1;
     }
@@ -521,7 +521,7 @@ s_round_trip(zs_client_t *client, zs_error_t *err)
         bool done = reply.type == ZS_MSG_WAIT_OK;
         zs_msg_fini(&reply);
         if (done) {
-            return zs_clock_us() - start;
+            return zclock_usecs() - start;
         }
     }
     return zs_error_set(err, 0, "no wait.ok after submit.ok");

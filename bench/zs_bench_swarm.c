@@ -3,6 +3,7 @@
 #include "zs_bench_swarm.h"
 
 #include <assert.h>
+#include <czmq.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,9 +35,9 @@ struct zs_bench_swarm_t {
     bool ready;                             //  the ready line was read
     char line[ZS_BENCH_SWARM_LINE_MAX];     //  stdout line being assembled before ready
     size_t line_len;                        //  bytes in line
-    int64_t spawned_us;                     //  zs_clock_us just before the spawn
-    int64_t ready_us;                       //  zs_clock_us when the ready line came
-    int64_t pumped_ms;                      //  zs_clock_ms of the last look at the pipes
+    int64_t spawned_us;                     //  zclock_usecs just before the spawn
+    int64_t ready_us;                       //  zclock_usecs when the ready line came
+    int64_t pumped_ms;                      //  zclock_mono of the last look at the pipes
     zs_bench_swarm_output_t output;         //  echo or keep what zswarmd writes
     char tail[ZS_BENCH_SWARM_TAIL];         //  ring of the last bytes, when quiet
     size_t tail_at;                         //  next write position in tail
@@ -140,7 +141,7 @@ s_parse_ready(zs_bench_swarm_t *self)
         s_ready_field(self->line, ZS_BENCH_SWARM_EVENTS, self->events,
                       sizeof self->events)) {
         self->ready = true;
-        self->ready_us = zs_clock_us();
+        self->ready_us = zclock_usecs();
     }
 }
 
@@ -201,7 +202,7 @@ s_drain_all(zs_bench_swarm_t *self)
 {
     s_drain(self, &self->proc.stdout_fd, true);
     s_drain(self, &self->proc.stderr_fd, false);
-    self->pumped_ms = zs_clock_ms();
+    self->pumped_ms = zclock_mono();
 }
 
 //  Wait up to timeout_ms for output on either pipe, then drain both
@@ -237,9 +238,9 @@ static int
 s_not_ready(zs_bench_swarm_t *self, zs_error_t *err)
 {
     //  End of file usually means it exited: give its exit status a moment to arrive
-    int64_t deadline = zs_clock_ms() + ZS_BENCH_SWARM_EXIT_MS;
+    int64_t deadline = zclock_mono() + ZS_BENCH_SWARM_EXIT_MS;
     int code = 0;
-    while (self->proc.stdout_fd < 0 && zs_clock_ms() < deadline) {
+    while (self->proc.stdout_fd < 0 && zclock_mono() < deadline) {
         if (s_reaped(self, &code)) {
             return zs_error_set(
                 err, 0, "zswarmd exited with status %d before it was ready", code);
@@ -256,9 +257,9 @@ s_not_ready(zs_bench_swarm_t *self, zs_error_t *err)
 static int
 s_await_ready(zs_bench_swarm_t *self, zs_error_t *err)
 {
-    int64_t deadline = zs_clock_ms() + ZS_BENCH_SWARM_READY_MS;
+    int64_t deadline = zclock_mono() + ZS_BENCH_SWARM_READY_MS;
     while (!self->ready) {
-        if (self->proc.stdout_fd < 0 || zs_clock_ms() >= deadline) {
+        if (self->proc.stdout_fd < 0 || zclock_mono() >= deadline) {
             return s_not_ready(self, err);
         }
         s_wait_output(self, ZS_BENCH_SWARM_REAP_MS);
@@ -279,7 +280,7 @@ zs_bench_swarm_new(const zs_bench_swarm_config_t *config, zs_error_t *err)
     }
     char *program = zs_strdup(config->zswarmd);
     char *argv[] = {program, self->path, NULL};
-    self->spawned_us = zs_clock_us();
+    self->spawned_us = zclock_usecs();
     int rc = zs_proc_spawn(argv, NULL, ZS_PROC_PIPES | ZS_PROC_GROUP, &self->proc);
     free(program);
     if (rc != 0) {
@@ -366,7 +367,7 @@ void
 zs_bench_swarm_pump(zs_bench_swarm_t *self)
 {
     assert(self);
-    if (zs_clock_ms() - self->pumped_ms >= ZS_BENCH_SWARM_PUMP_MS) {
+    if (zclock_mono() - self->pumped_ms >= ZS_BENCH_SWARM_PUMP_MS) {
         s_drain_all(self);
     }
 }
@@ -381,8 +382,8 @@ zs_bench_swarm_stop(zs_bench_swarm_t *self, zs_error_t *err)
     pid_t pid = self->proc.pid;
     int code = 0;
     kill(pid, SIGTERM);
-    int64_t deadline = zs_clock_ms() + ZS_BENCH_SWARM_STOP_MS;
-    while (zs_clock_ms() < deadline) {
+    int64_t deadline = zclock_mono() + ZS_BENCH_SWARM_STOP_MS;
+    while (zclock_mono() < deadline) {
         if (s_reaped(self, &code)) {
             return code;
         }

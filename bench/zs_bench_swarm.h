@@ -68,7 +68,7 @@ const char *zs_bench_swarm_events(zs_bench_swarm_t *self);
 //  zswarmd's pid, or 0 once it has been reaped.
 pid_t zs_bench_swarm_pid(zs_bench_swarm_t *self);
 
-//  zs_clock_us () just before zswarmd was spawned, and when its ready line arrived.
+//  zclock_usecs () just before zswarmd was spawned, and when its ready line arrived.
 int64_t zs_bench_swarm_spawned_us(zs_bench_swarm_t *self);
 int64_t zs_bench_swarm_ready_us(zs_bench_swarm_t *self);
 

@@ -223,7 +223,7 @@ static int
 s_agents_readable(zloop_t *loop, zsock_t *sock, void *arg)
 {
     zs_broker_t *self = arg;
-    self->now_ms = zs_clock_ms();
+    self->now_ms = zclock_mono();
     for (int n = 0; n < ZS_BROKER_BATCH; n++) {
         zmq_msg_t frames[3];
         int count = s_recv_frames(zsock_resolve(sock), frames, 2);
@@ -271,7 +271,7 @@ static int
 s_control_readable(zloop_t *loop, zsock_t *sock, void *arg)
 {
     zs_broker_t *self = arg;
-    self->now_ms = zs_clock_ms();
+    self->now_ms = zclock_mono();
     for (int n = 0; n < ZS_BROKER_BATCH; n++) {
         zmq_msg_t frames[4];
         int count = s_recv_frames(zsock_resolve(sock), frames, 3);
@@ -318,7 +318,7 @@ static int
 s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_broker_t *self = arg;
-    self->now_ms = zs_clock_ms();
+    self->now_ms = zclock_mono();
     int64_t deadline = (int64_t) self->interval_ms * self->liveness;
     //  Collect first: gone() may drop other peers, which would upset the iteration
     zlistx_t *expired = zlistx_new();
@@ -653,7 +653,7 @@ zs_broker_new(zloop_t *loop,
     self->ops = *ops;
     self->ctx = ctx;
     self->tick_timer = -1;
-    self->now_ms = zs_clock_ms();
+    self->now_ms = zclock_mono();
     msgpack_sbuffer_init(&self->buf);
     self->held = zchunk_new(NULL, 0);
     self->topics = zlistx_new();

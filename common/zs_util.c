@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define ZS_RATELIMIT_BURST   10.0  //  log lines allowed at once
 #define ZS_RATELIMIT_PER_SEC 1.0   //  refill rate, lines per second
@@ -108,26 +107,6 @@ zs_error_set(zs_error_t *err, int code, const char *format, ...)
     return -1;
 }
 
-static int64_t
-s_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t
-zs_clock_ms(void)
-{
-    return s_clock_ns() / 1000000;
-}
-
-int64_t
-zs_clock_us(void)
-{
-    return s_clock_ns() / 1000;
-}
-
 void
 zs_utf8_trim(char *text)
 {
@@ -152,14 +131,6 @@ zs_utf8_trim(char *text)
     }
 }
 
-int64_t
-zs_clock_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 zs_parse_int(const char *text, int64_t min, int64_t max, int64_t *value)
 {
@@ -179,7 +150,7 @@ zs_parse_int(const char *text, int64_t min, int64_t max, int64_t *value)
 bool
 zs_ratelimit_allow(zs_ratelimit_t *self, uint64_t *suppressed_p)
 {
-    int64_t now = zs_clock_ms();
+    int64_t now = zclock_mono();
     if (self->last_ms == 0) {
         self->tokens = ZS_RATELIMIT_BURST;
     } else {

@@ -1,4 +1,8 @@
-//  zs_util - allocation, errors, clocks and rate-limited logging shared by every program
+//  zs_util - allocation, errors and rate-limited logging shared by every program
+//
+//  Clocks are czmq's: zclock_mono () and zclock_usecs () (monotonic, for deadlines and
+//  latency) and zclock_time () (wall, ms since the Unix epoch, for timestamps that
+//  outlive the process).
 //
 //  Allocation never returns NULL: running out of memory aborts with a message, so callers
 //  do not carry OOM paths that could never be tested (Redis, czmq). Errors caused by
@@ -44,13 +48,6 @@ void zs_error_init(zs_error_t *err);
 //  Cut a UTF-8 sequence that a fixed buffer truncated mid-character off the end of
 //  text, so text built from valid UTF-8 pieces stays valid.
 void zs_utf8_trim(char *text);
-
-//  Monotonic clock, for deadlines and latency; never jumps with the wall clock.
-int64_t zs_clock_ms(void);
-int64_t zs_clock_us(void);
-
-//  Wall clock, ms since the Unix epoch: for timestamps that outlive the process.
-int64_t zs_clock_wall_ms(void);
 
 //  Parse a whole decimal string into [min, max]. Returns 0, or -1 on any junk or
 //  overflow.

@@ -95,7 +95,7 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.n_forbidden = self->counts.forbidden;
     reply.queued_bytes = self->bytes.queued;
     reply.results_bytes = self->bytes.results;
-    reply.uptime_ms = (uint64_t) (zs_clock_ms() - self->started_ms);
+    reply.uptime_ms = (uint64_t) (zclock_mono() - self->started_ms);
     reply.seq = zs_broker_seq(self->broker);
     zs_broker_reply(self->broker, client, &reply);
 }
@@ -115,7 +115,7 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
     zs_msg_agent_t *records = zs_calloc(count + 1, sizeof *records);
     zs_agent_t **agents = zs_calloc(count + 1, sizeof *agents);
     size_t n = 0;
-    int64_t now = zs_clock_ms();
+    int64_t now = zclock_mono();
     for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
          agent = zs_registry_next(self->registry)) {
         agents[n] = agent;

@@ -81,7 +81,7 @@ zs_coord_task_final(zs_coord_t *self, zs_task_t *task)
 {
     s_count_final(self, task);
     self->unfinished--;
-    task->ended_ms = zs_clock_wall_ms();
+    task->ended_ms = zclock_time();
     zs_coord_journal_ended(self, task);
     zs_coord_publish_task(self, task, task->result.why);
     zs_coord_reply_waiters(self, task);
@@ -521,7 +521,7 @@ static int
 s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_coord_t *self = arg;
-    int64_t now = zs_clock_ms();
+    int64_t now = zclock_mono();
     for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
          agent = zs_registry_next(self->registry)) {
         s_expire_attempts(self, agent, now);
@@ -668,11 +668,11 @@ zs_coord_new(const zs_swarm_t *swarm,
     assert(agent_exe);
     zs_coord_t *self = zs_calloc(1, sizeof *self);
     self->swarm = swarm;
-    self->started_ms = zs_clock_ms();
+    self->started_ms = zclock_mono();
     //  Generated task ids differ between runs, so a restarted coordinator never reuses
     //  one
     if (getrandom(&self->nonce, sizeof self->nonce, 0) != sizeof self->nonce) {
-        self->nonce = (uint32_t) zs_clock_us() ^ (uint32_t) getpid();
+        self->nonce = (uint32_t) zclock_usecs() ^ (uint32_t) getpid();
     }
     self->signal_fd = signal_fd;
     self->loop = zloop_new();

@@ -31,7 +31,7 @@ zs_coord_assign(zs_coord_t *self, zs_agent_t *agent, zs_task_t *task)
     task->att++;
     free(task->agent_id);
     task->agent_id = zs_strdup(agent->id);
-    task->assigned_ms = zs_clock_ms();
+    task->assigned_ms = zclock_mono();
     //  Two heartbeats of grace: the agent's own timeout should report first
     task->deadline_ms =
         task->assigned_ms + task->tmo_ms + 2 * (int64_t) self->swarm->heartbeat_ms;

@@ -431,7 +431,7 @@ s_evict_aged(zs_coord_t *self)
     if (self->swarm->keep_results_s == 0) {
         return;
     }
-    int64_t oldest = zs_clock_wall_ms() - (int64_t) self->swarm->keep_results_s * 1000;
+    int64_t oldest = zclock_time() - (int64_t) self->swarm->keep_results_s * 1000;
     while (self->done_head && self->done_head->ended_ms < oldest) {
         zs_coord_evict_oldest(self);
     }

@@ -122,7 +122,7 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     if (self->phase != ZS_COORD_SERVING) {
         zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
     } else if (s_check_put(msg, &err) == 0) {
-        entry = zs_mem_put(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
+        entry = zs_mem_put(self->mem, &asker->who, msg, zclock_time(), &err);
     }
     if (entry) {
         s_written(self, asker, msg, entry, ZS_MSG_MEM_PUT_OK);
@@ -140,7 +140,7 @@ s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     if (self->phase != ZS_COORD_SERVING) {
         zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
     } else {
-        entry = zs_mem_deposit(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
+        entry = zs_mem_deposit(self->mem, &asker->who, msg, zclock_time(), &err);
     }
     if (entry) {
         s_written(self, asker, msg, entry, ZS_MSG_MEM_DEPOSIT_OK);
@@ -154,7 +154,7 @@ s_get(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    int64_t now = zs_clock_wall_ms();
+    int64_t now = zclock_time();
     const zs_mem_entry_t *entry = zs_mem_get(self->mem, &asker->who, msg->key, now, &err);
     if (!entry) {
         s_refuse(self, asker, &err, msg->rid);
@@ -178,7 +178,7 @@ s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_error_t err;
     zs_error_init(&err);
     uint64_t version =
-        zs_mem_delete(self->mem, &asker->who, msg, zs_clock_wall_ms(), &err);
+        zs_mem_delete(self->mem, &asker->who, msg, zclock_time(), &err);
     if (!version) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -205,7 +205,7 @@ s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_mem_query_t query = {msg->prefix, (char *const *) (void *) msg->tags.items,
                             msg->tags.count, msg->top};
     zlistx_t *keys = zs_mem_query(self->mem, &asker->who, &query, ZS_MSG_ITEMS_MAX,
-                                  zs_clock_wall_ms(), &err);
+                                  zclock_time(), &err);
     if (!keys) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -257,7 +257,7 @@ s_expired(void *ctx, const zs_mem_entry_t *entry)
 void
 zs_coord_mem_tick(zs_coord_t *self)
 {
-    zs_mem_expire(self->mem, zs_clock_wall_ms());
+    zs_mem_expire(self->mem, zclock_time());
 }
 
 void

@@ -86,7 +86,7 @@ struct zs_coord_t {
     int tick_timer;              //  timeouts and housekeeping timer
     zs_coord_phase_t phase;      //  serving, draining, stopping
     int64_t phase_deadline_ms;   //  when the current stop phase gives up
-    int64_t started_ms;          //  zs_clock_ms at start
+    int64_t started_ms;          //  zclock_mono at start
     zs_journal_t *journal;       //  owned, NULL when the swarm keeps none
     msgpack_sbuffer record;      //  encode buffer for journal records
     uint64_t compacted_size;     //  journal bytes at the last compaction; live at start

@@ -39,7 +39,7 @@ static void
 s_enter_stopping(zs_coord_t *self)
 {
     self->phase = ZS_COORD_STOPPING;
-    self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_KILL_MS;
+    self->phase_deadline_ms = zclock_mono() + ZS_COORD_KILL_MS;
     if (self->auth) {
         //  Agents told bye reconnect, and are then stopped mid-handshake
         zs_auth_ignore_hangups(self->auth);
@@ -64,7 +64,7 @@ static int
 s_stop_step(zloop_t *loop, int timer_id, void *arg)
 {
     zs_coord_t *self = arg;
-    int64_t now = zs_clock_ms();
+    int64_t now = zclock_mono();
     if (self->phase == ZS_COORD_DRAINING &&
         (!s_running_tasks(self) || now >= self->phase_deadline_ms)) {
         s_enter_stopping(self);
@@ -91,7 +91,7 @@ zs_coord_stop(zs_coord_t *self, const char *why)
         zs_coord_publish_swarm(self, ZS_MSG_EV_SWARM_STOPPING, why);
         zs_coord_vote_stop(self);
         self->phase = ZS_COORD_DRAINING;
-        self->phase_deadline_ms = zs_clock_ms() + ZS_COORD_DRAIN_MS;
+        self->phase_deadline_ms = zclock_mono() + ZS_COORD_DRAIN_MS;
         zloop_timer(self->loop, ZS_COORD_STOP_POLL_MS, 0, s_stop_step, self);
     } else if (self->phase == ZS_COORD_DRAINING) {
         zsys_notice("stopping now: %s", why);

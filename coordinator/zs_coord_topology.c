@@ -177,7 +177,7 @@ zs_coord_topology_joined(zs_coord_t *self, zs_agent_t *agent)
         if (!zhashx_lookup(self->leaderless, team)) {
             //  An agent of the lead type has until the grace ends to come and lead
             int64_t *since = zs_malloc(sizeof *since);
-            *since = zs_clock_ms();
+            *since = zclock_mono();
             zhashx_insert(self->leaderless, team, since);
         }
     }
@@ -192,7 +192,7 @@ s_elect_leaderless(zs_coord_t *self)
         return;
     }
     int64_t grace = (int64_t) self->swarm->heartbeat_ms * self->swarm->liveness;
-    int64_t now = zs_clock_ms();
+    int64_t now = zclock_mono();
     //  A copy of the keys: electing removes the team from leaderless
     zlistx_t *teams = zhashx_keys(self->leaderless);
     for (const char *team = zlistx_first(teams); team; team = zlistx_next(teams)) {

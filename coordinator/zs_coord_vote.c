@@ -49,7 +49,7 @@ typedef struct {
     size_t voter_count;                  //  items in voters
     s_ballot_t *ballots;        //  in the order cast, room for every voter, owned
     zs_vote_count_t count;      //  the ballots per option
-    int64_t deadline_ms;        //  zs_clock_ms when it ends at the latest
+    int64_t deadline_ms;        //  zclock_mono when it ends at the latest
     int timer_id;               //  its deadline timer, while open
     bool ended;                 //  outcome (and winner) are set
     zs_vote_outcome_t outcome;  //  once ended
@@ -144,7 +144,7 @@ s_decision(const s_vote_t *vote)
 static uint64_t
 s_left(const s_vote_t *vote)
 {
-    int64_t left = vote->deadline_ms - zs_clock_ms();
+    int64_t left = vote->deadline_ms - zclock_mono();
     return left > 0 ? (uint64_t) left : 1;
 }
 
@@ -332,7 +332,7 @@ s_open(zs_coord_t *self, const s_vote_t *vote)
 static int
 s_keep(zs_coord_t *self, s_vote_t *vote, uint64_t deadline)
 {
-    vote->deadline_ms = zs_clock_ms() + (int64_t) deadline;
+    vote->deadline_ms = zclock_mono() + (int64_t) deadline;
     vote->timer_id = zloop_timer(self->loop, deadline, 1, s_on_deadline, self);
     if (vote->timer_id == -1) {
         return -1;
@@ -387,7 +387,7 @@ s_weight(const s_vote_t *vote, const zs_agent_t *agent, const s_ballot_t *ballot
     if (vote->strategy != ZS_VOTE_TRUST_WEIGHTED) {
         return 1;
     }
-    return zs_trust_score(&agent->trust, zs_clock_ms()) * (double) ballot->confidence /
+    return zs_trust_score(&agent->trust, zclock_mono()) * (double) ballot->confidence /
            ZS_MSG_CONFIDENCE_MAX * (double) ballot->weight;
 }
 
@@ -446,7 +446,7 @@ s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
 {
     assert(asker->agent);  //  the agents socket's request only
     s_vote_t *vote = zhashx_lookup(self->votes->by_id, msg->vote);
-    if (vote && !vote->ended && zs_clock_ms() >= vote->deadline_ms) {
+    if (vote && !vote->ended && zclock_mono() >= vote->deadline_ms) {
         s_end(self, vote, NULL);  //  its timer has not run yet: it would have ended it
     }
     int option = -1;

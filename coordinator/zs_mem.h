@@ -51,7 +51,7 @@ typedef struct {
     char *team;              //  that agent's team, owned; NULL: a control client
     zs_mem_access_t access;  //  who may read and change it
     uint64_t version;        //  from 1
-    int64_t expires_ms;      //  zs_clock_wall_ms when it expires; 0: never
+    int64_t expires_ms;      //  zclock_time when it expires; 0: never
     bool signal;             //  it holds a level, not a value
     double level;            //  a signal's level at level_ms
     int64_t level_ms;        //  wall clock of level

@@ -126,7 +126,7 @@ zs_registry_add(zs_registry_t *self,
     agent->conc = conc;
     agent->conc_max = conc;
     agent->joined = ++self->joined;
-    zs_trust_init(&agent->trust, zs_clock_ms());
+    zs_trust_init(&agent->trust, zclock_mono());
     agent->caps = zs_calloc(hello->caps.count + type_cap_count, sizeof *agent->caps);
     for (size_t i = 0; i < hello->caps.count; i++) {
         s_cap_add(agent, hello->caps.items[i]);
@@ -220,7 +220,7 @@ zs_agent_task_link(zs_agent_t *agent, zs_task_t *task)
 static void
 s_agent_measure(zs_agent_t *agent, const zs_task_t *task)
 {
-    int64_t held = zs_clock_ms() - task->assigned_ms;
+    int64_t held = zclock_mono() - task->assigned_ms;
     double sample = held > 0 ? (double) held : 0.0;
     agent->hold_ms = agent->samples++ == 0 ? sample
                                            : agent->hold_ms + (sample - agent->hold_ms) /
@@ -281,7 +281,7 @@ zs_agent_record(zs_agent_t *agent, const char *status)
         agent->failed++;
         outcome = streq(status, "timeout") ? ZS_TRUST_TIMEOUT : ZS_TRUST_FAILURE;
     }
-    zs_trust_record(&agent->trust, outcome, zs_clock_ms());
+    zs_trust_record(&agent->trust, outcome, zclock_mono());
 }
 
 bool

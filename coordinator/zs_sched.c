@@ -376,7 +376,7 @@ zs_sched_score(const zs_agent_t *agent)
     assert(agent);
     double busy = (double) agent->load + agent->offers;
     double conc = agent->conc ? agent->conc : 1;
-    double success = zs_trust_score(&agent->trust, zs_clock_ms());
+    double success = zs_trust_score(&agent->trust, zclock_mono());
     //  Squared: a failed attempt costs its own time, then another attempt elsewhere, so
     //  an agent that fails fast must not look fast
     return (agent->hold_ms + 1) * (1 + busy / conc) / (success * success);

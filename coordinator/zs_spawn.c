@@ -148,7 +148,7 @@ s_start(s_slot_t *slot)
         return -1;
     }
     slot->pid = proc.pid;
-    slot->started_ms = zs_clock_ms();
+    slot->started_ms = zclock_mono();
     return 0;
 }
 
@@ -196,7 +196,7 @@ s_launch(s_slot_t *slot)
     }
     if (s_start(slot) != 0) {
         zsys_error("cannot restart agent '%s': %s", slot->id, strerror(errno));
-        s_schedule(slot, s_backoff(slot, zs_clock_ms()));
+        s_schedule(slot, s_backoff(slot, zclock_mono()));
     }
 }
 
@@ -381,7 +381,7 @@ static void
 s_exited(zs_spawn_t *self, s_slot_t *slot, int exit_code)
 {
     pid_t pid = slot->pid;
-    int64_t now = zs_clock_ms();
+    int64_t now = zclock_mono();
     slot->pid = 0;
     slot->secret[0] = '\0';
     s_timer_cancel(self, &slot->kill_timer);
@@ -470,7 +470,7 @@ zs_spawn_new(zloop_t *loop,
     self->ctx = ctx;
     self->stable_ms = ZS_SPAWN_STABLE_MS;
     self->kill_ms = ZS_SPAWN_KILL_MS;
-    self->random = (uint64_t) zs_clock_us() ^ ((uint64_t) getpid() << 32);
+    self->random = (uint64_t) zclock_usecs() ^ ((uint64_t) getpid() << 32);
     self->random = self->random ? self->random : ZS_SPAWN_SEED;
     return self;
 }

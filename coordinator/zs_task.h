@@ -105,13 +105,13 @@ struct zs_task_t {
     char *agent_id;                //  id of the agent of the last attempt, owned
     int64_t deadline_ms;           //  when the running attempt is overdue
     zs_task_result_t result;       //  last attempt's outcome
-    int64_t ended_ms;              //  when it became final, zs_clock_wall_ms, or 0
+    int64_t ended_ms;              //  when it became final, zclock_time, or 0
     size_t heap_index;             //  position in a ready queue, or SIZE_MAX
     zs_task_t *prev, *next;        //  links in its list (agent, backlog, done)
     zs_strategy_t strategy;        //  the submit's, or ZS_STRATEGY_DEFAULT (zs_sched)
     char **requires;               //  capabilities needed besides ttype, owned, or NULL
     size_t require_count;          //  items in requires
-    int64_t assigned_ms;           //  when the latest attempt was assigned, zs_clock_ms
+    int64_t assigned_ms;           //  when the latest attempt was assigned, zclock_mono
     void *backlog;                 //  agent whose backlog holds it, borrowed, or NULL
     void *waiters;                 //  coordinator's list of waiting clients, or NULL
     zs_task_graph_t graph;         //  dependencies and dependants

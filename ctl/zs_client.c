@@ -199,7 +199,7 @@ s_poll(zs_client_t *self, int64_t deadline_ms, zs_error_t *err)
     zmq_pollitem_t item = {self->socket, 0, ZMQ_POLLIN, 0};
     long timeout = -1;
     if (deadline_ms != ZS_CLIENT_FOREVER) {
-        int64_t left = deadline_ms - zs_clock_ms();
+        int64_t left = deadline_ms - zclock_mono();
         timeout = left > 0 ? (long) left : 0;
     }
     int rc = zmq_poll(&item, 1, timeout);
@@ -249,7 +249,7 @@ zs_client_recv(zs_client_t *self, zs_msg_t *reply, int64_t timeout_ms, zs_error_
     assert(self);
     assert(reply);
     int64_t deadline =
-        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zs_clock_ms() + timeout_ms;
+        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zclock_mono() + timeout_ms;
     int ready = s_poll(self, deadline, err);
     if (ready < 0) {
         return -1;
@@ -277,7 +277,7 @@ zs_client_recv_rid(
     assert(self);
     assert(reply);
     int64_t deadline =
-        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zs_clock_ms() + timeout_ms;
+        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zclock_mono() + timeout_ms;
     while (true) {
         int ready = s_poll(self, deadline, err);
         if (ready <= 0) {
@@ -347,7 +347,7 @@ zs_client_event(zs_client_t *self, zs_msg_t *event, int64_t timeout_ms, zs_error
     assert(self);
     assert(event);
     int64_t deadline =
-        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zs_clock_ms() + timeout_ms;
+        timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zclock_mono() + timeout_ms;
     while (true) {
         int ready = s_poll(self, deadline, err);
         if (ready <= 0) {

@@ -205,10 +205,10 @@ s_watch(zs_ctl_run_t *self)
         return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
     }
     int64_t timeout = zs_ctl_timeout_or(self, ZS_CLIENT_FOREVER);
-    int64_t deadline = timeout == ZS_CLIENT_FOREVER ? 0 : zs_clock_ms() + timeout;
+    int64_t deadline = timeout == ZS_CLIENT_FOREVER ? 0 : zclock_mono() + timeout;
     int code = ZS_CTL_EXIT_OK;
     while (true) {
-        int64_t left = deadline ? deadline - zs_clock_ms() : 0;
+        int64_t left = deadline ? deadline - zclock_mono() : 0;
         zs_msg_t event;
         int rc = !deadline  ? zs_client_event(watcher, &event, ZS_CLIENT_FOREVER, &err)
                  : left > 0 ? zs_client_event(watcher, &event, left, &err)

@@ -66,7 +66,7 @@ s_left(int64_t deadline_ms)
     if (deadline_ms == ZS_CLIENT_FOREVER) {
         return ZS_CLIENT_FOREVER;
     }
-    int64_t left = deadline_ms - zs_clock_ms();
+    int64_t left = deadline_ms - zclock_mono();
     return left > 0 ? left : 0;
 }
 
@@ -75,7 +75,7 @@ zs_ctl_wait_run(zs_ctl_run_t *self)
 {
     //  One deadline for all ids: --timeout bounds the whole command
     int64_t deadline =
-        self->timeout.set ? zs_clock_ms() + self->timeout.value : ZS_CLIENT_FOREVER;
+        self->timeout.set ? zclock_mono() + self->timeout.value : ZS_CLIENT_FOREVER;
     int code = ZS_CTL_EXIT_OK;
     for (int i = 0; i < self->operand_count; i++) {
         zs_msg_t request, reply;
@@ -134,7 +134,7 @@ s_submit(zs_ctl_run_t *self, zs_msg_t *request)
     //  Without --timeout, submit.ok still has the default to arrive: only the wait
     //  for the task's end may last forever
     int64_t deadline =
-        self->timeout.set ? zs_clock_ms() + self->timeout.value : ZS_CLIENT_FOREVER;
+        self->timeout.set ? zclock_mono() + self->timeout.value : ZS_CLIENT_FOREVER;
     int64_t ack_timeout = self->timeout.set ? self->timeout.value : ZS_CTL_TIMEOUT_MS;
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_INVALID);

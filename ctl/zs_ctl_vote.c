@@ -278,7 +278,7 @@ s_await(
     zs_client_t *watcher, const char *id, int64_t until_ms, bool *opened, zs_error_t *err)
 {
     while (true) {
-        int64_t left = until_ms - zs_clock_ms();
+        int64_t left = until_ms - zclock_mono();
         if (left <= 0) {
             return ZS_CLIENT_E_TIMEOUT;
         }
@@ -332,7 +332,7 @@ s_vote_outcome(zs_ctl_run_t *self, const char *id, s_when_t when, int64_t until_
     zs_msg_init(&request, ZS_MSG_VOTE_STATUS);
     zs_msg_init(&reply, ZS_MSG_INVALID);
     request.vote = id;
-    int64_t left = until_ms - zs_clock_ms();
+    int64_t left = until_ms - zclock_mono();
     int code = zs_ctl_request(self, &request, &reply,
                               left > ZS_CTL_VOTE_POLL_MS ? left : ZS_CTL_VOTE_POLL_MS);
     if (code != ZS_CTL_EXIT_OK) {
@@ -361,7 +361,7 @@ s_wait(zs_ctl_run_t *self, zs_client_t *watcher, const char *id, int64_t until_m
 {
     bool opened = false;  //  its vote.opened came: so will its vote.decided
     for (int64_t poll = ZS_CTL_VOTE_POLL_MS;; poll *= 2) {
-        int64_t now = zs_clock_ms();
+        int64_t now = zclock_mono();
         int64_t end = opened || until_ms - now < poll ? until_ms : now + poll;
         zs_error_t err;
         zs_error_init(&err);
@@ -405,7 +405,7 @@ s_propose(zs_ctl_run_t *self)
         return zs_ctl_say(self, ZS_CTL_EXIT_USAGE, "%s", err.text);
     }
     int64_t open_ms = self->deadline.set ? self->deadline.value : ZS_MSG_VOTE_DEADLINE_MS;
-    int64_t until = zs_clock_ms() + zs_ctl_timeout_or(self, open_ms + ZS_CTL_TIMEOUT_MS);
+    int64_t until = zclock_mono() + zs_ctl_timeout_or(self, open_ms + ZS_CTL_TIMEOUT_MS);
     zs_msg_t request, reply;
     s_propose_init(self, &request);
     zs_msg_init(&reply, ZS_MSG_INVALID);

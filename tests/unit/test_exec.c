@@ -189,8 +189,8 @@ s_group_gone(pid_t pgid)
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
-    int64_t deadline = zs_clock_ms() + S_GONE_WAIT_MS;
-    while (zs_clock_ms() < deadline) {
+    int64_t deadline = zclock_mono() + S_GONE_WAIT_MS;
+    while (zclock_mono() < deadline) {
         while (waitpid(-1, NULL, WNOHANG) > 0) {
         }
         if (killpg(pgid, 0) == -1 && errno == ESRCH) {
@@ -384,10 +384,10 @@ s_test_grace_after_exit(void)
     s_set_argv(fx, "sleep 100 & echo started");
     s_exec(fx, "t-grace", NULL, 0);
     pid_t pgid = zs_exec_pid(fx->exec, "t-grace", 1);
-    int64_t began = zs_clock_ms();
+    int64_t began = zclock_mono();
     s_run(fx, 1);
     ZS_CHECK(fx->count == 1);
-    ZS_CHECK(zs_clock_ms() - began < 5000);
+    ZS_CHECK(zclock_mono() - began < 5000);
     ZS_CHECK_STR(fx->results[0].status, "ok");
     ZS_CHECK_STR(fx->results[0].out, "started\n");
     ZS_CHECK_STR(fx->results[0].why, "output still open 100 ms after exit, group killed");
@@ -516,7 +516,7 @@ s_test_builtin_sleep(void)
     zs_msg_t zero = s_assign("b-zero", "sleep", "0", 0);
     zs_msg_t bad = s_assign("b-bad", "sleep", "soon", 0);
     zs_msg_t huge = s_assign("b-huge", "sleep", "86400001", 0);
-    int64_t began = zs_clock_ms();
+    int64_t began = zclock_mono();
     zs_builtin_start(fx->builtin, &nap);
     zs_builtin_start(fx->builtin, &zero);
     zs_builtin_start(fx->builtin, &bad);
@@ -531,7 +531,7 @@ s_test_builtin_sleep(void)
     ZS_CHECK_STR(fx->results[2].task, "b-zero");
     ZS_CHECK_STR(fx->results[3].task, "b-nap");
     ZS_CHECK_STR(fx->results[3].status, "ok");
-    ZS_CHECK(zs_clock_ms() - began >= 30);
+    ZS_CHECK(zclock_mono() - began >= 30);
     ZS_CHECK(zs_builtin_running(fx->builtin) == 0);
     s_fixture_destroy(&fx);
 }

@@ -79,7 +79,7 @@ s_outcomes(zs_agent_t *agent, const char *status, int count)
 static void
 s_run(zs_agent_t *agent, zs_task_t *task, int64_t ms)
 {
-    task->assigned_ms = zs_clock_ms() - ms;
+    task->assigned_ms = zclock_mono() - ms;
     zs_agent_task_link(agent, task);
 }
 

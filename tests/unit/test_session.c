@@ -194,7 +194,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     s_env_t *env = arg;
     bool done = env->until ? env->until(env) : false;
-    return done || zs_clock_ms() >= env->deadline_ms ? -1 : 0;
+    return done || zclock_mono() >= env->deadline_ms ? -1 : 0;
 }
 
 //  Runs the loop until `until` holds, or for timeout_ms; returns whether it holds
@@ -202,7 +202,7 @@ static bool
 s_run(s_env_t *env, s_until_fn *until, int64_t timeout_ms)
 {
     env->until = until;
-    env->deadline_ms = zs_clock_ms() + timeout_ms;
+    env->deadline_ms = zclock_mono() + timeout_ms;
     env->hellos_before = env->hellos;
     env->heartbeats_before = env->heartbeats;
     int timer = zloop_timer(env->loop, S_TICK_MS, 0, s_tick, env);

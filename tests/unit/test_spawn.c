@@ -187,7 +187,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     s_env_t *env = arg;
     bool done = env->until ? env->until(env) : false;
-    return done || zs_clock_ms() >= env->deadline_ms ? -1 : 0;
+    return done || zclock_mono() >= env->deadline_ms ? -1 : 0;
 }
 
 //  Runs the loop until `until` holds, or for timeout_ms; returns whether it holds
@@ -195,7 +195,7 @@ static bool
 s_run(s_env_t *env, s_until_fn *until, int64_t timeout_ms)
 {
     env->until = until;
-    env->deadline_ms = zs_clock_ms() + timeout_ms;
+    env->deadline_ms = zclock_mono() + timeout_ms;
     int timer = zloop_timer(env->loop, S_TICK_MS, 0, s_tick, env);
     zloop_start(env->loop);
     zloop_timer_end(env->loop, timer);
@@ -683,8 +683,8 @@ test_bad_program(void)
     zs_supervision_t sup = s_sup(ZS_SUP_ONE_FOR_ONE, ZS_SUP_PERMANENT);
     sup.max_restarts = 0;
     bool ok = zs_spawn_add(spawn, "b", 1, &sup, &err) == 0;
-    int64_t deadline = zs_clock_ms() + S_DEADLINE;
-    while (ok && !zs_spawn_type_failed(spawn, "b") && zs_clock_ms() < deadline) {
+    int64_t deadline = zclock_mono() + S_DEADLINE;
+    while (ok && !zs_spawn_type_failed(spawn, "b") && zclock_mono() < deadline) {
         zs_spawn_reap(spawn);
         zclock_sleep(S_TICK_MS);
     }

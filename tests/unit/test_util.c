@@ -1,5 +1,6 @@
 //  Unit tests for zs_util and zs_proc
 
+#include <czmq.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,8 +165,8 @@ test_orphan_gets_sigterm(void)
     close(fds[0]);
     close(fds[1]);
     //  init reaps it; 60 s would be its natural end
-    int64_t until = zs_clock_ms() + 10000;
-    while (orphan > 0 && s_running(orphan) && zs_clock_ms() < until) {
+    int64_t until = zclock_mono() + 10000;
+    while (orphan > 0 && s_running(orphan) && zclock_mono() < until) {
         usleep(10000);
     }
     ZS_CHECK(orphan > 0 && !s_running(orphan));
