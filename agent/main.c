@@ -2,8 +2,8 @@
 //
 //  Thin: parse and check the command line, take the signals, hand over to zs_agent.
 
-#include "zs_agent.h"
-#include "zs_proc.h"
+#include "agent/zs_agent.h"
+#include "common/zs_proc.h"
 
 #include <czmq.h>
 #include <errno.h>

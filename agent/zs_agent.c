@@ -1,11 +1,11 @@
 //  zs_agent - see zs_agent.h
 
-#include "zs_agent.h"
-#include "zs_builtin.h"
-#include "zs_exec.h"
-#include "zs_proc.h"
-#include "zs_session.h"
-#include "zs_voter.h"
+#include "agent/zs_agent.h"
+#include "agent/zs_builtin.h"
+#include "agent/zs_exec.h"
+#include "common/zs_proc.h"
+#include "agent/zs_session.h"
+#include "agent/zs_voter.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -22,9 +22,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "zs_msg.h"
-#include "zs_session.h"
-#include "zs_util.h"
+#include "proto/zs_msg.h"
+#include "agent/zs_session.h"
+#include "common/zs_util.h"
 
 #define ZS_AGENT_CONC_MAX ZS_MSG_CONC_MAX  //  most task attempts an agent runs at once
 

@@ -1,6 +1,6 @@
 //  zs_builtin - see zs_builtin.h
 
-#include "zs_builtin.h"
+#include "agent/zs_builtin.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #ifndef ZS_BUILTIN_H
 #define ZS_BUILTIN_H
 
-#include "zs_handler.h"
+#include "agent/zs_handler.h"
 
 #define ZS_BUILTIN_SLEEP_MAX ZS_MSG_TMO_MAX  //  longest sleep, ms (a day)
 

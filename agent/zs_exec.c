@@ -1,7 +1,7 @@
 //  zs_exec - see zs_exec.h
 
-#include "zs_exec.h"
-#include "zs_proc.h"
+#include "agent/zs_exec.h"
+#include "common/zs_proc.h"
 
 #include <errno.h>
 #include <inttypes.h>

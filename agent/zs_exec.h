@@ -15,7 +15,7 @@
 #ifndef ZS_EXEC_H
 #define ZS_EXEC_H
 
-#include "zs_handler.h"
+#include "agent/zs_handler.h"
 
 #define ZS_EXEC_GRACE_MS 100  //  how long pipes may stay open after the leader exited
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "zs_msg.h"
+#include "proto/zs_msg.h"
 
 //  Where a handler reports its jobs. Every callback gets `owner` back.
 typedef struct {

@@ -1,7 +1,7 @@
 //  zs_session - see zs_session.h
 
-#include "zs_session.h"
-#include "zs_curve.h"
+#include "agent/zs_session.h"
+#include "common/zs_curve.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "zs_msg.h"
-#include "zs_util.h"
+#include "proto/zs_msg.h"
+#include "common/zs_util.h"
 
 #define ZS_SESSION_HB_DEFAULT   250     //  hb before the first welcome, ms
 #define ZS_SESSION_HB_MIN       10      //  lowest hb taken from a welcome, ms

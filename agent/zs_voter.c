@@ -1,7 +1,7 @@
 //  zs_voter - see zs_voter.h
 
-#include "zs_voter.h"
-#include "zs_exec.h"
+#include "agent/zs_voter.h"
+#include "agent/zs_exec.h"
 
 #include <assert.h>
 #include <inttypes.h>

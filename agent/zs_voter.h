@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "zs_msg.h"
+#include "proto/zs_msg.h"
 
 #define ZS_VOTER_JOBS_MAX 16  //  vote commands running at once; more asks abstain
 

@@ -26,10 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "zs_bench_swarm.h"
-#include "zs_client.h"
-#include "zs_curve.h"
-#include "zs_opts.h"
+#include "bench/zs_bench_swarm.h"
+#include "ctl/zs_client.h"
+#include "common/zs_curve.h"
+#include "common/zs_opts.h"
 
 #define ZS_BENCH_TASKS           200000     //  throughput tasks
 #define ZS_BENCH_WINDOW          1000       //  throughput tasks in flight

@@ -1,6 +1,6 @@
 //  zs_bench_swarm - see zs_bench_swarm.h
 
-#include "zs_bench_swarm.h"
+#include "bench/zs_bench_swarm.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "zs_proc.h"
+#include "common/zs_proc.h"
 
 #define ZS_BENCH_SWARM_PUMP_MS  5     //  pipes are looked at no more often than this
 #define ZS_BENCH_SWARM_LINE_MAX 1024  //  longest stdout line parsed before ready

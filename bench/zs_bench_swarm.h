@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "zs_util.h"
+#include "common/zs_util.h"
 
 #define ZS_BENCH_SWARM_READY_MS 10000  //  longest wait for the ready line
 #define ZS_BENCH_SWARM_STOP_MS  10000  //  SIGTERM grace before SIGKILL

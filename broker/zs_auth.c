@@ -1,8 +1,8 @@
 //  zs_auth - see zs_auth.h
 
-#include "zs_auth.h"
+#include "broker/zs_auth.h"
 
-#include "zs_curve.h"
+#include "common/zs_curve.h"
 
 #include <dirent.h>
 #include <errno.h>

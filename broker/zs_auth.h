@@ -29,7 +29,7 @@
 
 #include <czmq.h>
 
-#include "zs_util.h"
+#include "common/zs_util.h"
 
 #define ZS_AUTH_USER_MAX 256  //  bytes in a User-Id with its NUL: a file name
 #define ZS_AUTH_KEY_SIZE 32   //  bytes in a CURVE public key

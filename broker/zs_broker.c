@@ -1,6 +1,6 @@
 //  zs_broker - see zs_broker.h
 
-#include "zs_broker.h"
+#include "broker/zs_broker.h"
 
 #include <errno.h>
 #include <string.h>

@@ -18,8 +18,8 @@
 
 #include <czmq.h>
 
-#include "zs_auth.h"
-#include "zs_msg.h"
+#include "broker/zs_auth.h"
+#include "proto/zs_msg.h"
 
 #define ZS_IDENT_MAX 255  //  longest ZeroMQ routing id
 

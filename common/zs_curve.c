@@ -1,6 +1,6 @@
 //  zs_curve - see zs_curve.h
 
-#include "zs_curve.h"
+#include "common/zs_curve.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 
 #include <czmq.h>
 
-#include "zs_util.h"
+#include "common/zs_util.h"
 
 #define ZS_CURVE_Z85_SIZE 41  //  a key in Z85 with its NUL
 #define ZS_CURVE_KEY_SIZE 32  //  bytes in a key

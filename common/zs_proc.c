@@ -1,7 +1,7 @@
 //  zs_proc - see zs_proc.h
 
-#include "zs_proc.h"
-#include "zs_util.h"
+#include "common/zs_proc.h"
+#include "common/zs_util.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 //  zs_util - see zs_util.h
 
-#include "zs_util.h"
+#include "common/zs_util.h"
 
 #include <czmq.h>
 #include <errno.h>

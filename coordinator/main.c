@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "zs_coord.h"
-#include "zs_proc.h"
+#include "coordinator/zs_coord.h"
+#include "common/zs_proc.h"
 
 #define ZS_EXIT_OK    0  //  clean stop
 #define ZS_EXIT_FAIL  1  //  could not start or run

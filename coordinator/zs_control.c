@@ -5,7 +5,7 @@
 //  "<type>.ok" or "error" carrying its rid; submit with wait, and wait itself, may get
 //  their wait.ok later (zs_coord.c answers waiters when a task ends).
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <math.h>
 #include <stdlib.h>

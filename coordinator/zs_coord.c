@@ -1,6 +1,6 @@
 //  zs_coord - see zs_coord.h
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "zs_proc.h"
+#include "common/zs_proc.h"
 
 //  ---------------------------------------------------------------------------------
 //  Events

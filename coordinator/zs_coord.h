@@ -14,8 +14,8 @@
 
 #include <stdio.h>
 
-#include "zs_journal.h"
-#include "zs_swarm.h"
+#include "coordinator/store/zs_journal.h"
+#include "coordinator/swarm/zs_swarm.h"
 
 #define ZS_COORD_DRAIN_MS 5000  //  longest wait for running tasks when stopping
 #define ZS_COORD_KILL_MS  3000  //  longest wait for agents to exit before SIGKILL

@@ -9,7 +9,7 @@
 //  it (zs_sched_remove) and an agent that leaves is taken out of every auction (the
 //  scheduler watches the registry), so a timer that fires late finds nothing to do.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 //  Assign the task to the winner, or queue it again; the other offered agents have
 //  their slots back, so every agent is fed at the end of the batch

@@ -10,9 +10,9 @@
 //  get `--cert FILE --server-key Z85` on their command line: paths and public keys
 //  only, never a secret.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
-#include "zs_curve.h"
+#include "common/zs_curve.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 //  results past tasks.keep_results_bytes are evicted, oldest first, by
 //  zs_coord_keep_final.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 int
 zs_coord_bounds_check(zs_coord_t *self, size_t count, size_t bytes, zs_error_t *err)

@@ -9,7 +9,7 @@
 //  but given out at the end of the batch (zs_coord_settle), when every agent lost in
 //  the batch is gone.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
 //  kept for wait and task: a list in the order they ended, the oldest evicted first
 //  beyond tasks.keep_results or tasks.keep_results_bytes
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <stdlib.h>
 

@@ -11,7 +11,7 @@
 //  Every dependency exists before its dependant is accepted, so acceptance order is a
 //  topological order and no cycle can form through submits.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 //  zs_coord_sync after the records of the same batch were committed, so a client hears
 //  "accepted" only for a task the journal holds under the swarm's fsync policy.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <errno.h>
 #include <stdlib.h>

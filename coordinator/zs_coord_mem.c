@@ -7,7 +7,7 @@
 //  (zs_coord_sync), an agent's waits for an immediate commit. Every change is published
 //  as a mem.changed event (key and version, never the value).
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <math.h>
 #include <string.h>
@@ -177,8 +177,7 @@ s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    uint64_t version =
-        zs_mem_delete(self->mem, &asker->who, msg, zclock_time(), &err);
+    uint64_t version = zs_mem_delete(self->mem, &asker->who, msg, zclock_time(), &err);
     if (!version) {
         s_refuse(self, asker, &err, msg->rid);
         return;

@@ -7,19 +7,19 @@
 //  type of the swarm file, and a scale naming it sends the one type's again. The node
 //  starts, stops and supervises the agents; they join as agents of their own.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <inttypes.h>
 
 #define ZS_COORD_SLOTS_MAX ZS_MSG_COUNT_MAX  //  agents one node may run at once
 
 struct zs_coord_node_t {
-    char name[ZS_SWARM_NODE_NAME_MAX + 1];  //  its name, the nodes table's key
-    char host[ZS_MSG_NAME_MAX + 1];         //  host name from its last hello, or ""
-    uint64_t pid;                           //  daemon's pid from its last hello
-    unsigned slots;                         //  agents it runs at most; 0 before a hello
-    zs_peer_t *peer;                        //  its session, or NULL
-    unsigned *counts;                       //  agents per swarm file type, by index
+    char name[ZS_MSG_NODE_NAME_MAX + 1];  //  its name, the nodes table's key
+    char host[ZS_MSG_NAME_MAX + 1];       //  host name from its last hello, or ""
+    uint64_t pid;                         //  daemon's pid from its last hello
+    unsigned slots;                       //  agents it runs at most; 0 before a hello
+    zs_peer_t *peer;                      //  its session, or NULL
+    unsigned *counts;                     //  agents per swarm file type, by index
 };
 
 static zs_coord_node_t *
@@ -116,7 +116,7 @@ s_hello_refusal(
         *code = ZS_ERR_SHUTTING_DOWN;
         return "swarm is stopping";
     }
-    if (!zs_swarm_node_name_valid(msg->node)) {
+    if (!zs_msg_node_name_valid(msg->node)) {
         return "node name must be 1-32 of A-Z a-z 0-9 . _ : -";
     }
     if (msg->slots < 1 || msg->slots > ZS_COORD_SLOTS_MAX) {
@@ -244,7 +244,7 @@ s_scale_refusal(zs_coord_t *self,
     if (!node || !node->peer) {
         return "no node of that name is connected";
     }
-    char prefix[ZS_SWARM_NODE_NAME_MAX + 2];
+    char prefix[ZS_MSG_NODE_NAME_MAX + 2];
     snprintf(prefix, sizeof prefix, "%s.", node->name);
     if (!zs_spawn_ids_fit(prefix, self->swarm->types[index].type, (unsigned) count)) {
         return "the agent ids on that node would be longer than 64 bytes";

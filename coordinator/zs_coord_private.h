@@ -6,13 +6,13 @@
 #ifndef ZS_COORD_PRIVATE_H
 #define ZS_COORD_PRIVATE_H
 
-#include "zs_broker.h"
-#include "zs_coord.h"
-#include "zs_journal.h"
-#include "zs_mem.h"
-#include "zs_owners.h"
-#include "zs_sched.h"
-#include "zs_spawn.h"
+#include "broker/zs_broker.h"
+#include "coordinator/zs_coord.h"
+#include "coordinator/store/zs_journal.h"
+#include "coordinator/store/zs_mem.h"
+#include "coordinator/zs_owners.h"
+#include "coordinator/sched/zs_sched.h"
+#include "supervisor/zs_spawn.h"
 
 #define ZS_COORD_AGENTS_MAX  ZS_MSG_AGENTS_MAX  //  registered agents at once
 #define ZS_COORD_WAITERS_MAX 64                 //  clients waiting on one task

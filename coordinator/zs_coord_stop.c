@@ -5,7 +5,7 @@
 //  stopping says bye to remote agents and SIGTERM to local ones, then SIGKILL after
 //  ZS_COORD_KILL_MS; done ends the loop once every local agent was reaped.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #define ZS_COORD_STOP_POLL_MS 20  //  how often a stopping coordinator checks progress
 

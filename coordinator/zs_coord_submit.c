@@ -2,7 +2,7 @@
 //  topology and the task graph, then accepted as one task or several (a fan-out, a ring
 //  pipeline) and started. Part of the coordinator (zs_coord_private.h).
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 //  agents costs O(n) messages per join, not O(n^2). An agent a message could not reach
 //  gets its full set again at the next tick.
 
-#include "zs_coord_private.h"
+#include "coordinator/zs_coord_private.h"
 
 #include <string.h>
 

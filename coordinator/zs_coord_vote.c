@@ -9,8 +9,8 @@
 //  vote.decided. A ballot of a trust-weighted vote weighs the voter's trust when it was
 //  cast. Votes live in memory only: a restarted coordinator knows none.
 
-#include "zs_coord_private.h"
-#include "zs_vote.h"
+#include "coordinator/zs_coord_private.h"
+#include "coordinator/store/zs_vote.h"
 
 #include <assert.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 //  zs_owners - see zs_owners.h
 
-#include "zs_owners.h"
+#include "coordinator/zs_owners.h"
 
 #include <czmq.h>
 

@@ -13,8 +13,8 @@
 #ifndef ZS_OWNERS_H
 #define ZS_OWNERS_H
 
-#include "zs_msg.h"
-#include "zs_swarm.h"
+#include "proto/zs_msg.h"
+#include "coordinator/swarm/zs_swarm.h"
 
 #define ZS_OWNERS_MAX (4 * ZS_MSG_AGENTS_MAX)  //  names bound at run time
 

@@ -2,8 +2,8 @@
 
 #include <czmq.h>
 
-#include "zs_ctl.h"
-#include "zs_util.h"
+#include "ctl/zs_ctl.h"
+#include "common/zs_util.h"
 
 int
 main(int argc, char **argv)

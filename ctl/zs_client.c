@@ -1,8 +1,8 @@
 //  zs_client - see zs_client.h
 
-#include "zs_client.h"
+#include "ctl/zs_client.h"
 
-#include "zs_curve.h"
+#include "common/zs_curve.h"
 
 #include <assert.h>
 #include <errno.h>

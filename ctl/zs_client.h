@@ -21,8 +21,8 @@
 #include <czmq.h>
 #include <stdint.h>
 
-#include "zs_msg.h"
-#include "zs_util.h"
+#include "proto/zs_msg.h"
+#include "common/zs_util.h"
 
 #define ZS_CLIENT_FOREVER -1      //  timeout: wait as long as it takes
 #define ZS_CLIENT_HWM     100000  //  requests (or replies) queued in libzmq at most

@@ -1,6 +1,6 @@
 //  zs_ctl - see zs_ctl.h
 
-#include "zs_ctl_private.h"
+#include "ctl/zs_ctl_private.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zs_client.h"
-#include "zs_curve.h"
-#include "zs_items.h"
-#include "zs_opts.h"
-#include "zs_show.h"
+#include "ctl/zs_client.h"
+#include "common/zs_curve.h"
+#include "ctl/zs_items.h"
+#include "common/zs_opts.h"
+#include "ctl/zs_show.h"
 
 typedef enum {
     S_IDS,      //  asks zswarmd; its operands are task or agent ids, checked as such

@@ -19,7 +19,7 @@
 
 #include <stdio.h>
 
-#include "zs_msg.h"
+#include "proto/zs_msg.h"
 
 #define ZS_CTL_ENDPOINT_ENV     "ZSWARM_CONTROL"        //  overrides the default
 #define ZS_CTL_CERT_ENV         "ZSWARM_CERT"           //  default of --cert

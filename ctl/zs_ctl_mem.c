@@ -12,12 +12,12 @@
 //
 //  --version N writes or deletes only if the entry is at version N (0: absent).
 
-#include "zs_ctl_private.h"
+#include "ctl/zs_ctl_private.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-#include "zs_show.h"
+#include "ctl/zs_show.h"
 
 const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS] = {
     {"--value", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload), 0, 0, "TEXT",

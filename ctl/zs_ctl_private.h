@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zs_client.h"
-#include "zs_ctl.h"
-#include "zs_items.h"
-#include "zs_opts.h"
+#include "ctl/zs_client.h"
+#include "ctl/zs_ctl.h"
+#include "ctl/zs_items.h"
+#include "common/zs_opts.h"
 
 #define ZS_CTL_COUNT(array) (sizeof(array) / sizeof(array)[0])
 

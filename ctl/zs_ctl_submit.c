@@ -4,7 +4,7 @@
 //    submit --type T [--payload TEXT|- | --payload-file F] [--wait] [OPTIONS]
 //    wait ID [ID...]    prints each task's output once it ended
 
-#include "zs_ctl_private.h"
+#include "ctl/zs_ctl_private.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -13,7 +13,7 @@
 //  when vote.decided came, now and then until the vote's vote.opened shows that the
 //  subscription is in effect, and once more before giving up.
 
-#include "zs_ctl_private.h"
+#include "ctl/zs_ctl_private.h"
 
 #include <inttypes.h>
 #include <string.h>

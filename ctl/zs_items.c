@@ -1,6 +1,6 @@
 //  zs_items - see zs_items.h
 
-#include "zs_items.h"
+#include "ctl/zs_items.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -10,8 +10,8 @@
 
 #include <stdio.h>
 
-#include "zs_msg.h"
-#include "zs_util.h"
+#include "proto/zs_msg.h"
+#include "common/zs_util.h"
 
 //  Fan-out items: the payloads point into text
 typedef struct {

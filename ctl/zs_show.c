@@ -1,6 +1,6 @@
 //  zs_show - see zs_show.h
 
-#include "zs_show.h"
+#include "ctl/zs_show.h"
 
 #include <assert.h>
 #include <inttypes.h>

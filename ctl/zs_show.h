@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "zs_msg.h"
+#include "proto/zs_msg.h"
 
 //  Print a status.ok reply as key: value lines.
 void zs_show_status(const zs_msg_t *reply, FILE *stream);

@@ -2,9 +2,9 @@
 //
 //  Thin: parse and check the command line, take the signals, hand over to zs_node.
 
-#include "zs_node.h"
-#include "zs_proc.h"
-#include "zs_swarm.h"
+#include "node/zs_node.h"
+#include "common/zs_proc.h"
+#include "proto/zs_msg.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -26,9 +26,9 @@ typedef enum {
 
 //  What main keeps besides the node's config: the buffers its defaults live in
 typedef struct {
-    zs_node_config_t config;                //  for zs_node_new
-    char name[ZS_SWARM_NODE_NAME_MAX + 1];  //  the default name, from the host name
-    char agent_exe[PATH_MAX];               //  the default agent program
+    zs_node_config_t config;              //  for zs_node_new
+    char name[ZS_MSG_NODE_NAME_MAX + 1];  //  the default name, from the host name
+    char agent_exe[PATH_MAX];             //  the default agent program
 } s_args_t;
 
 static const char s_usage[] =
@@ -154,14 +154,14 @@ s_parse_check(s_args_t *args)
     if (!config->name && !args->name[0]) {
         return s_usage_error("the host name gives no valid node name: use --name NAME");
     }
-    if (!config->name && !zs_swarm_node_name_valid(args->name)) {
+    if (!config->name && !zs_msg_node_name_valid(args->name)) {
         return s_usage_error("the host name gives no valid node name ('%s'): use --name "
                              "NAME",
                              args->name);
     }
-    if (config->name && !zs_swarm_node_name_valid(config->name)) {
+    if (config->name && !zs_msg_node_name_valid(config->name)) {
         return s_usage_error("--name must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
-                             ZS_SWARM_NODE_NAME_MAX, config->name);
+                             ZS_MSG_NODE_NAME_MAX, config->name);
     }
     if (!config->cert != !config->server_key) {
         return s_usage_error("--cert and --server-key go together");

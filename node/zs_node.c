@@ -1,8 +1,8 @@
 //  zs_node - see zs_node.h
 
-#include "zs_node.h"
-#include "zs_agent.h"
-#include "zs_proc.h"
+#include "node/zs_node.h"
+#include "agent/zs_agent.h"
+#include "common/zs_proc.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -18,10 +18,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "zs_msg.h"
-#include "zs_session.h"
-#include "zs_spawn.h"
-#include "zs_util.h"
+#include "proto/zs_msg.h"
+#include "agent/zs_session.h"
+#include "supervisor/zs_spawn.h"
+#include "common/zs_util.h"
 
 #define ZS_NODE_SLOTS_MAX 1000  //  most agents one node runs, every type together
 #define ZS_NODE_TYPES_MAX 64    //  agent types one node runs (a swarm file's bound)
@@ -31,7 +31,7 @@ typedef struct _zs_node_t zs_node_t;
 //  What a node is started with; strings are copied by zs_node_new
 typedef struct {
     const char *endpoint;    //  coordinator's agents socket, for us and our agents
-    const char *name;        //  node name: zs_swarm_node_name_valid
+    const char *name;        //  node name: zs_msg_node_name_valid
     unsigned slots;          //  agents at most, 1..ZS_NODE_SLOTS_MAX
     const char *agent_exe;   //  the zswarm-agent program to start
     const char *cert;        //  our secret certificate for CURVE, or NULL for plain

@@ -1,6 +1,6 @@
 //  zs_mpread - see zs_mpread.h
 
-#include "zs_mpread.h"
+#include "proto/zs_mpread.h"
 
 #include <assert.h>
 #include <inttypes.h>

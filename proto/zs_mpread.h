@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zs_util.h"
+#include "common/zs_util.h"
 
 #define ZS_MPREAD_ERROR 1  //  err->code of every reader error (== ZS_ERR_MALFORMED)
 

@@ -4,8 +4,8 @@
 //  Encoding packs with msgpack-c. Decoding cannot use msgpack-c's unpacker, which trusts
 //  the counts a frame claims (see zs_mpread.h).
 
-#include "zs_msg.h"
-#include "zs_msgtab.h"
+#include "proto/zs_msg.h"
+#include "proto/zs_msgtab.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -361,4 +361,11 @@ zs_msg_name_valid(const char *name, size_t size, size_t max)
     static const char chars[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-";
     return size >= 1 && size <= max && strspn(name, chars) == size;
+}
+
+bool
+zs_msg_node_name_valid(const char *name)
+{
+    assert(name);
+    return zs_msg_name_valid(name, strlen(name), ZS_MSG_NODE_NAME_MAX);
 }

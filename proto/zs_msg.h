@@ -25,18 +25,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "zs_util.h"
+#include "common/zs_util.h"
 
-#define ZS_MSG_VERSION     1
-#define ZS_MSG_FRAME_MAX   (4u << 20)   //  largest frame any socket accepts (4 MiB)
-#define ZS_MSG_PAYLOAD_MAX (1u << 20)   //  task payload bound (1 MiB)
-#define ZS_MSG_OUTPUT_MAX  (64u << 10)  //  bound of a result's stdout and of its stderr
-#define ZS_MSG_NAME_MAX    64           //  ids, types, hosts, handler and state names
-#define ZS_MSG_TEXT_MAX    1024         //  reasons and notes
-#define ZS_MSG_LIST_MAX    64           //  items in caps and argv
-#define ZS_MSG_ARG_MAX     4096         //  one argv item
-#define ZS_MSG_AGENTS_MAX  10000        //  records in agents.ok
-#define ZS_MSG_ITEMS_MAX   10000        //  payloads in a fan-out submit's items
+#define ZS_MSG_VERSION       1
+#define ZS_MSG_FRAME_MAX     (4u << 20)   //  largest frame any socket accepts (4 MiB)
+#define ZS_MSG_PAYLOAD_MAX   (1u << 20)   //  task payload bound (1 MiB)
+#define ZS_MSG_OUTPUT_MAX    (64u << 10)  //  bound of a result's stdout and of its stderr
+#define ZS_MSG_NAME_MAX      64           //  ids, types, hosts, handler and state names
+#define ZS_MSG_NODE_NAME_MAX 32           //  node daemons' names
+#define ZS_MSG_TEXT_MAX      1024         //  reasons and notes
+#define ZS_MSG_LIST_MAX      64           //  items in caps and argv
+#define ZS_MSG_ARG_MAX       4096         //  one argv item
+#define ZS_MSG_AGENTS_MAX    10000        //  records in agents.ok
+#define ZS_MSG_ITEMS_MAX     10000        //  payloads in a fan-out submit's items
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
@@ -360,6 +361,11 @@ int zs_msg_send(const zs_msg_t *self,
 //  True when name is 1..max bytes of [A-Za-z0-9._:-]: the form of task ids, agent ids
 //  and types, and node names, wherever they enter. A NUL within size fails.
 bool zs_msg_name_valid(const char *name, size_t size, size_t max);
+
+//  True when name (a C string) can name a node daemon: 1..ZS_MSG_NODE_NAME_MAX of
+//  [A-Za-z0-9._:-]. Shorter than other names, since a node prefixes its agents' ids
+//  ("NODE.TYPE-N").
+bool zs_msg_node_name_valid(const char *name);
 
 //  True when size bytes of text are valid UTF-8 without a NUL byte: what every str
 //  field must be, for a client to check its input before it sends it.

@@ -13,9 +13,9 @@
 //  field, through the table in zs_msgtab.c, and copies strings and bins into one arena
 //  allocated at the first need: a frame refused early allocates nothing.
 
-#include "zs_mpread.h"
-#include "zs_msg.h"
-#include "zs_msgtab.h"
+#include "proto/zs_mpread.h"
+#include "proto/zs_msg.h"
+#include "proto/zs_msgtab.h"
 
 #include <assert.h>
 #include <inttypes.h>

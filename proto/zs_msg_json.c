@@ -4,8 +4,8 @@
 //  message holds: bins and strings are printed as JSON strings, valid UTF-8 as is,
 //  control bytes and bytes that are not valid UTF-8 as \u00XX of the byte.
 
-#include "zs_msg.h"
-#include "zs_msgtab.h"
+#include "proto/zs_msg.h"
+#include "proto/zs_msgtab.h"
 
 #include <assert.h>
 #include <inttypes.h>

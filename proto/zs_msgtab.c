@@ -1,6 +1,6 @@
 //  zs_msgtab - see zs_msgtab.h
 
-#include "zs_msgtab.h"
+#include "proto/zs_msgtab.h"
 
 #include <assert.h>
 #include <inttypes.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zs_msg.h"
+#include "proto/zs_msg.h"
 
 //  Field ids of zs_msg_t, in struct order, which is also the order fields are encoded in
 typedef enum {

@@ -13,9 +13,9 @@
 //  The file lives in a private directory made at start (on tmpfs when there is one),
 //  emptied before every input, as recovery writes the damaged copy beside the journal.
 
-#include "zs_fuzz.h"
-#include "zs_journal.h"
-#include "zs_msg.h"
+#include "tests/fuzz/zs_fuzz.h"
+#include "coordinator/store/zs_journal.h"
+#include "proto/zs_msg.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -7,8 +7,8 @@
 //  twice: both encode to the same bytes, and both print as the same JSON, which walks
 //  every field of the type through a second path (zs_msg_json.c).
 
-#include "zs_fuzz.h"
-#include "zs_msg.h"
+#include "tests/fuzz/zs_fuzz.h"
+#include "proto/zs_msg.h"
 
 #include <string.h>
 

@@ -8,8 +8,8 @@
 //  backoff bounds in order, ring stages only for a ring, and every workflow step after
 //  the steps it waits for.
 
-#include "zs_fuzz.h"
-#include "zs_swarm.h"
+#include "tests/fuzz/zs_fuzz.h"
+#include "coordinator/swarm/zs_swarm.h"
 
 #include <string.h>
 

@@ -14,9 +14,9 @@
 //  here. Seeds are generated at build time rather than committed, so they follow the
 //  encoder and the journal format as they change.
 
-#include "zs_journal.h"
-#include "zs_msg.h"
-#include "test_msg_spec.h"
+#include "coordinator/store/zs_journal.h"
+#include "proto/zs_msg.h"
+#include "tests/unit/test_msg_spec.h"
 
 #include <errno.h>
 #include <sys/stat.h>

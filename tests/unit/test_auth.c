@@ -7,8 +7,8 @@
 //  "bob" (in clients/) and a file that is no certificate. A case runs the loop until the
 //  server socket receives one message or a deadline passes.
 
-#include "zs_auth.h"
-#include "zs_test.h"
+#include "broker/zs_auth.h"
+#include "tests/unit/zs_test.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
 //  Rejections check the code and the whole reason, since zs_swarm quotes the reason
 //  as is after "invalid endpoint 'X' for 'KEY': ". Bounds are tested on both sides.
 
-#include "zs_endpoint.h"
-#include "zs_test.h"
+#include "coordinator/swarm/zs_endpoint.h"
+#include "tests/unit/zs_test.h"
 
 #include <assert.h>
 #include <stdbool.h>

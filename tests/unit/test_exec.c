@@ -2,10 +2,10 @@
 //  coordinator: the fixture plays the runtime (it reaps children on SIGCHLD and
 //  collects what the handlers report)
 
-#include "zs_builtin.h"
-#include "zs_exec.h"
-#include "zs_proc.h"
-#include "zs_test.h"
+#include "agent/zs_builtin.h"
+#include "agent/zs_exec.h"
+#include "common/zs_proc.h"
+#include "tests/unit/zs_test.h"
 
 #include <errno.h>
 #include <signal.h>

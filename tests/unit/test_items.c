@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zs_items.h"
-#include "zs_test.h"
+#include "ctl/zs_items.h"
+#include "tests/unit/zs_test.h"
 
 //  A stream over text (size bytes), for zs_items_read
 static FILE *

@@ -2,9 +2,9 @@
 //  What a journal survives (a crash during compaction, damage, the format of earlier
 //  versions) is in test_journal_recovery.c.
 
-#include "zs_journal.h"
-#include "zs_test.h"
-#include "zs_test_journal.h"
+#include "coordinator/store/zs_journal.h"
+#include "tests/unit/zs_test.h"
+#include "tests/unit/zs_test_journal.h"
 
 #include <czmq.h>
 #include <errno.h>

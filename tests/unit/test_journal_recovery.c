@@ -2,9 +2,9 @@
 //  records after it (refused, or recovered with every valid record and the damaged file
 //  kept), and journals in the headerless format of earlier versions (migrated)
 
-#include "zs_journal.h"
-#include "zs_test.h"
-#include "zs_test_journal.h"
+#include "coordinator/store/zs_journal.h"
+#include "tests/unit/zs_test.h"
+#include "tests/unit/zs_test_journal.h"
 
 #include <czmq.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 //  test_mem - the shared memory store: versions, compare-and-set, access levels, tags
 //  and prefixes, expiry, bounds, and the journal's form of an entry
 
-#include "zs_mem.h"
-#include "zs_test.h"
+#include "coordinator/store/zs_mem.h"
+#include "tests/unit/zs_test.h"
 
 #include <string.h>
 

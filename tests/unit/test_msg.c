@@ -6,9 +6,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE  //  memmem, open_memstream
 #endif
-#include "zs_msg.h"
-#include "test_msg_spec.h"
-#include "zs_test.h"
+#include "proto/zs_msg.h"
+#include "tests/unit/test_msg_spec.h"
+#include "tests/unit/zs_test.h"
 
 #include <czmq.h>
 #include <inttypes.h>

@@ -9,7 +9,7 @@
 #ifndef TEST_MSG_SPEC_H
 #define TEST_MSG_SPEC_H
 
-#include "zs_msg.h"
+#include "proto/zs_msg.h"
 
 #include <stdbool.h>
 #include <stdio.h>

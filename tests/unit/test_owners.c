@@ -1,8 +1,8 @@
 //  test_owners - which key may register each agent id: first come under no binding,
 //  the swarm file's bindings first, and a full table that refuses rather than forgets
 
-#include "zs_owners.h"
-#include "zs_test.h"
+#include "coordinator/zs_owners.h"
+#include "tests/unit/zs_test.h"
 
 #include <czmq.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 //  Unit tests for zs_sched, zs_auction and zs_registry: queues, priorities, and each
 //  strategy's choice of agent (docs/scheduling.md) among fake agents
 
-#include "zs_sched.h"
-#include "zs_test.h"
+#include "coordinator/sched/zs_sched.h"
+#include "tests/unit/zs_test.h"
 
 #include <math.h>
 

@@ -6,8 +6,8 @@
 //  as a coordinator would when the case says so. Every wait is bounded by a generous
 //  deadline; no case asserts on timing beyond that.
 
-#include "zs_session.h"
-#include "zs_test.h"
+#include "agent/zs_session.h"
+#include "tests/unit/zs_test.h"
 
 #include <unistd.h>
 

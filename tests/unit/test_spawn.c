@@ -9,9 +9,9 @@
 //  The loop polls a real SIGCHLD signalfd and reaps from it, as zswarmd does. Every wait
 //  is bounded by a generous deadline; no case asserts on timing beyond that.
 
-#include "zs_spawn.h"
-#include "zs_proc.h"
-#include "zs_test.h"
+#include "supervisor/zs_spawn.h"
+#include "common/zs_proc.h"
+#include "tests/unit/zs_test.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -4,8 +4,8 @@
 //  message, so a rule that points at the wrong node fails here. The 'shipped' case loads
 //  every swarms/*.yaml; it needs ZS_SOURCE_ROOT in the environment and says so if unset.
 
-#include "zs_swarm.h"
-#include "zs_test.h"
+#include "coordinator/swarm/zs_swarm.h"
+#include "tests/unit/zs_test.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -205,10 +205,10 @@ test_defaults(void)
             i ? &swarm->types[0].supervision : &swarm->supervision;
         ZS_CHECK(sup->strategy == ZS_SUP_ONE_FOR_ONE);
         ZS_CHECK(sup->restart == ZS_SUP_PERMANENT);
-        ZS_CHECK(sup->backoff_min_ms == ZS_SWARM_DEFAULT_BACKOFF_MIN_MS);
-        ZS_CHECK(sup->backoff_max_ms == ZS_SWARM_DEFAULT_BACKOFF_MAX_MS);
-        ZS_CHECK(sup->max_restarts == ZS_SWARM_DEFAULT_MAX_RESTARTS);
-        ZS_CHECK(sup->within_s == ZS_SWARM_DEFAULT_WITHIN_S);
+        ZS_CHECK(sup->backoff_min_ms == ZS_SUP_DEFAULT_BACKOFF_MIN_MS);
+        ZS_CHECK(sup->backoff_max_ms == ZS_SUP_DEFAULT_BACKOFF_MAX_MS);
+        ZS_CHECK(sup->max_restarts == ZS_SUP_DEFAULT_MAX_RESTARTS);
+        ZS_CHECK(sup->within_s == ZS_SUP_DEFAULT_WITHIN_S);
     }
     zs_swarm_destroy(&swarm);
 }

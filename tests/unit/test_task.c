@@ -1,7 +1,7 @@
 //  Unit tests for zs_task: the task state machine and its bookkeeping
 
-#include "zs_task.h"
-#include "zs_test.h"
+#include "coordinator/sched/zs_task.h"
+#include "tests/unit/zs_test.h"
 
 static zs_task_t *
 s_task(const char *type)

@@ -1,8 +1,8 @@
 //  test_topology - who may talk to whom under each topology, each agent's role, and
 //  which task types a client may submit
 
-#include "zs_test.h"
-#include "zs_topology.h"
+#include "tests/unit/zs_test.h"
+#include "coordinator/swarm/zs_topology.h"
 
 #include <stdlib.h>
 #include <string.h>

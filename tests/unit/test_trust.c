@@ -1,8 +1,8 @@
 //  test_trust - the Beta record of an agent's outcomes: its mean, its 5% quantile, and
 //  the fading of old evidence
 
-#include "zs_test.h"
-#include "zs_trust.h"
+#include "tests/unit/zs_test.h"
+#include "coordinator/sched/zs_trust.h"
 
 #include <math.h>
 #include <stdbool.h>

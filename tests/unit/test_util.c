@@ -5,9 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "zs_proc.h"
-#include "zs_test.h"
-#include "zs_util.h"
+#include "common/zs_proc.h"
+#include "tests/unit/zs_test.h"
+#include "common/zs_util.h"
 
 static void
 test_errors_and_parsing(void)
@@ -155,7 +155,8 @@ test_orphan_gets_sigterm(void)
     if (helper == 0) {
         char *argv[] = {"sleep", "60", NULL};
         zs_proc_t proc;
-        pid_t pid = zs_proc_spawn(argv, NULL, ZS_PROC_ORPHAN_TERM, &proc) == 0 ? proc.pid : 0;
+        pid_t pid =
+            zs_proc_spawn(argv, NULL, ZS_PROC_ORPHAN_TERM, &proc) == 0 ? proc.pid : 0;
         _exit(write(fds[1], &pid, sizeof pid) == sizeof pid ? 0 : 1);
     }
     pid_t orphan = 0;

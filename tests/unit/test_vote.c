@@ -1,7 +1,7 @@
 //  test_vote - each strategy's tally at its edges: ties, exactly the quorum, one short
 
-#include "zs_test.h"
-#include "zs_vote.h"
+#include "tests/unit/zs_test.h"
+#include "coordinator/store/zs_vote.h"
 
 #include <string.h>
 

@@ -2,9 +2,9 @@
 //  coordinator: a fixed answer, and commands whose stdout is the ballot (option and
 //  confidence) or, when it is not a valid one, an abstention
 
-#include "zs_proc.h"
-#include "zs_test.h"
-#include "zs_voter.h"
+#include "common/zs_proc.h"
+#include "tests/unit/zs_test.h"
+#include "agent/zs_voter.h"
 
 #include <sys/prctl.h>
 #include <sys/wait.h>

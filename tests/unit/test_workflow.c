@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "zs_swarm.h"
-#include "zs_test.h"
+#include "coordinator/swarm/zs_swarm.h"
+#include "tests/unit/zs_test.h"
 
 #define S_HEAD "name: w\nagents:\n  - type: a\nworkflow:\n"
 

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "zs_test.h"
-#include "zs_yaml.h"
+#include "tests/unit/zs_test.h"
+#include "coordinator/swarm/zs_yaml.h"
 
 typedef struct {
     unsigned size;  //  'size': 1..10

@@ -9,8 +9,8 @@
 #ifndef ZS_TEST_JOURNAL_H
 #define ZS_TEST_JOURNAL_H
 
-#include "zs_journal.h"
-#include "zs_test.h"
+#include "coordinator/store/zs_journal.h"
+#include "tests/unit/zs_test.h"
 
 #include <czmq.h>
 #include <dirent.h>
