@@ -1,19 +1,10 @@
-//  zs_coord_auth - the coordinator's side of security: keys, and the local agents' cert
-//
-//  With a 'security' section, zswarmd loads its certificate and the authorised keys
-//  before the broker binds (zs_auth must serve ZAP before any CURVE socket exists).
-//  Local agents need a key like any other agent. The simplest sound design: one
-//  keypair for all of them, authorised in the agents group as "local". It is the swarm
-//  file's 'security.agent_cert' when given; otherwise zswarmd makes one per run, in
-//  memory, and writes its secret half to a private directory (mkdtemp, mode 0700; the
-//  file 0600) that only zswarmd's user can read, removed when zswarmd ends. Its agents
-//  get `--cert FILE --server-key Z85` on their command line: paths and public keys
-//  only, never a secret.
+//  zs_coord_auth - see zs_coord_auth.h
 
-#include "coordinator/zs_coord_private.h"
+#include "coordinator/zs_coord_auth.h"
 
 #include "common/zs_curve.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +18,7 @@
 
 //  Make a keypair and save its secret half in a new private directory
 static int
-s_local_cert_make(zs_coord_t *self, zs_error_t *err)
+s_local_cert_make(zs_coord_auth_t *self, zs_error_t *err)
 {
     const char *tmp = getenv("TMPDIR");
     char *dir = zsys_sprintf("%s/" ZS_COORD_AUTH_TMP, tmp && *tmp ? tmp : "/tmp");
@@ -58,7 +49,7 @@ s_local_cert_make(zs_coord_t *self, zs_error_t *err)
 
 //  The swarm file's security.agent_cert: checked now, and authorised
 static int
-s_local_cert_load(zs_coord_t *self, const char *path, zs_error_t *err)
+s_local_cert_load(zs_coord_auth_t *self, const char *path, zs_error_t *err)
 {
     zcert_t *cert = zs_curve_load_secret(path, err);
     if (!cert) {
@@ -72,13 +63,18 @@ s_local_cert_load(zs_coord_t *self, const char *path, zs_error_t *err)
 }
 
 int
-zs_coord_auth_open(zs_coord_t *self, zs_error_t *err)
+zs_coord_auth_open(zs_coord_auth_t *self,
+                   const zs_swarm_t *swarm,
+                   zloop_t *loop,
+                   zs_error_t *err)
 {
-    const zs_swarm_security_t *security = &self->swarm->security;
+    assert(self);
+    *self = (zs_coord_auth_t){NULL};
+    const zs_swarm_security_t *security = &swarm->security;
     if (!security->cert) {
         return 0;
     }
-    self->auth = zs_auth_new(self->loop, security->cert, err);
+    self->auth = zs_auth_new(loop, security->cert, err);
     if (!self->auth) {
         return -1;
     }
@@ -98,8 +94,9 @@ zs_coord_auth_open(zs_coord_t *self, zs_error_t *err)
 }
 
 void
-zs_coord_auth_close(zs_coord_t *self)
+zs_coord_auth_close(zs_coord_auth_t *self)
 {
+    assert(self);
     zs_auth_destroy(&self->auth);
     if (self->local_dir) {
         //  Only the file we made, and the directory we made for it

@@ -4,17 +4,19 @@
 //  Each request is served the same way whoever sends it; only who asks (a client, or an
 //  agent and its team) and where the reply goes differ. A change is journaled before its
 //  reply leaves: a client's reply is held until the batch's records are committed
-//  (zs_coord_sync), an agent's waits for an immediate commit. Every change is published
-//  as a mem.changed event (key and version, never the value).
+//  (zs_durable_sync), an agent's waits for an immediate commit. Every change is
+//  published as a mem.changed event (key and version, never the value).
 
-#include "coordinator/zs_coord_private.h"
+#include "coordinator/zs_coord_mem.h"
+
+#include <assert.h>
 
 #include <math.h>
 #include <string.h>
 
 //  Who asks: where the reply goes, and what the store checks
 typedef struct {
-    zs_coord_asker_t to;
+    zs_core_asker_t to;
     zs_mem_who_t who;
 } s_asker_t;
 
@@ -29,23 +31,26 @@ s_agent(zs_agent_t *agent)
 {
     //  An agent's team is its hierarchical team, else its type
     const char *team = agent->place.team ? agent->place.team : agent->atype;
-    return (s_asker_t){{NULL, agent}, {agent->id, team}};
+    return (s_asker_t){{NULL, agent->peer}, {agent->id, team}};
 }
 
 static void
-s_reply(zs_coord_t *self, const s_asker_t *asker, zs_msg_t *reply, uint64_t rid)
+s_reply(zs_coord_mem_t *self, const s_asker_t *asker, zs_msg_t *reply, uint64_t rid)
 {
-    zs_coord_answer(self, &asker->to, reply, rid);
+    zs_core_answer(self->core, &asker->to, reply, rid);
 }
 
 static void
-s_refuse(zs_coord_t *self, const s_asker_t *asker, const zs_error_t *err, uint64_t rid)
+s_refuse(zs_coord_mem_t *self,
+         const s_asker_t *asker,
+         const zs_error_t *err,
+         uint64_t rid)
 {
-    zs_coord_refuse(self, &asker->to, err, rid);
+    zs_core_refuse(self->core, &asker->to, err, rid);
 }
 
 static void
-s_publish(zs_coord_t *self,
+s_publish(zs_coord_mem_t *self,
           const char *key,
           uint64_t version,
           const char *state,
@@ -57,16 +62,16 @@ s_publish(zs_coord_t *self,
     event.version = version;
     event.state = state;
     event.agent = agent;
-    zs_broker_publish(self->broker, &event);
+    zs_core_publish(self->core, &event);
 }
 
 //  An agent's change is on disk before its reply, which the broker does not hold: 0,
 //  or -1 with err set when the journal cannot be written (the change is made, in
 //  memory, and is written with the next commit that succeeds)
 static int
-s_durable(zs_coord_t *self, const s_asker_t *asker, zs_error_t *err)
+s_durable(zs_coord_mem_t *self, const s_asker_t *asker, zs_error_t *err)
 {
-    if (asker->to.agent && zs_coord_sync(self) != 0) {
+    if (asker->to.peer && zs_durable_sync(self->durable) != 0) {
         return zs_error_set(
             err, ZS_ERR_LIMIT,
             "the journal cannot be written: the change is not durable yet");
@@ -90,13 +95,13 @@ s_check_put(const zs_msg_t *msg, zs_error_t *err)
 //  A write or deposit was made: journal and publish it, then answer with reply_type
 //  (key, version, and a signal's level) once it is durable
 static void
-s_written(zs_coord_t *self,
+s_written(zs_coord_mem_t *self,
           const s_asker_t *asker,
           const zs_msg_t *msg,
           const zs_mem_entry_t *entry,
           zs_msg_type_t reply_type)
 {
-    zs_coord_journal_mem_put(self, entry);
+    zs_durable_mem_put(self->durable, entry);
     //  Published whatever the commit: the change is made, in memory at least
     s_publish(self, entry->key, entry->version, "put", asker->who.agent);
     zs_error_t err;
@@ -114,15 +119,13 @@ s_written(zs_coord_t *self,
 }
 
 static void
-s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+s_put(zs_coord_mem_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
     const zs_mem_entry_t *entry = NULL;
-    if (self->phase != ZS_COORD_SERVING) {
-        zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
-    } else if (s_check_put(msg, &err) == 0) {
-        entry = zs_mem_put(self->mem, &asker->who, msg, zclock_time(), &err);
+    if (s_check_put(msg, &err) == 0) {
+        entry = zs_mem_put(self->mem, &asker->who, msg, zs_core_wall(self->core), &err);
     }
     if (entry) {
         s_written(self, asker, msg, entry, ZS_MSG_MEM_PUT_OK);
@@ -132,16 +135,12 @@ s_put(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 }
 
 static void
-s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+s_deposit(zs_coord_mem_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    const zs_mem_entry_t *entry = NULL;
-    if (self->phase != ZS_COORD_SERVING) {
-        zs_error_set(&err, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
-    } else {
-        entry = zs_mem_deposit(self->mem, &asker->who, msg, zclock_time(), &err);
-    }
+    const zs_mem_entry_t *entry =
+        zs_mem_deposit(self->mem, &asker->who, msg, zs_core_wall(self->core), &err);
     if (entry) {
         s_written(self, asker, msg, entry, ZS_MSG_MEM_DEPOSIT_OK);
     } else {
@@ -150,11 +149,11 @@ s_deposit(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 }
 
 static void
-s_get(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+s_get(zs_coord_mem_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    int64_t now = zclock_time();
+    int64_t now = zs_core_wall(self->core);
     const zs_mem_entry_t *entry = zs_mem_get(self->mem, &asker->who, msg->key, now, &err);
     if (!entry) {
         s_refuse(self, asker, &err, msg->rid);
@@ -173,16 +172,17 @@ s_get(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 }
 
 static void
-s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+s_delete(zs_coord_mem_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    uint64_t version = zs_mem_delete(self->mem, &asker->who, msg, zclock_time(), &err);
+    uint64_t version =
+        zs_mem_delete(self->mem, &asker->who, msg, zs_core_wall(self->core), &err);
     if (!version) {
         s_refuse(self, asker, &err, msg->rid);
         return;
     }
-    zs_coord_journal_mem_del(self, msg->key);
+    zs_durable_mem_del(self->durable, msg->key);
     s_publish(self, msg->key, version, "deleted", asker->who.agent);
     if (s_durable(self, asker, &err) != 0) {
         s_refuse(self, asker, &err, msg->rid);
@@ -196,7 +196,7 @@ s_delete(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 }
 
 static void
-s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
+s_query(zs_coord_mem_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
@@ -204,7 +204,7 @@ s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_mem_query_t query = {msg->prefix, (char *const *) (void *) msg->tags.items,
                             msg->tags.count, msg->top};
     zlistx_t *keys = zs_mem_query(self->mem, &asker->who, &query, ZS_MSG_ITEMS_MAX,
-                                  zclock_time(), &err);
+                                  zs_core_wall(self->core), &err);
     if (!keys) {
         s_refuse(self, asker, &err, msg->rid);
         return;
@@ -223,7 +223,9 @@ s_query(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zlistx_destroy(&keys);
 }
 
-typedef void(s_serve_fn)(zs_coord_t *self, const s_asker_t *asker, const zs_msg_t *msg);
+typedef void(s_serve_fn)(zs_coord_mem_t *self,
+                         const s_asker_t *asker,
+                         const zs_msg_t *msg);
 
 static s_serve_fn *const s_servers[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MEM_PUT] = s_put,         [ZS_MSG_MEM_GET] = s_get,
@@ -232,14 +234,16 @@ static s_serve_fn *const s_servers[ZS_MSG_TYPE_COUNT] = {
 };
 
 void
-zs_coord_mem_client(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+zs_coord_mem_client(zs_coord_mem_t *self,
+                    const zs_client_ref_t *client,
+                    const zs_msg_t *msg)
 {
     s_asker_t asker = s_client(client);
     s_servers[msg->type](self, &asker, msg);
 }
 
 void
-zs_coord_mem_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+zs_coord_mem_agent(zs_coord_mem_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
     s_asker_t asker = s_agent(agent);
     s_servers[msg->type](self, &asker, msg);
@@ -248,25 +252,27 @@ zs_coord_mem_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 static void
 s_expired(void *ctx, const zs_mem_entry_t *entry)
 {
-    zs_coord_t *self = ctx;
-    zs_coord_journal_mem_del(self, entry->key);
+    zs_coord_mem_t *self = ctx;
+    zs_durable_mem_del(self->durable, entry->key);
     s_publish(self, entry->key, entry->version, "expired", NULL);
 }
 
 void
-zs_coord_mem_tick(zs_coord_t *self)
+zs_coord_mem_tick(zs_coord_mem_t *self)
 {
-    zs_mem_expire(self->mem, zclock_time());
+    zs_mem_expire(self->mem, zs_core_wall(self->core));
 }
 
 void
-zs_coord_mem_init(zs_coord_t *self)
+zs_coord_mem_init(zs_coord_mem_t *self, zs_core_t *core, zs_durable_t *durable)
 {
+    assert(self);
+    *self = (zs_coord_mem_t){.core = core, .durable = durable};
     self->mem = zs_mem_new(s_expired, self);
 }
 
 void
-zs_coord_mem_fini(zs_coord_t *self)
+zs_coord_mem_fini(zs_coord_mem_t *self)
 {
     zs_mem_destroy(&self->mem);
 }

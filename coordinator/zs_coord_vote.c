@@ -1,24 +1,11 @@
-//  zs_coord_vote - votes (PROTOCOL.md §8.2, docs/votes.md): proposals from control
-//  clients and agents, ballots from agents, deadlines and decisions. The arithmetic of
-//  a tally is zs_vote.c's.
-//
-//  The voters are the agents registered when the vote is proposed (of the types asked,
-//  or all); each is sent vote.ask, and every proposal is published as vote.opened. A
-//  vote ends at its deadline, when the swarm starts to stop, or as soon as every voter
-//  cast or no ballot still to come can change the outcome; its end is published as
-//  vote.decided. A ballot of a trust-weighted vote weighs the voter's trust when it was
-//  cast. Votes live in memory only: a restarted coordinator knows none.
+//  zs_coord_vote - see zs_coord_vote.h
 
-#include "coordinator/zs_coord_private.h"
-#include "coordinator/store/zs_vote.h"
+#include "coordinator/zs_coord_vote.h"
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ZS_COORD_VOTES_OPEN_MAX 1000  //  votes open at once
-#define ZS_COORD_VOTES_KEPT     1000  //  ended votes kept for vote.status and vote.list
 
 _Static_assert(ZS_MSG_OPTIONS_MAX <= ZS_VOTE_OPTIONS_MAX, "a tally counts every option");
 
@@ -57,12 +44,11 @@ typedef struct {
     void *handle;               //  its place in the votes' order
 } s_vote_t;
 
-struct zs_coord_votes_t {
-    zhashx_t *by_id;  //  id -> s_vote_t *, owns the votes
-    zlistx_t *order;  //  s_vote_t *, borrowed, every vote kept by proposal
-    zlistx_t *ended;  //  s_vote_t *, borrowed, ended votes by their end: first to go
-    uint64_t made;    //  ids generated, for the next one
-};
+//  Who asks, and where the answer goes
+typedef struct {
+    zs_core_asker_t to;  //  the client or the agent's session
+    zs_agent_t *agent;   //  the agent, borrowed, or NULL for a client
+} s_asker_t;
 
 //  Every vote kept is open or among the ended
 static size_t
@@ -142,15 +128,15 @@ s_decision(const s_vote_t *vote)
 
 //  Ms until the vote's deadline, at least 1 (0 would mean none on the wire)
 static uint64_t
-s_left(const s_vote_t *vote)
+s_left(const s_vote_t *vote, int64_t now)
 {
-    int64_t left = vote->deadline_ms - zclock_mono();
+    int64_t left = vote->deadline_ms - now;
     return left > 0 ? (uint64_t) left : 1;
 }
 
 //  The fields vote.ask, vote.opened and vote.status.ok share
 static void
-s_describe(const s_vote_t *vote, zs_msg_t *msg)
+s_describe(const s_vote_t *vote, int64_t now, zs_msg_t *msg)
 {
     msg->vote = vote->id;
     msg->question = vote->question;
@@ -158,14 +144,14 @@ s_describe(const s_vote_t *vote, zs_msg_t *msg)
         (zs_msg_list_t){(const char **) (void *) vote->options, vote->option_count};
     msg->strategy = zs_vote_strategy_name(vote->strategy);
     msg->agent = *vote->proposer ? vote->proposer : NULL;
-    msg->deadline = vote->ended ? 0 : s_left(vote);
+    msg->deadline = vote->ended ? 0 : s_left(vote, now);
 }
 
 //  ---------------------------------------------------------------------------------------
 //  Ending
 
 static void
-s_publish_decided(zs_coord_t *self, const s_vote_t *vote, const char *why)
+s_publish_decided(zs_coord_votes_t *self, const s_vote_t *vote, const char *why)
 {
     zs_msg_t event;
     zs_msg_init(&event, ZS_MSG_EV_VOTE_DECIDED);
@@ -175,7 +161,7 @@ s_publish_decided(zs_coord_t *self, const s_vote_t *vote, const char *why)
     event.cast = vote->count.cast;
     event.option = s_decision(vote);
     event.why = why;
-    zs_broker_publish(self->broker, &event);
+    zs_core_publish(self->core, &event);
 }
 
 //  Keep the ZS_COORD_VOTES_KEPT votes that ended last
@@ -192,24 +178,24 @@ s_evict(zs_coord_votes_t *votes)
 
 //  Tally an open vote and publish its end, for why (NULL: its ballots or its deadline)
 static void
-s_end(zs_coord_t *self, s_vote_t *vote, const char *why)
+s_end(zs_coord_votes_t *self, s_vote_t *vote, const char *why)
 {
     assert(!vote->ended);
     vote->outcome = zs_vote_tally(vote->strategy, &vote->count, vote->voter_count,
                                   vote->option_count, &vote->winner);
     vote->ended = true;
-    zloop_timer_end(self->loop, vote->timer_id);
+    zs_core_timer_end(self->core, vote->timer_id);
     s_publish_decided(self, vote, why);
-    zlistx_add_end(self->votes->ended, vote);
-    s_evict(self->votes);
+    zlistx_add_end(self->ended, vote);
+    s_evict(self);
 }
 
 //  A deadline timer: its vote is found by timer id, never by a pointer the timer holds
 static int
 s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 {
-    zs_coord_t *self = arg;
-    zlistx_t *order = self->votes->order;
+    zs_coord_votes_t *self = arg;
+    zlistx_t *order = self->order;
     for (s_vote_t *vote = zlistx_first(order); vote; vote = zlistx_next(order)) {
         if (!vote->ended && vote->timer_id == timer_id) {
             s_end(self, vote, NULL);
@@ -222,62 +208,58 @@ s_on_deadline(zloop_t *loop, int timer_id, void *arg)
 //  ---------------------------------------------------------------------------------------
 //  Proposals
 
-//  Why a proposal cannot be taken, or NULL; *code set. why (size bytes) may hold it.
-static const char *
-s_refusal(
-    zs_coord_t *self, const zs_msg_t *msg, zs_err_code_t *code, char *why, size_t size)
+//  May the proposal be taken? 0, or -1 with err
+static int
+s_check(zs_coord_votes_t *self, const zs_msg_t *msg, zs_error_t *err)
 {
-    *code = ZS_ERR_INVALID;
-    if (self->phase != ZS_COORD_SERVING) {
-        *code = ZS_ERR_SHUTTING_DOWN;
-        return "swarm is stopping";
-    }
     if (msg->vote && !zs_msg_name_valid(msg->vote, strlen(msg->vote), ZS_MSG_NAME_MAX)) {
-        return "vote id must be 1-64 characters of A-Z a-z 0-9 . _ : -";
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "vote id must be 1-%d characters of A-Z a-z 0-9 . _ : -",
+                            ZS_MSG_NAME_MAX);
     }
     if (msg->options.count < 2) {
-        return "a vote needs at least 2 options";
+        return zs_error_set(err, ZS_ERR_INVALID, "a vote needs at least 2 options");
     }
     for (size_t i = 0; i < msg->options.count; i++) {
         const char *option = msg->options.items[i];
         if (!zs_msg_name_valid(option, strlen(option), ZS_MSG_NAME_MAX)) {
-            return "an option must be 1-64 characters of A-Z a-z 0-9 . _ : -";
+            return zs_error_set(
+                err, ZS_ERR_INVALID,
+                "an option must be 1-%d characters of A-Z a-z 0-9 . _ : -",
+                ZS_MSG_NAME_MAX);
         }
         for (size_t j = 0; j < i; j++) {
             if (streq(option, msg->options.items[j])) {
-                snprintf(why, size, "option '%s' is given twice", option);
-                return why;
+                return zs_error_set(err, ZS_ERR_INVALID, "option '%s' is given twice",
+                                    option);
             }
         }
     }
     if (msg->strategy && zs_vote_strategy_from_name(msg->strategy) < 0) {
-        return "strategy must be majority, super-majority, byzantine, unanimous or "
-               "trust-weighted";
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "strategy must be majority, super-majority, byzantine, "
+                            "unanimous or trust-weighted");
     }
-    if (msg->vote && zhashx_lookup(self->votes->by_id, msg->vote)) {
-        *code = ZS_ERR_CONFLICT;
-        snprintf(why, size, "vote '%s' exists", msg->vote);
-        return why;
+    if (msg->vote && zhashx_lookup(self->by_id, msg->vote)) {
+        return zs_error_set(err, ZS_ERR_CONFLICT, "vote '%s' exists", msg->vote);
     }
-    if (s_open_count(self->votes) >= ZS_COORD_VOTES_OPEN_MAX) {
-        *code = ZS_ERR_LIMIT;
-        snprintf(why, size, "%d votes are open already", ZS_COORD_VOTES_OPEN_MAX);
-        return why;
+    if (s_open_count(self) >= ZS_COORD_VOTES_OPEN_MAX) {
+        return zs_error_set(err, ZS_ERR_LIMIT, "%d votes are open already",
+                            ZS_COORD_VOTES_OPEN_MAX);
     }
-    return NULL;
+    return 0;
 }
 
 //  A new vote from a valid proposal, with no voters yet
 static s_vote_t *
-s_vote_new(zs_coord_t *self, const zs_msg_t *msg, const char *proposer)
+s_vote_new(zs_coord_votes_t *self, const zs_msg_t *msg, const char *proposer)
 {
     s_vote_t *vote = zs_calloc(1, sizeof *vote);
     if (msg->vote) {
         snprintf(vote->id, sizeof vote->id, "%s", msg->vote);
     }
-    while (!*vote->id || zhashx_lookup(self->votes->by_id, vote->id)) {
-        snprintf(vote->id, sizeof vote->id, "v%08x%" PRIu64, self->nonce,
-                 ++self->votes->made);
+    while (!*vote->id || zhashx_lookup(self->by_id, vote->id)) {
+        snprintf(vote->id, sizeof vote->id, "v%08x%" PRIu64, self->nonce, ++self->made);
     }
     snprintf(vote->proposer, sizeof vote->proposer, "%s", proposer ? proposer : "");
     vote->question = zs_strdup(msg->question);
@@ -292,11 +274,12 @@ s_vote_new(zs_coord_t *self, const zs_msg_t *msg, const char *proposer)
 
 //  The registered agents of the types asked, sorted by id
 static void
-s_choose_voters(zs_coord_t *self, s_vote_t *vote)
+s_choose_voters(zs_coord_votes_t *self, s_vote_t *vote)
 {
-    vote->voters = zs_calloc(zs_registry_size(self->registry) + 1, sizeof *vote->voters);
-    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
-         agent = zs_registry_next(self->registry)) {
+    vote->voters =
+        zs_calloc(zs_registry_size(self->dispatch->registry) + 1, sizeof *vote->voters);
+    for (zs_agent_t *agent = zs_registry_first(self->dispatch->registry); agent;
+         agent = zs_registry_next(self->dispatch->registry)) {
         if (s_type_asked(vote, agent->atype)) {
             s_voter_t *voter = &vote->voters[vote->voter_count++];
             snprintf(voter->id, sizeof voter->id, "%s", agent->id);
@@ -309,70 +292,67 @@ s_choose_voters(zs_coord_t *self, s_vote_t *vote)
 //  Publish vote.opened and send vote.ask to every voter. A voter the ask cannot reach
 //  abstains.
 static void
-s_open(zs_coord_t *self, const s_vote_t *vote)
+s_open(zs_coord_votes_t *self, const s_vote_t *vote)
 {
     zs_msg_t event;
     zs_msg_init(&event, ZS_MSG_EV_VOTE_OPENED);
-    s_describe(vote, &event);
+    s_describe(vote, zs_core_now(self->core), &event);
     event.voters =
         (zs_msg_list_t){(const char **) (void *) vote->types, vote->type_count};
     event.count = vote->voter_count;
-    zs_broker_publish(self->broker, &event);
+    zs_core_publish(self->core, &event);
 
     zs_msg_t ask;
     zs_msg_init(&ask, ZS_MSG_VOTE_ASK);
-    s_describe(vote, &ask);
+    s_describe(vote, zs_core_now(self->core), &ask);
     for (size_t i = 0; i < vote->voter_count; i++) {
-        zs_agent_t *agent = zs_registry_find(self->registry, vote->voters[i].id);
-        zs_broker_send(self->broker, agent->peer, &ask);
+        zs_agent_t *agent =
+            zs_registry_find(self->dispatch->registry, vote->voters[i].id);
+        zs_core_send(self->core, agent->peer, &ask);
     }
 }
 
 //  Keep a vote with voters and start its deadline; -1 when no timer can be had
 static int
-s_keep(zs_coord_t *self, s_vote_t *vote, uint64_t deadline)
+s_keep(zs_coord_votes_t *self, s_vote_t *vote, uint64_t deadline)
 {
-    vote->deadline_ms = zclock_mono() + (int64_t) deadline;
-    vote->timer_id = zloop_timer(self->loop, deadline, 1, s_on_deadline, self);
+    vote->deadline_ms = zs_core_now(self->core) + (int64_t) deadline;
+    vote->timer_id = zs_core_timer(self->core, deadline, s_on_deadline, self);
     if (vote->timer_id == -1) {
         return -1;
     }
-    zhashx_insert(self->votes->by_id, vote->id, vote);
-    vote->handle = zlistx_add_end(self->votes->order, vote);
+    zhashx_insert(self->by_id, vote->id, vote);
+    vote->handle = zlistx_add_end(self->order, vote);
     return 0;
 }
 
 static void
-s_propose(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
+s_propose(zs_coord_votes_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_error_init(&err);
-    char why[ZS_MSG_TEXT_MAX];
-    zs_err_code_t code;
-    const char *refusal = s_refusal(self, msg, &code, why, sizeof why);
     s_vote_t *vote = NULL;
-    if (!refusal) {
+    if (s_check(self, msg, &err) == 0) {
         vote = s_vote_new(self, msg, asker->agent ? asker->agent->id : NULL);
         s_choose_voters(self, vote);
-        code = vote->voter_count ? ZS_ERR_LIMIT : ZS_ERR_INVALID;
         if (vote->voter_count == 0) {
-            refusal = "no agent of the types asked is registered";
+            zs_error_set(&err, ZS_ERR_INVALID,
+                         "no agent of the types asked is registered");
         } else if (s_keep(self, vote,
                           msg->deadline ? msg->deadline : ZS_MSG_VOTE_DEADLINE_MS) != 0) {
-            refusal = "no timer for the vote's deadline";
+            zs_error_set(&err, ZS_ERR_LIMIT, "no timer for the vote's deadline");
         }
     }
-    if (refusal) {
+    if (err.code) {
         s_vote_destroy((void **) &vote);
-        zs_error_set(&err, code, "%s", refusal);
-        zs_coord_refuse(self, asker, &err, msg->rid);
+        zs_core_refuse(self->core, &asker->to, &err, msg->rid);
         return;
     }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_PROPOSE_OK);
     reply.vote = vote->id;
     reply.count = vote->voter_count;
-    zs_coord_answer(self, asker, &reply, msg->rid);
+    zs_core_answer(self->core, &asker->to, &reply, msg->rid);
     s_open(self, vote);
 }
 
@@ -382,78 +362,75 @@ s_propose(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
 //  The weight a ballot counts: one voter, one vote, except trust-weighted, where it is
 //  the voter's trust times its confidence times its own weight
 static double
-s_weight(const s_vote_t *vote, const zs_agent_t *agent, const s_ballot_t *ballot)
+s_weight(const s_vote_t *vote,
+         const zs_agent_t *agent,
+         const s_ballot_t *ballot,
+         int64_t now)
 {
     if (vote->strategy != ZS_VOTE_TRUST_WEIGHTED) {
         return 1;
     }
-    return zs_trust_score(&agent->trust, zclock_mono()) * (double) ballot->confidence /
+    return zs_trust_score(&agent->trust, now) * (double) ballot->confidence /
            ZS_MSG_CONFIDENCE_MAX * (double) ballot->weight;
 }
 
-//  Why agent cannot cast msg in vote, or NULL; *code set
-static const char *
-s_cast_refusal(s_vote_t *vote,
-               const zs_agent_t *agent,
-               const zs_msg_t *msg,
-               int *option,
-               zs_err_code_t *code)
+//  May agent cast msg in vote? 0 with *option its option, or -1 with err
+static int
+s_check_cast(s_vote_t *vote,
+             const zs_agent_t *agent,
+             const zs_msg_t *msg,
+             int *option,
+             zs_error_t *err)
 {
     if (!vote) {
-        *code = ZS_ERR_NO_VOTE;
-        return "the vote is not known (never proposed, or no longer kept)";
+        return zs_error_set(err, ZS_ERR_NO_VOTE,
+                            "the vote is not known (never proposed, or no longer kept)");
     }
     if (vote->ended) {
-        *code = ZS_ERR_FINISHED;
-        return "the vote has ended";
+        return zs_error_set(err, ZS_ERR_FINISHED, "the vote has ended");
     }
     s_voter_t *voter = s_voter_find(vote, agent->id);
     if (!voter) {
-        *code = ZS_ERR_FORBIDDEN;
-        return "not a voter of this vote";
+        return zs_error_set(err, ZS_ERR_FORBIDDEN, "not a voter of this vote");
     }
     if (voter->cast) {
-        *code = ZS_ERR_CONFLICT;
-        return "a ballot was cast already";
+        return zs_error_set(err, ZS_ERR_CONFLICT, "a ballot was cast already");
     }
     *option = s_option_find(vote, msg->option);
     if (*option < 0) {
-        *code = ZS_ERR_INVALID;
-        return "not one of the vote's options";
+        return zs_error_set(err, ZS_ERR_INVALID, "not one of the vote's options");
     }
-    return NULL;
+    return 0;
 }
 
 //  Refuse a ballot with an error that names its vote: a voter whose ballot came after
 //  the end tells it apart
 static void
-s_refuse_cast(zs_coord_t *self,
-              const zs_coord_asker_t *asker,
+s_refuse_cast(zs_coord_votes_t *self,
+              const s_asker_t *asker,
               const zs_msg_t *msg,
-              zs_err_code_t code,
-              const char *why)
+              const zs_error_t *err)
 {
     zs_msg_t error;
     zs_msg_init(&error, ZS_MSG_ERROR);
-    error.code = code;
-    error.why = why;
+    error.code = (uint64_t) err->code;
+    error.why = err->text;
     error.vote = msg->vote;
-    zs_coord_answer(self, asker, &error, msg->rid);
+    zs_core_answer(self->core, &asker->to, &error, msg->rid);
 }
 
 static void
-s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
+s_cast(zs_coord_votes_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
     assert(asker->agent);  //  the agents socket's request only
-    s_vote_t *vote = zhashx_lookup(self->votes->by_id, msg->vote);
-    if (vote && !vote->ended && zclock_mono() >= vote->deadline_ms) {
+    s_vote_t *vote = zhashx_lookup(self->by_id, msg->vote);
+    if (vote && !vote->ended && zs_core_now(self->core) >= vote->deadline_ms) {
         s_end(self, vote, NULL);  //  its timer has not run yet: it would have ended it
     }
     int option = -1;
-    zs_err_code_t code;
-    const char *refusal = s_cast_refusal(vote, asker->agent, msg, &option, &code);
-    if (refusal) {
-        s_refuse_cast(self, asker, msg, code, refusal);
+    zs_error_t err;
+    if (s_check_cast(vote, asker->agent, msg, &option, &err) != 0) {
+        s_refuse_cast(self, asker, msg, &err);
         return;
     }
     s_voter_t *voter = s_voter_find(vote, asker->agent->id);
@@ -462,14 +439,14 @@ s_cast(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     ballot->voter = (size_t) (voter - vote->voters);
     ballot->confidence = msg->confidence ? msg->confidence : ZS_MSG_CONFIDENCE_MAX;
     ballot->weight = msg->weight ? msg->weight : 1;
-    ballot->counted =
-        (zs_vote_ballot_t){(size_t) option, s_weight(vote, asker->agent, ballot)};
+    double weight = s_weight(vote, asker->agent, ballot, zs_core_now(self->core));
+    ballot->counted = (zs_vote_ballot_t){(size_t) option, weight};
     zs_vote_count_add(&vote->count, &ballot->counted);
 
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_CAST_OK);
     reply.vote = vote->id;
-    zs_coord_answer(self, asker, &reply, msg->rid);
+    zs_core_answer(self->core, &asker->to, &reply, msg->rid);
     if (zs_vote_settled(vote->strategy, &vote->count, vote->voter_count,
                         vote->option_count)) {
         s_end(self, vote, NULL);
@@ -499,23 +476,23 @@ s_ballot_texts(const s_vote_t *vote, const char **items)
 }
 
 static void
-s_status(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
+s_status(zs_coord_votes_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
-    const s_vote_t *vote = zhashx_lookup(self->votes->by_id, msg->vote);
+    const s_vote_t *vote = zhashx_lookup(self->by_id, msg->vote);
     if (!vote) {
         zs_error_t err;
         zs_error_init(&err);
         zs_error_set(&err, ZS_ERR_NO_VOTE,
                      "vote '%s' is not known (never proposed, or no longer kept)",
                      msg->vote);
-        zs_coord_refuse(self, asker, &err, msg->rid);
+        zs_core_refuse(self->core, &asker->to, &err, msg->rid);
         return;
     }
     const char **ballots = zs_calloc(vote->count.cast + 1, sizeof *ballots);
     char *texts = s_ballot_texts(vote, ballots);
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_STATUS_OK);
-    s_describe(vote, &reply);
+    s_describe(vote, zs_core_now(self->core), &reply);
     reply.voters =
         (zs_msg_list_t){(const char **) (void *) vote->types, vote->type_count};
     reply.state = s_state(vote);
@@ -523,15 +500,15 @@ s_status(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     reply.cast = vote->count.cast;
     reply.option = s_decision(vote);
     reply.ballots = (zs_msg_list_t){ballots, vote->count.cast};
-    zs_coord_answer(self, asker, &reply, msg->rid);
+    zs_core_answer(self->core, &asker->to, &reply, msg->rid);
     free(texts);
     free(ballots);
 }
 
 static void
-s_list(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
+s_list(zs_coord_votes_t *self, const s_asker_t *asker, const zs_msg_t *msg)
 {
-    zlistx_t *order = self->votes->order;
+    zlistx_t *order = self->order;
     const char **ids = zs_calloc(zlistx_size(order) + 1, sizeof *ids);
     size_t count = 0;
     for (const s_vote_t *vote = zlistx_first(order); vote; vote = zlistx_next(order)) {
@@ -540,15 +517,15 @@ s_list(zs_coord_t *self, const zs_coord_asker_t *asker, const zs_msg_t *msg)
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_VOTE_LIST_OK);
     reply.votes = (zs_msg_list_t){ids, count};
-    zs_coord_answer(self, asker, &reply, msg->rid);
+    zs_core_answer(self->core, &asker->to, &reply, msg->rid);
     free(ids);
 }
 
 //  ---------------------------------------------------------------------------------------
 //  Entry points
 
-typedef void(s_serve_fn)(zs_coord_t *self,
-                         const zs_coord_asker_t *asker,
+typedef void(s_serve_fn)(zs_coord_votes_t *self,
+                         const s_asker_t *asker,
                          const zs_msg_t *msg);
 
 static s_serve_fn *const s_servers[ZS_MSG_TYPE_COUNT] = {
@@ -559,26 +536,28 @@ static s_serve_fn *const s_servers[ZS_MSG_TYPE_COUNT] = {
 };
 
 void
-zs_coord_vote_client(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+zs_coord_vote_client(zs_coord_votes_t *self,
+                     const zs_client_ref_t *client,
+                     const zs_msg_t *msg)
 {
-    zs_coord_asker_t asker = {client, NULL};
+    s_asker_t asker = {{client, NULL}, NULL};
     s_servers[msg->type](self, &asker, msg);
 }
 
 void
-zs_coord_vote_agent(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+zs_coord_vote_agent(zs_coord_votes_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
-    zs_coord_asker_t asker = {NULL, agent};
+    s_asker_t asker = {{NULL, agent->peer}, agent};
     s_servers[msg->type](self, &asker, msg);
 }
 
 void
-zs_coord_vote_stop(zs_coord_t *self)
+zs_coord_vote_stop(zs_coord_votes_t *self)
 {
     //  Ending a vote may evict older ended ones from the order: collect first
     size_t count = 0;
-    s_vote_t **open = zs_calloc(s_open_count(self->votes) + 1, sizeof *open);
-    zlistx_t *order = self->votes->order;
+    s_vote_t **open = zs_calloc(s_open_count(self) + 1, sizeof *open);
+    zlistx_t *order = self->order;
     for (s_vote_t *vote = zlistx_first(order); vote; vote = zlistx_next(order)) {
         if (!vote->ended) {
             open[count++] = vote;
@@ -591,23 +570,23 @@ zs_coord_vote_stop(zs_coord_t *self)
 }
 
 void
-zs_coord_vote_init(zs_coord_t *self)
+zs_coord_vote_init(zs_coord_votes_t *self,
+                   zs_core_t *core,
+                   zs_dispatch_t *dispatch,
+                   uint32_t nonce)
 {
-    self->votes = zs_calloc(1, sizeof *self->votes);
-    self->votes->by_id = zhashx_new();
-    zhashx_set_destructor(self->votes->by_id, s_vote_destroy);
-    self->votes->order = zlistx_new();
-    self->votes->ended = zlistx_new();
+    assert(self);
+    *self = (zs_coord_votes_t){.core = core, .dispatch = dispatch, .nonce = nonce};
+    self->by_id = zhashx_new();
+    zhashx_set_destructor(self->by_id, s_vote_destroy);
+    self->order = zlistx_new();
+    self->ended = zlistx_new();
 }
 
 void
-zs_coord_vote_fini(zs_coord_t *self)
+zs_coord_vote_fini(zs_coord_votes_t *self)
 {
-    if (self->votes) {
-        zlistx_destroy(&self->votes->ended);
-        zlistx_destroy(&self->votes->order);
-        zhashx_destroy(&self->votes->by_id);
-        free(self->votes);
-        self->votes = NULL;
-    }
+    zlistx_destroy(&self->ended);
+    zlistx_destroy(&self->order);
+    zhashx_destroy(&self->by_id);
 }

@@ -77,3 +77,17 @@ zs_owners_size(zs_owners_t *self)
     assert(self);
     return zhashx_size(self->bound);
 }
+
+void
+zs_owners_takeover_why(const char *addr, const char *old_addr, char *why, size_t size)
+{
+    if (*addr || *old_addr) {
+        snprintf(why, size, "taken over by a new connection from '%s' (was '%s')", addr,
+                 old_addr);
+    } else {
+        snprintf(why, size, "taken over by a new connection");
+    }
+    if (!streq(addr, old_addr)) {
+        zsys_warning("%s", why);
+    }
+}

@@ -16,7 +16,15 @@
 #include "proto/zs_msg.h"
 #include "coordinator/swarm/zs_swarm.h"
 
-#define ZS_OWNERS_MAX (4 * ZS_MSG_AGENTS_MAX)  //  names bound at run time
+#define ZS_OWNERS_MAX      (4 * ZS_MSG_AGENTS_MAX)  //  names bound at run time
+#define ZS_OWNERS_ADDR_MAX 64   //  bytes of a peer's address, with its NUL
+#define ZS_OWNERS_WHY_MAX  256  //  bytes of a takeover's reason, with its NUL
+
+//  Where a session comes from, as the broker knows it
+typedef struct {
+    const char *key;   //  its CURVE key's name, "" without security; borrowed
+    const char *addr;  //  the address it connected from, "" when unknown; borrowed
+} zs_owners_origin_t;
 
 //  Expected outcomes of a claim, never forwarded
 typedef enum {
@@ -43,5 +51,11 @@ int zs_owners_claim(zs_owners_t *self,
 
 //  Names bound at run time.
 size_t zs_owners_size(zs_owners_t *self);
+
+//  Why a new session from addr replaced one from old_addr (either may be ""), for logs
+//  and events, into why (size bytes); logged as a warning when the addresses differ,
+//  which without CURVE is the sign of a takeover by someone else.
+void
+zs_owners_takeover_why(const char *addr, const char *old_addr, char *why, size_t size);
 
 #endif

@@ -159,11 +159,11 @@ zs_registry_remove(zs_registry_t *self, zs_agent_t **agent_p)
     if (!agent) {
         return;
     }
-    assert(!agent->tasks);
+    assert(agent->tasks.count == 0);
     if (self->watch) {
         self->watch(self->watch_ctx, agent);
     }
-    assert(!agent->backlog);
+    assert(agent->backlog.count == 0);
     s_set_remove(self, agent->atype, agent);
     for (size_t i = 0; i < agent->cap_count; i++) {
         s_set_remove(self, agent->caps[i], agent);
@@ -205,12 +205,7 @@ zs_registry_next(zs_registry_t *self)
 void
 zs_agent_task_link(zs_agent_t *agent, zs_task_t *task)
 {
-    task->prev = NULL;
-    task->next = agent->tasks;
-    if (agent->tasks) {
-        agent->tasks->prev = task;
-    }
-    agent->tasks = task;
+    zs_list_prepend(&agent->tasks, &task->link);
     task->agent = agent;
     agent->load++;
 }
@@ -232,15 +227,7 @@ zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task)
 {
     assert(task->agent == agent);
     s_agent_measure(agent, task);
-    if (task->prev) {
-        task->prev->next = task->next;
-    } else {
-        agent->tasks = task->next;
-    }
-    if (task->next) {
-        task->next->prev = task->prev;
-    }
-    task->prev = task->next = NULL;
+    zs_list_unlink(&agent->tasks, &task->link);
     task->agent = NULL;
     agent->load--;
 }

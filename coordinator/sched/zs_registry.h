@@ -17,7 +17,9 @@
 #include "coordinator/swarm/zs_topology.h"
 #include "coordinator/sched/zs_trust.h"
 
-typedef struct {
+typedef struct zs_peer_t zs_peer_t;  //  the broker's session (broker/zs_broker.h)
+
+struct zs_agent_t {
     char *id;            //  agent id, unique in the swarm, owned
     char *atype;         //  agent type, owned
     char *host;          //  host it runs on, owned
@@ -28,22 +30,20 @@ typedef struct {
     unsigned load;       //  tasks assigned to it now
     uint64_t pid;        //  its process id on its host
     bool local;          //  spawned by this coordinator
-    void *peer;          //  broker's peer for its connection, borrowed
+    zs_peer_t *peer;     //  broker's peer for its connection, borrowed
     uint64_t done;       //  attempts it completed
     uint64_t failed;     //  attempts it failed
     uint64_t picked;     //  when it was last given a task (scheduler's clock)
     uint64_t joined;     //  registration order, from 1
-    zs_task_t *tasks;    //  first of its assigned tasks (borrowed, linked by next)
+    zs_list_t tasks;     //  its assigned tasks, newest first (borrowed, by task->link)
     unsigned offers;     //  slots reserved by open auctions (zs_auction)
     double hold_ms;      //  EWMA of how long its attempts held a slot, ms; 0 before one
     uint64_t samples;    //  attempts measured into hold_ms
-    zs_task_t *backlog;  //  first task of its backlog (borrowed, linked by next)
-    zs_task_t *backlog_tail;    //  last task of its backlog
-    size_t backlog_count;       //  tasks in its backlog
+    zs_list_t backlog;   //  its backlog, oldest first (borrowed, by task->link)
     zs_topology_place_t place;  //  where it stands in the topology (zs_coord_topology.c)
     bool neighbours_lost;       //  a neighbours message to it could not be queued
     zs_trust_t trust;           //  its outcomes: successes against failures and timeouts
-} zs_agent_t;
+};
 
 //  Weight of the newest attempt in hold_ms, as 1 / ZS_REGISTRY_HOLD_WEIGHT
 #define ZS_REGISTRY_HOLD_WEIGHT 4

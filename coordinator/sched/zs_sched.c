@@ -411,15 +411,7 @@ zs_sched_pick(zs_sched_t *self, const zs_task_t *task, zs_strategy_t strategy)
 static void
 s_backlog_append(zs_sched_t *self, zs_agent_t *agent, zs_task_t *task)
 {
-    task->prev = agent->backlog_tail;
-    task->next = NULL;
-    if (agent->backlog_tail) {
-        agent->backlog_tail->next = task;
-    } else {
-        agent->backlog = task;
-    }
-    agent->backlog_tail = task;
-    agent->backlog_count++;
+    zs_list_append(&agent->backlog, &task->link);
     task->backlog = agent;
     self->backlogged++;
 }
@@ -427,20 +419,8 @@ s_backlog_append(zs_sched_t *self, zs_agent_t *agent, zs_task_t *task)
 static void
 s_backlog_remove(zs_sched_t *self, zs_task_t *task)
 {
-    zs_agent_t *agent = task->backlog;
-    if (task->prev) {
-        task->prev->next = task->next;
-    } else {
-        agent->backlog = task->next;
-    }
-    if (task->next) {
-        task->next->prev = task->prev;
-    } else {
-        agent->backlog_tail = task->prev;
-    }
-    task->prev = task->next = NULL;
+    zs_list_unlink(&task->backlog->backlog, &task->link);
     task->backlog = NULL;
-    agent->backlog_count--;
     self->backlogged--;
 }
 
@@ -448,8 +428,8 @@ s_backlog_remove(zs_sched_t *self, zs_task_t *task)
 static bool
 s_shorter_queue(const zs_agent_t *a, const zs_agent_t *b)
 {
-    uint64_t a_tasks = (uint64_t) a->load + a->offers + a->backlog_count;
-    uint64_t b_tasks = (uint64_t) b->load + b->offers + b->backlog_count;
+    uint64_t a_tasks = (uint64_t) a->load + a->offers + a->backlog.count;
+    uint64_t b_tasks = (uint64_t) b->load + b->offers + b->backlog.count;
     uint64_t left = a_tasks * b->conc, right = b_tasks * a->conc;
     return left != right ? left < right : a->picked < b->picked;
 }
@@ -481,9 +461,9 @@ zs_sched_backlog_push(zs_sched_t *self, zs_task_t *task)
 static zs_task_t *
 s_loot(const zs_agent_t *victim, const zs_agent_t *thief)
 {
-    for (zs_task_t *task = victim->backlog_tail; task; task = task->prev) {
-        if (zs_agent_can_run(thief, task)) {
-            return task;
+    for (zs_link_t *link = victim->backlog.tail; link; link = link->prev) {
+        if (zs_agent_can_run(thief, zs_task_of(link))) {
+            return zs_task_of(link);
         }
     }
     return NULL;
@@ -501,9 +481,9 @@ s_victim(zs_sched_t *self,
     const zs_agent_set_t *set = zs_registry_capable(self->registry, ttype);
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
-        if (agent == thief || agent->backlog_count == 0 ||
-            (victim && (agent->backlog_count < victim->backlog_count ||
-                        (agent->backlog_count == victim->backlog_count &&
+        if (agent == thief || agent->backlog.count == 0 ||
+            (victim && (agent->backlog.count < victim->backlog.count ||
+                        (agent->backlog.count == victim->backlog.count &&
                          agent->joined > victim->joined)))) {
             continue;
         }
@@ -535,7 +515,7 @@ zs_sched_next_task(zs_sched_t *self, zs_agent_t *agent)
 {
     assert(self);
     assert(agent);
-    zs_task_t *task = agent->backlog;
+    zs_task_t *task = agent->backlog.head ? zs_task_of(agent->backlog.head) : NULL;
     if (task) {
         s_backlog_remove(self, task);
     } else {
@@ -631,8 +611,8 @@ static void
 s_agent_leaving(void *ctx, zs_agent_t *agent)
 {
     zs_sched_t *self = ctx;
-    while (agent->backlog) {
-        zs_task_t *task = agent->backlog;
+    while (agent->backlog.head) {
+        zs_task_t *task = zs_task_of(agent->backlog.head);
         s_backlog_remove(self, task);
         zs_sched_push(self, task);
         self->requeued = true;

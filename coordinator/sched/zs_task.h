@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/zs_list.h"
 #include "proto/zs_msg.h"
 #include "proto/zs_strategy.h"
 
@@ -42,6 +43,8 @@ typedef enum {
 } zs_task_event_t;
 
 typedef struct zs_task_t zs_task_t;
+typedef struct zs_agent_t zs_agent_t;    //  zs_registry.h
+typedef struct zs_waiter_t zs_waiter_t;  //  a client waiting for the task, coordinator/core/zs_tasks.c
 
 //  A task waiting for this one. By id and submit order, never by pointer: the waiting
 //  task may end (cancelled) and be freed first, and its id be used again; a link whose
@@ -101,19 +104,19 @@ struct zs_task_t {
     unsigned tries;                //  attempts allowed in all
     unsigned att;                  //  attempts started so far
     zs_task_state_t state;         //  where it is in its life
-    void *agent;                   //  agent running it, borrowed; NULL when not
+    zs_agent_t *agent;             //  agent running it, borrowed; NULL when not
     char *agent_id;                //  id of the agent of the last attempt, owned
     int64_t deadline_ms;           //  when the running attempt is overdue
     zs_task_result_t result;       //  last attempt's outcome
     int64_t ended_ms;              //  when it became final, zclock_time, or 0
     size_t heap_index;             //  position in a ready queue, or SIZE_MAX
-    zs_task_t *prev, *next;        //  links in its list (agent, backlog, done)
+    zs_link_t link;                //  on one list: its agent's, a backlog, or the kept
     zs_strategy_t strategy;        //  the submit's, or ZS_STRATEGY_DEFAULT (zs_sched)
     char **requires;               //  capabilities needed besides ttype, owned, or NULL
     size_t require_count;          //  items in requires
     int64_t assigned_ms;           //  when the latest attempt was assigned, zclock_mono
-    void *backlog;                 //  agent whose backlog holds it, borrowed, or NULL
-    void *waiters;                 //  coordinator's list of waiting clients, or NULL
+    zs_agent_t *backlog;           //  agent whose backlog holds it, borrowed, or NULL
+    zs_waiter_t *waiters;          //  clients waiting for it to end, owned, or NULL
     zs_task_graph_t graph;         //  dependencies and dependants
     zs_task_route_t route;         //  team members it may go to
     size_t list_bytes;             //  of its deps and requires, set when it is made
@@ -194,6 +197,9 @@ void zs_task_drop_input(zs_task_t *self);
 
 //  Free the last attempt's stdout and stderr; its status, exit code and reason stay.
 void zs_task_drop_output(zs_task_t *self);
+
+//  The task whose link is link (on an agent, a backlog or the kept results).
+#define zs_task_of(link_) zs_list_item(link_, zs_task_t, link)
 
 //  True when id is 1..ZS_MSG_NAME_MAX characters of [A-Za-z0-9._:-].
 bool zs_task_id_valid(const char *id);

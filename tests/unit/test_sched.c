@@ -473,7 +473,7 @@ test_work_stealing(void)
     ZS_CHECK(zs_sched_backlog_push(sched, t[3]) == b);
     ZS_CHECK(zs_sched_backlog_push(sched, t[4]) == a);
     ZS_CHECK(zs_sched_backlog_push(sched, t[5]) == b);
-    ZS_CHECK(a->backlog_count == 2 && b->backlog_count == 2);
+    ZS_CHECK(a->backlog.count == 2 && b->backlog.count == 2);
     ZS_CHECK(zs_sched_queued(sched) == 4 && t[2]->backlog == a);
     //  b is fast: it runs its own backlog first, in order
     zs_agent_task_unlink(b, t[1]);
@@ -481,10 +481,10 @@ test_work_stealing(void)
     ZS_CHECK(zs_sched_next_task(sched, b) == t[5]);
     //  then steals from the tail of a's
     ZS_CHECK(zs_sched_next_task(sched, b) == t[4]);
-    ZS_CHECK(a->backlog_count == 1 && a->backlog == t[2] && !t[4]->backlog);
+    ZS_CHECK(a->backlog.count == 1 && a->backlog.head == &t[2]->link && !t[4]->backlog);
     //  A cancelled task leaves its backlog
     zs_sched_remove(sched, t[2]);
-    ZS_CHECK(a->backlog == NULL && zs_sched_queued(sched) == 0);
+    ZS_CHECK(a->backlog.head == NULL && zs_sched_queued(sched) == 0);
     ZS_CHECK(zs_sched_next_task(sched, b) == NULL);
     zs_agent_task_unlink(a, t[0]);
     for (int i = 0; i < 6; i++) {
@@ -518,7 +518,7 @@ test_work_stealing_limits(void)
     zs_agent_task_unlink(cpu, on_cpu);
     ZS_CHECK(zs_sched_next_task(sched, cpu) == plain);
     ZS_CHECK(zs_sched_next_task(sched, cpu) == NULL);
-    ZS_CHECK(gpu->backlog == needy && gpu->backlog_count == 1);
+    ZS_CHECK(gpu->backlog.head == &needy->link && gpu->backlog.count == 1);
     //  gpu leaves: needy is queued again, and the flag says so once
     zs_agent_task_unlink(gpu, on_gpu);
     zs_registry_remove(registry, &gpu);

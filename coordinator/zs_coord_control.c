@@ -1,23 +1,32 @@
-//  zs_control - control requests: one handler per request type, one reply each
-//
-//  Requests are validated by the codec on the way in; here they are checked against the
-//  swarm (does the task exist, is it final) and answered. Every request gets exactly one
-//  "<type>.ok" or "error" carrying its rid; submit with wait, and wait itself, may get
-//  their wait.ok later (zs_coord.c answers waiters when a task ends).
+//  zs_coord_control - see zs_coord_control.h
 
-#include "coordinator/zs_coord_private.h"
+#include "coordinator/zs_coord_control.h"
+
+#include "coordinator/zs_coord_submit.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+static void
+s_refuse(zs_coord_t *self,
+         const zs_client_ref_t *client,
+         const zs_msg_t *msg,
+         zs_err_code_t code,
+         const char *why)
+{
+    zs_error_t err;
+    zs_error_set(&err, code, "%s", why);
+    zs_core_refuse_client(&self->core, client, msg->rid, &err);
+}
+
 static zs_task_t *
 s_find_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_task_t *task = zhashx_lookup(self->tasks, msg->task);
+    zs_task_t *task = zs_tasks_find(&self->tasks, msg->task);
     if (!task) {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_NO_TASK,
-                              "no such task (unknown, or its result is no longer kept)");
+        s_refuse(self, client, msg, ZS_ERR_NO_TASK,
+                 "no such task (unknown, or its result is no longer kept)");
     }
     return task;
 }
@@ -32,9 +41,11 @@ static void
 s_wait(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     zs_task_t *task = s_find_task(self, client, msg);
-    if (task && zs_coord_wait(self, task, client, msg->rid) != 0) {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_LIMIT,
-                              "too many clients wait for this task");
+    if (task && zs_tasks_wait(&self->tasks, task, client, msg->rid) != 0) {
+        zs_error_t err;
+        zs_error_set(&err, ZS_ERR_LIMIT, "more than %d clients wait for this task",
+                     ZS_TASKS_WAITERS_MAX);
+        zs_core_refuse_client(&self->core, client, msg->rid, &err);
     }
 }
 
@@ -47,7 +58,7 @@ s_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
         zs_msg_init(&reply, ZS_MSG_TASK_OK);
         zs_task_describe(task, &reply);
         reply.rid = msg->rid;
-        zs_broker_reply(self->broker, client, &reply);
+        zs_core_reply(&self->core, client, &reply);
     }
 }
 
@@ -59,18 +70,17 @@ s_cancel(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
         return;
     }
     if (zs_task_is_final(task)) {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_FINISHED,
-                              "task already ended");
+        s_refuse(self, client, msg, ZS_ERR_FINISHED, "task already ended");
         return;
     }
     //  The task may be gone after this (kept results: 0): answer from the request
-    zs_coord_cancel(self, task, "cancelled by a client");
+    zs_dispatch_cancel(&self->dispatch, task, "cancelled by a client");
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_CANCEL_OK);
     reply.rid = msg->rid;
     reply.task = msg->task;
     reply.state = zs_task_state_name(ZS_TASK_CANCELLED);
-    zs_broker_reply(self->broker, client, &reply);
+    zs_core_reply(&self->core, client, &reply);
 }
 
 static void
@@ -80,24 +90,24 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_msg_init(&reply, ZS_MSG_STATUS_OK);
     reply.rid = msg->rid;
     reply.name = self->swarm->name;
-    reply.n_agents = zs_registry_size(self->registry);
+    reply.n_agents = zs_registry_size(self->dispatch.registry);
     //  Unfinished tasks are queued (or backlogged, or auctioned), on an agent, or pending
-    reply.n_ready = zs_sched_queued(self->sched);
-    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
-         agent = zs_registry_next(self->registry)) {
+    reply.n_ready = zs_sched_queued(self->dispatch.sched);
+    for (zs_agent_t *agent = zs_registry_first(self->dispatch.registry); agent;
+         agent = zs_registry_next(self->dispatch.registry)) {
         reply.n_running += agent->load;
     }
-    reply.n_pending = self->unfinished - reply.n_ready - reply.n_running;
-    reply.n_completed = self->counts.completed;
-    reply.n_dead = self->counts.dead;
-    reply.n_cancelled = self->counts.cancelled;
-    reply.n_submitted = self->counts.submitted;
-    reply.n_forbidden = self->counts.forbidden;
-    reply.queued_bytes = self->bytes.queued;
-    reply.results_bytes = self->bytes.results;
-    reply.uptime_ms = (uint64_t) (zclock_mono() - self->started_ms);
+    reply.n_pending = self->tasks.unfinished - reply.n_ready - reply.n_running;
+    reply.n_completed = self->core.counts.completed;
+    reply.n_dead = self->core.counts.dead;
+    reply.n_cancelled = self->core.counts.cancelled;
+    reply.n_submitted = self->core.counts.submitted;
+    reply.n_forbidden = self->core.counts.forbidden;
+    reply.queued_bytes = self->tasks.queued;
+    reply.results_bytes = self->tasks.results;
+    reply.uptime_ms = (uint64_t) (zs_core_now(&self->core) - self->core.started_ms);
     reply.seq = zs_broker_seq(self->broker);
-    zs_broker_reply(self->broker, client, &reply);
+    zs_core_reply(&self->core, client, &reply);
 }
 
 static uint64_t
@@ -111,13 +121,13 @@ s_per_mille(double fraction)
 static zs_msg_agent_t *
 s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
 {
-    size_t count = zs_registry_size(self->registry);
+    size_t count = zs_registry_size(self->dispatch.registry);
     zs_msg_agent_t *records = zs_calloc(count + 1, sizeof *records);
     zs_agent_t **agents = zs_calloc(count + 1, sizeof *agents);
     size_t n = 0;
-    int64_t now = zclock_mono();
-    for (zs_agent_t *agent = zs_registry_first(self->registry); agent;
-         agent = zs_registry_next(self->registry)) {
+    int64_t now = zs_core_now(&self->core);
+    for (zs_agent_t *agent = zs_registry_first(self->dispatch.registry); agent;
+         agent = zs_registry_next(self->dispatch.registry)) {
         agents[n] = agent;
         records[n++] = (zs_msg_agent_t){
             .agent = agent->id,
@@ -131,7 +141,7 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
             .failed = agent->failed,
             .local = agent->local,
             .role = zs_topology_role(self->swarm, &agent->place),
-            .lead = zs_coord_topology_lead_id(self, agent),
+            .lead = zs_teams_lead_id(&self->teams, agent),
             .trust = s_per_mille(zs_trust_score(&agent->trust, now)),
             .trust_low = s_per_mille(zs_trust_lower(&agent->trust, now)),
         };
@@ -155,7 +165,7 @@ s_agents(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.rid = msg->rid;
     reply.agents = records;
     reply.agent_count = n;
-    zs_broker_reply(self->broker, client, &reply);
+    zs_core_reply(&self->core, client, &reply);
     free(records);
 }
 
@@ -211,11 +221,13 @@ s_topology(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
         reply.agent_count = count;
         //  char ** to const char ** is safe here: the message only reads the strings
         reply.links = (zs_msg_list_t){(const char **) (void *) links, link_count};
-        zs_broker_reply(self->broker, client, &reply);
+        zs_core_reply(&self->core, client, &reply);
         s_links_free(links, link_count);
     } else {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_LIMIT,
-                              "more than 10000 links to list: see 'agents'");
+        zs_error_t err;
+        zs_error_set(&err, ZS_ERR_LIMIT, "more than %d links to list: see 'agents'",
+                     ZS_MSG_ITEMS_MAX);
+        zs_core_refuse_client(&self->core, client, msg->rid, &err);
     }
     free(agents);
     free(records);
@@ -227,7 +239,7 @@ s_shutdown(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_SHUTDOWN_OK);
     reply.rid = msg->rid;
-    zs_broker_reply(self->broker, client, &reply);
+    zs_core_reply(&self->core, client, &reply);
     zs_coord_stop(self, "shutdown requested");
 }
 
@@ -235,8 +247,7 @@ static void
 s_stop(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     if (zs_spawn_stop_agent(self->spawn, msg->agent) != 0) {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_INVALID,
-                              "no such local agent");
+        s_refuse(self, client, msg, ZS_ERR_INVALID, "no such local agent");
         return;
     }
     zsys_notice("stopping agent '%s' on request", msg->agent);
@@ -244,7 +255,21 @@ s_stop(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_msg_init(&reply, ZS_MSG_STOP_OK);
     reply.rid = msg->rid;
     reply.agent = msg->agent;
-    zs_broker_reply(self->broker, client, &reply);
+    zs_core_reply(&self->core, client, &reply);
+}
+
+static int
+s_scale_local(zs_coord_t *self, const zs_msg_t *msg, zs_error_t *err)
+{
+    int rc = zs_spawn_scale(self->spawn, msg->atype, (unsigned) msg->count, err);
+    if (rc == ZS_SPAWN_E_NO_TYPE) {
+        return zs_error_set(err, ZS_ERR_INVALID, "that agent type failed");
+    }
+    if (rc != 0) {
+        err->code = ZS_ERR_INVALID;
+        return -1;
+    }
+    return 0;
 }
 
 static void
@@ -253,24 +278,17 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     const zs_swarm_type_t *type = zs_swarm_type_find(self->swarm, msg->atype);
     zs_error_t err;
     zs_error_init(&err);
-    zs_err_code_t code = ZS_ERR_INVALID;
-    const char *why = NULL;
     if (!type) {
-        why = "no such agent type in the swarm file";
+        zs_error_set(&err, ZS_ERR_INVALID, "no such agent type in the swarm file");
     } else if (msg->count > ZS_MSG_COUNT_MAX) {
-        why = "count above 1000";
-    } else if (self->phase != ZS_COORD_SERVING) {
-        why = "swarm is stopping";
+        zs_error_set(&err, ZS_ERR_INVALID, "count above %d", ZS_MSG_COUNT_MAX);
     } else if (msg->node) {
-        why = zs_coord_node_scale(self, type, msg, &code, err.text, sizeof err.text);
+        zs_coord_node_scale(&self->nodes, type, msg, &err);
     } else {
-        int rc = zs_spawn_scale(self->spawn, msg->atype, (unsigned) msg->count, &err);
-        why = rc == ZS_SPAWN_E_NO_TYPE ? "that agent type failed"
-              : rc != 0                ? err.text
-                                       : NULL;
+        s_scale_local(self, msg, &err);
     }
-    if (why) {
-        zs_broker_reply_error(self->broker, client, msg->rid, code, why);
+    if (err.code) {
+        zs_core_refuse_client(&self->core, client, msg->rid, &err);
         return;
     }
     zs_msg_t reply;
@@ -279,39 +297,53 @@ s_scale(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.atype = msg->atype;
     reply.count = msg->count;
     reply.node = msg->node;
-    zs_broker_reply(self->broker, client, &reply);
+    zs_core_reply(&self->core, client, &reply);
+}
+
+static void
+s_mem(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    zs_coord_mem_client(&self->memory, client, msg);
+}
+
+static void
+s_vote(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    zs_coord_vote_client(&self->votes, client, msg);
 }
 
 typedef void(s_handler_fn)(zs_coord_t *self,
                            const zs_client_ref_t *client,
                            const zs_msg_t *msg);
 
-static s_handler_fn *const s_handlers[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_SUBMIT] = s_submit,
-    [ZS_MSG_WAIT] = s_wait,
-    [ZS_MSG_TASK] = s_task,
-    [ZS_MSG_CANCEL] = s_cancel,
-    [ZS_MSG_STATUS] = s_status,
-    [ZS_MSG_AGENTS] = s_agents,
-    [ZS_MSG_SHUTDOWN] = s_shutdown,
-    [ZS_MSG_STOP] = s_stop,
-    [ZS_MSG_SCALE] = s_scale,
-    [ZS_MSG_TOPOLOGY] = s_topology,
-    [ZS_MSG_MEM_PUT] = zs_coord_mem_client,
-    [ZS_MSG_MEM_GET] = zs_coord_mem_client,
-    [ZS_MSG_MEM_DEL] = zs_coord_mem_client,
-    [ZS_MSG_MEM_QUERY] = zs_coord_mem_client,
-    [ZS_MSG_MEM_DEPOSIT] = zs_coord_mem_client,
-    [ZS_MSG_VOTE_PROPOSE] = zs_coord_vote_client,
-    [ZS_MSG_VOTE_STATUS] = zs_coord_vote_client,
-    [ZS_MSG_VOTE_LIST] = zs_coord_vote_client,
-};
+//  A control request: who serves it, whether it is logged with who asked (it changes the
+//  swarm; submit does too, but it is the hot path), and whether a stopping swarm refuses
+//  it (it would start work)
+typedef struct {
+    s_handler_fn *serve;  //  NULL: not a control request
+    bool audited;         //  logged with the client's certificate name
+    bool serving_only;    //  refused with SHUTTING_DOWN once the swarm stops
+} s_request_t;
 
-//  Requests that change the swarm, logged with who asked (the client's certificate
-//  name; '' without security). Submit is not: it is the hot path.
-static const bool s_audited[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_MEM_DEL] = true, [ZS_MSG_CANCEL] = true, [ZS_MSG_SHUTDOWN] = true,
-    [ZS_MSG_STOP] = true,    [ZS_MSG_SCALE] = true,
+static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_SUBMIT] = {s_submit, false, true},
+    [ZS_MSG_WAIT] = {s_wait, false, false},
+    [ZS_MSG_TASK] = {s_task, false, false},
+    [ZS_MSG_CANCEL] = {s_cancel, true, false},
+    [ZS_MSG_STATUS] = {s_status, false, false},
+    [ZS_MSG_AGENTS] = {s_agents, false, false},
+    [ZS_MSG_SHUTDOWN] = {s_shutdown, true, false},
+    [ZS_MSG_STOP] = {s_stop, true, false},
+    [ZS_MSG_SCALE] = {s_scale, true, true},
+    [ZS_MSG_TOPOLOGY] = {s_topology, false, false},
+    [ZS_MSG_MEM_PUT] = {s_mem, false, true},
+    [ZS_MSG_MEM_GET] = {s_mem, false, false},
+    [ZS_MSG_MEM_DEL] = {s_mem, true, false},
+    [ZS_MSG_MEM_QUERY] = {s_mem, false, false},
+    [ZS_MSG_MEM_DEPOSIT] = {s_mem, false, true},
+    [ZS_MSG_VOTE_PROPOSE] = {s_vote, false, true},
+    [ZS_MSG_VOTE_STATUS] = {s_vote, false, false},
+    [ZS_MSG_VOTE_LIST] = {s_vote, false, false},
 };
 
 static void
@@ -323,11 +355,11 @@ s_audit(const zs_client_ref_t *client, const zs_msg_t *msg)
                                       : msg->atype;
     char sample[ZS_MSG_NAME_MAX * 4 + 1] = "";
     if (target) {
-        zs_sanitize(sample, sizeof sample, target, strlen(target));
+        zs_sanitize_str(sample, sizeof sample, target);
     }
     char node[ZS_MSG_NAME_MAX * 4 + 1] = "";
     if (msg->node) {
-        zs_sanitize(node, sizeof node, msg->node, strlen(msg->node));
+        zs_sanitize_str(node, sizeof node, msg->node);
     }
     zsys_notice("control: '%s' by '%s'%s%s%s%s%s%s", zs_msg_type_name(msg->type),
                 client->user, target ? " of '" : "", sample, target ? "'" : "",
@@ -335,16 +367,18 @@ s_audit(const zs_client_ref_t *client, const zs_msg_t *msg)
 }
 
 void
-zs_control_handle(zs_coord_t *self, const zs_client_ref_t *client, zs_msg_t *msg)
+zs_coord_control(void *ctx, const zs_client_ref_t *client, zs_msg_t *msg)
 {
-    if (s_audited[msg->type]) {
+    zs_coord_t *self = ctx;
+    const s_request_t *request = &s_requests[msg->type];
+    if (request->audited) {
         s_audit(client, msg);
     }
-    s_handler_fn *handler = s_handlers[msg->type];
-    if (!handler) {
-        zs_broker_reply_error(self->broker, client, msg->rid, ZS_ERR_UNKNOWN_TYPE,
-                              "not a control request");
-        return;
+    if (!request->serve) {
+        s_refuse(self, client, msg, ZS_ERR_UNKNOWN_TYPE, "not a control request");
+    } else if (request->serving_only && !zs_core_serving(&self->core)) {
+        s_refuse(self, client, msg, ZS_ERR_SHUTTING_DOWN, "swarm is stopping");
+    } else {
+        request->serve(self, client, msg);
     }
-    handler(self, client, msg);
 }

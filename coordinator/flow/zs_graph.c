@@ -1,5 +1,5 @@
-//  zs_coord_graph - task graphs: dependencies, fan-out and fan-in (PROTOCOL.md §7.1,
-//  §7.2)
+//  zs_graph - task graphs: dependencies, fan-out and fan-in (PROTOCOL.md §7.1, §7.2),
+//  and the swarm file's workflow
 //
 //  A task with deps is pending until every one completed. Each dependency keeps links
 //  to the tasks waiting for it; when it ends, its links are visited: a completed one
@@ -11,7 +11,12 @@
 //  Every dependency exists before its dependant is accepted, so acceptance order is a
 //  topological order and no cycle can form through submits.
 
-#include "coordinator/zs_coord_private.h"
+#include "coordinator/flow/zs_graph.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -33,95 +38,86 @@ s_item_id(char *dest, size_t size, const char *id, size_t n)
     snprintf(dest, size, "%s.%zu", id, n);
 }
 
-static const char *
-s_deps_refusal(zs_coord_t *self,
-               const zs_msg_t *msg,
-               const char *id,
-               zs_err_code_t *code,
-               char *why,
-               size_t size)
+static int
+s_check_deps(zs_graph_t *self, const zs_msg_t *msg, const char *id, zs_error_t *err)
 {
     for (size_t i = 0; i < msg->deps.count; i++) {
         const char *dep = msg->deps.items[i];
         if (streq(dep, id)) {
-            return "a task cannot depend on itself";
+            return zs_error_set(err, ZS_ERR_INVALID, "a task cannot depend on itself");
         }
-        if (!zhashx_lookup(self->tasks, dep)) {
-            *code = ZS_ERR_NO_TASK;
+        if (!zs_tasks_find(self->tasks, dep)) {
             char sample[ZS_MSG_NAME_MAX * 4 + 1];
-            zs_sanitize(sample, sizeof sample, dep, strlen(dep));
-            snprintf(why, size, "no task '%s' to depend on", sample);
-            return why;
+            return zs_error_set(err, ZS_ERR_NO_TASK, "no task '%s' to depend on",
+                                zs_sanitize_str(sample, sizeof sample, dep));
         }
     }
-    return NULL;
+    return 0;
 }
 
-static const char *
-s_items_refusal(
-    zs_coord_t *self, const zs_msg_t *msg, const char *id, char *why, size_t size)
+static int
+s_check_items(zs_graph_t *self, const zs_msg_t *msg, const char *id, zs_error_t *err)
 {
     if (!msg->items.count != !msg->agg) {
-        return msg->agg ? "'agg' needs 'items'" : "'items' needs 'agg'";
+        return zs_error_set(err, ZS_ERR_INVALID, "%s",
+                            msg->agg ? "'agg' needs 'items'" : "'items' needs 'agg'");
     }
     if (!msg->items.count) {
-        return NULL;
+        return 0;
     }
     if (msg->payload) {
-        return "a fan-out takes 'items', not 'payload'";
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "a fan-out takes 'items', not 'payload'");
     }
     char item[2 * ZS_MSG_NAME_MAX];
     s_item_id(item, sizeof item, id, msg->items.count);
     if (strlen(item) > ZS_MSG_NAME_MAX) {
-        return "no room for '.N' item ids within 64 bytes: use a shorter task id";
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "no room for '.N' item ids within %d bytes: use a shorter "
+                            "task id",
+                            ZS_MSG_NAME_MAX);
     }
     for (size_t n = 1; n <= msg->items.count; n++) {
         s_item_id(item, sizeof item, id, n);
-        if (zhashx_lookup(self->tasks, item)) {
-            snprintf(why, size, "task '%s' exists already", item);
-            return why;
+        if (zs_tasks_find(self->tasks, item)) {
+            return zs_error_set(err, ZS_ERR_INVALID, "task '%s' exists already", item);
         }
     }
-    return NULL;
+    return 0;
 }
 
 //  "ID.N" while aggregate ID waits names one of its items, evicted once it completed:
 //  a new task of that id would be taken for the item
-static const char *
-s_item_refusal(zs_coord_t *self, const char *id, char *why, size_t size)
+static int
+s_check_item(zs_graph_t *self, const char *id, zs_error_t *err)
 {
     const char *dot = strrchr(id, '.');
     char aggregate_id[ZS_MSG_NAME_MAX + 1];
     if (!dot || dot == id) {
-        return NULL;
+        return 0;
     }
     snprintf(aggregate_id, sizeof aggregate_id, "%.*s", (int) (dot - id), id);
-    const zs_task_t *aggregate = zhashx_lookup(self->tasks, aggregate_id);
+    const zs_task_t *aggregate = zs_tasks_find(self->tasks, aggregate_id);
     if (!aggregate || !aggregate->graph.aggregate ||
         aggregate->state != ZS_TASK_PENDING) {
-        return NULL;
+        return 0;
     }
-    snprintf(why, size, "task '%s' is an item of the fan-out '%s', which still waits", id,
-             aggregate_id);
-    return why;
+    return zs_error_set(err, ZS_ERR_INVALID,
+                        "task '%s' is an item of the fan-out '%s', which still waits", id,
+                        aggregate_id);
 }
 
-const char *
-zs_coord_graph_refusal(zs_coord_t *self,
-                       const zs_msg_t *msg,
-                       const char *id,
-                       zs_err_code_t *code,
-                       char *why,
-                       size_t size)
+int
+zs_graph_check(zs_graph_t *self, const zs_msg_t *msg, const char *id, zs_error_t *err)
 {
-    *code = ZS_ERR_INVALID;
-    const char *refusal = s_items_refusal(self, msg, id, why, size);
-    refusal = refusal ? refusal : s_item_refusal(self, id, why, size);
-    return refusal ? refusal : s_deps_refusal(self, msg, id, code, why, size);
+    if (s_check_items(self, msg, id, err) != 0 || s_check_item(self, id, err) != 0) {
+        return -1;
+    }
+    return s_check_deps(self, msg, id, err);
 }
 
 size_t
-zs_coord_graph_size(const zs_msg_t *msg)
+zs_graph_size(const zs_msg_t *msg)
 {
     return msg->items.count ? msg->items.count + 1 : 1;
 }
@@ -130,19 +126,19 @@ zs_coord_graph_size(const zs_msg_t *msg)
 //  Release and doom
 
 static void
-s_release(zs_coord_t *self, zs_task_t *task)
+s_release(zs_graph_t *self, zs_task_t *task)
 {
     if (task->graph.aggregate) {
         zs_task_join_parts(task);
-        zs_coord_bounds_charge(self, task);  //  its parts' array is gone
+        zs_tasks_charge(self->tasks, task);  //  its parts' array is gone
     }
     zs_task_apply(task, ZS_TASK_RELEASE);
-    zs_coord_make_ready(self, task);
-    zs_coord_dispatch_type(self, task->ttype);
+    zs_dispatch_ready(self->dispatch, task);
+    zs_dispatch_type(self->dispatch, task->ttype);
 }
 
 static void
-s_doom(zs_coord_t *self, const zs_task_t *dependant, size_t index, const char *why)
+s_doom(zs_graph_t *self, const zs_task_t *dependant, size_t index, const char *why)
 {
     s_doomed_t *doomed = zs_calloc(1, sizeof *doomed);
     memcpy(doomed->link.id, dependant->id, sizeof doomed->link.id);
@@ -155,28 +151,28 @@ s_doom(zs_coord_t *self, const zs_task_t *dependant, size_t index, const char *w
 
 //  The pending task a link names, or NULL when it ended (and maybe was freed)
 static zs_task_t *
-s_linked(zs_coord_t *self, const zs_task_link_t *link)
+s_linked(zs_graph_t *self, const zs_task_link_t *link)
 {
-    zs_task_t *task = zhashx_lookup(self->tasks, link->id);
+    zs_task_t *task = zs_tasks_find(self->tasks, link->id);
     return task && task->order == link->order && task->state == ZS_TASK_PENDING ? task
                                                                                 : NULL;
 }
 
 static void
-s_end_doomed(zs_coord_t *self, const s_doomed_t *doomed)
+s_end_doomed(zs_graph_t *self, const s_doomed_t *doomed)
 {
     zs_task_t *task = s_linked(self, &doomed->link);
     if (task) {
         zs_task_set_outcome(task, "fail", doomed->why);
         zs_task_apply(task, ZS_TASK_GIVE_UP);
-        zs_coord_task_final(self, task);
+        zs_core_ended(self->core, task);
     }
 }
 
 //  Dependency number index of task completed with result (data, size)
 static void
 s_dep_completed(
-    zs_coord_t *self, zs_task_t *task, size_t index, const uint8_t *data, size_t size)
+    zs_graph_t *self, zs_task_t *task, size_t index, const uint8_t *data, size_t size)
 {
     if (task->graph.aggregate &&
         zs_task_add_part(task, index, data, size, ZS_MSG_PAYLOAD_MAX) != 0) {
@@ -186,7 +182,7 @@ s_dep_completed(
         s_doom(self, task, index, why);
         return;
     }
-    zs_coord_bounds_charge(self, task);  //  an aggregate holds the result now
+    zs_tasks_charge(self->tasks, task);  //  an aggregate holds the result now
     if (--task->graph.deps_left == 0) {
         s_release(self, task);
     }
@@ -194,7 +190,7 @@ s_dep_completed(
 
 //  What dependency number index of task, which ended in dep's state, does to it
 static void
-s_dep_ended(zs_coord_t *self, zs_task_t *task, size_t index, const zs_task_t *dep)
+s_dep_ended(zs_graph_t *self, zs_task_t *task, size_t index, const zs_task_t *dep)
 {
     if (dep->state == ZS_TASK_COMPLETED) {
         s_dep_completed(self, task, index, dep->result.out, dep->result.out_size);
@@ -207,7 +203,7 @@ s_dep_ended(zs_coord_t *self, zs_task_t *task, size_t index, const zs_task_t *de
 }
 
 void
-zs_coord_graph_settle(zs_coord_t *self)
+zs_graph_settle(zs_graph_t *self)
 {
     if (self->dooming) {
         return;  //  the outer call drains what we queued
@@ -227,7 +223,7 @@ zs_coord_graph_settle(zs_coord_t *self)
 //  Before a dependency's links grow, drop those to tasks that ended first (cancelled):
 //  a client could otherwise grow them for as long as the dependency runs
 static void
-s_prune_links(zs_coord_t *self, zs_task_t *dep)
+s_prune_links(zs_graph_t *self, zs_task_t *dep)
 {
     zs_task_graph_t *graph = &dep->graph;
     if (graph->dependant_count < graph->dependant_alloc) {
@@ -244,9 +240,9 @@ s_prune_links(zs_coord_t *self, zs_task_t *dep)
 
 //  Only in a replay: dependency number index was evicted once it completed (one that
 //  failed would have failed task before the restart). An aggregate finds its result
-//  among those the journal kept for it (zs_coord_journal.c)
+//  among those the replay kept for it (zs_graph_set_replayed)
 static void
-s_dep_evicted(zs_coord_t *self, zs_task_t *task, size_t index)
+s_dep_evicted(zs_graph_t *self, zs_task_t *task, size_t index)
 {
     const char *id = task->graph.deps[index];
     zchunk_t *result =
@@ -260,11 +256,11 @@ s_dep_evicted(zs_coord_t *self, zs_task_t *task, size_t index)
 }
 
 void
-zs_coord_graph_link(zs_coord_t *self, zs_task_t *task)
+zs_graph_link(zs_graph_t *self, zs_task_t *task)
 {
     zs_task_graph_t *graph = &task->graph;
     for (size_t i = 0; i < graph->dep_count && task->state == ZS_TASK_PENDING; i++) {
-        zs_task_t *dep = zhashx_lookup(self->tasks, graph->deps[i]);
+        zs_task_t *dep = zs_tasks_find(self->tasks, graph->deps[i]);
         if (!dep) {
             s_dep_evicted(self, task, i);
         } else if (zs_task_is_final(dep)) {
@@ -272,13 +268,13 @@ zs_coord_graph_link(zs_coord_t *self, zs_task_t *task)
         } else {
             s_prune_links(self, dep);
             zs_task_add_dependant(dep, task, i);
-            zs_coord_bounds_charge(self, dep);  //  its links may have grown
+            zs_tasks_charge(self->tasks, dep);  //  its links may have grown
         }
     }
 }
 
 void
-zs_coord_graph_final(zs_coord_t *self, zs_task_t *task)
+zs_graph_final(zs_graph_t *self, zs_task_t *task)
 {
     zs_task_graph_t *graph = &task->graph;
     for (size_t i = 0; i < graph->dependant_count; i++) {
@@ -291,17 +287,40 @@ zs_coord_graph_final(zs_coord_t *self, zs_task_t *task)
     free(graph->dependants);
     graph->dependants = NULL;
     graph->dependant_count = graph->dependant_alloc = 0;
-    zs_coord_graph_settle(self);
+    zs_graph_settle(self);
 }
 
 void
-zs_coord_graph_init(zs_coord_t *self)
+zs_graph_start(zs_graph_t *self, zs_task_t *task)
 {
+    if (task->state == ZS_TASK_PENDING) {
+        zs_core_publish_task(self->core, task, NULL);
+        zs_graph_link(self, task);
+    } else {
+        zs_dispatch_ready(self->dispatch, task);
+        zs_dispatch_type(self->dispatch, task->ttype);
+    }
+}
+
+void
+zs_graph_set_replayed(zs_graph_t *self, zhashx_t *results)
+{
+    self->replay_results = results;
+}
+
+void
+zs_graph_init(zs_graph_t *self,
+              zs_core_t *core,
+              zs_tasks_t *tasks,
+              zs_dispatch_t *dispatch)
+{
+    assert(self);
+    *self = (zs_graph_t){.core = core, .tasks = tasks, .dispatch = dispatch};
     self->doomed = zlistx_new();
 }
 
 void
-zs_coord_graph_fini(zs_coord_t *self)
+zs_graph_fini(zs_graph_t *self)
 {
     s_doomed_t *doomed;
     while (self->doomed && (doomed = zlistx_detach(self->doomed, NULL))) {
@@ -341,8 +360,8 @@ s_aggregate_submit(const zs_msg_t *msg, const char **item_ids, size_t count)
 }
 
 zs_task_t *
-zs_coord_graph_fan_out(
-    zs_coord_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries)
+zs_graph_fan_out(
+    zs_graph_t *self, const zs_msg_t *msg, const char *id, unsigned tmo, unsigned tries)
 {
     size_t count = msg->items.count;
     char(*ids)[ZS_MSG_NAME_MAX + 1] = zs_calloc(count, sizeof *ids);
@@ -352,10 +371,10 @@ zs_coord_graph_fan_out(
         id_list[n - 1] = ids[n - 1];
         zs_msg_t item;
         s_item_submit(msg, n, ids[n - 1], &item);
-        zs_coord_accept(self, &item, ids[n - 1], tmo, tries);
+        zs_tasks_accept(self->tasks, &item, ids[n - 1], tmo, tries);
     }
     zs_msg_t aggregate = s_aggregate_submit(msg, id_list, count);
-    zs_task_t *task = zs_coord_accept(self, &aggregate, id, tmo, tries);
+    zs_task_t *task = zs_tasks_accept(self->tasks, &aggregate, id, tmo, tries);
     free(id_list);
     free(ids);
     return task;
@@ -377,24 +396,24 @@ s_step_submit(const zs_workflow_step_t *step, zs_msg_t *submit)
 }
 
 static zs_task_t *
-s_accept_step(zs_coord_t *self, const zs_workflow_step_t *step)
+s_accept_step(zs_graph_t *self, const zs_workflow_step_t *step)
 {
-    const zs_swarm_t *swarm = self->swarm;
+    const zs_swarm_t *swarm = self->core->swarm;
     zs_msg_t submit;
     s_step_submit(step, &submit);
     unsigned tmo = step->timeout_ms ? step->timeout_ms : swarm->task_timeout_ms;
     unsigned tries = (step->retries_set ? step->retries : swarm->task_retries) + 1;
-    return zs_coord_accept(self, &submit, step->id, tmo, tries);
+    return zs_tasks_accept(self->tasks, &submit, step->id, tmo, tries);
 }
 
 //  A step is refused as a submit would be (a journal's tasks fill the bounds), and so
 //  are the steps after it that depend on it: it is tried again at the next start
 static bool
-s_step_refused(zs_coord_t *self, const zs_workflow_step_t *step)
+s_step_refused(zs_graph_t *self, const zs_workflow_step_t *step)
 {
     const char *missing = NULL;
     for (size_t i = 0; i < step->dep_count && !missing; i++) {
-        missing = zhashx_lookup(self->tasks, step->deps[i]) ? NULL : step->deps[i];
+        missing = zs_tasks_find(self->tasks, step->deps[i]) ? NULL : step->deps[i];
     }
     zs_msg_t submit;
     s_step_submit(step, &submit);
@@ -402,7 +421,7 @@ s_step_refused(zs_coord_t *self, const zs_workflow_step_t *step)
     if (missing) {
         zs_error_set(&why, ZS_ERR_QUEUE_FULL, "it depends on step '%s', which was not",
                      missing);
-    } else if (zs_coord_bounds_check(self, 1, zs_task_measure(&submit), &why) == 0) {
+    } else if (zs_tasks_check(self->tasks, 1, zs_task_measure(&submit), &why) == 0) {
         return false;
     }
     zsys_warning("workflow step '%s' not submitted: %s", step->id, why.text);
@@ -410,23 +429,23 @@ s_step_refused(zs_coord_t *self, const zs_workflow_step_t *step)
 }
 
 void
-zs_coord_graph_workflow(zs_coord_t *self)
+zs_graph_workflow(zs_graph_t *self)
 {
-    const zs_workflow_t *workflow = &self->swarm->workflow;
+    const zs_workflow_t *workflow = &self->core->swarm->workflow;
     size_t submitted = 0, refused = 0;
     for (size_t i = 0; i < workflow->count; i++) {
         //  Known from the journal: this workflow ran before
-        if (zhashx_lookup(self->tasks, workflow->steps[i].id)) {
+        if (zs_tasks_find(self->tasks, workflow->steps[i].id)) {
             continue;
         }
         if (s_step_refused(self, &workflow->steps[i])) {
             refused++;
         } else {
-            zs_coord_start(self, s_accept_step(self, &workflow->steps[i]));
+            zs_graph_start(self, s_accept_step(self, &workflow->steps[i]));
             submitted++;
         }
     }
-    zs_coord_graph_settle(self);
+    zs_graph_settle(self);
     if (refused > 0) {
         zsys_warning("workflow: %zu of %zu steps submitted, %zu refused: they are tried "
                      "again at the next start",
@@ -438,15 +457,15 @@ zs_coord_graph_workflow(zs_coord_t *self)
 }
 
 void
-zs_coord_graph_start_items(zs_coord_t *self, const char *id, size_t count)
+zs_graph_start_items(zs_graph_t *self, const char *id, size_t count)
 {
     //  By id, not through the aggregate: nothing here may rely on it still being there
     for (size_t n = 1; n <= count; n++) {
         char item[2 * ZS_MSG_NAME_MAX];
         s_item_id(item, sizeof item, id, n);
-        zs_task_t *task = zhashx_lookup(self->tasks, item);
+        zs_task_t *task = zs_tasks_find(self->tasks, item);
         if (task) {
-            zs_coord_start(self, task);
+            zs_graph_start(self, task);
         }
     }
 }

@@ -1,0 +1,162 @@
+//  zs_coord_replay - see zs_coord_replay.h
+
+#include "coordinator/zs_coord_replay.h"
+
+#include <stdlib.h>
+
+//  What a replay keeps while it reads
+typedef struct {
+    zs_coord_t *coord;  //  borrowed
+    zhashx_t *results;  //  id -> zchunk_t *: items' results aggregates collected, owned
+    zhashx_t *wanted;   //  item ids whose results an unfinished aggregate waits for
+} s_replay_t;
+
+static void
+s_accepted(s_replay_t *self, const zs_msg_t *record)
+{
+    zs_coord_t *coord = self->coord;
+    zs_task_t *known = zs_tasks_find(&coord->tasks, record->task);
+    if (known && !zs_task_is_final(known)) {
+        return;  //  resubmitted while it ran: the first record stands
+    }
+    if (known) {
+        //  A later submit of an ended task's id: the old one had been evicted, the id
+        //  was accepted again, and the new task is the one that counts
+        zs_tasks_forget(&coord->tasks, known);
+    }
+    const zs_swarm_t *swarm = coord->swarm;
+    zs_task_t *task =
+        zs_task_new(record->task, record,
+                    record->tmo ? (unsigned) record->tmo : swarm->task_timeout_ms,
+                    record->tries ? (unsigned) record->tries : swarm->task_retries + 1,
+                    zs_tasks_next_order(&coord->tasks));
+    zs_tasks_restore(&coord->tasks, task);
+    //  Its items' results are wanted even if they are evicted before the replay ends
+    for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
+        zhashx_update(self->wanted, task->graph.deps[i], (void *) task);
+    }
+}
+
+//  Keep the result of a completed item for its aggregate (zs_graph_link), until the
+//  aggregate ends; an ended aggregate wants its items' results no more
+static void
+s_keep_items(s_replay_t *self, const zs_task_t *task)
+{
+    if (task->state == ZS_TASK_COMPLETED && zhashx_lookup(self->wanted, task->id)) {
+        zhashx_update(self->results, task->id,
+                      zchunk_new(task->result.out, task->result.out_size));
+    }
+    for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
+        zhashx_delete(self->wanted, task->graph.deps[i]);
+        zhashx_delete(self->results, task->graph.deps[i]);
+    }
+}
+
+static void
+s_ended(s_replay_t *self, const zs_msg_t *record)
+{
+    zs_coord_t *coord = self->coord;
+    int state = zs_task_state_from_name(record->state);
+    bool final =
+        state == ZS_TASK_COMPLETED || state == ZS_TASK_DEAD || state == ZS_TASK_CANCELLED;
+    zs_task_t *task = zs_tasks_find(&coord->tasks, record->task);
+    if (!final || (task && zs_task_is_final(task))) {
+        return;
+    }
+    bool known = task != NULL;
+    if (!known) {
+        //  Compaction kept only the result of a task that had ended
+        task = zs_task_new(record->task, record, (unsigned) record->tmo,
+                           (unsigned) record->tries, zs_tasks_next_order(&coord->tasks));
+    }
+    task->state = (zs_task_state_t) state;
+    task->att = (unsigned) record->att;
+    task->agent_id = record->agent ? zs_strdup(record->agent) : NULL;
+    task->ended_ms = (int64_t) record->ended;
+    zs_task_set_result(task, record);
+    s_keep_items(self, task);
+    if (known) {
+        zs_tasks_ended(&coord->tasks, task);
+        zs_tasks_keep(&coord->tasks, task);
+    } else {
+        zs_tasks_restore(&coord->tasks, task);
+    }
+}
+
+//  A result an unfinished aggregate had collected from an item no longer kept
+static void
+s_result(s_replay_t *self, const zs_msg_t *record)
+{
+    zchunk_t *result = zchunk_new(record->out, record->out_size);
+    zhashx_update(self->results, record->task, result);
+}
+
+static void
+s_record(void *ctx, const void *body, size_t size)
+{
+    s_replay_t *self = ctx;
+    zs_coord_t *coord = self->coord;
+    zs_msg_t record;
+    zs_error_t err;
+    if (zs_msg_decode(&record, body, size, &err) != 0) {
+        zsys_warning("journal '%s': skipping a record: %s", coord->swarm->journal_path,
+                     err.text);
+        return;
+    }
+    if (record.type == ZS_MSG_SUBMIT && record.task) {
+        s_accepted(self, &record);
+    } else if (record.type == ZS_MSG_WAIT_OK) {
+        s_ended(self, &record);
+    } else if (record.type == ZS_MSG_TASK_RESULT) {
+        s_result(self, &record);
+    } else if (record.type == ZS_MSG_MEM_PUT) {
+        zs_mem_restore(coord->memory.mem, &record);
+    } else if (record.type == ZS_MSG_MEM_DEL) {
+        zs_mem_remove(coord->memory.mem, record.key);
+    }
+    zs_msg_fini(&record);
+}
+
+//  Unfinished tasks run again in submit order: pending ones wait for their dependencies
+//  (an aggregate finds its evicted items' results among those the replay kept), the
+//  others are queued
+static void
+s_restart(s_replay_t *self)
+{
+    zs_coord_t *coord = self->coord;
+    zs_graph_set_replayed(&coord->graph, self->results);
+    size_t count;
+    zs_task_t **tasks = zs_tasks_unfinished(&coord->tasks, ZS_TASKS_ALL, &count);
+    for (size_t i = 0; i < count; i++) {
+        if (tasks[i]->state == ZS_TASK_PENDING) {
+            zs_graph_link(&coord->graph, tasks[i]);
+        } else {
+            zs_sched_push(coord->dispatch.sched, tasks[i]);
+        }
+    }
+    free(tasks);
+    zs_graph_settle(&coord->graph);
+    zs_graph_set_replayed(&coord->graph, NULL);
+}
+
+int
+zs_coord_replay(zs_coord_t *self, zs_journal_damage_t damage, zs_error_t *err)
+{
+    if (!self->swarm->journal_path) {
+        return 0;
+    }
+    s_replay_t replay = {self, zhashx_new(), zhashx_new()};
+    zhashx_set_destructor(replay.results, (zhashx_destructor_fn *) zchunk_destroy);
+    int rc = zs_durable_open(&self->durable, damage, s_record, &replay, err);
+    if (rc == 0) {
+        s_restart(&replay);
+        zs_durable_opened(&self->durable);
+        zsys_notice("journal '%s': %zu tasks to run again, %zu results kept",
+                    self->swarm->journal_path, self->tasks.unfinished,
+                    self->tasks.kept.count);
+        zs_tasks_replayed(&self->tasks);
+    }
+    zhashx_destroy(&replay.results);
+    zhashx_destroy(&replay.wanted);
+    return rc;
+}
