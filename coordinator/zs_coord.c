@@ -278,11 +278,15 @@ static const zs_broker_ops_t s_broker_ops = {
     .batch_end = s_settle,
 };
 
-//  The parts, each over those it depends on
-static void
-s_parts_init(zs_coord_t *self)
+void
+zs_coord_parts_init(zs_coord_t *self,
+                    const zs_swarm_t *swarm,
+                    const zs_core_io_t *io,
+                    void *io_ctx)
 {
-    zs_core_init(&self->core, self->swarm, &s_io, self);
+    assert(self);
+    self->swarm = swarm;
+    zs_core_init(&self->core, swarm, io, io_ctx);
     zs_core_set_hooks(&self->core, &s_hooks, self);
     zs_tasks_init(&self->tasks, &self->core);
     zs_coord_mem_init(&self->memory, &self->core, &self->durable);
@@ -292,7 +296,22 @@ s_parts_init(zs_coord_t *self)
     zs_teams_init(&self->teams, &self->core, &self->tasks, &self->dispatch, &self->graph);
     zs_coord_vote_init(&self->votes, &self->core, &self->dispatch, self->tasks.nonce);
     zs_coord_nodes_init(&self->nodes, &self->core);
-    self->owners = zs_owners_new(self->swarm);
+    self->owners = zs_owners_new(swarm);
+}
+
+void
+zs_coord_parts_fini(zs_coord_t *self)
+{
+    assert(self);
+    zs_tasks_fini(&self->tasks);
+    zs_durable_fini(&self->durable);
+    zs_dispatch_fini(&self->dispatch);
+    zs_owners_destroy(&self->owners);
+    zs_coord_nodes_fini(&self->nodes);
+    zs_graph_fini(&self->graph);
+    zs_teams_fini(&self->teams);
+    zs_coord_vote_fini(&self->votes);
+    zs_coord_mem_fini(&self->memory);
 }
 
 zs_coord_t *
@@ -305,10 +324,9 @@ zs_coord_new(const zs_swarm_t *swarm,
     assert(swarm);
     assert(agent_exe);
     zs_coord_t *self = zs_calloc(1, sizeof *self);
-    self->swarm = swarm;
     self->signal_fd = signal_fd;
     self->loop = zloop_new();
-    s_parts_init(self);
+    zs_coord_parts_init(self, swarm, &s_io, self);
     if (zs_coord_auth_open(&self->auth, swarm, self->loop, err) != 0) {
         zs_coord_destroy(&self);
         return NULL;
@@ -341,19 +359,12 @@ zs_coord_destroy(zs_coord_t **self_p)
         return;
     }
     zs_spawn_destroy(&self->spawn);
-    //  Tasks go before the broker: nothing may reply to a client after the socket closed
-    zs_tasks_fini(&self->tasks);
+    //  The parts go before the broker: nothing may reply to a client after the socket
+    //  closed (tasks free their waiters without a word)
+    zs_coord_parts_fini(self);
     zs_broker_destroy(&self->broker);
     //  After the broker: its CURVE sockets must never outlive the ZAP handler
     zs_coord_auth_close(&self->auth);
-    zs_durable_fini(&self->durable);
-    zs_dispatch_fini(&self->dispatch);
-    zs_owners_destroy(&self->owners);
-    zs_coord_nodes_fini(&self->nodes);
-    zs_graph_fini(&self->graph);
-    zs_teams_fini(&self->teams);
-    zs_coord_vote_fini(&self->votes);
-    zs_coord_mem_fini(&self->memory);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;

@@ -90,6 +90,15 @@ int zs_coord_run(zs_coord_t *self);
 //  drain skips it. why is logged and published.
 void zs_coord_stop(zs_coord_t *self, const char *why);
 
+//  Set up / free the parts alone, over io (borrowed; io_ctx passed to it), with no
+//  socket, loop or agent process: zs_coord_new starts here, and tests drive the request
+//  families (zs_coord_submit, zs_coord_control but status) over a recording io.
+void zs_coord_parts_init(zs_coord_t *self,
+                         const zs_swarm_t *swarm,
+                         const zs_core_io_t *io,
+                         void *io_ctx);
+void zs_coord_parts_fini(zs_coord_t *self);
+
 //  After a batch of work: give requeued tasks to agents, then make the batch durable.
 void zs_coord_settle(zs_coord_t *self);
 

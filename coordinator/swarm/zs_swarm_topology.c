@@ -110,8 +110,8 @@ s_check_step(zs_yaml_t *ctx, const zs_swarm_t *self, const yaml_node_t *item)
         return zs_yaml_fail(
             ctx, id_node->start_mark,
             "workflow step '%s' is a team task: its work '%s' needs an id "
-            "of at most 64 bytes that no step has",
-            id, work);
+            "of at most %d bytes that no step has",
+            id, work, ZS_MSG_NAME_MAX);
     }
     return 0;
 }
