@@ -36,16 +36,19 @@ typedef struct {
 } s_command_t;
 
 static const zs_opts_option_t s_global_options[] = {
-    {"--endpoint", "-e", ZS_OPTS_STRING, ZS_CTL_OFF(endpoint), 0, 0, "ENDPOINT",
+    {"--endpoint", "-e", ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(endpoint), 0, 0,
+     "ENDPOINT",
      "control endpoint (default $" ZS_CTL_ENDPOINT_ENV " or " ZS_CTL_ENDPOINT_DEFAULT
      ")"},
-    {"--json", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(json), 0, 0, NULL,
+    {"--json", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(json), 0, 0, NULL,
      "print replies as JSON, one line each"},
-    {"--timeout", NULL, ZS_OPTS_INT, ZS_CTL_OFF(timeout), 1, ZS_CTL_TIMEOUT_MAX_MS, "MS",
+    {"--timeout", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(timeout), 1,
+     ZS_CTL_TIMEOUT_MAX_MS, "MS",
      "wait this long for replies (default 5000; wait: forever)"},
-    {"--cert", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(cert), 0, 0, "FILE",
+    {"--cert", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(cert), 0, 0, "FILE",
      "connect with CURVE as this secret certificate (default $" ZS_CTL_CERT_ENV ")"},
-    {"--server-key", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(server_key), 0, 0, "KEY",
+    {"--server-key", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(server_key), 0, 0,
+     "KEY",
      "zswarmd's public key, Z85 or its certificate (default $" ZS_CTL_SERVER_KEY_ENV ")"},
 };
 
@@ -203,7 +206,7 @@ s_cmd_agents(zs_ctl_run_t *self)
 }
 
 static const zs_opts_option_t s_topology_options[] = {
-    {"--dot", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(dot), 0, 0, NULL,
+    {"--dot", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(dot), 0, 0, NULL,
      "print it as a Graphviz graph (DOT)"},
 };
 
@@ -282,7 +285,7 @@ s_show_scale(const zs_msg_t *reply, FILE *stream)
 }
 
 static const zs_opts_option_t s_scale_options[] = {
-    {"--node", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(node), 0, 0, "NAME",
+    {"--node", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(node), 0, 0, "NAME",
      "scale the agents node daemon NAME runs (default: zswarmd's own)"},
 };
 
