@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -362,14 +363,23 @@ static const s_command_t s_commands[] = {
 //  ---------------------------------------------------------------------------------------
 //  Command line
 
+//  The words before the command; the command's own are parsed by its table
+static const zs_opts_program_t s_program = {
+    .name = "zswarmctl",
+    .version = ZS_VERSION,
+    .usage = "usage: zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
+             "Drive a running zswarmd through its control socket.\n\noptions:\n",
+    .options = s_global_options,
+    .count = ZS_CTL_COUNT(s_global_options),
+    .mode = ZS_OPTS_OPERANDS_LAST,
+    .max_operands = INT_MAX,
+};
+
 static void
 s_print_help(zs_ctl_run_t *self)
 {
     FILE *out = self->io->out;
-    fprintf(out,
-            "usage: zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
-            "Drive a running zswarmd through its control socket.\n\noptions:\n");
-    zs_opts_print_help(s_global_options, ZS_CTL_COUNT(s_global_options), out);
+    zs_opts_program_print_help(&s_program, out);
     fprintf(out, "\ncommands:\n");
     for (size_t i = 0; i < ZS_CTL_COUNT(s_commands); i++) {
         fprintf(out, "  %-10s %s\n", s_commands[i].name, s_commands[i].summary);
@@ -447,19 +457,23 @@ s_parse_command(
     return 0;
 }
 
-//  Parse the global options and find the command. Returns the command, or NULL with
-//  *code_p set when the run ends here.
+//  Parse the global options and find the command, argv[1] once parsed. Returns the
+//  command, or NULL with *code_p set when the run ends here.
 static const s_command_t *
 s_parse_global(zs_ctl_run_t *self, int argc, char **argv, int *code_p, int *rest_p)
 {
     zs_error_t err;
     zs_error_init(&err);
     int operands = 0;
-    int rc = zs_opts_parse(s_global_options, ZS_CTL_COUNT(s_global_options),
-                           ZS_OPTS_OPERANDS_LAST, argc, argv, self, &operands, &err);
+    int rc = zs_opts_program_parse(&s_program, argc, argv, self, &operands, &err);
     *code_p = ZS_CTL_EXIT_USAGE;
     if (rc == ZS_OPTS_E_HELP) {
         s_print_help(self);
+        *code_p = ZS_CTL_EXIT_OK;
+        return NULL;
+    }
+    if (rc == ZS_OPTS_E_VERSION) {
+        fprintf(self->io->out, "%s %s\n", s_program.name, s_program.version);
         *code_p = ZS_CTL_EXIT_OK;
         return NULL;
     }
@@ -471,9 +485,9 @@ s_parse_global(zs_ctl_run_t *self, int argc, char **argv, int *code_p, int *rest
         zs_ctl_say(self, 0, "missing command (try 'zswarmctl --help')");
         return NULL;
     }
-    const s_command_t *command = s_find_command(argv[0]);
+    const s_command_t *command = s_find_command(argv[1]);
     if (!command) {
-        zs_ctl_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[0]);
+        zs_ctl_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[1]);
         return NULL;
     }
     *rest_p = operands - 1;
@@ -575,7 +589,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     zs_ctl_run_t self = {.io = streams};
     int code = ZS_CTL_EXIT_USAGE;
     int rest = 0;
-    const s_command_t *command = s_parse_global(&self, argc - 1, argv + 1, &code, &rest);
+    const s_command_t *command = s_parse_global(&self, argc, argv, &code, &rest);
     if (!command) {
         return code;
     }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS] = {
-    {"--type", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(type), 0, 0, "T",
+    {"--type", NULL, ZS_OPTS_STRING, ZS_OPTS_REQUIRED, ZS_CTL_OFF(type), 0, 0, "T",
      "task type, the capability it needs (required)"},
     {"--payload", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(payload), 0, 0,
      "TEXT", "task input; '-' reads it from standard input"},
@@ -43,9 +43,6 @@ const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS] = {
 static int
 s_check_type(zs_ctl_run_t *self, const char *type)
 {
-    if (!type) {
-        return zs_ctl_say(self, -1, "submit: missing --type");
-    }
     size_t len = strlen(type);
     bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
     for (size_t i = 0; valid && i < len; i++) {
