@@ -747,30 +747,15 @@ s_defaults(s_options_t *o)
     }
 }
 
-static int
-s_parse(s_bench_t *self, int argc, char **argv)
-{
-    zs_error_t err;
-    zs_error_init(&err);
-    int operands = 0;
-    int rc = zs_opts_parse(s_options, S_COUNT(s_options), ZS_OPTS_OPERANDS_ANY, argc - 1,
-                           argv + 1, &self->options, &operands, &err);
-    if (rc == ZS_OPTS_E_HELP) {
-        printf("usage: zs_bench [OPTIONS]\n\nMeasure a zswarm: task throughput and "
-               "latency, agent spawn time and memory.\n\noptions:\n");
-        zs_opts_print_help(s_options, S_COUNT(s_options), stdout);
-        return 1;
-    }
-    if (rc == 0 && operands > 0) {
-        rc = zs_error_set(&err, 0, "unexpected argument '%s'", argv[1]);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "zs_bench: %s\n", err.text);
-        return -1;
-    }
-    s_defaults(&self->options);
-    return 0;
-}
+static const zs_opts_program_t s_program = {
+    .name = "zs_bench",
+    .usage =
+        "usage: zs_bench [OPTIONS]\n\nMeasure a zswarm: task throughput and latency, "
+        "agent spawn time and memory.\n\noptions:\n",
+    .options = s_options,
+    .count = S_COUNT(s_options),
+    .mode = ZS_OPTS_OPERANDS_ANY,
+};
 
 static int
 s_run(s_bench_t *self)
@@ -802,10 +787,12 @@ main(int argc, char **argv)
     zs_log_init("zs_bench");
     s_take_signals();
     s_bench_t self = {0};
-    int rc = s_parse(&self, argc, argv);
+    int operands = 0;
+    int rc = zs_opts_program_main(&s_program, argc, argv, &self.options, &operands);
     if (rc != 0) {
-        return rc > 0 ? 0 : 2;
+        return zs_opts_exit_status(rc);
     }
+    s_defaults(&self.options);
     int code = s_run(&self);
     if (self.dir[0]) {
         //  Depth first, not following links: only what is inside our own directory
