@@ -1,0 +1,66 @@
+# The command line the programs share (common/zs_opts), without a coordinator:
+# -h/--help and -V/--version exit 0 with their text on stdout; a usage error exits 2
+# with "PROGRAM: message" on stderr and nothing on stdout. zswarm-node's own options
+# are in test_node_cli.py, zswarmctl's commands in test_ctl.py and test_vote_ctl.py.
+
+import re
+import subprocess
+
+import pytest
+
+from conftest import SLOW, binary
+
+PROGRAMS = {
+    "ZSWARMD": "zswarmd",
+    "ZSWARMCTL": "zswarmctl",
+}
+# Their usage errors end with a pointer to --help; zswarmctl's are one line
+TRY_HELP = {"zswarmd"}
+
+
+def run(env_name, *args):
+    return subprocess.run([binary(env_name), *args], capture_output=True, text=True,
+                          timeout=30 * SLOW, stdin=subprocess.DEVNULL)
+
+
+def explain(proc):
+    return f"exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}"
+
+
+@pytest.mark.parametrize("env_name", PROGRAMS)
+@pytest.mark.parametrize("word", ["-h", "--help"])
+def test_help(env_name, word):
+    proc = run(env_name, word)
+    name = PROGRAMS[env_name]
+    assert proc.returncode == 0 and proc.stderr == "", explain(proc)
+    assert proc.stdout.startswith(f"usage: {name} "), explain(proc)
+    assert "\n  -h, --help " in proc.stdout and "\n  -V, --version " in proc.stdout, (
+        explain(proc))
+
+
+@pytest.mark.parametrize("env_name", PROGRAMS)
+@pytest.mark.parametrize("word", ["-V", "--version"])
+def test_version(env_name, word):
+    proc = run(env_name, word)
+    assert proc.returncode == 0, explain(proc)
+    assert re.match(rf"^{PROGRAMS[env_name]} \S+\n$", proc.stdout), explain(proc)
+
+
+@pytest.mark.parametrize("env_name, args, says", [
+    ("ZSWARMD", [], "no swarm file given"),
+    ("ZSWARMD", ["a.yaml", "b.yaml"], "unexpected argument 'b.yaml'"),
+    ("ZSWARMD", ["--bogus", "a.yaml"], "unrecognized option '--bogus'"),
+    ("ZSWARMD", ["--check=yes", "a.yaml"], "--check: takes no value"),
+    ("ZSWARMCTL", ["--bogus", "status"], "unrecognized option '--bogus'"),
+    ("ZSWARMCTL", ["-e"], "--endpoint: requires an argument ENDPOINT"),
+    ("ZSWARMCTL", ["submit"], "--type T is required"),
+])
+def test_usage_error_exits_2(env_name, args, says):
+    proc = run(env_name, *args)
+    name = PROGRAMS[env_name]
+    assert proc.returncode == 2, explain(proc)
+    assert proc.stderr.startswith(f"{name}: {says}"), explain(proc)
+    assert (f"\ntry '{name} --help'\n" in proc.stderr) == (name in TRY_HELP), (
+        explain(proc))
+    assert proc.stdout == "", explain(proc)
+
