@@ -44,7 +44,6 @@ struct _zs_agent_t {
     int active;                              //  welcome's handler in s_handlers, or -1
     char handler_name[ZS_MSG_NAME_MAX + 1];  //  welcome's handler name, "" before
     char agent[ZS_MSG_NAME_MAX + 1];         //  id the coordinator knows us by
-    char host[ZS_MSG_NAME_MAX + 1];          //  gethostname, for hello
     char secret[ZS_MSG_SECRET_SIZE + 1];     //  proof of our local slot, for hello, or ""
     uint64_t conc;                           //  task attempts at once
     bool stopping;                           //  a stop was asked: the loop ends
@@ -63,8 +62,6 @@ typedef struct {
     int64_t started_us;               //  zclock_usecs at task.assign
     char ttype[ZS_MSG_NAME_MAX + 1];  //  its task type
 } s_start_t;
-
-typedef void(s_recv_fn)(zs_agent_t *self, const zs_msg_t *msg);
 
 //  ---- helpers -------------------------------------------------------------------------
 
@@ -291,27 +288,25 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     }
 }
 
+//  An error about a ballot of ours is ours to explain; the rest the session logs
 static void
-s_recv_error(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_error(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char vote[ZS_MSG_NAME_MAX * 4 + 1], why[ZS_MSG_TEXT_MAX];
-    if (msg->vote && msg->code == ZS_ERR_FINISHED) {
+    if (!msg->vote) {
+        zs_session_log_unhandled(self->session, msg);
+    } else if (msg->code == ZS_ERR_FINISHED) {
         //  A vote settled before our ballot came: nothing went wrong
         if (self->debug) {
             zsys_debug("vote '%s' ended before our ballot",
                        zs_sanitize_str(vote, sizeof vote, msg->vote));
         }
-    } else if (msg->vote && s_log_allowed(self)) {
+    } else if (s_log_allowed(self)) {
         //  A vote of a coordinator that restarted, most likely: no longer known
         zsys_notice("vote '%s': our ballot was refused (error %" PRIu64 "): %s",
                     zs_sanitize_str(vote, sizeof vote, msg->vote), msg->code,
                     zs_sanitize_str(why, sizeof why, msg->why));
-    } else if (!msg->vote && s_log_allowed(self)) {
-        char task[ZS_MSG_NAME_MAX * 4 + 1];
-        zsys_warning("coordinator at '%s' reports error %" PRIu64 " (task '%s'): %s",
-                     s_endpoint(self), msg->code,
-                     zs_sanitize_str(task, sizeof task, msg->task),
-                     zs_sanitize_str(why, sizeof why, msg->why));
     }
 }
 
@@ -337,8 +332,9 @@ s_delegate(zs_agent_t *self, const zs_msg_t *assign)
 
 //  Our worker's result is our own
 static void
-s_recv_report(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_report(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char key[ZS_MSG_NAME_MAX + 24];
     s_start_key(key, sizeof key, msg->task, msg->att);
     if (!zhashx_lookup(self->delegated, key)) {
@@ -354,8 +350,9 @@ s_recv_report(zs_agent_t *self, const zs_msg_t *msg)
 
 //  Neighbours change by deltas: peers arrive, others are gone; a full set replaces all
 static void
-s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_neighbours(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (msg->full) {
         zhashx_purge(self->peers);
     }
@@ -372,7 +369,7 @@ s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
-s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_msg(void *ctx, const zs_msg_t *msg)
 {
     char from[ZS_MSG_NAME_MAX * 4 + 1];
     zsys_info("message from '%s' (%zu bytes)",
@@ -380,15 +377,17 @@ s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
-s_recv_ask(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_ask(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     zs_voter_ask(self->voter, msg);
 }
 
 //  The coordinator took our ballot; a refusal comes as an error, which is logged
 static void
-s_recv_cast_ok(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_cast_ok(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (self->debug) {
         char vote[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_debug("ballot cast in vote '%s'",
@@ -403,8 +402,9 @@ s_on_cast(void *owner, const zs_msg_t *cast)
 }
 
 static void
-s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_assign(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (s_running(self) >= self->conc) {
         s_send_refusal(self, msg, "busy", "agent busy");
     } else if (self->active < 0) {
@@ -423,8 +423,9 @@ s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
 
 //  An auction: bid when we could take the task now, else let the offer pass
 static void
-s_recv_offer(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_offer(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (self->active < 0 || s_running(self) >= self->conc) {
         return;
     }
@@ -436,8 +437,9 @@ s_recv_offer(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
-s_recv_cancel(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_cancel(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char key[ZS_MSG_NAME_MAX + 24];
     s_start_key(key, sizeof key, msg->task, msg->att);
     if (zhashx_lookup(self->delegated, key)) {
@@ -460,7 +462,7 @@ s_recv_cancel(zs_agent_t *self, const zs_msg_t *msg)
 
 //  What the agent does with the messages its session does not consume; the rest are
 //  not for agents
-static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
+static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_ERROR] = s_recv_error,
     [ZS_MSG_TASK_ASSIGN] = s_recv_assign,
     [ZS_MSG_TASK_CANCEL] = s_recv_cancel,
@@ -473,27 +475,12 @@ static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
 };
 
 static void
-s_on_message(void *ctx, const zs_msg_t *msg)
-{
-    zs_agent_t *self = ctx;
-    s_recv_fn *recv = s_recv[msg->type];
-    if (recv) {
-        recv(self, msg);
-    } else if (s_log_allowed(self)) {
-        zsys_warning("unexpected '%s' from '%s'", zs_msg_type_name(msg->type),
-                     s_endpoint(self));
-    }
-}
-
-static void
 s_on_hello(void *ctx, zs_msg_t *hello)
 {
     zs_agent_t *self = ctx;
     hello->atype = self->atype;
     hello->agent = self->id;
     hello->conc = self->conc_asked;
-    hello->host = self->host[0] ? self->host : NULL;
-    hello->pid = (uint64_t) getpid();
     hello->secret = self->secret[0] ? self->secret : NULL;
 }
 
@@ -506,7 +493,7 @@ s_on_load(void *ctx)
 static const zs_session_ops_t s_session_ops = {
     .hello = s_on_hello,
     .welcome = s_on_welcome,
-    .message = s_on_message,
+    .recv = s_recv,
     .load = s_on_load,
 };
 
@@ -574,10 +561,6 @@ s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
     self->parent = config->parent;
     self->signal_fd = config->signal_fd;
     self->debug = config->debug;
-    if (gethostname(self->host, sizeof self->host - 1) != 0) {
-        self->host[0] = '\0';
-    }
-    self->host[sizeof self->host - 1] = '\0';
     self->conc = config->conc ? config->conc : 1;
     self->active = -1;
 }

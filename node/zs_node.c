@@ -28,7 +28,6 @@ struct _zs_node_t {
     unsigned slots;                     //  agents at most, every type together
     int signal_fd;                      //  borrowed signalfd, or -1
     bool debug;                         //  log debug lines
-    char host[ZS_MSG_NAME_MAX + 1];     //  gethostname, for hello
     zloop_t *loop;                      //  owned: the one event loop
     zs_session_t *session;              //  owned: the session with the coordinator
     zs_spawn_t *spawn;                  //  owned: our agent processes
@@ -37,8 +36,6 @@ struct _zs_node_t {
     bool stopping;                      //  a stop was asked: agents stop, then the loop
     const char *stop_why;               //  why, for bye
 };
-
-typedef void(s_recv_fn)(zs_node_t *self, const zs_msg_t *msg);
 
 //  ---- helpers -------------------------------------------------------------------------
 
@@ -151,8 +148,9 @@ s_spawn_log(zs_node_t *self,
 }
 
 static void
-s_recv_spawn(zs_node_t *self, const zs_msg_t *msg)
+s_recv_spawn(void *ctx, const zs_msg_t *msg)
 {
+    zs_node_t *self = ctx;
     char atype[ZS_NODE_SAMPLE_MAX], why[ZS_ERROR_TEXT_MAX];
     zs_sanitize_str(atype, sizeof atype, msg->atype);
     if (self->stopping) {
@@ -179,8 +177,6 @@ s_on_hello(void *ctx, zs_msg_t *hello)
     zs_node_t *self = ctx;
     hello->node = self->name;
     hello->slots = self->slots;
-    hello->host = self->host[0] ? self->host : NULL;
-    hello->pid = (uint64_t) getpid();
 }
 
 static void
@@ -197,48 +193,16 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     }
 }
 
-//  The coordinator refuses our hello (name, slots, a full swarm), or something else
-static void
-s_recv_error(zs_node_t *self, const zs_msg_t *msg)
-{
-    if (zs_session_log_allowed(self->session)) {
-        char why[ZS_MSG_TEXT_MAX];
-        zs_sanitize_str(why, sizeof why, msg->why);
-        if (zs_session_ready(self->session)) {
-            zsys_warning("coordinator at '%s' reports error %" PRIu64 ": %s",
-                         s_endpoint(self), msg->code, why);
-        } else {
-            zsys_error("coordinator at '%s' refuses node '%s' (error %" PRIu64
-                       "): %s; trying again",
-                       s_endpoint(self), self->name, msg->code, why);
-        }
-    }
-}
-
 //  What the node does with the messages its session does not consume
-static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_ERROR] = s_recv_error,
+static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_NODE_SPAWN] = s_recv_spawn,
 };
-
-static void
-s_on_message(void *ctx, const zs_msg_t *msg)
-{
-    zs_node_t *self = ctx;
-    s_recv_fn *recv = s_recv[msg->type];
-    if (recv) {
-        recv(self, msg);
-    } else if (zs_session_log_allowed(self->session)) {
-        zsys_warning("unexpected '%s' from '%s'", zs_msg_type_name(msg->type),
-                     s_endpoint(self));
-    }
-}
 
 //  A node runs no tasks: its heartbeats carry no load
 static const zs_session_ops_t s_session_ops = {
     .hello = s_on_hello,
     .welcome = s_on_welcome,
-    .message = s_on_message,
+    .recv = s_recv,
 };
 
 //  ---- the supervisor ------------------------------------------------------------------
@@ -364,10 +328,6 @@ s_identity_init(zs_node_t *self, const zs_node_config_t *config)
     self->slots = config->slots;
     self->signal_fd = config->signal_fd;
     self->debug = config->debug;
-    if (gethostname(self->host, sizeof self->host - 1) != 0) {
-        self->host[0] = '\0';
-    }
-    self->host[sizeof self->host - 1] = '\0';
 }
 
 static int
