@@ -79,7 +79,7 @@ s_parse_option(int option, const char *arg, zs_agent_config_t *config)
     s_parse_t rc = S_PARSE_RUN;
     switch (option) {
     case 'c':
-        config->endpoint = arg;
+        config->peer.endpoint = arg;
         break;
     case 't':
         config->atype = arg;
@@ -96,10 +96,10 @@ s_parse_option(int option, const char *arg, zs_agent_config_t *config)
         config->parent = (pid_t) value;
         break;
     case 'C':
-        config->cert = arg;
+        config->peer.cert = arg;
         break;
     case 'K':
-        config->server_key = arg;
+        config->peer.server_key = arg;
         break;
     case 'h':
         fputs(s_usage, stdout);
@@ -121,7 +121,7 @@ s_parse_option(int option, const char *arg, zs_agent_config_t *config)
 static s_parse_t
 s_parse_check(const zs_agent_config_t *config)
 {
-    if (!config->endpoint || !*config->endpoint) {
+    if (!config->peer.endpoint || !*config->peer.endpoint) {
         return s_usage_error("--connect ENDPOINT is required");
     }
     if (!config->atype) {
@@ -131,7 +131,7 @@ s_parse_check(const zs_agent_config_t *config)
         return s_usage_error("--type must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
                              ZS_MSG_NAME_MAX, config->atype);
     }
-    if (!config->cert != !config->server_key) {
+    if (!config->peer.cert != !config->peer.server_key) {
         return s_usage_error("--cert and --server-key go together");
     }
     if (config->id && !zs_agent_name_valid(config->id)) {
@@ -190,7 +190,7 @@ main(int argc, char **argv)
     //  the blocked signals, or one of them could take a SIGTERM the loop never sees
     int signal_fd = zs_proc_signals_take();
     int saved = errno;
-    zs_agent_config_t config = {.signal_fd = signal_fd,
+    zs_agent_config_t config = {.peer.signal_fd = signal_fd,
                                 .secret = secret[0] ? secret : NULL};
     s_parse_t parsed = s_parse(argc, argv, &config);
     if (parsed != S_PARSE_RUN) {
@@ -201,7 +201,7 @@ main(int argc, char **argv)
         return 1;
     }
     zsys_handler_set(NULL);
-    config.debug = zs_log_init(S_PROGRAM);
+    config.peer.debug = zs_log_init(S_PROGRAM);
     zs_error_t err;
     zs_error_init(&err);
     zs_agent_t *agent = zs_agent_new(&config, &err);

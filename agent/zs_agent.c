@@ -3,13 +3,10 @@
 #include "agent/zs_agent.h"
 #include "agent/zs_builtin.h"
 #include "agent/zs_exec.h"
-#include "common/zs_proc.h"
-#include "agent/zs_session.h"
+#include "agent/zs_peer.h"
 #include "agent/zs_voter.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -35,10 +32,10 @@ struct _zs_agent_t {
     char *id;                                //  owned: id to ask for, or NULL
     uint64_t conc_asked;                     //  hello's conc, 0 for none
     pid_t parent;                            //  stop when it stops being our parent
-    int signal_fd;                           //  borrowed signalfd, or -1
     bool debug;                              //  log debug lines
-    zloop_t *loop;                           //  owned: the one event loop
-    zs_session_t *session;                   //  owned: the session with the coordinator
+    zs_peer_t *peer;                         //  owned: loop, session, signals and stop
+    zloop_t *loop;                           //  borrowed from peer: the one event loop
+    zs_session_t *session;                   //  borrowed from peer: with the coordinator
     void *handlers[S_HANDLER_COUNT];         //  owned: one instance per s_handlers
     zs_voter_t *voter;                       //  owned: answers vote.ask
     int active;                              //  welcome's handler in s_handlers, or -1
@@ -46,8 +43,6 @@ struct _zs_agent_t {
     char agent[ZS_MSG_NAME_MAX + 1];         //  id the coordinator knows us by
     char secret[ZS_MSG_SECRET_SIZE + 1];     //  proof of our local slot, for hello, or ""
     uint64_t conc;                           //  task attempts at once
-    bool stopping;                           //  a stop was asked: the loop ends
-    const char *stop_why;                    //  why, for bye
     const zs_msg_t *starting;  //  the assign being started, borrowed for that call
     zhashx_t *starts;     //  "task/att" -> s_start_t *, owned: running attempts' starts
     zhashx_t *estimates;  //  task type -> int64_t *, owned: EWMA of its run time, us
@@ -91,16 +86,6 @@ s_running(zs_agent_t *self)
         running += s_handlers[i]->running(self->handlers[i]);
     }
     return running;
-}
-
-static void
-s_stop(zs_agent_t *self, const char *why)
-{
-    if (!self->stopping) {
-        zsys_info("stopping: %s", why);
-        self->stopping = true;
-        self->stop_why = why;
-    }
 }
 
 //  ---- sending -------------------------------------------------------------------------
@@ -222,7 +207,7 @@ s_on_parent_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_agent_t *self = arg;
     if (getppid() != self->parent) {
-        s_stop(self, "parent process is gone");
+        zs_peer_stop(self->peer, "parent process is gone");
         return -1;
     }
     return 0;
@@ -490,19 +475,12 @@ s_on_load(void *ctx)
     return s_running(ctx);
 }
 
-static const zs_session_ops_t s_session_ops = {
-    .hello = s_on_hello,
-    .welcome = s_on_welcome,
-    .recv = s_recv,
-    .load = s_on_load,
-};
-
-//  ---- signals -------------------------------------------------------------------------
+//  ---- children ------------------------------------------------------------------------
 
 static void
-s_on_sigchld(void *ctx, int signo)
+s_reap(void *owner)
 {
-    zs_agent_t *self = ctx;
+    zs_agent_t *self = owner;
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -518,28 +496,15 @@ s_on_sigchld(void *ctx, int signo)
     }
 }
 
-static void
-s_on_stop_signal(void *ctx, int signo)
-{
-    s_stop(ctx, signo == SIGINT ? "interrupted" : "terminated");
-}
-
-static const zs_proc_signal_t s_signals[] = {
-    {SIGCHLD, s_on_sigchld},
-    {SIGTERM, s_on_stop_signal},
-    {SIGINT, s_on_stop_signal},
-    //  Its default action ends the process; we end it cleanly instead
-    {SIGHUP, s_on_stop_signal},
+static const zs_peer_ops_t s_peer_ops = {
+    .hello_type = ZS_MSG_HELLO,
+    .welcome_type = ZS_MSG_WELCOME,
+    .session = {.hello = s_on_hello,
+                .welcome = s_on_welcome,
+                .recv = s_recv,
+                .load = s_on_load},
+    .reap = s_reap,
 };
-
-static int
-s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    zs_agent_t *self = arg;
-    zs_proc_signals_dispatch(self->signal_fd, s_signals,
-                             sizeof s_signals / sizeof s_signals[0], self);
-    return self->stopping ? -1 : 0;
-}
 
 //  ---- lifecycle -----------------------------------------------------------------------
 
@@ -559,8 +524,7 @@ s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
     snprintf(self->secret, sizeof self->secret, "%s",
              config->secret ? config->secret : "");
     self->parent = config->parent;
-    self->signal_fd = config->signal_fd;
-    self->debug = config->debug;
+    self->debug = config->peer.debug;
     self->conc = config->conc ? config->conc : 1;
     self->active = -1;
 }
@@ -569,11 +533,16 @@ zs_agent_t *
 zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
 {
     assert(config);
-    assert(config->endpoint);
     assert(config->atype);
     zs_agent_t *self = zs_calloc(1, sizeof *self);
     s_identity_init(self, config);
-    self->loop = zloop_new();  //  czmq aborts on OOM: never NULL
+    self->peer = zs_peer_new(&config->peer, &s_peer_ops, self, err);
+    if (!self->peer) {
+        zs_agent_destroy(&self);
+        return NULL;
+    }
+    self->loop = zs_peer_loop(self->peer);
+    self->session = zs_peer_session(self->peer);
     self->starts = zhashx_new();
     zhashx_set_destructor(self->starts, s_free_item);
     self->estimates = zhashx_new();
@@ -585,23 +554,6 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
     }
     self->voter = zs_voter_new(self->loop, s_on_cast, self);
-    zs_session_config_t session = {
-        .endpoint = config->endpoint,
-        .hello_type = ZS_MSG_HELLO,
-        .welcome_type = ZS_MSG_WELCOME,
-        .cert = config->cert,
-        .server_key = config->server_key,
-        .debug = config->debug,
-    };
-    self->session = zs_session_new(self->loop, &session, &s_session_ops, self, err);
-    if (!self->session) {
-        zs_agent_destroy(&self);
-        return NULL;
-    }
-    if (self->signal_fd >= 0) {
-        zmq_pollitem_t item = {NULL, self->signal_fd, ZMQ_POLLIN, 0};
-        zloop_poller(self->loop, &item, s_on_signal, self);
-    }
     //  Orphans of our tasks come to us and are reaped with the rest, not left as
     //  zombies for an init that may not reap (containers)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -620,12 +572,11 @@ zs_agent_destroy(zs_agent_t **self_p)
             }
         }
         zs_voter_destroy(&self->voter);
-        zs_session_destroy(&self->session);
+        zs_peer_destroy(&self->peer);
         zhashx_destroy(&self->starts);
         zhashx_destroy(&self->estimates);
         zhashx_destroy(&self->peers);
         zhashx_destroy(&self->delegated);
-        zloop_destroy(&self->loop);
         free(self->atype);
         free(self->id);
         free(self);
@@ -641,17 +592,12 @@ zs_agent_run(zs_agent_t *self)
     if (self->parent) {
         zloop_timer(self->loop, ZS_AGENT_PARENT_MS, 0, s_on_parent_tick, self);
     }
-    zs_session_start(self->session);
-    zloop_start(self->loop);
-    if (!self->stopping) {
-        zsys_error("event loop failed: %s", zmq_strerror(errno));
-    }
-    zs_session_bye(self->session, self->stop_why);
+    int rc = zs_peer_run(self->peer);
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         s_handlers[i]->kill_all(self->handlers[i]);
     }
     zs_voter_kill_all(self->voter);
-    return self->stopping ? 0 : -1;
+    return rc;
 }
 
 bool

@@ -79,7 +79,7 @@ s_parse_option(int option, const char *arg, zs_node_config_t *config)
     s_parse_t rc = S_PARSE_RUN;
     switch (option) {
     case 'c':
-        config->endpoint = arg;
+        config->peer.endpoint = arg;
         break;
     case 's':
         if (zs_parse_int(arg, 1, ZS_NODE_SLOTS_MAX, &value) != 0) {
@@ -95,10 +95,10 @@ s_parse_option(int option, const char *arg, zs_node_config_t *config)
         config->agent_exe = arg;
         break;
     case 'C':
-        config->cert = arg;
+        config->peer.cert = arg;
         break;
     case 'K':
-        config->server_key = arg;
+        config->peer.server_key = arg;
         break;
     case 'h':
         fputs(s_usage, stdout);
@@ -148,7 +148,7 @@ static s_parse_t
 s_parse_check(s_args_t *args)
 {
     zs_node_config_t *config = &args->config;
-    if (!config->endpoint || !*config->endpoint) {
+    if (!config->peer.endpoint || !*config->peer.endpoint) {
         return s_usage_error("--connect ENDPOINT is required");
     }
     if (!config->name && !args->name[0]) {
@@ -163,7 +163,7 @@ s_parse_check(s_args_t *args)
         return s_usage_error("--name must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
                              ZS_MSG_NODE_NAME_MAX, config->name);
     }
-    if (!config->cert != !config->server_key) {
+    if (!config->peer.cert != !config->peer.server_key) {
         return s_usage_error("--cert and --server-key go together");
     }
     //  Checked now: a program that cannot run would fail every agent type in turn
@@ -205,7 +205,7 @@ main(int argc, char **argv)
     //  the blocked signals, or one of them could take a SIGTERM the loop never sees
     int signal_fd = zs_proc_signals_take();
     int saved = errno;
-    s_args_t args = {.config = {.signal_fd = signal_fd}};
+    s_args_t args = {.config = {.peer.signal_fd = signal_fd}};
     s_parse_t parsed = s_parse(argc, argv, &args);
     if (parsed != S_PARSE_RUN) {
         return (int) parsed;
@@ -215,7 +215,7 @@ main(int argc, char **argv)
         return 1;
     }
     zsys_handler_set(NULL);
-    args.config.debug = zs_log_init(S_PROGRAM);
+    args.config.peer.debug = zs_log_init(S_PROGRAM);
     zs_error_t err;
     zs_error_init(&err);
     zs_node_t *node = zs_node_new(&args.config, &err);
