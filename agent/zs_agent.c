@@ -12,10 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef ZS_VERSION
-#define ZS_VERSION "unknown"  //  meson passes the project's version
-#endif
-
 #define ZS_AGENT_PARENT_MS 250  //  how often the parent process is checked, ms
 
 //  Bids (PROTOCOL.md §6, docs/scheduling.md)
@@ -604,10 +600,4 @@ bool
 zs_agent_name_valid(const char *name)
 {
     return zs_msg_name_valid(name, strlen(name), ZS_MSG_NAME_MAX);
-}
-
-const char *
-zs_agent_version(void)
-{
-    return ZS_VERSION;
 }

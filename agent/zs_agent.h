@@ -41,16 +41,8 @@ typedef struct {
     const char *secret;     //  proof of our local slot (ZS_MSG_SECRET_ENV), or NULL
 } zs_agent_config_t;
 
-//  Expected failures of zs_agent_new, in err->code: the session's own (zs_session.h)
-typedef enum {
-    ZS_AGENT_E_CONNECT =
-        ZS_SESSION_E_CONNECT,                 //  the endpoint was refused: a usage error
-    ZS_AGENT_E_SOCKET = ZS_SESSION_E_SOCKET,  //  no socket could be made (fds, memory)
-    ZS_AGENT_E_CERT = ZS_SESSION_E_CERT,  //  --cert or --server-key cannot be used: usage
-} zs_agent_code_t;
-
 //  Create an agent and start connecting (nothing is sent until zs_agent_run). Returns
-//  the agent, or NULL with err filled.
+//  the agent, or NULL with err filled (its code a zs_session_code_t).
 zs_agent_t *zs_agent_new(const zs_agent_config_t *config, zs_error_t *err);
 
 //  Kill every task still running, close the socket and free the agent; sets *self_p to
@@ -63,8 +55,5 @@ int zs_agent_run(zs_agent_t *self);
 
 //  True when name can be an agent type or id: 1..ZS_MSG_NAME_MAX of [A-Za-z0-9._:-].
 bool zs_agent_name_valid(const char *name);
-
-//  The program's version string.
-const char *zs_agent_version(void);
 
 #endif

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 struct _zs_peer_t {
     zloop_t *loop;          //  owned: the one event loop
@@ -151,4 +153,79 @@ zs_peer_run(zs_peer_t *self)
     }
     zs_session_bye(self->session, self->stop_why);
     return self->stopping ? 0 : -1;
+}
+
+//  ---- main ----------------------------------------------------------------------------
+
+//  The endpoint was refused, or the certificate cannot be used: the command line's fault
+static bool
+s_usage_code(int code)
+{
+    return code == ZS_SESSION_E_CONNECT || code == ZS_SESSION_E_CERT;
+}
+
+//  Serve the program. Returns the exit status.
+static int
+s_serve(const zs_peer_program_t *program, void *args)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    if (program->serve(args, &err) == 0) {
+        return ZS_EXIT_OK;
+    }
+    if (!err.text[0]) {
+        return ZS_EXIT_FAIL;
+    }
+    zsys_error("%s", err.text);
+    return s_usage_code(err.code) ? ZS_EXIT_USAGE : ZS_EXIT_FAIL;
+}
+
+//  Check what the option table cannot: the key pair, then the program's own. Returns
+//  0, or -1 after saying what is wrong.
+static int
+s_check(const zs_peer_program_t *program, void *args, const zs_peer_config_t *peer)
+{
+    zs_error_t err;
+    zs_error_init(&err);
+    int rc = !peer->cert != !peer->server_key
+                 ? zs_error_set(&err, 0, "--cert and --server-key go together")
+                 : program->check(args, &err);
+    if (rc != 0) {
+        zs_usage_error(program->cli->name, "%s", err.text);
+    }
+    return rc;
+}
+
+int
+zs_peer_main(const zs_peer_program_t *program,
+             int argc,
+             char **argv,
+             void *args,
+             zs_peer_config_t *peer)
+{
+    assert(program);
+    assert(args);
+    assert(peer);
+    //  First of all, before czmq or libzmq start a thread: every thread must inherit
+    //  the blocked signals, or one of them could take a SIGTERM the loop never sees
+    peer->signal_fd = zs_proc_signals_take();
+    int saved = errno;
+    int operands = 0;
+    int rc = zs_opts_program_main(program->cli, argc, argv, args, &operands);
+    if (rc != 0) {
+        return zs_opts_exit_status(rc);
+    }
+    if (s_check(program, args, peer) != 0) {
+        return ZS_EXIT_USAGE;
+    }
+    if (peer->signal_fd < 0) {
+        fprintf(stderr, "%s: cannot take signals: %s\n", program->cli->name,
+                strerror(saved));
+        return ZS_EXIT_FAIL;
+    }
+    zsys_handler_set(NULL);
+    peer->debug = zs_log_init(program->cli->name);
+    int code = s_serve(program, args);
+    close(peer->signal_fd);
+    return code;
 }

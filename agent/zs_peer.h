@@ -2,9 +2,17 @@
 //
 //  Both programs are one session with a coordinator (zs_session) in one zloop, take
 //  their signals from a signalfd in that loop, and stop on SIGTERM, SIGINT or SIGHUP,
-//  saying bye as they go. zs_peer is that part. The owner (zs_agent, zs_node) is what
-//  differs; it joins in through its ops: the session's callbacks, reaping children,
-//  and what a stop means to it.
+//  saying bye as they go. zs_peer is that part, from main to the exit status. The
+//  owner (zs_agent, zs_node) is what differs; it joins in through two tables: its
+//  program (command line, checks, how it is made, run and destroyed) and its ops (the
+//  session's callbacks, reaping children, and what a stop means to it).
+//
+//  zs_peer_main runs a program: the signals are taken before any thread exists, so
+//  that libzmq's threads inherit the blocked mask; the command line is parsed
+//  (zs_opts) and checked; czmq's signal handler is turned off and logging set up; then
+//  the owner is made, run and destroyed. Exit status: ZS_EXIT_OK after a stop as
+//  asked; ZS_EXIT_USAGE for a bad command line, an endpoint libzmq refuses or a
+//  certificate that cannot be used; ZS_EXIT_FAIL for any other failure.
 //
 //  A zs_peer_t is the part of the owner that runs: the owner makes one in its
 //  constructor and borrows its loop and session. A stop begins once (a signal, or the
@@ -18,6 +26,7 @@
 #include <stdbool.h>
 
 #include "agent/zs_session.h"
+#include "common/zs_opts.h"
 #include "common/zs_util.h"
 
 typedef struct _zs_peer_t zs_peer_t;
@@ -41,6 +50,28 @@ typedef struct {
     void (*stop)(void *owner);   //  a stop began: stop what the owner runs; may be NULL
     bool (*done)(void *owner);   //  whether a stopping peer's run may end; NULL: at once
 } zs_peer_ops_t;
+
+//  A peer program, for zs_peer_main: what its main does that others do not. args is
+//  the caller's struct that the command line is parsed into.
+typedef struct {
+    const zs_opts_program_t *cli;  //  options, operands, --help and --version
+    //  After parsing: check what the table cannot (forms of names, files) and fill in
+    //  defaults. Returns 0, or -1 with err saying what is wrong (a usage error).
+    int (*check)(void *args, zs_error_t *err);
+    //  Make, run and destroy the owner. Returns 0 after a stop as asked; -1 when it
+    //  could not be made, with err filled (its code a zs_session_code_t); or -1 with
+    //  err empty when its run failed, which the run logged.
+    int (*serve)(void *args, zs_error_t *err);
+} zs_peer_program_t;
+
+//  Run program as its main: parse argv into args, of which peer is the part zs_peer
+//  checks (--cert and --server-key go together) and fills (signal_fd, debug), then
+//  serve. Call first in main: no thread may exist yet. Returns the exit status.
+int zs_peer_main(const zs_peer_program_t *program,
+                 int argc,
+                 char **argv,
+                 void *args,
+                 zs_peer_config_t *peer);
 
 //  Make a peer: a zloop, and a session on it that has not said hello yet. ops is
 //  copied; owner is borrowed. Returns the peer, or NULL with err filled (its code a

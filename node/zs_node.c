@@ -6,10 +6,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#ifndef ZS_VERSION
-#define ZS_VERSION "unknown"  //  meson passes the project's version
-#endif
-
 #define ZS_NODE_SAMPLE_MAX (ZS_MSG_NAME_MAX * 4 + 1)  //  a name, every byte escaped
 
 //  What the coordinator asked for one agent type
@@ -364,10 +360,4 @@ zs_node_run(zs_node_t *self)
     zsys_info("connecting to '%s' as node '%s' with %u slots", s_endpoint(self),
               self->name, self->slots);
     return zs_peer_run(self->peer);
-}
-
-const char *
-zs_node_version(void)
-{
-    return ZS_VERSION;
 }

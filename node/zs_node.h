@@ -36,15 +36,8 @@ typedef struct {
     const char *agent_exe;  //  the zswarm-agent program to start
 } zs_node_config_t;
 
-//  Expected failures of zs_node_new, in err->code: the session's own (zs_session.h)
-typedef enum {
-    ZS_NODE_E_CONNECT = ZS_SESSION_E_CONNECT,  //  the endpoint was refused: usage
-    ZS_NODE_E_SOCKET = ZS_SESSION_E_SOCKET,    //  no socket could be made
-    ZS_NODE_E_CERT = ZS_SESSION_E_CERT,        //  --cert or --server-key: usage
-} zs_node_code_t;
-
 //  Create a node and start connecting (nothing is sent until zs_node_run). Returns the
-//  node, or NULL with err filled.
+//  node, or NULL with err filled (its code a zs_session_code_t).
 zs_node_t *zs_node_new(const zs_node_config_t *config, zs_error_t *err);
 
 //  Kill (SIGKILL) and reap every agent still running, close the session and free the
@@ -58,8 +51,5 @@ void zs_node_print_ready(zs_node_t *self, FILE *stream);
 //  Run until a signal stops the node and its agents are gone; then say bye. Returns 0
 //  on such a stop, -1 when the loop itself failed.
 int zs_node_run(zs_node_t *self);
-
-//  The program's version string.
-const char *zs_node_version(void);
 
 #endif

@@ -1,4 +1,4 @@
-# The command line the programs share (common/zs_opts), without a coordinator:
+# The command line every program shares (common/zs_opts), without a coordinator:
 # -h/--help and -V/--version exit 0 with their text on stdout; a usage error exits 2
 # with "PROGRAM: message" on stderr and nothing on stdout. zswarm-node's own options
 # are in test_node_cli.py, zswarmctl's commands in test_ctl.py and test_vote_ctl.py.
@@ -12,10 +12,13 @@ from conftest import SLOW, binary
 
 PROGRAMS = {
     "ZSWARMD": "zswarmd",
+    "ZSWARM_AGENT": "zswarm-agent",
+    "ZSWARM_NODE": "zswarm-node",
     "ZSWARMCTL": "zswarmctl",
 }
 # Their usage errors end with a pointer to --help; zswarmctl's are one line
-TRY_HELP = {"zswarmd"}
+TRY_HELP = {"zswarmd", "zswarm-agent", "zswarm-node"}
+EP = "tcp://127.0.0.1:1"
 
 
 def run(env_name, *args):
@@ -51,6 +54,20 @@ def test_version(env_name, word):
     ("ZSWARMD", ["a.yaml", "b.yaml"], "unexpected argument 'b.yaml'"),
     ("ZSWARMD", ["--bogus", "a.yaml"], "unrecognized option '--bogus'"),
     ("ZSWARMD", ["--check=yes", "a.yaml"], "--check: takes no value"),
+    ("ZSWARM_AGENT", [], "--connect ENDPOINT is required"),
+    ("ZSWARM_AGENT", ["-c", EP], "--type TYPE is required"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", ""], "--type TYPE is required"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "bad type"],
+     "--type must be 1-64 of A-Z a-z 0-9 . _ : -, not 'bad type'"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "x", "-i", "a/b"], "--id must be 1-64"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "x", "-n", "0"],
+     "--concurrency: expected an integer in 1..1024, got '0'"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "x", "-p0"],
+     "--parent: expected an integer in 1..2147483647, got '0'"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "x", "--cert", "a_secret"],
+     "--cert and --server-key go together"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "x", "extra"], "unexpected argument 'extra'"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t"], "--type: requires an argument TYPE"),
     ("ZSWARMCTL", ["--bogus", "status"], "unrecognized option '--bogus'"),
     ("ZSWARMCTL", ["-e"], "--endpoint: requires an argument ENDPOINT"),
     ("ZSWARMCTL", ["submit"], "--type T is required"),
@@ -64,3 +81,22 @@ def test_usage_error_exits_2(env_name, args, says):
         explain(proc))
     assert proc.stdout == "", explain(proc)
 
+
+def test_agent_bad_secret_exits_2():
+    proc = subprocess.run([binary("ZSWARM_AGENT"), "-c", EP, "-t", "x"],
+                          capture_output=True, text=True, timeout=30 * SLOW,
+                          env={"ZSWARM_AGENT_SECRET": "not hex"})
+    assert proc.returncode == 2, explain(proc)
+    assert "$ZSWARM_AGENT_SECRET must be 64 hex digits" in proc.stderr, explain(proc)
+
+
+@pytest.mark.parametrize("env_name, args, says", [
+    ("ZSWARM_AGENT", ["--connect", "bogus://x", "--type", "x"],
+     "cannot connect to 'bogus://x'"),
+    ("ZSWARM_AGENT", ["-c", EP, "-t", "x", "--cert", "/nonexistent/a_secret",
+                      "--server-key", "x" * 40], "/nonexistent/a_secret"),
+])
+def test_unusable_endpoint_or_keys_exit_2(env_name, args, says):
+    proc = run(env_name, *args)
+    assert proc.returncode == 2, explain(proc)
+    assert says in proc.stderr, explain(proc)
