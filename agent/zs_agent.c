@@ -3,21 +3,14 @@
 #include "agent/zs_agent.h"
 #include "agent/zs_builtin.h"
 #include "agent/zs_exec.h"
-#include "common/zs_proc.h"
-#include "agent/zs_session.h"
+#include "agent/zs_peer.h"
 #include "agent/zs_voter.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef ZS_VERSION
-#define ZS_VERSION "unknown"  //  meson passes the project's version
-#endif
 
 #define ZS_AGENT_PARENT_MS 250  //  how often the parent process is checked, ms
 
@@ -35,20 +28,17 @@ struct _zs_agent_t {
     char *id;                                //  owned: id to ask for, or NULL
     uint64_t conc_asked;                     //  hello's conc, 0 for none
     pid_t parent;                            //  stop when it stops being our parent
-    int signal_fd;                           //  borrowed signalfd, or -1
     bool debug;                              //  log debug lines
-    zloop_t *loop;                           //  owned: the one event loop
-    zs_session_t *session;                   //  owned: the session with the coordinator
+    zs_peer_t *peer;                         //  owned: loop, session, signals and stop
+    zloop_t *loop;                           //  borrowed from peer: the one event loop
+    zs_session_t *session;                   //  borrowed from peer: with the coordinator
     void *handlers[S_HANDLER_COUNT];         //  owned: one instance per s_handlers
     zs_voter_t *voter;                       //  owned: answers vote.ask
     int active;                              //  welcome's handler in s_handlers, or -1
     char handler_name[ZS_MSG_NAME_MAX + 1];  //  welcome's handler name, "" before
     char agent[ZS_MSG_NAME_MAX + 1];         //  id the coordinator knows us by
-    char host[ZS_MSG_NAME_MAX + 1];          //  gethostname, for hello
     char secret[ZS_MSG_SECRET_SIZE + 1];     //  proof of our local slot, for hello, or ""
     uint64_t conc;                           //  task attempts at once
-    bool stopping;                           //  a stop was asked: the loop ends
-    const char *stop_why;                    //  why, for bye
     const zs_msg_t *starting;  //  the assign being started, borrowed for that call
     zhashx_t *starts;     //  "task/att" -> s_start_t *, owned: running attempts' starts
     zhashx_t *estimates;  //  task type -> int64_t *, owned: EWMA of its run time, us
@@ -63,8 +53,6 @@ typedef struct {
     int64_t started_us;               //  zclock_usecs at task.assign
     char ttype[ZS_MSG_NAME_MAX + 1];  //  its task type
 } s_start_t;
-
-typedef void(s_recv_fn)(zs_agent_t *self, const zs_msg_t *msg);
 
 //  ---- helpers -------------------------------------------------------------------------
 
@@ -94,16 +82,6 @@ s_running(zs_agent_t *self)
         running += s_handlers[i]->running(self->handlers[i]);
     }
     return running;
-}
-
-static void
-s_stop(zs_agent_t *self, const char *why)
-{
-    if (!self->stopping) {
-        zsys_info("stopping: %s", why);
-        self->stopping = true;
-        self->stop_why = why;
-    }
 }
 
 //  ---- sending -------------------------------------------------------------------------
@@ -225,7 +203,7 @@ s_on_parent_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_agent_t *self = arg;
     if (getppid() != self->parent) {
-        s_stop(self, "parent process is gone");
+        zs_peer_stop(self->peer, "parent process is gone");
         return -1;
     }
     return 0;
@@ -291,27 +269,25 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     }
 }
 
+//  An error about a ballot of ours is ours to explain; the rest the session logs
 static void
-s_recv_error(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_error(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char vote[ZS_MSG_NAME_MAX * 4 + 1], why[ZS_MSG_TEXT_MAX];
-    if (msg->vote && msg->code == ZS_ERR_FINISHED) {
+    if (!msg->vote) {
+        zs_session_log_unhandled(self->session, msg);
+    } else if (msg->code == ZS_ERR_FINISHED) {
         //  A vote settled before our ballot came: nothing went wrong
         if (self->debug) {
             zsys_debug("vote '%s' ended before our ballot",
                        zs_sanitize_str(vote, sizeof vote, msg->vote));
         }
-    } else if (msg->vote && s_log_allowed(self)) {
+    } else if (s_log_allowed(self)) {
         //  A vote of a coordinator that restarted, most likely: no longer known
         zsys_notice("vote '%s': our ballot was refused (error %" PRIu64 "): %s",
                     zs_sanitize_str(vote, sizeof vote, msg->vote), msg->code,
                     zs_sanitize_str(why, sizeof why, msg->why));
-    } else if (!msg->vote && s_log_allowed(self)) {
-        char task[ZS_MSG_NAME_MAX * 4 + 1];
-        zsys_warning("coordinator at '%s' reports error %" PRIu64 " (task '%s'): %s",
-                     s_endpoint(self), msg->code,
-                     zs_sanitize_str(task, sizeof task, msg->task),
-                     zs_sanitize_str(why, sizeof why, msg->why));
     }
 }
 
@@ -337,8 +313,9 @@ s_delegate(zs_agent_t *self, const zs_msg_t *assign)
 
 //  Our worker's result is our own
 static void
-s_recv_report(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_report(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char key[ZS_MSG_NAME_MAX + 24];
     s_start_key(key, sizeof key, msg->task, msg->att);
     if (!zhashx_lookup(self->delegated, key)) {
@@ -354,8 +331,9 @@ s_recv_report(zs_agent_t *self, const zs_msg_t *msg)
 
 //  Neighbours change by deltas: peers arrive, others are gone; a full set replaces all
 static void
-s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_neighbours(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (msg->full) {
         zhashx_purge(self->peers);
     }
@@ -372,7 +350,7 @@ s_recv_neighbours(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
-s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_msg(void *ctx, const zs_msg_t *msg)
 {
     char from[ZS_MSG_NAME_MAX * 4 + 1];
     zsys_info("message from '%s' (%zu bytes)",
@@ -380,15 +358,17 @@ s_recv_msg(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
-s_recv_ask(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_ask(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     zs_voter_ask(self->voter, msg);
 }
 
 //  The coordinator took our ballot; a refusal comes as an error, which is logged
 static void
-s_recv_cast_ok(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_cast_ok(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (self->debug) {
         char vote[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_debug("ballot cast in vote '%s'",
@@ -403,8 +383,9 @@ s_on_cast(void *owner, const zs_msg_t *cast)
 }
 
 static void
-s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_assign(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (s_running(self) >= self->conc) {
         s_send_refusal(self, msg, "busy", "agent busy");
     } else if (self->active < 0) {
@@ -423,8 +404,9 @@ s_recv_assign(zs_agent_t *self, const zs_msg_t *msg)
 
 //  An auction: bid when we could take the task now, else let the offer pass
 static void
-s_recv_offer(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_offer(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     if (self->active < 0 || s_running(self) >= self->conc) {
         return;
     }
@@ -436,8 +418,9 @@ s_recv_offer(zs_agent_t *self, const zs_msg_t *msg)
 }
 
 static void
-s_recv_cancel(zs_agent_t *self, const zs_msg_t *msg)
+s_recv_cancel(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char key[ZS_MSG_NAME_MAX + 24];
     s_start_key(key, sizeof key, msg->task, msg->att);
     if (zhashx_lookup(self->delegated, key)) {
@@ -460,7 +443,7 @@ s_recv_cancel(zs_agent_t *self, const zs_msg_t *msg)
 
 //  What the agent does with the messages its session does not consume; the rest are
 //  not for agents
-static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
+static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_ERROR] = s_recv_error,
     [ZS_MSG_TASK_ASSIGN] = s_recv_assign,
     [ZS_MSG_TASK_CANCEL] = s_recv_cancel,
@@ -473,27 +456,12 @@ static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
 };
 
 static void
-s_on_message(void *ctx, const zs_msg_t *msg)
-{
-    zs_agent_t *self = ctx;
-    s_recv_fn *recv = s_recv[msg->type];
-    if (recv) {
-        recv(self, msg);
-    } else if (s_log_allowed(self)) {
-        zsys_warning("unexpected '%s' from '%s'", zs_msg_type_name(msg->type),
-                     s_endpoint(self));
-    }
-}
-
-static void
 s_on_hello(void *ctx, zs_msg_t *hello)
 {
     zs_agent_t *self = ctx;
     hello->atype = self->atype;
     hello->agent = self->id;
     hello->conc = self->conc_asked;
-    hello->host = self->host[0] ? self->host : NULL;
-    hello->pid = (uint64_t) getpid();
     hello->secret = self->secret[0] ? self->secret : NULL;
 }
 
@@ -503,19 +471,12 @@ s_on_load(void *ctx)
     return s_running(ctx);
 }
 
-static const zs_session_ops_t s_session_ops = {
-    .hello = s_on_hello,
-    .welcome = s_on_welcome,
-    .message = s_on_message,
-    .load = s_on_load,
-};
-
-//  ---- signals -------------------------------------------------------------------------
+//  ---- children ------------------------------------------------------------------------
 
 static void
-s_on_sigchld(void *ctx, int signo)
+s_reap(void *owner)
 {
-    zs_agent_t *self = ctx;
+    zs_agent_t *self = owner;
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -531,28 +492,15 @@ s_on_sigchld(void *ctx, int signo)
     }
 }
 
-static void
-s_on_stop_signal(void *ctx, int signo)
-{
-    s_stop(ctx, signo == SIGINT ? "interrupted" : "terminated");
-}
-
-static const zs_proc_signal_t s_signals[] = {
-    {SIGCHLD, s_on_sigchld},
-    {SIGTERM, s_on_stop_signal},
-    {SIGINT, s_on_stop_signal},
-    //  Its default action ends the process; we end it cleanly instead
-    {SIGHUP, s_on_stop_signal},
+static const zs_peer_ops_t s_peer_ops = {
+    .hello_type = ZS_MSG_HELLO,
+    .welcome_type = ZS_MSG_WELCOME,
+    .session = {.hello = s_on_hello,
+                .welcome = s_on_welcome,
+                .recv = s_recv,
+                .load = s_on_load},
+    .reap = s_reap,
 };
-
-static int
-s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    zs_agent_t *self = arg;
-    zs_proc_signals_dispatch(self->signal_fd, s_signals,
-                             sizeof s_signals / sizeof s_signals[0], self);
-    return self->stopping ? -1 : 0;
-}
 
 //  ---- lifecycle -----------------------------------------------------------------------
 
@@ -572,12 +520,7 @@ s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
     snprintf(self->secret, sizeof self->secret, "%s",
              config->secret ? config->secret : "");
     self->parent = config->parent;
-    self->signal_fd = config->signal_fd;
-    self->debug = config->debug;
-    if (gethostname(self->host, sizeof self->host - 1) != 0) {
-        self->host[0] = '\0';
-    }
-    self->host[sizeof self->host - 1] = '\0';
+    self->debug = config->peer.debug;
     self->conc = config->conc ? config->conc : 1;
     self->active = -1;
 }
@@ -586,11 +529,16 @@ zs_agent_t *
 zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
 {
     assert(config);
-    assert(config->endpoint);
     assert(config->atype);
     zs_agent_t *self = zs_calloc(1, sizeof *self);
     s_identity_init(self, config);
-    self->loop = zloop_new();  //  czmq aborts on OOM: never NULL
+    self->peer = zs_peer_new(&config->peer, &s_peer_ops, self, err);
+    if (!self->peer) {
+        zs_agent_destroy(&self);
+        return NULL;
+    }
+    self->loop = zs_peer_loop(self->peer);
+    self->session = zs_peer_session(self->peer);
     self->starts = zhashx_new();
     zhashx_set_destructor(self->starts, s_free_item);
     self->estimates = zhashx_new();
@@ -602,23 +550,6 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
     }
     self->voter = zs_voter_new(self->loop, s_on_cast, self);
-    zs_session_config_t session = {
-        .endpoint = config->endpoint,
-        .hello_type = ZS_MSG_HELLO,
-        .welcome_type = ZS_MSG_WELCOME,
-        .cert = config->cert,
-        .server_key = config->server_key,
-        .debug = config->debug,
-    };
-    self->session = zs_session_new(self->loop, &session, &s_session_ops, self, err);
-    if (!self->session) {
-        zs_agent_destroy(&self);
-        return NULL;
-    }
-    if (self->signal_fd >= 0) {
-        zmq_pollitem_t item = {NULL, self->signal_fd, ZMQ_POLLIN, 0};
-        zloop_poller(self->loop, &item, s_on_signal, self);
-    }
     //  Orphans of our tasks come to us and are reaped with the rest, not left as
     //  zombies for an init that may not reap (containers)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -637,12 +568,11 @@ zs_agent_destroy(zs_agent_t **self_p)
             }
         }
         zs_voter_destroy(&self->voter);
-        zs_session_destroy(&self->session);
+        zs_peer_destroy(&self->peer);
         zhashx_destroy(&self->starts);
         zhashx_destroy(&self->estimates);
         zhashx_destroy(&self->peers);
         zhashx_destroy(&self->delegated);
-        zloop_destroy(&self->loop);
         free(self->atype);
         free(self->id);
         free(self);
@@ -658,27 +588,16 @@ zs_agent_run(zs_agent_t *self)
     if (self->parent) {
         zloop_timer(self->loop, ZS_AGENT_PARENT_MS, 0, s_on_parent_tick, self);
     }
-    zs_session_start(self->session);
-    zloop_start(self->loop);
-    if (!self->stopping) {
-        zsys_error("event loop failed: %s", zmq_strerror(errno));
-    }
-    zs_session_bye(self->session, self->stop_why);
+    int rc = zs_peer_run(self->peer);
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         s_handlers[i]->kill_all(self->handlers[i]);
     }
     zs_voter_kill_all(self->voter);
-    return self->stopping ? 0 : -1;
+    return rc;
 }
 
 bool
 zs_agent_name_valid(const char *name)
 {
     return zs_msg_name_valid(name, strlen(name), ZS_MSG_NAME_MAX);
-}
-
-const char *
-zs_agent_version(void)
-{
-    return ZS_VERSION;
 }

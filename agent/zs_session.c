@@ -50,6 +50,7 @@ struct _zs_session_t {
     int timer;                           //  the session timer, or -1
     uint64_t rng;                        //  xorshift state for the jitter, never 0
     zs_ratelimit_t limit;                //  for logs the coordinator can trigger
+    char host[ZS_MSG_NAME_MAX + 1];      //  gethostname, for hello, or ""
 };
 
 typedef void(s_recv_fn)(zs_session_t *self, const zs_msg_t *msg);
@@ -93,6 +94,8 @@ s_send_hello(zs_session_t *self)
 {
     zs_msg_t msg;
     zs_msg_init(&msg, self->hello_type);
+    msg.host = self->host[0] ? self->host : NULL;
+    msg.pid = (uint64_t) getpid();
     self->ops.hello(self->ctx, &msg);
     zs_session_send(self, &msg);
     //  Backoff spares a coordinator that cannot answer, and the jitter spreads the
@@ -322,8 +325,24 @@ s_recv_bye(zs_session_t *self, const zs_msg_t *msg)
 static void
 s_forward(zs_session_t *self, const zs_msg_t *msg)
 {
-    if (self->ops.message) {
-        self->ops.message(self->ctx, msg);
+    zs_session_recv_fn *recv = self->ops.recv ? self->ops.recv[msg->type] : NULL;
+    if (recv) {
+        recv(self->ctx, msg);
+    } else {
+        zs_session_log_unhandled(self, msg);
+    }
+}
+
+//  An error before the welcome answers our hello: the coordinator refuses us (a name
+//  taken, a swarm full...), and the hellos go on
+static void
+s_refused(zs_session_t *self, const zs_msg_t *msg)
+{
+    if (zs_session_log_allowed(self)) {
+        char why[ZS_MSG_TEXT_MAX];
+        zsys_error("coordinator at '%s' refuses our hello (error %" PRIu64
+                   "): %s; trying again",
+                   self->endpoint, msg->code, zs_sanitize_str(why, sizeof why, msg->why));
     }
 }
 
@@ -331,7 +350,11 @@ static void
 s_recv_error(zs_session_t *self, const zs_msg_t *msg)
 {
     if (msg->code != ZS_ERR_NOT_REGISTERED) {
-        s_forward(self, msg);
+        if (self->state == S_STATE_READY) {
+            s_forward(self, msg);
+        } else {
+            s_refused(self, msg);
+        }
         return;
     }
     //  A restarted coordinator does not know us. Hello once; while waiting for the
@@ -450,6 +473,10 @@ zs_session_new(zloop_t *loop,
     self->timer = -1;
     self->rng = ((uint64_t) getpid() << 32) ^ (uint64_t) zclock_usecs();
     self->rng = self->rng ? self->rng : ZS_SESSION_SEED;
+    //  The last byte, which gethostname is not given, stays 0 and ends a long name
+    if (gethostname(self->host, sizeof self->host - 1) != 0) {
+        self->host[0] = '\0';
+    }
     if ((config->cert && s_curve_init(self, config, err) != 0) ||
         s_socket_open(self, err) != 0) {
         zs_session_destroy(&self);
@@ -556,6 +583,26 @@ zs_session_log_allowed(zs_session_t *self)
         zsys_warning("%" PRIu64 " similar messages suppressed", suppressed);
     }
     return allowed;
+}
+
+void
+zs_session_log_unhandled(zs_session_t *self, const zs_msg_t *msg)
+{
+    assert(self);
+    assert(msg);
+    if (!zs_session_log_allowed(self)) {
+        return;
+    }
+    if (msg->type != ZS_MSG_ERROR) {
+        zsys_warning("unexpected '%s' from '%s'", zs_msg_type_name(msg->type),
+                     self->endpoint);
+        return;
+    }
+    char task[ZS_MSG_NAME_MAX * 4 + 1], why[ZS_MSG_TEXT_MAX];
+    zsys_warning("coordinator at '%s' reports error %" PRIu64 "%s%s%s: %s",
+                 self->endpoint, msg->code, msg->task ? " (task '" : "",
+                 msg->task ? zs_sanitize_str(task, sizeof task, msg->task) : "",
+                 msg->task ? "')" : "", zs_sanitize_str(why, sizeof why, msg->why));
 }
 
 int64_t

@@ -12,10 +12,13 @@
 //  libzmq retries the connection itself, backing off to the same cap, and gives up a
 //  connect or a silent connection (ZMTP heartbeats) after that cap too.
 //
-//  What differs between owners goes through an ops table: the hello's fields, what a
-//  welcome means to the owner, every message the session does not consume (the owner's
-//  own, and errors other than NOT_REGISTERED), and the heartbeat's load. The session runs
-//  in the owner's zloop (borrowed) and never blocks it; frames are read in batches.
+//  What differs between owners goes through an ops table: the hello's own fields (the
+//  session fills host and pid, which every peer sends), what a welcome means to the
+//  owner, what the owner does with each type of message the session does not consume
+//  (the owner's own, and errors once welcomed), and the heartbeat's load. What the
+//  owner has no use for is logged here, rate-limited, and so is an error before the
+//  welcome: the coordinator refusing our hello. The session runs in the owner's zloop
+//  (borrowed) and never blocks it; frames are read in batches.
 
 #ifndef ZS_SESSION_H
 #define ZS_SESSION_H
@@ -44,16 +47,21 @@ typedef enum {
     ZS_SESSION_AGAIN,      //  another welcome within the current session
 } zs_session_welcome_t;
 
+//  What the owner does with one type of message from the coordinator
+typedef void(zs_session_recv_fn)(void *ctx, const zs_msg_t *msg);
+
 //  The owner's part. Every callback gets ctx back; messages are borrowed for the call.
 //  Callbacks may send, but must not destroy the session.
 typedef struct {
-    //  Set the hello's fields; its type is set already. Strings are borrowed until the
-    //  callback's caller has sent it.
+    //  Set the hello's own fields; its type, host and pid are set already. Strings are
+    //  borrowed until the callback's caller has sent it.
     void (*hello)(void *ctx, zs_msg_t *hello);
     //  A welcome (of the configured type) was taken; hb and live are adopted already
     void (*welcome)(void *ctx, const zs_msg_t *welcome, zs_session_welcome_t kind);
-    //  Any message the session does not consume itself; may be NULL
-    void (*message)(void *ctx, const zs_msg_t *msg);
+    //  ZS_MSG_TYPE_COUNT entries by message type: what the owner does with a message
+    //  the session does not consume. NULL entries (or a NULL table): it has no use for
+    //  it, and zs_session_log_unhandled logs it.
+    zs_session_recv_fn *const *recv;
     //  The load for a heartbeat; NULL sends none
     uint64_t (*load)(void *ctx);
 } zs_session_ops_t;
@@ -115,6 +123,10 @@ const char *zs_session_server_key(zs_session_t *self);
 //  True when a log line the coordinator caused may be written now: one rate limit for
 //  everything a peer can make us log (says how many were suppressed, when some were).
 bool zs_session_log_allowed(zs_session_t *self);
+
+//  Log msg (borrowed) as a message the owner has no use for, rate-limited: an error as
+//  the coordinator's report of what went wrong, anything else as unexpected.
+void zs_session_log_unhandled(zs_session_t *self, const zs_msg_t *msg);
 
 //  The delay before hello retry number retry (0: the retry after the first hello), ms:
 //  hb x 2^retry, at most ZS_SESSION_BACKOFF_MAX x hb, varied within ±25% by random

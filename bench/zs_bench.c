@@ -97,33 +97,34 @@ typedef struct {
 #define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
 
 static const zs_opts_option_t s_options[] = {
-    {"--tasks", NULL, ZS_OPTS_INT, S_OFF(tasks), 1, ZS_BENCH_TASKS_MAX, "N",
-     "throughput tasks (default 200000)"},
-    {"--window", NULL, ZS_OPTS_INT, S_OFF(window), 1, ZS_CLIENT_HWM / 2, "W",
-     "throughput tasks in flight (default 1000)"},
-    {"--warmup", NULL, ZS_OPTS_INT, S_OFF(warmup), 0, ZS_BENCH_TASKS_MAX, "N",
-     "untimed tasks before the throughput run (default 1000)"},
-    {"--latency-tasks", NULL, ZS_OPTS_INT, S_OFF(latency_tasks), 1, ZS_BENCH_TASKS_MAX,
-     "N", "sequential round trips (default 5000)"},
-    {"--agents", NULL, ZS_OPTS_INT, S_OFF(agents), 1, ZS_BENCH_AGENTS_MAX, "N",
-     "agents of the spawn swarm (default 200)"},
-    {"--concurrency", NULL, ZS_OPTS_INT, S_OFF(concurrency), 1, ZS_BENCH_CONCURRENCY_MAX,
-     "N", "tasks one of the 2 noop agents runs at once (default window / 2)"},
-    {"--skip-throughput", NULL, ZS_OPTS_FLAG, S_OFF(skip_throughput), 0, 0, NULL,
-     "do not measure throughput"},
-    {"--skip-latency", NULL, ZS_OPTS_FLAG, S_OFF(skip_latency), 0, 0, NULL,
-     "do not measure latency"},
-    {"--skip-spawn", NULL, ZS_OPTS_FLAG, S_OFF(skip_spawn), 0, 0, NULL,
+    {"--tasks", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(tasks), 1, ZS_BENCH_TASKS_MAX,
+     "N", "throughput tasks (default 200000)"},
+    {"--window", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(window), 1, ZS_CLIENT_HWM / 2,
+     "W", "throughput tasks in flight (default 1000)"},
+    {"--warmup", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(warmup), 0,
+     ZS_BENCH_TASKS_MAX, "N", "untimed tasks before the throughput run (default 1000)"},
+    {"--latency-tasks", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(latency_tasks), 1,
+     ZS_BENCH_TASKS_MAX, "N", "sequential round trips (default 5000)"},
+    {"--agents", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(agents), 1,
+     ZS_BENCH_AGENTS_MAX, "N", "agents of the spawn swarm (default 200)"},
+    {"--concurrency", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(concurrency), 1,
+     ZS_BENCH_CONCURRENCY_MAX, "N",
+     "tasks one of the 2 noop agents runs at once (default window / 2)"},
+    {"--skip-throughput", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(skip_throughput), 0,
+     0, NULL, "do not measure throughput"},
+    {"--skip-latency", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(skip_latency), 0, 0,
+     NULL, "do not measure latency"},
+    {"--skip-spawn", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(skip_spawn), 0, 0, NULL,
      "do not measure spawn time and memory"},
-    {"--verbose", NULL, ZS_OPTS_FLAG, S_OFF(verbose), 0, 0, NULL,
+    {"--verbose", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(verbose), 0, 0, NULL,
      "echo the output of zswarmd and its agents to stderr"},
-    {"--zswarmd", NULL, ZS_OPTS_STRING, S_OFF(zswarmd), 0, 0, "PATH",
+    {"--zswarmd", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(zswarmd), 0, 0, "PATH",
      "zswarmd to run (default $ZSWARMD, else zswarmd in PATH)"},
-    {"--subscribe", NULL, ZS_OPTS_FLAG, S_OFF(subscribe), 0, 0, NULL,
+    {"--subscribe", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(subscribe), 0, 0, NULL,
      "attach a subscriber to every event during the throughput run"},
-    {"--journal", NULL, ZS_OPTS_STRING, S_OFF(journal), 0, 0, "POLICY",
+    {"--journal", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(journal), 0, 0, "POLICY",
      "give the task swarm a journal with this fsync policy (always, batch, none)"},
-    {"--curve", NULL, ZS_OPTS_FLAG, S_OFF(curve), 0, 0, NULL,
+    {"--curve", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(curve), 0, 0, NULL,
      "CURVE security on every socket (keys made in the temporary directory)"},
 };
 
@@ -746,30 +747,15 @@ s_defaults(s_options_t *o)
     }
 }
 
-static int
-s_parse(s_bench_t *self, int argc, char **argv)
-{
-    zs_error_t err;
-    zs_error_init(&err);
-    int operands = 0;
-    int rc = zs_opts_parse(s_options, S_COUNT(s_options), ZS_OPTS_OPERANDS_ANY, argc - 1,
-                           argv + 1, &self->options, &operands, &err);
-    if (rc == ZS_OPTS_E_HELP) {
-        printf("usage: zs_bench [OPTIONS]\n\nMeasure a zswarm: task throughput and "
-               "latency, agent spawn time and memory.\n\noptions:\n");
-        zs_opts_print_help(s_options, S_COUNT(s_options), stdout);
-        return 1;
-    }
-    if (rc == 0 && operands > 0) {
-        rc = zs_error_set(&err, 0, "unexpected argument '%s'", argv[1]);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "zs_bench: %s\n", err.text);
-        return -1;
-    }
-    s_defaults(&self->options);
-    return 0;
-}
+static const zs_opts_program_t s_program = {
+    .name = "zs_bench",
+    .usage =
+        "usage: zs_bench [OPTIONS]\n\nMeasure a zswarm: task throughput and latency, "
+        "agent spawn time and memory.\n\noptions:\n",
+    .options = s_options,
+    .count = S_COUNT(s_options),
+    .mode = ZS_OPTS_OPERANDS_ANY,
+};
 
 static int
 s_run(s_bench_t *self)
@@ -801,10 +787,12 @@ main(int argc, char **argv)
     zs_log_init("zs_bench");
     s_take_signals();
     s_bench_t self = {0};
-    int rc = s_parse(&self, argc, argv);
+    int operands = 0;
+    int rc = zs_opts_program_main(&s_program, argc, argv, &self.options, &operands);
     if (rc != 0) {
-        return rc > 0 ? 0 : 2;
+        return zs_opts_exit_status(rc);
     }
+    s_defaults(&self.options);
     int code = s_run(&self);
     if (self.dir[0]) {
         //  Depth first, not following links: only what is inside our own directory

@@ -218,5 +218,5 @@ zs_usage_error(const char *program, const char *format, ...)
     vfprintf(stderr, format, args);
     va_end(args);
     fprintf(stderr, "\ntry '%s --help'\n", program);
-    return 2;
+    return ZS_EXIT_USAGE;
 }

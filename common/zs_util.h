@@ -78,8 +78,13 @@ const char *zs_sanitize_str(char *dest, size_t dest_size, const char *text);
 //  ZSWARM_LOG=debug asks for debug output, which callers gate on that flag.
 bool zs_log_init(const char *ident);
 
+//  The exit statuses of zswarm's programs
+#define ZS_EXIT_OK    0  //  done, or stopped as asked
+#define ZS_EXIT_FAIL  1  //  could not start, or failed while running
+#define ZS_EXIT_USAGE 2  //  a bad command line (or swarm file, for zswarmd)
+
 //  A bad command line: print "PROGRAM: message" and "try 'PROGRAM --help'" on stderr.
-//  Returns 2, the exit status every zswarm program gives a usage error.
+//  Returns ZS_EXIT_USAGE.
 int zs_usage_error(const char *program, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 

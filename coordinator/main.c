@@ -8,27 +8,18 @@
 #include <unistd.h>
 
 #include "coordinator/zs_coord.h"
+#include "common/zs_opts.h"
 #include "common/zs_proc.h"
 
-#define ZS_EXIT_OK    0  //  clean stop
-#define ZS_EXIT_FAIL  1  //  could not start or run
-#define ZS_EXIT_USAGE 2  //  bad command line or swarm file
-
-static const char *s_usage =
+static const char s_usage[] =
     "usage: zswarmd [--check | --recover] FILE\n"
     "\n"
     "Run the swarm described by the YAML file FILE: bind its agents, events and control\n"
     "sockets, start its local agent processes and serve until SIGTERM, SIGINT or a\n"
     "shutdown request, then drain and stop every agent it started.\n"
-    "\n"
-    "  --check     validate FILE and exit: 0 when valid, 2 with FILE:LINE:COL: message\n"
-    "  --recover   start even if valid records follow damage in the journal: keep\n"
-    "              the damaged file as PATH.damaged-TIME, go on with every valid\n"
-    "              record and log each damaged range lost (without it zswarmd exits\n"
-    "              1 and leaves the file as it is; a torn last record is always cut\n"
-    "              off, with a warning)\n"
-    "  --help      show this help\n"
-    "  --version   show the version\n"
+    "\n";
+
+static const char s_epilogue[] =
     "\n"
     "Once bound, zswarmd prints one line on stdout:\n"
     "  zswarmd ready agents=ENDPOINT events=ENDPOINT control=ENDPOINT\n"
@@ -36,47 +27,35 @@ static const char *s_usage =
     "zswarmd); ZSWARM_LOG=debug turns on debug logging.\n";
 
 typedef struct {
-    const char *path;            //  swarm file
-    bool check;                  //  validate only
-    zs_journal_damage_t damage;  //  --recover: go on past a damaged journal
+    bool check;    //  --check: validate only
+    bool recover;  //  --recover: go on past a damaged journal
 } s_args_t;
 
-static int
-s_usage_error(const char *what)
-{
-    fprintf(stderr, "zswarmd: %s\n%s", what, s_usage);
-    return ZS_EXIT_USAGE;
-}
+#define S_OFF(field) offsetof(s_args_t, field)
 
-//  Returns -1 to go on, else the exit code
-static int
-s_parse_args(int argc, char **argv, s_args_t *args)
-{
-    for (int i = 1; i < argc; i++) {
-        if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
-            fputs(s_usage, stdout);
-            return ZS_EXIT_OK;
-        }
-        if (streq(argv[i], "--version")) {
-            printf("zswarmd %s\n", ZS_VERSION);
-            return ZS_EXIT_OK;
-        }
-        if (streq(argv[i], "--check")) {
-            args->check = true;
-        } else if (streq(argv[i], "--recover")) {
-            args->damage = ZS_JOURNAL_RECOVER;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            char what[128];
-            snprintf(what, sizeof what, "unknown option '%.64s'", argv[i]);
-            return s_usage_error(what);
-        } else if (args->path) {
-            return s_usage_error("more than one swarm file given");
-        } else {
-            args->path = argv[i];
-        }
-    }
-    return args->path ? -1 : s_usage_error("no swarm file given");
-}
+static const zs_opts_option_t s_options[] = {
+    {"--check", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(check), 0, 0, NULL,
+     "validate FILE and exit: 0 when valid, 2 with FILE:LINE:COL: message"},
+    {"--recover", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(recover), 0, 0, NULL,
+     "start even if valid records follow damage in the journal: keep\n"
+     "the damaged file as PATH.damaged-TIME, go on with every valid\n"
+     "record and log each damaged range lost (without it zswarmd exits\n"
+     "1 and leaves the file as it is; a torn last record is always cut\n"
+     "off, with a warning)"},
+};
+
+static const zs_opts_program_t s_program = {
+    .name = "zswarmd",
+    .version = ZS_VERSION,
+    .usage = s_usage,
+    .epilogue = s_epilogue,
+    .options = s_options,
+    .count = sizeof s_options / sizeof s_options[0],
+    .mode = ZS_OPTS_OPERANDS_ANY,
+    .min_operands = 1,
+    .max_operands = 1,
+    .operand = "swarm file",
+};
 
 static int
 s_serve(const zs_swarm_t *swarm, int signal_fd, zs_journal_damage_t damage)
@@ -106,14 +85,15 @@ main(int argc, char **argv)
 {
     //  Before any thread exists, so libzmq's threads inherit the blocked signals
     int signal_fd = zs_proc_signals_take();
-    s_args_t args = {.damage = ZS_JOURNAL_REFUSE};
-    int rc = s_parse_args(argc, argv, &args);
-    if (rc >= 0) {
-        return rc;
+    s_args_t args = {0};
+    int operands = 0;
+    int rc = zs_opts_program_main(&s_program, argc, argv, &args, &operands);
+    if (rc != 0) {
+        return zs_opts_exit_status(rc);
     }
     zs_error_t err;
     zs_error_init(&err);
-    zs_swarm_t *swarm = zs_swarm_load(args.path, &err);
+    zs_swarm_t *swarm = zs_swarm_load(argv[1], &err);
     if (!swarm) {
         fprintf(stderr, "%s\n", err.text);
         return ZS_EXIT_USAGE;
@@ -129,7 +109,7 @@ main(int argc, char **argv)
     }
     zsys_handler_set(NULL);
     zs_log_init("zswarmd");
-    rc = s_serve(swarm, signal_fd, args.damage);
+    rc = s_serve(swarm, signal_fd, args.recover ? ZS_JOURNAL_RECOVER : ZS_JOURNAL_REFUSE);
     zs_swarm_destroy(&swarm);
     zsys_shutdown();
     close(signal_fd);

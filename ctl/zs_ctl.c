@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,16 +37,19 @@ typedef struct {
 } s_command_t;
 
 static const zs_opts_option_t s_global_options[] = {
-    {"--endpoint", "-e", ZS_OPTS_STRING, ZS_CTL_OFF(endpoint), 0, 0, "ENDPOINT",
+    {"--endpoint", "-e", ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(endpoint), 0, 0,
+     "ENDPOINT",
      "control endpoint (default $" ZS_CTL_ENDPOINT_ENV " or " ZS_CTL_ENDPOINT_DEFAULT
      ")"},
-    {"--json", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(json), 0, 0, NULL,
+    {"--json", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(json), 0, 0, NULL,
      "print replies as JSON, one line each"},
-    {"--timeout", NULL, ZS_OPTS_INT, ZS_CTL_OFF(timeout), 1, ZS_CTL_TIMEOUT_MAX_MS, "MS",
+    {"--timeout", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(timeout), 1,
+     ZS_CTL_TIMEOUT_MAX_MS, "MS",
      "wait this long for replies (default 5000; wait: forever)"},
-    {"--cert", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(cert), 0, 0, "FILE",
+    {"--cert", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(cert), 0, 0, "FILE",
      "connect with CURVE as this secret certificate (default $" ZS_CTL_CERT_ENV ")"},
-    {"--server-key", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(server_key), 0, 0, "KEY",
+    {"--server-key", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(server_key), 0, 0,
+     "KEY",
      "zswarmd's public key, Z85 or its certificate (default $" ZS_CTL_SERVER_KEY_ENV ")"},
 };
 
@@ -203,7 +207,7 @@ s_cmd_agents(zs_ctl_run_t *self)
 }
 
 static const zs_opts_option_t s_topology_options[] = {
-    {"--dot", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(dot), 0, 0, NULL,
+    {"--dot", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(dot), 0, 0, NULL,
      "print it as a Graphviz graph (DOT)"},
 };
 
@@ -282,7 +286,7 @@ s_show_scale(const zs_msg_t *reply, FILE *stream)
 }
 
 static const zs_opts_option_t s_scale_options[] = {
-    {"--node", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(node), 0, 0, "NAME",
+    {"--node", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(node), 0, 0, "NAME",
      "scale the agents node daemon NAME runs (default: zswarmd's own)"},
 };
 
@@ -359,14 +363,23 @@ static const s_command_t s_commands[] = {
 //  ---------------------------------------------------------------------------------------
 //  Command line
 
+//  The words before the command; the command's own are parsed by its table
+static const zs_opts_program_t s_program = {
+    .name = "zswarmctl",
+    .version = ZS_VERSION,
+    .usage = "usage: zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
+             "Drive a running zswarmd through its control socket.\n\noptions:\n",
+    .options = s_global_options,
+    .count = ZS_CTL_COUNT(s_global_options),
+    .mode = ZS_OPTS_OPERANDS_LAST,
+    .max_operands = INT_MAX,
+};
+
 static void
 s_print_help(zs_ctl_run_t *self)
 {
     FILE *out = self->io->out;
-    fprintf(out,
-            "usage: zswarmctl [-e ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
-            "Drive a running zswarmd through its control socket.\n\noptions:\n");
-    zs_opts_print_help(s_global_options, ZS_CTL_COUNT(s_global_options), out);
+    zs_opts_program_print_help(&s_program, out);
     fprintf(out, "\ncommands:\n");
     for (size_t i = 0; i < ZS_CTL_COUNT(s_commands); i++) {
         fprintf(out, "  %-10s %s\n", s_commands[i].name, s_commands[i].summary);
@@ -444,19 +457,23 @@ s_parse_command(
     return 0;
 }
 
-//  Parse the global options and find the command. Returns the command, or NULL with
-//  *code_p set when the run ends here.
+//  Parse the global options and find the command, argv[1] once parsed. Returns the
+//  command, or NULL with *code_p set when the run ends here.
 static const s_command_t *
 s_parse_global(zs_ctl_run_t *self, int argc, char **argv, int *code_p, int *rest_p)
 {
     zs_error_t err;
     zs_error_init(&err);
     int operands = 0;
-    int rc = zs_opts_parse(s_global_options, ZS_CTL_COUNT(s_global_options),
-                           ZS_OPTS_OPERANDS_LAST, argc, argv, self, &operands, &err);
+    int rc = zs_opts_program_parse(&s_program, argc, argv, self, &operands, &err);
     *code_p = ZS_CTL_EXIT_USAGE;
     if (rc == ZS_OPTS_E_HELP) {
         s_print_help(self);
+        *code_p = ZS_CTL_EXIT_OK;
+        return NULL;
+    }
+    if (rc == ZS_OPTS_E_VERSION) {
+        fprintf(self->io->out, "%s %s\n", s_program.name, s_program.version);
         *code_p = ZS_CTL_EXIT_OK;
         return NULL;
     }
@@ -468,9 +485,9 @@ s_parse_global(zs_ctl_run_t *self, int argc, char **argv, int *code_p, int *rest
         zs_ctl_say(self, 0, "missing command (try 'zswarmctl --help')");
         return NULL;
     }
-    const s_command_t *command = s_find_command(argv[0]);
+    const s_command_t *command = s_find_command(argv[1]);
     if (!command) {
-        zs_ctl_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[0]);
+        zs_ctl_say(self, 0, "unknown command '%s' (try 'zswarmctl --help')", argv[1]);
         return NULL;
     }
     *rest_p = operands - 1;
@@ -572,7 +589,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     zs_ctl_run_t self = {.io = streams};
     int code = ZS_CTL_EXIT_USAGE;
     int rest = 0;
-    const s_command_t *command = s_parse_global(&self, argc - 1, argv + 1, &code, &rest);
+    const s_command_t *command = s_parse_global(&self, argc, argv, &code, &rest);
     if (!command) {
         return code;
     }

@@ -11,40 +11,38 @@
 #include <string.h>
 
 const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS] = {
-    {"--type", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(type), 0, 0, "T",
+    {"--type", NULL, ZS_OPTS_STRING, ZS_OPTS_REQUIRED, ZS_CTL_OFF(type), 0, 0, "T",
      "task type, the capability it needs (required)"},
-    {"--payload", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload), 0, 0, "TEXT",
-     "task input; '-' reads it from standard input"},
-    {"--payload-file", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(payload_file), 0, 0, "F",
-     "read the task input from file F"},
-    {"--priority", NULL, ZS_OPTS_INT, ZS_CTL_OFF(priority), -ZS_MSG_PRI_MAX,
-     ZS_MSG_PRI_MAX, "N", "higher runs first, -1000..1000 (default 0)"},
-    {"--timeout", NULL, ZS_OPTS_INT, ZS_CTL_OFF(task_timeout), 1, ZS_MSG_TMO_MAX, "MS",
-     "time limit of one attempt (default: the swarm's)"},
-    {"--retries", NULL, ZS_OPTS_INT, ZS_CTL_OFF(retries), 0, ZS_MSG_TRIES_MAX - 1, "N",
+    {"--payload", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(payload), 0, 0,
+     "TEXT", "task input; '-' reads it from standard input"},
+    {"--payload-file", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(payload_file),
+     0, 0, "F", "read the task input from file F"},
+    {"--priority", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(priority),
+     -ZS_MSG_PRI_MAX, ZS_MSG_PRI_MAX, "N", "higher runs first, -1000..1000 (default 0)"},
+    {"--timeout", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(task_timeout), 1,
+     ZS_MSG_TMO_MAX, "MS", "time limit of one attempt (default: the swarm's)"},
+    {"--retries", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(retries), 0,
+     ZS_MSG_TRIES_MAX - 1, "N",
      "attempts after the first, 0..100 (default: the swarm's)"},
-    {"--id", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(id), 0, 0, "ID",
+    {"--id", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(id), 0, 0, "ID",
      "task id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
-    {"--wait", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(wait), 0, 0, NULL,
+    {"--wait", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(wait), 0, 0, NULL,
      "wait for the task; print its output instead of its id"},
-    {"--deps", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(deps), 0, 0, "ID,...",
+    {"--deps", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(deps), 0, 0, "ID,...",
      "run only once these tasks completed (at most 64)"},
-    {"--each", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(each), 0, 0, "FILE",
+    {"--each", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(each), 0, 0, "FILE",
      "fan out: one task per line of FILE ('-': standard input), with --agg"},
-    {"--agg", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(agg), 0, 0, "T",
+    {"--agg", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(agg), 0, 0, "T",
      "fan in: a task of type T gets the --each results, joined in order"},
-    {"--strategy", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(strategy), 0, 0, "NAME",
-     "how to choose its agent (default: the swarm's)"},
-    {"--requires", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(requires), 0, 0, "CAP,...",
-     "capabilities its agent needs besides the type"},
+    {"--strategy", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(strategy), 0, 0,
+     "NAME", "how to choose its agent (default: the swarm's)"},
+    {"--requires", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(requires), 0, 0,
+     "CAP,...", "capabilities its agent needs besides the type"},
 };
 
 static int
 s_check_type(zs_ctl_run_t *self, const char *type)
 {
-    if (!type) {
-        return zs_ctl_say(self, -1, "submit: missing --type");
-    }
     size_t len = strlen(type);
     bool valid = len >= 1 && len <= ZS_MSG_NAME_MAX;
     for (size_t i = 0; valid && i < len; i++) {

@@ -21,17 +21,19 @@
 #define ZS_CTL_VOTE_POLL_MS 100  //  first wait for an event before vote.status
 
 const zs_opts_option_t zs_ctl_vote_options[ZS_CTL_VOTE_OPTIONS] = {
-    {"--voters", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(voters), 0, 0, "T,...",
-     "propose: the agent types whose agents vote (default: every agent)"},
-    {"--strategy", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(strategy), 0, 0, "S",
-     "propose: majority, super-majority, byzantine, unanimous, trust-weighted"},
-    {"--deadline", NULL, ZS_OPTS_INT, ZS_CTL_OFF(deadline), 1, ZS_MSG_TMO_MAX, "MS",
+    {"--voters", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(voters), 0, 0,
+     "T,...", "propose: the agent types whose agents vote (default: every agent)"},
+    {"--strategy", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(strategy), 0, 0,
+     "S", "propose: majority, super-majority, byzantine, unanimous, trust-weighted"},
+    {"--deadline", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(deadline), 1,
+     ZS_MSG_TMO_MAX, "MS",
      "propose: the vote ends MS after it opens at the latest (default 10000)"},
-    {"--id", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(id), 0, 0, "ID",
+    {"--id", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(id), 0, 0, "ID",
      "propose: the vote's id, 1..64 of [A-Za-z0-9._:-] (default: made by zswarmd)"},
-    {"--wait", NULL, ZS_OPTS_FLAG, ZS_CTL_OFF(wait), 0, 0, NULL,
+    {"--wait", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(wait), 0, 0, NULL,
      "propose: wait for the outcome and print it; exit 1 when no option won"},
-    {"--events", NULL, ZS_OPTS_STRING, ZS_CTL_OFF(events), 0, 0, "ENDPOINT",
+    {"--events", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(events), 0, 0,
+     "ENDPOINT",
      "propose --wait: zswarmd's events socket (default $ZSWARM_EVENTS or "
      "tcp://127.0.0.1:7601)"},
 };

@@ -1,120 +1,74 @@
 //  zswarm-node - run agent processes on this machine for a zswarm coordinator
 //
-//  Thin: parse and check the command line, take the signals, hand over to zs_node.
+//  Thin: the command line and its defaults; zs_peer runs the rest, zs_node is the node.
 
 #include "node/zs_node.h"
+#include "agent/zs_peer.h"
+#include "common/zs_opts.h"
 #include "common/zs_proc.h"
 #include "proto/zs_msg.h"
 
-#include <czmq.h>
 #include <errno.h>
-#include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
 #define S_PROGRAM "zswarm-node"
 
-//  What parsing decided; each is also the exit code when the program stops there
-typedef enum {
-    S_PARSE_RUN = -1,   //  options are good: run the node
-    S_PARSE_DONE = 0,   //  --help or --version printed: exit 0
-    S_PARSE_USAGE = 2,  //  a usage error was printed: exit 2
-} s_parse_t;
-
-//  What main keeps besides the node's config: the buffers its defaults live in
+//  What the command line fills: the node's config, the values it is made from, and the
+//  buffers its defaults live in
 typedef struct {
     zs_node_config_t config;              //  for zs_node_new
+    zs_opts_int_t slots;                  //  --slots
     char name[ZS_MSG_NODE_NAME_MAX + 1];  //  the default name, from the host name
     char agent_exe[PATH_MAX];             //  the default agent program
 } s_args_t;
 
-static const char s_usage[] =
-    "usage: " S_PROGRAM " --connect ENDPOINT [options]\n"
-    "\n"
-    "Run agent processes on this machine for a zswarm coordinator: as many of each\n"
-    "type as the coordinator asks this node for (the swarm file's 'nodes' key).\n"
-    "\n"
-    "  -c, --connect ENDPOINT  the coordinator's agents socket, e.g. "
-    "tcp://10.0.0.1:7600\n"
-    "  -s, --slots N           agents to run at most, all types together, 1-1000\n"
-    "                          (default: the number of online CPUs)\n"
-    "  -n, --name NAME         node name: 1-32 of A-Z a-z 0-9 . _ : -\n"
-    "                          (default: the host name up to its first '.')\n"
-    "  -a, --agent PATH        the zswarm-agent program (default: $ZSWARM_AGENT, else\n"
-    "                          zswarm-agent beside this program)\n"
-    "      --cert FILE         connect with CURVE, as this secret certificate "
-    "(NAME_secret);\n"
-    "                          the node's agents connect with it too\n"
-    "      --server-key KEY    the coordinator's public key: 40 characters of Z85, or\n"
-    "                          its public certificate file (required with --cert)\n"
-    "  -h, --help              print this help and exit\n"
-    "  -V, --version           print the version and exit\n"
-    "\n"
-    "Once started, " S_PROGRAM " prints one line on stdout:\n"
-    "  " S_PROGRAM " ready name=NAME slots=N\n"
-    "Set ZSWARM_LOG=debug for debug output on stderr.\n";
+#define S_OFF(field) offsetof(s_args_t, field)
 
-static const struct option s_options[] = {
-    {"connect", required_argument, NULL, 'c'},
-    {"slots", required_argument, NULL, 's'},
-    {"name", required_argument, NULL, 'n'},
-    {"agent", required_argument, NULL, 'a'},
-    {"cert", required_argument, NULL, 'C'},
-    {"server-key", required_argument, NULL, 'K'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+static const zs_opts_option_t s_options[] = {
+    {"--connect", "-c", ZS_OPTS_STRING, ZS_OPTS_REQUIRED, S_OFF(config.peer.endpoint), 0,
+     0, "ENDPOINT", "the coordinator's agents socket, e.g. tcp://10.0.0.1:7600"},
+    {"--slots", "-s", ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(slots), 1, ZS_NODE_SLOTS_MAX,
+     "N",
+     "agents to run at most, all types together, 1-1000\n"
+     "(default: the number of online CPUs)"},
+    {"--name", "-n", ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(config.name), 0, 0, "NAME",
+     "node name: 1-32 of A-Z a-z 0-9 . _ : -\n"
+     "(default: the host name up to its first '.')"},
+    {"--agent", "-a", ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(config.agent_exe), 0, 0,
+     "PATH",
+     "the zswarm-agent program (default: $ZSWARM_AGENT, else\n"
+     "zswarm-agent beside this program)"},
+    {"--cert", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(config.peer.cert), 0, 0,
+     "FILE",
+     "connect with CURVE, as this secret certificate (NAME_secret);\n"
+     "the node's agents connect with it too"},
+    {"--server-key", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL,
+     S_OFF(config.peer.server_key), 0, 0, "KEY",
+     "the coordinator's public key: 40 characters of Z85, or\n"
+     "its public certificate file (required with --cert)"},
 };
 
-#define s_usage_error(...) ((s_parse_t) zs_usage_error(S_PROGRAM, __VA_ARGS__))
-
-//  Apply one option to config
-static s_parse_t
-s_parse_option(int option, const char *arg, zs_node_config_t *config)
-{
-    int64_t value = 0;
-    s_parse_t rc = S_PARSE_RUN;
-    switch (option) {
-    case 'c':
-        config->endpoint = arg;
-        break;
-    case 's':
-        if (zs_parse_int(arg, 1, ZS_NODE_SLOTS_MAX, &value) != 0) {
-            return s_usage_error("--slots must be an integer in 1..%d, not '%s'",
-                                 ZS_NODE_SLOTS_MAX, arg);
-        }
-        config->slots = (unsigned) value;
-        break;
-    case 'n':
-        config->name = arg;
-        break;
-    case 'a':
-        config->agent_exe = arg;
-        break;
-    case 'C':
-        config->cert = arg;
-        break;
-    case 'K':
-        config->server_key = arg;
-        break;
-    case 'h':
-        fputs(s_usage, stdout);
-        rc = S_PARSE_DONE;
-        break;
-    case 'V':
-        printf(S_PROGRAM " %s\n", zs_node_version());
-        rc = S_PARSE_DONE;
-        break;
-    default:
-        //  getopt already said what was wrong
-        fprintf(stderr, "try '" S_PROGRAM " --help'\n");
-        rc = S_PARSE_USAGE;
-    }
-    return rc;
-}
+static const zs_opts_program_t s_cli = {
+    .name = S_PROGRAM,
+    .version = ZS_VERSION,
+    .usage = "usage: " S_PROGRAM " --connect ENDPOINT [options]\n"
+             "\n"
+             "Run agent processes on this machine for a zswarm coordinator: as many of "
+             "each\n"
+             "type as the coordinator asks this node for (the swarm file's 'nodes' "
+             "key).\n"
+             "\n",
+    .epilogue = "\n"
+                "Once started, " S_PROGRAM " prints one line on stdout:\n"
+                "  " S_PROGRAM " ready name=NAME slots=N\n"
+                "Set ZSWARM_LOG=debug for debug output on stderr.\n",
+    .options = s_options,
+    .count = sizeof s_options / sizeof s_options[0],
+    .mode = ZS_OPTS_OPERANDS_ANY,
+};
 
 //  ---- defaults ------------------------------------------------------------------------
 
@@ -141,93 +95,77 @@ s_default_name(char *name, size_t size)
     name[len] = '\0';
 }
 
-//  ---- checks --------------------------------------------------------------------------
+//  ---- the program ---------------------------------------------------------------------
 
-//  The options that must be there, and the form of names
-static s_parse_t
-s_parse_check(s_args_t *args)
+//  The node's name: the one given, else the host name's. Returns 0, or -1 with err.
+static int
+s_check_name(s_args_t *args, zs_error_t *err)
 {
     zs_node_config_t *config = &args->config;
-    if (!config->endpoint || !*config->endpoint) {
-        return s_usage_error("--connect ENDPOINT is required");
-    }
-    if (!config->name && !args->name[0]) {
-        return s_usage_error("the host name gives no valid node name: use --name NAME");
-    }
-    if (!config->name && !zs_msg_node_name_valid(args->name)) {
-        return s_usage_error("the host name gives no valid node name ('%s'): use --name "
-                             "NAME",
-                             args->name);
-    }
-    if (config->name && !zs_msg_node_name_valid(config->name)) {
-        return s_usage_error("--name must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
-                             ZS_MSG_NODE_NAME_MAX, config->name);
-    }
-    if (!config->cert != !config->server_key) {
-        return s_usage_error("--cert and --server-key go together");
-    }
-    //  Checked now: a program that cannot run would fail every agent type in turn
-    const char *exe = config->agent_exe ? config->agent_exe : args->agent_exe;
-    if (strchr(exe, '/') && access(exe, X_OK) != 0) {
-        return s_usage_error("cannot run agent program '%s': %s (see --agent)", exe,
-                             strerror(errno));
-    }
-    return S_PARSE_RUN;
-}
-
-static s_parse_t
-s_parse(int argc, char **argv, s_args_t *args)
-{
-    int option;
-    while ((option = getopt_long(argc, argv, "c:s:n:a:hV", s_options, NULL)) != -1) {
-        s_parse_t rc = s_parse_option(option, optarg, &args->config);
-        if (rc != S_PARSE_RUN) {
-            return rc;
-        }
-    }
-    if (optind < argc) {
-        return s_usage_error("unexpected argument '%s'", argv[optind]);
+    if (config->name) {
+        return zs_msg_node_name_valid(config->name)
+                   ? 0
+                   : zs_error_set(err, 0,
+                                  "--name must be 1-%d of A-Z a-z 0-9 . _ : -, not '%s'",
+                                  ZS_MSG_NODE_NAME_MAX, config->name);
     }
     s_default_name(args->name, sizeof args->name);
-    zs_proc_agent_exe(args->agent_exe, sizeof args->agent_exe);
-    s_parse_t rc = s_parse_check(args);
-    args->config.name = args->config.name ? args->config.name : args->name;
-    args->config.agent_exe =
-        args->config.agent_exe ? args->config.agent_exe : args->agent_exe;
-    args->config.slots = args->config.slots ? args->config.slots : s_default_slots();
-    return rc;
+    if (!args->name[0]) {
+        return zs_error_set(err, 0,
+                            "the host name gives no valid node name: use --name NAME");
+    }
+    if (!zs_msg_node_name_valid(args->name)) {
+        return zs_error_set(
+            err, 0, "the host name gives no valid node name ('%s'): use --name NAME",
+            args->name);
+    }
+    config->name = args->name;
+    return 0;
 }
 
-int
-main(int argc, char **argv)
+//  What the table cannot check, the name and the agent program; and the node's config
+//  completed with the defaults
+static int
+s_check(void *arg, zs_error_t *err)
 {
-    //  First of all, before czmq or libzmq start a thread: every thread must inherit
-    //  the blocked signals, or one of them could take a SIGTERM the loop never sees
-    int signal_fd = zs_proc_signals_take();
-    int saved = errno;
-    s_args_t args = {.config = {.signal_fd = signal_fd}};
-    s_parse_t parsed = s_parse(argc, argv, &args);
-    if (parsed != S_PARSE_RUN) {
-        return (int) parsed;
+    s_args_t *args = arg;
+    zs_node_config_t *config = &args->config;
+    if (s_check_name(args, err) != 0) {
+        return -1;
     }
-    if (signal_fd < 0) {
-        fprintf(stderr, S_PROGRAM ": cannot take signals: %s\n", strerror(saved));
-        return 1;
+    if (!config->agent_exe) {
+        zs_proc_agent_exe(args->agent_exe, sizeof args->agent_exe);
+        config->agent_exe = args->agent_exe;
     }
-    zsys_handler_set(NULL);
-    args.config.debug = zs_log_init(S_PROGRAM);
-    zs_error_t err;
-    zs_error_init(&err);
-    zs_node_t *node = zs_node_new(&args.config, &err);
+    //  Checked now: a program that cannot run would fail every agent type in turn
+    if (strchr(config->agent_exe, '/') && access(config->agent_exe, X_OK) != 0) {
+        return zs_error_set(err, 0, "cannot run agent program '%s': %s (see --agent)",
+                            config->agent_exe, strerror(errno));
+    }
+    config->slots = args->slots.set ? (unsigned) args->slots.value : s_default_slots();
+    return 0;
+}
+
+//  The ready line comes first: tests and scripts wait for it
+static int
+s_serve(void *arg, zs_error_t *err)
+{
+    s_args_t *args = arg;
+    zs_node_t *node = zs_node_new(&args->config, err);
     if (!node) {
-        zsys_error("%s", err.text);
-        close(signal_fd);
-        bool usage = err.code == ZS_NODE_E_CONNECT || err.code == ZS_NODE_E_CERT;
-        return usage ? S_PARSE_USAGE : 1;
+        return -1;
     }
     zs_node_print_ready(node, stdout);
     int rc = zs_node_run(node);
     zs_node_destroy(&node);
-    close(signal_fd);
-    return rc == 0 ? 0 : 1;
+    return rc;
+}
+
+static const zs_peer_program_t s_program = {&s_cli, s_check, s_serve};
+
+int
+main(int argc, char **argv)
+{
+    s_args_t args = {0};
+    return zs_peer_main(&s_program, argc, argv, &args, &args.config.peer);
 }

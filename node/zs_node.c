@@ -2,17 +2,9 @@
 
 #include "node/zs_node.h"
 #include "agent/zs_agent.h"
-#include "common/zs_proc.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
-
-#ifndef ZS_VERSION
-#define ZS_VERSION "unknown"  //  meson passes the project's version
-#endif
 
 #define ZS_NODE_SAMPLE_MAX (ZS_MSG_NAME_MAX * 4 + 1)  //  a name, every byte escaped
 
@@ -26,19 +18,14 @@ struct _zs_node_t {
     char *name;                         //  owned: node name
     char *prefix;                       //  owned: "<name>.", before every agent id
     unsigned slots;                     //  agents at most, every type together
-    int signal_fd;                      //  borrowed signalfd, or -1
     bool debug;                         //  log debug lines
-    char host[ZS_MSG_NAME_MAX + 1];     //  gethostname, for hello
-    zloop_t *loop;                      //  owned: the one event loop
-    zs_session_t *session;              //  owned: the session with the coordinator
+    zs_peer_t *peer;                    //  owned: loop, session, signals and stop
+    zloop_t *loop;                      //  borrowed from peer: the one event loop
+    zs_session_t *session;              //  borrowed from peer: with the coordinator
     zs_spawn_t *spawn;                  //  owned: our agent processes
     s_type_t types[ZS_NODE_TYPES_MAX];  //  the counts asked, in the order first asked
     size_t type_count;                  //  items in types
-    bool stopping;                      //  a stop was asked: agents stop, then the loop
-    const char *stop_why;               //  why, for bye
 };
-
-typedef void(s_recv_fn)(zs_node_t *self, const zs_msg_t *msg);
 
 //  ---- helpers -------------------------------------------------------------------------
 
@@ -151,11 +138,12 @@ s_spawn_log(zs_node_t *self,
 }
 
 static void
-s_recv_spawn(zs_node_t *self, const zs_msg_t *msg)
+s_recv_spawn(void *ctx, const zs_msg_t *msg)
 {
+    zs_node_t *self = ctx;
     char atype[ZS_NODE_SAMPLE_MAX], why[ZS_ERROR_TEXT_MAX];
     zs_sanitize_str(atype, sizeof atype, msg->atype);
-    if (self->stopping) {
+    if (zs_peer_stopping(self->peer)) {
         zsys_info("stopping: not running %" PRIu64 " agents of '%s'", msg->count, atype);
         return;
     }
@@ -179,8 +167,6 @@ s_on_hello(void *ctx, zs_msg_t *hello)
     zs_node_t *self = ctx;
     hello->node = self->name;
     hello->slots = self->slots;
-    hello->host = self->host[0] ? self->host : NULL;
-    hello->pid = (uint64_t) getpid();
 }
 
 static void
@@ -197,48 +183,9 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     }
 }
 
-//  The coordinator refuses our hello (name, slots, a full swarm), or something else
-static void
-s_recv_error(zs_node_t *self, const zs_msg_t *msg)
-{
-    if (zs_session_log_allowed(self->session)) {
-        char why[ZS_MSG_TEXT_MAX];
-        zs_sanitize_str(why, sizeof why, msg->why);
-        if (zs_session_ready(self->session)) {
-            zsys_warning("coordinator at '%s' reports error %" PRIu64 ": %s",
-                         s_endpoint(self), msg->code, why);
-        } else {
-            zsys_error("coordinator at '%s' refuses node '%s' (error %" PRIu64
-                       "): %s; trying again",
-                       s_endpoint(self), self->name, msg->code, why);
-        }
-    }
-}
-
 //  What the node does with the messages its session does not consume
-static s_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_ERROR] = s_recv_error,
+static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_NODE_SPAWN] = s_recv_spawn,
-};
-
-static void
-s_on_message(void *ctx, const zs_msg_t *msg)
-{
-    zs_node_t *self = ctx;
-    s_recv_fn *recv = s_recv[msg->type];
-    if (recv) {
-        recv(self, msg);
-    } else if (zs_session_log_allowed(self->session)) {
-        zsys_warning("unexpected '%s' from '%s'", zs_msg_type_name(msg->type),
-                     s_endpoint(self));
-    }
-}
-
-//  A node runs no tasks: its heartbeats carry no load
-static const zs_session_ops_t s_session_ops = {
-    .hello = s_on_hello,
-    .welcome = s_on_welcome,
-    .message = s_on_message,
 };
 
 //  ---- the supervisor ------------------------------------------------------------------
@@ -284,12 +231,6 @@ s_on_type_failed(void *ctx, const char *type_name, const char *why)
 
 //  ---- stopping ------------------------------------------------------------------------
 
-static bool
-s_stopped(zs_node_t *self)
-{
-    return self->stopping && zs_spawn_running(self->spawn) == 0;
-}
-
 //  Agents that ignore our SIGTERM get SIGKILL: a stop never waits forever
 static int
 s_on_kill_due(zloop_t *loop, int timer_id, void *arg)
@@ -305,52 +246,41 @@ s_on_kill_due(zloop_t *loop, int timer_id, void *arg)
 }
 
 static void
-s_stop(zs_node_t *self, const char *why)
+s_stop(void *owner)
 {
-    if (self->stopping) {
-        return;
-    }
+    zs_node_t *self = owner;
     size_t running = zs_spawn_running(self->spawn);
-    zsys_info("stopping: %s; %zu agents to stop", why, running);
-    self->stopping = true;
-    self->stop_why = why;
     zs_spawn_stop(self->spawn);
     if (running > 0) {
+        zsys_info("stopping %zu agents", running);
         zloop_timer(self->loop, ZS_SPAWN_KILL_MS, 1, s_on_kill_due, self);
     }
 }
 
-//  ---- signals -------------------------------------------------------------------------
+//  The run ends once every agent is gone
+static bool
+s_done(void *owner)
+{
+    zs_node_t *self = owner;
+    return zs_spawn_running(self->spawn) == 0;
+}
 
 static void
-s_on_sigchld(void *ctx, int signo)
+s_reap(void *owner)
 {
-    zs_node_t *self = ctx;
+    zs_node_t *self = owner;
     zs_spawn_reap(self->spawn);
 }
 
-static void
-s_on_stop_signal(void *ctx, int signo)
-{
-    s_stop(ctx, signo == SIGINT ? "interrupted" : "terminated");
-}
-
-static const zs_proc_signal_t s_signals[] = {
-    {SIGCHLD, s_on_sigchld},
-    {SIGTERM, s_on_stop_signal},
-    {SIGINT, s_on_stop_signal},
-    //  Its default action ends the process; we stop our agents first instead
-    {SIGHUP, s_on_stop_signal},
+//  A node runs no tasks: its heartbeats carry no load
+static const zs_peer_ops_t s_peer_ops = {
+    .hello_type = ZS_MSG_NODE_HELLO,
+    .welcome_type = ZS_MSG_NODE_WELCOME,
+    .session = {.hello = s_on_hello, .welcome = s_on_welcome, .recv = s_recv},
+    .reap = s_reap,
+    .stop = s_stop,
+    .done = s_done,
 };
-
-static int
-s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    zs_node_t *self = arg;
-    zs_proc_signals_dispatch(self->signal_fd, s_signals,
-                             sizeof s_signals / sizeof s_signals[0], self);
-    return s_stopped(self) ? -1 : 0;
-}
 
 //  ---- lifecycle -----------------------------------------------------------------------
 
@@ -362,27 +292,7 @@ s_identity_init(zs_node_t *self, const zs_node_config_t *config)
     self->prefix = zs_malloc(size);
     snprintf(self->prefix, size, "%s.", config->name);
     self->slots = config->slots;
-    self->signal_fd = config->signal_fd;
-    self->debug = config->debug;
-    if (gethostname(self->host, sizeof self->host - 1) != 0) {
-        self->host[0] = '\0';
-    }
-    self->host[sizeof self->host - 1] = '\0';
-}
-
-static int
-s_session_init(zs_node_t *self, const zs_node_config_t *config, zs_error_t *err)
-{
-    zs_session_config_t session = {
-        .endpoint = config->endpoint,
-        .hello_type = ZS_MSG_NODE_HELLO,
-        .welcome_type = ZS_MSG_NODE_WELCOME,
-        .cert = config->cert,
-        .server_key = config->server_key,
-        .debug = config->debug,
-    };
-    self->session = zs_session_new(self->loop, &session, &s_session_ops, self, err);
-    return self->session ? 0 : -1;
+    self->debug = config->peer.debug;
 }
 
 //  Agents connect where we do, as CURVE clients with our certificate if we are one
@@ -391,11 +301,11 @@ s_spawn_init(zs_node_t *self, const zs_node_config_t *config)
 {
     static const zs_spawn_events_t events = {s_on_exited, s_on_type_failed};
     self->spawn =
-        zs_spawn_new(self->loop, config->agent_exe, config->endpoint, &events, self);
+        zs_spawn_new(self->loop, config->agent_exe, config->peer.endpoint, &events, self);
     zs_spawn_set_prefix(self->spawn, self->prefix);
     const char *server_key = zs_session_server_key(self->session);
     if (server_key) {
-        zs_spawn_set_curve(self->spawn, config->cert, server_key);
+        zs_spawn_set_curve(self->spawn, config->peer.cert, server_key);
     }
 }
 
@@ -403,22 +313,19 @@ zs_node_t *
 zs_node_new(const zs_node_config_t *config, zs_error_t *err)
 {
     assert(config);
-    assert(config->endpoint);
     assert(config->name);
     assert(config->agent_exe);
     assert(config->slots >= 1 && config->slots <= ZS_NODE_SLOTS_MAX);
     zs_node_t *self = zs_calloc(1, sizeof *self);
     s_identity_init(self, config);
-    self->loop = zloop_new();  //  czmq aborts on OOM: never NULL
-    if (s_session_init(self, config, err) != 0) {
+    self->peer = zs_peer_new(&config->peer, &s_peer_ops, self, err);
+    if (!self->peer) {
         zs_node_destroy(&self);
         return NULL;
     }
+    self->loop = zs_peer_loop(self->peer);
+    self->session = zs_peer_session(self->peer);
     s_spawn_init(self, config);
-    if (self->signal_fd >= 0) {
-        zmq_pollitem_t item = {NULL, self->signal_fd, ZMQ_POLLIN, 0};
-        zloop_poller(self->loop, &item, s_on_signal, self);
-    }
     return self;
 }
 
@@ -429,8 +336,7 @@ zs_node_destroy(zs_node_t **self_p)
     zs_node_t *self = *self_p;
     if (self) {
         zs_spawn_destroy(&self->spawn);
-        zs_session_destroy(&self->session);
-        zloop_destroy(&self->loop);
+        zs_peer_destroy(&self->peer);
         free(self->name);
         free(self->prefix);
         free(self);
@@ -453,17 +359,5 @@ zs_node_run(zs_node_t *self)
     assert(self);
     zsys_info("connecting to '%s' as node '%s' with %u slots", s_endpoint(self),
               self->name, self->slots);
-    zs_session_start(self->session);
-    zloop_start(self->loop);
-    if (!self->stopping) {
-        zsys_error("event loop failed: %s", zmq_strerror(errno));
-    }
-    zs_session_bye(self->session, self->stop_why);
-    return self->stopping ? 0 : -1;
-}
-
-const char *
-zs_node_version(void)
-{
-    return ZS_VERSION;
+    return zs_peer_run(self->peer);
 }

@@ -1,16 +1,16 @@
 //  zs_node - the node daemon's runtime: agent processes started on a coordinator's word
 //
-//  A node holds one session with the coordinator (zs_session, node.hello / node.welcome,
-//  PROTOCOL.md §5.6), one supervisor of local agent processes (zs_spawn, ids prefixed
-//  "NAME.") and one zloop. Each node.spawn {atype, count} says how many agents of a
-//  type the node runs from now on: the node adds the type, or scales it, as long as the
-//  counts of every type together stay within its slots and every id fits in an agent id
-//  (else it logs the refusal and changes nothing). Its agents connect to the same
-//  endpoint as the node, with the node's CURVE certificate, and have sessions of their
-//  own. The node keeps them running while it has no session, and the next session's
-//  node.spawn messages reconcile the counts. Signals arrive as a signalfd in the loop:
-//  SIGCHLD reaps, SIGTERM/SIGINT/SIGHUP stop every agent (SIGKILL after
-//  ZS_SPAWN_KILL_MS), and once none runs the node says bye and its run ends.
+//  A node is a peer (zs_peer): one session with the coordinator (zs_session, node.hello
+//  / node.welcome, PROTOCOL.md §5.6) and one zloop; and it holds one supervisor of local
+//  agent processes (zs_spawn, ids prefixed "NAME."). Each node.spawn {atype, count}
+//  says how many agents of a type the node runs from now on: the node adds the type, or
+//  scales it, as long as the counts of every type together stay within its slots and
+//  every id fits in an agent id (else it logs the refusal and changes nothing). Its
+//  agents connect to the same endpoint as the node, with the node's CURVE certificate,
+//  and have sessions of their own. The node keeps them running while it has no session,
+//  and the next session's node.spawn messages reconcile the counts. Signals arrive as a
+//  signalfd in the loop: SIGCHLD reaps, SIGTERM/SIGINT/SIGHUP stop every agent (SIGKILL
+//  after ZS_SPAWN_KILL_MS), and once none runs the node says bye and its run ends.
 
 #ifndef ZS_NODE_H
 #define ZS_NODE_H
@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #include "proto/zs_msg.h"
-#include "agent/zs_session.h"
+#include "agent/zs_peer.h"
 #include "supervisor/zs_spawn.h"
 #include "common/zs_util.h"
 
@@ -30,25 +30,14 @@ typedef struct _zs_node_t zs_node_t;
 
 //  What a node is started with; strings are copied by zs_node_new
 typedef struct {
-    const char *endpoint;    //  coordinator's agents socket, for us and our agents
-    const char *name;        //  node name: zs_msg_node_name_valid
-    unsigned slots;          //  agents at most, 1..ZS_NODE_SLOTS_MAX
-    const char *agent_exe;   //  the zswarm-agent program to start
-    const char *cert;        //  our secret certificate for CURVE, or NULL for plain
-    const char *server_key;  //  coordinator's key: Z85 or its certificate; with cert
-    int signal_fd;           //  from zs_proc_signals_take; borrowed, -1 for none
-    bool debug;              //  log debug lines (zs_log_init said so)
+    zs_peer_config_t peer;  //  the coordinator (ours and our agents'), keys, signals
+    const char *name;       //  node name: zs_msg_node_name_valid
+    unsigned slots;         //  agents at most, 1..ZS_NODE_SLOTS_MAX
+    const char *agent_exe;  //  the zswarm-agent program to start
 } zs_node_config_t;
 
-//  Expected failures of zs_node_new, in err->code: the session's own (zs_session.h)
-typedef enum {
-    ZS_NODE_E_CONNECT = ZS_SESSION_E_CONNECT,  //  the endpoint was refused: usage
-    ZS_NODE_E_SOCKET = ZS_SESSION_E_SOCKET,    //  no socket could be made
-    ZS_NODE_E_CERT = ZS_SESSION_E_CERT,        //  --cert or --server-key: usage
-} zs_node_code_t;
-
 //  Create a node and start connecting (nothing is sent until zs_node_run). Returns the
-//  node, or NULL with err filled.
+//  node, or NULL with err filled (its code a zs_session_code_t).
 zs_node_t *zs_node_new(const zs_node_config_t *config, zs_error_t *err);
 
 //  Kill (SIGKILL) and reap every agent still running, close the session and free the
@@ -62,8 +51,5 @@ void zs_node_print_ready(zs_node_t *self, FILE *stream);
 //  Run until a signal stops the node and its agents are gone; then say bye. Returns 0
 //  on such a stop, -1 when the loop itself failed.
 int zs_node_run(zs_node_t *self);
-
-//  The program's version string.
-const char *zs_node_version(void);
 
 #endif

@@ -49,9 +49,9 @@ EP = "tcp://127.0.0.1:1"
 @pytest.mark.parametrize("args, says", [
     ([], "--connect ENDPOINT is required"),
     (["--slots", "4"], "--connect ENDPOINT is required"),
-    (["-c", EP, "--slots", "0"], "--slots must be an integer in 1..1000, not '0'"),
-    (["-c", EP, "--slots", "1001"], "--slots must be an integer in 1..1000"),
-    (["-c", EP, "--slots", "four"], "--slots must be an integer in 1..1000"),
+    (["-c", EP, "--slots", "0"], "--slots: expected an integer in 1..1000, got '0'"),
+    (["-c", EP, "--slots", "1001"], "--slots: expected an integer in 1..1000"),
+    (["-c", EP, "--slots", "four"], "--slots: expected an integer in 1..1000"),
     (["-c", EP, "--name", "bad name"], "--name must be 1-32 of A-Z a-z 0-9 . _ : -"),
     (["-c", EP, "--name", "n" * 33], "--name must be 1-32"),
     (["-c", EP, "--name", ""], "--name must be 1-32"),

@@ -27,6 +27,8 @@ struct s_env_t {
     zs_session_t *session;       //  owned
     char endpoint[64];           //  where the router is bound
     size_t hellos;               //  node.hello received
+    uint64_t hello_pid;          //  the last hello's pid
+    bool hello_host;             //  the last hello named a host
     size_t heartbeats;           //  heartbeats received
     uint64_t load;               //  the last heartbeat's load
     uint8_t id[S_ID_MAX];        //  the last sender's identity
@@ -50,7 +52,6 @@ s_on_hello(void *ctx, zs_msg_t *hello)
 {
     hello->node = "n1";
     hello->slots = 4;
-    hello->pid = (uint64_t) getpid();
 }
 
 static void
@@ -74,7 +75,13 @@ s_on_load(void *ctx)
     return S_LOAD;
 }
 
-static const zs_session_ops_t s_ops = {s_on_hello, s_on_welcome, s_on_message, s_on_load};
+//  The types the owner takes; the session logs any other as unexpected
+static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_ERROR] = s_on_message,
+    [ZS_MSG_NODE_SPAWN] = s_on_message,
+};
+
+static const zs_session_ops_t s_ops = {s_on_hello, s_on_welcome, s_recv, s_on_load};
 
 //  ---------------------------------------------------------------------------------------
 //  The coordinator's part
@@ -99,7 +106,11 @@ s_record(s_env_t *env, zmq_msg_t *id, const zs_msg_t *msg)
         memcpy(env->id, zmq_msg_data(id), size);
         env->id_size = size;
     }
-    env->hellos += msg->type == ZS_MSG_NODE_HELLO;
+    if (msg->type == ZS_MSG_NODE_HELLO) {
+        env->hellos++;
+        env->hello_pid = msg->pid;
+        env->hello_host = msg->host != NULL;
+    }
     if (msg->type == ZS_MSG_HEARTBEAT) {
         env->heartbeats++;
         env->load = msg->load;
@@ -261,6 +272,7 @@ test_session(void)
     s_env_t *env = s_env_new();
     ZS_CHECK(env);
     bool ok = s_open(env) && env->welcomes[ZS_SESSION_FIRST] == 1;
+    ok = ok && env->hello_pid == (uint64_t) getpid() && env->hello_host;
     ok = ok && zs_session_hb(env->session) == S_HB_MS;
     ok = ok && s_run(env, s_two_heartbeats, S_DEADLINE) && env->load == S_LOAD;
     zs_msg_t spawn;
@@ -308,6 +320,43 @@ test_not_registered(void)
     error.code = ZS_ERR_LIMIT;
     ok = ok && s_reply(env, &error) && s_run(env, s_has_message, S_DEADLINE);
     ok = ok && env->last_message == ZS_MSG_ERROR && zs_session_ready(env->session);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
+//  An error before the welcome refuses our hello: logged, not the owner's, and the
+//  hellos go on on the same socket
+static void
+test_refused_hello(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    zs_session_start(env->session);
+    bool ok = s_run(env, s_new_hello, S_DEADLINE);
+    zs_msg_t error;
+    zs_msg_init(&error, ZS_MSG_ERROR);
+    error.code = ZS_ERR_LIMIT;
+    error.why = "swarm full";
+    ok = ok && s_reply(env, &error) && s_run(env, s_new_hello, S_DEADLINE);
+    ok = ok && env->messages == 0 && env->identities == 1;
+    ok = ok && !zs_session_ready(env->session);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
+//  A message the owner takes no type of is logged and dropped: the session goes on
+static void
+test_unhandled(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    bool ok = s_open(env);
+    zs_msg_t offer;
+    zs_msg_init(&offer, ZS_MSG_TASK_OFFER);
+    offer.task = "t1";
+    offer.ttype = "echo";
+    ok = ok && s_reply(env, &offer) && s_run(env, s_two_heartbeats, S_DEADLINE);
+    ok = ok && env->messages == 0 && zs_session_ready(env->session);
     s_env_destroy(&env);
     ZS_CHECK(ok);
 }
@@ -404,6 +453,8 @@ static const zs_test_case_t s_cases[] = {
     {"session", test_session},
     {"hello_same_socket", test_hello_same_socket},
     {"not_registered", test_not_registered},
+    {"refused_hello", test_refused_hello},
+    {"unhandled", test_unhandled},
     {"bye", test_bye},
     {"silence", test_silence},
     {"backoff", test_backoff},
