@@ -85,6 +85,7 @@ main(int argc, char **argv)
 {
     //  Before any thread exists, so libzmq's threads inherit the blocked signals
     int signal_fd = zs_proc_signals_take();
+    int signal_errno = errno;  //  the reason, if it failed: loading the file overwrites it
     s_args_t args = {0};
     int operands = 0;
     int rc = zs_opts_program_main(&s_program, argc, argv, &args, &operands);
@@ -103,7 +104,7 @@ main(int argc, char **argv)
         return ZS_EXIT_OK;
     }
     if (signal_fd < 0) {
-        fprintf(stderr, "zswarmd: cannot take signals: %s\n", strerror(errno));
+        fprintf(stderr, "zswarmd: cannot take signals: %s\n", strerror(signal_errno));
         zs_swarm_destroy(&swarm);
         return ZS_EXIT_FAIL;
     }
