@@ -18,8 +18,10 @@ HALF_LIFE = 1000
 
 
 def mem_yaml(name, **kwargs):
+    """Scripted agents answer heartbeats only while a test reads from them: a liveness
+    of 10 s, not 0.4 s, keeps them registered in between on a loaded machine."""
     return swarm_yaml(name, ["{type: red, count: 0}", "{type: blue, count: 0}"], hb=HB_MS,
-                      **kwargs)
+                      liveness=100, **kwargs)
 
 
 def assert_decayed(level, amount, deposited, read):

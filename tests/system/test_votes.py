@@ -148,8 +148,9 @@ def test_real_agents_vote_as_their_swarm_file_says(make_swarm, workdir):
 
 def voters_yaml(name, types=("v",), **kwargs):
     """Python voters answer heartbeats only while a test reads from them: a liveness
-    of 10 s keeps them registered in between."""
-    return swarm_yaml(name, [f"{{type: {t}, count: 0}}" for t in types], hb=HB_MS,
+    of 100 s (100 heartbeats of 1 s) keeps them registered in between, also through a
+    vote's deadline made longer for a slow machine (in_time)."""
+    return swarm_yaml(name, [f"{{type: {t}, count: 0}}" for t in types], hb=1000,
                       liveness=100, **kwargs)
 
 
