@@ -542,6 +542,21 @@ def echo_type(count=2, concurrency=4, type_="echo", supervision=None):
             f"capabilities: {BUILTIN_CAPS}, concurrency: {concurrency}{more}}}")
 
 
+def gated_type(type_, count=1, concurrency=1):
+    """An exec agent type whose task ends once the file its payload names exists
+    (open_gate): a task that runs exactly as long as the test needs, however slow the
+    machine, where a sleep of a fixed length could end too early."""
+    return (f"{{type: {type_}, count: {count}, handler: exec, concurrency: {concurrency}, "
+            "command: [/bin/sh, -c, 'gate=$(cat); until [ -e \"$gate\" ]; do sleep 0.01; "
+            "done']}")
+
+
+def open_gate(path):
+    """Let the gated tasks waiting for path end."""
+    with open(path, "w"):
+        pass
+
+
 READY_RE = re.compile(r"^zswarmd ready agents=(\S+) events=(\S+) control=(\S+)$")
 
 

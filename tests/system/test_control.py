@@ -1,10 +1,12 @@
 # Control requests and their semantics: duplicate submits, unknown tasks, cancel,
 # priorities, retries of failing tasks, the status counters, pipelining and REQ.
 
+import os
+
 import zmq
 
-from conftest import (E_FINISHED, E_NO_TASK, Timeout, echo_type, pack, swarm_yaml,
-                      wait_until)
+from conftest import (E_FINISHED, E_NO_TASK, SLOW, Timeout, echo_type, gated_type,
+                      open_gate, pack, swarm_yaml, wait_until)
 
 
 def test_submit_and_wait(swarm):
@@ -98,12 +100,13 @@ def test_cancel_running_task(swarm):
             f"a slot of the cancelled task seems still taken: {done!r}")
 
 
-def test_priorities(make_swarm):
-    swarm = make_swarm(swarm_yaml("prio", [echo_type(count=1, concurrency=1)]))
+def test_priorities(make_swarm, workdir):
+    # Every task waits for the gate: the first holds the only slot until it opens
+    swarm = make_swarm(swarm_yaml("prio", [gated_type("gated")]))
     swarm.wait_agents(1)
     client = swarm.client()
-    blocker = client.send("submit", ttype="sleep", payload=b"1500", task="blocker",
-                          wait=True)
+    gate = os.path.join(workdir, "gate").encode()
+    blocker = client.send("submit", ttype="gated", payload=gate, task="blocker", wait=True)
     assert client.reply(blocker)["t"] == "submit.ok"
     wait_until(lambda: client.ok("task", task="blocker")["state"] == "running", 10,
                "the blocker to run")
@@ -111,17 +114,16 @@ def test_priorities(make_swarm):
              ("top-1", 1000), ("bottom-1", -1000)]
     rids = {}
     for task, pri in order:
-        rid = client.send("submit", ttype="echo", payload=task.encode(), task=task,
-                          pri=pri, wait=True)
+        rid = client.send("submit", ttype="gated", payload=gate, task=task, pri=pri,
+                          wait=True)
         assert client.reply(rid)["t"] == "submit.ok"
         rids[rid] = task
-    # While the blocker runs they are all queued
-    assert client.ok("task", task="blocker")["state"] == "running", (
-        "the blocker ended before every task was queued: the test proves nothing")
+    # All queued behind the blocker; now they run one at a time
+    open_gate(gate)
     assert client.reply(blocker, seconds=30)["state"] == "completed"
     finished = []
     while len(finished) < len(order):
-        msg = client.recv(30000)
+        msg = client.recv(int(30000 * SLOW))
         assert msg["t"] == "wait.ok" and msg["rid"] in rids, f"unexpected {msg!r}"
         finished.append(msg["task"])
     expected = ["top-1", "high-1", "high-2", "mid-1", "low-1", "low-2", "bottom-1"]

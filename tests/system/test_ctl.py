@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, run_ctl
+from conftest import run_ctl
 
 
 def ctl(swarm, *args, **kwargs):
@@ -117,12 +117,14 @@ def free_port():
 def test_dead_endpoint_exits_2_within_timeout():
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     started = time.monotonic()
+    # It must not hang: run_ctl raises after 30 s
     proc = run_ctl("-e", endpoint, "--timeout", "500", "status", timeout=30)
     elapsed = time.monotonic() - started
     assert proc.returncode == 2, explain(proc)
-    assert "no reply" in proc.stderr, f"should say no reply: {explain(proc)}"
-    # generous: the limit is 500 ms; we only check it does not hang
-    assert elapsed < 10 * SLOW, f"zswarmctl took {elapsed:.1f} s with --timeout 500"
+    assert "no reply" in proc.stderr and "within 500 ms" in proc.stderr, (
+        f"should say no reply within the --timeout: {explain(proc)}")
+    # It waited for the reply that long first: a slow machine can only make it longer
+    assert elapsed >= 0.5, f"zswarmctl gave up after {elapsed:.3f} s, before its --timeout"
 
 
 def test_help_exits_0():

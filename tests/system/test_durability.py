@@ -21,11 +21,11 @@ import msgpack
 import pytest
 
 import conftest
-from conftest import (E_NO_TASK, SLOW, binary, echo_type, figure, fixed_bind, is_alive,
-                      journal_conf, swarm_yaml, wait_until, wall_ms)
+from conftest import (E_NO_TASK, FINAL_STATES, SLOW, binary, echo_type, figure,
+                      fixed_bind, gated_type, is_alive, journal_conf, open_gate, swarm_yaml,
+                      wait_until, wall_ms)
 
 POLICIES = ["always", "batch", "none"]
-SLEEP_MS = 200  # queued sleep tasks: long enough to still be queued at the kill
 # Fields of a wait.ok that only describe the request, not the task
 REQUEST_KEYS = {"v", "t", "rid"}
 
@@ -69,27 +69,27 @@ def run_finished(client):
 @pytest.mark.parametrize("fsync", POLICIES)
 def test_sigkill_keeps_results_and_reruns_unfinished(make_swarm, workdir, fsync):
     """Normal use of a journal: finished tasks answer after a crash with the same record,
-    and tasks accepted but not finished (queued behind a busy agent) run again."""
-    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1, concurrency=1)],
-                          fsync=fsync)
-    swarm.wait_agents(1)
+    and tasks accepted but not finished (one running, the others queued behind it) run
+    again."""
+    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1, concurrency=1),
+                                                gated_type("gated")], fsync=fsync)
+    swarm.wait_agents(2)
     client = swarm.client()
     t0 = wall_ms()
     finished = run_finished(client)
     t1 = wall_ms()
     for msg in finished.values():
         assert_ended(msg, t0, t1)
+    # None of them can end before the gate opens, after the restart
+    gate = os.path.join(workdir, "gate").encode()
     queued = [f"queued-{i}" for i in range(4)]
     for task in queued:
-        ack = client.submit("sleep", str(SLEEP_MS), task=task)
+        ack = client.submit("gated", gate, task=task)
         assert not ack.get("dup"), f"{ack!r}"
-    waiting = []  # tasks still queued at the kill: they can only end after it
     for task in queued:
         record = client.ok("task", task=task)
-        if record["state"] == "ready":
-            assert not record.get("ended"), f"a queued task has an 'ended': {record!r}"
-            waiting.append(task)
-    assert waiting, "every sleep task started before the kill: none was queued"
+        assert record["state"] not in FINAL_STATES and not record.get("ended"), (
+            f"an unfinished task has ended: {record!r}")
 
     killed_ms = wall_ms()
     swarm.kill()
@@ -105,12 +105,12 @@ def test_sigkill_keeps_results_and_reruns_unfinished(make_swarm, workdir, fsync)
         assert task_view(record) == task_view(before), (
             f"{task}: task.ok after the restart differs from the wait.ok before:\n"
             f"before {before!r}\nafter  {record!r}")
+    open_gate(gate)
     for task in queued:
         done = client.wait(task, seconds=20)
         assert done["state"] == "completed" and done.get("status") == "ok", (
             f"{task}, accepted before the crash, did not complete after it: {done!r}")
-        if task in waiting:
-            assert_ended(done, killed_ms, wall_ms())
+        assert_ended(done, killed_ms, wall_ms())
     assert swarm.alive(), f"zswarmd died:\n{swarm.log_tail()}"
 
 

@@ -76,22 +76,39 @@ def test_output_is_truncated_at_64k(exec_swarm):
     assert "truncat" in (done.get("why") or ""), f"why should say truncated: {brief!r}"
 
 
+def run_recorded(client, workdir):
+    """Submit a script that records its pids, then sleeps past its timeout. The timeout
+    must come after the record: one that came first (the task ended without the record,
+    or with its background sleep gone) says only that the machine is slow, and the
+    script runs again with a timeout 4 times longer. Returns the rid of the submit,
+    which waits, the pids of the script and of its background sleep, and the process
+    group of the latter."""
+    for attempt, tmo in enumerate((1500, 6000, 24000)):
+        task = f"tmo-{attempt}"
+        pids_file = os.path.join(workdir, f"pids-{attempt}")
+        script = (f"echo $$ > '{pids_file}.tmp'; sleep 30 & echo $! >> '{pids_file}.tmp'; "
+                  f"mv '{pids_file}.tmp' '{pids_file}'; sleep 30")
+        rid = client.send("submit", ttype="sh", payload=script.encode(), task=task,
+                          tmo=tmo, tries=1, wait=True)
+        assert client.reply(rid)["t"] == "submit.ok"
+        wait_until(lambda t=task, p=pids_file: os.path.exists(p) or (
+            client.ok("task", task=t)["state"] == "dead"), 10 + tmo / 1000,
+            "the script to record its pids, or its timeout")
+        if os.path.exists(pids_file):
+            with open(pids_file) as f:
+                leader, background = (int(x) for x in f.read().split())
+            try:
+                if is_alive(background):
+                    return rid, leader, background, os.getpgid(background)
+            except ProcessLookupError:
+                pass  # the timeout came first after all
+        client.reply(rid, seconds=30)
+    pytest.fail(f"the script never recorded its pids before its timeout of {tmo} ms")
+
+
 def test_timeout_kills_the_process_group(exec_swarm, workdir):
     client = exec_swarm.client()
-    pids_file = os.path.join(workdir, "pids")
-    script = (f"echo $$ > '{pids_file}.tmp'; sleep 30 & echo $! >> '{pids_file}.tmp'; "
-              f"mv '{pids_file}.tmp' '{pids_file}'; sleep 30")
-    # 1500 ms: long enough for the script to record its pids on a loaded machine
-    rid = client.send("submit", ttype="sh", payload=script.encode(), task="tmo-1",
-                      tmo=1500, tries=1, wait=True)
-    assert client.reply(rid)["t"] == "submit.ok"
-    wait_until(lambda: os.path.exists(pids_file), 10, "the script to record its pids")
-    with open(pids_file) as f:
-        leader, background = (int(x) for x in f.read().split())
-    try:
-        group = os.getpgid(background)
-    except ProcessLookupError:
-        pytest.fail("the background sleep ended before the timeout: the test proves nothing")
+    rid, leader, background, group = run_recorded(client, workdir)
     assert group == leader, f"the task does not lead its own group: {group} != {leader}"
 
     done = client.reply(rid, seconds=30)

@@ -5,8 +5,8 @@
 
 import os
 
-from conftest import (E_INVALID, E_NO_TASK, fixed_bind, journal_conf, run_ctl,
-                      swarm_yaml, wait_until)
+from conftest import (E_INVALID, E_NO_TASK, fixed_bind, gated_type, journal_conf,
+                      open_gate, run_ctl, swarm_yaml, wait_until)
 
 WORKER = ("{type: work, count: 2, handler: builtin, "
           "capabilities: [echo, sleep, fail, noop], concurrency: 4}")
@@ -30,13 +30,15 @@ def shown_rows(proc):
 
 # ---------------------------------------------------------------------------------------
 
-def test_a_dependant_runs_after_its_dependencies(make_swarm):
-    swarm = make_swarm(swarm_yaml("deps", [WORKER]))
-    swarm.wait_agents(2)
+def test_a_dependant_runs_after_its_dependencies(make_swarm, workdir):
+    swarm = make_swarm(swarm_yaml("deps", [WORKER, gated_type("gated", concurrency=2)]))
+    swarm.wait_agents(3)
     events = swarm.subscribe()
     client = swarm.client()
-    client.submit("sleep", b"300", task="a")
-    client.submit("sleep", b"100", task="b")
+    # a and b run until their gates open: b's first, then a's
+    gates = {task: os.path.join(workdir, f"gate-{task}") for task in ("a", "b")}
+    client.submit("gated", gates["a"], task="a")
+    client.submit("gated", gates["b"], task="b")
     reply = client.submit("echo", b"after a and b", task="c", deps=["a", "b"])
     assert reply["task"] == "c", reply
     record = client.ok("task", task="c")
@@ -46,6 +48,10 @@ def test_a_dependant_runs_after_its_dependencies(make_swarm):
     shown = shown_rows(run_ctl("-e", swarm.control_ep, "task", "c"))
     assert shown["state"] == "pending" and shown["deps"] == "a,b", shown
     assert shown_rows(run_ctl("-e", swarm.control_ep, "status"))["pending"] == "1"
+    open_gate(gates["b"])
+    events.wait_for(lambda m: m["t"] == "task.completed" and m["task"] == "b", 10, "b")
+    assert client.ok("task", task="c")["state"] == "pending", "c ready before a ended"
+    open_gate(gates["a"])
     done = client.wait("c")
     assert done["state"] == "completed" and done["stdout"] == b"after a and b", done
     events.wait_for(lambda m: m["t"] == "task.completed" and m["task"] == "c", 10, "c")
@@ -58,10 +64,10 @@ def test_a_dependant_runs_after_its_dependencies(make_swarm):
     assert client.run("echo", "late", deps=["a"])["stdout"] == b"late"
 
 
-def test_a_failed_dependency_fails_its_dependants_in_turn(make_swarm):
-    swarm = make_swarm(swarm_yaml("cascade", [WORKER]))
+def test_a_failed_dependency_fails_its_dependants_in_turn(make_swarm, workdir):
+    swarm = make_swarm(swarm_yaml("cascade", [WORKER, gated_type("gated")]))
     client = swarm.client()
-    client.submit("sleep", b"200", task="root")
+    client.submit("sleep", b"600000", task="root")  # cancelled below
     client.submit("echo", b"1", task="mid", deps=["root"])
     client.submit("echo", b"2", task="leaf", deps=["mid"])
     client.submit("echo", b"3", task="other", deps=["root", "leaf"])
@@ -77,9 +83,11 @@ def test_a_failed_dependency_fails_its_dependants_in_turn(make_swarm):
     late = client.run("echo", "x", deps=["bad"])
     assert late["state"] == "dead" and late["why"] == "dependency 'bad' dead", late
     # a pending task can be cancelled itself; its dependency runs on
-    client.submit("sleep", b"200", task="slow")
+    gate = os.path.join(workdir, "gate")
+    client.submit("gated", gate, task="slow")
     client.submit("echo", b"y", task="waits", deps=["slow"])
     assert client.ok("cancel", task="waits")["state"] == "cancelled"
+    open_gate(gate)
     assert client.wait("slow")["state"] == "completed"
     status = swarm.status()
     assert status["n_dead"] >= 5 and status["n_cancelled"] >= 2, status

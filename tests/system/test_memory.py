@@ -4,20 +4,47 @@
 # entries survive a SIGKILLed coordinator.
 
 import os
-import select
 import subprocess
 import time
 
-from conftest import (SLOW, E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, ScriptedAgent,
-                      binary, deadline, fixed_bind, journal_conf, left_ms, run_ctl,
-                      swarm_yaml, wait_until)
+from conftest import (E_CONFLICT, E_FORBIDDEN, E_INVALID, E_NO_KEY, ScriptedAgent, binary,
+                      fixed_bind, journal_conf, run_ctl, spawn, stop_process, swarm_yaml,
+                      wait_until, wall_ms)
 
 HB_MS = 100
+# ms: a signal of 100 fades below 0.001 (and is removed) only after 17 s, so that it is
+# still there after a restart on a slow machine
+HALF_LIFE = 1000
 
 
 def mem_yaml(name, **kwargs):
+    """Scripted agents answer heartbeats only while a test reads from them: a liveness
+    of 10 s, not 0.4 s, keeps them registered in between on a loaded machine."""
     return swarm_yaml(name, ["{type: red, count: 0}", "{type: blue, count: 0}"], hb=HB_MS,
-                      **kwargs)
+                      liveness=100, **kwargs)
+
+
+def assert_decayed(level, amount, deposited, read):
+    """level, a reply's, is amount deposited within the monotonic span deposited (its
+    first request sent, its last reply in) and decayed to a moment within the span read
+    (the request sent, its reply in). The bounds are the half-life formula's over those
+    measured spans, widened by the reply's rounding to an integer (0.5) and by 2 ms for
+    the coordinator's whole-ms clock: a slow machine widens them, it cannot break them."""
+    oldest = read[1] - deposited[0] + 0.002
+    youngest = max(0.0, read[0] - deposited[1] - 0.002)
+    low = amount * 2 ** (-oldest * 1000 / HALF_LIFE) - 0.5
+    high = amount * 2 ** (-youngest * 1000 / HALF_LIFE) + 0.5
+    assert low <= level <= high, (
+        f"level {level} of {amount} deposited {youngest:.3f}..{oldest:.3f} s before, "
+        f"half-life {HALF_LIFE} ms: expected {low:.2f}..{high:.2f}")
+
+
+def read_level(client, key, amount, deposited):
+    """The level of a signal now, checked by assert_decayed."""
+    asked = time.monotonic()
+    level = client.ok("mem.get", key=key)["level"]
+    assert_decayed(level, amount, deposited, (asked, time.monotonic()))
+    return level
 
 
 def test_put_get_versions_and_compare_and_set(make_swarm):
@@ -95,9 +122,11 @@ def test_changes_are_events_and_entries_expire(make_swarm):
                         5, "the entry's expiry")
     assert gone["key"] == "brief"
     client.error("mem.get", E_NO_KEY, key="brief")
-    # A key written again before the sweep found it expired still says so
+    # A key written again before the sweep found it expired still says so: once
+    # requests find it gone (the sweep runs each heartbeat, and may not have yet)
     client.ok("mem.put", key="again", value=b"1", ttl=50)
-    time.sleep(0.06)
+    wait_until(lambda: client.request("mem.get", key="again").get("code") == E_NO_KEY, 5,
+               "'again' to expire")
     assert client.ok("mem.put", key="again", value=b"2")["version"] == 1
     assert sub.wait_for(lambda m: m["t"] == "mem.changed" and m["key"] == "again" and
                         m["state"] == "expired", 5, "the expiry of 'again'")
@@ -118,8 +147,10 @@ def test_entries_survive_a_coordinator_kill(make_swarm, workdir):
     agent = ScriptedAgent(swarm, "red", "red1")
     agent.request("mem.put", key="secret", value=b"s", access="private", ttl=600000)
     client.ok("mem.put", key="brief", value=b"x", ttl=200)
+    written = wall_ms()  # after the reply: not before the coordinator wrote it
     swarm.kill()
-    time.sleep(0.3)  # "brief" expires while the coordinator is away
+    # "brief" expires while the coordinator is away: expiry goes by the wall clock
+    wait_until(lambda: wall_ms() > written + 200, 5, "the ttl of 'brief' to run out")
     swarm.restart()
     client = swarm.client()
     keys = client.ok("mem.query", prefix="k/")["keys"]
@@ -165,24 +196,29 @@ def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
     swarm = make_swarm(mem_yaml("ants", bind=fixed_bind(),
                                 journal=journal_conf(workdir, "ants")))
     ants = [ScriptedAgent(swarm, "red", f"ant{n}") for n in range(3)]
-    first = ants[0].request("mem.deposit", key="route/a", amount=100, half_life=400)
+    started = time.monotonic()
+    first = ants[0].request("mem.deposit", key="route/a", amount=100, half_life=HALF_LIFE)
+    deposited_a = (started, time.monotonic())
     assert first["t"] == "mem.deposit.ok" and first["level"] == 100, first
-    assert ants[1].request("mem.deposit", key="route/b", amount=60, half_life=400)["t"] \
-        == "mem.deposit.ok"
+    started = time.monotonic()
+    assert ants[1].request("mem.deposit", key="route/b", amount=60,
+                           half_life=HALF_LIFE)["t"] == "mem.deposit.ok"
     assert ants[2].request("mem.deposit", key="route/c", amount=1)["code"] == E_INVALID
     # Route b keeps paying off; a does not: b becomes the strongest
     for _ in range(3):
         ants[2].request("mem.deposit", key="route/b", amount=40)
+    deposited_b = (started, time.monotonic())
     top = ants[0].request("mem.query", prefix="route/", top=1)
     assert top["keys"] == ["route/b"], top
+    asked = time.monotonic()
     level_b = ants[0].request("mem.get", key="route/b")["level"]
-    assert 120 <= level_b <= 180, level_b  # 180 less what fades while the ants work
-    # Marks fade: after two half-lives, a holds about a quarter of what it had (the
-    # scripted ants fall silent meanwhile: a client reads on)
-    time.sleep(0.8)
+    assert_decayed(level_b, 180, deposited_b, (asked, time.monotonic()))  # 180, faded
+    # Marks fade: every read of a is where the formula puts it, until a half-life has
+    # halved it (the scripted ants fall silent meanwhile: a client reads on)
     client = swarm.client()
-    level_a = client.ok("mem.get", key="route/a")["level"]
-    assert 10 <= level_a <= 27, level_a  # 100 x 2^-2 = 25, less the time the test took
+    level_a = wait_until(
+        lambda: (level := read_level(client, "route/a", 100, deposited_a)) <= 50 and level,
+        10, "route/a to fade to half", interval=0.05)
     client.ok("mem.put", key="route/b", value=b"x")  # a value now, not a signal
     client.error("mem.deposit", E_INVALID, key="route/b", amount=1)
     # Signals are journaled with their level and time, and keep fading across a restart
@@ -190,8 +226,8 @@ def test_signals_decay_and_agents_steer_by_the_strongest(make_swarm, workdir):
     swarm.restart()
     client = swarm.client()
     assert client.ok("mem.query", prefix="route/", top=5)["keys"] == ["route/a"]
-    time.sleep(0.25)  # over half a half-life: well below level_a, rounding aside
-    assert client.ok("mem.get", key="route/a")["level"] < level_a
+    wait_until(lambda: read_level(client, "route/a", 100, deposited_a) < level_a, 10,
+               f"route/a to fade below {level_a} after the restart", interval=0.05)
     ctl = ("-e", swarm.control_ep)
     out = run_ctl(*ctl, "mem", "deposit", "route/z", "--amount", "700", "--half-life",
                   "3600000")
@@ -225,26 +261,36 @@ def test_entries_survive_compaction(make_swarm, workdir):
 
 def test_zswarmctl_mem_watch(make_swarm):
     swarm = make_swarm(mem_yaml("watch"))
-    watch = subprocess.Popen(
-        [binary("ZSWARMCTL"), "-e", swarm.control_ep, "--timeout", str(int(3000 * SLOW)),
-         "mem", "watch", "jobs/", "--events", swarm.events_ep],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        client = swarm.client()
-        # A SUB's subscription takes effect some time after it connects: write a marker
-        # until the watcher shows it, then it sees every later change
-        until = deadline(10)
-        while not select.select([watch.stdout], [], [], 0.05)[0]:
-            client.ok("mem.put", key="jobs/marker", value=b"m")
-            assert left_ms(until) > 0, "the watcher showed no change"
-        client.ok("mem.put", key="jobs/1", value=b"a")
-        client.ok("mem.put", key="other/1", value=b"b")
-        client.ok("mem.del", key="jobs/1")
-        out, err = watch.communicate(timeout=30 * SLOW)
-    finally:
-        if watch.poll() is None:
-            watch.kill()
-            watch.wait()
-    assert watch.returncode == 0, err
-    lines = [line for line in out.splitlines() if "jobs/marker" not in line]
-    assert lines == ["put jobs/1 version 1", "deleted jobs/1 version 1"], (out, err)
+    # It watches until interrupted: a --timeout could run out on a slow machine before
+    # the changes below were shown
+    watch = spawn([binary("ZSWARMCTL"), "-e", swarm.control_ep, "mem", "watch", "jobs/",
+                   "--events", swarm.events_ep], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    os.set_blocking(watch.stdout.fileno(), False)
+    shown = bytearray()
+
+    def lines():
+        """What the watcher printed so far, line by line."""
+        try:
+            shown.extend(os.read(watch.stdout.fileno(), 65536))
+        except BlockingIOError:
+            pass
+        return shown.decode().splitlines()
+
+    client = swarm.client()
+    # A SUB's subscription takes effect some time after it connects: write a marker
+    # until the watcher shows it, then it sees every later change
+    wait_until(lambda: client.ok("mem.put", key="jobs/marker", value=b"m") and lines(), 10,
+               "the watcher to show a change", interval=0.05)
+    client.ok("mem.put", key="jobs/1", value=b"a")
+    client.ok("mem.put", key="other/1", value=b"b")
+    client.ok("mem.del", key="jobs/1")
+    wait_until(lambda: "deleted jobs/1 version 1" in lines(), 10,
+               "the watcher to show the delete")
+    stop_process(watch)
+    changes = [line for line in lines() if "jobs/marker" not in line]
+    assert changes == ["put jobs/1 version 1", "deleted jobs/1 version 1"], changes
+    # With a --timeout it ends there, exit 0; nothing changed meanwhile
+    quiet = run_ctl("-e", swarm.control_ep, "--timeout", "200", "mem", "watch", "jobs/",
+                    "--events", swarm.events_ep)
+    assert quiet.returncode == 0 and quiet.stdout == "", quiet

@@ -19,7 +19,8 @@ import pytest
 import zmq
 
 from conftest import (E_FORBIDDEN, E_INVALID, E_NO_TASK, SLOW, VERSION, echo_type,
-                      fixed_bind, journal_conf, pack, swarm_yaml, unpack, wait_until)
+                      fixed_bind, gated_type, journal_conf, open_gate, pack, swarm_yaml,
+                      unpack, wait_until)
 
 NOBODY = "{type: other, count: 0}"  # agents of a type no task asks for: tasks stay ready
 
@@ -60,13 +61,13 @@ def test_cancel_with_keep_results_0(make_swarm):
 
 def test_graceful_stop_keeps_running_tasks_unfinished(make_swarm, workdir):
     """A task that a stop interrupts, with tries left, runs again at the next start."""
-    swarm = durable_swarm(make_swarm, workdir, [echo_type(count=1, concurrency=1)],
-                          "graceful")
+    swarm = durable_swarm(make_swarm, workdir, [gated_type("gated")], "graceful")
     swarm.wait_agents(1)
     sub = swarm.subscribe()
     client = swarm.client()
-    # long enough to outlive the stop; short enough to complete after the restart
-    ack = client.submit("sleep", "3000", task="long", tries=3)
+    # It runs until the gate opens, after the restart
+    gate = os.path.join(workdir, "gate")
+    ack = client.submit("gated", gate, task="long", tries=3)
     assert ack["task"] == "long", f"{ack!r}"
     wait_until(lambda: state_of(client, "long") == "running", 10, "'long' to run")
 
@@ -83,6 +84,7 @@ def test_graceful_stop_keeps_running_tasks_unfinished(make_swarm, workdir):
     assert record["state"] in ("ready", "running"), (
         f"a task running at a graceful stop, with tries left, should run again after "
         f"the restart: {record!r}")
+    open_gate(gate)
     done = client.wait("long", seconds=30)
     assert done["state"] == "completed" and done.get("status") == "ok", f"{done!r}"
 

@@ -111,14 +111,20 @@ def test_local_agents_of_a_curve_swarm(make_swarm, ctx, workdir, keys):
     swarm.wait_agents(2)
     result = swarm.control.run("echo", b"local")
     assert result["state"] == "completed", result
-    # The generated certificate lives in a private directory removed at exit
-    tmp = [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp"))
-           if p.startswith("zswarmd-")]
+    # The generated certificate lives in a private directory removed at exit. Which
+    # one is this zswarmd's: its local agents' --cert says (other zswarmd processes,
+    # of tests running beside this one, make directories of their own meanwhile)
+    dirs = set()
+    for pid, _ in swarm.children():
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().decode().split("\0")
+        dirs.add(os.path.dirname(argv[argv.index("--cert") + 1]))
+    (private,) = dirs
+    assert os.path.basename(private).startswith("zswarmd-") and os.path.isdir(private), (
+        private)
     log, line = stop_line(swarm)
     assert refused_count(line) == 0, log
-    after = [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp"))
-             if p.startswith("zswarmd-")]
-    assert not set(after) - set(tmp), "zswarmd left its private directory behind"
+    assert not os.path.exists(private), "zswarmd left its private directory behind"
 
 
 @pytest.mark.parametrize("kind", ["unknown_key", "plain_text", "client_key"])

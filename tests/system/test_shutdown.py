@@ -6,16 +6,16 @@ import signal
 
 import pytest
 
-from conftest import (E_SHUTTING_DOWN, SLOW, echo_type, is_alive, proc_stat, run_ctl,
-                      swarm_yaml, wait_until)
+from conftest import (E_SHUTTING_DOWN, SLOW, echo_type, gated_type, is_alive, open_gate,
+                      proc_stat, run_ctl, swarm_yaml, wait_until)
 
 AGENTS = 3
 
 
-def agent_processes(swarm):
+def agent_processes(swarm, count=AGENTS):
     """(pid, starttime) of each registered agent, checked to be zswarmd's children."""
     found = []
-    for record in swarm.wait_agents(AGENTS):
+    for record in swarm.wait_agents(count):
         st = proc_stat(record["pid"])
         assert st and st[1] == swarm.pid, f"agent {record!r} is not a child of zswarmd"
         found.append((record["pid"], st[3]))
@@ -54,12 +54,16 @@ def test_stop_leaves_nothing_behind(make_swarm, how):
     assert_agents_gone(agents)
 
 
-def test_drain_lets_running_tasks_finish_and_refuses_new_ones(make_swarm):
-    swarm = make_swarm(swarm_yaml("drain", [echo_type(count=AGENTS)]))
-    agents = agent_processes(swarm)
+def test_drain_lets_running_tasks_finish_and_refuses_new_ones(make_swarm, workdir):
+    swarm = make_swarm(swarm_yaml("drain", [echo_type(count=AGENTS), gated_type("gated")]))
+    agents = agent_processes(swarm, AGENTS + 1)
     sub = swarm.subscribe()
     client = swarm.client()
-    rid = client.send("submit", ttype="sleep", payload=b"1500", task="drain-1", wait=True)
+    # It runs until the gate opens, once the refusal below is seen (zswarmd drains for
+    # 5 s at most)
+    gate = os.path.join(workdir, "gate")
+    rid = client.send("submit", ttype="gated", payload=gate.encode(), task="drain-1",
+                      wait=True)
     assert client.reply(rid)["t"] == "submit.ok"
     wait_until(lambda: client.ok("task", task="drain-1")["state"] == "running", 10,
                "drain-1 to run")
@@ -67,6 +71,7 @@ def test_drain_lets_running_tasks_finish_and_refuses_new_ones(make_swarm):
     swarm.proc.send_signal(signal.SIGTERM)
     sub.wait_for(lambda m: m["t"] == "swarm.stopping", 10, "swarm.stopping")
     client.error("submit", E_SHUTTING_DOWN, ttype="echo", payload=b"too late")
+    open_gate(gate)
     done = client.reply(rid, seconds=15)
     assert done["t"] == "wait.ok" and done["state"] == "completed", (
         f"a task running at SIGTERM should finish while draining: {done!r}")
