@@ -462,7 +462,25 @@ s_decode_int(s_decoder_t *self,
     return zs_msgtab_check_int(field, value, self->err);
 }
 
-//  Reads one field's value into base
+//  A top-level str: an empty name in an optional field is no name, so it reads as absent
+//  (PROTOCOL.md §2.3), as a client without omitempty sends it
+static int
+s_decode_field_str(s_decoder_t *self,
+                   const zs_msgtab_use_t *use,
+                   const zs_mp_item_t *item,
+                   uint8_t *base)
+{
+    const zs_msgtab_field_t *field = use->field;
+    if (item->kind == ZS_MP_STR && item->size == 0 && !use->required &&
+        zs_msgtab_is_name(field)) {
+        return 0;
+    }
+    return s_decode_str(self, field, item, ZS_MSGTAB_AT(base, field, const char *));
+}
+
+//  Reads one field's value into base. A nil is what most msgpack libraries send for an
+//  absent value: it reads as absent in an optional field (PROTOCOL.md §2.3), and a
+//  required field has none
 static int
 s_decode_value(s_decoder_t *self,
                const zs_msgtab_type_t *type,
@@ -473,6 +491,12 @@ s_decode_value(s_decoder_t *self,
     zs_mp_item_t item;
     if (zs_mpread_next(&self->rd, &item, self->err) != 0) {
         return -1;
+    }
+    if (item.kind == ZS_MP_NIL) {
+        return use->required ? zs_error_set(self->err, ZS_ERR_MALFORMED,
+                                            "required field '%s' for '%s' is nil",
+                                            field->key, type->name)
+                             : 0;
     }
     switch ((zs_msgtab_kind_t) field->kind) {
     case ZS_KIND_VERSION:
@@ -489,7 +513,7 @@ s_decode_value(s_decoder_t *self,
         *ZS_MSGTAB_AT(base, field, bool) = item.b;
         return 0;
     case ZS_KIND_STR:
-        return s_decode_str(self, field, &item, ZS_MSGTAB_AT(base, field, const char *));
+        return s_decode_field_str(self, use, &item, base);
     case ZS_KIND_BIN:
         return s_decode_bin(self, field, &item, base);
     case ZS_KIND_STRLIST:

@@ -583,6 +583,7 @@ zs_msg_type_from_name(const char *name, size_t size)
 bool
 zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
 {
+    const char *str;
     switch ((zs_msgtab_kind_t) field->kind) {
     case ZS_KIND_VERSION:
     case ZS_KIND_TYPE:
@@ -594,7 +595,8 @@ zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
     case ZS_KIND_BOOL:
         return ZS_MSGTAB_GET(base, field, bool);
     case ZS_KIND_STR:
-        return ZS_MSGTAB_GET(base, field, const char *) != NULL;
+        str = ZS_MSGTAB_GET(base, field, const char *);
+        return str && (str[0] != '\0' || !zs_msgtab_is_name(field));
     case ZS_KIND_BIN:
         return ZS_MSGTAB_GET(base, field, const uint8_t *) != NULL;
     case ZS_KIND_STRLIST:
@@ -612,6 +614,12 @@ zs_msgtab_zero_is_value(const zs_msgtab_field_t *field)
 {
     return field->kind == ZS_KIND_UINT || field->kind == ZS_KIND_INT ||
            field->kind == ZS_KIND_BOOL || field->kind == ZS_KIND_AGENTS;
+}
+
+bool
+zs_msgtab_is_name(const zs_msgtab_field_t *field)
+{
+    return field->kind == ZS_KIND_STR && field->min > 0;
 }
 
 int

@@ -96,12 +96,17 @@ int zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size);
 const zs_msgtab_field_t *zs_msgtab_field(const char *key, size_t size);
 
 //  True when the field holds a value worth sending: a number other than zero, true, a
-//  string or bin pointer that is not NULL, a list or record array that is not empty.
+//  string that is not NULL (and, for a name, not empty), a bin that is not NULL (an
+//  empty bin is a value), a list or record array that is not empty.
 bool zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base);
 
 //  True when a required field of this kind is sent even at zero: a number, a bool or
 //  the records array has a value there; a NULL string, bin or list has none.
 bool zs_msgtab_zero_is_value(const zs_msgtab_field_t *field);
+
+//  True when the field is a name (ids, types, states: a str that cannot be empty), whose
+//  empty string carries no more than its absence (PROTOCOL.md §2.3).
+bool zs_msgtab_is_name(const zs_msgtab_field_t *field);
 
 //  Bound checks shared by encode and decode. Each returns 0, or -1 with err (code
 //  ZS_ERR_MALFORMED) saying "field 'key': ..." what was wrong.
