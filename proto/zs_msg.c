@@ -53,9 +53,7 @@ s_sbuffer_write(void *data, const char *bytes, size_t size)
 }
 
 static int s_encode_map(msgpack_packer *pk,
-                        const zs_msgtab_t *table,
-                        zs_fieldset_t required,
-                        zs_fieldset_t allowed,
+                        const zs_msgtab_type_t *type,
                         const uint8_t *base,
                         zs_error_t *err);
 
@@ -163,12 +161,10 @@ s_encode_agents(msgpack_packer *pk,
         return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': %zu records at NULL",
                             field->key, count);
     }
-    const zs_msgtab_t *table = &zs_msgtab_record;
-    zs_fieldset_t all = zs_fieldset_all(table->count);
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
         const uint8_t *record = (const uint8_t *) &agents[i];
-        if (s_encode_map(pk, table, table->required, all, record, err) != 0) {
+        if (s_encode_map(pk, zs_msgtab_record(), record, err) != 0) {
             return -1;
         }
     }
@@ -236,46 +232,45 @@ s_encode_value(msgpack_packer *pk,
     return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': unknown kind", field->key);
 }
 
-//  Which allowed fields go on the wire: required ones (an error if they have no value)
-//  and optional ones that are set
+//  Which of the type's fields go on the wire, into send: required ones (an error if they
+//  have no value) and optional ones that are set. Returns their number, or -1
 static int
-s_encode_select(const zs_msgtab_t *table,
-                zs_fieldset_t required,
-                zs_fieldset_t allowed,
+s_encode_select(const zs_msgtab_type_t *type,
                 const uint8_t *base,
-                zs_fieldset_t *selected,
+                bool *send,
                 zs_error_t *err)
 {
-    *selected = 0;
-    for (zs_fieldset_t bits = allowed; bits; bits &= bits - 1) {
-        int id = zs_fieldset_first(bits);
-        const zs_msgtab_field_t *field = &table->fields[id];
-        bool must = zs_fieldset_has(required, id);
-        if (zs_msgtab_is_set(field, base) || (must && zs_msgtab_zero_is_value(field))) {
-            *selected |= ZS_FIELDSET_OF(id);
-        } else if (must) {
+    int count = 0;
+    for (size_t i = 0; i < type->count; i++) {
+        const zs_msgtab_use_t *use = &type->uses[i];
+        send[i] = zs_msgtab_is_set(use->field, base) ||
+                  (use->required && zs_msgtab_zero_is_value(use->field));
+        if (!send[i] && use->required) {
             return zs_error_set(err, ZS_ERR_MALFORMED, "missing required field '%s'",
-                                field->key);
+                                use->field->key);
         }
+        count += send[i];
     }
-    return 0;
+    return count;
 }
 
 static int
 s_encode_map(msgpack_packer *pk,
-             const zs_msgtab_t *table,
-             zs_fieldset_t required,
-             zs_fieldset_t allowed,
+             const zs_msgtab_type_t *type,
              const uint8_t *base,
              zs_error_t *err)
 {
-    zs_fieldset_t selected;
-    if (s_encode_select(table, required, allowed, base, &selected, err) != 0) {
+    bool send[ZS_MSGTAB_TYPE_FIELDS_MAX];
+    int count = s_encode_select(type, base, send, err);
+    if (count < 0) {
         return -1;
     }
-    msgpack_pack_map(pk, (size_t) zs_fieldset_count(selected));
-    for (zs_fieldset_t bits = selected; bits; bits &= bits - 1) {
-        const zs_msgtab_field_t *field = &table->fields[zs_fieldset_first(bits)];
+    msgpack_pack_map(pk, (size_t) count);
+    for (size_t i = 0; i < type->count; i++) {
+        const zs_msgtab_field_t *field = type->uses[i].field;
+        if (!send[i]) {
+            continue;
+        }
         s_pack_str(pk, field->key, field->key_size);
         if (s_encode_value(pk, field, base, err) != 0) {
             return -1;
@@ -292,9 +287,7 @@ s_encode(const zs_msg_t *self, msgpack_sbuffer *buf, zs_error_t *err)
     }
     msgpack_packer pk;
     msgpack_packer_init(&pk, buf, s_sbuffer_write);
-    const zs_msgtab_type_t *type = zs_msgtab_type(self->type);
-    if (s_encode_map(&pk, &zs_msgtab_message, type->required, type->allowed,
-                     (const uint8_t *) self, err) != 0) {
+    if (s_encode_map(&pk, zs_msgtab_type(self->type), (const uint8_t *) self, err) != 0) {
         return -1;
     }
     if (buf->size > ZS_MSG_FRAME_MAX) {

@@ -10,7 +10,11 @@
 //  its bound, valid UTF-8 and holds no NUL byte; every number is within its field's
 //  range.
 //  An optional field that is absent reads as zero, NULL or empty: the protocol gives no
-//  optional field a meaning for zero other than "not set".
+//  optional field a meaning for zero other than "not set". A nil in an optional field,
+//  and an empty string in an optional name (a str field that cannot be empty), read as
+//  absent too, as clients in other languages send them (PROTOCOL.md §2.3). A bin is the
+//  exception: an empty bin is a value, so a bin field's pointer is set (its size maybe
+//  0) exactly when the frame carried a bin, and NULL when it carried none or nil.
 //
 //  Decoding never trusts a length or a count: each is checked against the bytes left and
 //  the field's bound before anything is allocated. Strings and bins of a decoded message
@@ -333,7 +337,8 @@ const char *zs_msg_type_name(zs_msg_type_t type);
 zs_msg_type_t zs_msg_type_from_name(const char *name, size_t size);
 
 //  Encode self into buf, which is cleared first. Required fields must be set; an
-//  optional field is written when it is not zero/NULL/empty. Returns 0, or -1 when a
+//  optional field is written when it is not zero/NULL/empty, an empty name counting as
+//  empty and a bin whose pointer is set (size 0 included) as set. Returns 0, or -1 when a
 //  required field is missing or a value is out of bounds or not UTF-8 (a bug in the
 //  caller; logged), and buf is then empty.
 int zs_msg_encode(const zs_msg_t *self, msgpack_sbuffer *buf);

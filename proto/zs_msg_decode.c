@@ -99,12 +99,13 @@ s_read_key(s_decoder_t *self, zs_mp_item_t *key)
     return 0;
 }
 
-//  Arena bytes for a list or record array of count items at field id, and 0 for counts
-//  the second pass will refuse before allocating
+//  Arena bytes for a list or record array of count items under key, and 0 for counts
+//  the second pass will refuse before allocating. The type is not known yet, but a key
+//  means one field whatever the type (zs_msgtab.h)
 static size_t
-s_table_size(int id, size_t count, size_t left)
+s_table_size(const zs_mp_item_t *key, size_t count, size_t left)
 {
-    const zs_msgtab_field_t *field = id >= 0 ? &zs_msgtab_message.fields[id] : NULL;
+    const zs_msgtab_field_t *field = zs_msgtab_field((const char *) key->data, key->size);
     if (!field || count > field->count_max) {
         return 0;
     }
@@ -121,7 +122,7 @@ s_table_size(int id, size_t count, size_t left)
 }
 
 static int
-s_scan_value(s_decoder_t *self, int id, const zs_mp_item_t *value)
+s_scan_value(s_decoder_t *self, const zs_mp_item_t *key, const zs_mp_item_t *value)
 {
     switch (value->kind) {
     case ZS_MP_STR:
@@ -129,7 +130,7 @@ s_scan_value(s_decoder_t *self, int id, const zs_mp_item_t *value)
         self->strings_size += value->size + 1;
         return 0;
     case ZS_MP_ARRAY:
-        self->tables_size += s_table_size(id, value->size, zs_mpread_left(&self->rd));
+        self->tables_size += s_table_size(key, value->size, zs_mpread_left(&self->rd));
         return zs_mpread_skip(&self->rd, value->size, &self->strings_size, self->err);
     case ZS_MP_MAP:
         return zs_mpread_skip(&self->rd, 2 * (uint64_t) value->size, &self->strings_size,
@@ -137,6 +138,28 @@ s_scan_value(s_decoder_t *self, int id, const zs_mp_item_t *value)
     default:
         return 0;
     }
+}
+
+static bool
+s_key_is(const zs_mp_item_t *key, const char *name, size_t size)
+{
+    return key->size == size && memcmp(key->data, name, size) == 0;
+}
+
+//  Keeps the value of "v" or "t" for the checks after the first pass; each once
+static int
+s_scan_head(s_decoder_t *self,
+            const char *key,
+            bool *seen,
+            zs_mp_item_t *kept,
+            const zs_mp_item_t *value)
+{
+    if (*seen) {
+        return zs_error_set(self->err, ZS_ERR_MALFORMED, "duplicate key '%s'", key);
+    }
+    *seen = true;
+    *kept = *value;
+    return 0;
 }
 
 static int
@@ -147,20 +170,16 @@ s_scan_pair(s_decoder_t *self, s_head_t *head)
         zs_mpread_next(&self->rd, &value, self->err) != 0) {
         return -1;
     }
-    int id = zs_msgtab_find(&zs_msgtab_message, (const char *) key.data, key.size);
-    if (id == ZS_F_V || id == ZS_F_T) {
-        bool *seen = id == ZS_F_V ? &head->has_v : &head->has_t;
-        if (*seen) {
-            return zs_error_set(self->err, ZS_ERR_MALFORMED, "duplicate key '%s'",
-                                id == ZS_F_V ? "v" : "t");
-        }
-        *seen = true;
-        *(id == ZS_F_V ? &head->v : &head->t) = value;
-    } else if (id == ZS_F_RID && value.kind == ZS_MP_UINT && !head->has_rid) {
+    int rc = 0;
+    if (s_key_is(&key, "v", 1)) {
+        rc = s_scan_head(self, "v", &head->has_v, &head->v, &value);
+    } else if (s_key_is(&key, "t", 1)) {
+        rc = s_scan_head(self, "t", &head->has_t, &head->t, &value);
+    } else if (s_key_is(&key, "rid", 3) && value.kind == ZS_MP_UINT && !head->has_rid) {
         head->has_rid = true;
         head->rid = value.u;
     }
-    return s_scan_value(self, id, &value);
+    return rc != 0 ? rc : s_scan_value(self, &key, &value);
 }
 
 //  First pass: structure, "v", "t", "rid" and the arena's size
@@ -226,12 +245,9 @@ s_check_type(const s_head_t *head, zs_msg_type_t *type, zs_error_t *err)
 }
 
 static int s_decode_map(s_decoder_t *self,
-                        const zs_msgtab_t *table,
-                        zs_fieldset_t required,
-                        zs_fieldset_t allowed,
+                        const zs_msgtab_type_t *type,
                         uint8_t *base,
-                        size_t pairs,
-                        const char *what);
+                        size_t pairs);
 
 static int
 s_wrong_kind(s_decoder_t *self,
@@ -362,7 +378,6 @@ s_decode_bins(s_decoder_t *self,
 static int
 s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
 {
-    const zs_msgtab_t *table = &zs_msgtab_record;
     zs_mp_item_t map;
     if (zs_mpread_next(&self->rd, &map, self->err) != 0) {
         return -1;
@@ -372,9 +387,7 @@ s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
                             "field 'agents': record %zu is a %s, not a map", index,
                             zs_mp_kind_name(map.kind));
     }
-    zs_fieldset_t all = zs_fieldset_all(table->count);
-    if (s_decode_map(self, table, table->required, all, (uint8_t *) record, map.size,
-                     table->what) != 0) {
+    if (s_decode_map(self, zs_msgtab_record(), (uint8_t *) record, map.size) != 0) {
         char inner[ZS_ERROR_TEXT_MAX];
         memcpy(inner, self->err->text, sizeof inner);
         return zs_error_set(self->err, ZS_ERR_MALFORMED, "field 'agents': record %zu: %s",
@@ -449,12 +462,41 @@ s_decode_int(s_decoder_t *self,
     return zs_msgtab_check_int(field, value, self->err);
 }
 
+//  A top-level str: an empty name in an optional field is no name, so it reads as absent
+//  (PROTOCOL.md §2.3), as a client without omitempty sends it
 static int
-s_decode_value(s_decoder_t *self, const zs_msgtab_field_t *field, uint8_t *base)
+s_decode_field_str(s_decoder_t *self,
+                   const zs_msgtab_use_t *use,
+                   const zs_mp_item_t *item,
+                   uint8_t *base)
 {
+    const zs_msgtab_field_t *field = use->field;
+    if (item->kind == ZS_MP_STR && item->size == 0 && !use->required &&
+        zs_msgtab_is_name(field)) {
+        return 0;
+    }
+    return s_decode_str(self, field, item, ZS_MSGTAB_AT(base, field, const char *));
+}
+
+//  Reads one field's value into base. A nil is what most msgpack libraries send for an
+//  absent value: it reads as absent in an optional field (PROTOCOL.md §2.3), and a
+//  required field has none
+static int
+s_decode_value(s_decoder_t *self,
+               const zs_msgtab_type_t *type,
+               const zs_msgtab_use_t *use,
+               uint8_t *base)
+{
+    const zs_msgtab_field_t *field = use->field;
     zs_mp_item_t item;
     if (zs_mpread_next(&self->rd, &item, self->err) != 0) {
         return -1;
+    }
+    if (item.kind == ZS_MP_NIL) {
+        return use->required ? zs_error_set(self->err, ZS_ERR_MALFORMED,
+                                            "required field '%s' for '%s' is nil",
+                                            field->key, type->name)
+                             : 0;
     }
     switch ((zs_msgtab_kind_t) field->kind) {
     case ZS_KIND_VERSION:
@@ -471,7 +513,7 @@ s_decode_value(s_decoder_t *self, const zs_msgtab_field_t *field, uint8_t *base)
         *ZS_MSGTAB_AT(base, field, bool) = item.b;
         return 0;
     case ZS_KIND_STR:
-        return s_decode_str(self, field, &item, ZS_MSGTAB_AT(base, field, const char *));
+        return s_decode_field_str(self, use, &item, base);
     case ZS_KIND_BIN:
         return s_decode_bin(self, field, &item, base);
     case ZS_KIND_STRLIST:
@@ -499,68 +541,89 @@ s_unknown_key(s_decoder_t *self, const zs_mp_item_t *key, const char *what)
 //  must encode, for the coordinator to journal or forward it
 static int
 s_check_valued(s_decoder_t *self,
-               const zs_msgtab_field_t *field,
-               bool required,
-               const uint8_t *base,
-               const char *what)
+               const zs_msgtab_type_t *type,
+               const zs_msgtab_use_t *use,
+               const uint8_t *base)
 {
-    if (required && !zs_msgtab_is_set(field, base) && !zs_msgtab_zero_is_value(field)) {
+    if (use->required && !zs_msgtab_is_set(use->field, base) &&
+        !zs_msgtab_zero_is_value(use->field)) {
         return zs_error_set(self->err, ZS_ERR_MALFORMED,
-                            "required field '%s' for '%s' is empty", field->key, what);
+                            "required field '%s' for '%s' is empty", use->field->key,
+                            type->name);
     }
     return 0;
 }
 
 static int
-s_decode_map(s_decoder_t *self,
-             const zs_msgtab_t *table,
-             zs_fieldset_t required,
-             zs_fieldset_t allowed,
-             uint8_t *base,
-             size_t pairs,
-             const char *what)
+s_missing(s_decoder_t *self, const zs_msgtab_type_t *type, const bool *seen)
 {
-    zs_fieldset_t seen = 0;
+    size_t at = 0;
+    while (at < type->count && (seen[at] || !type->uses[at].required)) {
+        at++;
+    }
+    return zs_error_set(self->err, ZS_ERR_MALFORMED,
+                        "missing required field '%s' for '%s'",
+                        at < type->count ? type->uses[at].field->key : "?", type->name);
+}
+
+//  Position of key among the type's fields, or -1. A zswarm sender writes them in the
+//  order the type lists them, so the one after the previous key is tried first: in a
+//  frame from zswarm every key is found at the first comparison
+static int
+s_find(const zs_msgtab_type_t *type, size_t guess, const zs_mp_item_t *key)
+{
+    if (guess < type->count) {
+        const zs_msgtab_field_t *field = type->uses[guess].field;
+        if (field->key_size == key->size &&
+            memcmp(field->key, key->data, key->size) == 0) {
+            return (int) guess;
+        }
+    }
+    return zs_msgtab_find(type, (const char *) key->data, key->size);
+}
+
+//  The pairs of a map of the type into base. Each key is found among the type's own
+//  fields, and flagged, so that a second one is refused
+static int
+s_decode_map(s_decoder_t *self, const zs_msgtab_type_t *type, uint8_t *base, size_t pairs)
+{
+    bool seen[ZS_MSGTAB_TYPE_FIELDS_MAX];
+    memset(seen, 0, type->count * sizeof *seen);
+    size_t required = 0;
+    int at = -1;
     for (size_t i = 0; i < pairs; i++) {
         zs_mp_item_t key;
         if (s_read_key(self, &key) != 0) {
             return -1;
         }
-        int id = zs_msgtab_find(table, (const char *) key.data, key.size);
-        if (id < 0 || !zs_fieldset_has(allowed, id)) {
-            return s_unknown_key(self, &key, what);
+        at = s_find(type, (size_t) (at + 1), &key);
+        if (at < 0) {
+            return s_unknown_key(self, &key, type->name);
         }
-        if (zs_fieldset_has(seen, id)) {
+        const zs_msgtab_use_t *use = &type->uses[at];
+        if (seen[at]) {
             return zs_error_set(self->err, ZS_ERR_MALFORMED, "duplicate key '%s'",
-                                table->fields[id].key);
+                                use->field->key);
         }
-        seen |= ZS_FIELDSET_OF(id);
-        const zs_msgtab_field_t *field = &table->fields[id];
-        if (s_decode_value(self, field, base) != 0 ||
-            s_check_valued(self, field, zs_fieldset_has(required, id), base, what) != 0) {
+        seen[at] = true;
+        if (s_decode_value(self, type, use, base) != 0 ||
+            s_check_valued(self, type, use, base) != 0) {
             return -1;
         }
+        required += use->required;
     }
-    zs_fieldset_t missing = required & ~seen;
-    if (missing) {
-        return zs_error_set(self->err, ZS_ERR_MALFORMED,
-                            "missing required field '%s' for '%s'",
-                            table->fields[zs_fieldset_first(missing)].key, what);
-    }
-    return 0;
+    return required < type->required ? s_missing(self, type, seen) : 0;
 }
 
 //  Second pass: the fields, into self
 static int
 s_decode_message(s_decoder_t *self, zs_msg_t *msg)
 {
-    const zs_msgtab_type_t *type = zs_msgtab_type(msg->type);
     zs_mp_item_t map;
     if (zs_mpread_next(&self->rd, &map, self->err) != 0) {
         return -1;
     }
-    return s_decode_map(self, &zs_msgtab_message, type->required, type->allowed,
-                        (uint8_t *) msg, map.size, type->name);
+    return s_decode_map(self, zs_msgtab_type(msg->type), (uint8_t *) msg, map.size);
 }
 
 int

@@ -52,10 +52,7 @@ s_print_cstr(FILE *stream, const char *str)
     s_print_string(stream, (const uint8_t *) str, strlen(str));
 }
 
-static void s_print_map(FILE *stream,
-                        const zs_msgtab_t *table,
-                        zs_fieldset_t allowed,
-                        const uint8_t *base);
+static void s_print_map(FILE *stream, const zs_msgtab_type_t *type, const uint8_t *base);
 
 static void
 s_print_list(FILE *stream, const zs_msg_list_t *list)
@@ -82,12 +79,10 @@ s_print_bins(FILE *stream, const zs_msg_bins_t *bins)
 static void
 s_print_agents(FILE *stream, const zs_msg_agent_t *agents, size_t count)
 {
-    const zs_msgtab_t *table = &zs_msgtab_record;
-    zs_fieldset_t all = zs_fieldset_all(table->count);
     fputc('[', stream);
     for (size_t i = 0; agents && i < count; i++) {
         fputs(i ? "," : "", stream);
-        s_print_map(stream, table, all, (const uint8_t *) &agents[i]);
+        s_print_map(stream, zs_msgtab_record(), (const uint8_t *) &agents[i]);
     }
     fputc(']', stream);
 }
@@ -135,16 +130,12 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
 //  absent reads as zero, and a script asking for n_ready should get 0, not null. A
 //  string or bin that is not set is left out, never printed as null
 static void
-s_print_map(FILE *stream,
-            const zs_msgtab_t *table,
-            zs_fieldset_t allowed,
-            const uint8_t *base)
+s_print_map(FILE *stream, const zs_msgtab_type_t *type, const uint8_t *base)
 {
     const char *separator = "";
     fputc('{', stream);
-    for (zs_fieldset_t bits = allowed; bits; bits &= bits - 1) {
-        int id = zs_fieldset_first(bits);
-        const zs_msgtab_field_t *field = &table->fields[id];
+    for (size_t i = 0; i < type->count; i++) {
+        const zs_msgtab_field_t *field = type->uses[i].field;
         if (!zs_msgtab_is_set(field, base) && !zs_msgtab_zero_is_value(field)) {
             continue;
         }
@@ -160,8 +151,7 @@ zs_msg_print_json(const zs_msg_t *self, FILE *stream)
 {
     assert(self);
     assert(stream);
-    const zs_msgtab_type_t *type = zs_msgtab_type(self->type);
-    s_print_map(stream, &zs_msgtab_message, type->allowed, (const uint8_t *) self);
+    s_print_map(stream, zs_msgtab_type(self->type), (const uint8_t *) self);
     fputc('\n', stream);
     return ferror(stream) ? -1 : 0;
 }

@@ -4,528 +4,382 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 //  ---------------------------------------------------------------------------------------
-//  Fields of a message
+//  Fields: one description per wire key
 
-#define S_FIELD(struct_, k, kind_, member, min_, max_)                                   \
+//  0, and a compile error when member of struct_ is not of C type ctype: a field's kind
+//  and the member that holds it cannot disagree
+#define S_IS(struct_, member, ctype)                                                     \
+    (0 *                                                                                 \
+     sizeof(                                                                             \
+         char[__builtin_types_compatible_p(__typeof__(((struct_ *) 0)->member), ctype)   \
+                  ? 1                                                                    \
+                  : -1]))
+#define S_AT(struct_, member, ctype)                                                     \
+    (offsetof(struct_, member) + S_IS(struct_, member, ctype))
+
+#define S_FIELD(struct_, k, kind_, ctype, member, min_, max_)                            \
     {                                                                                    \
         .key = (k), .key_size = sizeof(k) - 1, .kind = (kind_),                          \
-        .offset = offsetof(struct_, member), .min = (min_), .max = (max_)                \
+        .offset = S_AT(struct_, member, ctype), .min = (min_), .max = (max_)             \
     }
-#define S_UINT(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_UINT, m, 0, UINT64_MAX)
-#define S_RANGE(k, m, a, b) S_FIELD(zs_msg_t, k, ZS_KIND_UINT, m, a, b)
-#define S_INT(k, m, a, b)   S_FIELD(zs_msg_t, k, ZS_KIND_INT, m, a, b)
-#define S_BOOL(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_BOOL, m, 0, 1)
-#define S_NAME(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_STR, m, 1, ZS_MSG_NAME_MAX)
-#define S_TEXT(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_STR, m, 0, ZS_MSG_TEXT_MAX)
+#define S_UINT(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_UINT, uint64_t, m, 0, UINT64_MAX)
+#define S_RANGE(k, m, a, b) S_FIELD(zs_msg_t, k, ZS_KIND_UINT, uint64_t, m, a, b)
+#define S_INT(k, m, a, b)   S_FIELD(zs_msg_t, k, ZS_KIND_INT, int64_t, m, a, b)
+#define S_BOOL(k, m)        S_FIELD(zs_msg_t, k, ZS_KIND_BOOL, bool, m, 0, 1)
+#define S_STR(k, m, a, b)   S_FIELD(zs_msg_t, k, ZS_KIND_STR, const char *, m, a, b)
+#define S_NAME(k, m)        S_STR(k, m, 1, ZS_MSG_NAME_MAX)
+#define S_TEXT(k, m)        S_STR(k, m, 0, ZS_MSG_TEXT_MAX)
 #define S_BIN(k, m, size_member, bound)                                                  \
     {                                                                                    \
         .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_BIN,                      \
-        .offset = offsetof(zs_msg_t, m), .aux = offsetof(zs_msg_t, size_member),         \
-        .max = (bound)                                                                   \
+        .offset = S_AT(zs_msg_t, m, const uint8_t *),                                    \
+        .aux = S_AT(zs_msg_t, size_member, size_t), .max = (bound)                       \
     }
-#define S_LIST(k, m, item_min, item_max)                                                 \
+//  A list of up to most strs of item_min..item_max bytes each
+#define S_LIST(k, m, most, item_min, item_max)                                           \
     {                                                                                    \
         .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_STRLIST,                  \
-        .offset = offsetof(zs_msg_t, m), .count_max = ZS_MSG_LIST_MAX,                   \
+        .offset = S_AT(zs_msg_t, m, zs_msg_list_t), .count_max = (most),                 \
         .min = (item_min), .max = (item_max)                                             \
     }
+#define S_NAMES(k, m, most) S_LIST(k, m, most, 1, ZS_MSG_NAME_MAX)
 
-static const zs_msgtab_field_t s_fields[ZS_F_COUNT] = {
-    [ZS_F_V] = S_FIELD(zs_msg_t, "v", ZS_KIND_VERSION, type, 0, 0),
-    [ZS_F_T] = S_FIELD(zs_msg_t, "t", ZS_KIND_TYPE, type, 0, 0),
-    [ZS_F_RID] = S_UINT("rid", rid),
-    [ZS_F_SEQ] = S_UINT("seq", seq),
-    [ZS_F_AGENT] = S_NAME("agent", agent),
-    [ZS_F_ATYPE] = S_NAME("atype", atype),
-    [ZS_F_CAPS] = S_LIST("caps", caps, 1, ZS_MSG_NAME_MAX),
-    [ZS_F_CONC] = S_UINT("conc", conc),
-    [ZS_F_HOST] = S_NAME("host", host),
-    [ZS_F_PID] = S_UINT("pid", pid),
-    [ZS_F_LOCAL] = S_BOOL("local", local),
-    [ZS_F_HB] = S_UINT("hb", hb),
-    [ZS_F_LIVE] = S_UINT("live", live),
-    [ZS_F_HANDLER] = S_NAME("handler", handler),
-    [ZS_F_ARGV] = S_LIST("argv", argv, 0, ZS_MSG_ARG_MAX),
-    [ZS_F_LOAD] = S_UINT("load", load),
-    [ZS_F_CODE] = S_UINT("code", code),
-    [ZS_F_WHY] = S_TEXT("why", why),
-    [ZS_F_TASK] = S_NAME("task", task),
-    [ZS_F_TTYPE] = S_NAME("ttype", ttype),
-    [ZS_F_PAYLOAD] = S_BIN("payload", payload, payload_size, ZS_MSG_PAYLOAD_MAX),
-    [ZS_F_PRI] = S_INT("pri", pri, -ZS_MSG_PRI_MAX, ZS_MSG_PRI_MAX),
-    [ZS_F_TMO] = S_UINT("tmo", tmo),
-    [ZS_F_TRIES] = S_UINT("tries", tries),
-    [ZS_F_ATT] = S_UINT("att", att),
-    [ZS_F_PCT] = S_RANGE("pct", pct, 0, 100),
-    [ZS_F_NOTE] = S_TEXT("note", note),
-    [ZS_F_STATUS] = S_NAME("status", status),
-    [ZS_F_EXIT] = S_INT("exit", exit, INT64_MIN, INT64_MAX),
-    [ZS_F_STDOUT] = S_BIN("stdout", out, out_size, ZS_MSG_OUTPUT_MAX),
-    [ZS_F_STDERR] = S_BIN("stderr", err, err_size, ZS_MSG_OUTPUT_MAX),
-    [ZS_F_STATE] = S_NAME("state", state),
-    [ZS_F_WAIT] = S_BOOL("wait", wait),
-    [ZS_F_DUP] = S_BOOL("dup", dup),
-    [ZS_F_NAME] = S_NAME("name", name),
-    [ZS_F_AGENTS] = {.key = "agents",
-                     .key_size = 6,
-                     .kind = ZS_KIND_AGENTS,
-                     .offset = offsetof(zs_msg_t, agents),
-                     .aux = offsetof(zs_msg_t, agent_count),
-                     .count_max = ZS_MSG_AGENTS_MAX},
-    [ZS_F_N_AGENTS] = S_UINT("n_agents", n_agents),
-    [ZS_F_N_READY] = S_UINT("n_ready", n_ready),
-    [ZS_F_N_RUNNING] = S_UINT("n_running", n_running),
-    [ZS_F_N_PENDING] = S_UINT("n_pending", n_pending),
-    [ZS_F_N_COMPLETED] = S_UINT("n_completed", n_completed),
-    [ZS_F_N_DEAD] = S_UINT("n_dead", n_dead),
-    [ZS_F_N_CANCELLED] = S_UINT("n_cancelled", n_cancelled),
-    [ZS_F_N_SUBMITTED] = S_UINT("n_submitted", n_submitted),
-    [ZS_F_UPTIME_MS] = S_UINT("uptime_ms", uptime_ms),
-    [ZS_F_ENDED] = S_UINT("ended", ended),
-    [ZS_F_SCALE] = S_UINT("count", count),
-    [ZS_F_NODE] = S_NAME("node", node),
-    [ZS_F_SLOTS] = S_UINT("slots", slots),
-    //  Clients name up to 64 (a coordinator's rule); a fan-out's aggregate, in the
-    //  journal, names each of its items
-    [ZS_F_DEPS] = {.key = "deps",
-                   .key_size = 4,
-                   .kind = ZS_KIND_STRLIST,
-                   .offset = offsetof(zs_msg_t, deps),
-                   .count_max = ZS_MSG_ITEMS_MAX,
-                   .min = 1,
-                   .max = ZS_MSG_NAME_MAX},
-    [ZS_F_ITEMS] = {.key = "items",
-                    .key_size = 5,
-                    .kind = ZS_KIND_BINLIST,
-                    .offset = offsetof(zs_msg_t, items),
-                    .count_max = ZS_MSG_ITEMS_MAX,
-                    .max = ZS_MSG_PAYLOAD_MAX},
-    [ZS_F_AGG] = S_NAME("agg", agg),
-    [ZS_F_STRATEGY] = S_NAME("strategy", strategy),
-    [ZS_F_REQUIRES] = S_LIST("requires", requires, 1, ZS_MSG_NAME_MAX),
-    [ZS_F_BID] = S_UINT("bid", bid),
-    [ZS_F_PEERS] = {.key = "peers",
-                    .key_size = 5,
-                    .kind = ZS_KIND_STRLIST,
-                    .offset = offsetof(zs_msg_t, peers),
-                    .count_max = ZS_MSG_ITEMS_MAX,
-                    .min = 1,
-                    .max = ZS_MSG_NAME_MAX},
-    [ZS_F_GONE] = {.key = "gone",
-                   .key_size = 4,
-                   .kind = ZS_KIND_STRLIST,
-                   .offset = offsetof(zs_msg_t, gone),
-                   .count_max = ZS_MSG_ITEMS_MAX,
-                   .min = 1,
-                   .max = ZS_MSG_NAME_MAX},
-    [ZS_F_FULL] = S_BOOL("full", full),
-    [ZS_F_ROLE] = S_NAME("role", role),
-    [ZS_F_LEAD] = S_NAME("lead", lead),
-    [ZS_F_TOPOLOGY] = S_NAME("topology", topology),
-    //  "A B": two agent ids and a space
-    [ZS_F_LINKS] = {.key = "links",
-                    .key_size = 5,
-                    .kind = ZS_KIND_STRLIST,
-                    .offset = offsetof(zs_msg_t, links),
-                    .count_max = ZS_MSG_ITEMS_MAX,
-                    .min = 3,
-                    .max = 2 * ZS_MSG_NAME_MAX + 1},
-    [ZS_F_N_FORBIDDEN] = S_UINT("n_forbidden", n_forbidden),
-    [ZS_F_KEY] = S_FIELD(zs_msg_t, "key", ZS_KIND_STR, key, 1, ZS_MSG_KEY_MAX),
-    [ZS_F_VALUE] = S_BIN("value", value, value_size, ZS_MSG_VALUE_MAX),
-    [ZS_F_TAGS] = {.key = "tags",
-                   .key_size = 4,
-                   .kind = ZS_KIND_STRLIST,
-                   .offset = offsetof(zs_msg_t, tags),
-                   .count_max = ZS_MSG_TAGS_MAX,
-                   .min = 1,
-                   .max = ZS_MSG_NAME_MAX},
-    [ZS_F_TTL] = S_RANGE("ttl", ttl, 0, ZS_MSG_TMO_MAX),
-    [ZS_F_ACCESS] = S_NAME("access", access),
-    [ZS_F_VERSION] = S_UINT("version", version),
-    [ZS_F_CAS] = S_BOOL("cas", cas),
-    [ZS_F_PREFIX] = S_FIELD(zs_msg_t, "prefix", ZS_KIND_STR, prefix, 0, ZS_MSG_KEY_MAX),
-    [ZS_F_KEYS] = {.key = "keys",
-                   .key_size = 4,
-                   .kind = ZS_KIND_STRLIST,
-                   .offset = offsetof(zs_msg_t, keys),
-                   .count_max = ZS_MSG_ITEMS_MAX,
-                   .min = 1,
-                   .max = ZS_MSG_KEY_MAX},
-    [ZS_F_EXPIRES] = S_UINT("expires", expires),
-    [ZS_F_AMOUNT] = S_INT("amount", amount, -ZS_MSG_AMOUNT_MAX, ZS_MSG_AMOUNT_MAX),
-    [ZS_F_HALF_LIFE] = S_RANGE("half_life", half_life, 0, ZS_MSG_TMO_MAX),
-    [ZS_F_LEVEL] = S_INT("level", level, INT64_MIN, INT64_MAX),
-    [ZS_F_TOP] = S_RANGE("top", top, 0, ZS_MSG_ITEMS_MAX),
-    [ZS_F_LEVEL_MICRO] = S_INT("level_micro", level_micro, INT64_MIN, INT64_MAX),
-    [ZS_F_AT] = S_UINT("at", at),
-    [ZS_F_VOTE] = S_NAME("vote", vote),
-    [ZS_F_QUESTION] =
-        S_FIELD(zs_msg_t, "question", ZS_KIND_STR, question, 1, ZS_MSG_TEXT_MAX),
-    [ZS_F_OPTIONS] = {.key = "options",
-                      .key_size = 7,
-                      .kind = ZS_KIND_STRLIST,
-                      .offset = offsetof(zs_msg_t, options),
-                      .count_max = ZS_MSG_OPTIONS_MAX,
-                      .min = 1,
-                      .max = ZS_MSG_NAME_MAX},
-    [ZS_F_VOTERS] = S_LIST("voters", voters, 1, ZS_MSG_NAME_MAX),
-    [ZS_F_DEADLINE] = S_RANGE("deadline", deadline, 0, ZS_MSG_TMO_MAX),
-    [ZS_F_OPTION] = S_NAME("option", option),
-    [ZS_F_CONFIDENCE] = S_RANGE("confidence", confidence, 0, ZS_MSG_CONFIDENCE_MAX),
-    [ZS_F_WEIGHT] = S_RANGE("weight", weight, 0, ZS_MSG_WEIGHT_MAX),
-    [ZS_F_BALLOTS] = {.key = "ballots",
-                      .key_size = 7,
-                      .kind = ZS_KIND_STRLIST,
-                      .offset = offsetof(zs_msg_t, ballots),
-                      .count_max = ZS_MSG_AGENTS_MAX,
-                      .min = 5,
-                      .max = ZS_MSG_BALLOT_MAX},
-    [ZS_F_VOTES] = {.key = "votes",
-                    .key_size = 5,
-                    .kind = ZS_KIND_STRLIST,
-                    .offset = offsetof(zs_msg_t, votes),
-                    .count_max = ZS_MSG_ITEMS_MAX,
-                    .min = 1,
-                    .max = ZS_MSG_NAME_MAX},
-    [ZS_F_CAST] = S_UINT("cast", cast),
-    [ZS_F_VOTE_ARGV] = S_LIST("vote_argv", vote_argv, 0, ZS_MSG_ARG_MAX),
-    [ZS_F_SECRET] = S_NAME("secret", secret),
-    [ZS_F_ADDR] = S_NAME("addr", addr),
-    [ZS_F_QUEUED_BYTES] = S_UINT("queued_bytes", queued_bytes),
-    [ZS_F_RESULTS_BYTES] = S_UINT("results_bytes", results_bytes),
-};
+static const zs_msgtab_field_t s_f_v =
+    S_FIELD(zs_msg_t, "v", ZS_KIND_VERSION, zs_msg_type_t, type, 0, 0);
+static const zs_msgtab_field_t s_f_t =
+    S_FIELD(zs_msg_t, "t", ZS_KIND_TYPE, zs_msg_type_t, type, 0, 0);
+static const zs_msgtab_field_t s_f_rid = S_UINT("rid", rid);
+static const zs_msgtab_field_t s_f_seq = S_UINT("seq", seq);
+static const zs_msgtab_field_t s_f_agent = S_NAME("agent", agent);
+static const zs_msgtab_field_t s_f_atype = S_NAME("atype", atype);
+static const zs_msgtab_field_t s_f_caps = S_NAMES("caps", caps, ZS_MSG_LIST_MAX);
+static const zs_msgtab_field_t s_f_conc = S_UINT("conc", conc);
+static const zs_msgtab_field_t s_f_host = S_NAME("host", host);
+static const zs_msgtab_field_t s_f_pid = S_UINT("pid", pid);
+static const zs_msgtab_field_t s_f_local = S_BOOL("local", local);
+static const zs_msgtab_field_t s_f_hb = S_UINT("hb", hb);
+static const zs_msgtab_field_t s_f_live = S_UINT("live", live);
+static const zs_msgtab_field_t s_f_handler = S_NAME("handler", handler);
+static const zs_msgtab_field_t s_f_argv =
+    S_LIST("argv", argv, ZS_MSG_LIST_MAX, 0, ZS_MSG_ARG_MAX);
+static const zs_msgtab_field_t s_f_load = S_UINT("load", load);
+static const zs_msgtab_field_t s_f_code = S_UINT("code", code);
+static const zs_msgtab_field_t s_f_why = S_TEXT("why", why);
+static const zs_msgtab_field_t s_f_task = S_NAME("task", task);
+static const zs_msgtab_field_t s_f_ttype = S_NAME("ttype", ttype);
+static const zs_msgtab_field_t s_f_payload =
+    S_BIN("payload", payload, payload_size, ZS_MSG_PAYLOAD_MAX);
+static const zs_msgtab_field_t s_f_pri =
+    S_INT("pri", pri, -ZS_MSG_PRI_MAX, ZS_MSG_PRI_MAX);
+static const zs_msgtab_field_t s_f_tmo = S_UINT("tmo", tmo);
+static const zs_msgtab_field_t s_f_tries = S_UINT("tries", tries);
+static const zs_msgtab_field_t s_f_att = S_UINT("att", att);
+static const zs_msgtab_field_t s_f_pct = S_RANGE("pct", pct, 0, 100);
+static const zs_msgtab_field_t s_f_note = S_TEXT("note", note);
+static const zs_msgtab_field_t s_f_status = S_NAME("status", status);
+static const zs_msgtab_field_t s_f_exit = S_INT("exit", exit, INT64_MIN, INT64_MAX);
+static const zs_msgtab_field_t s_f_stdout =
+    S_BIN("stdout", out, out_size, ZS_MSG_OUTPUT_MAX);
+static const zs_msgtab_field_t s_f_stderr =
+    S_BIN("stderr", err, err_size, ZS_MSG_OUTPUT_MAX);
+static const zs_msgtab_field_t s_f_state = S_NAME("state", state);
+static const zs_msgtab_field_t s_f_wait = S_BOOL("wait", wait);
+static const zs_msgtab_field_t s_f_dup = S_BOOL("dup", dup);
+static const zs_msgtab_field_t s_f_name = S_NAME("name", name);
+static const zs_msgtab_field_t s_f_agents = {.key = "agents",
+                                             .key_size = 6,
+                                             .kind = ZS_KIND_AGENTS,
+                                             .offset =
+                                                 S_AT(zs_msg_t, agents, zs_msg_agent_t *),
+                                             .aux = S_AT(zs_msg_t, agent_count, size_t),
+                                             .count_max = ZS_MSG_AGENTS_MAX};
+static const zs_msgtab_field_t s_f_n_agents = S_UINT("n_agents", n_agents);
+static const zs_msgtab_field_t s_f_n_ready = S_UINT("n_ready", n_ready);
+static const zs_msgtab_field_t s_f_n_running = S_UINT("n_running", n_running);
+static const zs_msgtab_field_t s_f_n_pending = S_UINT("n_pending", n_pending);
+static const zs_msgtab_field_t s_f_n_completed = S_UINT("n_completed", n_completed);
+static const zs_msgtab_field_t s_f_n_dead = S_UINT("n_dead", n_dead);
+static const zs_msgtab_field_t s_f_n_cancelled = S_UINT("n_cancelled", n_cancelled);
+static const zs_msgtab_field_t s_f_n_submitted = S_UINT("n_submitted", n_submitted);
+static const zs_msgtab_field_t s_f_uptime_ms = S_UINT("uptime_ms", uptime_ms);
+static const zs_msgtab_field_t s_f_ended = S_UINT("ended", ended);
+static const zs_msgtab_field_t s_f_count = S_UINT("count", count);
+static const zs_msgtab_field_t s_f_node = S_NAME("node", node);
+static const zs_msgtab_field_t s_f_slots = S_UINT("slots", slots);
+//  Clients name up to 64 (a coordinator's rule); a fan-out's aggregate, in the journal,
+//  names each of its items
+static const zs_msgtab_field_t s_f_deps = S_NAMES("deps", deps, ZS_MSG_ITEMS_MAX);
+static const zs_msgtab_field_t s_f_items = {.key = "items",
+                                            .key_size = 5,
+                                            .kind = ZS_KIND_BINLIST,
+                                            .offset =
+                                                S_AT(zs_msg_t, items, zs_msg_bins_t),
+                                            .count_max = ZS_MSG_ITEMS_MAX,
+                                            .max = ZS_MSG_PAYLOAD_MAX};
+static const zs_msgtab_field_t s_f_agg = S_NAME("agg", agg);
+static const zs_msgtab_field_t s_f_strategy = S_NAME("strategy", strategy);
+static const zs_msgtab_field_t s_f_requires =
+    S_NAMES("requires", requires, ZS_MSG_LIST_MAX);
+static const zs_msgtab_field_t s_f_bid = S_UINT("bid", bid);
+static const zs_msgtab_field_t s_f_peers = S_NAMES("peers", peers, ZS_MSG_ITEMS_MAX);
+static const zs_msgtab_field_t s_f_gone = S_NAMES("gone", gone, ZS_MSG_ITEMS_MAX);
+static const zs_msgtab_field_t s_f_full = S_BOOL("full", full);
+static const zs_msgtab_field_t s_f_role = S_NAME("role", role);
+static const zs_msgtab_field_t s_f_lead = S_NAME("lead", lead);
+static const zs_msgtab_field_t s_f_topology = S_NAME("topology", topology);
+//  "A B": two agent ids and a space
+static const zs_msgtab_field_t s_f_links =
+    S_LIST("links", links, ZS_MSG_ITEMS_MAX, 3, 2 * ZS_MSG_NAME_MAX + 1);
+static const zs_msgtab_field_t s_f_n_forbidden = S_UINT("n_forbidden", n_forbidden);
+static const zs_msgtab_field_t s_f_key = S_STR("key", key, 1, ZS_MSG_KEY_MAX);
+static const zs_msgtab_field_t s_f_value =
+    S_BIN("value", value, value_size, ZS_MSG_VALUE_MAX);
+static const zs_msgtab_field_t s_f_tags = S_NAMES("tags", tags, ZS_MSG_TAGS_MAX);
+static const zs_msgtab_field_t s_f_ttl = S_RANGE("ttl", ttl, 0, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_f_access = S_NAME("access", access);
+static const zs_msgtab_field_t s_f_version = S_UINT("version", version);
+static const zs_msgtab_field_t s_f_cas = S_BOOL("cas", cas);
+static const zs_msgtab_field_t s_f_prefix = S_STR("prefix", prefix, 0, ZS_MSG_KEY_MAX);
+static const zs_msgtab_field_t s_f_keys =
+    S_LIST("keys", keys, ZS_MSG_ITEMS_MAX, 1, ZS_MSG_KEY_MAX);
+static const zs_msgtab_field_t s_f_expires = S_UINT("expires", expires);
+static const zs_msgtab_field_t s_f_amount =
+    S_INT("amount", amount, -ZS_MSG_AMOUNT_MAX, ZS_MSG_AMOUNT_MAX);
+static const zs_msgtab_field_t s_f_half_life =
+    S_RANGE("half_life", half_life, 0, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_f_level = S_INT("level", level, INT64_MIN, INT64_MAX);
+static const zs_msgtab_field_t s_f_top = S_RANGE("top", top, 0, ZS_MSG_ITEMS_MAX);
+static const zs_msgtab_field_t s_f_level_micro =
+    S_INT("level_micro", level_micro, INT64_MIN, INT64_MAX);
+static const zs_msgtab_field_t s_f_at = S_UINT("at", at);
+static const zs_msgtab_field_t s_f_vote = S_NAME("vote", vote);
+static const zs_msgtab_field_t s_f_question =
+    S_STR("question", question, 1, ZS_MSG_TEXT_MAX);
+static const zs_msgtab_field_t s_f_options =
+    S_NAMES("options", options, ZS_MSG_OPTIONS_MAX);
+static const zs_msgtab_field_t s_f_voters = S_NAMES("voters", voters, ZS_MSG_LIST_MAX);
+static const zs_msgtab_field_t s_f_deadline =
+    S_RANGE("deadline", deadline, 0, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_f_option = S_NAME("option", option);
+static const zs_msgtab_field_t s_f_confidence =
+    S_RANGE("confidence", confidence, 0, ZS_MSG_CONFIDENCE_MAX);
+static const zs_msgtab_field_t s_f_weight =
+    S_RANGE("weight", weight, 0, ZS_MSG_WEIGHT_MAX);
+static const zs_msgtab_field_t s_f_ballots =
+    S_LIST("ballots", ballots, ZS_MSG_AGENTS_MAX, 5, ZS_MSG_BALLOT_MAX);
+static const zs_msgtab_field_t s_f_votes = S_NAMES("votes", votes, ZS_MSG_ITEMS_MAX);
+static const zs_msgtab_field_t s_f_cast = S_UINT("cast", cast);
+static const zs_msgtab_field_t s_f_vote_argv =
+    S_LIST("vote_argv", vote_argv, ZS_MSG_LIST_MAX, 0, ZS_MSG_ARG_MAX);
+static const zs_msgtab_field_t s_f_secret = S_NAME("secret", secret);
+static const zs_msgtab_field_t s_f_addr = S_NAME("addr", addr);
+static const zs_msgtab_field_t s_f_queued_bytes = S_UINT("queued_bytes", queued_bytes);
+static const zs_msgtab_field_t s_f_results_bytes = S_UINT("results_bytes", results_bytes);
 
-//  Keep in byte order of the keys: lookups binary-search it. test_msg round-trips
-//  every key, so a misplaced entry fails there.
-// clang-format off
-static const uint8_t s_sorted[ZS_F_COUNT] = {
-    ZS_F_ACCESS,      ZS_F_ADDR,        ZS_F_AGENT,       ZS_F_AGENTS,
-    ZS_F_AGG,         ZS_F_AMOUNT,      ZS_F_ARGV,        ZS_F_AT,
-    ZS_F_ATT,         ZS_F_ATYPE,       ZS_F_BALLOTS,     ZS_F_BID,
-    ZS_F_CAPS,        ZS_F_CAS,         ZS_F_CAST,        ZS_F_CODE,
-    ZS_F_CONC,        ZS_F_CONFIDENCE,  ZS_F_SCALE,       ZS_F_DEADLINE,
-    ZS_F_DEPS,        ZS_F_DUP,         ZS_F_ENDED,       ZS_F_EXIT,
-    ZS_F_EXPIRES,     ZS_F_FULL,        ZS_F_GONE,        ZS_F_HALF_LIFE,
-    ZS_F_HANDLER,     ZS_F_HB,          ZS_F_HOST,        ZS_F_ITEMS,
-    ZS_F_KEY,         ZS_F_KEYS,        ZS_F_LEAD,        ZS_F_LEVEL,
-    ZS_F_LEVEL_MICRO, ZS_F_LINKS,       ZS_F_LIVE,        ZS_F_LOAD,
-    ZS_F_LOCAL,       ZS_F_N_AGENTS,    ZS_F_N_CANCELLED, ZS_F_N_COMPLETED,
-    ZS_F_N_DEAD,      ZS_F_N_FORBIDDEN, ZS_F_N_PENDING,   ZS_F_N_READY,
-    ZS_F_N_RUNNING,   ZS_F_N_SUBMITTED, ZS_F_NAME,        ZS_F_NODE,
-    ZS_F_NOTE,        ZS_F_OPTION,      ZS_F_OPTIONS,     ZS_F_PAYLOAD,
-    ZS_F_PCT,         ZS_F_PEERS,       ZS_F_PID,         ZS_F_PREFIX,
-    ZS_F_PRI,         ZS_F_QUESTION,    ZS_F_QUEUED_BYTES, ZS_F_REQUIRES,
-    ZS_F_RESULTS_BYTES, ZS_F_RID,
-    ZS_F_ROLE,        ZS_F_SECRET,      ZS_F_SEQ,         ZS_F_SLOTS,
-    ZS_F_STATE,       ZS_F_STATUS,      ZS_F_STDERR,      ZS_F_STDOUT,
-    ZS_F_STRATEGY,    ZS_F_T,           ZS_F_TAGS,        ZS_F_TASK,
-    ZS_F_TMO,         ZS_F_TOP,         ZS_F_TOPOLOGY,    ZS_F_TRIES,
-    ZS_F_TTL,         ZS_F_TTYPE,       ZS_F_UPTIME_MS,   ZS_F_V,
-    ZS_F_VALUE,       ZS_F_VERSION,     ZS_F_VOTE,        ZS_F_VOTE_ARGV,
-    ZS_F_VOTERS,      ZS_F_VOTES,       ZS_F_WAIT,        ZS_F_WEIGHT,
-    ZS_F_WHY,
-};
-// clang-format on
+//  Fields of an agent record in agents.ok
+#define S_R_NAME(k, m)                                                                   \
+    S_FIELD(zs_msg_agent_t, k, ZS_KIND_STR, const char *, m, 1, ZS_MSG_NAME_MAX)
+#define S_R_UINT(k, m, most)                                                             \
+    S_FIELD(zs_msg_agent_t, k, ZS_KIND_UINT, uint64_t, m, 0, most)
 
-const zs_msgtab_t zs_msgtab_message = {s_fields, s_sorted, ZS_F_COUNT, 0, "message"};
+static const zs_msgtab_field_t s_r_agent = S_R_NAME("agent", agent);
+static const zs_msgtab_field_t s_r_atype = S_R_NAME("atype", atype);
+static const zs_msgtab_field_t s_r_host = S_R_NAME("host", host);
+static const zs_msgtab_field_t s_r_state = S_R_NAME("state", state);
+static const zs_msgtab_field_t s_r_pid = S_R_UINT("pid", pid, UINT64_MAX);
+static const zs_msgtab_field_t s_r_conc = S_R_UINT("conc", conc, UINT64_MAX);
+static const zs_msgtab_field_t s_r_load = S_R_UINT("load", load, UINT64_MAX);
+static const zs_msgtab_field_t s_r_done = S_R_UINT("done", done, UINT64_MAX);
+static const zs_msgtab_field_t s_r_failed = S_R_UINT("failed", failed, UINT64_MAX);
+static const zs_msgtab_field_t s_r_local =
+    S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, bool, local, 0, 1);
+static const zs_msgtab_field_t s_r_role = S_R_NAME("role", role);
+static const zs_msgtab_field_t s_r_lead = S_R_NAME("lead", lead);
+static const zs_msgtab_field_t s_r_trust = S_R_UINT("trust", trust, 1000);
+static const zs_msgtab_field_t s_r_trust_low = S_R_UINT("trust_low", trust_low, 1000);
 
-//  ---------------------------------------------------------------------------------------
-//  Fields of an agent record in agents.ok, in encoding order
-
-typedef enum {
-    S_R_AGENT,
-    S_R_ATYPE,
-    S_R_HOST,
-    S_R_STATE,
-    S_R_PID,
-    S_R_CONC,
-    S_R_LOAD,
-    S_R_DONE,
-    S_R_FAILED,
-    S_R_LOCAL,
-    S_R_ROLE,
-    S_R_LEAD,
-    S_R_TRUST,
-    S_R_TRUST_LOW,
-    S_R_COUNT
-} s_record_field_t;
-
-#define S_R_NAME(k, m) S_FIELD(zs_msg_agent_t, k, ZS_KIND_STR, m, 1, ZS_MSG_NAME_MAX)
-#define S_R_UINT(k, m) S_FIELD(zs_msg_agent_t, k, ZS_KIND_UINT, m, 0, UINT64_MAX)
-
-static const zs_msgtab_field_t s_record_fields[S_R_COUNT] = {
-    [S_R_AGENT] = S_R_NAME("agent", agent),
-    [S_R_ATYPE] = S_R_NAME("atype", atype),
-    [S_R_HOST] = S_R_NAME("host", host),
-    [S_R_STATE] = S_R_NAME("state", state),
-    [S_R_PID] = S_R_UINT("pid", pid),
-    [S_R_CONC] = S_R_UINT("conc", conc),
-    [S_R_LOAD] = S_R_UINT("load", load),
-    [S_R_DONE] = S_R_UINT("done", done),
-    [S_R_FAILED] = S_R_UINT("failed", failed),
-    [S_R_LOCAL] = S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, local, 0, 1),
-    [S_R_ROLE] = S_R_NAME("role", role),
-    [S_R_LEAD] = S_R_NAME("lead", lead),
-    [S_R_TRUST] = S_FIELD(zs_msg_agent_t, "trust", ZS_KIND_UINT, trust, 0, 1000),
-    [S_R_TRUST_LOW] =
-        S_FIELD(zs_msg_agent_t, "trust_low", ZS_KIND_UINT, trust_low, 0, 1000),
-};
-
-static const uint8_t s_record_sorted[S_R_COUNT] = {
-    S_R_AGENT, S_R_ATYPE, S_R_CONC, S_R_DONE, S_R_FAILED, S_R_HOST,  S_R_LEAD,
-    S_R_LOAD,  S_R_LOCAL, S_R_PID,  S_R_ROLE, S_R_STATE,  S_R_TRUST, S_R_TRUST_LOW,
-};
-
-const zs_msgtab_t zs_msgtab_record = {
-    s_record_fields, s_record_sorted, S_R_COUNT,
-    ZS_FIELDSET_OF(S_R_AGENT) | ZS_FIELDSET_OF(S_R_ATYPE), "agent record"};
-
-//  ---------------------------------------------------------------------------------------
-//  Message types: required and optional fields of each
-
-#define B(f)   ZS_FIELDSET_OF(ZS_F_##f)
-#define S_HEAD (B(V) | B(T))
-#define S_TYPE(name_, req, opt)                                                          \
-    {                                                                                    \
-        .name = (name_), .name_size = sizeof(name_) - 1, .required = S_HEAD | (req),     \
-        .allowed = S_HEAD | (req) | (opt)                                                \
-    }
-#define S_TASK_EVENT(name_)                                                              \
-    S_TYPE(name_, B(SEQ) | B(TASK) | B(TTYPE), B(ATT) | B(AGENT) | B(WHY))
-#define S_TASK_VIEW(name_)                                                               \
-    S_TYPE(name_, B(TASK) | B(TTYPE) | B(STATE),                                         \
-           B(RID) | B(ATT) | B(AGENT) | B(STATUS) | B(EXIT) | B(STDOUT) | B(STDERR) |    \
-               B(WHY) | B(PRI) | B(TMO) | B(TRIES) | B(ENDED) | B(DEPS))
-#define S_COUNTERS                                                                       \
-    (B(N_AGENTS) | B(N_READY) | B(N_RUNNING) | B(N_PENDING) | B(N_COMPLETED) |           \
-     B(N_DEAD) | B(N_CANCELLED) | B(N_SUBMITTED) | B(UPTIME_MS) | B(SEQ) |               \
-     B(N_FORBIDDEN) | B(QUEUED_BYTES) | B(RESULTS_BYTES))
-
-static const zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_INVALID] = {"invalid", 7, 0, 0},
-    [ZS_MSG_HELLO] = S_TYPE(
-        "hello", B(ATYPE), B(AGENT) | B(CAPS) | B(CONC) | B(HOST) | B(PID) | B(SECRET)),
-    [ZS_MSG_WELCOME] =
-        S_TYPE("welcome",
-               B(AGENT) | B(ATYPE) | B(HB) | B(LIVE) | B(HANDLER) | B(CONC),
-               B(ARGV) | B(OPTION) | B(VOTE_ARGV)),
-    [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", 0, B(LOAD)),
-    [ZS_MSG_BYE] = S_TYPE("bye", 0, B(WHY)),
-    [ZS_MSG_ERROR] = S_TYPE("error", B(CODE) | B(WHY), B(RID) | B(TASK) | B(VOTE)),
-    [ZS_MSG_TASK_ASSIGN] =
-        S_TYPE("task.assign", B(TASK) | B(TTYPE) | B(ATT), B(PAYLOAD) | B(TMO)),
-    [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", B(TASK) | B(ATT), 0),
-    [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", B(TASK) | B(ATT), B(PCT) | B(NOTE)),
-    [ZS_MSG_TASK_RESULT] = S_TYPE("task.result",
-                                  B(TASK) | B(ATT) | B(STATUS),
-                                  B(EXIT) | B(STDOUT) | B(STDERR) | B(WHY)),
-    [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", B(TASK) | B(ATT), 0),
-    [ZS_MSG_TASK_OFFER] = S_TYPE("task.offer", B(TASK) | B(TTYPE), B(TMO)),
-    [ZS_MSG_TASK_BID] = S_TYPE("task.bid", B(TASK) | B(BID), 0),
-    [ZS_MSG_SUBMIT] =
-        S_TYPE("submit",
-               B(TTYPE),
-               B(RID) | B(TASK) | B(PAYLOAD) | B(PRI) | B(TMO) | B(TRIES) | B(WAIT) |
-                   B(DEPS) | B(ITEMS) | B(AGG) | B(STRATEGY) | B(REQUIRES)),
-    [ZS_MSG_SUBMIT_OK] = S_TYPE("submit.ok", B(TASK), B(RID) | B(DUP)),
-    [ZS_MSG_WAIT] = S_TYPE("wait", B(TASK), B(RID)),
-    [ZS_MSG_WAIT_OK] = S_TASK_VIEW("wait.ok"),
-    [ZS_MSG_TASK] = S_TYPE("task", B(TASK), B(RID)),
-    [ZS_MSG_TASK_OK] = S_TASK_VIEW("task.ok"),
-    [ZS_MSG_CANCEL] = S_TYPE("cancel", B(TASK), B(RID)),
-    [ZS_MSG_CANCEL_OK] = S_TYPE("cancel.ok", B(TASK) | B(STATE), B(RID)),
-    [ZS_MSG_STATUS] = S_TYPE("status", 0, B(RID)),
-    [ZS_MSG_STATUS_OK] = S_TYPE("status.ok", B(NAME), B(RID) | S_COUNTERS),
-    [ZS_MSG_AGENTS] = S_TYPE("agents", 0, B(RID)),
-    [ZS_MSG_AGENTS_OK] = S_TYPE("agents.ok", B(AGENTS), B(RID)),
-    [ZS_MSG_SHUTDOWN] = S_TYPE("shutdown", 0, B(RID)),
-    [ZS_MSG_SHUTDOWN_OK] = S_TYPE("shutdown.ok", 0, B(RID)),
-    [ZS_MSG_STOP] = S_TYPE("stop", B(AGENT), B(RID)),
-    [ZS_MSG_STOP_OK] = S_TYPE("stop.ok", B(AGENT), B(RID)),
-    [ZS_MSG_SCALE] = S_TYPE("scale", B(ATYPE) | B(SCALE), B(RID) | B(NODE)),
-    [ZS_MSG_SCALE_OK] = S_TYPE("scale.ok", B(ATYPE) | B(SCALE), B(RID) | B(NODE)),
-    [ZS_MSG_NODE_HELLO] = S_TYPE("node.hello", B(NODE) | B(SLOTS), B(HOST) | B(PID)),
-    [ZS_MSG_NODE_WELCOME] = S_TYPE("node.welcome", B(NODE) | B(HB) | B(LIVE), B(NAME)),
-    [ZS_MSG_NODE_SPAWN] = S_TYPE("node.spawn", B(ATYPE), B(SCALE)),
-    [ZS_MSG_NEIGHBOURS] =
-        S_TYPE("neighbours", B(ROLE), B(PEERS) | B(GONE) | B(FULL) | B(LEAD)),
-    [ZS_MSG_MSG_SEND] = S_TYPE("msg.send", B(AGENT), B(PAYLOAD)),
-    [ZS_MSG_MSG_SHARE] = S_TYPE("msg.share", 0, B(PAYLOAD)),
-    [ZS_MSG_MSG] = S_TYPE("msg", B(AGENT), B(PAYLOAD)),
-    [ZS_MSG_TASK_DELEGATE] = S_TYPE("task.delegate", B(TASK) | B(ATT), B(PAYLOAD)),
-    [ZS_MSG_TASK_REPORT] = S_TYPE("task.report",
-                                  B(TASK) | B(ATT) | B(AGENT) | B(STATUS),
-                                  B(EXIT) | B(STDOUT) | B(STDERR) | B(WHY)),
-    [ZS_MSG_TOPOLOGY] = S_TYPE("topology", 0, B(RID)),
-    [ZS_MSG_MEM_PUT] = S_TYPE("mem.put",
-                              B(KEY),
-                              B(RID) | B(VALUE) | B(TAGS) | B(TTL) | B(ACCESS) |
-                                  B(VERSION) | B(CAS) | B(AGENT) | B(ATYPE) | B(EXPIRES) |
-                                  B(HALF_LIFE) | B(LEVEL_MICRO) | B(AT)),
-    [ZS_MSG_MEM_PUT_OK] = S_TYPE("mem.put.ok", B(KEY) | B(VERSION), B(RID)),
-    [ZS_MSG_MEM_GET] = S_TYPE("mem.get", B(KEY), B(RID)),
-    [ZS_MSG_MEM_GET_OK] =
-        S_TYPE("mem.get.ok",
-               B(KEY) | B(VERSION) | B(ACCESS),
-               B(RID) | B(VALUE) | B(TAGS) | B(TTL) | B(AGENT) | B(LEVEL) | B(HALF_LIFE)),
-    [ZS_MSG_MEM_DEL] = S_TYPE("mem.del", B(KEY), B(RID) | B(VERSION) | B(CAS)),
-    [ZS_MSG_MEM_DEL_OK] = S_TYPE("mem.del.ok", B(KEY) | B(VERSION), B(RID)),
-    [ZS_MSG_MEM_QUERY] = S_TYPE("mem.query", 0, B(RID) | B(PREFIX) | B(TAGS) | B(TOP)),
-    [ZS_MSG_MEM_DEPOSIT] = S_TYPE("mem.deposit",
-                                  B(KEY) | B(AMOUNT),
-                                  B(RID) | B(HALF_LIFE) | B(TAGS) | B(ACCESS) | B(TTL)),
-    [ZS_MSG_MEM_DEPOSIT_OK] =
-        S_TYPE("mem.deposit.ok", B(KEY) | B(VERSION) | B(LEVEL), B(RID)),
-    [ZS_MSG_MEM_QUERY_OK] = S_TYPE("mem.query.ok", 0, B(RID) | B(KEYS)),
-    [ZS_MSG_VOTE_PROPOSE] =
-        S_TYPE("vote.propose",
-               B(QUESTION) | B(OPTIONS),
-               B(RID) | B(VOTE) | B(VOTERS) | B(STRATEGY) | B(DEADLINE)),
-    [ZS_MSG_VOTE_PROPOSE_OK] = S_TYPE("vote.propose.ok", B(VOTE) | B(SCALE), B(RID)),
-    [ZS_MSG_VOTE_ASK] =
-        S_TYPE("vote.ask",
-               B(VOTE) | B(QUESTION) | B(OPTIONS) | B(STRATEGY) | B(DEADLINE),
-               B(AGENT)),
-    [ZS_MSG_VOTE_CAST] =
-        S_TYPE("vote.cast", B(VOTE) | B(OPTION), B(RID) | B(CONFIDENCE) | B(WEIGHT)),
-    [ZS_MSG_VOTE_CAST_OK] = S_TYPE("vote.cast.ok", B(VOTE), B(RID)),
-    [ZS_MSG_VOTE_STATUS] = S_TYPE("vote.status", B(VOTE), B(RID)),
-    [ZS_MSG_VOTE_STATUS_OK] = S_TYPE(
-        "vote.status.ok",
-        B(VOTE) | B(QUESTION) | B(OPTIONS) | B(STRATEGY) | B(STATE) | B(SCALE) | B(CAST),
-        B(RID) | B(VOTERS) | B(AGENT) | B(OPTION) | B(DEADLINE) | B(BALLOTS)),
-    [ZS_MSG_VOTE_LIST] = S_TYPE("vote.list", 0, B(RID)),
-    [ZS_MSG_VOTE_LIST_OK] = S_TYPE("vote.list.ok", 0, B(RID) | B(VOTES)),
-    [ZS_MSG_TOPOLOGY_OK] =
-        S_TYPE("topology.ok", B(TOPOLOGY) | B(AGENTS), B(RID) | B(LINKS)),
-    [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", B(SEQ) | B(NAME), 0),
-    [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", B(SEQ) | B(NAME), B(WHY)),
-    [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined",
-                                      B(SEQ) | B(AGENT) | B(ATYPE),
-                                      B(HOST) | B(PID) | B(LOCAL) | B(ADDR)),
-    [ZS_MSG_EV_AGENT_LEFT] = S_TYPE("agent.left", B(SEQ) | B(AGENT) | B(ATYPE), B(WHY)),
-    [ZS_MSG_EV_AGENT_EXITED] =
-        S_TYPE("agent.exited", B(SEQ) | B(AGENT) | B(PID), B(EXIT) | B(WHY)),
-    [ZS_MSG_EV_AGENT_TYPE_FAILED] =
-        S_TYPE("agent.type_failed", B(SEQ) | B(ATYPE) | B(WHY), 0),
-    [ZS_MSG_EV_NODE_JOINED] =
-        S_TYPE("node.joined", B(SEQ) | B(NODE) | B(SLOTS), B(HOST) | B(PID)),
-    [ZS_MSG_EV_NODE_LEFT] = S_TYPE("node.left", B(SEQ) | B(NODE), B(WHY)),
-    [ZS_MSG_EV_MEM_CHANGED] =
-        S_TYPE("mem.changed", B(SEQ) | B(KEY) | B(STATE), B(VERSION) | B(AGENT)),
-    [ZS_MSG_EV_VOTE_OPENED] = S_TYPE("vote.opened",
-                                     B(SEQ) | B(VOTE) | B(QUESTION) | B(OPTIONS) |
-                                         B(STRATEGY) | B(DEADLINE) | B(SCALE),
-                                     B(VOTERS) | B(AGENT)),
-    [ZS_MSG_EV_VOTE_DECIDED] = S_TYPE("vote.decided",
-                                      B(SEQ) | B(VOTE) | B(STATE) | B(SCALE) | B(CAST),
-                                      B(OPTION) | B(WHY)),
-    [ZS_MSG_EV_TEAM_ELECTED] =
-        S_TYPE("team.elected", B(SEQ) | B(ATYPE) | B(AGENT), B(WHY)),
-    [ZS_MSG_EV_TASK_PENDING] = S_TASK_EVENT("task.pending"),
-    [ZS_MSG_EV_TASK_READY] = S_TASK_EVENT("task.ready"),
-    [ZS_MSG_EV_TASK_ASSIGNED] = S_TASK_EVENT("task.assigned"),
-    [ZS_MSG_EV_TASK_RUNNING] = S_TASK_EVENT("task.running"),
-    [ZS_MSG_EV_TASK_COMPLETED] = S_TASK_EVENT("task.completed"),
-    [ZS_MSG_EV_TASK_FAILED] = S_TASK_EVENT("task.failed"),
-    [ZS_MSG_EV_TASK_DEAD] = S_TASK_EVENT("task.dead"),
-    [ZS_MSG_EV_TASK_CANCELLED] = S_TASK_EVENT("task.cancelled"),
-};
-
-//  Keep in byte order of the names, as s_sorted
-static const uint8_t s_types_sorted[ZS_MSG_TYPE_COUNT - 1] = {
-    ZS_MSG_EV_AGENT_EXITED,
-    ZS_MSG_EV_AGENT_JOINED,
-    ZS_MSG_EV_AGENT_LEFT,
-    ZS_MSG_EV_AGENT_TYPE_FAILED,
-    ZS_MSG_AGENTS,
-    ZS_MSG_AGENTS_OK,
-    ZS_MSG_BYE,
-    ZS_MSG_CANCEL,
-    ZS_MSG_CANCEL_OK,
-    ZS_MSG_ERROR,
-    ZS_MSG_HEARTBEAT,
-    ZS_MSG_HELLO,
-    ZS_MSG_EV_MEM_CHANGED,
-    ZS_MSG_MEM_DEL,
-    ZS_MSG_MEM_DEL_OK,
-    ZS_MSG_MEM_DEPOSIT,
-    ZS_MSG_MEM_DEPOSIT_OK,
-    ZS_MSG_MEM_GET,
-    ZS_MSG_MEM_GET_OK,
-    ZS_MSG_MEM_PUT,
-    ZS_MSG_MEM_PUT_OK,
-    ZS_MSG_MEM_QUERY,
-    ZS_MSG_MEM_QUERY_OK,
-    ZS_MSG_MSG,
-    ZS_MSG_MSG_SEND,
-    ZS_MSG_MSG_SHARE,
-    ZS_MSG_NEIGHBOURS,
-    ZS_MSG_NODE_HELLO,
-    ZS_MSG_EV_NODE_JOINED,
-    ZS_MSG_EV_NODE_LEFT,
-    ZS_MSG_NODE_SPAWN,
-    ZS_MSG_NODE_WELCOME,
-    ZS_MSG_SCALE,
-    ZS_MSG_SCALE_OK,
-    ZS_MSG_SHUTDOWN,
-    ZS_MSG_SHUTDOWN_OK,
-    ZS_MSG_STATUS,
-    ZS_MSG_STATUS_OK,
-    ZS_MSG_STOP,
-    ZS_MSG_STOP_OK,
-    ZS_MSG_SUBMIT,
-    ZS_MSG_SUBMIT_OK,
-    ZS_MSG_EV_SWARM_STARTED,
-    ZS_MSG_EV_SWARM_STOPPING,
-    ZS_MSG_TASK,
-    ZS_MSG_TASK_ACK,
-    ZS_MSG_TASK_ASSIGN,
-    ZS_MSG_EV_TASK_ASSIGNED,
-    ZS_MSG_TASK_BID,
-    ZS_MSG_TASK_CANCEL,
-    ZS_MSG_EV_TASK_CANCELLED,
-    ZS_MSG_EV_TASK_COMPLETED,
-    ZS_MSG_EV_TASK_DEAD,
-    ZS_MSG_TASK_DELEGATE,
-    ZS_MSG_EV_TASK_FAILED,
-    ZS_MSG_TASK_OFFER,
-    ZS_MSG_TASK_OK,
-    ZS_MSG_EV_TASK_PENDING,
-    ZS_MSG_TASK_PROGRESS,
-    ZS_MSG_EV_TASK_READY,
-    ZS_MSG_TASK_REPORT,
-    ZS_MSG_TASK_RESULT,
-    ZS_MSG_EV_TASK_RUNNING,
-    ZS_MSG_EV_TEAM_ELECTED,
-    ZS_MSG_TOPOLOGY,
-    ZS_MSG_TOPOLOGY_OK,
-    ZS_MSG_VOTE_ASK,
-    ZS_MSG_VOTE_CAST,
-    ZS_MSG_VOTE_CAST_OK,
-    ZS_MSG_EV_VOTE_DECIDED,
-    ZS_MSG_VOTE_LIST,
-    ZS_MSG_VOTE_LIST_OK,
-    ZS_MSG_EV_VOTE_OPENED,
-    ZS_MSG_VOTE_PROPOSE,
-    ZS_MSG_VOTE_PROPOSE_OK,
-    ZS_MSG_VOTE_STATUS,
-    ZS_MSG_VOTE_STATUS_OK,
-    ZS_MSG_WAIT,
-    ZS_MSG_WAIT_OK,
-    ZS_MSG_WELCOME,
-};
-
-_Static_assert(ZS_F_COUNT <= ZS_FIELDSET_BITS, "a field set holds every field id");
 _Static_assert(ZS_MSG_AGENTS_MAX <= UINT16_MAX, "count_max is 16 bits");
 _Static_assert(sizeof(zs_msg_t) <= UINT16_MAX, "offsets are 16 bits");
 
 //  ---------------------------------------------------------------------------------------
-//  Lookups
+//  Types: each lists its fields, required (R) or optional (O), in the order they are
+//  encoded; the agent record lists its own (RR, RO) alike
+
+// clang-format off
+#define R(key)  {&s_f_##key, true}
+#define O(key)  {&s_f_##key, false}
+#define RR(key) {&s_r_##key, true}  //  a field of the agent record
+#define RO(key) {&s_r_##key, false}
+// clang-format on
+
+//  Number of uses in a list, and a compile error when there are more than a type may have
+#define S_COUNT(...)                                                                     \
+    (sizeof((const zs_msgtab_use_t[]){__VA_ARGS__}) / sizeof(zs_msgtab_use_t))
+#define S_COUNT_CHECKED(...)                                                             \
+    (S_COUNT(__VA_ARGS__) +                                                              \
+     0 * sizeof(char[S_COUNT(__VA_ARGS__) <= ZS_MSGTAB_TYPE_FIELDS_MAX ? 1 : -1]))
+#define S_MAP(name_, ...)                                                                \
+    {                                                                                    \
+        .name = (name_), .name_size = sizeof(name_) - 1,                                 \
+        .uses = (const zs_msgtab_use_t[]){__VA_ARGS__},                                  \
+        .count = S_COUNT_CHECKED(__VA_ARGS__)                                            \
+    }
+//  A message type: "v" and "t", then its own fields
+#define S_TYPE(name_, ...) S_MAP(name_, R(v), R(t), __VA_ARGS__)
+
+#define S_TASK_EVENT R(seq), O(agent), O(why), R(task), R(ttype), O(att)
+#define S_TASK_VIEW                                                                      \
+    O(rid), O(agent), O(why), R(task), R(ttype), O(pri), O(tmo), O(tries), O(att),       \
+        O(status), O(exit), O(stdout), O(stderr), R(state), O(ended), O(deps)
+#define S_COUNTERS                                                                       \
+    O(n_agents), O(n_ready), O(n_running), O(n_pending), O(n_completed), O(n_dead),      \
+        O(n_cancelled), O(n_submitted), O(uptime_ms), O(n_forbidden), O(queued_bytes),   \
+        O(results_bytes)
+
+// clang-format off
+static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
+    [ZS_MSG_INVALID] = {.name = "invalid", .name_size = 7},
+    [ZS_MSG_HELLO] = S_TYPE("hello", O(agent), R(atype), O(caps), O(conc), O(host),
+        O(pid), O(secret)),
+    [ZS_MSG_WELCOME] = S_TYPE("welcome", R(agent), R(atype), R(conc), R(hb), R(live),
+        R(handler), O(argv), O(option), O(vote_argv)),
+    [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", O(load)),
+    [ZS_MSG_BYE] = S_TYPE("bye", O(why)),
+    [ZS_MSG_ERROR] = S_TYPE("error", O(rid), R(code), R(why), O(task), O(vote)),
+    [ZS_MSG_TASK_ASSIGN] = S_TYPE("task.assign", R(task), R(ttype), O(payload), O(tmo),
+        R(att)),
+    [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", R(task), R(att)),
+    [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", R(task), R(att), O(pct), O(note)),
+    [ZS_MSG_TASK_RESULT] = S_TYPE("task.result", O(why), R(task), R(att), R(status),
+        O(exit), O(stdout), O(stderr)),
+    [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", R(task), R(att)),
+    [ZS_MSG_TASK_OFFER] = S_TYPE("task.offer", R(task), R(ttype), O(tmo)),
+    [ZS_MSG_TASK_BID] = S_TYPE("task.bid", R(task), R(bid)),
+    [ZS_MSG_SUBMIT] = S_TYPE("submit", O(rid), O(task), R(ttype), O(payload), O(pri),
+        O(tmo), O(tries), O(wait), O(deps), O(items), O(agg), O(strategy), O(requires)),
+    [ZS_MSG_SUBMIT_OK] = S_TYPE("submit.ok", O(rid), R(task), O(dup)),
+    [ZS_MSG_WAIT] = S_TYPE("wait", O(rid), R(task)),
+    [ZS_MSG_WAIT_OK] = S_TYPE("wait.ok", S_TASK_VIEW),
+    [ZS_MSG_TASK] = S_TYPE("task", O(rid), R(task)),
+    [ZS_MSG_TASK_OK] = S_TYPE("task.ok", S_TASK_VIEW),
+    [ZS_MSG_CANCEL] = S_TYPE("cancel", O(rid), R(task)),
+    [ZS_MSG_CANCEL_OK] = S_TYPE("cancel.ok", O(rid), R(task), R(state)),
+    [ZS_MSG_STATUS] = S_TYPE("status", O(rid)),
+    [ZS_MSG_STATUS_OK] = S_TYPE("status.ok", O(rid), O(seq), R(name), S_COUNTERS),
+    [ZS_MSG_AGENTS] = S_TYPE("agents", O(rid)),
+    [ZS_MSG_AGENTS_OK] = S_TYPE("agents.ok", O(rid), R(agents)),
+    [ZS_MSG_SHUTDOWN] = S_TYPE("shutdown", O(rid)),
+    [ZS_MSG_SHUTDOWN_OK] = S_TYPE("shutdown.ok", O(rid)),
+    [ZS_MSG_STOP] = S_TYPE("stop", O(rid), R(agent)),
+    [ZS_MSG_STOP_OK] = S_TYPE("stop.ok", O(rid), R(agent)),
+    [ZS_MSG_SCALE] = S_TYPE("scale", O(rid), R(atype), R(count), O(node)),
+    [ZS_MSG_SCALE_OK] = S_TYPE("scale.ok", O(rid), R(atype), R(count), O(node)),
+    [ZS_MSG_NODE_HELLO] = S_TYPE("node.hello", O(host), O(pid), R(node), R(slots)),
+    [ZS_MSG_NODE_WELCOME] = S_TYPE("node.welcome", R(hb), R(live), O(name), R(node)),
+    [ZS_MSG_NODE_SPAWN] = S_TYPE("node.spawn", R(atype), O(count)),
+    [ZS_MSG_NEIGHBOURS] = S_TYPE("neighbours", O(peers), O(gone), O(full), R(role),
+        O(lead)),
+    [ZS_MSG_MSG_SEND] = S_TYPE("msg.send", R(agent), O(payload)),
+    [ZS_MSG_MSG_SHARE] = S_TYPE("msg.share", O(payload)),
+    [ZS_MSG_MSG] = S_TYPE("msg", R(agent), O(payload)),
+    [ZS_MSG_TASK_DELEGATE] = S_TYPE("task.delegate", R(task), O(payload), R(att)),
+    [ZS_MSG_TASK_REPORT] = S_TYPE("task.report", R(agent), O(why), R(task), R(att),
+        R(status), O(exit), O(stdout), O(stderr)),
+    [ZS_MSG_TOPOLOGY] = S_TYPE("topology", O(rid)),
+    [ZS_MSG_TOPOLOGY_OK] = S_TYPE("topology.ok", O(rid), R(agents), R(topology),
+        O(links)),
+    [ZS_MSG_MEM_PUT] = S_TYPE("mem.put", O(rid), O(agent), O(atype), R(key), O(value),
+        O(tags), O(ttl), O(access), O(version), O(cas), O(expires), O(half_life),
+        O(level_micro), O(at)),
+    [ZS_MSG_MEM_PUT_OK] = S_TYPE("mem.put.ok", O(rid), R(key), R(version)),
+    [ZS_MSG_MEM_GET] = S_TYPE("mem.get", O(rid), R(key)),
+    [ZS_MSG_MEM_GET_OK] = S_TYPE("mem.get.ok", O(rid), O(agent), R(key), O(value),
+        O(tags), O(ttl), R(access), R(version), O(half_life), O(level)),
+    [ZS_MSG_MEM_DEL] = S_TYPE("mem.del", O(rid), R(key), O(version), O(cas)),
+    [ZS_MSG_MEM_DEL_OK] = S_TYPE("mem.del.ok", O(rid), R(key), R(version)),
+    [ZS_MSG_MEM_QUERY] = S_TYPE("mem.query", O(rid), O(tags), O(prefix), O(top)),
+    [ZS_MSG_MEM_DEPOSIT] = S_TYPE("mem.deposit", O(rid), R(key), O(tags), O(ttl),
+        O(access), R(amount), O(half_life)),
+    [ZS_MSG_MEM_DEPOSIT_OK] = S_TYPE("mem.deposit.ok", O(rid), R(key), R(version),
+        R(level)),
+    [ZS_MSG_MEM_QUERY_OK] = S_TYPE("mem.query.ok", O(rid), O(keys)),
+    [ZS_MSG_VOTE_PROPOSE] = S_TYPE("vote.propose", O(rid), O(strategy), O(vote),
+        R(question), R(options), O(voters), O(deadline)),
+    [ZS_MSG_VOTE_PROPOSE_OK] = S_TYPE("vote.propose.ok", O(rid), R(count), R(vote)),
+    [ZS_MSG_VOTE_ASK] = S_TYPE("vote.ask", O(agent), R(strategy), R(vote), R(question),
+        R(options), R(deadline)),
+    [ZS_MSG_VOTE_CAST] = S_TYPE("vote.cast", O(rid), R(vote), R(option), O(confidence),
+        O(weight)),
+    [ZS_MSG_VOTE_CAST_OK] = S_TYPE("vote.cast.ok", O(rid), R(vote)),
+    [ZS_MSG_VOTE_STATUS] = S_TYPE("vote.status", O(rid), R(vote)),
+    [ZS_MSG_VOTE_STATUS_OK] = S_TYPE("vote.status.ok", O(rid), O(agent), R(state),
+        R(count), R(strategy), R(vote), R(question), R(options), O(voters), O(deadline),
+        O(option), O(ballots), R(cast)),
+    [ZS_MSG_VOTE_LIST] = S_TYPE("vote.list", O(rid)),
+    [ZS_MSG_VOTE_LIST_OK] = S_TYPE("vote.list.ok", O(rid), O(votes)),
+    [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", R(seq), R(name)),
+    [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", R(seq), O(why), R(name)),
+    [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined", R(seq), R(agent), R(atype), O(host),
+        O(pid), O(local), O(addr)),
+    [ZS_MSG_EV_AGENT_LEFT] = S_TYPE("agent.left", R(seq), R(agent), R(atype), O(why)),
+    [ZS_MSG_EV_AGENT_EXITED] = S_TYPE("agent.exited", R(seq), R(agent), R(pid), O(why),
+        O(exit)),
+    [ZS_MSG_EV_AGENT_TYPE_FAILED] = S_TYPE("agent.type_failed", R(seq), R(atype), R(why)),
+    [ZS_MSG_EV_NODE_JOINED] = S_TYPE("node.joined", R(seq), O(host), O(pid), R(node),
+        R(slots)),
+    [ZS_MSG_EV_NODE_LEFT] = S_TYPE("node.left", R(seq), O(why), R(node)),
+    [ZS_MSG_EV_TEAM_ELECTED] = S_TYPE("team.elected", R(seq), R(agent), R(atype), O(why)),
+    [ZS_MSG_EV_MEM_CHANGED] = S_TYPE("mem.changed", R(seq), O(agent), R(state), R(key),
+        O(version)),
+    [ZS_MSG_EV_VOTE_OPENED] = S_TYPE("vote.opened", R(seq), O(agent), R(count),
+        R(strategy), R(vote), R(question), R(options), O(voters), R(deadline)),
+    [ZS_MSG_EV_VOTE_DECIDED] = S_TYPE("vote.decided", R(seq), O(why), R(state), R(count),
+        R(vote), O(option), R(cast)),
+    [ZS_MSG_EV_TASK_PENDING] = S_TYPE("task.pending", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_READY] = S_TYPE("task.ready", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_ASSIGNED] = S_TYPE("task.assigned", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_RUNNING] = S_TYPE("task.running", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_COMPLETED] = S_TYPE("task.completed", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_FAILED] = S_TYPE("task.failed", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_DEAD] = S_TYPE("task.dead", S_TASK_EVENT),
+    [ZS_MSG_EV_TASK_CANCELLED] = S_TYPE("task.cancelled", S_TASK_EVENT),
+};
+
+static zs_msgtab_type_t s_record = S_MAP("agent record", RR(agent), RR(atype), RO(host),
+    RO(state), RO(pid), RO(conc), RO(load), RO(done), RO(failed), RO(local), RO(role),
+    RO(lead), RO(trust), RO(trust_low));
+// clang-format on
+
+//  ---------------------------------------------------------------------------------------
+//  Indexes, built before main from the lists above
+
+//  Every type but ZS_MSG_INVALID, in byte order of their names
+static zs_msg_type_t s_by_name[ZS_MSG_TYPE_COUNT - 1];
+
+//  Every message field once, as the fields of a pseudo-type (uses owned)
+static zs_msgtab_type_t s_keys = {.name = "any message"};
+
+static void s_table_bug(const char *format, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+//  A wrong table is a bug in this file, found before main: nothing can run with it
+static void
+s_table_bug(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fputs("zs_msgtab: the message table is wrong: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    abort();
+}
 
 //  Byte order of (data, size) against a name of name_size bytes. Keys are a few bytes
 //  long and most probes differ at the first, where a call to memcmp costs more than
@@ -542,17 +396,128 @@ s_compare(const char *data, size_t size, const char *name, size_t name_size)
     return (size > name_size) - (size < name_size);
 }
 
-int
-zs_msgtab_find(const zs_msgtab_t *self, const char *key, size_t size)
+static int
+s_field_order(const zs_msgtab_field_t *a, const zs_msgtab_field_t *b)
 {
-    assert(self);
-    size_t low = 0, high = self->count;
+    return s_compare(a->key, a->key_size, b->key, b->key_size);
+}
+
+//  Sorts the type's uses by key into by_key (an insertion sort: a few fields, once) and
+//  counts the required ones. Returns the key listed twice, or NULL.
+static const char *
+s_index_type(zs_msgtab_type_t *type)
+{
+    uint16_t *by_key = zs_malloc((type->count ? type->count : 1) * sizeof *by_key);
+    type->required = 0;
+    for (size_t i = 0; i < type->count; i++) {
+        const zs_msgtab_field_t *field = type->uses[i].field;
+        size_t at = i;
+        while (at > 0 && s_field_order(type->uses[by_key[at - 1]].field, field) > 0) {
+            by_key[at] = by_key[at - 1];
+            at--;
+        }
+        by_key[at] = (uint16_t) i;
+        type->required += type->uses[i].required;
+    }
+    type->by_key = by_key;
+    for (size_t i = 1; i < type->count; i++) {
+        const zs_msgtab_field_t *field = type->uses[by_key[i]].field;
+        if (s_field_order(type->uses[by_key[i - 1]].field, field) == 0) {
+            return field->key;
+        }
+    }
+    return NULL;
+}
+
+static int
+s_name_order(zs_msg_type_t a, zs_msg_type_t b)
+{
+    return s_compare(s_types[a].name, s_types[a].name_size, s_types[b].name,
+                     s_types[b].name_size);
+}
+
+static void
+s_index_names(void)
+{
+    for (size_t type = ZS_MSG_INVALID + 1; type < ZS_MSG_TYPE_COUNT; type++) {
+        if (!s_types[type].name) {
+            s_table_bug("message type %zu has no entry", type);
+        }
+        size_t at = type - 1;
+        while (at > 0 && s_name_order(s_by_name[at - 1], (zs_msg_type_t) type) > 0) {
+            s_by_name[at] = s_by_name[at - 1];
+            at--;
+        }
+        s_by_name[at] = (zs_msg_type_t) type;
+    }
+    for (size_t i = 1; i < ZS_MSG_TYPE_COUNT - 1; i++) {
+        if (s_name_order(s_by_name[i - 1], s_by_name[i]) == 0) {
+            s_table_bug("two types are named '%s'", s_types[s_by_name[i]].name);
+        }
+    }
+}
+
+//  s_keys: each field any message type lists, once
+static void
+s_index_keys(void)
+{
+    size_t most = 0;
+    for (size_t type = 0; type < ZS_MSG_TYPE_COUNT; type++) {
+        most += s_types[type].count;
+    }
+    zs_msgtab_use_t *uses = zs_calloc(most ? most : 1, sizeof *uses);
+    size_t count = 0;
+    for (size_t type = 0; type < ZS_MSG_TYPE_COUNT; type++) {
+        for (size_t i = 0; i < s_types[type].count; i++) {
+            const zs_msgtab_field_t *field = s_types[type].uses[i].field;
+            size_t known = 0;
+            while (known < count && uses[known].field != field) {
+                known++;
+            }
+            if (known == count) {
+                uses[count++].field = field;
+            }
+        }
+    }
+    s_keys.uses = uses;
+    s_keys.count = count;
+    const char *twice = s_index_type(&s_keys);
+    if (twice) {
+        s_table_bug("two fields have the key '%s'", twice);
+    }
+}
+
+__attribute__((constructor)) static void
+s_index(void)
+{
+    for (size_t type = 0; type < ZS_MSG_TYPE_COUNT; type++) {
+        const char *twice = s_index_type(&s_types[type]);
+        if (twice) {
+            s_table_bug("type '%s' lists '%s' twice", s_types[type].name, twice);
+        }
+    }
+    const char *twice = s_index_type(&s_record);
+    if (twice) {
+        s_table_bug("'%s' lists '%s' twice", s_record.name, twice);
+    }
+    s_index_names();
+    s_index_keys();
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Lookups
+
+int
+zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size)
+{
+    assert(type);
+    size_t low = 0, high = type->count;
     while (low < high) {
         size_t mid = low + (high - low) / 2;
-        const zs_msgtab_field_t *field = &self->fields[self->sorted[mid]];
+        const zs_msgtab_field_t *field = type->uses[type->by_key[mid]].field;
         int order = s_compare(key, size, field->key, field->key_size);
         if (order == 0) {
-            return self->sorted[mid];
+            return type->by_key[mid];
         }
         if (order < 0) {
             high = mid;
@@ -563,6 +528,13 @@ zs_msgtab_find(const zs_msgtab_t *self, const char *key, size_t size)
     return -1;
 }
 
+const zs_msgtab_field_t *
+zs_msgtab_field(const char *key, size_t size)
+{
+    int at = zs_msgtab_find(&s_keys, key, size);
+    return at < 0 ? NULL : s_keys.uses[at].field;
+}
+
 const zs_msgtab_type_t *
 zs_msgtab_type(zs_msg_type_t type)
 {
@@ -570,6 +542,12 @@ zs_msgtab_type(zs_msg_type_t type)
         return &s_types[ZS_MSG_INVALID];
     }
     return &s_types[type];
+}
+
+const zs_msgtab_type_t *
+zs_msgtab_record(void)
+{
+    return &s_record;
 }
 
 const char *
@@ -585,10 +563,10 @@ zs_msg_type_from_name(const char *name, size_t size)
     size_t low = 0, high = ZS_MSG_TYPE_COUNT - 1;
     while (low < high) {
         size_t mid = low + (high - low) / 2;
-        const zs_msgtab_type_t *candidate = &s_types[s_types_sorted[mid]];
+        const zs_msgtab_type_t *candidate = &s_types[s_by_name[mid]];
         int order = s_compare(name, size, candidate->name, candidate->name_size);
         if (order == 0) {
-            return (zs_msg_type_t) s_types_sorted[mid];
+            return s_by_name[mid];
         }
         if (order < 0) {
             high = mid;
@@ -605,6 +583,7 @@ zs_msg_type_from_name(const char *name, size_t size)
 bool
 zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
 {
+    const char *str;
     switch ((zs_msgtab_kind_t) field->kind) {
     case ZS_KIND_VERSION:
     case ZS_KIND_TYPE:
@@ -616,7 +595,8 @@ zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
     case ZS_KIND_BOOL:
         return ZS_MSGTAB_GET(base, field, bool);
     case ZS_KIND_STR:
-        return ZS_MSGTAB_GET(base, field, const char *) != NULL;
+        str = ZS_MSGTAB_GET(base, field, const char *);
+        return str && (str[0] != '\0' || !zs_msgtab_is_name(field));
     case ZS_KIND_BIN:
         return ZS_MSGTAB_GET(base, field, const uint8_t *) != NULL;
     case ZS_KIND_STRLIST:
@@ -634,6 +614,12 @@ zs_msgtab_zero_is_value(const zs_msgtab_field_t *field)
 {
     return field->kind == ZS_KIND_UINT || field->kind == ZS_KIND_INT ||
            field->kind == ZS_KIND_BOOL || field->kind == ZS_KIND_AGENTS;
+}
+
+bool
+zs_msgtab_is_name(const zs_msgtab_field_t *field)
+{
+    return field->kind == ZS_KIND_STR && field->min > 0;
 }
 
 int

@@ -1,11 +1,27 @@
-//  zs_msgtab - the message table behind zs_msg: fields, their kinds and bounds, and which
+//  zs_msgtab - the message table behind zs_msg: fields, their kinds and bounds, and the
 //  fields each message type requires or allows (private to proto/)
 //
 //  One table drives encode, decode and JSON printing, so the three cannot disagree on a
 //  key, a bound or the zero-means-absent rule. A field is described once, by its wire
-//  key, its kind and bounds and where it lives in zs_msg_t (or zs_msg_agent_t for the
-//  records of agents.ok); a type is two bit sets over field ids: required and allowed.
-//  proto/PROTOCOL.md restates the same table for implementers in other languages.
+//  key, its kind and bounds and the member of zs_msg_t (or zs_msg_agent_t, for the
+//  records of agents.ok) that holds it; the compiler checks that the member's C type
+//  fits the kind. A message type lists its own fields, each required or optional, in
+//  the order they are encoded, "v" and "t" first. proto/PROTOCOL.md restates the same
+//  table for implementers in other languages.
+//
+//  Nothing is sorted by hand and nothing caps the number of fields: the lookups decoding
+//  needs (a type by its name, a field by its key within a type, any message field by its
+//  key) are indexes built once, before main, from those lists. Building them also checks
+//  the table (one description per key, no field listed twice by one type, every type
+//  named once) and aborts the program with the reason when it is wrong, so a mistake in
+//  the table stops every program and test at its start. The one bound is per type: a
+//  type lists at most ZS_MSGTAB_TYPE_FIELDS_MAX fields (checked when compiling), the
+//  size of the decoder's duplicate-key flags on the stack.
+//
+//  Adding a field: its member in zs_msg_t (zs_msg.h), its description in zs_msgtab.c,
+//  R (required) or O (optional) in each type that carries it; then PROTOCOL.md §4 and
+//  tests/unit/test_msg_spec.h, whose round trips and sweeps cover it from there. Adding
+//  a type: its zs_msg_type_t value and its entry in zs_msgtab.c, then the same two.
 
 #ifndef ZS_MSGTAB_H
 #define ZS_MSGTAB_H
@@ -16,144 +32,9 @@
 
 #include "proto/zs_msg.h"
 
-//  Field ids of zs_msg_t, in struct order, which is also the order fields are encoded in
-typedef enum {
-    ZS_F_V,
-    ZS_F_T,
-    ZS_F_RID,
-    ZS_F_SEQ,
-    ZS_F_AGENT,
-    ZS_F_ATYPE,
-    ZS_F_CAPS,
-    ZS_F_CONC,
-    ZS_F_HOST,
-    ZS_F_PID,
-    ZS_F_LOCAL,
-    ZS_F_HB,
-    ZS_F_LIVE,
-    ZS_F_HANDLER,
-    ZS_F_ARGV,
-    ZS_F_LOAD,
-    ZS_F_CODE,
-    ZS_F_WHY,
-    ZS_F_TASK,
-    ZS_F_TTYPE,
-    ZS_F_PAYLOAD,
-    ZS_F_PRI,
-    ZS_F_TMO,
-    ZS_F_TRIES,
-    ZS_F_ATT,
-    ZS_F_PCT,
-    ZS_F_NOTE,
-    ZS_F_STATUS,
-    ZS_F_EXIT,
-    ZS_F_STDOUT,
-    ZS_F_STDERR,
-    ZS_F_STATE,
-    ZS_F_WAIT,
-    ZS_F_DUP,
-    ZS_F_NAME,
-    ZS_F_AGENTS,
-    ZS_F_N_AGENTS,
-    ZS_F_N_READY,
-    ZS_F_N_RUNNING,
-    ZS_F_N_PENDING,
-    ZS_F_N_COMPLETED,
-    ZS_F_N_DEAD,
-    ZS_F_N_CANCELLED,
-    ZS_F_N_SUBMITTED,
-    ZS_F_UPTIME_MS,
-    ZS_F_ENDED,
-    ZS_F_SCALE,
-    ZS_F_NODE,
-    ZS_F_SLOTS,
-    ZS_F_DEPS,
-    ZS_F_ITEMS,
-    ZS_F_AGG,
-    ZS_F_STRATEGY,
-    ZS_F_REQUIRES,
-    ZS_F_BID,
-    ZS_F_PEERS,
-    ZS_F_GONE,
-    ZS_F_FULL,
-    ZS_F_ROLE,
-    ZS_F_LEAD,
-    ZS_F_TOPOLOGY,
-    ZS_F_LINKS,
-    ZS_F_N_FORBIDDEN,
-    ZS_F_KEY,
-    ZS_F_VALUE,
-    ZS_F_TAGS,
-    ZS_F_TTL,
-    ZS_F_ACCESS,
-    ZS_F_VERSION,
-    ZS_F_CAS,
-    ZS_F_PREFIX,
-    ZS_F_KEYS,
-    ZS_F_EXPIRES,
-    ZS_F_AMOUNT,
-    ZS_F_HALF_LIFE,
-    ZS_F_LEVEL,
-    ZS_F_TOP,
-    ZS_F_LEVEL_MICRO,
-    ZS_F_AT,
-    ZS_F_VOTE,
-    ZS_F_QUESTION,
-    ZS_F_OPTIONS,
-    ZS_F_VOTERS,
-    ZS_F_DEADLINE,
-    ZS_F_OPTION,
-    ZS_F_CONFIDENCE,
-    ZS_F_WEIGHT,
-    ZS_F_BALLOTS,
-    ZS_F_VOTES,
-    ZS_F_CAST,
-    ZS_F_VOTE_ARGV,
-    ZS_F_SECRET,
-    ZS_F_ADDR,
-    ZS_F_QUEUED_BYTES,
-    ZS_F_RESULTS_BYTES,
-    ZS_F_COUNT
-} zs_msgtab_field_id_t;
-
-//  A set of field ids of one table: bit i is field i. 128 bits wide (a GCC and clang
-//  extension, hence __extension__), so zs_msg_t may have up to 128 fields
-__extension__ typedef unsigned __int128 zs_fieldset_t;
-#define ZS_FIELDSET_BITS 128
-
-//  The set of field id alone; a constant expression for a constant id
-#define ZS_FIELDSET_OF(id) ((zs_fieldset_t) 1 << (id))
-
-//  True when id is in set
-static inline bool
-zs_fieldset_has(zs_fieldset_t set, int id)
-{
-    return (set >> id) & 1;
-}
-
-//  The lowest id in set, which must not be empty
-static inline int
-zs_fieldset_first(zs_fieldset_t set)
-{
-    uint64_t low = (uint64_t) set;
-    return low ? __builtin_ctzll(low) : 64 + __builtin_ctzll((uint64_t) (set >> 64));
-}
-
-//  Number of ids in set
-static inline int
-zs_fieldset_count(zs_fieldset_t set)
-{
-    return __builtin_popcountll((uint64_t) set) +
-           __builtin_popcountll((uint64_t) (set >> 64));
-}
-
-//  Every field id of a table of count fields
-static inline zs_fieldset_t
-zs_fieldset_all(size_t count)
-{
-    return count >= ZS_FIELDSET_BITS ? ~(zs_fieldset_t) 0
-                                     : ZS_FIELDSET_OF((int) count) - 1;
-}
+//  Fields one type may list, "v" and "t" included: the decoder keeps one flag per field
+//  of the type on its stack. Raise it freely; today's largest type lists 18
+#define ZS_MSGTAB_TYPE_FIELDS_MAX 64
 
 //  How a field is carried on the wire and held in memory
 typedef enum {
@@ -166,8 +47,8 @@ typedef enum {
     ZS_KIND_BIN,      //  bin of up to max bytes; const uint8_t * and size_t at aux
     ZS_KIND_STRLIST,  //  array of up to count_max strs of min..max bytes; zs_msg_list_t
     ZS_KIND_BINLIST,  //  array of up to count_max bins of up to max bytes; zs_msg_bins_t
-    ZS_KIND_AGENTS,   //  array of up to count_max records; zs_msg_agent_t * and count at
-                      //  aux
+    ZS_KIND_AGENTS,   //  array of up to count_max agent records (zs_msgtab_record);
+                      //  zs_msg_agent_t * and size_t at aux
 } zs_msgtab_kind_t;
 
 typedef struct {
@@ -181,39 +62,51 @@ typedef struct {
     uint64_t max;        //  greatest value, or greatest length
 } zs_msgtab_field_t;
 
-//  The fields of one kind of map: a message, or an agent record
+//  A field as one type carries it
 typedef struct {
-    const zs_msgtab_field_t *fields;  //  indexed by field id
-    const uint8_t *sorted;            //  field ids in key order, for binary search
-    size_t count;                     //  number of fields
-    zs_fieldset_t required;           //  for records: fields every record must have
-    const char *what;                 //  for records: name used in errors
-} zs_msgtab_t;
+    const zs_msgtab_field_t *field;  //  its description, shared by every type
+    bool required;                   //  must be present, not nil and not empty
+} zs_msgtab_use_t;
 
+//  The fields of one kind of map: a message type, or an agent record
 typedef struct {
-    const char *name;        //  wire name, "task.assign"
-    size_t name_size;        //  strlen (name)
-    zs_fieldset_t required;  //  field ids that must be present, v and t included
-    zs_fieldset_t allowed;   //  field ids that may be present, required ones included
+    const char *name;             //  wire name ("task.assign"), or for records the
+                                  //  name used in errors
+    size_t name_size;             //  strlen (name)
+    const zs_msgtab_use_t *uses;  //  its fields in encoding order
+    size_t count;                 //  number of uses
+    size_t required;              //  how many of them are required (built at start)
+    uint16_t *by_key;             //  positions in uses in byte order of their keys,
+                                  //  for binary search (built at start, never freed)
 } zs_msgtab_type_t;
-
-extern const zs_msgtab_t zs_msgtab_message;  //  fields of zs_msg_t
-extern const zs_msgtab_t zs_msgtab_record;   //  fields of zs_msg_agent_t
 
 //  Entry of a type; ZS_MSG_INVALID (and anything out of range) gets an entry that
 //  allows nothing.
 const zs_msgtab_type_t *zs_msgtab_type(zs_msg_type_t type);
 
-//  Field id for a key of size bytes, or -1 when the table has no such key.
-int zs_msgtab_find(const zs_msgtab_t *self, const char *key, size_t size);
+//  The fields of an agent record in agents.ok and topology.ok.
+const zs_msgtab_type_t *zs_msgtab_record(void);
+
+//  Position in type->uses of the field with a key of size bytes, or -1 when the type
+//  has no such field.
+int zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size);
+
+//  The message field with a key of size bytes, whatever type carries it, or NULL when no
+//  type has such a key: what a decoder knows of a key before it knows the type.
+const zs_msgtab_field_t *zs_msgtab_field(const char *key, size_t size);
 
 //  True when the field holds a value worth sending: a number other than zero, true, a
-//  string or bin pointer that is not NULL, a list or record array that is not empty.
+//  string that is not NULL (and, for a name, not empty), a bin that is not NULL (an
+//  empty bin is a value), a list or record array that is not empty.
 bool zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base);
 
 //  True when a required field of this kind is sent even at zero: a number, a bool or
 //  the records array has a value there; a NULL string, bin or list has none.
 bool zs_msgtab_zero_is_value(const zs_msgtab_field_t *field);
+
+//  True when the field is a name (ids, types, states: a str that cannot be empty), whose
+//  empty string carries no more than its absence (PROTOCOL.md §2.3).
+bool zs_msgtab_is_name(const zs_msgtab_field_t *field);
 
 //  Bound checks shared by encode and decode. Each returns 0, or -1 with err (code
 //  ZS_ERR_MALFORMED) saying "field 'key': ..." what was wrong.

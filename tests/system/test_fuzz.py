@@ -49,7 +49,7 @@ def near_misses():
         (pack({"v": 1, "t": 7}), bad),                                # t not a string
         (pack({"v": "1", "t": "status"}), {E_VERSION}),               # v not a uint
         (pack({"v": 1, "t": "status", "rid": 1.0}), bad),             # float
-        (pack({"v": 1, "t": "status", "rid": None}), bad),            # nil
+        (pack({"v": 1, "t": "submit", "ttype": None}), bad),          # nil, required
         (pack({"v": 1, "t": "submit", "ttype": "e", "tmo": True}), bad),     # bool for uint
         (b"\x83\xa1v\x01\xa1t\xa6status\xa1v\x01", bad),                # duplicate key
         (b"\x83\xa1v\x01\xa1t\xa6submit\xa5ttype\xa2\xc0\x80", bad),      # overlong UTF-8

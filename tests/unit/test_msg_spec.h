@@ -345,6 +345,39 @@ s_set_sample(zs_msg_t *msg, size_t k, char (*store)[64])
     }
 }
 
+//  Clear msg's field k: what an absent field reads as (zero, false, NULL, empty)
+static void
+s_clear_field(zs_msg_t *msg, size_t k)
+{
+    uint8_t *at = (uint8_t *) msg + s_keys[k].offset;
+    switch (s_keys[k].kind) {
+    case T_UINT:
+    case T_INT:
+        memset(at, 0, sizeof(uint64_t));
+        break;
+    case T_BOOL:
+        *(bool *) at = false;
+        break;
+    case T_STR:
+        *(const char **) (void *) at = NULL;
+        break;
+    case T_BIN:
+        *(const uint8_t **) (void *) at = NULL;
+        *(size_t *) (void *) ((uint8_t *) msg + s_keys[k].aux) = 0;
+        break;
+    case T_LIST:
+        memset(at, 0, sizeof(zs_msg_list_t));
+        break;
+    case T_BINS:
+        memset(at, 0, sizeof(zs_msg_bins_t));
+        break;
+    case T_AGENTS:
+        msg->agents = NULL;
+        msg->agent_count = 0;
+        break;
+    }
+}
+
 static bool
 s_same_str(const char *a, const char *b)
 {
@@ -686,17 +719,14 @@ static const t_bad_value_t s_bad_values[] = {
     BAD ("kind", "submit", "tmo", "\xa1" "5", "field 'tmo': expected uint, got str"),
     BAD ("kind", "submit", "tmo", "\xcb\0\0\0\0\0\0\0\0", "expected uint, got float"),
     BAD ("kind", "submit", "tmo", "\xca\0\0\0\0", "expected uint, got float"),
-    BAD ("kind", "submit", "tmo", "\xc0", "expected uint, got nil"),
     BAD ("kind", "submit", "tmo", "\xff", "expected uint, got negative int"),
     BAD ("kind", "submit", "tmo", "\xd3\x80\0\0\0\0\0\0\0", "got negative int"),
     BAD ("kind", "submit", "tmo", "\xc3", "expected uint, got bool"),
     BAD ("kind", "submit", "tmo", "\xd4\x01\x02", "expected uint, got ext"),
     BAD ("kind", "submit", "tmo", "\x90", "expected uint, got array"),
     BAD ("kind", "submit", "pri", "\xca\0\0\0\0", "field 'pri': expected int, got float"),
-    BAD ("kind", "submit", "pri", "\xc0", "expected int, got nil"),
     BAD ("kind", "task.result", "exit", "\xcf\x80\0\0\0\0\0\0\0", "field 'exit': 9223372036854775808 out of range"),
     BAD ("kind", "submit", "wait", "\x01", "field 'wait': expected bool, got uint"),
-    BAD ("kind", "submit", "wait", "\xc0", "expected bool, got nil"),
     BAD ("kind", "submit", "wait", "\xa4true", "expected bool, got str"),
     BAD ("kind", "submit", "ttype", "\xc4\x04" "echo", "field 'ttype': expected str, got bin"),
     BAD ("kind", "submit", "ttype", "\x07", "expected str, got uint"),
@@ -714,7 +744,8 @@ static const t_bad_value_t s_bad_values[] = {
     BAD ("range", "submit", "pri", "\xd1\xfc\x17", "-1001 out of range -1000..1000"),
     BAD ("range", "submit", "pri", "\xd3\x80\0\0\0\0\0\0\0", "out of range"),
     BAD ("range", "submit", "ttype", "\xa0", "field 'ttype': 0 bytes, out of range 1..64"),
-    BAD ("range", "agent.joined", "host", "\xa0", "field 'host': 0 bytes"),
+    BAD ("range", "agent.joined", "agent", "\xa0", "field 'agent': 0 bytes"),
+    BAD ("range", "agents.ok", "agents", "\x91\x82\xa5" "agent\xa0\xa5" "atype\xa2" "bb", "record 0: field 'agent': 0 bytes, out of range 1..64"),
     BAD ("range", "hello", "caps", "\x91\xa0", "field 'caps': 0 bytes, out of range 1..64"),
 
     BAD ("nul", "task.ack", "task", "\xa3" "a\0b", "field 'task': NUL byte in string"),
@@ -733,6 +764,18 @@ static const t_bad_value_t s_bad_values[] = {
     BAD ("utf8", "bye", "why", "\xa3ok\xfe", "field 'why': invalid UTF-8 at byte 2"),
     BAD ("utf8", "welcome", "argv", "\x92\xa2sh\xa1\xc3", "field 'argv': invalid UTF-8"),
     BAD ("utf8", "agents.ok", "agents", "\x91\x82\xa5" "agent\xa2" "a\xff\xa5" "atype\xa1" "b", "record 0: field 'agent': invalid UTF-8"),
+
+    //  nil is absent only where a field may be: never a required one, a list item or a
+    //  record
+    BAD ("nil", "submit", "ttype", "\xc0", "required field 'ttype' for 'submit' is nil"),
+    BAD ("nil", "task.ack", "att", "\xc0", "required field 'att' for 'task.ack' is nil"),
+    BAD ("nil", "agents.ok", "agents", "\xc0", "required field 'agents' for 'agents.ok' is nil"),
+    BAD ("nil", "vote.propose", "options", "\xc0", "required field 'options' for 'vote.propose' is nil"),
+    BAD ("nil", "hello", "caps", "\x92\xa1x\xc0", "field 'caps': expected str, got nil"),
+    BAD ("nil", "submit", "items", "\x91\xc0", "field 'items': expected bin items, got nil"),
+    BAD ("nil", "agents.ok", "agents", "\x91\x82\xa5" "agent\xc0\xa5" "atype\xa2" "bb", "record 0: required field 'agent' for 'agent record' is nil"),
+    BAD_CODE ("nil", "hello", "v", "\xc0", ZS_ERR_VERSION, "version is a nil"),
+    BAD_CODE ("nil", "hello", "t", "\xc0", ZS_ERR_MALFORMED, "field 't': expected str, got nil"),
 
     BAD ("record", "agents.ok", "agents", "\x92\x83\xa5" "agent\xa1" "a\xa5" "atype\xa1" "b\xa4" "host\xb2" "hhhhhhhhhhhhhhhhhh\xc0", "record 1 is a nil, not a map"),
     BAD ("record", "agents.ok", "agents", "\x91\x83\xa5" "agent\xa1" "a\xa5" "atype\xa1" "b\xa3pid\xa1" "1", "field 'agents': record 0: field 'pid': expected uint, got str"),
