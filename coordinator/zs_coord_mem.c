@@ -162,6 +162,9 @@ s_get(zs_coord_mem_t *self, const s_asker_t *asker, const zs_msg_t *msg)
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_MEM_GET_OK);
     zs_mem_describe(entry, &reply);
+    if (!entry->signal && !reply.value) {
+        reply.value = (const uint8_t *) "";  //  empty, not absent (PROTOCOL.md §8.1)
+    }
     reply.atype = NULL;  //  the journal's; a reply says the owner, not its team
     reply.expires = 0;
     reply.level_micro = 0;

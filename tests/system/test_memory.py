@@ -66,6 +66,14 @@ def test_put_get_versions_and_compare_and_set(make_swarm):
     client.error("mem.put", E_INVALID, key="cfg/a", half_life=5)
     client.error("mem.put", E_INVALID, key="cfg/a", level_micro=5)
     assert client.ok("mem.query", prefix="cfg/")["keys"] == ["cfg/a", "cfg/new"]
+    # An entry written without a value, or with an empty one, has an empty value, which
+    # the reply carries (PROTOCOL.md §8.1); a signal has a level and no value
+    assert client.ok("mem.get", key="cfg/new")["value"] == b""
+    client.ok("mem.put", key="cfg/empty", value=b"")
+    assert client.ok("mem.get", key="cfg/empty")["value"] == b""
+    client.ok("mem.deposit", key="sig/x", amount=5, half_life=60000)
+    assert "value" not in client.ok("mem.get", key="sig/x")
+    client.ok("mem.del", key="cfg/empty")
     # A write replaces the whole entry: its second put had no tags
     assert client.ok("mem.query", tags=["cfg"]).get("keys", []) == []
     assert client.ok("mem.del", key="cfg/a", cas=True, version=3)["version"] == 3
