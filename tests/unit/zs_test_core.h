@@ -166,6 +166,14 @@ zs_test_core_init(zs_test_core_t *self, const zs_swarm_t *swarm)
     zs_core_init(&self->core, swarm, &zs_test_core_io_, self);
 }
 
+//  The recording io table, for parts a test sets up with their own core
+//  (zs_coord_parts_init): its ctx is the zs_test_core_t, started first
+static inline const zs_core_io_t *
+zs_test_core_io(void)
+{
+    return &zs_test_core_io_;
+}
+
 static inline void
 zs_test_core_fini(zs_test_core_t *self)
 {
