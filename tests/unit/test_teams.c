@@ -30,7 +30,8 @@
     "  - {type: reverse, count: 0}\n"                                                    \
     "  - {type: bracket, count: 0}\n"
 
-#define S_GRACE 300  //  S_TEAM's heartbeat x liveness: a leaderless team waits this long
+#define S_GRACE 300   //  S_TEAM's heartbeat x liveness: a leaderless team waits this long
+#define S_CHUNK 1000  //  ids in one neighbours message (PROTOCOL.md §6.1)
 
 //  Teams over graphs over dispatch over a recorded core
 typedef struct {
@@ -270,6 +271,75 @@ test_mesh_neighbours(void)
     ZS_CHECK(ok);
 }
 
+//  A set larger than one message holds comes in several: the first full, the rest
+//  adding to it, so the agent keeps every id
+static void
+test_mesh_chunks(void)
+{
+    s_env_t *env = s_env_new(S_MESH);
+    ZS_CHECK(env);
+    bool ok = true;
+    //  Registered without a word (they share a session): only the last one joins
+    zs_msg_t hello;
+    zs_msg_init(&hello, ZS_MSG_HELLO);
+    hello.atype = "w";
+    for (int i = 0; i <= S_CHUNK; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "w-%d", i);
+        zs_agent_t *agent =
+            zs_registry_add(env->dispatch.registry, id, &hello, 1, NULL, 0);
+        agent->peer = (zs_peer_t *) (void *) &env->peers[1];
+        agent->place = zs_topology_place(env->swarm, "w");
+    }
+    zs_agent_t *last = s_join(env, "last", "w", 0);
+    zs_test_said_t *first =
+        zs_test_core_take(&env->io, ZS_TEST_SENT, ZS_MSG_NEIGHBOURS, last->peer);
+    zs_test_said_t *rest =
+        zs_test_core_take(&env->io, ZS_TEST_SENT, ZS_MSG_NEIGHBOURS, last->peer);
+    ZS_EXPECT(ok, first && first->msg.full && first->msg.peers.count == S_CHUNK);
+    ZS_EXPECT(ok, rest && !rest->msg.full && rest->msg.peers.count == 1);
+    ZS_EXPECT(ok, !streq(first->msg.peers.items[S_CHUNK - 1], rest->msg.peers.items[0]));
+    zs_test_said_destroy(&first);
+    zs_test_said_destroy(&rest);
+    ZS_EXPECT(ok,
+              !zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_NEIGHBOURS, last->peer));
+    //  Each of the others is told of it alone
+    for (int i = 0; i <= S_CHUNK && ok; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "w-%d", i);
+        const zs_agent_t *other = zs_registry_find(env->dispatch.registry, id);
+        ZS_EXPECT(ok, s_told(env, other, "peer", NULL, false, "last", ""));
+    }
+    ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
+//  An agent a neighbours message could not reach is told its whole set at the next
+//  tick, and nobody else is told anything
+static void
+test_lost_set_resent(void)
+{
+    s_env_t *env = s_env_new(S_MESH);
+    ZS_CHECK(env);
+    bool ok = true;
+    zs_agent_t *a = s_join(env, "a", "w", 0);
+    s_join(env, "b", "w", 1);
+    zs_test_core_forget(&env->io);
+    env->io.unreachable = a->peer;
+    zs_agent_t *c = s_join(env, "c", "w", 2);
+    env->io.unreachable = NULL;
+    ZS_EXPECT(ok, s_told(env, c, "peer", NULL, true, "a,b", ""));
+    zs_test_core_forget(&env->io);
+    zs_teams_tick(&env->teams);
+    ZS_EXPECT(ok, s_told(env, a, "peer", NULL, true, "b,c", ""));
+    ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
+    zs_teams_tick(&env->teams);
+    ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 //  msg.send reaches one neighbour and msg.share every one, with the sender's id; a
 //  send to itself or to an unknown agent is refused FORBIDDEN and counted, a payload
 //  past ZS_MSG_NOTE_MAX is INVALID
@@ -500,6 +570,8 @@ test_ring_pipeline(void)
 
 static const zs_test_case_t s_cases[] = {
     {"mesh_neighbours", test_mesh_neighbours},
+    {"mesh_chunks", test_mesh_chunks},
+    {"lost_set_resent", test_lost_set_resent},
     {"mesh_messages", test_mesh_messages},
     {"lead_delegates", test_lead_delegates},
     {"unlinked_refused", test_unlinked_refused},

@@ -48,6 +48,7 @@ typedef struct {
     int64_t wall;                                 //  the wall clock, ms since the epoch
     zlistx_t *said;                               //  zs_test_said_t *, oldest first
     zs_test_timer_t timers[ZS_TEST_CORE_TIMERS];  //  by timer id
+    const void *unreachable;                      //  a peer sends to fail for, or NULL
     unsigned releases;                            //  zs_core_release calls
     uint64_t seq;                                 //  events published
     msgpack_sbuffer buf;                          //  encode buffer
@@ -72,10 +73,16 @@ zs_test_core_record_(zs_test_core_t *self,
     zlistx_add_end(self->said, said);
 }
 
+//  A send to the unreachable peer fails as the broker's does when it cannot queue:
+//  the message is lost
 static int
 zs_test_core_send_(void *ctx, zs_peer_t *peer, const zs_msg_t *msg)
 {
-    zs_test_core_record_(ctx, ZS_TEST_SENT, peer, msg);
+    zs_test_core_t *self = ctx;
+    if (peer == self->unreachable) {
+        return -1;
+    }
+    zs_test_core_record_(self, ZS_TEST_SENT, peer, msg);
     return 0;
 }
 
