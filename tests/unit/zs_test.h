@@ -8,6 +8,7 @@
 #ifndef ZS_TEST_H
 #define ZS_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,18 @@ static int zs_test_failed_;  //  set by a failed check in the current case
                     zs_b_ ? zs_b_ : "(null)");                                           \
             zs_test_failed_ = 1;                                                         \
             return;                                                                      \
+        }                                                                                \
+    } while (0)
+
+//  In a case that frees what it made before its last check: records the first failed
+//  expectation in the bool `ok` and prints it; once ok is false, later expressions are
+//  not evaluated (they may read what the failure left NULL). End with ZS_CHECK (ok).
+#define ZS_EXPECT(ok, expr)                                                              \
+    do {                                                                                 \
+        if ((ok) && !(expr)) {                                                           \
+            fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__, __LINE__,       \
+                    #expr);                                                              \
+            (ok) = false;                                                                \
         }                                                                                \
     } while (0)
 

@@ -5,8 +5,10 @@
 //  zs_core.h). Here each message is encoded and decoded again, as the wire would, and
 //  kept: a test takes what it expects (zs_test_core_take) and checks that nothing else
 //  was said. Timers fire only when the test moves the clock past them
-//  (zs_test_core_advance), so no case depends on how fast the machine is. Peers and
-//  clients are made-up addresses: the parts never look inside them.
+//  (zs_test_core_advance), so no case depends on how fast the machine is. Peers are
+//  made-up addresses: the parts never look inside them. Clients are made-up routing ids
+//  (zs_test_client): a part may keep a copy of one (a waiter does) and reply to the
+//  copy, so a reply is matched to its client by routing id, not by address.
 
 #ifndef ZS_TEST_CORE_H
 #define ZS_TEST_CORE_H
@@ -27,9 +29,10 @@ typedef enum {
 
 //  One recorded message, decoded again
 typedef struct {
-    zs_test_route_t route;  //  where it went
-    const void *to;         //  the peer or client, or NULL for an event
-    zs_msg_t msg;           //  its decoded copy, owning its arena
+    zs_test_route_t route;   //  where it went
+    const void *to;          //  the peer or client (gone, maybe), NULL for an event
+    zs_client_ref_t client;  //  a reply's client, copied: the part's may be gone
+    zs_msg_t msg;            //  its decoded copy, owning its arena
 } zs_test_said_t;
 
 typedef struct {
@@ -45,6 +48,7 @@ typedef struct {
     int64_t wall;                                 //  the wall clock, ms since the epoch
     zlistx_t *said;                               //  zs_test_said_t *, oldest first
     zs_test_timer_t timers[ZS_TEST_CORE_TIMERS];  //  by timer id
+    const void *unreachable;                      //  a peer sends to fail for, or NULL
     unsigned releases;                            //  zs_core_release calls
     uint64_t seq;                                 //  events published
     msgpack_sbuffer buf;                          //  encode buffer
@@ -69,17 +73,26 @@ zs_test_core_record_(zs_test_core_t *self,
     zlistx_add_end(self->said, said);
 }
 
+//  A send to the unreachable peer fails as the broker's does when it cannot queue:
+//  the message is lost
 static int
 zs_test_core_send_(void *ctx, zs_peer_t *peer, const zs_msg_t *msg)
 {
-    zs_test_core_record_(ctx, ZS_TEST_SENT, peer, msg);
+    zs_test_core_t *self = ctx;
+    if (peer == self->unreachable) {
+        return -1;
+    }
+    zs_test_core_record_(self, ZS_TEST_SENT, peer, msg);
     return 0;
 }
 
 static void
 zs_test_core_reply_(void *ctx, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_test_core_record_(ctx, ZS_TEST_REPLIED, client, msg);
+    zs_test_core_t *self = ctx;
+    zs_test_core_record_(self, ZS_TEST_REPLIED, client, msg);
+    zs_test_said_t *said = zlistx_last(self->said);
+    said->client = *client;
 }
 
 static void
@@ -160,6 +173,14 @@ zs_test_core_init(zs_test_core_t *self, const zs_swarm_t *swarm)
     zs_core_init(&self->core, swarm, &zs_test_core_io_, self);
 }
 
+//  The recording io table, for parts a test sets up with their own core
+//  (zs_coord_parts_init): its ctx is the zs_test_core_t, started first
+static inline const zs_core_io_t *
+zs_test_core_io(void)
+{
+    return &zs_test_core_io_;
+}
+
 static inline void
 zs_test_core_fini(zs_test_core_t *self)
 {
@@ -193,9 +214,31 @@ zs_test_core_advance(zs_test_core_t *self, int64_t ms)
     self->now = until;
 }
 
-//  The first message of type said on route (to `to`, when not NULL) since it was last
-//  taken: taken off the record and returned, owned by the caller (free with
-//  zs_test_said_destroy); NULL when there is none
+//  A made-up control client whose routing id is name
+static inline void
+zs_test_client(zs_client_ref_t *self, const char *name)
+{
+    memset(self, 0, sizeof *self);
+    self->ident.size = (uint8_t) strlen(name);
+    memcpy(self->ident.data, name, self->ident.size);
+}
+
+//  True when said went to `to`: the same peer, or a client of the same routing id
+static inline bool
+zs_test_said_to_(const zs_test_said_t *said, const void *to)
+{
+    if (said->route != ZS_TEST_REPLIED) {
+        return said->to == to;
+    }
+    const zs_ident_t *a = &said->client.ident,
+                     *b = &((const zs_client_ref_t *) to)->ident;
+    return a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
+}
+
+//  The first message of type said on route (to `to`, when not NULL: a peer, or a
+//  zs_client_ref_t for a reply) since it was last taken: taken off the record and
+//  returned, owned by the caller (free with zs_test_said_destroy); NULL when there is
+//  none
 static inline zs_test_said_t *
 zs_test_core_take(zs_test_core_t *self,
                   zs_test_route_t route,
@@ -204,7 +247,8 @@ zs_test_core_take(zs_test_core_t *self,
 {
     for (zs_test_said_t *said = zlistx_first(self->said); said;
          said = zlistx_next(self->said)) {
-        if (said->route == route && said->msg.type == type && (!to || said->to == to)) {
+        if (said->route == route && said->msg.type == type &&
+            (!to || zs_test_said_to_(said, to))) {
             zlistx_detach_cur(self->said);
             return said;
         }
