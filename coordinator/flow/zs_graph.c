@@ -18,10 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <inttypes.h>
-#include <stdlib.h>
-#include <string.h>
-
 //  A dependant to end as dead, and why
 typedef struct {
     zs_task_link_t link;        //  which task
