@@ -8,6 +8,7 @@
 #include "coordinator/zs_coord_vote.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
+#include "tests/unit/zs_test_flow.h"
 
 #define S_SWARM                                                                          \
     "name: t\n"                                                                          \
@@ -33,12 +34,7 @@ typedef struct {
 static zs_agent_t *
 s_agent(s_env_t *env, const char *id, const char *atype, int n)
 {
-    zs_msg_t hello;
-    zs_msg_init(&hello, ZS_MSG_HELLO);
-    hello.atype = atype;
-    zs_agent_t *agent = zs_registry_add(env->dispatch.registry, id, &hello, 1, NULL, 0);
-    agent->peer = (zs_peer_t *) (void *) &env->peers[n];
-    return agent;
+    return zs_test_flow_agent(&env->dispatch, id, atype, 1, &env->peers[n]);
 }
 
 //  The votes, with voters agents of type v registered, and x-1

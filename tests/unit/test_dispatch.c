@@ -5,6 +5,7 @@
 #include "coordinator/flow/zs_dispatch.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
+#include "tests/unit/zs_test_flow.h"
 
 #define S_SWARM                                                                          \
     "name: t\n"                                                                          \
@@ -76,13 +77,7 @@ s_env_destroy(s_env_t **env_p)
 static zs_agent_t *
 s_agent(s_env_t *env, const char *id, unsigned conc, int n)
 {
-    zs_msg_t hello;
-    zs_msg_init(&hello, ZS_MSG_HELLO);
-    hello.atype = "w";
-    zs_agent_t *agent =
-        zs_registry_add(env->dispatch.registry, id, &hello, conc, NULL, 0);
-    agent->peer = (zs_peer_t *) (void *) &env->peers[n];
-    return agent;
+    return zs_test_flow_agent(&env->dispatch, id, "w", conc, &env->peers[n]);
 }
 
 //  Accept a task of type w and make it ready, as a submit would
@@ -105,14 +100,7 @@ static void
 s_result(
     s_env_t *env, zs_agent_t *agent, const char *id, unsigned att, const char *status)
 {
-    zs_msg_t result;
-    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
-    result.task = id;
-    result.att = att;
-    result.status = status;
-    result.out = (const uint8_t *) "out";
-    result.out_size = 3;
-    zs_dispatch_result(&env->dispatch, agent, &result);
+    zs_test_flow_result(&env->dispatch, agent, id, att, status, "out");
 }
 
 static bool

@@ -8,6 +8,7 @@
 #include "coordinator/flow/zs_graph.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
+#include "tests/unit/zs_test_flow.h"
 
 #define S_SWARM                                                                          \
     "name: t\n"                                                                          \
@@ -84,13 +85,7 @@ s_env_destroy(s_env_t **env_p)
 static zs_agent_t *
 s_agent(s_env_t *env, const char *id, const char *atype, unsigned conc, int n)
 {
-    zs_msg_t hello;
-    zs_msg_init(&hello, ZS_MSG_HELLO);
-    hello.atype = atype;
-    zs_agent_t *agent =
-        zs_registry_add(env->dispatch.registry, id, &hello, conc, NULL, 0);
-    agent->peer = (zs_peer_t *) (void *) &env->peers[n];
-    return agent;
+    return zs_test_flow_agent(&env->dispatch, id, atype, conc, &env->peers[n]);
 }
 
 //  A submit of ttype under id, waiting for deps (count items)
@@ -139,15 +134,7 @@ static void
 s_result(
     s_env_t *env, zs_agent_t *agent, const char *id, const char *status, const char *out)
 {
-    const zs_task_t *task = zs_tasks_find(&env->tasks, id);
-    zs_msg_t result;
-    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
-    result.task = id;
-    result.att = task ? task->att : 1;
-    result.status = status;
-    result.out = (const uint8_t *) out;
-    result.out_size = out ? strlen(out) : 0;
-    zs_dispatch_result(&env->dispatch, agent, &result);
+    zs_test_flow_result(&env->dispatch, agent, id, 0, status, out);
 }
 
 //  The task.assign agent was sent next, if it is for task id

@@ -8,6 +8,7 @@
 #include "coordinator/zs_coord_submit.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
+#include "tests/unit/zs_test_flow.h"
 
 #define S_SWARM                                                                          \
     "name: t\n"                                                                          \
@@ -134,12 +135,8 @@ s_state(s_env_t *env, const char *id)
 static zs_agent_t *
 s_agent(s_env_t *env, const char *id, const char *atype, int n)
 {
-    zs_msg_t hello;
-    zs_msg_init(&hello, ZS_MSG_HELLO);
-    hello.atype = atype;
     zs_agent_t *agent =
-        zs_registry_add(env->coord.dispatch.registry, id, &hello, 1, NULL, 0);
-    agent->peer = (zs_peer_t *) (void *) &env->peers[n];
+        zs_test_flow_agent(&env->coord.dispatch, id, atype, 1, &env->peers[n]);
     zs_dispatch_feed(&env->coord.dispatch, agent);
     return agent;
 }
@@ -148,15 +145,7 @@ s_agent(s_env_t *env, const char *id, const char *atype, int n)
 static void
 s_result(s_env_t *env, zs_agent_t *agent, const char *id, const char *out)
 {
-    const zs_task_t *task = zs_tasks_find(&env->coord.tasks, id);
-    zs_msg_t result;
-    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
-    result.task = id;
-    result.att = task ? task->att : 1;
-    result.status = "ok";
-    result.out = (const uint8_t *) out;
-    result.out_size = strlen(out);
-    zs_dispatch_result(&env->coord.dispatch, agent, &result);
+    zs_test_flow_result(&env->coord.dispatch, agent, id, 0, "ok", out);
     zs_coord_settle(&env->coord);
 }
 

@@ -6,6 +6,7 @@
 #include "coordinator/flow/zs_teams.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
+#include "tests/unit/zs_test_flow.h"
 
 #define S_MESH                                                                           \
     "name: t\n"                                                                          \
@@ -146,15 +147,7 @@ s_task(s_env_t *env, const char *id, const char *ttype, const char *payload)
 static void
 s_result(s_env_t *env, zs_agent_t *agent, const char *id, const char *out)
 {
-    const zs_task_t *task = zs_tasks_find(&env->tasks, id);
-    zs_msg_t result;
-    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
-    result.task = id;
-    result.att = task ? task->att : 1;
-    result.status = "ok";
-    result.out = (const uint8_t *) out;
-    result.out_size = strlen(out);
-    zs_dispatch_result(&env->dispatch, agent, &result);
+    zs_test_flow_result(&env->dispatch, agent, id, 0, "ok", out);
 }
 
 //  The list's items, sorted and joined with commas (the registry's order is a hash's)
@@ -280,15 +273,10 @@ test_mesh_chunks(void)
     ZS_CHECK(env);
     bool ok = true;
     //  Registered without a word (they share a session): only the last one joins
-    zs_msg_t hello;
-    zs_msg_init(&hello, ZS_MSG_HELLO);
-    hello.atype = "w";
     for (int i = 0; i <= S_CHUNK; i++) {
         char id[16];
         snprintf(id, sizeof id, "w-%d", i);
-        zs_agent_t *agent =
-            zs_registry_add(env->dispatch.registry, id, &hello, 1, NULL, 0);
-        agent->peer = (zs_peer_t *) (void *) &env->peers[1];
+        zs_agent_t *agent = zs_test_flow_agent(&env->dispatch, id, "w", 1, &env->peers[1]);
         agent->place = zs_topology_place(env->swarm, "w");
     }
     zs_agent_t *last = s_join(env, "last", "w", 0);
