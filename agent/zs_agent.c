@@ -209,6 +209,13 @@ s_on_parent_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  A handler's job sends its own messages (progress, requests) on our session
+static void
+s_on_send(void *owner, const zs_msg_t *msg)
+{
+    s_send(owner, msg);
+}
+
 //  ---- messages from the coordinator ---------------------------------------------------
 
 static void
@@ -269,13 +276,28 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     }
 }
 
-//  An error about a ballot of ours is ours to explain; the rest the session logs
+//  A reply to a request of the active handler's jobs (only they send requests)
+static void
+s_recv_for_handler(void *ctx, const zs_msg_t *msg)
+{
+    zs_agent_t *self = ctx;
+    if (self->active >= 0 && s_handlers[self->active]->recv) {
+        s_handlers[self->active]->recv(self->handlers[self->active], msg);
+    } else {
+        zs_session_log_unhandled(self->session, msg);
+    }
+}
+
+//  An error about a request or a ballot of ours is ours to explain; the rest the
+//  session logs
 static void
 s_recv_error(void *ctx, const zs_msg_t *msg)
 {
     zs_agent_t *self = ctx;
     char vote[ZS_MSG_NAME_MAX * 4 + 1], why[ZS_MSG_TEXT_MAX];
-    if (!msg->vote) {
+    if (msg->rid) {
+        s_recv_for_handler(self, msg);
+    } else if (!msg->vote) {
         zs_session_log_unhandled(self->session, msg);
     } else if (msg->code == ZS_ERR_FINISHED) {
         //  A vote settled before our ballot came: nothing went wrong
@@ -453,6 +475,7 @@ static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MSG] = s_recv_msg,
     [ZS_MSG_VOTE_ASK] = s_recv_ask,
     [ZS_MSG_VOTE_CAST_OK] = s_recv_cast_ok,
+    [ZS_MSG_MEM_GET_OK] = s_recv_for_handler,
 };
 
 static void
@@ -545,7 +568,7 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
     zhashx_set_destructor(self->estimates, s_free_item);
     self->peers = zhashx_new();
     self->delegated = zhashx_new();
-    zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
+    zs_handler_sink_t sink = {self, s_on_started, s_on_finished, s_on_send};
     for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
     }

@@ -329,4 +329,5 @@ const zs_handler_ops_t zs_builtin_ops = {
     .running = s_ops_running,
     .reaped = NULL,
     .kill_all = s_ops_kill_all,
+    .recv = NULL,
 };

@@ -632,4 +632,5 @@ const zs_handler_ops_t zs_exec_ops = {
     .running = s_ops_running,
     .reaped = s_ops_reaped,
     .kill_all = s_ops_kill_all,
+    .recv = NULL,
 };

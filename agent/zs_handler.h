@@ -6,7 +6,9 @@
 //  kills everything on shutdown. The handler reports back through a sink: `started` when
 //  an attempt that does not finish at once is under way (the runtime sends task.ack),
 //  and `finished` exactly once per started job, possibly before `start` returns (the
-//  runtime sends task.result). Handlers find their jobs by key (task and attempt, pid,
+//  runtime sends task.result); a running job may send other messages of its own
+//  (task.progress, requests with a rid of the handler's choosing), and the replies to
+//  them come back through `recv`. Handlers find their jobs by key (task and attempt, pid,
 //  fd or timer id), never through a pointer a zloop callback carries, so a callback that
 //  zloop delivers late for a job that already ended finds nothing and does nothing.
 
@@ -28,6 +30,9 @@ typedef struct {
     void (*started)(void *owner, const char *task, uint64_t att);
     //  A job ended; result is a task.result, borrowed for the call
     void (*finished)(void *owner, const zs_msg_t *result);
+    //  Send msg (borrowed for the call) to the coordinator; dropped while the session
+    //  is down, like everything an agent sends then
+    void (*send)(void *owner, const zs_msg_t *msg);
 } zs_handler_sink_t;
 
 //  What a handler returns from cancel when it has no such job.
@@ -54,6 +59,9 @@ typedef struct {
     bool (*reaped)(void *self, pid_t pid, int status);
     //  Kill every job now without reporting it (shutdown)
     void (*kill_all)(void *self);
+    //  A message from the coordinator for the handler's jobs: a reply carrying a rid
+    //  (mem.get.ok, error). NULL when the handler sends no requests
+    void (*recv)(void *self, const zs_msg_t *msg);
 } zs_handler_ops_t;
 
 #endif

@@ -118,7 +118,7 @@ zs_voter_new(zloop_t *loop, zs_voter_cast_fn *cast, void *owner)
 {
     assert(loop && cast);
     zs_voter_t *self = zs_calloc(1, sizeof *self);
-    zs_handler_sink_t sink = {self, s_on_started, s_on_finished};
+    zs_handler_sink_t sink = {self, s_on_started, s_on_finished, NULL};
     self->exec = zs_exec_new(loop, &sink);
     self->options = zhashx_new();
     zhashx_set_destructor(self->options, (zhashx_destructor_fn *) zstr_free);

@@ -119,7 +119,7 @@ s_fixture_new(void)
     fx->loop = zloop_new();
     zmq_pollitem_t item = {NULL, fx->signal_fd, ZMQ_POLLIN, 0};
     zloop_poller(fx->loop, &item, s_on_signal, fx);
-    zs_handler_sink_t sink = {fx, s_on_started, s_on_finished};
+    zs_handler_sink_t sink = {fx, s_on_started, s_on_finished, NULL};
     fx->exec = zs_exec_new(fx->loop, &sink);
     fx->builtin = zs_builtin_new(fx->loop, &sink);
     return fx;
