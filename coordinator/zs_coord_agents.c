@@ -174,7 +174,7 @@ s_welcome(zs_coord_t *self, zs_agent_t *agent)
     welcome.hb = self->swarm->heartbeat_ms;
     welcome.live = self->swarm->liveness;
     welcome.conc = agent->conc;
-    welcome.handler = type && type->handler == ZS_HANDLER_EXEC ? "exec" : "builtin";
+    welcome.handler = zs_swarm_handler_name(type ? type->handler : ZS_HANDLER_BUILTIN);
     if (type && type->argv) {
         //  char ** to const char ** is safe here: the message only reads the strings
         welcome.argv.items = (const char **) (void *) type->argv;

@@ -21,7 +21,6 @@
 #include "supervisor/zs_spawn.h"
 #include "coordinator/swarm/zs_yaml.h"
 
-#define ZS_SWARM_NAME_MAX     64        //  bytes in a swarm, type or capability name
 #define ZS_SWARM_ARGV_MAX     64        //  items in an exec command
 #define ZS_SWARM_ARG_MAX      4096      //  bytes in one command item
 #define ZS_SWARM_CAPS_MAX     64        //  capabilities of one type
@@ -44,9 +43,8 @@ s_is_name(const char *text, size_t len)
     return len >= 1 && len <= ZS_SWARM_NAME_MAX && strspn(text, allowed) == len;
 }
 
-//  Also checks each item of 'capabilities'
-static int
-s_check_name(zs_yaml_t *ctx, const zs_yaml_key_t *key, const yaml_node_t *node)
+int
+zs_swarm_check_name(zs_yaml_t *ctx, const zs_yaml_key_t *key, const yaml_node_t *node)
 {
     size_t len;
     const char *text = zs_yaml_string(ctx, node, key->name, &len);
@@ -62,10 +60,10 @@ s_check_name(zs_yaml_t *ctx, const zs_yaml_key_t *key, const yaml_node_t *node)
     return 0;
 }
 
-static int
-s_read_name(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+int
+zs_swarm_read_name(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
 {
-    if (s_check_name(ctx, key, node) != 0) {
+    if (zs_swarm_check_name(ctx, key, node) != 0) {
         return -1;
     }
     zs_yaml_store_string(target, key, node);
@@ -115,7 +113,7 @@ static int
 s_read_caps(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
 {
     zs_swarm_type_t *type = target;
-    return zs_yaml_read_strings(ctx, key, node, s_check_name, &type->caps,
+    return zs_yaml_read_strings(ctx, key, node, zs_swarm_check_name, &type->caps,
                                 &type->cap_count);
 }
 
@@ -280,7 +278,10 @@ enum {
     S_TYPE_COMMAND = 3,
     S_TYPE_NODES = 7,
     S_TYPE_REPORTS_TO = 9,
-    S_TYPE_VOTE = 10
+    S_TYPE_VOTE = 10,
+    S_TYPE_HTTP = 11,
+    S_TYPE_DOWNLOAD = 12,
+    S_TYPE_LLM = 13
 };
 
 //  'vote: {exec: [...]}' or 'vote: {answer: NAME}'
@@ -300,7 +301,7 @@ s_read_vote_command(zs_yaml_t *ctx,
 static const zs_yaml_key_t s_vote_keys[] = {
     [S_VOTE_EXEC] = {"exec", s_read_vote_command, 0, 1, ZS_SWARM_ARGV_MAX, NULL,
                      ZS_YAML_OPTIONAL},
-    [S_VOTE_ANSWER] = {"answer", s_read_name, offsetof(zs_swarm_type_t, vote_answer), 0,
+    [S_VOTE_ANSWER] = {"answer", zs_swarm_read_name, offsetof(zs_swarm_type_t, vote_answer), 0,
                        0, NULL, ZS_YAML_OPTIONAL},
 };
 static const zs_yaml_table_t s_vote_table = {"in 'vote'", s_vote_keys,
@@ -313,7 +314,7 @@ s_read_vote(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *t
 {
     zs_swarm_type_t *type = target;
     if (node->type == YAML_SCALAR_NODE) {
-        if (s_check_name(ctx, key, node) != 0) {
+        if (zs_swarm_check_name(ctx, key, node) != 0) {
             return -1;
         }
         const char *text = (const char *) node->data.scalar.value;
@@ -347,12 +348,13 @@ static const zs_yaml_choice_t s_topologies[] = {
     {"ring", ZS_TOPOLOGY_RING}};
 static const zs_yaml_choice_t s_handlers[] = {{"builtin", ZS_HANDLER_BUILTIN},
                                               {"exec", ZS_HANDLER_EXEC},
-                                              {"http", ZS_YAML_LATER},
-                                              {"llm", ZS_YAML_LATER}};
+                                              {"http", ZS_HANDLER_HTTP},
+                                              {"download", ZS_HANDLER_DOWNLOAD},
+                                              {"llm", ZS_HANDLER_LLM}};
 static const zs_yaml_choices_t s_topology_choices = {
     s_topologies, ZS_YAML_LENGTH(s_topologies), "star, mesh, hierarchical or ring"};
 static const zs_yaml_choices_t s_handler_choices = {
-    s_handlers, ZS_YAML_LENGTH(s_handlers), "builtin or exec"};
+    s_handlers, ZS_YAML_LENGTH(s_handlers), "builtin, exec, http, download or llm"};
 static const zs_yaml_choice_t s_sup_strategies[] = {
     {"one-for-one", ZS_SUP_ONE_FOR_ONE},
     {"one-for-all", ZS_SUP_ONE_FOR_ALL},
@@ -391,7 +393,7 @@ static const zs_yaml_key_t s_sup_keys[] = {
 static const zs_yaml_table_t s_sup_table = S_TABLE("in 'supervision'", s_sup_keys);
 
 static const zs_yaml_key_t s_type_keys[] = {
-    [S_TYPE_TYPE] = S_KEY("type", s_read_name, S_TYPE(type), NULL, ZS_YAML_REQUIRED),
+    [S_TYPE_TYPE] = S_KEY("type", zs_swarm_read_name, S_TYPE(type), NULL, ZS_YAML_REQUIRED),
     S_UINT("count", S_TYPE(count), 0, ZS_SWARM_MAX_COUNT),
     S_ENUM("handler", S_TYPE(handler), &s_handler_choices),
     [S_TYPE_COMMAND] =
@@ -403,8 +405,12 @@ static const zs_yaml_key_t s_type_keys[] = {
         S_LIST("nodes", s_read_nodes, 0, ZS_SWARM_NODES_MAX, ZS_YAML_OPTIONAL),
     S_KEY("strategy", s_read_strategy, S_TYPE(strategy), NULL, ZS_YAML_OPTIONAL),
     [S_TYPE_REPORTS_TO] =
-        S_KEY("reports_to", s_read_name, S_TYPE(reports_to), NULL, ZS_YAML_OPTIONAL),
+        S_KEY("reports_to", zs_swarm_read_name, S_TYPE(reports_to), NULL, ZS_YAML_OPTIONAL),
     [S_TYPE_VOTE] = S_KEY("vote", s_read_vote, 0, NULL, ZS_YAML_OPTIONAL),
+    [S_TYPE_HTTP] = S_KEY("http", zs_swarm_read_http, 0, NULL, ZS_YAML_OPTIONAL),
+    [S_TYPE_DOWNLOAD] =
+        S_KEY("download", zs_swarm_read_download, 0, NULL, ZS_YAML_OPTIONAL),
+    [S_TYPE_LLM] = S_KEY("llm", zs_swarm_read_llm, 0, NULL, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, ZS_YAML_OPTIONAL),
@@ -458,12 +464,12 @@ static int
 s_read_ring(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
 {
     zs_swarm_t *self = target;
-    return zs_yaml_read_strings(ctx, key, node, s_check_name, &self->ring,
+    return zs_yaml_read_strings(ctx, key, node, zs_swarm_check_name, &self->ring,
                                 &self->ring_count);
 }
 
 static const zs_yaml_key_t s_top_keys[] = {
-    S_KEY("name", s_read_name, S_SWARM(name), NULL, ZS_YAML_REQUIRED),
+    S_KEY("name", zs_swarm_read_name, S_SWARM(name), NULL, ZS_YAML_REQUIRED),
     S_ENUM("topology", S_SWARM(topology), &s_topology_choices),
     S_KEY("strategy", s_read_strategy, S_SWARM(strategy), NULL, ZS_YAML_OPTIONAL),
     S_UINT("auction_ms", S_SWARM(auction_ms), 1, ZS_SWARM_AUCTION_MAX_MS),
@@ -478,6 +484,8 @@ static const zs_yaml_key_t s_top_keys[] = {
     [S_TOP_WORKFLOW] = {"workflow", zs_workflow_read, S_SWARM(workflow), 1,
                         ZS_WORKFLOW_STEPS_MAX, NULL, ZS_YAML_OPTIONAL},
     [S_TOP_RING] = S_LIST("ring", s_read_ring, 2, ZS_SWARM_MAX_TYPES, ZS_YAML_OPTIONAL),
+    S_KEY("providers", zs_swarm_read_providers, 0, NULL, ZS_YAML_OPTIONAL),
+    S_KEY("budget", zs_swarm_read_budget, S_SWARM(budget), NULL, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_table_t s_top_table = S_TABLE("at top level", s_top_keys);
 
@@ -533,6 +541,14 @@ s_check_type(zs_yaml_t *ctx,
                             "'vote: handler' needs handler exec: a builtin has no answer "
                             "of its own (agent type '%s')",
                             type->type);
+    }
+    const yaml_node_t *const sections[ZS_HANDLER_COUNT] = {
+        [ZS_HANDLER_HTTP] = found[S_TYPE_HTTP],
+        [ZS_HANDLER_DOWNLOAD] = found[S_TYPE_DOWNLOAD],
+        [ZS_HANDLER_LLM] = found[S_TYPE_LLM],
+    };
+    if (zs_swarm_check_sections(ctx, type, map, sections) != 0) {
+        return -1;
     }
     return s_check_places(ctx, type, found[S_TYPE_NODES]);
 }
@@ -635,6 +651,7 @@ s_read_swarm(zs_yaml_t *ctx, zs_swarm_t *self)
     }
     if (zs_yaml_read_map(ctx, &s_top_table, root, self, found) != 0 ||
         s_resolve_supervision(ctx, self, root) != 0 ||
+        zs_swarm_check_reach(ctx, self, root) != 0 ||
         zs_swarm_check_topology(ctx, self, root, found[S_TOP_RING],
                                 found[S_TOP_WORKFLOW]) != 0) {
         return -1;
@@ -748,6 +765,7 @@ zs_swarm_destroy(zs_swarm_t **self_p)
         free(self->types[i].vote_answer);
         zs_strings_free(self->types[i].vote_argv, self->types[i].vote_argc);
     }
+    zs_swarm_reach_fini(self);
     free(self->types);
     zs_workflow_fini(&self->workflow);
     free(self->path);

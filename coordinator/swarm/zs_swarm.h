@@ -68,9 +68,79 @@ typedef enum {
 } zs_topology_kind_t;
 
 typedef enum {
-    ZS_HANDLER_BUILTIN,  //  echo, sleep, fail, noop inside the agent
-    ZS_HANDLER_EXEC,     //  run the type's command per task
+    ZS_HANDLER_BUILTIN,   //  echo, sleep, fail, noop inside the agent
+    ZS_HANDLER_EXEC,      //  run the type's command per task
+    ZS_HANDLER_HTTP,      //  one HTTP request per task ('http' section)
+    ZS_HANDLER_DOWNLOAD,  //  one file per task ('download' section)
+    ZS_HANDLER_LLM,       //  one prompt per task to the type's providers ('llm' section)
+    ZS_HANDLER_COUNT
 } zs_handler_kind_t;
+
+//  The kinds of LLM provider APIs (docs/llm.md)
+typedef enum {
+    ZS_PROVIDER_OPENAI,     //  chat completions, and every server that speaks them
+    ZS_PROVIDER_ANTHROPIC,  //  the Messages API
+    ZS_PROVIDER_OLLAMA,     //  Ollama's native /api/chat
+    ZS_PROVIDER_KIND_COUNT
+} zs_provider_kind_t;
+
+//  A budget in tokens and in money; 0 in either means no limit in it
+typedef struct {
+    uint64_t tokens;  //  input and output tokens together
+    double usd;       //  US dollars, from the providers' prices
+} zs_swarm_budget_t;
+
+//  When a provider's circuit opens and for how long ('cooldown' of a provider)
+typedef struct {
+    unsigned failures;     //  failures within window_ms that open it
+    unsigned window_ms;    //  how far back failures count
+    unsigned cooldown_ms;  //  how long it stays open before a probe
+} zs_swarm_cooldown_t;
+
+//  One item of 'providers': an LLM API the llm types may call
+typedef struct {
+    char *name;                    //  the item's key, owned
+    zs_provider_kind_t kind;       //  which API it speaks
+    char *base_url;                //  http(s) URL the API's paths go under, owned
+    char *model;                   //  model name sent with each call, owned
+    char *key_env;                 //  environment variable holding the key on the agent's
+                                   //  machine, owned, or NULL for none
+    unsigned rpm;                  //  calls a minute, swarm-wide; 0 for no limit
+    unsigned tpm;                  //  tokens a minute, swarm-wide; 0 for no limit
+    double price_in;               //  USD a million input tokens
+    double price_out;              //  USD a million output tokens
+    unsigned timeout_ms;           //  one call
+    zs_swarm_cooldown_t cooldown;  //  the circuit breaker's settings
+} zs_swarm_provider_t;
+
+//  An 'http' or 'download' section: where a type's agents may reach, and how much
+typedef struct {
+    char **allow;            //  URL prefixes the tasks may name, owned; never empty
+    size_t allow_count;      //  items in allow
+    unsigned max_redirects;  //  redirects followed, each checked against allow
+    size_t max_body;         //  http: bytes of a response body kept
+    char **headers;          //  http: response headers returned, lowercase, owned
+    size_t header_count;     //  items in headers
+    char *dir;               //  download: absolute directory files go into, owned
+    uint64_t max_size;       //  download: largest file
+} zs_swarm_fetch_t;
+
+//  An 'llm' section
+typedef struct {
+    char *provider;          //  the provider tried first, owned
+    char **fallbacks;        //  those tried after it, in order, owned
+    size_t fallback_count;   //  items in fallbacks
+    char *system;            //  system prompt, owned, or NULL
+    char *prompt;            //  template of the user message, owned
+    unsigned max_tokens;     //  most output tokens a call asks for
+    double temperature;      //  sent when set; NAN: the provider's default
+    bool stream;             //  ask for the answer as it is written
+    unsigned retries;        //  tries of one provider after its first, before the next
+    unsigned backoff_ms;     //  wait before the first retry; doubles, with jitter
+    unsigned max_wait_ms;    //  longest Retry-After waited on before falling back
+    zs_swarm_budget_t task;  //  'task_budget': most one task may spend
+    zs_swarm_budget_t type;  //  'budget': most the type's tasks spend together
+} zs_swarm_llm_t;
 
 //  Agents of a type that a node daemon (zswarm-node) runs: one item of 'nodes'
 typedef struct {
@@ -97,6 +167,8 @@ typedef struct {
     char **vote_argv;   //  'vote': the command that answers, owned, or NULL
     size_t vote_argc;   //  items in vote_argv
     bool vote_handler;  //  'vote: handler': its own command (argv) answers
+    zs_swarm_fetch_t fetch;  //  handler http or download: its section
+    zs_swarm_llm_t llm;      //  handler llm: its section
 } zs_swarm_type_t;
 
 //  One item of 'security.ids': agent ids that only one key may register
@@ -145,6 +217,9 @@ typedef struct {
     zs_swarm_type_t *types;          //  agent types, owned array
     size_t type_count;               //  items in types
     zs_workflow_t workflow;          //  tasks submitted at start, owned; may be empty
+    zs_swarm_provider_t *providers;  //  'providers', owned array
+    size_t provider_count;           //  items in providers
+    zs_swarm_budget_t budget;        //  'budget': what all llm tasks spend together
 } zs_swarm_t;
 
 //  Load and validate a swarm file. Returns an owned swarm, or NULL with err->text
@@ -161,6 +236,14 @@ void zs_swarm_destroy(zs_swarm_t **self_p);
 
 //  The agent type of that name, borrowed from self, or NULL.
 const zs_swarm_type_t *zs_swarm_type_find(const zs_swarm_t *self, const char *type);
+
+//  The provider of that name, borrowed from self, or NULL.
+const zs_swarm_provider_t *zs_swarm_provider_find(const zs_swarm_t *self,
+                                                  const char *name);
+
+//  The word a swarm file and the wire use for a handler, or a provider kind.
+const char *zs_swarm_handler_name(zs_handler_kind_t handler);
+const char *zs_swarm_provider_kind_name(zs_provider_kind_t kind);
 
 //  The name of the key the swarm file's 'security.ids' binds agent id to (borrowed), or
 //  NULL when no item names or prefixes it.

@@ -313,6 +313,59 @@ zs_yaml_read_size(zs_yaml_t *self,
 }
 
 int
+zs_yaml_read_u64(zs_yaml_t *self,
+                 const zs_yaml_key_t *key,
+                 yaml_node_t *node,
+                 void *target)
+{
+    int64_t value;
+    if (s_read_integer(self, key, node, &value) != 0) {
+        return -1;
+    }
+    *(uint64_t *) zs_yaml_field(target, key) = (uint64_t) value;
+    return 0;
+}
+
+//  Digits, then maybe '.' and digits: no sign, exponent, inf or nan, so that what
+//  strtod reads is exactly what the file says
+static bool
+s_is_fixed_point(const char *text)
+{
+    size_t whole = strspn(text, "0123456789");
+    if (whole == 0) {
+        return false;
+    }
+    text += whole;
+    if (*text == '.') {
+        size_t fraction = strspn(text + 1, "0123456789");
+        text += fraction ? fraction + 1 : 0;
+    }
+    return *text == '\0';
+}
+
+int
+zs_yaml_read_number(zs_yaml_t *self,
+                    const zs_yaml_key_t *key,
+                    yaml_node_t *node,
+                    void *target)
+{
+    const char *text = s_plain(node);
+    if (!text || !s_is_fixed_point(text)) {
+        return zs_yaml_fail(self, node->start_mark,
+                            "expected a number such as 0.25 for '%s'", key->name);
+    }
+    double value = strtod(text, NULL);
+    if (value < (double) key->min || value > (double) key->max) {
+        return zs_yaml_fail(self, node->start_mark,
+                            "value %s for '%s' is out of range (expected %lld..%lld)",
+                            zs_yaml_sample(text, strlen(text)).text, key->name,
+                            (long long) key->min, (long long) key->max);
+    }
+    *(double *) zs_yaml_field(target, key) = value;
+    return 0;
+}
+
+int
 zs_yaml_read_bool(zs_yaml_t *self,
                   const zs_yaml_key_t *key,
                   yaml_node_t *node,
@@ -337,16 +390,9 @@ s_choose(zs_yaml_t *self, const zs_yaml_key_t *key, const yaml_node_t *node)
     size_t len;
     const char *text = zs_yaml_string(self, node, key->name, &len);
     for (size_t i = 0; text && i < choices->count; i++) {
-        if (strcmp(text, choices->items[i].word) != 0) {
-            continue;
+        if (strcmp(text, choices->items[i].word) == 0) {
+            return &choices->items[i];
         }
-        if (choices->items[i].value == ZS_YAML_LATER) {
-            zs_yaml_fail(self, node->start_mark,
-                         "%s '%s' is not available in this version (expected %s)",
-                         key->name, text, choices->expected);
-            return NULL;
-        }
-        return &choices->items[i];
     }
     if (text) {
         zs_yaml_fail(self, node->start_mark, "unknown %s '%s' (expected %s)", key->name,

@@ -22,9 +22,8 @@
 #include "common/zs_util.h"
 
 #define ZS_YAML_DEPTH_MAX     16    //  nested collections zs_yaml_load accepts
-#define ZS_YAML_KEYS_MAX      16    //  keys in a table: the size of a found[] array
+#define ZS_YAML_KEYS_MAX      24    //  keys in a table: the size of a found[] array
 #define ZS_YAML_SAMPLE_MAX    72    //  bytes of a value from the file in an error
-#define ZS_YAML_LATER         (-1)  //  a choice's value when this version does not run it
 #define ZS_YAML_LENGTH(array) (sizeof(array) / sizeof(array)[0])
 
 //  One text being read. Embedded: zs_yaml_init, then zs_yaml_fini.
@@ -66,13 +65,13 @@ typedef struct {
 
 typedef struct {
     const char *word;  //  value as written in the file
-    int value;         //  what it stores, or ZS_YAML_LATER
+    int value;         //  what it stores
 } zs_yaml_choice_t;
 
 typedef struct {
     const zs_yaml_choice_t *items;  //  every value the format knows
     size_t count;                   //  items in items
-    const char *expected;           //  the values this version runs, for errors
+    const char *expected;           //  the values, for errors
 } zs_yaml_choices_t;
 
 typedef struct {
@@ -177,6 +176,17 @@ int zs_yaml_read_size(zs_yaml_t *self,
                       const zs_yaml_key_t *key,
                       yaml_node_t *node,
                       void *target);
+//  The same, stored as uint64_t: counts that may pass an unsigned (tokens)
+int zs_yaml_read_u64(zs_yaml_t *self,
+                     const zs_yaml_key_t *key,
+                     yaml_node_t *node,
+                     void *target);
+//  An unquoted non-negative number with an optional fraction ("0.15"; no exponent), in
+//  key->min..key->max, stored as double
+int zs_yaml_read_number(zs_yaml_t *self,
+                        const zs_yaml_key_t *key,
+                        yaml_node_t *node,
+                        void *target);
 //  Unquoted true or false, stored as bool
 int zs_yaml_read_bool(zs_yaml_t *self,
                       const zs_yaml_key_t *key,

@@ -8,6 +8,7 @@
 #include "tests/unit/zs_test.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,7 +370,7 @@ test_unknown_top_key(void)
         S_HEAD "nam: x\n", "4:1",
         "unknown key 'nam' at top level (expected one of: name, topology, "
         "strategy, auction_ms, insecure, security, bind, heartbeat, tasks, journal, "
-        "supervision, agents, workflow, ring)"));
+        "supervision, agents, workflow, ring, providers, budget)"));
     ZS_CHECK(s_rejects(S_HEAD "[a]: 1\n", "4:1", "expected a string key at top level"));
     ZS_CHECK(s_rejects(S_HEAD "\"name\\0x\": u\n", "4:1", "unknown key 'name\\x00x'"));
 }
@@ -839,7 +840,7 @@ test_type_unknown_key(void)
     ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
                        "unknown key 'cont' in agent type (expected one of: type, count, "
                        "handler, command, capabilities, concurrency, supervision, "
-                       "nodes, strategy, reports_to, vote)"));
+                       "nodes, strategy, reports_to, vote, http, download, llm)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -866,14 +867,251 @@ test_count(void)
 static void
 test_handler(void)
 {
-    ZS_CHECK(
-        s_rejects(S_HEAD "    handler: http\n", "4:14",
-                  "handler 'http' is not available in this version (expected builtin "
-                  "or exec)"));
-    ZS_CHECK(
-        s_rejects(S_HEAD "    handler: llm\n", "4:14", "handler 'llm' is not avail"));
     ZS_CHECK(s_rejects(S_HEAD "    handler: python\n", "4:14",
-                       "unknown handler 'python' (expected builtin or exec)"));
+                       "unknown handler 'python' (expected builtin, exec, http, download "
+                       "or llm)"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: http\n", "3:5",
+                       "agent type 'a' has handler http but no 'http' section"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: llm\n", "3:5",
+                       "agent type 'a' has handler llm but no 'llm' section"));
+    ZS_CHECK(s_rejects(S_HEAD "    download: {allow: ['http://h/'], dir: /d}\n", "4:15",
+                       "'download' is only for handler download (agent type 'a' has "
+                       "handler builtin)"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: download\n    http: {allow: ['http://h/']}\n",
+                       "5:11", "'http' is only for handler http"));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  What agents reach: http, download, llm, providers, budgets
+
+#define S_PROVIDERS                                                                      \
+    "providers:\n"                                                                       \
+    "  local: {kind: ollama, base_url: 'http://127.0.0.1:11434', model: llama3.2}\n"     \
+    "  cloud:\n"                                                                         \
+    "    kind: openai\n"                                                                 \
+    "    base_url: https://api.openai.com/v1\n"                                          \
+    "    model: gpt-4o-mini\n"                                                           \
+    "    key_env: OPENAI_API_KEY\n"                                                      \
+    "    rpm: 60\n"                                                                      \
+    "    tpm: 100000\n"                                                                  \
+    "    price_in: 0.15\n"                                                               \
+    "    price_out: 0.6\n"                                                               \
+    "    timeout_ms: 5000\n"                                                             \
+    "    cooldown: {failures: 2, window_ms: 1000, cooldown_ms: 500}\n"                   \
+    "  claude: {kind: anthropic, base_url: 'https://api.anthropic.com', model: m,\n"     \
+    "           key_env: ANTHROPIC_API_KEY}\n"
+
+#define S_LLM_HEAD                                                                       \
+    S_PROVIDERS "name: t\nagents:\n  - type: a\n    handler: llm\n"
+
+static void
+test_llm(void)
+{
+    zs_swarm_t *swarm = s_parse(
+        S_LLM_HEAD
+        "    llm:\n"
+        "      provider: local\n"
+        "      fallbacks: [cloud, claude]\n"
+        "      system: You write C.\n"
+        "      prompt: 'Task: {{payload}}'\n"
+        "      max_tokens: 64\n"
+        "      temperature: 0\n"
+        "      stream: true\n"
+        "      retries: 1\n"
+        "      backoff_ms: 20\n"
+        "      max_wait_ms: 0\n"
+        "      task_budget: {tokens: 4000, usd: 0.05}\n"
+        "      budget: {tokens: 200000}\n"
+        "budget: {usd: 5}\n");
+    ZS_CHECK(swarm);
+    const zs_swarm_type_t *type = &swarm->types[0];
+    ZS_CHECK(type->handler == ZS_HANDLER_LLM);
+    ZS_CHECK_STR(type->llm.provider, "local");
+    ZS_CHECK(type->llm.fallback_count == 2);
+    ZS_CHECK_STR(type->llm.fallbacks[0], "cloud");
+    ZS_CHECK_STR(type->llm.fallbacks[1], "claude");
+    ZS_CHECK_STR(type->llm.system, "You write C.");
+    ZS_CHECK_STR(type->llm.prompt, "Task: {{payload}}");
+    ZS_CHECK(type->llm.max_tokens == 64);
+    ZS_CHECK(type->llm.temperature == 0.0);
+    ZS_CHECK(type->llm.stream);
+    ZS_CHECK(type->llm.retries == 1 && type->llm.backoff_ms == 20);
+    ZS_CHECK(type->llm.max_wait_ms == 0);
+    ZS_CHECK(type->llm.task.tokens == 4000 && type->llm.task.usd == 0.05);
+    ZS_CHECK(type->llm.type.tokens == 200000 && type->llm.type.usd == 0.0);
+    ZS_CHECK(swarm->budget.tokens == 0 && swarm->budget.usd == 5.0);
+    ZS_CHECK(swarm->provider_count == 3);
+    const zs_swarm_provider_t *cloud = zs_swarm_provider_find(swarm, "cloud");
+    ZS_CHECK(cloud && cloud->kind == ZS_PROVIDER_OPENAI);
+    ZS_CHECK_STR(cloud->base_url, "https://api.openai.com/v1");
+    ZS_CHECK_STR(cloud->model, "gpt-4o-mini");
+    ZS_CHECK_STR(cloud->key_env, "OPENAI_API_KEY");
+    ZS_CHECK(cloud->rpm == 60 && cloud->tpm == 100000);
+    ZS_CHECK(cloud->price_in == 0.15 && cloud->price_out == 0.6);
+    ZS_CHECK(cloud->timeout_ms == 5000);
+    ZS_CHECK(cloud->cooldown.failures == 2 && cloud->cooldown.window_ms == 1000 &&
+             cloud->cooldown.cooldown_ms == 500);
+    const zs_swarm_provider_t *local = zs_swarm_provider_find(swarm, "local");
+    ZS_CHECK(local && local->kind == ZS_PROVIDER_OLLAMA && local->key_env == NULL);
+    ZS_CHECK(local->timeout_ms == 120000 && local->cooldown.failures == 3 &&
+             local->cooldown.window_ms == 60000 && local->cooldown.cooldown_ms == 30000);
+    ZS_CHECK(local->price_in == 0.0 && local->rpm == 0);
+    ZS_CHECK(zs_swarm_provider_find(swarm, "nope") == NULL);
+    ZS_CHECK_STR(zs_swarm_provider_kind_name(zs_swarm_provider_find(swarm, "claude")->kind), "anthropic");
+    ZS_CHECK_STR(zs_swarm_handler_name(type->handler), "llm");
+    zs_swarm_destroy(&swarm);
+}
+
+static void
+test_llm_defaults(void)
+{
+    zs_swarm_t *swarm = s_parse(S_LLM_HEAD "    llm: {provider: local}\n");
+    ZS_CHECK(swarm);
+    const zs_swarm_llm_t *llm = &swarm->types[0].llm;
+    ZS_CHECK(llm->fallback_count == 0 && llm->fallbacks == NULL);
+    ZS_CHECK(llm->system == NULL);
+    ZS_CHECK_STR(llm->prompt, "{{payload}}");
+    ZS_CHECK(llm->max_tokens == 1024 && isnan(llm->temperature) && !llm->stream);
+    ZS_CHECK(llm->retries == 2 && llm->backoff_ms == 500 && llm->max_wait_ms == 30000);
+    ZS_CHECK(llm->task.tokens == 0 && llm->task.usd == 0.0);
+    ZS_CHECK(swarm->budget.tokens == 0 && swarm->budget.usd == 0.0);
+    zs_swarm_destroy(&swarm);
+}
+
+static void
+test_llm_rules(void)
+{
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: nope}\n", "20:21",
+                       "agent type 'a' names provider 'nope', which 'providers' does not "
+                       "define"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, fallbacks: [cloud, x]}\n",
+                       "20:47", "names provider 'x', which"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, fallbacks: [local]}\n",
+                       "20:40", "agent type 'a' names provider 'local' twice"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {fallbacks: [local]}\n", "20:10",
+                       "missing required key 'provider'"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, temperature: 2.5}\n", "20:41",
+                       "value 2.5 for 'temperature' is out of range (expected 0..2)"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, temperature: 1e-1}\n", "20:41",
+                       "expected a number such as 0.25 for 'temperature'"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, temperature: .5}\n", "20:41",
+                       "expected a number such as 0.25"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, prompt: ''}\n", "20:36",
+                       "expected 1 to 65536 bytes for 'prompt', found 0"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, budget: {dollars: 1}}\n",
+                       "20:37", "unknown key 'dollars' in a budget"));
+    ZS_CHECK(s_rejects(S_PROVIDERS "budget: {usd: -1}\nname: t\nagents: [{type: a}]\n",
+                       "16:15", "expected a number such as 0.25 for 'usd'"));
+}
+
+static void
+test_providers_rules(void)
+{
+    static const struct {
+        const char *provider;
+        const char *where;
+        const char *fragment;
+    } cases[] = {
+        {"{kind: gemini, base_url: 'http://h', model: m}", "2:13",
+         "unknown kind 'gemini' (expected openai, anthropic or ollama)"},
+        {"{kind: openai, model: m}", "2:6", "missing required key 'base_url'"},
+        {"{kind: openai, base_url: 'ftp://h', model: m}", "2:31",
+         "invalid URL 'ftp://h' for 'base_url'"},
+        {"{kind: openai, base_url: 'http:///x', model: m}", "2:31", "invalid URL"},
+        {"{kind: openai, base_url: 'http://h x', model: m}", "2:31", "invalid URL"},
+        {"{kind: openai, base_url: 'http://h', model: 'a b'}", "2:50",
+         "invalid model 'a b'"},
+        {"{kind: openai, base_url: 'http://h', model: m, key_env: sk-12345}", "2:62",
+         "invalid variable name 'sk-12345' for 'key_env'"},
+        {"{kind: openai, base_url: 'http://h', model: m, key_env: 1KEY}", "2:62",
+         "invalid variable name '1KEY'"},
+        {"{kind: openai, base_url: 'http://h', model: m, price_in: 1000001}", "2:63",
+         "out of range (expected 0..1000000)"},
+        {"{kind: openai, base_url: 'http://h', model: m, cooldown: {failures: 0}}", "2:74",
+         "value 0 for 'failures' is out of range"},
+        {"[openai]", "2:6", "expected mapping for provider 'p'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "providers:\n  p: %s\nname: t\nagents: [{type: a}]\n",
+                 cases[i].provider);
+        ZS_CHECK(s_rejects(text, cases[i].where, cases[i].fragment));
+    }
+    ZS_CHECK(s_rejects("providers:\n  'a b': {}\nname: t\nagents: [{type: a}]\n", "2:3",
+                       "invalid name 'a b' for 'providers'"));
+    ZS_CHECK(s_rejects("providers: [x]\nname: t\nagents: [{type: a}]\n", "1:12",
+                       "expected mapping of provider names to providers"));
+}
+
+static void
+test_http(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "    handler: http\n"
+                                       "    http:\n"
+                                       "      allow: ['https://api.example.com/', "
+                                       "'http://127.0.0.1:8080/']\n"
+                                       "      max_body: 1024\n"
+                                       "      max_redirects: 0\n"
+                                       "      headers: [Content-Type, ETag]\n");
+    ZS_CHECK(swarm);
+    const zs_swarm_fetch_t *fetch = &swarm->types[0].fetch;
+    ZS_CHECK(fetch->allow_count == 2);
+    ZS_CHECK_STR(fetch->allow[0], "https://api.example.com/");
+    ZS_CHECK_STR(fetch->allow[1], "http://127.0.0.1:8080/");
+    ZS_CHECK(fetch->max_body == 1024 && fetch->max_redirects == 0);
+    ZS_CHECK(fetch->header_count == 2);
+    ZS_CHECK_STR(fetch->headers[0], "content-type");
+    ZS_CHECK_STR(fetch->headers[1], "etag");
+    zs_swarm_destroy(&swarm);
+
+    swarm = s_parse(S_HEAD "    handler: http\n    http: {allow: ['http://h/']}\n");
+    ZS_CHECK(swarm);
+    fetch = &swarm->types[0].fetch;
+    ZS_CHECK(fetch->max_body == 65536 && fetch->max_redirects == 5);
+    ZS_CHECK(fetch->header_count == 1);
+    ZS_CHECK_STR(fetch->headers[0], "content-type");
+    zs_swarm_destroy(&swarm);
+
+    swarm = s_parse(S_HEAD "    handler: http\n    http: {allow: ['http://h/'], headers: []}\n");
+    ZS_CHECK(swarm && swarm->types[0].fetch.header_count == 0);
+    zs_swarm_destroy(&swarm);
+
+    ZS_CHECK(s_rejects(S_HEAD "    handler: http\n    http: {}\n", "5:11",
+                       "missing required key 'allow'"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: http\n    http: {allow: []}\n", "5:19",
+                       "'allow'"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: http\n    http: {allow: ['file:///etc/']}\n",
+                       "5:20", "invalid URL 'file:///etc/' for 'allow'"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: http\n    http: {allow: ['http://h/'], "
+                              "headers: ['a b']}\n",
+                       "5:44", "invalid header name 'a b' in 'headers'"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: http\n    http: {allow: ['http://h/'], "
+                              "max_redirects: 21}\n",
+                       "5:49", "out of range (expected 0..20)"));
+}
+
+static void
+test_download(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "    handler: download\n"
+                                       "    download: {allow: ['http://h/'], dir: /var/dl, "
+                                       "max_size: 5000000000}\n");
+    ZS_CHECK(swarm);
+    const zs_swarm_fetch_t *fetch = &swarm->types[0].fetch;
+    ZS_CHECK_STR(fetch->dir, "/var/dl");
+    ZS_CHECK(fetch->max_size == 5000000000ull && fetch->max_redirects == 5);
+    zs_swarm_destroy(&swarm);
+
+    swarm = s_parse(S_HEAD "    handler: download\n    download: {allow: ['http://h/'], "
+                           "dir: /d}\n");
+    ZS_CHECK(swarm && swarm->types[0].fetch.max_size == 4294967296ull);
+    zs_swarm_destroy(&swarm);
+
+    ZS_CHECK(s_rejects(S_HEAD "    handler: download\n    download: {allow: ['http://h/']}\n",
+                       "5:15", "missing required key 'dir'"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: download\n    download: {allow: ['http://h/'], "
+                              "dir: rel/dir}\n",
+                       "5:43", "invalid directory 'rel/dir' for 'dir' (expected an absolute"));
 }
 
 static void
@@ -1324,6 +1562,12 @@ static const zs_test_case_t s_cases[] = {
     {"type_unknown_key", test_type_unknown_key},
     {"count", test_count},
     {"handler", test_handler},
+    {"llm", test_llm},
+    {"llm_defaults", test_llm_defaults},
+    {"llm_rules", test_llm_rules},
+    {"providers_rules", test_providers_rules},
+    {"http", test_http},
+    {"download", test_download},
     {"command_rules", test_command_rules},
     {"command_bounded", test_command_bounded},
     {"capabilities", test_capabilities},
