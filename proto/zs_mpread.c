@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <string.h>
 
 //  How to read the value headers 0xc0..0xdf: after the type byte come `width` bytes of a
 //  big-endian number (a value, a length or a count), then `fixed` bytes of data.
@@ -14,7 +15,8 @@ typedef enum {
     S_TRUE,     //  true
     S_UINT,     //  the number is the value
     S_INT,      //  the number is a two's complement value of `width` bytes
-    S_SKIP,     //  float, fixext: `fixed` data bytes, skipped
+    S_FLOAT,    //  the number holds an IEEE 754 value of `width` bytes
+    S_SKIP,     //  fixext: `fixed` data bytes, skipped
     S_STR,      //  the number is a length
     S_BIN,      //  the number is a length
     S_EXT,      //  the number is a length; a type byte comes first
@@ -32,7 +34,7 @@ static const s_head_t s_heads[32] = {
     [0x00] = {S_NIL, 0, 0},   [0x01] = {S_INVALID, 0, 0}, [0x02] = {S_FALSE, 0, 0},
     [0x03] = {S_TRUE, 0, 0},  [0x04] = {S_BIN, 1, 0},     [0x05] = {S_BIN, 2, 0},
     [0x06] = {S_BIN, 4, 0},   [0x07] = {S_EXT, 1, 0},     [0x08] = {S_EXT, 2, 0},
-    [0x09] = {S_EXT, 4, 0},   [0x0a] = {S_SKIP, 0, 4},    [0x0b] = {S_SKIP, 0, 8},
+    [0x09] = {S_EXT, 4, 0},   [0x0a] = {S_FLOAT, 4, 0},   [0x0b] = {S_FLOAT, 8, 0},
     [0x0c] = {S_UINT, 1, 0},  [0x0d] = {S_UINT, 2, 0},    [0x0e] = {S_UINT, 4, 0},
     [0x0f] = {S_UINT, 8, 0},  [0x10] = {S_INT, 1, 0},     [0x11] = {S_INT, 2, 0},
     [0x12] = {S_INT, 4, 0},   [0x13] = {S_INT, 8, 0},     [0x14] = {S_SKIP, 0, 2},
@@ -41,13 +43,6 @@ static const s_head_t s_heads[32] = {
     [0x1b] = {S_STR, 4, 0},   [0x1c] = {S_ARRAY, 2, 0},   [0x1d] = {S_ARRAY, 4, 0},
     [0x1e] = {S_MAP, 2, 0},   [0x1f] = {S_MAP, 4, 0},
 };
-
-//  Float and fixext are both S_SKIP; the kind reported tells them apart
-static zs_mp_kind_t
-s_skip_kind(uint8_t byte)
-{
-    return byte == 0xca || byte == 0xcb ? ZS_MP_FLOAT : ZS_MP_EXT;
-}
 
 void
 zs_mpread_init(zs_mpread_t *self, const void *data, size_t size)
@@ -99,6 +94,22 @@ s_sign_extend(uint64_t number, size_t width)
     default:
         return (int64_t) number;
     }
+}
+
+//  The bits of a float 32 or 64, copied rather than cast: a float's bits are not an
+//  integer's value
+static double
+s_float(uint64_t number, size_t width)
+{
+    if (width == 4) {
+        uint32_t bits = (uint32_t) number;
+        float value;
+        memcpy(&value, &bits, sizeof value);
+        return (double) value;
+    }
+    double value;
+    memcpy(&value, &number, sizeof value);
+    return value;
 }
 
 static void
@@ -187,8 +198,12 @@ s_next_long(zs_mpread_t *self, zs_mp_item_t *item, uint8_t byte, zs_error_t *err
     case S_INT:
         s_set_int(item, s_sign_extend(number, head->width));
         return 0;
+    case S_FLOAT:
+        item->kind = ZS_MP_FLOAT;
+        item->f = s_float(number, head->width);
+        return 0;
     case S_SKIP:
-        return s_bytes(self, item, s_skip_kind(byte), head->fixed, at, err);
+        return s_bytes(self, item, ZS_MP_EXT, head->fixed, at, err);
     case S_STR:
         return s_bytes(self, item, ZS_MP_STR, number, at, err);
     case S_BIN:

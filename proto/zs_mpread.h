@@ -9,7 +9,8 @@
 //
 //  Strings, bins and exts come back as pointers into the frame, valid as long as it is.
 //  Integers come back as ZS_MP_UINT when >= 0 and ZS_MP_NINT when < 0, whatever width
-//  the sender chose. Every error sets err->code to ZS_MPREAD_ERROR and says where.
+//  the sender chose; floats of either width as a double, NaN and infinities included
+//  (whether a value may be one is the caller's rule). Every error sets err->code to ZS_MPREAD_ERROR and says where.
 
 #ifndef ZS_MPREAD_H
 #define ZS_MPREAD_H
@@ -27,7 +28,7 @@ typedef enum {
     ZS_MP_BOOL,   //  true or false, in item.b
     ZS_MP_UINT,   //  any integer >= 0, in item.u
     ZS_MP_NINT,   //  any integer < 0, in item.i
-    ZS_MP_FLOAT,  //  float 32 or 64; the value is skipped, never decoded
+    ZS_MP_FLOAT,  //  float 32 or 64, in item.f
     ZS_MP_STR,    //  str: item.size bytes at item.data
     ZS_MP_BIN,    //  bin: item.size bytes at item.data
     ZS_MP_ARRAY,  //  array header: item.size values follow
@@ -40,6 +41,7 @@ typedef struct {
     bool b;               //  ZS_MP_BOOL value
     uint64_t u;           //  ZS_MP_UINT value
     int64_t i;            //  ZS_MP_NINT value
+    double f;             //  ZS_MP_FLOAT value
     size_t size;          //  bytes of a str/bin/ext, items of an array, pairs of a map
     const uint8_t *data;  //  str/bin/ext bytes, inside the frame (borrowed)
 } zs_mp_item_t;

@@ -20,6 +20,7 @@ zs_msg_init(zs_msg_t *self, zs_msg_type_t type)
     assert(type < ZS_MSG_TYPE_COUNT);
     memset(self, 0, sizeof *self);
     self->type = type;
+    zs_msgtab_absent_floats(zs_msgtab_type(type), (uint8_t *) self);
 }
 
 void
@@ -147,24 +148,23 @@ s_encode_bins(msgpack_packer *pk,
 }
 
 static int
-s_encode_agents(msgpack_packer *pk,
-                const zs_msgtab_field_t *field,
-                const uint8_t *base,
-                zs_error_t *err)
+s_encode_records(msgpack_packer *pk,
+                 const zs_msgtab_field_t *field,
+                 const uint8_t *base,
+                 zs_error_t *err)
 {
-    const zs_msg_agent_t *agents = ZS_MSGTAB_GET(base, field, zs_msg_agent_t *);
+    const uint8_t *records = zs_msgtab_records(field, base);
     size_t count = ZS_MSGTAB_GET_AUX(base, field, size_t);
     if (zs_msgtab_check_count(field, count, err) != 0) {
         return -1;
     }
-    if (count > 0 && !agents) {
+    if (count > 0 && !records) {
         return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': %zu records at NULL",
                             field->key, count);
     }
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
-        const uint8_t *record = (const uint8_t *) &agents[i];
-        if (s_encode_map(pk, zs_msgtab_record(), record, err) != 0) {
+        if (s_encode_map(pk, field->record, records + i * field->record_size, err) != 0) {
             return -1;
         }
     }
@@ -177,6 +177,14 @@ s_encode_number(msgpack_packer *pk,
                 const uint8_t *base,
                 zs_error_t *err)
 {
+    if (field->kind == ZS_KIND_FLOAT) {
+        double value = ZS_MSGTAB_GET(base, field, double);
+        if (zs_msgtab_check_float(field, value, err) != 0) {
+            return -1;
+        }
+        msgpack_pack_double(pk, value);
+        return 0;
+    }
     if (field->kind == ZS_KIND_INT) {
         int64_t value = ZS_MSGTAB_GET(base, field, int64_t);
         if (zs_msgtab_check_int(field, value, err) != 0) {
@@ -210,6 +218,7 @@ s_encode_value(msgpack_packer *pk,
         return 0;
     case ZS_KIND_UINT:
     case ZS_KIND_INT:
+    case ZS_KIND_FLOAT:
         return s_encode_number(pk, field, base, err);
     case ZS_KIND_BOOL:
         if (ZS_MSGTAB_GET(base, field, bool)) {
@@ -226,8 +235,8 @@ s_encode_value(msgpack_packer *pk,
         return s_encode_list(pk, field, base, err);
     case ZS_KIND_BINLIST:
         return s_encode_bins(pk, field, base, err);
-    case ZS_KIND_AGENTS:
-        return s_encode_agents(pk, field, base, err);
+    case ZS_KIND_RECORDS:
+        return s_encode_records(pk, field, base, err);
     }
     return zs_error_set(err, ZS_ERR_MALFORMED, "field '%s': unknown kind", field->key);
 }

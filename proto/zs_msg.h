@@ -10,11 +10,15 @@
 //  its bound, valid UTF-8 and holds no NUL byte; every number is within its field's
 //  range.
 //  An optional field that is absent reads as zero, NULL or empty: the protocol gives no
-//  optional field a meaning for zero other than "not set". A nil in an optional field,
-//  and an empty string in an optional name (a str field that cannot be empty), read as
-//  absent too, as clients in other languages send them (PROTOCOL.md §2.3). A bin is the
-//  exception: an empty bin is a value, so a bin field's pointer is set (its size maybe
-//  0) exactly when the frame carried a bin, and NULL when it carried none or nil.
+//  optional field a meaning for zero other than "not set". A float is the exception:
+//  0.0 is a price or a temperature like any other, so an absent float reads as NaN
+//  (zs_msg_init sets every float field of the type to NaN) and a float field is set
+//  exactly when it is not NaN; a decoded float is always finite. A nil in an optional
+//  field, and an empty string in an optional name (a str field that cannot be empty),
+//  read as absent too, as clients in other languages send them (PROTOCOL.md §2.3). A bin
+//  is another exception: an empty bin is a value, so a bin field's pointer is set (its
+//  size maybe 0) exactly when the frame carried a bin, and NULL when it carried none or
+//  nil.
 //
 //  Decoding never trusts a length or a count: each is checked against the bytes left and
 //  the field's bound before anything is allocated. Strings and bins of a decoded message
@@ -42,6 +46,14 @@
 #define ZS_MSG_ARG_MAX       4096         //  one argv item
 #define ZS_MSG_AGENTS_MAX    10000        //  records in agents.ok
 #define ZS_MSG_ITEMS_MAX     10000        //  payloads in a fan-out submit's items
+#define ZS_MSG_URL_MAX       2048         //  a URL: an allow prefix, a provider's base
+#define ZS_MSG_PATH_MAX      4096         //  a path on an agent's machine (download dir)
+#define ZS_MSG_HEADER_MAX    256          //  an HTTP header name
+#define ZS_MSG_MODEL_MAX     256          //  a provider's model ("org/model:tag" forms)
+#define ZS_MSG_PROMPT_MAX    (64u << 10)  //  a system prompt or a prompt template
+#define ZS_MSG_STREAM_MAX    (64u << 10)  //  streamed text in one task.progress
+#define ZS_MSG_PROVIDERS_MAX 64           //  provider records in welcome, providers.ok
+#define ZS_MSG_BUDGETS_MAX   1024         //  budget records: the swarm's and each type's
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
@@ -60,6 +72,12 @@
 #define ZS_MSG_VOTE_DEADLINE_MS 10000  //  a vote's deadline when its proposal names none
 #define ZS_MSG_WEIGHT_MAX       10     //  a ballot's own weight, 1 when absent
 #define ZS_MSG_CONFIDENCE_MAX   1000   //  a ballot's confidence, per mille (absent: all)
+#define ZS_MSG_REDIRECTS_MAX    20     //  redirects an http or download type follows
+#define ZS_MSG_RETRIES_MAX      10     //  retries of one llm provider after its first try
+#define ZS_MSG_HTTP_STATUS_MAX  999    //  an HTTP status code
+#define ZS_MSG_TEMP_MAX         2      //  a sampling temperature runs 0..ZS_MSG_TEMP_MAX
+#define ZS_MSG_PRICE_MAX        1000000     //  USD per million tokens
+#define ZS_MSG_USD_MAX          1000000000  //  USD spent or budgeted
 //  "AGENT OPTION COUNTED CONFIDENCE WEIGHT", an item of vote.status.ok's ballots
 #define ZS_MSG_BALLOT_MAX (2 * ZS_MSG_NAME_MAX + 32)
 
@@ -81,7 +99,7 @@ typedef enum {
     //  tasks, on the agents socket
     ZS_MSG_TASK_ASSIGN,    //  "task.assign" coordinator -> agent
     ZS_MSG_TASK_ACK,       //  "task.ack" agent -> coordinator: the task started
-    ZS_MSG_TASK_PROGRESS,  //  "task.progress" agent -> coordinator
+    ZS_MSG_TASK_PROGRESS,  //  "task.progress" agent -> coordinator, and an event
     ZS_MSG_TASK_RESULT,    //  "task.result" agent -> coordinator
     ZS_MSG_TASK_CANCEL,    //  "task.cancel" coordinator -> agent
     ZS_MSG_TASK_OFFER,     //  "task.offer" coordinator -> agent: bid for this task
@@ -139,7 +157,15 @@ typedef enum {
     ZS_MSG_VOTE_STATUS_OK,
     ZS_MSG_VOTE_LIST,  //  "vote.list": the votes kept
     ZS_MSG_VOTE_LIST_OK,
-    //  events, on the events socket; the type name is also the topic frame
+    //  LLM providers and budgets (PROTOCOL.md §8.3)
+    ZS_MSG_PROVIDER_REPORT,  //  "provider.report" agent -> coordinator: a call ended
+    ZS_MSG_PROVIDER_STATE,   //  "provider.state" coordinator -> agent, and an event
+    ZS_MSG_PROVIDERS,        //  "providers" control request: providers and budgets
+    ZS_MSG_PROVIDERS_OK,
+    ZS_MSG_SPEND,  //  "spend": a journal record of tokens and money spent (§11)
+    //  events, on the events socket; the type name is also the topic frame. Two types
+    //  are events as well as messages of the agents socket, by the same name:
+    //  task.progress and provider.state
     ZS_MSG_EV_SWARM_STARTED,      //  "swarm.started"
     ZS_MSG_EV_SWARM_STOPPING,     //  "swarm.stopping"
     ZS_MSG_EV_AGENT_JOINED,       //  "agent.joined"
@@ -160,6 +186,7 @@ typedef enum {
     ZS_MSG_EV_TASK_FAILED,
     ZS_MSG_EV_TASK_DEAD,
     ZS_MSG_EV_TASK_CANCELLED,
+    ZS_MSG_EV_BUDGET_SPENT,  //  "budget.spent": a budget is spent
     ZS_MSG_TYPE_COUNT
 } zs_msg_type_t;
 
@@ -183,6 +210,7 @@ typedef enum {
     ZS_ERR_NO_KEY = 12,         //  no shared memory entry with that key
     ZS_ERR_CONFLICT = 13,       //  the entry's version is not the one the request names
     ZS_ERR_NO_VOTE = 14,        //  no vote with that id
+    ZS_ERR_BUDGET = 15,         //  a budget is spent
 } zs_err_code_t;
 
 //  One record of agents.ok.
@@ -202,6 +230,45 @@ typedef struct {
     uint64_t trust;      //  its trust score, per mille (0..1000)
     uint64_t trust_low;  //  the 95% lower bound of its trust, per mille
 } zs_msg_agent_t;
+
+//  One record of welcome's providers: how to call one LLM provider, in the order of use
+//  (the type's provider, then its fallbacks). A float that is NaN is absent.
+typedef struct {
+    const char *name;     //  "name": the provider's name in the swarm file
+    const char *kind;     //  "kind": openai, anthropic or ollama
+    const char *url;      //  "url": its base URL
+    const char *model;    //  "model": the model to ask
+    const char *key_env;  //  "key_env": environment variable holding its key, if any
+    uint64_t tmo;         //  "tmo": ms one call may take
+    double price_in;      //  "price_in": USD per million input tokens
+    double price_out;     //  "price_out": USD per million output tokens
+} zs_msg_provider_conf_t;
+
+//  One record of providers.ok's providers: a provider as the coordinator sees it
+typedef struct {
+    const char *name;   //  "name": the provider's name
+    const char *kind;   //  "kind": openai, anthropic or ollama
+    const char *model;  //  "model": its model
+    const char *state;  //  "state": closed, open, half_open, limited or bad
+    uint64_t left;      //  "left": ms until it may be tried again
+    uint64_t calls;     //  "calls": calls reported
+    uint64_t fails;     //  "fails": calls that failed
+    uint64_t tok_in;    //  "tok_in": input tokens spent
+    uint64_t tok_out;   //  "tok_out": output tokens spent
+    double usd;         //  "usd": USD spent (NaN: absent)
+    uint64_t rpm;       //  "rpm": its requests per minute limit, 0 for none
+    uint64_t tpm;       //  "tpm": its tokens per minute limit, 0 for none
+    const char *why;    //  "why": its last failure
+} zs_msg_provider_t;
+
+//  One record of providers.ok's budgets: the swarm's, or an agent type's
+typedef struct {
+    const char *scope;  //  "scope": "swarm", or the agent type
+    uint64_t tok;       //  "tok": tokens spent
+    double usd;         //  "usd": USD spent (NaN: absent)
+    uint64_t tok_max;   //  "tok_max": tokens it may spend, 0 for no bound
+    double usd_max;     //  "usd_max": USD it may spend (NaN: no bound)
+} zs_msg_budget_t;
 
 typedef struct {
     const char **items;  //  count strings, in the message's arena
@@ -321,10 +388,53 @@ typedef struct {
     const char *addr;         //  "addr": the address a peer connected from
     uint64_t queued_bytes;    //  "queued_bytes": bytes unfinished tasks hold
     uint64_t results_bytes;   //  "results_bytes": bytes the kept results hold
-    void *arena_;             //  owned by a decoded message; NULL otherwise
+    //  what an http or download type may do (welcome)
+    zs_msg_list_t allow;     //  "allow": URL prefixes the type may reach
+    uint64_t max_body;       //  "max_body": bytes of a response body an http type keeps
+    uint64_t max_redirects;  //  "max_redirects": redirects followed (0: none)
+    zs_msg_list_t headers;   //  "headers": response headers an http type returns
+    const char *dir;         //  "dir": where a download type writes its files
+    uint64_t max_size;       //  "max_size": bytes of one download
+    //  how an llm type calls its providers (welcome)
+    zs_msg_provider_conf_t *provider_confs;  //  "providers": in the order of use
+    size_t provider_conf_count;              //  number of records
+    const char *system;                      //  "system": the system prompt
+    const char *prompt;                      //  "prompt": the prompt template
+    uint64_t max_tokens;                     //  "max_tokens": tokens one answer may take
+    double temp;        //  "temp": sampling temperature (NaN: the provider's own)
+    bool stream;        //  "stream": ask for the answer as a stream
+    uint64_t retries;   //  "retries": retries of one provider after its first try
+    uint64_t backoff;   //  "backoff": ms before the first retry, doubled after
+    uint64_t max_wait;  //  "max_wait": longest Retry-After waited, ms
+    uint64_t tok_max;   //  "tok_max": tokens a task, or a budget, may spend
+    double usd_max;     //  "usd_max": USD a task, or a budget, may spend
+    //  progress of a transfer or a streamed answer
+    uint64_t bytes;    //  "bytes": bytes transferred so far
+    uint64_t total;    //  "total": bytes expected in all (0: unknown)
+    uint64_t rate;     //  "rate": bytes per second
+    const char *text;  //  "text": streamed text since the last progress
+    //  LLM providers' calls and what they cost
+    const char *provider;  //  "provider": a provider's name
+    uint64_t tok_in;       //  "tok_in": input tokens
+    uint64_t tok_out;      //  "tok_out": output tokens
+    double usd;            //  "usd": USD spent
+    const char *outcome;   //  "outcome": how a provider call ended
+    uint64_t retry;        //  "retry": ms a provider asked to wait (Retry-After)
+    uint64_t ms;           //  "ms": how long a provider call took
+    uint64_t http;         //  "http": the HTTP status a provider answered (0: none)
+    uint64_t left;         //  "left": ms until a provider may be tried again
+    const char *scope;     //  "scope": a budget's: "swarm" or an agent type
+    uint64_t tok;          //  "tok": tokens a budget's scope spent
+    zs_msg_provider_t *providers;  //  "providers": records of providers.ok
+    size_t provider_count;         //  number of records
+    zs_msg_budget_t *budgets;      //  "budgets": records of providers.ok
+    size_t budget_count;           //  number of records
+    void *arena_;                  //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
-//  Start a message of the given type with every field absent.
+//  Start a message of the given type with every field absent: zero, NULL or empty, and
+//  NaN for the float fields of that type (a float member the type does not carry is
+//  0.0 and never read).
 void zs_msg_init(zs_msg_t *self, zs_msg_type_t type);
 
 //  Free what a decoded message owns and leave it as zs_msg_init (ZS_MSG_INVALID) would.
@@ -377,9 +487,10 @@ bool zs_msg_node_name_valid(const char *name);
 bool zs_msg_text_valid(const char *text, size_t size);
 
 //  Print self as one line of JSON on stream, newline included, keys as on the wire. Every
-//  number and bool of the type is printed, zero when absent (absent reads as zero);
-//  strings and bins only when set. Bins are printed as strings with invalid UTF-8 and
-//  control bytes escaped. Returns 0, or -1 on write error.
+//  integer and bool of the type is printed, zero when absent (absent reads as zero);
+//  floats, strings and bins only when set, record arrays always. A float is printed with
+//  the fewest digits that read back as the same double. Bins are printed as strings with
+//  invalid UTF-8 and control bytes escaped. Returns 0, or -1 on write error.
 int zs_msg_print_json(const zs_msg_t *self, FILE *stream);
 
 #endif

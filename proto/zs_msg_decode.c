@@ -23,11 +23,6 @@
 #include <string.h>
 
 _Static_assert(ZS_MPREAD_ERROR == ZS_ERR_MALFORMED, "reader errors are malformed");
-_Static_assert(sizeof(zs_msg_agent_t) % sizeof(void *) == 0, "records stay aligned");
-
-//  Least bytes an agent record takes: fixmap, "agent" and "atype" keys (6 bytes each)
-//  with values of at least one byte (2 bytes each)
-#define S_RECORD_MIN_SIZE 17
 
 //  Longest sample of an untrusted key or type name quoted in an error
 #define S_SAMPLE_MAX 48
@@ -99,28 +94,6 @@ s_read_key(s_decoder_t *self, zs_mp_item_t *key)
     return 0;
 }
 
-//  Arena bytes for a list or record array of count items under key, and 0 for counts
-//  the second pass will refuse before allocating. The type is not known yet, but a key
-//  means one field whatever the type (zs_msgtab.h)
-static size_t
-s_table_size(const zs_mp_item_t *key, size_t count, size_t left)
-{
-    const zs_msgtab_field_t *field = zs_msgtab_field((const char *) key->data, key->size);
-    if (!field || count > field->count_max) {
-        return 0;
-    }
-    if (field->kind == ZS_KIND_STRLIST) {
-        return count * sizeof(const char *);
-    }
-    if (field->kind == ZS_KIND_BINLIST) {
-        return count * sizeof(zs_msg_bin_t);
-    }
-    if (field->kind == ZS_KIND_AGENTS && count <= left / S_RECORD_MIN_SIZE) {
-        return count * sizeof(zs_msg_agent_t);
-    }
-    return 0;
-}
-
 static int
 s_scan_value(s_decoder_t *self, const zs_mp_item_t *key, const zs_mp_item_t *value)
 {
@@ -130,7 +103,11 @@ s_scan_value(s_decoder_t *self, const zs_mp_item_t *key, const zs_mp_item_t *val
         self->strings_size += value->size + 1;
         return 0;
     case ZS_MP_ARRAY:
-        self->tables_size += s_table_size(key, value->size, zs_mpread_left(&self->rd));
+        //  the type is not known yet, but a key means one kind of table whatever the
+        //  type, and the largest is reserved where types differ (zs_msgtab.h); counts
+        //  the second pass will refuse before allocating reserve nothing
+        self->tables_size += zs_msgtab_table_size((const char *) key->data, key->size,
+                                                  value->size, zs_mpread_left(&self->rd));
         return zs_mpread_skip(&self->rd, value->size, &self->strings_size, self->err);
     case ZS_MP_MAP:
         return zs_mpread_skip(&self->rd, 2 * (uint64_t) value->size, &self->strings_size,
@@ -376,7 +353,10 @@ s_decode_bins(s_decoder_t *self,
 }
 
 static int
-s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
+s_decode_record(s_decoder_t *self,
+                const zs_msgtab_field_t *field,
+                uint8_t *record,
+                size_t index)
 {
     zs_mp_item_t map;
     if (zs_mpread_next(&self->rd, &map, self->err) != 0) {
@@ -384,23 +364,24 @@ s_decode_record(s_decoder_t *self, zs_msg_agent_t *record, size_t index)
     }
     if (map.kind != ZS_MP_MAP) {
         return zs_error_set(self->err, ZS_ERR_MALFORMED,
-                            "field 'agents': record %zu is a %s, not a map", index,
-                            zs_mp_kind_name(map.kind));
+                            "field '%s': record %zu is a %s, not a map", field->key,
+                            index, zs_mp_kind_name(map.kind));
     }
-    if (s_decode_map(self, zs_msgtab_record(), (uint8_t *) record, map.size) != 0) {
+    zs_msgtab_absent_floats(field->record, record);
+    if (s_decode_map(self, field->record, record, map.size) != 0) {
         char inner[ZS_ERROR_TEXT_MAX];
         memcpy(inner, self->err->text, sizeof inner);
-        return zs_error_set(self->err, ZS_ERR_MALFORMED, "field 'agents': record %zu: %s",
-                            index, inner);
+        return zs_error_set(self->err, ZS_ERR_MALFORMED, "field '%s': record %zu: %s",
+                            field->key, index, inner);
     }
     return 0;
 }
 
 static int
-s_decode_agents(s_decoder_t *self,
-                const zs_msgtab_field_t *field,
-                const zs_mp_item_t *item,
-                uint8_t *base)
+s_decode_records(s_decoder_t *self,
+                 const zs_msgtab_field_t *field,
+                 const zs_mp_item_t *item,
+                 uint8_t *base)
 {
     if (item->kind != ZS_MP_ARRAY) {
         return s_wrong_kind(self, field, "array", item);
@@ -408,24 +389,25 @@ s_decode_agents(s_decoder_t *self,
     if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
         return -1;
     }
-    if (item->size > zs_mpread_left(&self->rd) / S_RECORD_MIN_SIZE) {
+    if (item->size > zs_mpread_left(&self->rd) / field->record->least_size) {
         return zs_error_set(self->err, ZS_ERR_MALFORMED,
-                            "field 'agents': %zu records cannot fit in %zu bytes",
+                            "field '%s': %zu records cannot fit in %zu bytes", field->key,
                             item->size, zs_mpread_left(&self->rd));
     }
-    zs_msg_agent_t *agents = NULL;
-    if (item->size > 0 && !(agents = s_arena_table(self, item->size * sizeof *agents))) {
+    uint8_t *records = NULL;
+    size_t size = item->size * field->record_size;
+    if (item->size > 0 && !(records = s_arena_table(self, size))) {
         return -1;
     }
-    if (agents) {
-        memset(agents, 0, item->size * sizeof *agents);
+    if (records) {
+        memset(records, 0, size);
     }
     for (size_t i = 0; i < item->size; i++) {
-        if (s_decode_record(self, &agents[i], i) != 0) {
+        if (s_decode_record(self, field, records + i * field->record_size, i) != 0) {
             return -1;
         }
     }
-    *ZS_MSGTAB_AT(base, field, zs_msg_agent_t *) = agents;
+    zs_msgtab_set_records(field, base, records);
     *ZS_MSGTAB_AUX(base, field, size_t) = item->size;
     return 0;
 }
@@ -460,6 +442,31 @@ s_decode_int(s_decoder_t *self,
     int64_t value = item->kind == ZS_MP_UINT ? (int64_t) item->u : item->i;
     *ZS_MSGTAB_AT(base, field, int64_t) = value;
     return zs_msgtab_check_int(field, value, self->err);
+}
+
+//  Any number the sender had: a float of either width, or an integer (the nearest
+//  double to it); NaN and infinities are refused, as the encoder cannot send them
+static int
+s_decode_float(s_decoder_t *self,
+               const zs_msgtab_field_t *field,
+               const zs_mp_item_t *item,
+               uint8_t *base)
+{
+    double value;
+    if (item->kind == ZS_MP_FLOAT) {
+        value = item->f;
+    } else if (item->kind == ZS_MP_UINT) {
+        value = (double) item->u;
+    } else if (item->kind == ZS_MP_NINT) {
+        value = (double) item->i;
+    } else {
+        return s_wrong_kind(self, field, "float", item);
+    }
+    if (zs_msgtab_check_float(field, value, self->err) != 0) {
+        return -1;
+    }
+    *ZS_MSGTAB_AT(base, field, double) = value;
+    return 0;
 }
 
 //  A top-level str: an empty name in an optional field is no name, so it reads as absent
@@ -512,6 +519,8 @@ s_decode_value(s_decoder_t *self,
         }
         *ZS_MSGTAB_AT(base, field, bool) = item.b;
         return 0;
+    case ZS_KIND_FLOAT:
+        return s_decode_float(self, field, &item, base);
     case ZS_KIND_STR:
         return s_decode_field_str(self, use, &item, base);
     case ZS_KIND_BIN:
@@ -520,8 +529,8 @@ s_decode_value(s_decoder_t *self,
         return s_decode_list(self, field, &item, base);
     case ZS_KIND_BINLIST:
         return s_decode_bins(self, field, &item, base);
-    case ZS_KIND_AGENTS:
-        return s_decode_agents(self, field, &item, base);
+    case ZS_KIND_RECORDS:
+        return s_decode_records(self, field, &item, base);
     }
     return zs_error_set(self->err, ZS_ERR_MALFORMED, "field '%s': unknown kind",
                         field->key);
@@ -647,6 +656,7 @@ zs_msg_decode(zs_msg_t *self, const void *data, size_t size, zs_error_t *err)
         goto failed;
     }
     self->type = type;
+    zs_msgtab_absent_floats(zs_msgtab_type(type), (uint8_t *) self);
     zs_mpread_init(&dec.rd, data, size);
     if (s_decode_message(&dec, self) != 0) {
         goto failed;

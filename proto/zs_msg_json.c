@@ -77,14 +77,25 @@ s_print_bins(FILE *stream, const zs_msg_bins_t *bins)
 }
 
 static void
-s_print_agents(FILE *stream, const zs_msg_agent_t *agents, size_t count)
+s_print_records(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
 {
+    const uint8_t *records = zs_msgtab_records(field, base);
+    size_t count = ZS_MSGTAB_GET_AUX(base, field, size_t);
     fputc('[', stream);
-    for (size_t i = 0; agents && i < count; i++) {
+    for (size_t i = 0; records && i < count; i++) {
         fputs(i ? "," : "", stream);
-        s_print_map(stream, zs_msgtab_record(), (const uint8_t *) &agents[i]);
+        s_print_map(stream, field->record, records + i * field->record_size);
     }
     fputc(']', stream);
+}
+
+//  Only a set float is printed, and a set float is finite, so this is a JSON number
+static void
+s_print_float(FILE *stream, double value)
+{
+    char text[ZS_MSGTAB_FLOAT_TEXT];
+    zs_msgtab_format_float(text, value);
+    fputs(text, stream);
 }
 
 static void
@@ -106,6 +117,9 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
     case ZS_KIND_BOOL:
         fputs(ZS_MSGTAB_GET(base, field, bool) ? "true" : "false", stream);
         break;
+    case ZS_KIND_FLOAT:
+        s_print_float(stream, ZS_MSGTAB_GET(base, field, double));
+        break;
     case ZS_KIND_STR:
         s_print_cstr(stream, ZS_MSGTAB_GET(base, field, const char *));
         break;
@@ -119,16 +133,16 @@ s_print_value(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *base)
     case ZS_KIND_BINLIST:
         s_print_bins(stream, &ZS_MSGTAB_GET(base, field, zs_msg_bins_t));
         break;
-    case ZS_KIND_AGENTS:
-        s_print_agents(stream, ZS_MSGTAB_GET(base, field, const zs_msg_agent_t *),
-                       ZS_MSGTAB_GET_AUX(base, field, size_t));
+    case ZS_KIND_RECORDS:
+        s_print_records(stream, field, base);
         break;
     }
 }
 
-//  The fields encode would send, plus every number and bool of the type even when zero:
-//  absent reads as zero, and a script asking for n_ready should get 0, not null. A
-//  string or bin that is not set is left out, never printed as null
+//  The fields encode would send, plus every integer, bool and record array of the type
+//  even when zero: absent reads as zero, and a script asking for n_ready should get 0,
+//  not null. A float, string or bin that is not set is left out, never printed as null
+//  (an absent float is no number at all)
 static void
 s_print_map(FILE *stream, const zs_msgtab_type_t *type, const uint8_t *base)
 {

@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,153 @@
         .min = (item_min), .max = (item_max)                                             \
     }
 #define S_NAMES(k, m, most) S_LIST(k, m, most, 1, ZS_MSG_NAME_MAX)
+#define S_FLOAT(k, m, a, b) S_FIELD(zs_msg_t, k, ZS_KIND_FLOAT, double, m, a, b)
+//  An array of up to most records of kind rec: structs zs_msg_<rec>_t, whose fields
+//  s_<rec>_record lists, named together so that the two cannot be mismatched. A record
+//  is as long as its struct, a whole number of pointers, so that a table after its
+//  table in the decoder's arena stays aligned
+#define S_RECORDS(k, m, count_member, rec, most)                                         \
+    {                                                                                    \
+        .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_RECORDS,                  \
+        .offset = S_AT(zs_msg_t, m, zs_msg_##rec##_t *),                                 \
+        .aux = S_AT(zs_msg_t, count_member, size_t), .count_max = (most),                \
+        .record_size = S_RECORD_SIZE(zs_msg_##rec##_t), .record = &s_##rec##_record      \
+    }
+#define S_RECORD_SIZE(ctype)                                                             \
+    (sizeof(ctype) +                                                                     \
+     S_CHECK(sizeof(ctype) % sizeof(void *) == 0 && sizeof(ctype) <= UINT16_MAX))
+//  0, and a compile error when condition is false
+#define S_CHECK(condition) (0 * sizeof(char[(condition) ? 1 : -1]))
+
+//  ---------------------------------------------------------------------------------------
+//  Records: the fields of each kind of record, then its type
+
+//  Fields of the struct st_: a str of a..b bytes, a name, a uint or a float of 0..most
+#define S_R_STR(st_, k, m, a, b)   S_FIELD(st_, k, ZS_KIND_STR, const char *, m, a, b)
+#define S_R_NAME(st_, k, m)        S_R_STR(st_, k, m, 1, ZS_MSG_NAME_MAX)
+#define S_R_UINT(st_, k, m, most)  S_FIELD(st_, k, ZS_KIND_UINT, uint64_t, m, 0, most)
+#define S_R_FLOAT(st_, k, m, most) S_FIELD(st_, k, ZS_KIND_FLOAT, double, m, 0, most)
+
+//  An agent of agents.ok and topology.ok
+static const zs_msgtab_field_t s_ra_agent = S_R_NAME(zs_msg_agent_t, "agent", agent);
+static const zs_msgtab_field_t s_ra_atype = S_R_NAME(zs_msg_agent_t, "atype", atype);
+static const zs_msgtab_field_t s_ra_host = S_R_NAME(zs_msg_agent_t, "host", host);
+static const zs_msgtab_field_t s_ra_state = S_R_NAME(zs_msg_agent_t, "state", state);
+static const zs_msgtab_field_t s_ra_pid =
+    S_R_UINT(zs_msg_agent_t, "pid", pid, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_conc =
+    S_R_UINT(zs_msg_agent_t, "conc", conc, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_load =
+    S_R_UINT(zs_msg_agent_t, "load", load, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_done =
+    S_R_UINT(zs_msg_agent_t, "done", done, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_failed =
+    S_R_UINT(zs_msg_agent_t, "failed", failed, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_local =
+    S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, bool, local, 0, 1);
+static const zs_msgtab_field_t s_ra_role = S_R_NAME(zs_msg_agent_t, "role", role);
+static const zs_msgtab_field_t s_ra_lead = S_R_NAME(zs_msg_agent_t, "lead", lead);
+static const zs_msgtab_field_t s_ra_trust =
+    S_R_UINT(zs_msg_agent_t, "trust", trust, 1000);
+static const zs_msgtab_field_t s_ra_trust_low =
+    S_R_UINT(zs_msg_agent_t, "trust_low", trust_low, 1000);
+
+//  A provider of welcome: how to call it
+static const zs_msgtab_field_t s_rc_name = S_R_NAME(zs_msg_provider_conf_t, "name", name);
+static const zs_msgtab_field_t s_rc_kind = S_R_NAME(zs_msg_provider_conf_t, "kind", kind);
+static const zs_msgtab_field_t s_rc_url =
+    S_R_STR(zs_msg_provider_conf_t, "url", url, 1, ZS_MSG_URL_MAX);
+static const zs_msgtab_field_t s_rc_model =
+    S_R_STR(zs_msg_provider_conf_t, "model", model, 1, ZS_MSG_MODEL_MAX);
+static const zs_msgtab_field_t s_rc_key_env =
+    S_R_NAME(zs_msg_provider_conf_t, "key_env", key_env);
+static const zs_msgtab_field_t s_rc_tmo =
+    S_R_UINT(zs_msg_provider_conf_t, "tmo", tmo, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_rc_price_in =
+    S_R_FLOAT(zs_msg_provider_conf_t, "price_in", price_in, ZS_MSG_PRICE_MAX);
+static const zs_msgtab_field_t s_rc_price_out =
+    S_R_FLOAT(zs_msg_provider_conf_t, "price_out", price_out, ZS_MSG_PRICE_MAX);
+
+//  A provider of providers.ok: its state and what it spent
+static const zs_msgtab_field_t s_rp_name = S_R_NAME(zs_msg_provider_t, "name", name);
+static const zs_msgtab_field_t s_rp_kind = S_R_NAME(zs_msg_provider_t, "kind", kind);
+static const zs_msgtab_field_t s_rp_model =
+    S_R_STR(zs_msg_provider_t, "model", model, 1, ZS_MSG_MODEL_MAX);
+static const zs_msgtab_field_t s_rp_state = S_R_NAME(zs_msg_provider_t, "state", state);
+static const zs_msgtab_field_t s_rp_left =
+    S_R_UINT(zs_msg_provider_t, "left", left, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_calls =
+    S_R_UINT(zs_msg_provider_t, "calls", calls, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_fails =
+    S_R_UINT(zs_msg_provider_t, "fails", fails, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_tok_in =
+    S_R_UINT(zs_msg_provider_t, "tok_in", tok_in, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_tok_out =
+    S_R_UINT(zs_msg_provider_t, "tok_out", tok_out, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_usd =
+    S_R_FLOAT(zs_msg_provider_t, "usd", usd, ZS_MSG_USD_MAX);
+static const zs_msgtab_field_t s_rp_rpm =
+    S_R_UINT(zs_msg_provider_t, "rpm", rpm, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_tpm =
+    S_R_UINT(zs_msg_provider_t, "tpm", tpm, UINT64_MAX);
+static const zs_msgtab_field_t s_rp_why =
+    S_R_STR(zs_msg_provider_t, "why", why, 0, ZS_MSG_TEXT_MAX);
+
+//  A budget of providers.ok: the swarm's or an agent type's
+static const zs_msgtab_field_t s_rb_scope = S_R_NAME(zs_msg_budget_t, "scope", scope);
+static const zs_msgtab_field_t s_rb_tok =
+    S_R_UINT(zs_msg_budget_t, "tok", tok, UINT64_MAX);
+static const zs_msgtab_field_t s_rb_usd =
+    S_R_FLOAT(zs_msg_budget_t, "usd", usd, ZS_MSG_USD_MAX);
+static const zs_msgtab_field_t s_rb_tok_max =
+    S_R_UINT(zs_msg_budget_t, "tok_max", tok_max, UINT64_MAX);
+static const zs_msgtab_field_t s_rb_usd_max =
+    S_R_FLOAT(zs_msg_budget_t, "usd_max", usd_max, ZS_MSG_USD_MAX);
+
+//  Lists of fields: required (R) or optional (O), in the order they are encoded; a
+//  record's own are named with its prefix (RR, RO)
+// clang-format off
+#define R(key)       {&s_f_##key, true}
+#define O(key)       {&s_f_##key, false}
+#define RR(rec, key) {&s_##rec##_##key, true}
+#define RO(rec, key) {&s_##rec##_##key, false}
+// clang-format on
+
+//  Number of uses in a list, and a compile error when there are more than a type may have
+#define S_COUNT(...)                                                                     \
+    (sizeof((const zs_msgtab_use_t[]){__VA_ARGS__}) / sizeof(zs_msgtab_use_t))
+#define S_COUNT_CHECKED(...)                                                             \
+    (S_COUNT(__VA_ARGS__) +                                                              \
+     0 * sizeof(char[S_COUNT(__VA_ARGS__) <= ZS_MSGTAB_TYPE_FIELDS_MAX ? 1 : -1]))
+#define S_MAP(name_, ...)                                                                \
+    {                                                                                    \
+        .name = (name_), .name_size = sizeof(name_) - 1,                                 \
+        .uses = (const zs_msgtab_use_t[]){__VA_ARGS__},                                  \
+        .count = S_COUNT_CHECKED(__VA_ARGS__)                                            \
+    }
+
+//  The record types are built on at start like the message types, hence not const
+// clang-format off
+static zs_msgtab_type_t s_agent_record = S_MAP("agent record", RR(ra, agent),
+    RR(ra, atype), RO(ra, host), RO(ra, state), RO(ra, pid), RO(ra, conc), RO(ra, load),
+    RO(ra, done), RO(ra, failed), RO(ra, local), RO(ra, role), RO(ra, lead),
+    RO(ra, trust), RO(ra, trust_low));
+static zs_msgtab_type_t s_provider_conf_record = S_MAP("provider-conf record", RR(rc, name),
+    RR(rc, kind), RR(rc, url), RR(rc, model), RO(rc, key_env), RO(rc, tmo),
+    RO(rc, price_in), RO(rc, price_out));
+static zs_msgtab_type_t s_provider_record = S_MAP("provider record", RR(rp, name),
+    RR(rp, kind), RR(rp, model), RR(rp, state), RO(rp, left), RO(rp, calls),
+    RO(rp, fails), RO(rp, tok_in), RO(rp, tok_out), RO(rp, usd), RO(rp, rpm), RO(rp, tpm),
+    RO(rp, why));
+static zs_msgtab_type_t s_budget_record = S_MAP("budget record", RR(rb, scope),
+    RO(rb, tok), RO(rb, usd), RO(rb, tok_max), RO(rb, usd_max));
+// clang-format on
+
+static zs_msgtab_type_t *const s_records[] = {&s_agent_record, &s_provider_conf_record,
+                                              &s_provider_record, &s_budget_record};
+
+//  ---------------------------------------------------------------------------------------
+//  Message fields: one description per wire key
 
 static const zs_msgtab_field_t s_f_v =
     S_FIELD(zs_msg_t, "v", ZS_KIND_VERSION, zs_msg_type_t, type, 0, 0);
@@ -92,13 +240,8 @@ static const zs_msgtab_field_t s_f_state = S_NAME("state", state);
 static const zs_msgtab_field_t s_f_wait = S_BOOL("wait", wait);
 static const zs_msgtab_field_t s_f_dup = S_BOOL("dup", dup);
 static const zs_msgtab_field_t s_f_name = S_NAME("name", name);
-static const zs_msgtab_field_t s_f_agents = {.key = "agents",
-                                             .key_size = 6,
-                                             .kind = ZS_KIND_AGENTS,
-                                             .offset =
-                                                 S_AT(zs_msg_t, agents, zs_msg_agent_t *),
-                                             .aux = S_AT(zs_msg_t, agent_count, size_t),
-                                             .count_max = ZS_MSG_AGENTS_MAX};
+static const zs_msgtab_field_t s_f_agents =
+    S_RECORDS("agents", agents, agent_count, agent, ZS_MSG_AGENTS_MAX);
 static const zs_msgtab_field_t s_f_n_agents = S_UINT("n_agents", n_agents);
 static const zs_msgtab_field_t s_f_n_ready = S_UINT("n_ready", n_ready);
 static const zs_msgtab_field_t s_f_n_running = S_UINT("n_running", n_running);
@@ -181,66 +324,76 @@ static const zs_msgtab_field_t s_f_secret = S_NAME("secret", secret);
 static const zs_msgtab_field_t s_f_addr = S_NAME("addr", addr);
 static const zs_msgtab_field_t s_f_queued_bytes = S_UINT("queued_bytes", queued_bytes);
 static const zs_msgtab_field_t s_f_results_bytes = S_UINT("results_bytes", results_bytes);
+static const zs_msgtab_field_t s_f_allow =
+    S_LIST("allow", allow, ZS_MSG_LIST_MAX, 1, ZS_MSG_URL_MAX);
+static const zs_msgtab_field_t s_f_max_body = S_UINT("max_body", max_body);
+static const zs_msgtab_field_t s_f_max_redirects =
+    S_RANGE("max_redirects", max_redirects, 0, ZS_MSG_REDIRECTS_MAX);
+static const zs_msgtab_field_t s_f_headers =
+    S_LIST("headers", headers, ZS_MSG_LIST_MAX, 1, ZS_MSG_HEADER_MAX);
+static const zs_msgtab_field_t s_f_dir = S_STR("dir", dir, 1, ZS_MSG_PATH_MAX);
+static const zs_msgtab_field_t s_f_max_size = S_UINT("max_size", max_size);
+//  welcome's providers are how to call them; providers.ok's, their state (below)
+static const zs_msgtab_field_t s_f_conf_providers = S_RECORDS("providers",
+                                                              provider_confs,
+                                                              provider_conf_count,
+                                                              provider_conf,
+                                                              ZS_MSG_PROVIDERS_MAX);
+static const zs_msgtab_field_t s_f_system = S_STR("system", system, 0, ZS_MSG_PROMPT_MAX);
+static const zs_msgtab_field_t s_f_prompt = S_STR("prompt", prompt, 0, ZS_MSG_PROMPT_MAX);
+static const zs_msgtab_field_t s_f_max_tokens = S_UINT("max_tokens", max_tokens);
+static const zs_msgtab_field_t s_f_temp = S_FLOAT("temp", temp, 0, ZS_MSG_TEMP_MAX);
+static const zs_msgtab_field_t s_f_stream = S_BOOL("stream", stream);
+static const zs_msgtab_field_t s_f_retries =
+    S_RANGE("retries", retries, 0, ZS_MSG_RETRIES_MAX);
+static const zs_msgtab_field_t s_f_backoff =
+    S_RANGE("backoff", backoff, 0, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_f_max_wait =
+    S_RANGE("max_wait", max_wait, 0, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_f_tok_max = S_UINT("tok_max", tok_max);
+static const zs_msgtab_field_t s_f_usd_max =
+    S_FLOAT("usd_max", usd_max, 0, ZS_MSG_USD_MAX);
+static const zs_msgtab_field_t s_f_bytes = S_UINT("bytes", bytes);
+static const zs_msgtab_field_t s_f_total = S_UINT("total", total);
+static const zs_msgtab_field_t s_f_rate = S_UINT("rate", rate);
+static const zs_msgtab_field_t s_f_text = S_STR("text", text, 0, ZS_MSG_STREAM_MAX);
+static const zs_msgtab_field_t s_f_provider = S_NAME("provider", provider);
+static const zs_msgtab_field_t s_f_tok_in = S_UINT("tok_in", tok_in);
+static const zs_msgtab_field_t s_f_tok_out = S_UINT("tok_out", tok_out);
+static const zs_msgtab_field_t s_f_usd = S_FLOAT("usd", usd, 0, ZS_MSG_USD_MAX);
+static const zs_msgtab_field_t s_f_outcome = S_NAME("outcome", outcome);
+//  an agent clamps a longer Retry-After: the coordinator acts on it as a wait
+static const zs_msgtab_field_t s_f_retry = S_RANGE("retry", retry, 0, ZS_MSG_TMO_MAX);
+static const zs_msgtab_field_t s_f_ms = S_UINT("ms", ms);
+static const zs_msgtab_field_t s_f_http =
+    S_RANGE("http", http, 0, ZS_MSG_HTTP_STATUS_MAX);
+static const zs_msgtab_field_t s_f_left = S_UINT("left", left);
+static const zs_msgtab_field_t s_f_scope = S_NAME("scope", scope);
+static const zs_msgtab_field_t s_f_tok = S_UINT("tok", tok);
+static const zs_msgtab_field_t s_f_providers =
+    S_RECORDS("providers", providers, provider_count, provider, ZS_MSG_PROVIDERS_MAX);
+static const zs_msgtab_field_t s_f_budgets =
+    S_RECORDS("budgets", budgets, budget_count, budget, ZS_MSG_BUDGETS_MAX);
 
-//  Fields of an agent record in agents.ok
-#define S_R_NAME(k, m)                                                                   \
-    S_FIELD(zs_msg_agent_t, k, ZS_KIND_STR, const char *, m, 1, ZS_MSG_NAME_MAX)
-#define S_R_UINT(k, m, most)                                                             \
-    S_FIELD(zs_msg_agent_t, k, ZS_KIND_UINT, uint64_t, m, 0, most)
-
-static const zs_msgtab_field_t s_r_agent = S_R_NAME("agent", agent);
-static const zs_msgtab_field_t s_r_atype = S_R_NAME("atype", atype);
-static const zs_msgtab_field_t s_r_host = S_R_NAME("host", host);
-static const zs_msgtab_field_t s_r_state = S_R_NAME("state", state);
-static const zs_msgtab_field_t s_r_pid = S_R_UINT("pid", pid, UINT64_MAX);
-static const zs_msgtab_field_t s_r_conc = S_R_UINT("conc", conc, UINT64_MAX);
-static const zs_msgtab_field_t s_r_load = S_R_UINT("load", load, UINT64_MAX);
-static const zs_msgtab_field_t s_r_done = S_R_UINT("done", done, UINT64_MAX);
-static const zs_msgtab_field_t s_r_failed = S_R_UINT("failed", failed, UINT64_MAX);
-static const zs_msgtab_field_t s_r_local =
-    S_FIELD(zs_msg_agent_t, "local", ZS_KIND_BOOL, bool, local, 0, 1);
-static const zs_msgtab_field_t s_r_role = S_R_NAME("role", role);
-static const zs_msgtab_field_t s_r_lead = S_R_NAME("lead", lead);
-static const zs_msgtab_field_t s_r_trust = S_R_UINT("trust", trust, 1000);
-static const zs_msgtab_field_t s_r_trust_low = S_R_UINT("trust_low", trust_low, 1000);
-
-_Static_assert(ZS_MSG_AGENTS_MAX <= UINT16_MAX, "count_max is 16 bits");
+_Static_assert(ZS_MSG_AGENTS_MAX <= UINT16_MAX && ZS_MSG_BUDGETS_MAX <= UINT16_MAX,
+               "count_max is 16 bits");
 _Static_assert(sizeof(zs_msg_t) <= UINT16_MAX, "offsets are 16 bits");
 
 //  ---------------------------------------------------------------------------------------
-//  Types: each lists its fields, required (R) or optional (O), in the order they are
-//  encoded; the agent record lists its own (RR, RO) alike
+//  Message types: "v" and "t", then their own fields
 
-// clang-format off
-#define R(key)  {&s_f_##key, true}
-#define O(key)  {&s_f_##key, false}
-#define RR(key) {&s_r_##key, true}  //  a field of the agent record
-#define RO(key) {&s_r_##key, false}
-// clang-format on
-
-//  Number of uses in a list, and a compile error when there are more than a type may have
-#define S_COUNT(...)                                                                     \
-    (sizeof((const zs_msgtab_use_t[]){__VA_ARGS__}) / sizeof(zs_msgtab_use_t))
-#define S_COUNT_CHECKED(...)                                                             \
-    (S_COUNT(__VA_ARGS__) +                                                              \
-     0 * sizeof(char[S_COUNT(__VA_ARGS__) <= ZS_MSGTAB_TYPE_FIELDS_MAX ? 1 : -1]))
-#define S_MAP(name_, ...)                                                                \
-    {                                                                                    \
-        .name = (name_), .name_size = sizeof(name_) - 1,                                 \
-        .uses = (const zs_msgtab_use_t[]){__VA_ARGS__},                                  \
-        .count = S_COUNT_CHECKED(__VA_ARGS__)                                            \
-    }
-//  A message type: "v" and "t", then its own fields
 #define S_TYPE(name_, ...) S_MAP(name_, R(v), R(t), __VA_ARGS__)
 
 #define S_TASK_EVENT R(seq), O(agent), O(why), R(task), R(ttype), O(att)
 #define S_TASK_VIEW                                                                      \
     O(rid), O(agent), O(why), R(task), R(ttype), O(pri), O(tmo), O(tries), O(att),       \
-        O(status), O(exit), O(stdout), O(stderr), R(state), O(ended), O(deps)
+        O(status), O(exit), O(stdout), O(stderr), R(state), O(ended), O(deps),           \
+        O(provider), O(tok_in), O(tok_out), O(usd), O(code), O(pct), O(note), O(bytes),  \
+        O(total), O(rate)
 #define S_COUNTERS                                                                       \
     O(n_agents), O(n_ready), O(n_running), O(n_pending), O(n_completed), O(n_dead),      \
         O(n_cancelled), O(n_submitted), O(uptime_ms), O(n_forbidden), O(queued_bytes),   \
-        O(results_bytes)
+        O(results_bytes), O(tok_in), O(tok_out), O(usd), O(tok_max), O(usd_max)
 
 // clang-format off
 static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
@@ -248,16 +401,20 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_HELLO] = S_TYPE("hello", O(agent), R(atype), O(caps), O(conc), O(host),
         O(pid), O(secret)),
     [ZS_MSG_WELCOME] = S_TYPE("welcome", R(agent), R(atype), R(conc), R(hb), R(live),
-        R(handler), O(argv), O(option), O(vote_argv)),
+        R(handler), O(argv), O(option), O(vote_argv), O(allow), O(max_body),
+        O(max_redirects), O(headers), O(dir), O(max_size), O(conf_providers), O(system),
+        O(prompt), O(max_tokens), O(temp), O(stream), O(retries), O(backoff), O(max_wait),
+        O(tok_max), O(usd_max)),
     [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", O(load)),
     [ZS_MSG_BYE] = S_TYPE("bye", O(why)),
     [ZS_MSG_ERROR] = S_TYPE("error", O(rid), R(code), R(why), O(task), O(vote)),
     [ZS_MSG_TASK_ASSIGN] = S_TYPE("task.assign", R(task), R(ttype), O(payload), O(tmo),
         R(att)),
     [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", R(task), R(att)),
-    [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", R(task), R(att), O(pct), O(note)),
+    [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", O(seq), O(agent), R(task), R(att),
+        O(pct), O(note), O(bytes), O(total), O(rate), O(text)),
     [ZS_MSG_TASK_RESULT] = S_TYPE("task.result", O(why), R(task), R(att), R(status),
-        O(exit), O(stdout), O(stderr)),
+        O(exit), O(stdout), O(stderr), O(provider), O(tok_in), O(tok_out)),
     [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", R(task), R(att)),
     [ZS_MSG_TASK_OFFER] = S_TYPE("task.offer", R(task), R(ttype), O(tmo)),
     [ZS_MSG_TASK_BID] = S_TYPE("task.bid", R(task), R(bid)),
@@ -323,6 +480,14 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
         O(option), O(ballots), R(cast)),
     [ZS_MSG_VOTE_LIST] = S_TYPE("vote.list", O(rid)),
     [ZS_MSG_VOTE_LIST_OK] = S_TYPE("vote.list.ok", O(rid), O(votes)),
+    [ZS_MSG_PROVIDER_REPORT] = S_TYPE("provider.report", R(task), R(att), R(provider),
+        R(outcome), O(tok_in), O(tok_out), O(retry), O(ms), O(http), O(why)),
+    [ZS_MSG_PROVIDER_STATE] = S_TYPE("provider.state", O(seq), R(provider), R(state),
+        O(left), O(why)),
+    [ZS_MSG_PROVIDERS] = S_TYPE("providers", O(rid)),
+    [ZS_MSG_PROVIDERS_OK] = S_TYPE("providers.ok", O(rid), R(providers), R(budgets)),
+    [ZS_MSG_SPEND] = S_TYPE("spend", R(provider), R(atype), O(tok_in), O(tok_out),
+        O(usd)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", R(seq), R(name)),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", R(seq), O(why), R(name)),
     [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined", R(seq), R(agent), R(atype), O(host),
@@ -349,11 +514,9 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_EV_TASK_FAILED] = S_TYPE("task.failed", S_TASK_EVENT),
     [ZS_MSG_EV_TASK_DEAD] = S_TYPE("task.dead", S_TASK_EVENT),
     [ZS_MSG_EV_TASK_CANCELLED] = S_TYPE("task.cancelled", S_TASK_EVENT),
+    [ZS_MSG_EV_BUDGET_SPENT] = S_TYPE("budget.spent", R(seq), R(scope), O(tok), O(usd),
+        O(tok_max), O(usd_max)),
 };
-
-static zs_msgtab_type_t s_record = S_MAP("agent record", RR(agent), RR(atype), RO(host),
-    RO(state), RO(pid), RO(conc), RO(load), RO(done), RO(failed), RO(local), RO(role),
-    RO(lead), RO(trust), RO(trust_low));
 // clang-format on
 
 //  ---------------------------------------------------------------------------------------
@@ -402,13 +565,53 @@ s_field_order(const zs_msgtab_field_t *a, const zs_msgtab_field_t *b)
     return s_compare(a->key, a->key_size, b->key, b->key_size);
 }
 
+//  Least bytes a value of the field takes: one for a scalar or an empty array, a str's
+//  header and its least length (a lower bound: headers past fixstr are longer), a bin's
+//  two header bytes
+static size_t
+s_least_value_size(const zs_msgtab_field_t *field)
+{
+    switch ((zs_msgtab_kind_t) field->kind) {
+    case ZS_KIND_STR:
+        return 1 + (size_t) field->min;
+    case ZS_KIND_BIN:
+        return 2;
+    default:
+        return 1;
+    }
+}
+
+//  Counts the required uses and the least size of a map of the type, and notes where
+//  its floats are
+static void
+s_measure_type(zs_msgtab_type_t *type)
+{
+    type->required = 0;
+    type->least_size = 1;  //  a fixmap header
+    type->float_count = 0;
+    for (size_t i = 0; i < type->count; i++) {
+        const zs_msgtab_use_t *use = &type->uses[i];
+        type->required += use->required;
+        if (use->required) {
+            type->least_size += 1 + use->field->key_size + s_least_value_size(use->field);
+        }
+        type->float_count += use->field->kind == ZS_KIND_FLOAT;
+    }
+    type->floats =
+        type->float_count ? zs_malloc(type->float_count * sizeof(uint16_t)) : NULL;
+    for (size_t i = 0, at = 0; i < type->count; i++) {
+        if (type->uses[i].field->kind == ZS_KIND_FLOAT) {
+            type->floats[at++] = type->uses[i].field->offset;
+        }
+    }
+}
+
 //  Sorts the type's uses by key into by_key (an insertion sort: a few fields, once) and
-//  counts the required ones. Returns the key listed twice, or NULL.
+//  measures it. Returns the first key that two of its uses have, or NULL.
 static const char *
 s_index_type(zs_msgtab_type_t *type)
 {
     uint16_t *by_key = zs_malloc((type->count ? type->count : 1) * sizeof *by_key);
-    type->required = 0;
     for (size_t i = 0; i < type->count; i++) {
         const zs_msgtab_field_t *field = type->uses[i].field;
         size_t at = i;
@@ -417,9 +620,9 @@ s_index_type(zs_msgtab_type_t *type)
             at--;
         }
         by_key[at] = (uint16_t) i;
-        type->required += type->uses[i].required;
     }
     type->by_key = by_key;
+    s_measure_type(type);
     for (size_t i = 1; i < type->count; i++) {
         const zs_msgtab_field_t *field = type->uses[by_key[i]].field;
         if (s_field_order(type->uses[by_key[i - 1]].field, field) == 0) {
@@ -457,6 +660,37 @@ s_index_names(void)
     }
 }
 
+//  A record is decoded inside the message's arena, whose tables the first pass sizes
+//  from the message's keys alone: a table inside a record would not be counted
+static void
+s_check_record(const zs_msgtab_field_t *field)
+{
+    for (size_t i = 0; i < field->record->count; i++) {
+        zs_msgtab_kind_t kind = field->record->uses[i].field->kind;
+        if (kind == ZS_KIND_STRLIST || kind == ZS_KIND_BINLIST ||
+            kind == ZS_KIND_RECORDS) {
+            s_table_bug("'%s' of '%s' holds an array", field->record->uses[i].field->key,
+                        field->record->name);
+        }
+    }
+}
+
+//  The first key two message fields share, unless both are record arrays (welcome's
+//  and providers.ok's providers), or NULL
+static const char *
+s_shared_key(void)
+{
+    for (size_t i = 1; i < s_keys.count; i++) {
+        const zs_msgtab_field_t *a = s_keys.uses[s_keys.by_key[i - 1]].field;
+        const zs_msgtab_field_t *b = s_keys.uses[s_keys.by_key[i]].field;
+        if (s_field_order(a, b) == 0 &&
+            (a->kind != ZS_KIND_RECORDS || b->kind != ZS_KIND_RECORDS)) {
+            return b->key;
+        }
+    }
+    return NULL;
+}
+
 //  s_keys: each field any message type lists, once
 static void
 s_index_keys(void)
@@ -474,16 +708,21 @@ s_index_keys(void)
             while (known < count && uses[known].field != field) {
                 known++;
             }
-            if (known == count) {
-                uses[count++].field = field;
+            if (known < count) {
+                continue;
+            }
+            uses[count++].field = field;
+            if (field->kind == ZS_KIND_RECORDS) {
+                s_check_record(field);
             }
         }
     }
     s_keys.uses = uses;
     s_keys.count = count;
-    const char *twice = s_index_type(&s_keys);
-    if (twice) {
-        s_table_bug("two fields have the key '%s'", twice);
+    s_index_type(&s_keys);
+    const char *shared = s_shared_key();
+    if (shared) {
+        s_table_bug("two fields have the key '%s'", shared);
     }
 }
 
@@ -496,9 +735,11 @@ s_index(void)
             s_table_bug("type '%s' lists '%s' twice", s_types[type].name, twice);
         }
     }
-    const char *twice = s_index_type(&s_record);
-    if (twice) {
-        s_table_bug("'%s' lists '%s' twice", s_record.name, twice);
+    for (size_t i = 0; i < sizeof s_records / sizeof s_records[0]; i++) {
+        const char *twice = s_index_type(s_records[i]);
+        if (twice) {
+            s_table_bug("'%s' lists '%s' twice", s_records[i]->name, twice);
+        }
     }
     s_index_names();
     s_index_keys();
@@ -506,6 +747,24 @@ s_index(void)
 
 //  ---------------------------------------------------------------------------------------
 //  Lookups
+
+//  The first position in type->by_key whose key is not below (key, size) in byte order:
+//  where the run of fields with that key starts, when several have it
+static size_t
+s_lower_bound(const zs_msgtab_type_t *type, const char *key, size_t size)
+{
+    size_t low = 0, high = type->count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        const zs_msgtab_field_t *field = type->uses[type->by_key[mid]].field;
+        if (s_compare(key, size, field->key, field->key_size) > 0) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    return low;
+}
 
 int
 zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size)
@@ -528,11 +787,38 @@ zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size)
     return -1;
 }
 
-const zs_msgtab_field_t *
-zs_msgtab_field(const char *key, size_t size)
+//  Bytes one item of the field's table takes, or 0 when it takes no count items
+static size_t
+s_item_size(const zs_msgtab_field_t *field, size_t count, size_t left)
 {
-    int at = zs_msgtab_find(&s_keys, key, size);
-    return at < 0 ? NULL : s_keys.uses[at].field;
+    if (count > field->count_max) {
+        return 0;
+    }
+    switch ((zs_msgtab_kind_t) field->kind) {
+    case ZS_KIND_STRLIST:
+        return sizeof(const char *);
+    case ZS_KIND_BINLIST:
+        return sizeof(zs_msg_bin_t);
+    case ZS_KIND_RECORDS:
+        return count <= left / field->record->least_size ? field->record_size : 0;
+    default:
+        return 0;
+    }
+}
+
+size_t
+zs_msgtab_table_size(const char *key, size_t key_size, size_t count, size_t left)
+{
+    size_t most = 0;
+    for (size_t at = s_lower_bound(&s_keys, key, key_size); at < s_keys.count; at++) {
+        const zs_msgtab_field_t *field = s_keys.uses[s_keys.by_key[at]].field;
+        if (s_compare(key, key_size, field->key, field->key_size) != 0) {
+            break;
+        }
+        size_t size = count * s_item_size(field, count, left);
+        most = size > most ? size : most;
+    }
+    return most;
 }
 
 const zs_msgtab_type_t *
@@ -544,10 +830,26 @@ zs_msgtab_type(zs_msg_type_t type)
     return &s_types[type];
 }
 
-const zs_msgtab_type_t *
-zs_msgtab_record(void)
+void
+zs_msgtab_absent_floats(const zs_msgtab_type_t *type, uint8_t *base)
 {
-    return &s_record;
+    for (size_t i = 0; i < type->float_count; i++) {
+        *(double *) (void *) (base + type->floats[i]) = NAN;
+    }
+}
+
+const uint8_t *
+zs_msgtab_records(const zs_msgtab_field_t *field, const uint8_t *base)
+{
+    const void *table;
+    memcpy(&table, base + field->offset, sizeof table);
+    return table;
+}
+
+void
+zs_msgtab_set_records(const zs_msgtab_field_t *field, uint8_t *base, void *table)
+{
+    memcpy(base + field->offset, &table, sizeof table);
 }
 
 const char *
@@ -594,6 +896,8 @@ zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
         return ZS_MSGTAB_GET(base, field, int64_t) != 0;
     case ZS_KIND_BOOL:
         return ZS_MSGTAB_GET(base, field, bool);
+    case ZS_KIND_FLOAT:
+        return !isnan(ZS_MSGTAB_GET(base, field, double));
     case ZS_KIND_STR:
         str = ZS_MSGTAB_GET(base, field, const char *);
         return str && (str[0] != '\0' || !zs_msgtab_is_name(field));
@@ -603,7 +907,7 @@ zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base)
         return ZS_MSGTAB_GET(base, field, zs_msg_list_t).count > 0;
     case ZS_KIND_BINLIST:
         return ZS_MSGTAB_GET(base, field, zs_msg_bins_t).count > 0;
-    case ZS_KIND_AGENTS:
+    case ZS_KIND_RECORDS:
         return ZS_MSGTAB_GET_AUX(base, field, size_t) > 0;
     }
     return false;
@@ -613,7 +917,7 @@ bool
 zs_msgtab_zero_is_value(const zs_msgtab_field_t *field)
 {
     return field->kind == ZS_KIND_UINT || field->kind == ZS_KIND_INT ||
-           field->kind == ZS_KIND_BOOL || field->kind == ZS_KIND_AGENTS;
+           field->kind == ZS_KIND_BOOL || field->kind == ZS_KIND_RECORDS;
 }
 
 bool
@@ -642,6 +946,34 @@ zs_msgtab_check_int(const zs_msgtab_field_t *field, int64_t value, zs_error_t *e
                             field->key, value, field->min, field->max);
     }
     return 0;
+}
+
+int
+zs_msgtab_check_float(const zs_msgtab_field_t *field, double value, zs_error_t *err)
+{
+    if (isfinite(value) && value >= (double) field->min && value <= (double) field->max) {
+        return 0;
+    }
+    char text[ZS_MSGTAB_FLOAT_TEXT];
+    zs_msgtab_format_float(text, value);
+    if (!isfinite(value)) {
+        return zs_error_set(err, ZS_ERR_MALFORMED,
+                            "field '%s': %s is not a finite number", field->key, text);
+    }
+    return zs_error_set(err, ZS_ERR_MALFORMED,
+                        "field '%s': %s out of range %" PRId64 "..%" PRIu64, field->key,
+                        text, field->min, field->max);
+}
+
+void
+zs_msgtab_format_float(char *text, double value)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, ZS_MSGTAB_FLOAT_TEXT, "%.*g", digits, value);
+        if (strtod(text, NULL) == value) {
+            return;
+        }
+    }
 }
 
 int

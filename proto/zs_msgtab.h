@@ -3,25 +3,36 @@
 //
 //  One table drives encode, decode and JSON printing, so the three cannot disagree on a
 //  key, a bound or the zero-means-absent rule. A field is described once, by its wire
-//  key, its kind and bounds and the member of zs_msg_t (or zs_msg_agent_t, for the
-//  records of agents.ok) that holds it; the compiler checks that the member's C type
-//  fits the kind. A message type lists its own fields, each required or optional, in
-//  the order they are encoded, "v" and "t" first. proto/PROTOCOL.md restates the same
-//  table for implementers in other languages.
+//  key, its kind and bounds and the member of zs_msg_t (or of a record struct) that
+//  holds it; the compiler checks that the member's C type fits the kind. A message type
+//  lists its own fields, each required or optional, in the order they are encoded, "v"
+//  and "t" first. proto/PROTOCOL.md restates the same table for implementers in other
+//  languages.
+//
+//  A record is a map inside a message (an agent of agents.ok, a provider of
+//  providers.ok): its fields are a zs_msgtab_type_t of their own over a C struct, and
+//  the message field that holds an array of them names that type and the struct's size,
+//  so every kind of record goes through the one encode, decode and print path. A record
+//  holds scalars, strs and bins only: the decoder's first pass sizes its tables from
+//  the message's own keys.
 //
 //  Nothing is sorted by hand and nothing caps the number of fields: the lookups decoding
-//  needs (a type by its name, a field by its key within a type, any message field by its
+//  needs (a type by its name, a field by its key within a type, the message fields of a
 //  key) are indexes built once, before main, from those lists. Building them also checks
-//  the table (one description per key, no field listed twice by one type, every type
-//  named once) and aborts the program with the reason when it is wrong, so a mistake in
-//  the table stops every program and test at its start. The one bound is per type: a
-//  type lists at most ZS_MSGTAB_TYPE_FIELDS_MAX fields (checked when compiling), the
-//  size of the decoder's duplicate-key flags on the stack.
+//  the table (one description per key, save record arrays, which may name another
+//  record type in another message type under one key; no field listed twice by one
+//  type; every type named once; records of scalars) and aborts the program with the
+//  reason when it is wrong, so a mistake in the table stops every program and test at
+//  its start. The one bound is per type: a type lists at most ZS_MSGTAB_TYPE_FIELDS_MAX
+//  fields (checked when compiling), the size of the decoder's duplicate-key flags on
+//  the stack.
 //
 //  Adding a field: its member in zs_msg_t (zs_msg.h), its description in zs_msgtab.c,
 //  R (required) or O (optional) in each type that carries it; then PROTOCOL.md §4 and
 //  tests/unit/test_msg_spec.h, whose round trips and sweeps cover it from there. Adding
 //  a type: its zs_msg_type_t value and its entry in zs_msgtab.c, then the same two.
+//  Adding a record: its struct in zs_msg.h, its fields and type in zs_msgtab.c, a
+//  ZS_KIND_RECORDS field naming it, and its restatement in test_msg_spec.h.
 
 #ifndef ZS_MSGTAB_H
 #define ZS_MSGTAB_H
@@ -33,7 +44,7 @@
 #include "proto/zs_msg.h"
 
 //  Fields one type may list, "v" and "t" included: the decoder keeps one flag per field
-//  of the type on its stack. Raise it freely; today's largest type lists 18
+//  of the type on its stack. Raise it freely; today's largest, welcome, lists 28
 #define ZS_MSGTAB_TYPE_FIELDS_MAX 64
 
 //  How a field is carried on the wire and held in memory
@@ -43,23 +54,29 @@ typedef enum {
     ZS_KIND_UINT,     //  uint within min..max; uint64_t
     ZS_KIND_INT,      //  int within min..max; int64_t
     ZS_KIND_BOOL,     //  true or false; bool
+    ZS_KIND_FLOAT,    //  a finite number within min..max (whole bounds), sent as float
+                      //  64, read from float 32, 64 or an integer; double, NaN absent
     ZS_KIND_STR,      //  str of min..max bytes without NUL; const char *
     ZS_KIND_BIN,      //  bin of up to max bytes; const uint8_t * and size_t at aux
     ZS_KIND_STRLIST,  //  array of up to count_max strs of min..max bytes; zs_msg_list_t
     ZS_KIND_BINLIST,  //  array of up to count_max bins of up to max bytes; zs_msg_bins_t
-    ZS_KIND_AGENTS,   //  array of up to count_max agent records (zs_msgtab_record);
-                      //  zs_msg_agent_t * and size_t at aux
+    ZS_KIND_RECORDS,  //  array of up to count_max maps of the field's record type; a
+                      //  pointer to record_size-byte structs, and size_t at aux
 } zs_msgtab_kind_t;
 
+typedef struct zs_msgtab_type zs_msgtab_type_t;
+
 typedef struct {
-    const char *key;     //  wire key
-    uint8_t key_size;    //  strlen (key)
-    uint8_t kind;        //  zs_msgtab_kind_t
-    uint16_t offset;     //  of the value in the message (or record)
-    uint16_t aux;        //  of a bin's size or the record count
-    uint16_t count_max;  //  items of a list or records of agents
-    int64_t min;         //  least value, or least length of a str or list item
-    uint64_t max;        //  greatest value, or greatest length
+    const char *key;                 //  wire key
+    uint8_t key_size;                //  strlen (key)
+    uint8_t kind;                    //  zs_msgtab_kind_t
+    uint16_t offset;                 //  of the value in the message (or record)
+    uint16_t aux;                    //  of a bin's size or the record count
+    uint16_t count_max;              //  items of a list, or records
+    uint16_t record_size;            //  bytes of one record's struct (records)
+    int64_t min;                     //  least value, or least length of a str or item
+    uint64_t max;                    //  greatest value, or greatest length
+    const zs_msgtab_type_t *record;  //  the fields of each record (records)
 } zs_msgtab_field_t;
 
 //  A field as one type carries it
@@ -68,50 +85,70 @@ typedef struct {
     bool required;                   //  must be present, not nil and not empty
 } zs_msgtab_use_t;
 
-//  The fields of one kind of map: a message type, or an agent record
-typedef struct {
+//  The fields of one kind of map: a message type, or a record
+struct zs_msgtab_type {
     const char *name;             //  wire name ("task.assign"), or for records the
-                                  //  name used in errors
+                                  //  name used in errors ("agent record")
     size_t name_size;             //  strlen (name)
     const zs_msgtab_use_t *uses;  //  its fields in encoding order
     size_t count;                 //  number of uses
     size_t required;              //  how many of them are required (built at start)
+    size_t least_size;            //  bytes the smallest valid map of it takes: its
+                                  //  required fields at their shortest (built at start)
     uint16_t *by_key;             //  positions in uses in byte order of their keys,
                                   //  for binary search (built at start, never freed)
-} zs_msgtab_type_t;
+    uint16_t *floats;             //  offsets of its float fields (built at start, never
+                                  //  freed; NULL when it has none, as most types)
+    size_t float_count;           //  number of floats
+};
 
 //  Entry of a type; ZS_MSG_INVALID (and anything out of range) gets an entry that
 //  allows nothing.
 const zs_msgtab_type_t *zs_msgtab_type(zs_msg_type_t type);
 
-//  The fields of an agent record in agents.ok and topology.ok.
-const zs_msgtab_type_t *zs_msgtab_record(void);
+//  Sets every float field of type in the map at base to NaN, its absent value.
+void zs_msgtab_absent_floats(const zs_msgtab_type_t *type, uint8_t *base);
 
 //  Position in type->uses of the field with a key of size bytes, or -1 when the type
 //  has no such field.
 int zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size);
 
-//  The message field with a key of size bytes, whatever type carries it, or NULL when no
-//  type has such a key: what a decoder knows of a key before it knows the type.
-const zs_msgtab_field_t *zs_msgtab_field(const char *key, size_t size);
+//  Arena bytes the table of a list or record array of count items under the message
+//  key of key_size bytes takes, when left bytes of the frame follow its header: what a
+//  decoder must reserve before it knows the type. Where message types give the key
+//  record types of different sizes, the largest. 0 for a key of no list or record
+//  array, and for a count no field of that key takes (more than its count_max, or more
+//  records than can fit in left bytes).
+size_t zs_msgtab_table_size(const char *key, size_t key_size, size_t count, size_t left);
 
-//  True when the field holds a value worth sending: a number other than zero, true, a
-//  string that is not NULL (and, for a name, not empty), a bin that is not NULL (an
-//  empty bin is a value), a list or record array that is not empty.
+//  True when the field holds a value worth sending: an integer other than zero, a
+//  float that is not NaN, true, a string that is not NULL (and, for a name, not empty),
+//  a bin that is not NULL (an empty bin is a value), a list or record array that is
+//  not empty.
 bool zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base);
 
-//  True when a required field of this kind is sent even at zero: a number, a bool or
-//  the records array has a value there; a NULL string, bin or list has none.
+//  True when a required field of this kind is sent even at zero: an integer, a bool or
+//  the records array has a value there; a NULL string, bin or list, or a NaN float, has
+//  none.
 bool zs_msgtab_zero_is_value(const zs_msgtab_field_t *field);
 
 //  True when the field is a name (ids, types, states: a str that cannot be empty), whose
 //  empty string carries no more than its absence (PROTOCOL.md §2.3).
 bool zs_msgtab_is_name(const zs_msgtab_field_t *field);
 
+//  Room for any double formatted by zs_msgtab_format_float, NUL included
+#define ZS_MSGTAB_FLOAT_TEXT 32
+
+//  Formats value into text (ZS_MSGTAB_FLOAT_TEXT bytes) with the fewest significant
+//  digits, 15 to 17, that read back as the same double: JSON for a finite value, and
+//  readable in errors ("nan", "inf" otherwise).
+void zs_msgtab_format_float(char *text, double value);
+
 //  Bound checks shared by encode and decode. Each returns 0, or -1 with err (code
 //  ZS_ERR_MALFORMED) saying "field 'key': ..." what was wrong.
 int zs_msgtab_check_uint(const zs_msgtab_field_t *field, uint64_t value, zs_error_t *err);
 int zs_msgtab_check_int(const zs_msgtab_field_t *field, int64_t value, zs_error_t *err);
+int zs_msgtab_check_float(const zs_msgtab_field_t *field, double value, zs_error_t *err);
 int zs_msgtab_check_size(const zs_msgtab_field_t *field, size_t size, zs_error_t *err);
 int zs_msgtab_check_count(const zs_msgtab_field_t *field, size_t count, zs_error_t *err);
 
@@ -130,6 +167,12 @@ size_t zs_msgtab_utf8_size(const uint8_t *data, size_t left);
 //  Where size bytes of data stop being a valid str (a NUL byte, or not UTF-8): the
 //  offset of the first bad byte, or SIZE_MAX when there is none.
 size_t zs_msgtab_text_fault(const char *data, size_t size);
+
+//  A record array's table: the pointer at the field's offset, whatever the type of
+//  struct it points to (read and written through memcpy, which may access a pointer of
+//  any type)
+const uint8_t *zs_msgtab_records(const zs_msgtab_field_t *field, const uint8_t *base);
+void zs_msgtab_set_records(const zs_msgtab_field_t *field, uint8_t *base, void *table);
 
 //  Typed views of a field's storage in a message or record
 #define ZS_MSGTAB_AT(base, field, type)  ((type *) (void *) ((base) + (field)->offset))

@@ -7,7 +7,8 @@
 //  DIR/msg/regress-*.mp inputs that once broke fuzz_msg, kept as seeds
 //  DIR/journal/*.journal  journals written through zs_journal_append, whose records are
 //                       the messages the coordinator journals
-//  DIR/msg.dict         libFuzzer dictionary: every wire key and type name as msgpack str
+//  DIR/msg.dict         libFuzzer dictionary: every wire key (records' included) and type
+//                       name as msgpack str
 //
 //  The messages and names come from tests/unit/test_msg_spec.h, test_msg's own
 //  statement of the protocol, so a new type or key reaches the seeds without an edit
@@ -24,13 +25,13 @@
 
 #define S_PATH_MAX 4096
 
-//  Keys of agents.ok records and the head that test_msg_spec.h's key list leaves out
-static const char *const s_more_keys[] = {"v",    "t",    "done",  "failed",
-                                          "role", "lead", "trust", "trust_low"};
+//  The head, which test_msg_spec.h's key list leaves out
+static const char *const s_more_keys[] = {"v", "t"};
 
-//  Types whose messages the coordinator writes to its journal (docs/design.md)
-static const zs_msg_type_t s_journaled[] = {
-    ZS_MSG_SUBMIT, ZS_MSG_WAIT_OK, ZS_MSG_TASK_RESULT, ZS_MSG_MEM_PUT, ZS_MSG_MEM_DEL};
+//  Types whose messages the coordinator writes to its journal (PROTOCOL.md §11)
+static const zs_msg_type_t s_journaled[] = {ZS_MSG_SUBMIT,      ZS_MSG_WAIT_OK,
+                                            ZS_MSG_TASK_RESULT, ZS_MSG_MEM_PUT,
+                                            ZS_MSG_MEM_DEL,     ZS_MSG_SPEND};
 
 //  Frames that failed fuzz_msg once, so every run checks them again
 typedef struct {
@@ -87,7 +88,7 @@ s_write(const char *path, const void *data, size_t size)
 static void
 s_encode_sample(const t_type_t *type, bool required_only, msgpack_sbuffer *buf)
 {
-    char store[S_KEY_COUNT][64];
+    char store[S_KEY_COUNT][S_TEXT_ROOM];
     zs_msg_t msg;
     s_expected(&msg, type, required_only, store);
     if (zs_msg_encode(&msg, buf) != 0) {
@@ -168,6 +169,11 @@ s_write_dict(const char *path)
     }
     for (size_t k = 0; k < sizeof s_more_keys / sizeof s_more_keys[0]; k++) {
         s_dict_entry(dict, s_more_keys[k]);
+    }
+    for (size_t r = 0; r < S_COUNT(s_record_kinds); r++) {
+        for (size_t k = 0; k < s_record_kinds[r]->count; k++) {
+            s_dict_entry(dict, s_record_kinds[r]->keys[k].key);
+        }
     }
     for (size_t i = 0; i < S_TYPE_COUNT; i++) {
         s_dict_entry(dict, s_types[i].name);

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <czmq.h>
 #include <inttypes.h>
+#include <math.h>
 
 //  ---------------------------------------------------------------------------------------
 //  Cases
@@ -79,7 +80,7 @@ test_type_names(void)
 static void
 s_round_trip(const t_type_t *type, bool required_only)
 {
-    char store[S_KEY_COUNT][64];
+    char store[S_KEY_COUNT][S_TEXT_ROOM];
     zs_msg_t want, got, again;
     zs_error_t err;
     msgpack_sbuffer frame, first, second;
@@ -129,6 +130,19 @@ typedef void (*t_sweep_fn)(const t_type_t *type, size_t k, t_build_t *how, char 
 
 #define S_USES(use) (1u << (use))
 
+//  How a type uses a wire key, whichever of the fields with that key it carries
+static t_use_t
+s_key_use(const t_type_t *type, const char *key)
+{
+    t_use_t use = T_ABSENT;
+    for (size_t k = 0; k < S_KEY_COUNT; k++) {
+        if (strcmp(s_keys[k].key, key) == 0 && s_use(type, k) != T_ABSENT) {
+            use = s_use(type, k);
+        }
+    }
+    return use;
+}
+
 //  For every type, and every key that type uses in one of the ways in uses, the frame
 //  prepare asks for is refused as malformed with the text it gives
 static bool
@@ -139,7 +153,7 @@ s_sweep(unsigned uses, t_sweep_fn prepare)
     bool refused = true;
     for (size_t i = 0; refused && i < S_TYPE_COUNT; i++) {
         for (size_t k = 0; refused && k < S_KEY_COUNT; k++) {
-            t_use_t use = s_use(&s_types[i], s_keys[k].key);
+            t_use_t use = s_key_use(&s_types[i], s_keys[k].key);
             if (!(uses & S_USES(use))) {
                 continue;
             }
@@ -347,9 +361,9 @@ test_nul_in_string(void)
     zs_msg_fini(&msg);
 }
 
-//  An array value of count short strings, or of count minimal agent records
+//  An array value of count short strings, or of count minimal records of a kind
 static void
-s_value_array(msgpack_sbuffer *buf, size_t count, const zs_msg_agent_t *record)
+s_value_array(msgpack_sbuffer *buf, size_t count, const t_record_t *record)
 {
     msgpack_packer pk;
     msgpack_sbuffer_clear(buf);
@@ -357,7 +371,7 @@ s_value_array(msgpack_sbuffer *buf, size_t count, const zs_msg_agent_t *record)
     msgpack_pack_array(&pk, count);
     for (size_t i = 0; i < count; i++) {
         if (record) {
-            s_pack_record(&pk, record);
+            s_pack_record(&pk, record, true);
         } else {
             s_pack_cstr(&pk, "cap");
         }
@@ -376,14 +390,14 @@ test_count_bounds(void)
     ZS_CHECK(
         s_bad_value("hello", "caps", v.data, v.size, "'caps': 65 items, more than 64"));
     ZS_CHECK(s_bad_value("welcome", "argv", v.data, v.size, "field 'argv': 65 items"));
-    s_value_array(&v, ZS_MSG_AGENTS_MAX, &s_records[1]);
+    s_value_array(&v, ZS_MSG_AGENTS_MAX, &s_agent_record);
     zs_msg_t msg;
     zs_error_t err;
     ZS_CHECK_OK(s_decode_with("agents.ok", "agents", v.data, v.size, &msg, &err), err);
     ZS_CHECK(msg.agent_count == ZS_MSG_AGENTS_MAX);
-    ZS_CHECK_STR(msg.agents[ZS_MSG_AGENTS_MAX - 1].atype, "shell");
+    ZS_CHECK_STR(msg.agents[ZS_MSG_AGENTS_MAX - 1].atype, "atype");
     zs_msg_fini(&msg);
-    s_value_array(&v, ZS_MSG_AGENTS_MAX + 1, &s_records[1]);
+    s_value_array(&v, ZS_MSG_AGENTS_MAX + 1, &s_agent_record);
     ZS_CHECK(s_bad_value("agents.ok", "agents", v.data, v.size,
                          "field 'agents': 10001 items, more than 10000"));
     msgpack_sbuffer_destroy(&v);
@@ -449,12 +463,6 @@ static void
 test_utf8(void)
 {
     ZS_CHECK(s_bad_values_refused("utf8"));
-}
-
-static void
-test_agent_records(void)
-{
-    ZS_CHECK(s_bad_values_refused("record"));
 }
 
 static void
@@ -601,7 +609,7 @@ s_fill_empty_bin(zs_msg_t *msg, size_t k)
 static bool
 s_reads_as(const t_type_t *type, size_t k, const char *raw, size_t size, t_fill_fn fill)
 {
-    char store[S_KEY_COUNT][64];
+    char store[S_KEY_COUNT][S_TEXT_ROOM];
     zs_msg_t want, got;
     zs_error_t err;
     s_expected(&want, type, false, store);
@@ -641,7 +649,7 @@ test_nil_is_absent(void)
 {
     for (size_t i = 0; i < S_TYPE_COUNT; i++) {
         for (size_t k = 0; k < S_KEY_COUNT; k++) {
-            t_use_t use = s_use(&s_types[i], s_keys[k].key);
+            t_use_t use = s_use(&s_types[i], k);
             char want[128];
             snprintf(want, sizeof want, "required field '%s' for '%s' is nil",
                      s_keys[k].key, s_types[i].name);
@@ -679,7 +687,7 @@ test_empty_name_is_absent(void)
 {
     for (size_t i = 0; i < S_TYPE_COUNT; i++) {
         for (size_t k = 0; k < S_KEY_COUNT; k++) {
-            t_use_t use = s_use(&s_types[i], s_keys[k].key);
+            t_use_t use = s_use(&s_types[i], k);
             if (s_keys[k].kind != T_STR || use == T_ABSENT) {
                 continue;
             }
@@ -716,7 +724,7 @@ test_empty_bin_is_present(void)
     for (size_t i = 0; i < S_TYPE_COUNT; i++) {
         for (size_t k = 0; k < S_KEY_COUNT; k++) {
             bool bin = s_keys[k].kind == T_BIN;
-            ZS_CHECK(!bin || s_use(&s_types[i], s_keys[k].key) != T_OPTIONAL ||
+            ZS_CHECK(!bin || s_use(&s_types[i], k) != T_OPTIONAL ||
                      s_reads_as(&s_types[i], k, RAW("\xc4\x00"), s_fill_empty_bin));
         }
     }
@@ -1040,8 +1048,284 @@ test_print_json(void)
     ZS_CHECK_STR(text,
                  "{\"v\":1,\"t\":\"welcome\",\"agent\":\"echo-1\",\"atype\":\"echo\","
                  "\"conc\":0,\"hb\":250,\"live\":4,\"handler\":\"exec\",\"argv\":"
-                 "[\"sh\",\"-c\",\"tab\\u0009here\"]}\n");
+                 "[\"sh\",\"-c\",\"tab\\u0009here\"],\"max_body\":0,\"max_redirects\":0,"
+                 "\"max_size\":0,\"providers\":[],\"max_tokens\":0,\"stream\":false,"
+                 "\"retries\":0,\"backoff\":0,\"max_wait\":0,\"tok_max\":0}\n");
     free(text);
+}
+
+//  Floats print with the fewest digits that read back the same, absent ones not at all;
+//  every kind of record prints through the one path (zswarmctl --json shows them)
+static void
+test_print_json_floats(void)
+{
+    zs_msg_provider_t providers[1] = {{.name = "local",
+                                       .kind = "ollama",
+                                       .model = "llama3.2",
+                                       .state = "closed",
+                                       .calls = 3,
+                                       .usd = 0.1 + 0.2,
+                                       .rpm = 60}};
+    zs_msg_budget_t budgets[2] = {
+        {.scope = "swarm", .tok = 1200, .usd = 0.25, .tok_max = 1000000, .usd_max = 5},
+        {.scope = "coder", .usd = NAN, .usd_max = NAN},
+    };
+    zs_msg_t msg;
+    zs_msg_init(&msg, ZS_MSG_PROVIDERS_OK);
+    msg.rid = 4;
+    msg.providers = providers;
+    msg.provider_count = 1;
+    msg.budgets = budgets;
+    msg.budget_count = 2;
+    char *text = s_json(&msg);
+    ZS_CHECK_STR(text,
+                 "{\"v\":1,\"t\":\"providers.ok\",\"rid\":4,\"providers\":[{\"name\":"
+                 "\"local\",\"kind\":\"ollama\",\"model\":\"llama3.2\",\"state\":"
+                 "\"closed\",\"left\":0,\"calls\":3,\"fails\":0,\"tok_in\":0,"
+                 "\"tok_out\":0,\"usd\":0.30000000000000004,\"rpm\":60,\"tpm\":0}],"
+                 "\"budgets\":[{\"scope\":\"swarm\",\"tok\":1200,\"usd\":0.25,"
+                 "\"tok_max\":1000000,\"usd_max\":5},{\"scope\":\"coder\",\"tok\":0,"
+                 "\"tok_max\":0}]}\n");
+    free(text);
+
+    zs_msg_provider_conf_t confs[1] = {{.name = "cloud",
+                                        .kind = "openai",
+                                        .url = "https://api.openai.com/v1",
+                                        .model = "gpt-4o-mini",
+                                        .price_in = 0.15,
+                                        .price_out = NAN}};
+    zs_msg_init(&msg, ZS_MSG_WELCOME);
+    msg.agent = "coder-1";
+    msg.atype = "coder";
+    msg.handler = "llm";
+    msg.provider_confs = confs;
+    msg.provider_conf_count = 1;
+    msg.temp = 0.0;
+    msg.usd_max = 1e-7;
+    text = s_json(&msg);
+    ZS_CHECK(strstr(text, "\"providers\":[{\"name\":\"cloud\",\"kind\":\"openai\","
+                          "\"url\":\"https://api.openai.com/v1\",\"model\":"
+                          "\"gpt-4o-mini\",\"tmo\":0,\"price_in\":0.15}]") != NULL);
+    ZS_CHECK(strstr(text, "\"temp\":0,") != NULL);
+    ZS_CHECK(strstr(text, "\"usd_max\":1e-07}") != NULL);
+    free(text);
+}
+
+//  A welcome with what every welcome carries
+static void
+s_welcome(zs_msg_t *msg)
+{
+    zs_msg_init(msg, ZS_MSG_WELCOME);
+    msg->agent = "coder-1";
+    msg->atype = "coder";
+    msg->handler = "llm";
+    msg->hb = 250;
+    msg->live = 4;
+}
+
+//  Encode msg, then decode it into got; the frame stays in buf
+static void
+s_encode_decode(const zs_msg_t *msg, msgpack_sbuffer *buf, zs_msg_t *got)
+{
+    zs_error_t err;
+    ZS_CHECK(zs_msg_encode(msg, buf) == 0);
+    ZS_CHECK_OK(zs_msg_decode(got, buf->data, buf->size, &err), err);
+}
+
+//  An absent float reads as NaN, from zs_msg_init and from a frame without it; 0.0 is a
+//  value like any other, sent and read back (PROTOCOL.md §2.3)
+static void
+test_float_absent_is_nan(void)
+{
+    for (size_t i = 0; i < S_TYPE_COUNT; i++) {
+        zs_msg_t msg;
+        zs_msg_init(&msg, s_types[i].type);
+        for (size_t k = 0; k < S_KEY_COUNT; k++) {
+            if (s_keys[k].kind == T_FLOAT && s_use(&s_types[i], k) != T_ABSENT) {
+                ZS_CHECK(isnan(*(const double *) (const void *) ((const uint8_t *) &msg +
+                                                                 s_keys[k].offset)));
+            }
+        }
+    }
+    zs_msg_t msg, got;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_welcome(&msg);
+    s_encode_decode(&msg, &buf, &got);
+    ZS_CHECK(memmem(buf.data, buf.size, "temp", 4) == NULL);
+    ZS_CHECK(isnan(got.temp) && isnan(got.usd_max));
+    zs_msg_fini(&got);
+    msg.temp = 0.0;
+    s_encode_decode(&msg, &buf, &got);
+    ZS_CHECK(memmem(buf.data, buf.size, "\xa4temp\xcb\0\0\0\0\0\0\0\0", 14) != NULL);
+    ZS_CHECK(got.temp == 0.0 && !isnan(got.temp) && isnan(got.usd_max));
+    zs_msg_fini(&got);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+//  A float is read from float 32, float 64 or any integer, and always sent as float 64
+static void
+test_float_encodings(void)
+{
+    // clang-format off
+    static const struct {
+        const char *type, *key, *raw;  //  a frame of type with key's value raw ...
+        size_t raw_size;               //  ... of this many bytes ...
+        double value;                  //  ... reads as this
+    } reads[] = {
+        {"welcome", "temp", RAW("\xca\x3f\x00\x00\x00"), 0.5},
+        {"welcome", "temp", RAW("\xcb\x3f\xe0\0\0\0\0\0\0"), 0.5},
+        {"welcome", "temp", RAW("\x02"), 2.0},
+        {"welcome", "temp", RAW("\xd0\x01"), 1.0},
+        {"welcome", "temp", RAW("\xcb\0\0\0\0\0\0\0\0"), 0.0},
+        {"status.ok", "usd", RAW("\xcd\x01\x00"), 256.0},
+        {"status.ok", "usd", RAW("\xcb\x41\xcd\xcd\x65\0\0\0\0"), 1e9},
+        {"budget.spent", "usd_max", RAW("\xca\x3d\xcc\xcc\xcd"), (double) 0.1f},
+    };
+    // clang-format on
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    for (size_t i = 0; i < S_COUNT(reads); i++) {
+        zs_msg_t msg, again;
+        zs_error_t err;
+        ZS_CHECK_OK(s_decode_with(reads[i].type, reads[i].key, reads[i].raw,
+                                  reads[i].raw_size, &msg, &err),
+                    err);
+        const t_type_t *type = s_type(msg.type);
+        size_t k = 0;
+        while (strcmp(s_keys[k].key, reads[i].key) != 0) {
+            k++;
+        }
+        double got =
+            *(const double *) (const void *) ((const uint8_t *) &msg + s_keys[k].offset);
+        ZS_CHECK(got == reads[i].value && s_use(type, k) != T_ABSENT);
+        //  sent again as a float 64 of the same value
+        s_encode_decode(&msg, &buf, &again);
+        uint8_t sent[9] = {0xcb};
+        uint64_t bits;
+        memcpy(&bits, &got, sizeof bits);
+        for (size_t b = 0; b < 8; b++) {
+            sent[1 + b] = (uint8_t) (bits >> (56 - 8 * b));
+        }
+        ZS_CHECK(memmem(buf.data, buf.size, sent, sizeof sent) != NULL);
+        ZS_CHECK(s_first_difference(&again, &msg) == NULL);
+        zs_msg_fini(&again);
+        zs_msg_fini(&msg);
+    }
+    msgpack_sbuffer_destroy(&buf);
+}
+
+//  NaN and infinities are refused on the wire and by the encoder, and so is a value past
+//  the field's bounds
+static void
+test_float_refused(void)
+{
+    ZS_CHECK(s_bad_values_refused("float"));
+    zs_log_init("test_msg");
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    zs_msg_t msg;
+    s_welcome(&msg);
+    const double refused[] = {INFINITY, -INFINITY, 2.0000000000000004, -0.5, 1e300};
+    for (size_t i = 0; i < S_COUNT(refused); i++) {
+        msg.temp = refused[i];
+        ZS_CHECK(zs_msg_encode(&msg, &buf) == -1 && buf.size == 0);
+    }
+    msg.temp = 2.0;
+    ZS_CHECK(zs_msg_encode(&msg, &buf) == 0);
+    msg.temp = -NAN;  //  absent, whatever its sign
+    ZS_CHECK(zs_msg_encode(&msg, &buf) == 0 && !memmem(buf.data, buf.size, "temp", 4));
+    msgpack_sbuffer_destroy(&buf);
+}
+
+//  Every kind of record goes through one path: bounds on the count, the least size of a
+//  record before anything is allocated, its own fields only. The same key names
+//  welcome's provider-conf records and providers.ok's provider records
+static void
+test_records(void)
+{
+    ZS_CHECK(s_bad_values_refused("record"));
+    msgpack_sbuffer v;
+    msgpack_sbuffer_init(&v);
+    for (size_t k = 0; k < S_KEY_COUNT; k++) {
+        const t_key_t *key = &s_keys[k];
+        const t_type_t *type = NULL;
+        for (size_t i = 0; key->kind == T_RECORDS && !type && i < S_TYPE_COUNT; i++) {
+            type = s_use(&s_types[i], k) != T_ABSENT ? &s_types[i] : NULL;
+        }
+        if (!type) {
+            continue;
+        }
+        s_value_array(&v, key->count_max, key->record);
+        ZS_CHECK(s_good_value(type->name, key->key, v.data, v.size));
+        char want[128];
+        snprintf(want, sizeof want, "field '%s': %zu items, more than %zu", key->key,
+                 key->count_max + 1, key->count_max);
+        s_value_array(&v, key->count_max + 1, key->record);
+        ZS_CHECK(s_bad_value(type->name, key->key, v.data, v.size, want));
+        //  the records last in the frame, so that the bytes left after their count are
+        //  theirs; they are refused before the required fields are missed
+        msgpack_packer pk;
+        msgpack_sbuffer_clear(&v);
+        msgpack_packer_init(&pk, &v, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        s_pack_cstr(&pk, "v");
+        msgpack_pack_uint64(&pk, ZS_MSG_VERSION);
+        s_pack_cstr(&pk, "t");
+        s_pack_cstr(&pk, type->name);
+        s_pack_cstr(&pk, key->key);
+        s_raw(&pk, RAW("\x92\x80\x80"));
+        zs_msg_t msg;
+        zs_error_t err = {.code = 0};
+        int rc = zs_msg_decode(&msg, v.data, v.size, &err);
+        snprintf(want, sizeof want, "field '%s': 2 records cannot fit in 2 bytes",
+                 key->key);
+        ZS_CHECK(s_error_is(rc, &err, ZS_ERR_MALFORMED, want, type->name));
+    }
+    msgpack_sbuffer_destroy(&v);
+}
+
+//  agents.ok is sent as before records were generalised, byte for byte
+static void
+test_agents_ok_bytes(void)
+{
+    zs_msg_agent_t records[2] = {
+        {"agent-1", "echo", "host-1", "busy", 4242, 2, 1, 17, 3, true, "worker",
+         "agent-0", 910, 741},
+        {.agent = "a2", .atype = "shell", .done = 3},
+    };
+    zs_msg_t msg;
+    zs_msg_init(&msg, ZS_MSG_AGENTS_OK);
+    msg.rid = 3;
+    msg.agents = records;
+    msg.agent_count = 2;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    ZS_CHECK(zs_msg_encode(&msg, &buf) == 0);
+    const char want[] = "\x84\xa1v\x01\xa1t\xa9"
+                        "agents.ok\xa3rid\x03\xa6"
+                        "agents\x92\x8e\xa5"
+                        "agent"
+                        "\xa7"
+                        "agent-1\xa5"
+                        "atype\xa4"
+                        "echo\xa4"
+                        "host\xa6"
+                        "host-1\xa5"
+                        "state\xa4"
+                        "busy\xa3pid\xcd\x10\x92\xa4"
+                        "conc\x02\xa4load\x01\xa4"
+                        "done\x11\xa6"
+                        "failed"
+                        "\x03\xa5local\xc3\xa4role\xa6worker\xa4lead\xa7"
+                        "agent-0\xa5trust\xcd\x03\x8e"
+                        "\xa9trust_low\xcd\x02\xe5\x83\xa5"
+                        "agent\xa2"
+                        "a2\xa5"
+                        "atype\xa5shell\xa4"
+                        "done\x03";
+    ZS_CHECK(buf.size == sizeof want - 1 && memcmp(buf.data, want, buf.size) == 0);
+    msgpack_sbuffer_destroy(&buf);
 }
 
 //  zs_msg_send puts the prefix frame first: a ROUTER identity, or a PUB topic
@@ -1162,8 +1446,6 @@ s_utf8_valid(const unsigned char *text, size_t size)
     return true;
 }
 
-static const t_key_t s_name = {"name", T_STR, 0, 0, 1, ZS_MSG_NAME_MAX, 0};
-
 //  A string within key's length bounds, in UTF-8
 static bool
 s_text_valid(const char *text, const t_key_t *key)
@@ -1173,17 +1455,50 @@ s_text_valid(const char *text, const t_key_t *key)
            s_utf8_valid((const unsigned char *) text, size);
 }
 
-//  Field k of msg holds what its type allows: within bounds, or absent
+static bool s_value_valid(const t_key_t *key, const uint8_t *base, t_use_t use);
+
+//  count records of a kind: each field within bounds, required ones present
 static bool
-s_field_valid(const zs_msg_t *msg, size_t k, t_use_t use)
+s_records_valid(const t_record_t *record, const uint8_t *records, size_t count)
 {
-    const t_key_t *key = &s_keys[k];
-    const uint8_t *at = (const uint8_t *) msg + key->offset;
-    zs_msg_t zero;
-    zs_msg_init(&zero, msg->type);
-    if (use == T_ABSENT) {
-        return s_same_field(msg, &zero, k);
+    bool valid = true;
+    for (size_t i = 0; valid && i < count * record->count; i++) {
+        const t_key_t *key = &record->keys[i % record->count];
+        valid = s_value_valid(key, records + i / record->count * record->size,
+                              s_use_in(record->fields, key->key));
     }
+    return valid;
+}
+
+static bool
+s_list_valid(const t_key_t *key, const zs_msg_list_t *list)
+{
+    size_t most = key->count_max ? key->count_max : ZS_MSG_LIST_MAX;
+    bool valid = list->count <= most && (list->items || !list->count);
+    for (size_t i = 0; valid && i < list->count; i++) {
+        valid = list->items[i] && s_text_valid(list->items[i], key);
+    }
+    return valid;
+}
+
+static bool
+s_bins_valid(const t_key_t *key, const zs_msg_bins_t *bins)
+{
+    bool valid = bins->count <= ZS_MSG_ITEMS_MAX && (bins->items || !bins->count);
+    for (size_t i = 0; valid && i < bins->count; i++) {
+        valid = bins->items[i].size <= (size_t) key->max &&
+                (bins->items[i].data || !bins->items[i].size);
+    }
+    return valid;
+}
+
+//  The field of key at base holds what a field used so may: within bounds, or absent
+//  when optional (a float is then NaN, and finite when present)
+static bool
+s_value_valid(const t_key_t *key, const uint8_t *base, t_use_t use)
+{
+    const uint8_t *at = base + key->offset;
+    size_t size = key->aux ? *(const size_t *) (const void *) (base + key->aux) : 0;
     switch (key->kind) {
     case T_UINT:
         return *(const uint64_t *) (const void *) at <= (uint64_t) key->max;
@@ -1192,46 +1507,42 @@ s_field_valid(const zs_msg_t *msg, size_t k, t_use_t use)
                *(const int64_t *) (const void *) at <= key->max;
     case T_BOOL:
         return true;
+    case T_FLOAT: {
+        double value = *(const double *) (const void *) at;
+        return isnan(value) ? use == T_OPTIONAL
+                            : value >= (double) key->min && value <= (double) key->max;
+    }
     case T_STR: {
         const char *str = *(const char *const *) (const void *) at;
         return str ? s_text_valid(str, key) : use == T_OPTIONAL;
     }
     case T_BIN: {
-        size_t size = *(const size_t *) (const void *) ((const uint8_t *) msg + key->aux);
         const uint8_t *data = *(const uint8_t *const *) (const void *) at;
         return size <= (size_t) key->max && (data || size == 0);
     }
-    case T_LIST: {
-        const zs_msg_list_t *list = (const void *) at;
-        size_t most = key->count_max ? key->count_max : ZS_MSG_LIST_MAX;
-        bool valid = list->count <= most && (list->items || !list->count);
-        for (size_t i = 0; valid && i < list->count; i++) {
-            valid = list->items[i] && s_text_valid(list->items[i], key);
-        }
-        return valid;
-    }
-    case T_BINS: {
-        const zs_msg_bins_t *bins = (const void *) at;
-        bool valid = bins->count <= ZS_MSG_ITEMS_MAX && (bins->items || !bins->count);
-        for (size_t i = 0; valid && i < bins->count; i++) {
-            valid = bins->items[i].size <= (size_t) key->max &&
-                    (bins->items[i].data || !bins->items[i].size);
-        }
-        return valid;
-    }
-    case T_AGENTS: {
-        bool valid = msg->agent_count <= ZS_MSG_AGENTS_MAX;
-        for (size_t i = 0; valid && i < msg->agent_count; i++) {
-            const zs_msg_agent_t *r = &msg->agents[i];
-            valid = r->agent && r->atype && s_text_valid(r->agent, &s_name) &&
-                    s_text_valid(r->atype, &s_name) &&
-                    (!r->host || s_text_valid(r->host, &s_name)) &&
-                    (!r->state || s_text_valid(r->state, &s_name));
-        }
-        return valid;
+    case T_LIST:
+        return s_list_valid(key, (const void *) at);
+    case T_BINS:
+        return s_bins_valid(key, (const void *) at);
+    case T_RECORDS: {
+        const uint8_t *records = s_table_of(at);
+        return size <= key->count_max && (records || !size) &&
+               s_records_valid(key->record, records, size);
     }
     }
     return false;
+}
+
+//  Field k of msg holds what its type allows: within bounds, or absent
+static bool
+s_field_valid(const zs_msg_t *msg, size_t k, t_use_t use)
+{
+    zs_msg_t zero;
+    zs_msg_init(&zero, msg->type);
+    if (use == T_ABSENT) {
+        return s_same_field(msg, &zero, k);
+    }
+    return s_value_valid(&s_keys[k], (const uint8_t *) msg, use);
 }
 
 //  An accepted frame: valid fields, msgpack-c agrees it is one map, and it re-encodes to
@@ -1244,7 +1555,7 @@ s_accepted_valid(const zs_msg_t *msg, const char *frame, size_t size)
         return false;
     }
     for (size_t k = 0; k < S_KEY_COUNT; k++) {
-        if (!s_field_valid(msg, k, s_use(type, s_keys[k].key))) {
+        if (!s_field_valid(msg, k, s_use(type, k))) {
             fprintf(stderr, "fuzz: '%s' field '%s' invalid\n", type->name, s_keys[k].key);
             return false;
         }
@@ -1407,7 +1718,11 @@ static const zs_test_case_t s_cases[] = {
     {"count_bounds", test_count_bounds},
     {"nul_in_string", test_nul_in_string},
     {"utf8", test_utf8},
-    {"agent_records", test_agent_records},
+    {"records", test_records},
+    {"agents_ok_bytes", test_agents_ok_bytes},
+    {"float_absent_is_nan", test_float_absent_is_nan},
+    {"float_encodings", test_float_encodings},
+    {"float_refused", test_float_refused},
     {"version", test_version},
     {"type_field", test_type_field},
     {"truncated_everywhere", test_truncated_everywhere},
@@ -1423,6 +1738,7 @@ static const zs_test_case_t s_cases[] = {
     {"encode_exact_bytes", test_encode_exact_bytes},
     {"protocol_example", test_protocol_example},
     {"print_json", test_print_json},
+    {"print_json_floats", test_print_json_floats},
     {"send", test_send},
     {"fuzz", test_fuzz},
     {"name_valid", test_name_valid},

@@ -8,8 +8,9 @@
 //  message as a client would send it (test_msg_spec.h packs the rest), and checks what
 //  the codec makes of it (PROTOCOL.md §2.2, §2.3): the value, when the kind takes it;
 //  absent, for a nil in an optional field and an empty optional name; refused as
-//  malformed, naming the field, for anything else (a float, an ext, a negative number
-//  for a uint, a str for a bin...).
+//  malformed, naming the field, for anything else (a float for an integer, an ext, a
+//  negative number for a uint, a str for a bin...). A float field takes the suite's
+//  floats of both widths and its integers, within its bounds.
 //
 //  The vectors are not in the repository. ./run fetches the suite's npm package into
 //  the build directory (its sha512 pinned) and meson passes the JSON's path as
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +51,7 @@ typedef struct {
     bool negative;                 //  V_INT: in i, else in u
     uint64_t u;                    //  V_INT value >= 0
     int64_t i;                     //  V_INT value < 0
+    double f;                      //  V_FLOAT value
     t_bytes_t value;               //  V_STR, V_BIN bytes
     t_bytes_t items[S_ITEMS_MAX];  //  V_STRS items
     size_t item_count;             //  V_STRS items
@@ -127,13 +130,17 @@ s_value(const char *kind, char *value, t_vector_t *vector)
             vector->u = strtoull(value, NULL, 10);
         }
         return errno == 0;
+    case V_FLOAT: {
+        char *end;
+        vector->f = strtod(value, &end);
+        return *end == '\0' && end != value;
+    }
     case V_STR:
     case V_BIN:
         return s_hex(value, &vector->value);
     case V_STRS:
         return s_items(value, vector);
     case V_NIL:
-    case V_FLOAT:
     case V_OTHER:
         return true;
     }
@@ -220,6 +227,7 @@ typedef enum {
     P_UINT,       //  uint within min..max
     P_INT,        //  int within min..max
     P_BOOL,       //  bool
+    P_FLOAT,      //  float within min..max: any float or integer
     P_TEXT,       //  str that may be empty
     P_NAME,       //  optional str that cannot be empty: empty reads as absent
     P_NAME_REQ,   //  required str that cannot be empty
@@ -235,16 +243,24 @@ typedef struct {
     const char *key;         //  ... with this key's value ...
     const char *prefix;      //  ... these bytes (no NUL among them; NULL: none) ...
     const char *record_key;  //  ... then this key as a fixstr: a field of the first
-                             //  agent record, not of the message ...
+                             //  record, not of the message ...
     const char *named;       //  what a refusal names: the key, or the record's key
     t_shape_t shape;         //  how the field takes a value
-    size_t offset;           //  of the field in zs_msg_t, or in zs_msg_agent_t
+    size_t offset;           //  of the field in zs_msg_t, or in the record's struct
+    size_t records;          //  of the record array in zs_msg_t, for a record's field
     size_t aux;              //  of a bin's size
     int64_t min;             //  least value of a number
     uint64_t max;            //  greatest value of a number
 } t_probe_t;
 
 typedef enum { O_VALUE, O_ABSENT, O_REFUSED } t_outcome_t;
+
+//  The number a vector holds as a double: its float, or its integer rounded
+static double
+s_number(const t_vector_t *v)
+{
+    return v->kind == V_FLOAT ? v->f : v->negative ? (double) v->i : (double) v->u;
+}
 
 //  What the field must make of a vector, from the protocol
 static t_outcome_t
@@ -267,6 +283,13 @@ s_expect(const t_probe_t *probe, const t_vector_t *v)
                    : O_REFUSED;
     case P_BOOL:
         return nil ? O_ABSENT : v->kind == V_BOOL ? O_VALUE : O_REFUSED;
+    case P_FLOAT:
+        return nil ? O_ABSENT
+               : (v->kind == V_INT || v->kind == V_FLOAT) &&
+                       s_number(v) >= (double) probe->min &&
+                       s_number(v) <= (double) probe->max
+                   ? O_VALUE
+                   : O_REFUSED;
     case P_TEXT:
         return nil ? O_ABSENT : v->kind == V_STR ? O_VALUE : O_REFUSED;
     case P_NAME:
@@ -336,6 +359,10 @@ s_holds(const t_probe_t *probe,
                                                        : (int64_t) v->u);
     case P_BOOL:
         return *(const bool *) at == (value && v->b);
+    case P_FLOAT: {
+        double got = *(const double *) at;
+        return value ? got == s_number(v) : isnan(got);
+    }
     case P_TEXT:
     case P_NAME:
     case P_NAME_REQ:
@@ -368,6 +395,15 @@ s_describe(const t_vector_t *v, char *text, size_t size)
     }
 }
 
+//  The first record of the probe's array in msg, or NULL when it has none
+static const void *
+s_first_record(const zs_msg_t *msg, const t_probe_t *probe)
+{
+    const void *records;
+    memcpy(&records, (const uint8_t *) msg + probe->records, sizeof records);
+    return records;
+}
+
 //  One vector through the probe: decoded as expected, or refused naming the field
 static bool
 s_try(const t_probe_t *probe, const t_vector_t *v, t_outcome_t outcome)
@@ -390,9 +426,9 @@ s_try(const t_probe_t *probe, const t_vector_t *v, t_outcome_t outcome)
     if (outcome == O_REFUSED) {
         fine = rc == -1 && err.code == ZS_ERR_MALFORMED && strstr(err.text, probe->named);
     } else {
-        const void *base = !probe->record_key           ? (const void *) &msg
-                           : rc == 0 && msg.agent_count ? (const void *) &msg.agents[0]
-                                                        : NULL;
+        const void *base = !probe->record_key ? (const void *) &msg
+                           : rc == 0          ? s_first_record(&msg, probe)
+                                              : NULL;
         fine = rc == 0 && base && s_holds(probe, base, v, outcome);
     }
     if (!fine) {
@@ -440,7 +476,8 @@ s_probe(const char *name, const t_probe_t *probe)
               "a\xa5"                                                                    \
               "atype\xa2"                                                                \
               "bb",                                                                      \
-    .record_key = (key_), .shape = (shape_), .offset = offsetof(zs_msg_agent_t, member)
+    .record_key = (key_), .shape = (shape_), .offset = offsetof(zs_msg_agent_t, member), \
+    .records = offsetof(zs_msg_t, agents)
 
 //  A uint in any width that holds it, signed encodings of values >= 0 included
 static void
@@ -564,6 +601,40 @@ test_record_name(void)
     ZS_CHECK(s_probe("record_name", &probe));
 }
 
+//  A float takes floats of both widths and integers, and reads them as their double
+static void
+test_float(void)
+{
+    static const t_probe_t probe = {S_FIELD("status.ok", "usd", P_FLOAT, usd),
+                                    .max = ZS_MSG_USD_MAX};
+    ZS_CHECK(s_probe("float", &probe));
+}
+
+//  The same within a field's bounds: temp is 0..2, so 0.5 is taken and -0.5 refused
+static void
+test_float_bounded(void)
+{
+    static const t_probe_t probe = {S_FIELD("welcome", "temp", P_FLOAT, temp),
+                                    .max = ZS_MSG_TEMP_MAX};
+    ZS_CHECK(s_probe("float_bounded", &probe));
+}
+
+//  A float in the first budget record of providers.ok
+static void
+test_record_float(void)
+{
+    static const t_probe_t probe = {.type = "providers.ok",
+                                    .key = "budgets",
+                                    .named = "record 0: field 'usd'",
+                                    .prefix = "\x91\x82\xa5scope\xa5swarm",
+                                    .record_key = "usd",
+                                    .shape = P_FLOAT,
+                                    .offset = offsetof(zs_msg_budget_t, usd),
+                                    .records = offsetof(zs_msg_t, budgets),
+                                    .max = ZS_MSG_USD_MAX};
+    ZS_CHECK(s_probe("record_float", &probe));
+}
+
 static const zs_test_case_t s_cases[] = {
     {"uint", test_uint},
     {"uint_bounded", test_uint_bounded},
@@ -580,6 +651,9 @@ static const zs_test_case_t s_cases[] = {
     {"bin_list_item", test_bin_list_item},
     {"record_uint", test_record_uint},
     {"record_name", test_record_name},
+    {"float", test_float},
+    {"float_bounded", test_float_bounded},
+    {"record_float", test_record_float},
 };
 
 int

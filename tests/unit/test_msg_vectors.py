@@ -12,8 +12,9 @@
 #   GROUP  the suite's file, e.g. 20.number-positive.yaml
 #   KIND   nil, bool, int, float, str, strs (an array of strs), bin or other (maps,
 #          other arrays, ext, timestamps)
-#   VALUE  bool: 0 or 1; int: decimal; str, bin: the bytes in hex; strs: the item count,
-#          a colon and the items in hex, comma-separated; "-" for none or empty
+#   VALUE  bool: 0 or 1; int: decimal; float: the value as Python writes it (repr, which
+#          reads back as the same double); str, bin: the bytes in hex; strs: the item
+#          count, a colon and the items in hex, comma-separated; "-" for none or empty
 #   HEX    the encoding, in hex
 #
 # A number's float encodings (0xca, 0xcb) are the value as a float: KIND float.
@@ -35,7 +36,7 @@ def value_of(entry):
     if "bignum" in entry or "number" in entry:
         number = int(entry["bignum"]) if "bignum" in entry else entry["number"]
         if isinstance(number, float) and not number.is_integer():
-            return "float", "-"
+            return "float", repr(number)
         return "int", str(int(number))
     if "string" in entry:
         return "str", entry["string"].encode().hex() or "-"
@@ -56,8 +57,8 @@ def main():
             for encoding in entry["msgpack"]:
                 data = bytes.fromhex(encoding.replace("-", ""))
                 float_form = kind == "int" and data[0] in FLOATS
-                print(group, "float" if float_form else kind, "-" if float_form else value,
-                      data.hex())
+                print(group, "float" if float_form else kind,
+                      repr(float(value)) if float_form else value, data.hex())
 
 
 if __name__ == "__main__":
