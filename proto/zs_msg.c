@@ -6,6 +6,7 @@
 
 #include "proto/zs_msg.h"
 #include "proto/zs_msgtab.h"
+#include "proto/zs_msgval.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -76,7 +77,7 @@ s_encode_str(msgpack_packer *pk,
     }
     //  stop one byte past the bound: an overlong string need not be walked to its end
     size_t size = strnlen(str, field->max + 1);
-    if (zs_msgtab_check_str(field, str, size, err) != 0) {
+    if (zs_msgval_check_str(field, str, size, err) != 0) {
         return -1;
     }
     s_pack_str(pk, str, size);
@@ -91,7 +92,7 @@ s_encode_bin(msgpack_packer *pk,
 {
     const uint8_t *data = ZS_MSGTAB_GET(base, field, const uint8_t *);
     size_t size = ZS_MSGTAB_GET_AUX(base, field, size_t);
-    if (zs_msgtab_check_size(field, size, err) != 0) {
+    if (zs_msgval_check_size(field, size, err) != 0) {
         return -1;
     }
     msgpack_pack_bin(pk, size);
@@ -106,7 +107,7 @@ s_encode_list(msgpack_packer *pk,
               zs_error_t *err)
 {
     zs_msg_list_t list = ZS_MSGTAB_GET(base, field, zs_msg_list_t);
-    if (zs_msgtab_check_count(field, list.count, err) != 0) {
+    if (zs_msgval_check_count(field, list.count, err) != 0) {
         return -1;
     }
     if (!list.items) {
@@ -129,7 +130,7 @@ s_encode_bins(msgpack_packer *pk,
               zs_error_t *err)
 {
     zs_msg_bins_t bins = ZS_MSGTAB_GET(base, field, zs_msg_bins_t);
-    if (zs_msgtab_check_count(field, bins.count, err) != 0) {
+    if (zs_msgval_check_count(field, bins.count, err) != 0) {
         return -1;
     }
     if (!bins.items) {
@@ -138,7 +139,7 @@ s_encode_bins(msgpack_packer *pk,
     }
     msgpack_pack_array(pk, bins.count);
     for (size_t i = 0; i < bins.count; i++) {
-        if (zs_msgtab_check_size(field, bins.items[i].size, err) != 0) {
+        if (zs_msgval_check_size(field, bins.items[i].size, err) != 0) {
             return -1;
         }
         msgpack_pack_bin(pk, bins.items[i].size);
@@ -155,7 +156,7 @@ s_encode_records(msgpack_packer *pk,
 {
     const uint8_t *records = zs_msgtab_records(field, base);
     size_t count = ZS_MSGTAB_GET_AUX(base, field, size_t);
-    if (zs_msgtab_check_count(field, count, err) != 0) {
+    if (zs_msgval_check_count(field, count, err) != 0) {
         return -1;
     }
     if (count > 0 && !records) {
@@ -179,7 +180,7 @@ s_encode_number(msgpack_packer *pk,
 {
     if (field->kind == ZS_KIND_FLOAT) {
         double value = ZS_MSGTAB_GET(base, field, double);
-        if (zs_msgtab_check_float(field, value, err) != 0) {
+        if (zs_msgval_check_float(field, value, err) != 0) {
             return -1;
         }
         msgpack_pack_double(pk, value);
@@ -187,14 +188,14 @@ s_encode_number(msgpack_packer *pk,
     }
     if (field->kind == ZS_KIND_INT) {
         int64_t value = ZS_MSGTAB_GET(base, field, int64_t);
-        if (zs_msgtab_check_int(field, value, err) != 0) {
+        if (zs_msgval_check_int(field, value, err) != 0) {
             return -1;
         }
         msgpack_pack_int64(pk, value);
         return 0;
     }
     uint64_t value = ZS_MSGTAB_GET(base, field, uint64_t);
-    if (zs_msgtab_check_uint(field, value, err) != 0) {
+    if (zs_msgval_check_uint(field, value, err) != 0) {
         return -1;
     }
     msgpack_pack_uint64(pk, value);
@@ -252,8 +253,8 @@ s_encode_select(const zs_msgtab_type_t *type,
     int count = 0;
     for (size_t i = 0; i < type->count; i++) {
         const zs_msgtab_use_t *use = &type->uses[i];
-        send[i] = zs_msgtab_is_set(use->field, base) ||
-                  (use->required && zs_msgtab_zero_is_value(use->field));
+        send[i] = zs_msgval_is_set(use->field, base) ||
+                  (use->required && zs_msgval_zero_is_value(use->field));
         if (!send[i] && use->required) {
             return zs_error_set(err, ZS_ERR_MALFORMED, "missing required field '%s'",
                                 use->field->key);
@@ -354,7 +355,7 @@ const char *const zs_msg_vote_strategies[ZS_MSG_VOTE_STRATEGIES] = {
 bool
 zs_msg_text_valid(const char *text, size_t size)
 {
-    return zs_msgtab_text_fault(text, size) == SIZE_MAX;
+    return zs_msgval_text_fault(text, size) == SIZE_MAX;
 }
 
 bool

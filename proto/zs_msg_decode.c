@@ -16,6 +16,7 @@
 #include "proto/zs_mpread.h"
 #include "proto/zs_msg.h"
 #include "proto/zs_msgtab.h"
+#include "proto/zs_msgval.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -246,7 +247,7 @@ s_decode_str(s_decoder_t *self,
         return s_wrong_kind(self, field, "str", item);
     }
     const char *text = (const char *) item->data;
-    if (zs_msgtab_check_str(field, text, item->size, self->err) != 0) {
+    if (zs_msgval_check_str(field, text, item->size, self->err) != 0) {
         return -1;
     }
     *out = s_arena_copy(self, item);
@@ -263,7 +264,7 @@ s_decode_bin(s_decoder_t *self,
     if (item->kind != ZS_MP_BIN) {
         return s_wrong_kind(self, field, "bin", item);
     }
-    if (zs_msgtab_check_size(field, item->size, self->err) != 0) {
+    if (zs_msgval_check_size(field, item->size, self->err) != 0) {
         return -1;
     }
     char *copy = s_arena_copy(self, item);
@@ -285,7 +286,7 @@ s_array_table(s_decoder_t *self,
     if (item->kind != ZS_MP_ARRAY) {
         return s_wrong_kind(self, field, "array", item);
     }
-    if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
+    if (zs_msgval_check_count(field, item->size, self->err) != 0) {
         return -1;
     }
     if (item->size > 0 && !(*table = s_arena_table(self, item->size * item_size))) {
@@ -337,7 +338,7 @@ s_decode_bins(s_decoder_t *self,
         if (bin.kind != ZS_MP_BIN) {
             return s_wrong_kind(self, field, "bin items", &bin);
         }
-        if (zs_msgtab_check_size(field, bin.size, self->err) != 0) {
+        if (zs_msgval_check_size(field, bin.size, self->err) != 0) {
             return -1;
         }
         items[i].data = (const uint8_t *) s_arena_copy(self, &bin);
@@ -386,7 +387,7 @@ s_decode_records(s_decoder_t *self,
     if (item->kind != ZS_MP_ARRAY) {
         return s_wrong_kind(self, field, "array", item);
     }
-    if (zs_msgtab_check_count(field, item->size, self->err) != 0) {
+    if (zs_msgval_check_count(field, item->size, self->err) != 0) {
         return -1;
     }
     if (item->size > zs_mpread_left(&self->rd) / field->record->least_size) {
@@ -422,7 +423,7 @@ s_decode_uint(s_decoder_t *self,
         return s_wrong_kind(self, field, "uint", item);
     }
     *ZS_MSGTAB_AT(base, field, uint64_t) = item->u;
-    return zs_msgtab_check_uint(field, item->u, self->err);
+    return zs_msgval_check_uint(field, item->u, self->err);
 }
 
 static int
@@ -441,7 +442,7 @@ s_decode_int(s_decoder_t *self,
     }
     int64_t value = item->kind == ZS_MP_UINT ? (int64_t) item->u : item->i;
     *ZS_MSGTAB_AT(base, field, int64_t) = value;
-    return zs_msgtab_check_int(field, value, self->err);
+    return zs_msgval_check_int(field, value, self->err);
 }
 
 //  Any number the sender had: a float of either width, or an integer (the nearest
@@ -462,7 +463,7 @@ s_decode_float(s_decoder_t *self,
     } else {
         return s_wrong_kind(self, field, "float", item);
     }
-    if (zs_msgtab_check_float(field, value, self->err) != 0) {
+    if (zs_msgval_check_float(field, value, self->err) != 0) {
         return -1;
     }
     *ZS_MSGTAB_AT(base, field, double) = value;
@@ -479,7 +480,7 @@ s_decode_field_str(s_decoder_t *self,
 {
     const zs_msgtab_field_t *field = use->field;
     if (item->kind == ZS_MP_STR && item->size == 0 && !use->required &&
-        zs_msgtab_is_name(field)) {
+        zs_msgval_is_name(field)) {
         return 0;
     }
     return s_decode_str(self, field, item, ZS_MSGTAB_AT(base, field, const char *));
@@ -554,8 +555,8 @@ s_check_valued(s_decoder_t *self,
                const zs_msgtab_use_t *use,
                const uint8_t *base)
 {
-    if (use->required && !zs_msgtab_is_set(use->field, base) &&
-        !zs_msgtab_zero_is_value(use->field)) {
+    if (use->required && !zs_msgval_is_set(use->field, base) &&
+        !zs_msgval_zero_is_value(use->field)) {
         return zs_error_set(self->err, ZS_ERR_MALFORMED,
                             "required field '%s' for '%s' is empty", use->field->key,
                             type->name);

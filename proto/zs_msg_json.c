@@ -6,6 +6,7 @@
 
 #include "proto/zs_msg.h"
 #include "proto/zs_msgtab.h"
+#include "proto/zs_msgval.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -32,7 +33,7 @@ s_print_string(FILE *stream, const uint8_t *data, size_t size)
     while (at < size) {
         size_t run = s_plain_size(data + at, size - at);
         if (run == 0 && data[at] >= 0x80) {
-            run = zs_msgtab_utf8_size(data + at, size - at);
+            run = zs_msgval_utf8_size(data + at, size - at);
         }
         if (run > 0) {
             fwrite(data + at, 1, run, stream);
@@ -93,8 +94,8 @@ s_print_records(FILE *stream, const zs_msgtab_field_t *field, const uint8_t *bas
 static void
 s_print_float(FILE *stream, double value)
 {
-    char text[ZS_MSGTAB_FLOAT_TEXT];
-    zs_msgtab_format_float(text, value);
+    char text[ZS_MSGVAL_FLOAT_TEXT];
+    zs_msgval_format_float(text, value);
     fputs(text, stream);
 }
 
@@ -150,7 +151,7 @@ s_print_map(FILE *stream, const zs_msgtab_type_t *type, const uint8_t *base)
     fputc('{', stream);
     for (size_t i = 0; i < type->count; i++) {
         const zs_msgtab_field_t *field = type->uses[i].field;
-        if (!zs_msgtab_is_set(field, base) && !zs_msgtab_zero_is_value(field)) {
+        if (!zs_msgval_is_set(field, base) && !zs_msgval_zero_is_value(field)) {
             continue;
         }
         fprintf(stream, "%s\"%s\":", separator, field->key);

@@ -7,7 +7,7 @@
 //  holds it; the compiler checks that the member's C type fits the kind. A message type
 //  lists its own fields, each required or optional, in the order they are encoded, "v"
 //  and "t" first. proto/PROTOCOL.md restates the same table for implementers in other
-//  languages.
+//  languages. What a field's value may be, given its description, is zs_msgval's.
 //
 //  A record is a map inside a message (an agent of agents.ok, a provider of
 //  providers.ok): its fields are a zs_msgtab_type_t of their own over a C struct, and
@@ -120,53 +120,6 @@ int zs_msgtab_find(const zs_msgtab_type_t *type, const char *key, size_t size);
 //  array, and for a count no field of that key takes (more than its count_max, or more
 //  records than can fit in left bytes).
 size_t zs_msgtab_table_size(const char *key, size_t key_size, size_t count, size_t left);
-
-//  True when the field holds a value worth sending: an integer other than zero, a
-//  float that is not NaN, true, a string that is not NULL (and, for a name, not empty),
-//  a bin that is not NULL (an empty bin is a value), a list or record array that is
-//  not empty.
-bool zs_msgtab_is_set(const zs_msgtab_field_t *field, const uint8_t *base);
-
-//  True when a required field of this kind is sent even at zero: an integer, a bool or
-//  the records array has a value there; a NULL string, bin or list, or a NaN float, has
-//  none.
-bool zs_msgtab_zero_is_value(const zs_msgtab_field_t *field);
-
-//  True when the field is a name (ids, types, states: a str that cannot be empty), whose
-//  empty string carries no more than its absence (PROTOCOL.md §2.3).
-bool zs_msgtab_is_name(const zs_msgtab_field_t *field);
-
-//  Room for any double formatted by zs_msgtab_format_float, NUL included
-#define ZS_MSGTAB_FLOAT_TEXT 32
-
-//  Formats value into text (ZS_MSGTAB_FLOAT_TEXT bytes) with the fewest significant
-//  digits, 15 to 17, that read back as the same double: JSON for a finite value, and
-//  readable in errors ("nan", "inf" otherwise).
-void zs_msgtab_format_float(char *text, double value);
-
-//  Bound checks shared by encode and decode. Each returns 0, or -1 with err (code
-//  ZS_ERR_MALFORMED) saying "field 'key': ..." what was wrong.
-int zs_msgtab_check_uint(const zs_msgtab_field_t *field, uint64_t value, zs_error_t *err);
-int zs_msgtab_check_int(const zs_msgtab_field_t *field, int64_t value, zs_error_t *err);
-int zs_msgtab_check_float(const zs_msgtab_field_t *field, double value, zs_error_t *err);
-int zs_msgtab_check_size(const zs_msgtab_field_t *field, size_t size, zs_error_t *err);
-int zs_msgtab_check_count(const zs_msgtab_field_t *field, size_t count, zs_error_t *err);
-
-//  Checks a str value of size bytes at data: its length within the field's bounds, no
-//  NUL byte, valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
-//  U+10FFFF), as msgpack requires of str and as strict clients (Python's msgpack) check.
-int zs_msgtab_check_str(const zs_msgtab_field_t *field,
-                        const char *data,
-                        size_t size,
-                        zs_error_t *err);
-
-//  Length of the valid UTF-8 sequence of two to four bytes starting at data (left bytes
-//  available), or 0 when there is none.
-size_t zs_msgtab_utf8_size(const uint8_t *data, size_t left);
-
-//  Where size bytes of data stop being a valid str (a NUL byte, or not UTF-8): the
-//  offset of the first bad byte, or SIZE_MAX when there is none.
-size_t zs_msgtab_text_fault(const char *data, size_t size);
 
 //  A record array's table: the pointer at the field's offset, whatever the type of
 //  struct it points to (read and written through memcpy, which may access a pointer of
