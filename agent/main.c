@@ -6,8 +6,10 @@
 #include "agent/zs_peer.h"
 #include "common/zs_opts.h"
 
+#include <curl/curl.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +126,12 @@ int
 main(int argc, char **argv)
 {
     s_args_t args = {0};
+    //  Before any thread starts (libzmq's, libcurl's resolvers): libcurl's global
+    //  state is set up once per process and is not thread-safe to set up
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, S_PROGRAM ": cannot initialise libcurl\n");
+        return ZS_EXIT_FAIL;
+    }
     if (s_take_secret(args.secret, sizeof args.secret) != 0) {
         return ZS_EXIT_USAGE;
     }

@@ -2,7 +2,9 @@
 
 #include "agent/zs_agent.h"
 #include "agent/zs_builtin.h"
+#include "agent/zs_download.h"
 #include "agent/zs_exec.h"
+#include "agent/zs_http.h"
 #include "agent/zs_peer.h"
 #include "agent/zs_voter.h"
 
@@ -20,7 +22,8 @@
 #define ZS_AGENT_ESTIMATES_MAX   256   //  task types whose run time an agent remembers
 
 //  The handlers an agent can run tasks with; welcome.handler picks one by name
-static const zs_handler_ops_t *const s_handlers[] = {&zs_builtin_ops, &zs_exec_ops};
+static const zs_handler_ops_t *const s_handlers[] = {&zs_builtin_ops, &zs_exec_ops,
+                                                     &zs_http_ops, &zs_download_ops};
 #define S_HANDLER_COUNT (sizeof s_handlers / sizeof s_handlers[0])
 
 struct _zs_agent_t {
