@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ZS_DOWNLOAD_PROGRESS_MS (1000 / ZS_DOWNLOAD_PROGRESS_HZ)  //  between two
@@ -132,7 +133,7 @@ static int
 s_order_object(s_order_t *order, json_t *root, zs_error_t *err)
 {
     if (!json_is_object(root)) {
-        return zs_error_set(err, 0, "a JSON object or a URL");
+        return zs_error_set(err, 0, "must be a JSON object or a URL");
     }
     const char *key;
     json_t *value;
@@ -149,7 +150,7 @@ static int
 s_order_parse(s_order_t *order, const uint8_t *payload, size_t size, zs_error_t *err)
 {
     memset(order, 0, sizeof *order);
-    if (size > 0 && payload[0] != '{' && !memchr(payload, '\0', size)) {
+    if (zs_url_payload_is_url(payload, size)) {
         order->url = zs_strndup((const char *) payload, size);
         return 0;
     }
@@ -288,11 +289,11 @@ s_fail_discard(zs_download_t *self, s_job_t *job, const char *why)
 //  ---- completing ----------------------------------------------------------------------
 
 static char *
-s_result_json(s_job_t *job, const char *hex)
+s_result_json(s_job_t *job, uint64_t bytes, const char *hex)
 {
     json_t *root = json_object();
     json_object_set_new(root, "path", json_string(job->order.path));
-    json_object_set_new(root, "bytes", json_integer((json_int_t) job->file.size));
+    json_object_set_new(root, "bytes", json_integer((json_int_t) bytes));
     json_object_set_new(root, "sha256", json_string(hex));
     json_object_set_new(root, "resumed", json_integer((json_int_t) job->resumed));
     char *text = json_dumps(root, JSON_COMPACT);
@@ -314,6 +315,7 @@ s_complete(zs_download_t *self, s_job_t *job)
     sodium_bin2hex(got, sizeof got, digest, sizeof digest);
     sodium_bin2hex(want, sizeof want, job->order.sha256, sizeof job->order.sha256);
     zs_error_t err;
+    uint64_t bytes = job->file.size;  //  the commit closes the file
     if (job->order.has_size && job->file.size != job->order.size) {
         snprintf(why, sizeof why, "size: expected %" PRIu64 " bytes got %" PRIu64,
                  job->order.size, job->file.size);
@@ -325,7 +327,7 @@ s_complete(zs_download_t *self, s_job_t *job)
         snprintf(why, sizeof why, "write: %s", err.text);
         s_finish(self, job, "fail", why, NULL);
     } else {
-        char *out = s_result_json(job, got);
+        char *out = s_result_json(job, bytes, got);
         s_finish(self, job, "ok", NULL, out);
         free(out);
     }
@@ -382,21 +384,23 @@ s_restart(s_job_t *job)
     return 0;
 }
 
-//  The first of a 206's Content-Range, "bytes FIRST-LAST/LENGTH"; LENGTH may be "*"
+//  A Content-Range: "bytes FIRST-LAST/LENGTH" (a 206) or "bytes */LENGTH" (a 416).
+//  *first is UINT64_MAX for "*", *length 0 for an unknown "*"; false when absent or
+//  not in bytes
 static bool
 s_content_range(CURL *easy, uint64_t *first, uint64_t *length)
 {
     struct curl_header *header;
     if (curl_easy_header(easy, "Content-Range", 0, CURLH_HEADER, -1, &header) !=
-        CURLHE_OK) {
+            CURLHE_OK ||
+        strncmp(header->value, "bytes ", 6) != 0) {
         return false;
     }
-    char unit[8] = "";
-    unsigned long long from = 0, size = 0;
-    int got = sscanf(header->value, "%7s %llu-%*u/%llu", unit, &from, &size);
-    *first = from;
-    *length = got == 3 ? size : 0;
-    return got >= 2 && streq(unit, "bytes");
+    const char *spec = header->value + 6;
+    const char *slash = strchr(spec, '/');
+    *first = spec[0] == '*' ? UINT64_MAX : strtoull(spec, NULL, 10);
+    *length = slash && slash[1] != '*' ? strtoull(slash + 1, NULL, 10) : 0;
+    return slash != NULL;
 }
 
 //  Look at the hop's status and length before its first byte is written. Returns 0
@@ -624,6 +628,14 @@ s_on_hash_piece(zloop_t *loop, int timer_id, void *arg)
 
 //  ---- starting jobs -------------------------------------------------------------------
 
+//  How a file's refusals begin their why, by zs_dlfile_code_t
+static const char *const s_dlfile_kinds[] = {
+    [0] = "write",
+    [ZS_DLFILE_E_REFUSED] = "refused",
+    [ZS_DLFILE_E_BUSY] = "busy",
+    [ZS_DLFILE_E_IO] = "write",
+};
+
 //  Check the order and open its file. Returns 0, or -1 with why filled
 static int
 s_job_prepare(zs_download_t *self, s_job_t *job, const zs_msg_t *assign, char *why,
@@ -641,8 +653,7 @@ s_job_prepare(zs_download_t *self, s_job_t *job, const zs_msg_t *assign, char *w
         snprintf(why, size, "too large: size %" PRIu64 " is over max_size %" PRIu64,
                  order->size, self->max_size);
     } else if (zs_dlfile_open(&job->file, self->dir, order->path, &err) != 0) {
-        snprintf(why, size, "%s: %s", err.code == ZS_DLFILE_E_REFUSED ? "refused" : "write",
-                 err.text);
+        snprintf(why, size, "%s: %s", s_dlfile_kinds[err.code], err.text);
     } else {
         return 0;
     }

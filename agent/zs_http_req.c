@@ -1,6 +1,7 @@
 //  zs_http_req - see zs_http_req.h
 
 #include "agent/zs_http_req.h"
+#include "agent/zs_url.h"
 
 #include <czmq.h>
 #include <jansson.h>
@@ -189,7 +190,7 @@ static int
 s_object(zs_http_req_t *req, json_t *root, zs_error_t *err)
 {
     if (!json_is_object(root)) {
-        return zs_error_set(err, 0, "a JSON object or a URL");
+        return zs_error_set(err, 0, "must be a JSON object or a URL");
     }
     if (json_object_get(root, "body") && json_object_get(root, "body_base64")) {
         return zs_error_set(err, 0, "body and body_base64 exclude each other");
@@ -220,12 +221,7 @@ zs_http_req_parse(zs_http_req_t *req, const uint8_t *payload, size_t size,
     assert(payload || size == 0);
     memset(req, 0, sizeof *req);
     req->method = "GET";
-    //  A bare URL: anything that does not open an object
-    size_t space = 0;
-    while (space < size && strchr(" \t\r\n", payload[space]) && payload[space]) {
-        space++;
-    }
-    if (space < size && payload[space] != '{' && memchr(payload, '\0', size) == NULL) {
+    if (zs_url_payload_is_url(payload, size)) {
         req->url = zs_strndup((const char *) payload, size);
         return 0;
     }

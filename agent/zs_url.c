@@ -255,3 +255,15 @@ zs_url_same_origin(const char *a, const char *b)
     s_url_fini(&first);
     return same;
 }
+
+bool
+zs_url_payload_is_url(const uint8_t *payload, size_t size)
+{
+    assert(payload || size == 0);
+    size_t at = 0;
+    while (at < size && (payload[at] == ' ' || payload[at] == '\t' || payload[at] == '\r' ||
+                         payload[at] == '\n')) {
+        at++;
+    }
+    return at < size && !strchr("{[\"", payload[at]) && !memchr(payload, '\0', size);
+}

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/zs_util.h"
 
@@ -62,5 +63,9 @@ int zs_url_allow_check(const zs_url_allow_t *self,
 //  what decides whether credentials may follow a redirect. False when either does not
 //  parse.
 bool zs_url_same_origin(const char *a, const char *b);
+
+//  True when a task's payload (size bytes) is a bare URL rather than JSON: bytes
+//  without NUL whose first non-blank byte opens no JSON object, array or string.
+bool zs_url_payload_is_url(const uint8_t *payload, size_t size);
 
 #endif
