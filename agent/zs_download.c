@@ -2,6 +2,7 @@
 
 #include "agent/zs_download.h"
 #include "agent/zs_dlfile.h"
+#include "agent/zs_dlorder.h"
 #include "agent/zs_url.h"
 #include "agent/zs_xfer.h"
 
@@ -15,18 +16,7 @@
 
 #define ZS_DOWNLOAD_PROGRESS_MS (1000 / ZS_DOWNLOAD_PROGRESS_HZ)  //  between two
 #define ZS_DOWNLOAD_HEX_SIZE    (crypto_hash_sha256_BYTES * 2 + 1)  //  a digest in hex
-#define ZS_DOWNLOAD_SAMPLE_MAX  96  //  bytes of bad input quoted in a reason
 #define ZS_DOWNLOAD_BUFFER      (512 * 1024)  //  libcurl's receive buffer: its largest
-
-//  What a task asks for
-typedef struct {
-    char *url;                                //  owned: as given
-    char *path;                               //  owned: relative to dir, or NULL
-    uint8_t sha256[crypto_hash_sha256_BYTES]; //  expected digest, if has_sha256
-    bool has_sha256;                          //  the payload gave one
-    uint64_t size;                            //  expected length, if has_size
-    bool has_size;                            //  the payload gave one
-} s_order_t;
 
 //  One running attempt
 typedef struct {
@@ -36,7 +26,7 @@ typedef struct {
     uint64_t tmo;                     //  the attempt's timeout, ms; 0 for none
     int timer;                        //  zloop timer id of tmo, or -1
     int hash_timer;                   //  zloop timer hashing the resumed prefix, or -1
-    s_order_t order;                  //  what the task asked for, owned
+    zs_dlorder_t order;               //  what the task asked for, owned
     char *url;                        //  owned: normalised URL of the current hop
     zs_dlfile_t file;                 //  the partial file, open and locked
     crypto_hash_sha256_state hash;    //  digest of the file's first `hashed` bytes
@@ -67,121 +57,6 @@ struct _zs_download_t {
     uint8_t *piece;                   //  owned: ZS_DOWNLOAD_HASH_PIECE bytes to hash
     zlistx_t *jobs;                   //  s_job_t, owned (freed by this module)
 };
-
-//  ---- the payload ---------------------------------------------------------------------
-
-static void
-s_order_fini(s_order_t *order)
-{
-    free(order->url);
-    free(order->path);
-    memset(order, 0, sizeof *order);
-}
-
-static int
-s_order_sha256(s_order_t *order, json_t *value, zs_error_t *err)
-{
-    const char *hex = json_string_value(value);
-    size_t len = 0;
-    if (!hex || strlen(hex) != crypto_hash_sha256_BYTES * 2 ||
-        sodium_hex2bin(order->sha256, sizeof order->sha256, hex, strlen(hex), NULL, &len,
-                       NULL) != 0 ||
-        len != crypto_hash_sha256_BYTES) {
-        return zs_error_set(err, 0, "sha256 must be 64 hex digits");
-    }
-    order->has_sha256 = true;
-    return 0;
-}
-
-static int
-s_order_string(char **field, json_t *value, const char *key, zs_error_t *err)
-{
-    const char *text = json_string_value(value);
-    if (!text || strlen(text) != json_string_length(value)) {
-        return zs_error_set(err, 0, "%s must be a string", key);
-    }
-    *field = zs_strdup(text);
-    return 0;
-}
-
-static int
-s_order_key(s_order_t *order, const char *key, json_t *value, zs_error_t *err)
-{
-    char sample[ZS_DOWNLOAD_SAMPLE_MAX];
-    if (streq(key, "url")) {
-        return s_order_string(&order->url, value, key, err);
-    }
-    if (streq(key, "path")) {
-        return s_order_string(&order->path, value, key, err);
-    }
-    if (streq(key, "sha256")) {
-        return s_order_sha256(order, value, err);
-    }
-    if (streq(key, "size") && json_is_integer(value) && json_integer_value(value) >= 0) {
-        order->size = (uint64_t) json_integer_value(value);
-        order->has_size = true;
-        return 0;
-    }
-    if (streq(key, "size")) {
-        return zs_error_set(err, 0, "size must be an integer >= 0");
-    }
-    return zs_error_set(err, 0, "unknown key '%s'",
-                        zs_sanitize_str(sample, sizeof sample, key));
-}
-
-static int
-s_order_object(s_order_t *order, json_t *root, zs_error_t *err)
-{
-    if (!json_is_object(root)) {
-        return zs_error_set(err, 0, "must be a JSON object or a URL");
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value) {
-        if (s_order_key(order, key, value, err) != 0) {
-            return -1;
-        }
-    }
-    return order->url ? 0 : zs_error_set(err, 0, "url is required");
-}
-
-//  Parse the payload into order. Returns 0, or -1 with err and order empty
-static int
-s_order_parse(s_order_t *order, const uint8_t *payload, size_t size, zs_error_t *err)
-{
-    memset(order, 0, sizeof *order);
-    if (zs_url_payload_is_url(payload, size)) {
-        order->url = zs_strndup((const char *) payload, size);
-        return 0;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *) payload, size, JSON_REJECT_DUPLICATES, &jerr);
-    int rc = root ? s_order_object(order, root, err)
-                  : zs_error_set(err, 0, "not JSON: %s at byte %d", jerr.text,
-                                 jerr.position);
-    json_decref(root);
-    if (rc != 0) {
-        s_order_fini(order);
-    }
-    return rc;
-}
-
-//  The file name a URL gives: its path's last segment
-static char *
-s_name_from_url(const char *url)
-{
-    CURLU *handle = curl_url();
-    char *path = NULL, *name = NULL;
-    if (handle && curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(handle, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-        const char *slash = strrchr(path, '/');
-        const char *last = slash ? slash + 1 : path;
-        name = last[0] ? zs_strdup(last) : NULL;
-    }
-    curl_free(path);
-    curl_url_cleanup(handle);
-    return name;
-}
 
 //  ---- finding jobs --------------------------------------------------------------------
 //  Loop callbacks carry the handler, never a job, and find it by key.
@@ -264,7 +139,7 @@ s_job_free(zs_download_t *self, s_job_t *job)
     s_timer_stop(self, &job->hash_timer);
     s_transfer_end(self, job);
     zs_dlfile_close(&job->file);  //  the partial file stays for a later attempt
-    s_order_fini(&job->order);
+    zs_dlorder_fini(&job->order);
     free(job->url);
     free(job);
 }
@@ -583,6 +458,9 @@ s_on_done(void *arg, CURL *easy, CURLcode code)
 //  ---- timers --------------------------------------------------------------------------
 
 static int
+s_on_hash_piece(zloop_t *loop, int timer_id, void *arg);
+
+static int
 s_on_timeout(zloop_t *loop, int timer_id, void *arg)
 {
     zs_download_t *self = arg;
@@ -596,6 +474,15 @@ s_on_timeout(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Hash the next piece of the resumed prefix in the next loop round
+static void
+s_hash_next(zs_download_t *self, s_job_t *job)
+{
+    //  A one-shot timer per piece: a timer never ends itself from its own handler,
+    //  which zloop handles only while it runs for the first time
+    job->hash_timer = zloop_timer(self->loop, 0, 1, s_on_hash_piece, self);
+}
+
 //  One piece of the resumed prefix per loop round, then the transfer of the rest
 static int
 s_on_hash_piece(zloop_t *loop, int timer_id, void *arg)
@@ -605,6 +492,7 @@ s_on_hash_piece(zloop_t *loop, int timer_id, void *arg)
     if (!job || job->hash_timer != timer_id) {
         return 0;
     }
+    job->hash_timer = -1;  //  one-shot: zloop drops it after this call
     uint64_t left = job->file.size - job->hashed;
     size_t want = left < ZS_DOWNLOAD_HASH_PIECE ? (size_t) left : ZS_DOWNLOAD_HASH_PIECE;
     ssize_t got = zs_dlfile_read(&job->file, self->piece, want, job->hashed);
@@ -617,11 +505,10 @@ s_on_hash_piece(zloop_t *loop, int timer_id, void *arg)
     }
     crypto_hash_sha256_update(&job->hash, self->piece, (size_t) got);
     job->hashed += (uint64_t) got;
-    if (job->hashed == job->file.size) {
-        s_timer_stop(self, &job->hash_timer);
-        if (s_hop_start(self, job) != 0) {
-            s_finish(self, job, "fail", "transfer: libcurl refused the request", NULL);
-        }
+    if (job->hashed < job->file.size) {
+        s_hash_next(self, job);
+    } else if (s_hop_start(self, job) != 0) {
+        s_finish(self, job, "fail", "transfer: libcurl refused the request", NULL);
     }
     return 0;
 }
@@ -642,12 +529,12 @@ s_job_prepare(zs_download_t *self, s_job_t *job, const zs_msg_t *assign, char *w
               size_t size)
 {
     zs_error_t err;
-    s_order_t *order = &job->order;
-    if (s_order_parse(order, assign->payload, assign->payload_size, &err) != 0) {
+    zs_dlorder_t *order = &job->order;
+    if (zs_dlorder_parse(order, assign->payload, assign->payload_size, &err) != 0) {
         snprintf(why, size, "payload: %s", err.text);
     } else if (zs_url_allow_check(self->allow, order->url, &job->url, &err) != 0) {
         snprintf(why, size, "refused: %s", err.text);
-    } else if (!order->path && !(order->path = s_name_from_url(job->url))) {
+    } else if (!order->path && !(order->path = zs_dlorder_name(job->url))) {
         snprintf(why, size, "payload: no file name in the URL; give a path");
     } else if (order->has_size && order->size > self->max_size) {
         snprintf(why, size, "too large: size %" PRIu64 " is over max_size %" PRIu64,
@@ -774,8 +661,7 @@ zs_download_start(zs_download_t *self, const zs_msg_t *assign)
     }
     job->handle = zlistx_add_end(self->jobs, job);
     if (job->file.size > 0) {
-        //  Fails only on OOM, where czmq aborts; a 0 ms timer runs once a loop round
-        job->hash_timer = zloop_timer(self->loop, 0, 0, s_on_hash_piece, self);
+        s_hash_next(self, job);
     } else if (s_hop_start(self, job) != 0) {
         s_finish(self, job, "fail", "transfer: libcurl refused the request", NULL);
         return;
