@@ -178,6 +178,7 @@ zs_url_allow_new(const char *const *prefixes, size_t count, zs_error_t *err)
         s_url_t *prefix = &self->prefixes[i];
         int rc = s_url_parse(prefix, prefixes[i], &why);
         if (rc == 0 && prefix->has_rest) {
+            s_url_fini(prefix);
             rc = zs_error_set(&why, ZS_URL_E_REFUSED, "a prefix has no query or fragment");
         }
         self->count += rc == 0;
