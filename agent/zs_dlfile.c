@@ -43,7 +43,8 @@ zs_dlfile_path_check(const char *path, zs_error_t *err)
         return ZS_DLFILE_E_REFUSED;
     }
     if (path[0] == '/' || path[len - 1] == '/') {
-        zs_error_set(err, ZS_DLFILE_E_REFUSED, "path '%s' is absolute or names a directory",
+        zs_error_set(err, ZS_DLFILE_E_REFUSED,
+                     "path '%s' is absolute or names a directory",
                      zs_sanitize_str(sample, sizeof sample, path));
         return ZS_DLFILE_E_REFUSED;
     }
@@ -134,8 +135,8 @@ s_walk(zs_dlfile_t *file, const char *dir, const char *path, zs_error_t *err)
 static int
 s_part_open(zs_dlfile_t *file, zs_error_t *err)
 {
-    file->fd = openat(file->dir_fd, file->part,
-                      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, ZS_DLFILE_MODE);
+    file->fd = openat(file->dir_fd, file->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                      ZS_DLFILE_MODE);
     if (file->fd < 0) {
         return s_io(err, "open", file->part);
     }

@@ -78,7 +78,8 @@ s_object(zs_dlorder_t *order, json_t *root, zs_error_t *err)
     }
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (s_key(order, key, value, err) != 0) {
             return -1;
         }
@@ -87,7 +88,10 @@ s_object(zs_dlorder_t *order, json_t *root, zs_error_t *err)
 }
 
 int
-zs_dlorder_parse(zs_dlorder_t *order, const uint8_t *payload, size_t size, zs_error_t *err)
+zs_dlorder_parse(zs_dlorder_t *order,
+                 const uint8_t *payload,
+                 size_t size,
+                 zs_error_t *err)
 {
     memset(order, 0, sizeof *order);
     if (zs_url_payload_is_url(payload, size)) {
@@ -95,10 +99,11 @@ zs_dlorder_parse(zs_dlorder_t *order, const uint8_t *payload, size_t size, zs_er
         return 0;
     }
     json_error_t jerr;
-    json_t *root = json_loadb((const char *) payload, size, JSON_REJECT_DUPLICATES, &jerr);
-    int rc = root ? s_object(order, root, err)
-                  : zs_error_set(err, 0, "not JSON: %s at byte %d", jerr.text,
-                                 jerr.position);
+    json_t *root =
+        json_loadb((const char *) payload, size, JSON_REJECT_DUPLICATES, &jerr);
+    int rc =
+        root ? s_object(order, root, err)
+             : zs_error_set(err, 0, "not JSON: %s at byte %d", jerr.text, jerr.position);
     json_decref(root);
     if (rc != 0) {
         zs_dlorder_fini(order);

@@ -28,7 +28,9 @@ typedef struct {
 
 //  Parse size bytes of payload into order (overwritten). Returns 0 with order owning
 //  its strings, or -1 with err saying what is wrong and order empty.
-int zs_dlorder_parse(zs_dlorder_t *order, const uint8_t *payload, size_t size,
+int zs_dlorder_parse(zs_dlorder_t *order,
+                     const uint8_t *payload,
+                     size_t size,
                      zs_error_t *err);
 
 //  Free what order owns and leave it empty.

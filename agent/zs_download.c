@@ -14,35 +14,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ZS_DOWNLOAD_PROGRESS_MS (1000 / ZS_DOWNLOAD_PROGRESS_HZ)  //  between two
+#define ZS_DOWNLOAD_PROGRESS_MS (1000 / ZS_DOWNLOAD_PROGRESS_HZ)    //  between two
 #define ZS_DOWNLOAD_HEX_SIZE    (crypto_hash_sha256_BYTES * 2 + 1)  //  a digest in hex
 #define ZS_DOWNLOAD_BUFFER      (512 * 1024)  //  libcurl's receive buffer: its largest
 
 //  One running attempt
 typedef struct {
-    zs_download_t *owner;             //  borrowed: its handler, for libcurl's callbacks
-    char task[ZS_MSG_NAME_MAX + 1];   //  task id
-    uint64_t att;                     //  attempt number
-    uint64_t tmo;                     //  the attempt's timeout, ms; 0 for none
-    int timer;                        //  zloop timer id of tmo, or -1
-    int hash_timer;                   //  zloop timer hashing the resumed prefix, or -1
-    zs_dlorder_t order;               //  what the task asked for, owned
-    char *url;                        //  owned: normalised URL of the current hop
-    zs_dlfile_t file;                 //  the partial file, open and locked
-    crypto_hash_sha256_state hash;    //  digest of the file's first `hashed` bytes
-    uint64_t hashed;                  //  bytes hashed
-    uint64_t resumed;                 //  bytes an earlier attempt left, still kept
-    uint64_t total;                   //  the file's length as the server says, or 0
-    CURL *easy;                       //  owned: the current hop's transfer, or NULL
-    char errbuf[CURL_ERROR_SIZE];     //  libcurl's words on a failure
-    bool checked;                     //  the current hop's status was looked at
-    bool discard;                     //  the current hop's body is not the file's
-    char stop[ZS_MSG_TEXT_MAX];       //  why the data callback stopped it, or ""
-    bool stop_discards;               //  ... and the partial file is no good
-    uint64_t redirects;               //  redirects followed so far
-    int64_t started_ms;               //  zclock_mono when the transfer began
-    int64_t progress_ms;              //  zclock_mono of the last task.progress
-    void *handle;                     //  its node in the handler's list
+    zs_download_t *owner;            //  borrowed: its handler, for libcurl's callbacks
+    char task[ZS_MSG_NAME_MAX + 1];  //  task id
+    uint64_t att;                    //  attempt number
+    uint64_t tmo;                    //  the attempt's timeout, ms; 0 for none
+    int timer;                       //  zloop timer id of tmo, or -1
+    int hash_timer;                  //  zloop timer hashing the resumed prefix, or -1
+    zs_dlorder_t order;              //  what the task asked for, owned
+    char *url;                       //  owned: normalised URL of the current hop
+    zs_dlfile_t file;                //  the partial file, open and locked
+    crypto_hash_sha256_state hash;   //  digest of the file's first `hashed` bytes
+    uint64_t hashed;                 //  bytes hashed
+    uint64_t resumed;                //  bytes an earlier attempt left, still kept
+    uint64_t total;                  //  the file's length as the server says, or 0
+    CURL *easy;                      //  owned: the current hop's transfer, or NULL
+    char errbuf[CURL_ERROR_SIZE];    //  libcurl's words on a failure
+    bool checked;                    //  the current hop's status was looked at
+    bool discard;                    //  the current hop's body is not the file's
+    char stop[ZS_MSG_TEXT_MAX];      //  why the data callback stopped it, or ""
+    bool stop_discards;              //  ... and the partial file is no good
+    uint64_t redirects;              //  redirects followed so far
+    int64_t started_ms;              //  zclock_mono when the transfer began
+    int64_t progress_ms;             //  zclock_mono of the last task.progress
+    void *handle;                    //  its node in the handler's list
 } s_job_t;
 
 struct _zs_download_t {
@@ -145,7 +145,10 @@ s_job_free(zs_download_t *self, s_job_t *job)
 }
 
 static void
-s_finish(zs_download_t *self, s_job_t *job, const char *status, const char *why,
+s_finish(zs_download_t *self,
+         s_job_t *job,
+         const char *status,
+         const char *why,
          const char *out)
 {
     zlistx_delete(self->jobs, job->handle);
@@ -301,7 +304,8 @@ s_check_status(zs_download_t *self, s_job_t *job)
     if (status == 206 &&
         (!s_content_range(job->easy, &first, &job->total) || first != job->file.size)) {
         job->stop_discards = true;
-        s_stop(job, "network: a 206 that does not start at byte %" PRIu64, job->file.size);
+        s_stop(job, "network: a 206 that does not start at byte %" PRIu64,
+               job->file.size);
         return -1;
     }
     if (status == 200) {
@@ -352,8 +356,7 @@ s_on_data(char *data, size_t size, size_t count, void *arg)
 
 //  ---- hops ----------------------------------------------------------------------------
 
-static void
-s_on_done(void *arg, CURL *easy, CURLcode code);
+static void s_on_done(void *arg, CURL *easy, CURLcode code);
 
 static int
 s_hop_start(zs_download_t *self, s_job_t *job)
@@ -425,8 +428,9 @@ s_on_response(zs_download_t *self, s_job_t *job)
     } else if (status == 416) {
         s_unsatisfiable(self, job);
     } else if (status >= 300 && status < 400) {
-        snprintf(why, sizeof why, "http status %ld: redirect not followed (limit %" PRIu64
-                 ")", status, self->max_redirects);
+        snprintf(why, sizeof why,
+                 "http status %ld: redirect not followed (limit %" PRIu64 ")", status,
+                 self->max_redirects);
         s_finish(self, job, "fail", why, NULL);
     } else {
         s_complete(self, job);
@@ -454,7 +458,8 @@ s_on_done(void *arg, CURL *easy, CURLcode code)
             s_finish(self, job, "fail", why, NULL);
         }
     } else if (code != CURLE_OK) {
-        s_finish(self, job, "fail", zs_xfer_why(code, job->errbuf, why, sizeof why), NULL);
+        s_finish(self, job, "fail", zs_xfer_why(code, job->errbuf, why, sizeof why),
+                 NULL);
     } else {
         s_on_response(self, job);
     }
@@ -462,8 +467,7 @@ s_on_done(void *arg, CURL *easy, CURLcode code)
 
 //  ---- timers --------------------------------------------------------------------------
 
-static int
-s_on_hash_piece(zloop_t *loop, int timer_id, void *arg);
+static int s_on_hash_piece(zloop_t *loop, int timer_id, void *arg);
 
 static int
 s_on_timeout(zloop_t *loop, int timer_id, void *arg)
@@ -530,8 +534,8 @@ static const char *const s_dlfile_kinds[] = {
 
 //  Check the order and open its file. Returns 0, or -1 with why filled
 static int
-s_job_prepare(zs_download_t *self, s_job_t *job, const zs_msg_t *assign, char *why,
-              size_t size)
+s_job_prepare(
+    zs_download_t *self, s_job_t *job, const zs_msg_t *assign, char *why, size_t size)
 {
     zs_error_t err;
     zs_dlorder_t *order = &job->order;
@@ -627,7 +631,8 @@ zs_download_destroy(zs_download_t **self_p)
 }
 
 int
-zs_download_configure(zs_download_t *self, const zs_download_conf_t *conf,
+zs_download_configure(zs_download_t *self,
+                      const zs_download_conf_t *conf,
                       zs_error_t *err)
 {
     assert(self);

@@ -29,10 +29,9 @@
 #include "agent/zs_handler.h"
 
 #define ZS_DOWNLOAD_MAX_SIZE_DEFAULT (4ull << 30)  //  the swarm file's default max_size
-#define ZS_DOWNLOAD_REDIRECTS_MAX    20  //  most redirects a type may follow
-#define ZS_DOWNLOAD_PROGRESS_HZ      4   //  most task.progress messages a second
-#define ZS_DOWNLOAD_HASH_PIECE       (1u << 20)  //  bytes of a resumed prefix hashed
-                                                 //  per loop round
+#define ZS_DOWNLOAD_REDIRECTS_MAX    20            //  most redirects a type may follow
+#define ZS_DOWNLOAD_PROGRESS_HZ      4             //  most task.progress a second
+#define ZS_DOWNLOAD_HASH_PIECE       (1u << 20)    //  prefix bytes hashed per round
 
 typedef struct _zs_download_t zs_download_t;
 

@@ -40,16 +40,16 @@ typedef struct {
 } s_job_t;
 
 struct _zs_http_t {
-    zloop_t *loop;                      //  borrowed: runs the timers
-    zs_handler_sink_t sink;             //  where jobs are reported
-    zs_xfer_t *xfer;                    //  owned: every transfer of this handler
-    zs_url_allow_t *allow;              //  owned: where tasks may go; NULL refuses all
-    char refusal[ZS_ERROR_TEXT_MAX];    //  why tasks are refused while allow is NULL
-    size_t body_max;                    //  response body bound, bytes
-    uint64_t max_redirects;             //  redirects followed per attempt
-    char **select;                      //  owned: lowercase response headers returned
-    size_t select_count;                //  their number
-    zlistx_t *jobs;                     //  s_job_t, owned (freed by this module)
+    zloop_t *loop;                    //  borrowed: runs the timers
+    zs_handler_sink_t sink;           //  where jobs are reported
+    zs_xfer_t *xfer;                  //  owned: every transfer of this handler
+    zs_url_allow_t *allow;            //  owned: where tasks may go; NULL refuses all
+    char refusal[ZS_ERROR_TEXT_MAX];  //  why tasks are refused while allow is NULL
+    size_t body_max;                  //  response body bound, bytes
+    uint64_t max_redirects;           //  redirects followed per attempt
+    char **select;                    //  owned: lowercase response headers returned
+    size_t select_count;              //  their number
+    zlistx_t *jobs;                   //  s_job_t, owned (freed by this module)
 };
 
 //  ---- finding jobs --------------------------------------------------------------------
@@ -133,7 +133,8 @@ s_job_free(zs_http_t *self, s_job_t *job)
 
 //  Report the job and free it; out (JSON) may be NULL
 static void
-s_finish(zs_http_t *self, s_job_t *job, const char *status, const char *why, const char *out)
+s_finish(
+    zs_http_t *self, s_job_t *job, const char *status, const char *why, const char *out)
 {
     zlistx_delete(self->jobs, job->handle);
     s_report(self, job->task, job->att, status, why, out);
@@ -161,7 +162,8 @@ s_headers(zs_http_t *self, s_job_t *job)
     for (size_t i = 0; i < self->select_count; i++) {
         struct curl_header *header;
         const char *name = self->select[i];
-        if (curl_easy_header(job->easy, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK) {
+        if (curl_easy_header(job->easy, name, 0, CURLH_HEADER, -1, &header) !=
+            CURLHE_OK) {
             continue;
         }
         size_t amount = header->amount;
@@ -204,7 +206,8 @@ s_result_json(zs_http_t *self, s_job_t *job, long status)
     json_object_set_new(root, "headers", s_headers(self, job));
     const uint8_t *data = job->body.data ? job->body.data : (const uint8_t *) "";
     if (zs_msg_text_valid((const char *) data, job->body.size)) {
-        json_object_set_new(root, "body", json_stringn((const char *) data, job->body.size));
+        json_object_set_new(root, "body",
+                            json_stringn((const char *) data, job->body.size));
     } else {
         json_object_set_new(root, "body_base64", s_base64(data, job->body.size));
     }
@@ -262,8 +265,7 @@ s_on_body(char *data, size_t size, size_t count, void *arg)
     return bytes;
 }
 
-static void
-s_on_done(void *arg, CURL *easy, CURLcode code);
+static void s_on_done(void *arg, CURL *easy, CURLcode code);
 
 //  Set up and start the current hop's transfer. Returns 0, or -1 when libcurl refused
 static int
@@ -279,8 +281,10 @@ s_hop_start(zs_http_t *self, s_job_t *job)
     if (strcmp(job->req.method, "HEAD") == 0) {
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else if (zs_http_req_has_body(&job->req)) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) job->req.body_size);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, job->req.body ? (char *) job->req.body : "");
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t) job->req.body_size);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS,
+                         job->req.body ? (char *) job->req.body : "");
     }
     if (strcmp(job->req.method, "GET") && strcmp(job->req.method, "HEAD") &&
         strcmp(job->req.method, "POST")) {
@@ -341,7 +345,8 @@ s_on_done(void *arg, CURL *easy, CURLcode code)
         return;
     }
     if (code != CURLE_OK) {
-        s_finish(self, job, "fail", zs_xfer_why(code, job->errbuf, why, sizeof why), NULL);
+        s_finish(self, job, "fail", zs_xfer_why(code, job->errbuf, why, sizeof why),
+                 NULL);
         return;
     }
     long status = 0;
@@ -490,7 +495,8 @@ zs_http_configure(zs_http_t *self, const zs_http_conf_t *conf, zs_error_t *err)
         rc = allow ? 0 : -1;
     }
     if (rc != 0) {
-        snprintf(self->refusal, sizeof self->refusal, "bad http settings: %.400s", err->text);
+        snprintf(self->refusal, sizeof self->refusal, "bad http settings: %.400s",
+                 err->text);
         return -1;
     }
     self->allow = allow;

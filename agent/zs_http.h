@@ -27,8 +27,8 @@
 
 #define ZS_HTTP_MAX_BODY_DEFAULT (8u << 20)  //  the swarm file's default max_body
 #define ZS_HTTP_BODY_MAX         (ZS_MSG_OUTPUT_MAX / 4 * 3 - 4096)  //  what fits
-#define ZS_HTTP_REDIRECTS_MAX    20   //  most redirects a type may follow
-#define ZS_HTTP_SELECT_MAX       64   //  response headers a type may select
+#define ZS_HTTP_REDIRECTS_MAX    20  //  most redirects a type may follow
+#define ZS_HTTP_SELECT_MAX       64  //  response headers a type may select
 
 typedef struct _zs_http_t zs_http_t;
 

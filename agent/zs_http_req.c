@@ -89,7 +89,8 @@ s_header(zs_http_req_t *req, const char *name, json_t *value, zs_error_t *err)
         return zs_error_set(err, 0, "header name '%s' is not a token",
                             zs_sanitize_str(sample, sizeof sample, name));
     }
-    if (s_in(name, s_forbidden, S_COUNT(s_forbidden)) || strncasecmp(name, "proxy-", 6) == 0) {
+    if (s_in(name, s_forbidden, S_COUNT(s_forbidden)) ||
+        strncasecmp(name, "proxy-", 6) == 0) {
         return zs_error_set(err, 0, "header '%s' may not be set by a task",
                             zs_sanitize_str(sample, sizeof sample, name));
     }
@@ -117,7 +118,8 @@ s_headers(zs_http_req_t *req, json_t *value, zs_error_t *err)
     }
     const char *name;
     json_t *text;
-    json_object_foreach(value, name, text) {
+    json_object_foreach(value, name, text)
+    {
         if (s_header(req, name, text, err) != 0) {
             return -1;
         }
@@ -143,9 +145,9 @@ s_body_base64(zs_http_req_t *req, json_t *value, zs_error_t *err)
     const char *text = json_string_value(value);
     size_t len = json_string_length(value);
     req->body = zs_malloc(len / 4 * 3 + 3);
-    if (!text || sodium_base642bin(req->body, len / 4 * 3 + 3, text, len, NULL,
-                                   &req->body_size, NULL,
-                                   sodium_base64_VARIANT_ORIGINAL) != 0) {
+    if (!text ||
+        sodium_base642bin(req->body, len / 4 * 3 + 3, text, len, NULL, &req->body_size,
+                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
         return zs_error_set(err, 0, "body_base64 must be a string of padded base64");
     }
     return 0;
@@ -154,7 +156,8 @@ s_body_base64(zs_http_req_t *req, json_t *value, zs_error_t *err)
 static int
 s_url(zs_http_req_t *req, json_t *value, zs_error_t *err)
 {
-    if (!json_is_string(value) || strlen(json_string_value(value)) != json_string_length(value)) {
+    if (!json_is_string(value) ||
+        strlen(json_string_value(value)) != json_string_length(value)) {
         return zs_error_set(err, 0, "url must be a string");
     }
     req->url = zs_strdup(json_string_value(value));
@@ -163,14 +166,11 @@ s_url(zs_http_req_t *req, json_t *value, zs_error_t *err)
 
 //  The payload's keys, each parsed by its function
 static const struct {
-    const char *key;                                              //  JSON key
+    const char *key;                                                   //  JSON key
     int (*parse)(zs_http_req_t *req, json_t *value, zs_error_t *err);  //  its parser
 } s_keys[] = {
-    {"url", s_url},
-    {"method", s_method},
-    {"headers", s_headers},
-    {"body", s_body},
-    {"body_base64", s_body_base64},
+    {"url", s_url},   {"method", s_method},           {"headers", s_headers},
+    {"body", s_body}, {"body_base64", s_body_base64},
 };
 
 static int
@@ -197,7 +197,8 @@ s_object(zs_http_req_t *req, json_t *root, zs_error_t *err)
     }
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (s_key(req, key, value, err) != 0) {
             return -1;
         }
@@ -205,7 +206,8 @@ s_object(zs_http_req_t *req, json_t *root, zs_error_t *err)
     if (!req->url) {
         return zs_error_set(err, 0, "url is required");
     }
-    if (req->body && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)) {
+    if (req->body &&
+        (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)) {
         return zs_error_set(err, 0, "%s takes no body", req->method);
     }
     return 0;
@@ -214,7 +216,9 @@ s_object(zs_http_req_t *req, json_t *root, zs_error_t *err)
 //  ---- the request ---------------------------------------------------------------------
 
 int
-zs_http_req_parse(zs_http_req_t *req, const uint8_t *payload, size_t size,
+zs_http_req_parse(zs_http_req_t *req,
+                  const uint8_t *payload,
+                  size_t size,
                   zs_error_t *err)
 {
     assert(req);
@@ -226,9 +230,11 @@ zs_http_req_parse(zs_http_req_t *req, const uint8_t *payload, size_t size,
         return 0;
     }
     json_error_t jerr;
-    json_t *root = json_loadb((const char *) payload, size, JSON_REJECT_DUPLICATES, &jerr);
-    int rc = root ? s_object(req, root, err)
-                  : zs_error_set(err, 0, "not JSON: %s at byte %d", jerr.text, jerr.position);
+    json_t *root =
+        json_loadb((const char *) payload, size, JSON_REJECT_DUPLICATES, &jerr);
+    int rc =
+        root ? s_object(req, root, err)
+             : zs_error_set(err, 0, "not JSON: %s at byte %d", jerr.text, jerr.position);
     json_decref(root);
     if (rc != 0) {
         zs_http_req_fini(req);

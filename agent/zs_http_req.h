@@ -27,16 +27,18 @@
 
 //  A request as the payload asks for it
 typedef struct {
-    char *url;                    //  owned: as given, not yet checked
-    const char *method;           //  static: "GET", "HEAD", "POST", ...
-    struct curl_slist *headers;   //  owned: "Name: value" lines, NULL for none
-    uint8_t *body;                //  owned: the body, NULL for none
-    size_t body_size;             //  its length
+    char *url;                   //  owned: as given, not yet checked
+    const char *method;          //  static: "GET", "HEAD", "POST", ...
+    struct curl_slist *headers;  //  owned: "Name: value" lines, NULL for none
+    uint8_t *body;               //  owned: the body, NULL for none
+    size_t body_size;            //  its length
 } zs_http_req_t;
 
 //  Parse size bytes of payload into req (overwritten). Returns 0 with req owning its
 //  parts, or -1 with err saying what is wrong and req empty.
-int zs_http_req_parse(zs_http_req_t *req, const uint8_t *payload, size_t size,
+int zs_http_req_parse(zs_http_req_t *req,
+                      const uint8_t *payload,
+                      size_t size,
                       zs_error_t *err);
 
 //  Free what req owns and leave it empty. Accepts an empty req.

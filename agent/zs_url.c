@@ -179,11 +179,13 @@ zs_url_allow_new(const char *const *prefixes, size_t count, zs_error_t *err)
         int rc = s_url_parse(prefix, prefixes[i], &why);
         if (rc == 0 && prefix->has_rest) {
             s_url_fini(prefix);
-            rc = zs_error_set(&why, ZS_URL_E_REFUSED, "a prefix has no query or fragment");
+            rc =
+                zs_error_set(&why, ZS_URL_E_REFUSED, "a prefix has no query or fragment");
         }
         self->count += rc == 0;
         if (rc != 0) {
-            zs_error_set(err, ZS_URL_E_REFUSED, "allow: '%s' is not an http(s) prefix: %s",
+            zs_error_set(err, ZS_URL_E_REFUSED,
+                         "allow: '%s' is not an http(s) prefix: %s",
                          zs_sanitize_str(sample, sizeof sample, prefixes[i]), why.text);
             zs_url_allow_destroy(&self);
             return NULL;
@@ -231,7 +233,8 @@ zs_url_allow_check(const zs_url_allow_t *self,
     }
     if (!allowed) {
         s_url_fini(&parsed);
-        zs_error_set(err, ZS_URL_E_REFUSED, "'%s' is not under an allowed prefix", sample);
+        zs_error_set(err, ZS_URL_E_REFUSED, "'%s' is not under an allowed prefix",
+                     sample);
         return ZS_URL_E_REFUSED;
     }
     *normal_p = zs_strdup(parsed.normal);
@@ -262,8 +265,8 @@ zs_url_payload_is_url(const uint8_t *payload, size_t size)
 {
     assert(payload || size == 0);
     size_t at = 0;
-    while (at < size && (payload[at] == ' ' || payload[at] == '\t' || payload[at] == '\r' ||
-                         payload[at] == '\n')) {
+    while (at < size && (payload[at] == ' ' || payload[at] == '\t' ||
+                         payload[at] == '\r' || payload[at] == '\n')) {
         at++;
     }
     return at < size && !strchr("{[\"", payload[at]) && !memchr(payload, '\0', size);

@@ -44,9 +44,8 @@ typedef enum {
 //  or NULL with err filled when a prefix is not an absolute http(s) URL without
 //  userinfo, query or fragment, or there are more than ZS_URL_PREFIX_MAX. An empty
 //  list is valid and allows nothing.
-zs_url_allow_t *zs_url_allow_new(const char *const *prefixes,
-                                 size_t count,
-                                 zs_error_t *err);
+zs_url_allow_t *
+zs_url_allow_new(const char *const *prefixes, size_t count, zs_error_t *err);
 
 //  Free the list and set *self_p to NULL. Accepts NULL.
 void zs_url_allow_destroy(zs_url_allow_t **self_p);

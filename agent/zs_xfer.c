@@ -15,11 +15,11 @@ typedef struct {
 } s_xfer_t;
 
 struct _zs_xfer_t {
-    zloop_t *loop;         //  borrowed: polls the sockets, runs the timer
-    CURLM *multi;          //  owned: every transfer of this instance
-    int timer;             //  zloop timer id of libcurl's next timeout, or -1
-    zlistx_t *transfers;   //  s_xfer_t, owned (freed by this module)
-    bool in_action;        //  inside curl_multi_socket_action, for the asserts
+    zloop_t *loop;        //  borrowed: polls the sockets, runs the timer
+    CURLM *multi;         //  owned: every transfer of this instance
+    int timer;            //  zloop timer id of libcurl's next timeout, or -1
+    zlistx_t *transfers;  //  s_xfer_t, owned (freed by this module)
+    bool in_action;       //  inside curl_multi_socket_action, for the asserts
 };
 
 //  ---- finding transfers ---------------------------------------------------------------

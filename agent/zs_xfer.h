@@ -30,7 +30,7 @@
 #include <stddef.h>
 
 #define ZS_XFER_CONNECT_MS 10000  //  longest wait for a connection, TLS included, ms
-#define ZS_XFER_PROTOCOLS  "http,https"   //  the only schemes spoken, redirects included
+#define ZS_XFER_PROTOCOLS  "http,https"  //  the only schemes spoken, redirects included
 #define ZS_XFER_AGENT      "zswarm/" ZS_VERSION  //  User-Agent of every request
 
 typedef struct _zs_xfer_t zs_xfer_t;

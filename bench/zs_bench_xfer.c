@@ -28,12 +28,12 @@
 //  ---- get -----------------------------------------------------------------------------
 
 typedef struct {
-    zloop_t *loop;      //  runs every transfer
-    zs_xfer_t *xfer;    //  the engine under test
-    const char *url;    //  what every GET fetches
-    int64_t left;       //  GETs not started yet
-    int64_t running;    //  GETs started and not done
-    int64_t failed;     //  GETs that did not end in a 200
+    zloop_t *loop;    //  runs every transfer
+    zs_xfer_t *xfer;  //  the engine under test
+    const char *url;  //  what every GET fetches
+    int64_t left;     //  GETs not started yet
+    int64_t running;  //  GETs started and not done
+    int64_t failed;   //  GETs that did not end in a 200
 } s_get_t;
 
 static size_t
@@ -48,8 +48,7 @@ s_stop(zloop_t *loop, int timer_id, void *arg)
     return -1;
 }
 
-static void
-s_get_done(void *arg, CURL *easy, CURLcode code);
+static void s_get_done(void *arg, CURL *easy, CURLcode code);
 
 //  Start the next GET; each easy handle is reused, as a client library would
 static void
@@ -97,8 +96,8 @@ s_get(const char *url, int64_t count, int64_t conc)
         zloop_start(self.loop);
     }
     double seconds = (double) (zclock_usecs() - start) / 1e6;
-    printf("get: %" PRId64 " requests in %.3f s: %.0f req/s (%" PRId64 " failed)\n", count,
-           seconds, (double) count / seconds, self.failed);
+    printf("get: %" PRId64 " requests in %.3f s: %.0f req/s (%" PRId64 " failed)\n",
+           count, seconds, (double) count / seconds, self.failed);
     zs_xfer_destroy(&self.xfer);
     zloop_destroy(&self.loop);
     return self.failed ? 1 : 0;
@@ -107,11 +106,11 @@ s_get(const char *url, int64_t count, int64_t conc)
 //  ---- download ------------------------------------------------------------------------
 
 typedef struct {
-    zloop_t *loop;     //  runs the download
-    bool done;         //  the result came
-    bool ok;           //  ... and said ok
-    char out[1024];    //  its stdout
-    char why[1024];    //  its why
+    zloop_t *loop;   //  runs the download
+    bool done;       //  the result came
+    bool ok;         //  ... and said ok
+    char out[1024];  //  its stdout
+    char why[1024];  //  its why
 } s_download_t;
 
 static void

@@ -14,16 +14,16 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#define S_SMALL (100 * 1000)         //  bytes of the small resource
+#define S_SMALL (100 * 1000)            //  bytes of the small resource
 #define S_LARGE (3 * 1024 * 1024 + 77)  //  bytes of the large one: prefixes of pieces
 
 typedef struct {
-    zs_test_sink_t sink;    //  the runtime's stand-in
-    zs_test_http_t http;    //  the responder
-    zs_download_t *handler; //  under test
-    char dir[64];           //  the type's dir, a fresh temporary directory
-    uint8_t *small;         //  owned: the small resource's bytes
-    uint8_t *large;         //  owned: the large one's
+    zs_test_sink_t sink;     //  the runtime's stand-in
+    zs_test_http_t http;     //  the responder
+    zs_download_t *handler;  //  under test
+    char dir[64];            //  the type's dir, a fresh temporary directory
+    uint8_t *small;          //  owned: the small resource's bytes
+    uint8_t *large;          //  owned: the large one's
 } s_fixture_t;
 
 static uint8_t *
@@ -96,8 +96,12 @@ s_fixture_destroy(s_fixture_t **fx_p)
 
 //  Start task id: {"url": URL of path, "path": file, ...more} (more: "" or ", ...")
 static void
-s_start(s_fixture_t *fx, const char *task, const char *path, const char *file,
-        const char *more, uint64_t tmo)
+s_start(s_fixture_t *fx,
+        const char *task,
+        const char *path,
+        const char *file,
+        const char *more,
+        uint64_t tmo)
 {
     char url[128], payload[1024];
     zs_test_http_url(&fx->http, path, url, sizeof url);
@@ -179,7 +183,8 @@ test_download_writes_file(void)
     zs_test_result_t *result = s_last(fx);
     json_t *out = s_out(result);
     ZS_EXPECT(ok, streq(result->status, "ok") && !result->why[0]);
-    ZS_EXPECT(ok, streq(json_string_value(json_object_get(out, "path")), "sub/dir/small.bin"));
+    ZS_EXPECT(
+        ok, streq(json_string_value(json_object_get(out, "path")), "sub/dir/small.bin"));
     ZS_EXPECT(ok, json_integer_value(json_object_get(out, "bytes")) == S_SMALL);
     ZS_EXPECT(ok, json_integer_value(json_object_get(out, "resumed")) == 0);
     ZS_EXPECT(ok, streq(json_string_value(json_object_get(out, "sha256")), hex));
@@ -245,8 +250,10 @@ test_resume_after_cut(void)
     char range[64];
     snprintf(range, sizeof range, "bytes=%zu-", cut);
     ZS_EXPECT(ok, streq(s_last(fx)->status, "ok"));
-    ZS_EXPECT(ok, fx->http.request_count == 2 && streq(fx->http.requests[1].range, range));
-    ZS_EXPECT(ok, json_integer_value(json_object_get(out, "resumed")) == (json_int_t) cut);
+    ZS_EXPECT(ok,
+              fx->http.request_count == 2 && streq(fx->http.requests[1].range, range));
+    ZS_EXPECT(ok,
+              json_integer_value(json_object_get(out, "resumed")) == (json_int_t) cut);
     ZS_EXPECT(ok, streq(json_string_value(json_object_get(out, "sha256")), hex));
     ZS_EXPECT(ok, s_holds(fx, "large.bin", fx->large, S_LARGE));
     json_decref(out);
@@ -299,7 +306,8 @@ static void
 test_checksum_and_size_mismatch(void)
 {
     s_fixture_t *fx = s_fixture_new(0, 0);
-    const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+    const char *wrong =
+        "0000000000000000000000000000000000000000000000000000000000000000";
     char more[128], hex[65];
     s_hex(fx->small, S_SMALL, hex);
     snprintf(more, sizeof more, ", \"sha256\": \"%s\"", wrong);
@@ -336,8 +344,8 @@ test_too_large(void)
     zs_test_sink_run(&fx->sink, 2);
     bool ok = true;
     ZS_EXPECT(ok, streq(fx->sink.results[0].status, "fail"));  //  t2, at once
-    ZS_EXPECT(ok, streq(fx->sink.results[0].why,
-                        "too large: size 5000 is over max_size 1000"));
+    ZS_EXPECT(
+        ok, streq(fx->sink.results[0].why, "too large: size 5000 is over max_size 1000"));
     ZS_EXPECT(ok, streq(fx->sink.results[1].why,
                         "too large: 100000 bytes, over max_size 1000"));
     ZS_EXPECT(ok, s_size(fx, ".small.bin.part") == -1);
@@ -349,8 +357,8 @@ static void
 test_paths_stay_inside(void)
 {
     s_fixture_t *fx = s_fixture_new(0, 0);
-    const char *bad[] = {"../escape", "/etc/passwd", "a/../../b", ".hidden", "a//b",
-                         "dir/",      "a/./b",       "x\\u0001y"};
+    const char *bad[] = {"../escape", "/etc/passwd", "a/../../b", ".hidden",
+                         "a//b",      "dir/",        "a/./b",     "x\\u0001y"};
     bool ok = true;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_start(fx, "t", "/small.bin", bad[i], "", 0);
@@ -434,7 +442,9 @@ test_progress_is_bounded(void)
     for (size_t i = 0; i < fx->sink.progress_count; i++) {
         ZS_EXPECT(ok, fx->sink.progress[i].pct <= 100);
         ZS_EXPECT(ok, strstr(fx->sink.progress[i].note, " bytes at "));
-        ZS_EXPECT(ok, i == 0 || fx->sink.progress[i].at_ms - fx->sink.progress[i - 1].at_ms >= 250);
+        ZS_EXPECT(ok,
+                  i == 0 ||
+                      fx->sink.progress[i].at_ms - fx->sink.progress[i - 1].at_ms >= 250);
     }
     s_fixture_destroy(&fx);
     ZS_CHECK(ok);
@@ -473,9 +483,12 @@ static void
 test_bad_settings_and_payloads(void)
 {
     s_fixture_t *fx = s_fixture_new(0, 0);
-    const char *bad[] = {"{\"path\": \"x\"}", "{\"url\": 1}", "{\"url\": \"x\", \"y\": 1}",
+    const char *bad[] = {"{\"path\": \"x\"}",
+                         "{\"url\": 1}",
+                         "{\"url\": \"x\", \"y\": 1}",
                          "{\"url\": \"x\", \"sha256\": \"abc\"}",
-                         "{\"url\": \"x\", \"size\": -1}", "{\"url\""};
+                         "{\"url\": \"x\", \"size\": -1}",
+                         "{\"url\""};
     bool ok = true;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         zs_msg_t assign = zs_test_sink_assign("t", bad[i], 0);

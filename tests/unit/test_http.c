@@ -75,7 +75,10 @@ s_fill(char *text, size_t size, const char *payload, const char *url)
 
 //  Start task id with payload, whose every "%s" is the responder's URL of path
 static void
-s_start(s_fixture_t *fx, const char *task, const char *payload, const char *path,
+s_start(s_fixture_t *fx,
+        const char *task,
+        const char *payload,
+        const char *path,
         uint64_t tmo)
 {
     char url[128], text[4096];
@@ -183,8 +186,9 @@ test_post_with_headers_and_body(void)
             uint8_t bin[4096];
             size_t size = 0;
             ZS_EXPECT(ok, !body && b64);
-            ZS_EXPECT(ok, sodium_base642bin(bin, sizeof bin, b64, strlen(b64), NULL, &size,
-                                            NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
+            ZS_EXPECT(ok,
+                      sodium_base642bin(bin, sizeof bin, b64, strlen(b64), NULL, &size,
+                                        NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
             ZS_EXPECT(ok, size > 4 && memcmp(bin + size - 4, "\n\x00\x01\xff", 4) == 0);
         }
         json_decref(out);
@@ -275,14 +279,16 @@ test_redirects_checked_each_hop(void)
         zs_test_result_t *result = &fx->sink.results[i];
         json_t *out = s_out(result);
         if (streq(result->task, "two")) {
-            ZS_EXPECT(ok, streq(result->status, "ok") && streq(s_field(out, "body"), "hello"));
+            ZS_EXPECT(ok, streq(result->status, "ok") &&
+                              streq(s_field(out, "body"), "hello"));
         } else if (streq(result->task, "three")) {
             //  Two hops followed, the third is the result, with a note
             ZS_EXPECT(ok, streq(result->status, "ok"));
             ZS_EXPECT(ok, json_integer_value(json_object_get(out, "status")) == 302);
             ZS_EXPECT(ok, strstr(result->why, "not followed"));
         } else if (streq(result->task, "away")) {
-            ZS_EXPECT(ok, streq(result->status, "ok") && streq(s_field(out, "body"), "there"));
+            ZS_EXPECT(ok, streq(result->status, "ok") &&
+                              streq(s_field(out, "body"), "there"));
         } else {
             ZS_EXPECT(ok, streq(result->status, "fail"));
             ZS_EXPECT(ok, strncmp(result->why, "refused: redirect 1: ", 21) == 0);
@@ -326,7 +332,8 @@ test_redirect_methods_and_credentials(void)
             ZS_EXPECT(ok, strncmp(body, "GET /echo\n", 10) == 0);
             ZS_EXPECT(ok, strstr(body, "Authorization: Bearer s3cret"));
         } else if (streq(result->task, "keep")) {
-            ZS_EXPECT(ok, strncmp(body, "POST /echo\n", 11) == 0 && strstr(body, "\n\ndata"));
+            ZS_EXPECT(ok,
+                      strncmp(body, "POST /echo\n", 11) == 0 && strstr(body, "\n\ndata"));
         } else {
             //  Another origin: the method and body stay, the credentials do not
             ZS_EXPECT(ok, strncmp(body, "POST /ok/echo\n", 14) == 0);
@@ -423,7 +430,8 @@ test_bad_payloads(void)
         "{\"url\": \"%s\", \"verb\": \"GET\"}",
         "{\"url\": \"%s\", \"url\": \"%s\"}",
         "{\"url\": \"%s\", \"body\": \"x\"}",
-        "{\"url\": \"%s\", \"method\": \"POST\", \"body\": \"x\", \"body_base64\": \"eA==\"}",
+        "{\"url\": \"%s\", \"method\": \"POST\", \"body\": \"x\", \"body_base64\": "
+        "\"eA==\"}",
         "{\"url\": \"%s\", \"method\": \"POST\", \"body_base64\": \"not base64!\"}",
         "{\"url\": \"%s\", \"headers\": {\"Host\": \"evil.org\"}}",
         "{\"url\": \"%s\", \"headers\": {\"Content-Length\": \"0\"}}",
@@ -468,11 +476,12 @@ test_not_configured_refuses(void)
     zs_error_t err;
     ZS_EXPECT(ok, zs_http_configure(handler, &conf, &err) == -1);
     zs_http_start(handler, &assign);
-    ZS_EXPECT(ok, sink.count == 2 && strstr(sink.results[1].why, "refused: bad http settings"));
+    ZS_EXPECT(ok, sink.count == 2 &&
+                      strstr(sink.results[1].why, "refused: bad http settings"));
     const char *good[] = {"http://127.0.0.1:1/"};
     const char *headers[] = {"bad header"};
-    zs_http_conf_t bad_headers = {.allow = good, .allow_count = 1, .headers = headers,
-                                  .header_count = 1};
+    zs_http_conf_t bad_headers = {
+        .allow = good, .allow_count = 1, .headers = headers, .header_count = 1};
     ZS_EXPECT(ok, zs_http_configure(handler, &bad_headers, &err) == -1);
     ZS_EXPECT(ok, strstr(err.text, "bad header"));
     zs_http_destroy(&handler);

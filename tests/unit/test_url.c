@@ -53,7 +53,7 @@ test_allows_under_prefix(void)
     ZS_EXPECT(ok, s_allows(allow, "http://127.1:8080/"));  //  127.0.0.1, written short
     ZS_EXPECT(ok, !s_allows(allow, "https://api.example.com/v2/models"));
     ZS_EXPECT(ok, !s_allows(allow, "https://api.example.com/"));
-    ZS_EXPECT(ok, !s_allows(allow, "http://api.example.com/v1/x"));  //  scheme
+    ZS_EXPECT(ok, !s_allows(allow, "http://api.example.com/v1/x"));        //  scheme
     ZS_EXPECT(ok, !s_allows(allow, "https://api.example.com:8443/v1/x"));  //  port
     ZS_EXPECT(ok, !s_allows(allow, "http://127.0.0.1:8081/"));
     ZS_EXPECT(ok, !s_allows(allow, "http://127.0.0.1/"));
@@ -216,9 +216,9 @@ test_empty_list_allows_nothing(void)
 static void
 test_bad_prefixes(void)
 {
-    const char *bad[] = {"ftp://a.com/",       "a.com/",          "https://u@a.com/",
+    const char *bad[] = {"ftp://a.com/",       "a.com/",           "https://u@a.com/",
                          "https://a.com/?q=1", "https://a.com/#x", "https://a.com:0/",
-                         "https://",           "file:///tmp/",    "not a url"};
+                         "https://",           "file:///tmp/",     "not a url"};
     bool ok = true;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         zs_error_t err = {0};

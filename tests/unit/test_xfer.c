@@ -13,12 +13,12 @@
 
 //  One transfer and what it received
 typedef struct {
-    CURL *easy;        //  owned
-    char body[4096];   //  the response body, truncated
-    size_t size;       //  its length
-    bool done;         //  done was called
-    int done_calls;    //  how often
-    CURLcode code;     //  done's code
+    CURL *easy;       //  owned
+    char body[4096];  //  the response body, truncated
+    size_t size;      //  its length
+    bool done;        //  done was called
+    int done_calls;   //  how often
+    CURLcode code;    //  done's code
 } s_transfer_t;
 
 typedef struct {
@@ -304,15 +304,16 @@ test_why_texts(void)
 {
     char why[128];
     bool ok = true;
-    ZS_EXPECT(ok, strcmp(zs_xfer_why(CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host: x",
-                                     why, sizeof why),
+    ZS_EXPECT(ok, strcmp(zs_xfer_why(CURLE_COULDNT_RESOLVE_HOST,
+                                     "Could not resolve host: x", why, sizeof why),
                          "dns: Could not resolve host: x") == 0);
     ZS_EXPECT(ok, strncmp(zs_xfer_why(CURLE_OPERATION_TIMEDOUT, "", why, sizeof why),
                           "timeout: ", 9) == 0);
     ZS_EXPECT(ok, strncmp(zs_xfer_why(CURLE_SSL_CONNECT_ERROR, NULL, why, sizeof why),
                           "tls: ", 5) == 0);
-    ZS_EXPECT(ok, strncmp(zs_xfer_why(CURLE_PEER_FAILED_VERIFICATION, NULL, why, sizeof why),
-                          "tls: ", 5) == 0);
+    ZS_EXPECT(ok,
+              strncmp(zs_xfer_why(CURLE_PEER_FAILED_VERIFICATION, NULL, why, sizeof why),
+                      "tls: ", 5) == 0);
     ZS_EXPECT(ok, strcmp(zs_xfer_kind(CURLE_OK), "ok") == 0);
     ZS_EXPECT(ok, strcmp(zs_xfer_kind(CURLE_BAD_FUNCTION_ARGUMENT), "transfer") == 0);
     //  Server text in the error buffer is escaped

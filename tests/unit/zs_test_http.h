@@ -59,25 +59,25 @@ typedef struct {
 } zs_test_http_request_t;
 
 typedef struct {
-    int fd;                             //  -1 when free
-    char in[ZS_TEST_HTTP_HEAD_MAX * 2]; //  request bytes read
-    size_t in_size;                     //  their count
-    uint8_t *out;                       //  owned: answer bytes to send
-    size_t out_size;                    //  their count
-    size_t sent;                        //  bytes sent so far
-    bool close_after;                   //  close once sent (else stay open: a stall)
-    bool answered;                      //  the request was read and answered
+    int fd;                              //  -1 when free
+    char in[ZS_TEST_HTTP_HEAD_MAX * 2];  //  request bytes read
+    size_t in_size;                      //  their count
+    uint8_t *out;                        //  owned: answer bytes to send
+    size_t out_size;                     //  their count
+    size_t sent;                         //  bytes sent so far
+    bool close_after;                    //  close once sent (else stay open: a stall)
+    bool answered;                       //  the request was read and answered
 } zs_test_http_conn_t;
 
 typedef struct {
-    zloop_t *loop;                                              //  borrowed
-    int listen_fd;                                              //  127.0.0.1:port
-    int port;                                                   //  the port bound
-    zs_test_http_route_t routes[ZS_TEST_HTTP_ROUTES];           //  the routes
-    size_t route_count;                                         //  their number
-    zs_test_http_request_t requests[ZS_TEST_HTTP_REQUESTS];     //  received, in order
-    size_t request_count;                                       //  their number
-    zs_test_http_conn_t conns[ZS_TEST_HTTP_CONNS];              //  open connections
+    zloop_t *loop;                                           //  borrowed
+    int listen_fd;                                           //  127.0.0.1:port
+    int port;                                                //  the port bound
+    zs_test_http_route_t routes[ZS_TEST_HTTP_ROUTES];        //  the routes
+    size_t route_count;                                      //  their number
+    zs_test_http_request_t requests[ZS_TEST_HTTP_REQUESTS];  //  received, in order
+    size_t request_count;                                    //  their number
+    zs_test_http_conn_t conns[ZS_TEST_HTTP_CONNS];           //  open connections
     size_t client_closed;  //  connections the client closed before the answer ended
 } zs_test_http_t;
 
@@ -233,8 +233,8 @@ zs_test_http_take(zs_test_http_t *self, zs_test_http_conn_t *conn, size_t head_s
     sscanf(conn->in, "%15s %511s", req->method, req->path);
     const char *range = strcasestr(req->head, "\r\nRange: ");
     if (range) {
-        snprintf(req->range, sizeof req->range, "%.*s",
-                 (int) strcspn(range + 9, "\r\n"), range + 9);
+        snprintf(req->range, sizeof req->range, "%.*s", (int) strcspn(range + 9, "\r\n"),
+                 range + 9);
     }
     zs_test_http_answer(self, conn, req, (const uint8_t *) conn->in + head_size,
                         conn->in_size - head_size);
@@ -256,8 +256,7 @@ zs_test_http_complete(zs_test_http_conn_t *conn)
     return conn->in_size >= head_size + body ? head_size : 0;
 }
 
-static inline int
-zs_test_http_on_conn(zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static inline int zs_test_http_on_conn(zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 static inline void
 zs_test_http_write(zs_test_http_t *self, zs_test_http_conn_t *conn)

@@ -27,20 +27,20 @@ typedef struct {
 
 //  A copy of one task.progress
 typedef struct {
-    uint64_t pct;                     //  percent
-    char note[ZS_MSG_TEXT_MAX];       //  its note
-    int64_t at_ms;                    //  zclock_mono when it was sent
+    uint64_t pct;                //  percent
+    char note[ZS_MSG_TEXT_MAX];  //  its note
+    int64_t at_ms;               //  zclock_mono when it was sent
 } zs_test_progress_t;
 
 typedef struct {
-    zloop_t *loop;                                        //  owned
-    size_t started;                                       //  `started` reports
-    zs_test_result_t results[ZS_TEST_SINK_RESULTS];       //  `finished` reports
-    size_t count;                                         //  results in
-    size_t expected;                                      //  the loop stops at this
-    zs_test_progress_t progress[ZS_TEST_SINK_PROGRESS];   //  task.progress sent
-    size_t progress_count;                                //  their number
-    size_t sent_other;                                    //  other messages sent
+    zloop_t *loop;                                       //  owned
+    size_t started;                                      //  `started` reports
+    zs_test_result_t results[ZS_TEST_SINK_RESULTS];      //  `finished` reports
+    size_t count;                                        //  results in
+    size_t expected;                                     //  the loop stops at this
+    zs_test_progress_t progress[ZS_TEST_SINK_PROGRESS];  //  task.progress sent
+    size_t progress_count;                               //  their number
+    size_t sent_other;                                   //  other messages sent
 } zs_test_sink_t;
 
 static inline int
@@ -82,7 +82,8 @@ static inline void
 zs_test_sink_on_send(void *owner, const zs_msg_t *msg)
 {
     zs_test_sink_t *self = owner;
-    if (msg->type == ZS_MSG_TASK_PROGRESS && self->progress_count < ZS_TEST_SINK_PROGRESS) {
+    if (msg->type == ZS_MSG_TASK_PROGRESS &&
+        self->progress_count < ZS_TEST_SINK_PROGRESS) {
         zs_test_progress_t *progress = &self->progress[self->progress_count++];
         progress->pct = msg->pct;
         snprintf(progress->note, sizeof progress->note, "%s", msg->note ? msg->note : "");
