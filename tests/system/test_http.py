@@ -156,7 +156,10 @@ def test_timeout_aborts_the_transfer(fetch_swarm, servers):
     allowed.hang("/slow")
     client = fetch_swarm.client()
     done = client.run("fetch", payload(url=allowed.url("/slow")), tries=1, tmo=300)
-    assert done["state"] == "dead" and done["status"] == "timeout", f"{done!r}"
-    assert done["why"] == "timeout after 300 ms", f"{done!r}"
+    assert done["state"] == "dead", f"{done!r}"
+    # The agent's own timeout ends it; on a slow machine the coordinator's (tmo and two
+    # heartbeats) may come first and cancel it, which aborts the transfer the same way
+    assert done.get("why") == "timeout after 300 ms" or "within 300 ms" in (
+        done.get("why") or ""), f"{done!r}"
     request = allowed.wait_for_requests(1)[0].wait_finished()
     assert request.disconnected, "the timed-out transfer's connection stayed open"
