@@ -324,7 +324,28 @@ s_check_status(zs_download_t *self, s_job_t *job)
                self->max_size);
         return -1;
     }
+    if (job->total && job->order.has_size && job->total != job->order.size) {
+        job->stop_discards = true;
+        s_stop(job, "size: expected %" PRIu64 " bytes, the server has %" PRIu64,
+               job->order.size, job->total);
+        return -1;
+    }
     return 0;
+}
+
+//  Stop a body that grows past what the file may be. Returns true when it did
+static bool
+s_overflows(zs_download_t *self, s_job_t *job, size_t bytes)
+{
+    if (job->order.has_size && bytes > job->order.size - job->file.size) {
+        s_stop(job, "size: more than the expected %" PRIu64 " bytes", job->order.size);
+    } else if (bytes > self->max_size - job->file.size) {
+        s_stop(job, "too large: over max_size %" PRIu64 " bytes", self->max_size);
+    } else {
+        return false;
+    }
+    job->stop_discards = true;
+    return true;
 }
 
 static size_t
@@ -339,9 +360,7 @@ s_on_data(char *data, size_t size, size_t count, void *arg)
     if (job->discard) {
         return bytes;
     }
-    if (bytes > self->max_size - job->file.size) {
-        job->stop_discards = true;
-        s_stop(job, "too large: over max_size %" PRIu64 " bytes", self->max_size);
+    if (s_overflows(self, job, bytes)) {
         return 0;
     }
     if (zs_dlfile_write(&job->file, data, bytes) != 0) {

@@ -1,8 +1,8 @@
 //  zs_bench_xfer - the agent's transfer engine alone, without a coordinator
 //
 //    zs_bench_xfer get URL COUNT CONCURRENCY
-//        COUNT GETs of URL through zs_xfer, CONCURRENCY at once, in one zloop; prints
-//        "get: COUNT requests in S s: R req/s"
+//        COUNT GETs of URL through zs_xfer, CONCURRENCY at once, in one zloop, the
+//        bodies read and dropped; prints "get: COUNT requests in S s: R req/s, M MB/s"
 //    zs_bench_xfer download URL DIR
 //        one download of URL into DIR through the download handler (zs_download, with
 //        its SHA-256 and its file), as an agent runs it; prints
@@ -34,11 +34,14 @@ typedef struct {
     int64_t left;     //  GETs not started yet
     int64_t running;  //  GETs started and not done
     int64_t failed;   //  GETs that did not end in a 200
+    int64_t bytes;    //  body bytes read
 } s_get_t;
 
 static size_t
 s_discard(char *data, size_t size, size_t count, void *arg)
 {
+    s_get_t *self = arg;
+    self->bytes += (int64_t) (size * count);
     return size * count;
 }
 
@@ -83,12 +86,13 @@ s_get_done(void *arg, CURL *easy, CURLcode code)
 static int
 s_get(const char *url, int64_t count, int64_t conc)
 {
-    s_get_t self = {zloop_new(), NULL, url, count, 0, 0};
+    s_get_t self = {zloop_new(), NULL, url, count, 0, 0, 0};
     self.xfer = zs_xfer_new(self.loop);
     for (int64_t i = 0; i < conc && self.left > 0; i++) {
         CURL *easy = zs_xfer_easy_new();
         curl_easy_setopt(easy, CURLOPT_URL, url);
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, s_discard);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &self);
         s_get_next(&self, easy);
     }
     int64_t start = zclock_usecs();

@@ -7,8 +7,9 @@
 #       transfer engine alone (zs_bench_xfer get: zs_xfer, no coordinator), and one
 #       `curl --parallel` process (libcurl's multi interface without a loop around it);
 #   (b) one 1 GiB download: `curl -o` (the baseline, 1.00; the target is >= 0.90 for
-#       the handler), the download handler alone (zs_bench_xfer download: its file, its
-#       SHA-256) and through a swarm.
+#       the handler), the transfer engine alone (the body read and dropped), the
+#       download handler alone (zs_bench_xfer download: its file, its SHA-256) and
+#       through a swarm.
 #
 # Every figure is printed with its ratio to the baseline of the same run, so that a
 # slow or loaded machine moves both. A swarm whose file zswarmd refuses (a build whose
@@ -173,7 +174,7 @@ def curl_loop(url, count, conc):
 
 def curl_parallel(url, count, conc):
     """count GETs by one curl process, conc at once (libcurl's multi, as ours)."""
-    argv = ["curl", "-s", "--parallel", "--parallel-max", str(conc)]
+    argv = ["curl", "-s", "--no-progress-meter", "--parallel", "--parallel-max", str(conc)]
     for _ in range(count):
         argv += [url, "-o", "/dev/null"]
     start = time.monotonic()
@@ -185,10 +186,11 @@ def curl_parallel(url, count, conc):
 def xfer_get(url, count, conc):
     out = subprocess.run([binary("ZS_BENCH_XFER"), "get", url, str(count), str(conc)],
                          capture_output=True, text=True, check=False).stdout
-    match = re.search(r"([\d.]+) req/s \((\d+) failed\)", out)
+    match = re.search(r"([\d.]+) req/s, ([\d.]+) MB/s \((\d+) failed\)", out)
     if not match:
         return None, f"failed: {out.strip()}"
-    return float(match.group(1)), f"{match.group(2)} failed" if match.group(2) != "0" else ""
+    value = float(match.group(2) if count == 1 else match.group(1))
+    return value, f"{match.group(3)} failed" if match.group(3) != "0" else ""
 
 
 def requests(workdir, fs, args):
@@ -229,6 +231,8 @@ def downloads(workdir, fs, args):
     rows.append(("curl -o", size / seconds / 1e6 if done.returncode == 0 else None,
                  "" if done.returncode == 0 else f"curl exited {done.returncode}"))
     os.unlink(os.path.join(target, "curl.bin"))
+    value, note = xfer_get(url, 1, 1)
+    rows.append(("zs_xfer alone", value, note or "no file, no SHA-256"))
     seconds, done = timed([binary("ZS_BENCH_XFER"), "download", url, target])
     ok = done.returncode == 0
     rows.append(("download handler alone", size / seconds / 1e6 if ok else None,
