@@ -100,8 +100,10 @@ s_get(const char *url, int64_t count, int64_t conc)
         zloop_start(self.loop);
     }
     double seconds = (double) (zclock_usecs() - start) / 1e6;
-    printf("get: %" PRId64 " requests in %.3f s: %.0f req/s (%" PRId64 " failed)\n",
-           count, seconds, (double) count / seconds, self.failed);
+    printf("get: %" PRId64 " requests in %.3f s: %.0f req/s, %.1f MB/s (%" PRId64
+           " failed)\n",
+           count, seconds, (double) count / seconds, (double) self.bytes / seconds / 1e6,
+           self.failed);
     zs_xfer_destroy(&self.xfer);
     zloop_destroy(&self.loop);
     return self.failed ? 1 : 0;
