@@ -15,20 +15,20 @@
 //  "connect: ", "tls: ", "timeout", "network: ", "too large: ", "http status N". A
 //  cancel or the attempt's tmo aborts the transfer at once.
 //
-//  Why the body bound is lower than max_body may say: the result travels in a
-//  task.result whose stdout holds at most ZS_MSG_OUTPUT_MAX bytes, so the body is
-//  capped at ZS_HTTP_BODY_MAX, what that stdout carries in base64 beside the status
-//  and headers.
+//  Why a body within max_body may still fail as too large: the result travels in a
+//  task.result whose stdout holds at most ZS_MSG_OUTPUT_MAX bytes, so max_body is
+//  capped at ZS_HTTP_BODY_MAX, and a result whose JSON (the body escaped or in base64,
+//  with the status and headers) does not fit fails rather than being cut.
 
 #ifndef ZS_HTTP_H
 #define ZS_HTTP_H
 
 #include "agent/zs_handler.h"
 
-#define ZS_HTTP_MAX_BODY_DEFAULT (8u << 20)  //  the swarm file's default max_body
-#define ZS_HTTP_BODY_MAX         (ZS_MSG_OUTPUT_MAX / 4 * 3 - 4096)  //  what fits
-#define ZS_HTTP_REDIRECTS_MAX    20  //  most redirects a type may follow
-#define ZS_HTTP_SELECT_MAX       64  //  response headers a type may select
+#define ZS_HTTP_BODY_MAX         ZS_MSG_OUTPUT_MAX  //  largest max_body: a result's stdout
+#define ZS_HTTP_MAX_BODY_DEFAULT ZS_HTTP_BODY_MAX   //  the swarm file's default max_body
+#define ZS_HTTP_REDIRECTS_MAX    20                 //  most redirects a type may follow
+#define ZS_HTTP_SELECT_MAX       64                 //  response headers a type may select
 
 typedef struct _zs_http_t zs_http_t;
 

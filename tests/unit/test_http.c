@@ -372,6 +372,36 @@ test_too_large(void)
     ZS_CHECK(ok);
 }
 
+//  With the default bound, a text body of 60 KB fits a result; the same size in
+//  binary does not once in base64, and fails rather than being cut
+static void
+test_result_bound(void)
+{
+    s_fixture_t *fx = s_fixture_new(NULL);
+    static uint8_t text[60001], binary[60001];
+    memset(text, 'a', 60000);
+    memset(binary, 0xff, 60000);
+    zs_test_http_add(&fx->http, "/text", 200, (const char *) text);
+    zs_test_http_route_t *route = zs_test_http_add(&fx->http, "/binary", 200, NULL);
+    route->body = binary;
+    route->size = 60000;
+    s_start(fx, "text", "%s", "/text", 0);
+    s_start(fx, "binary", "%s", "/binary", 0);
+    zs_test_sink_run(&fx->sink, 2);
+    bool ok = true;
+    for (size_t i = 0; i < 2; i++) {
+        zs_test_result_t *result = &fx->sink.results[i];
+        if (streq(result->task, "text")) {
+            ZS_EXPECT(ok, streq(result->status, "ok") && result->out_size > 60000);
+        } else {
+            ZS_EXPECT(ok, streq(result->status, "fail") && result->out_size == 0);
+            ZS_EXPECT(ok, strncmp(result->why, "too large: result of ", 21) == 0);
+        }
+    }
+    s_fixture_destroy(&fx);
+    ZS_CHECK(ok);
+}
+
 static void
 test_timeout_and_cancel_abort(void)
 {
@@ -515,6 +545,7 @@ static const zs_test_case_t s_cases[] = {
     {"redirects_checked_each_hop", test_redirects_checked_each_hop},
     {"redirect_methods_and_credentials", test_redirect_methods_and_credentials},
     {"too_large", test_too_large},
+    {"result_bound", test_result_bound},
     {"timeout_and_cancel_abort", test_timeout_and_cancel_abort},
     {"connect_failure_by_kind", test_connect_failure_by_kind},
     {"bad_payloads", test_bad_payloads},
