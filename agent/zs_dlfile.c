@@ -63,6 +63,22 @@ zs_dlfile_path_check(const char *path, zs_error_t *err)
     return 0;
 }
 
+//  Close the descriptors and free the names, leaving the files as they are
+static void
+s_close(zs_dlfile_t *file)
+{
+    if (file->fd >= 0) {
+        close(file->fd);  //  and the lock with it
+    }
+    if (file->dir_fd >= 0) {
+        close(file->dir_fd);
+    }
+    free(file->name);
+    free(file->part);
+    memset(file, 0, sizeof *file);
+    file->dir_fd = file->fd = -1;
+}
+
 //  ---- opening -------------------------------------------------------------------------
 
 static int
@@ -177,7 +193,7 @@ zs_dlfile_open(zs_dlfile_t *file, const char *dir, const char *path, zs_error_t 
         rc = s_part_open(file, err);
     }
     if (rc != 0) {
-        zs_dlfile_close(file);
+        s_close(file);  //  the partial file may be another download's: left alone
     }
     return rc;
 }
@@ -235,7 +251,7 @@ zs_dlfile_commit(zs_dlfile_t *file, zs_error_t *err)
     int rc = renameat(file->dir_fd, file->part, file->dir_fd, file->name) == 0
                  ? 0
                  : s_io(err, "rename to", file->name);
-    zs_dlfile_close(file);
+    s_close(file);
     return rc;
 }
 
@@ -246,21 +262,16 @@ zs_dlfile_discard(zs_dlfile_t *file)
     if (file->dir_fd >= 0) {
         unlinkat(file->dir_fd, file->part, 0);
     }
-    zs_dlfile_close(file);
+    s_close(file);
 }
 
 void
 zs_dlfile_close(zs_dlfile_t *file)
 {
     assert(file);
-    if (file->fd >= 0) {
-        close(file->fd);  //  and the lock with it
+    //  An empty partial file holds nothing to resume: it goes, while still locked
+    if (file->fd >= 0 && file->size == 0) {
+        unlinkat(file->dir_fd, file->part, 0);
     }
-    if (file->dir_fd >= 0) {
-        close(file->dir_fd);
-    }
-    free(file->name);
-    free(file->part);
-    memset(file, 0, sizeof *file);
-    file->dir_fd = file->fd = -1;
+    s_close(file);
 }

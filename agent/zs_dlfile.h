@@ -73,7 +73,8 @@ int zs_dlfile_commit(zs_dlfile_t *file, zs_error_t *err);
 //  Remove the partial file and close: its bytes are wrong (a checksum mismatch).
 void zs_dlfile_discard(zs_dlfile_t *file);
 
-//  Close, keeping the partial file for a later attempt. Accepts a closed file.
+//  Close, keeping the partial file for a later attempt when it holds any bytes (an
+//  empty one is removed). Accepts a closed file.
 void zs_dlfile_close(zs_dlfile_t *file);
 
 #endif

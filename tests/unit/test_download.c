@@ -475,6 +475,8 @@ test_redirects(void)
     }
     ZS_EXPECT(ok, s_holds(fx, "a.bin", fx->small, S_SMALL));
     ZS_EXPECT(ok, s_size(fx, "b.bin") == -1 && s_size(fx, "c.bin") == -1);
+    //  Nothing was written for them: no empty partial files are left either
+    ZS_EXPECT(ok, s_size(fx, ".b.bin.part") == -1 && s_size(fx, ".c.bin.part") == -1);
     s_fixture_destroy(&fx);
     ZS_CHECK(ok);
 }
