@@ -94,8 +94,8 @@ zs_dlorder_parse(zs_dlorder_t *order,
                  zs_error_t *err)
 {
     memset(order, 0, sizeof *order);
-    if (zs_url_payload_is_url(payload, size)) {
-        order->url = zs_strndup((const char *) payload, size);
+    order->url = zs_url_payload_url(payload, size);
+    if (order->url) {
         return 0;
     }
     json_error_t jerr;

@@ -225,8 +225,8 @@ zs_http_req_parse(zs_http_req_t *req,
     assert(payload || size == 0);
     memset(req, 0, sizeof *req);
     req->method = "GET";
-    if (zs_url_payload_is_url(payload, size)) {
-        req->url = zs_strndup((const char *) payload, size);
+    req->url = zs_url_payload_url(payload, size);
+    if (req->url) {
         return 0;
     }
     json_error_t jerr;

@@ -260,14 +260,25 @@ zs_url_same_origin(const char *a, const char *b)
     return same;
 }
 
-bool
-zs_url_payload_is_url(const uint8_t *payload, size_t size)
+static bool
+s_blank(uint8_t byte)
+{
+    return byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n';
+}
+
+char *
+zs_url_payload_url(const uint8_t *payload, size_t size)
 {
     assert(payload || size == 0);
-    size_t at = 0;
-    while (at < size && (payload[at] == ' ' || payload[at] == '\t' ||
-                         payload[at] == '\r' || payload[at] == '\n')) {
-        at++;
+    size_t first = 0;
+    while (first < size && s_blank(payload[first])) {
+        first++;
     }
-    return at < size && !strchr("{[\"", payload[at]) && !memchr(payload, '\0', size);
+    while (size > first && s_blank(payload[size - 1])) {
+        size--;
+    }
+    if (first == size || strchr("{[\"", payload[first]) || memchr(payload, '\0', size)) {
+        return NULL;
+    }
+    return zs_strndup((const char *) payload + first, size - first);
 }

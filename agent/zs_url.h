@@ -63,8 +63,9 @@ int zs_url_allow_check(const zs_url_allow_t *self,
 //  parse.
 bool zs_url_same_origin(const char *a, const char *b);
 
-//  True when a task's payload (size bytes) is a bare URL rather than JSON: bytes
-//  without NUL whose first non-blank byte opens no JSON object, array or string.
-bool zs_url_payload_is_url(const uint8_t *payload, size_t size);
+//  The URL a task's payload (size bytes) is, when it is a bare URL rather than JSON:
+//  bytes without NUL whose first non-blank byte opens no JSON object, array or string.
+//  Returns a copy without the blanks around it (the caller frees), or NULL for JSON.
+char *zs_url_payload_url(const uint8_t *payload, size_t size);
 
 #endif

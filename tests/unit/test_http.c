@@ -136,7 +136,7 @@ test_bare_url_is_a_get(void)
 {
     s_fixture_t *fx = s_fixture_new(NULL);
     zs_test_http_add(&fx->http, "/echo", 200, NULL)->echo = true;
-    s_start(fx, "t1", "%s", "/echo?x=1", 0);
+    s_start(fx, "t1", " %s\n", "/echo?x=1", 0);  //  as `echo URL |` would send it
     zs_test_sink_run(&fx->sink, 1);
     json_t *out = s_out(&fx->sink.results[0]);
     bool ok = true;
