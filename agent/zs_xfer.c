@@ -217,7 +217,7 @@ zs_xfer_easy_new(void)
         s_oom("curl_easy_init");
     }
     //  Each of these fails only for an option this libcurl lacks, and meson requires
-    //  one that has them all (>= 7.85)
+    //  one that has them all (>= 7.87)
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, ZS_XFER_PROTOCOLS);
     curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, ZS_XFER_PROTOCOLS);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -225,6 +225,9 @@ zs_xfer_easy_new(void)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) ZS_XFER_CONNECT_MS);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, ZS_XFER_AGENT);
+    //  An abort while a name is still being resolved would otherwise wait, in the
+    //  loop, for the resolver thread's getaddrinfo to return: seconds on a slow DNS
+    curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
     return easy;
 }
 

@@ -51,7 +51,8 @@ void zs_xfer_destroy(zs_xfer_t **self_p);
 
 //  A new easy handle with the house defaults: protocols and redirect protocols
 //  ZS_XFER_PROTOCOLS, no redirects followed, no signals, connect timeout
-//  ZS_XFER_CONNECT_MS, TCP keep-alive, User-Agent ZS_XFER_AGENT. The caller owns it
+//  ZS_XFER_CONNECT_MS, TCP keep-alive, User-Agent ZS_XFER_AGENT, and no wait for a
+//  name still being resolved when it is aborted (CURLOPT_QUICK_EXIT). The caller owns it
 //  (curl_easy_cleanup). Never returns NULL: libcurl fails here only on OOM, which aborts.
 CURL *zs_xfer_easy_new(void);
 
