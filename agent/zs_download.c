@@ -234,11 +234,9 @@ s_progress(zs_download_t *self, s_job_t *job)
     msg.pct = job->total ? job->file.size * 100 / job->total : 0;
     msg.pct = msg.pct < 100 ? msg.pct : 100;
     msg.note = note;
-#ifdef ZS_HAVE_XFER_FIELDS
     msg.bytes = job->file.size;
     msg.total = job->total;
     msg.rate = rate;
-#endif
     self->sink.send(self->sink.owner, &msg);
 }
 
@@ -740,13 +738,11 @@ zs_download_conf_from_welcome(zs_download_conf_t *conf, const zs_msg_t *welcome)
     assert(conf);
     assert(welcome);
     memset(conf, 0, sizeof *conf);
-#ifdef ZS_HAVE_XFER_FIELDS
     conf->allow = welcome->allow.items;
     conf->allow_count = welcome->allow.count;
     conf->dir = welcome->dir;
     conf->max_size = welcome->max_size;
     conf->max_redirects = welcome->max_redirects;
-#endif
 }
 
 //  ---- the handler table's view --------------------------------------------------------

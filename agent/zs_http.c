@@ -566,14 +566,12 @@ zs_http_conf_from_welcome(zs_http_conf_t *conf, const zs_msg_t *welcome)
     assert(conf);
     assert(welcome);
     memset(conf, 0, sizeof *conf);
-#ifdef ZS_HAVE_XFER_FIELDS
     conf->allow = welcome->allow.items;
     conf->allow_count = welcome->allow.count;
     conf->max_body = welcome->max_body;
     conf->max_redirects = welcome->max_redirects;
     conf->headers = welcome->headers.items;
     conf->header_count = welcome->headers.count;
-#endif
 }
 
 //  ---- the handler table's view --------------------------------------------------------
