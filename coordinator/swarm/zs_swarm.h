@@ -20,6 +20,7 @@
 #include "supervisor/zs_supervision.h"
 #include "proto/zs_msg.h"
 #include "proto/zs_strategy.h"
+#include "proto/zs_vocab.h"
 #include "common/zs_util.h"
 #include "coordinator/swarm/zs_workflow.h"
 
@@ -75,14 +76,6 @@ typedef enum {
     ZS_HANDLER_LLM,       //  one prompt per task to the type's providers ('llm' section)
     ZS_HANDLER_COUNT
 } zs_handler_kind_t;
-
-//  The kinds of LLM provider APIs (docs/llm.md)
-typedef enum {
-    ZS_PROVIDER_OPENAI,     //  chat completions, and every server that speaks them
-    ZS_PROVIDER_ANTHROPIC,  //  the Messages API
-    ZS_PROVIDER_OLLAMA,     //  Ollama's native /api/chat
-    ZS_PROVIDER_KIND_COUNT
-} zs_provider_kind_t;
 
 //  A budget in tokens and in money; 0 in either means no limit in it
 typedef struct {
@@ -241,9 +234,8 @@ const zs_swarm_type_t *zs_swarm_type_find(const zs_swarm_t *self, const char *ty
 const zs_swarm_provider_t *zs_swarm_provider_find(const zs_swarm_t *self,
                                                   const char *name);
 
-//  The word a swarm file and the wire use for a handler, or a provider kind.
+//  The word a swarm file and the wire use for a handler.
 const char *zs_swarm_handler_name(zs_handler_kind_t handler);
-const char *zs_swarm_provider_kind_name(zs_provider_kind_t kind);
 
 //  The name of the key the swarm file's 'security.ids' binds agent id to (borrowed), or
 //  NULL when no item names or prefixes it.

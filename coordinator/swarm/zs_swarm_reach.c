@@ -57,12 +57,6 @@ static const char *const s_handler_names[ZS_HANDLER_COUNT] = {
     [ZS_HANDLER_LLM] = "llm",
 };
 
-static const char *const s_kind_names[ZS_PROVIDER_KIND_COUNT] = {
-    [ZS_PROVIDER_OPENAI] = "openai",
-    [ZS_PROVIDER_ANTHROPIC] = "anthropic",
-    [ZS_PROVIDER_OLLAMA] = "ollama",
-};
-
 //  ---------------------------------------------------------------------------------------
 //  Values
 
@@ -614,11 +608,4 @@ zs_swarm_handler_name(zs_handler_kind_t handler)
 {
     assert(handler < ZS_HANDLER_COUNT);
     return s_handler_names[handler];
-}
-
-const char *
-zs_swarm_provider_kind_name(zs_provider_kind_t kind)
-{
-    assert(kind < ZS_PROVIDER_KIND_COUNT);
-    return s_kind_names[kind];
 }

@@ -957,7 +957,7 @@ test_llm(void)
              local->cooldown.window_ms == 60000 && local->cooldown.cooldown_ms == 30000);
     ZS_CHECK(local->price_in == 0.0 && local->rpm == 0);
     ZS_CHECK(zs_swarm_provider_find(swarm, "nope") == NULL);
-    ZS_CHECK_STR(zs_swarm_provider_kind_name(zs_swarm_provider_find(swarm, "claude")->kind), "anthropic");
+    ZS_CHECK_STR(zs_vocab_kind(zs_swarm_provider_find(swarm, "claude")->kind), "anthropic");
     ZS_CHECK_STR(zs_swarm_handler_name(type->handler), "llm");
     zs_swarm_destroy(&swarm);
 }
