@@ -290,8 +290,10 @@ zs_coord_parts_init(zs_coord_t *self,
     zs_core_set_hooks(&self->core, &s_hooks, self);
     zs_tasks_init(&self->tasks, &self->core);
     zs_coord_mem_init(&self->memory, &self->core, &self->durable);
-    zs_durable_init(&self->durable, &self->core, &self->tasks, self->memory.mem);
-    zs_dispatch_init(&self->dispatch, &self->core, &self->tasks);
+    zs_providers_init(&self->providers, &self->core, &self->tasks, &self->durable);
+    zs_durable_init(&self->durable, &self->core, &self->tasks, self->memory.mem,
+                    self->providers.spend);
+    zs_dispatch_init(&self->dispatch, &self->core, &self->tasks, &self->providers);
     zs_graph_init(&self->graph, &self->core, &self->tasks, &self->dispatch);
     zs_teams_init(&self->teams, &self->core, &self->tasks, &self->dispatch, &self->graph);
     zs_coord_vote_init(&self->votes, &self->core, &self->dispatch, self->tasks.nonce);
@@ -312,6 +314,7 @@ zs_coord_parts_fini(zs_coord_t *self)
     zs_teams_fini(&self->teams);
     zs_coord_vote_fini(&self->votes);
     zs_coord_mem_fini(&self->memory);
+    zs_providers_fini(&self->providers);
 }
 
 zs_coord_t *

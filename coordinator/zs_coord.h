@@ -28,6 +28,7 @@
 #include "coordinator/core/zs_tasks.h"
 #include "coordinator/flow/zs_dispatch.h"
 #include "coordinator/flow/zs_graph.h"
+#include "coordinator/flow/zs_providers.h"
 #include "coordinator/flow/zs_teams.h"
 #include "coordinator/zs_coord_auth.h"
 #include "coordinator/zs_coord_mem.h"
@@ -45,6 +46,7 @@ struct zs_coord_t {
     zs_core_t core;              //  outputs, clock, phase, counts
     zs_tasks_t tasks;            //  every task, waiters, kept results
     zs_durable_t durable;        //  the journal
+    zs_providers_t providers;    //  LLM providers' circuits, spending, budgets
     zs_dispatch_t dispatch;      //  agents, and where ready tasks wait
     zs_graph_t graph;            //  dependencies, fan-outs, the workflow
     zs_teams_t teams;            //  neighbours, teams, rings

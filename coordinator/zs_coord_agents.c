@@ -3,6 +3,7 @@
 #include "coordinator/zs_coord_agents.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #define ZS_COORD_LOG_SAMPLE 256  //  bytes of peer text (escaped) in one log line
@@ -45,6 +46,7 @@ s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
               zs_sanitize_str(sample, sizeof sample, why));
     s_publish_agent(self, ZS_MSG_EV_AGENT_LEFT, agent, why);
     zs_teams_leaving(&self->teams, agent);
+    zs_providers_leaving(&self->providers, agent);
     zs_registry_remove(self->dispatch.registry, &agent);
 }
 
@@ -163,6 +165,62 @@ s_agent_add(zs_coord_t *self, const char *id, const zs_msg_t *hello)
                            type ? type->caps : NULL, type ? type->cap_count : 0);
 }
 
+static zs_msg_list_t
+s_list(char **items, size_t count)
+{
+    //  char ** to const char ** is safe here: the message only reads the strings
+    return (zs_msg_list_t){(const char **) (void *) items, count};
+}
+
+//  Where an http or download type's agents may reach, and how much they may fetch
+static void
+s_welcome_fetch(const zs_swarm_fetch_t *fetch, zs_msg_t *welcome)
+{
+    welcome->allow = s_list(fetch->allow, fetch->allow_count);
+    welcome->max_redirects = fetch->max_redirects;
+    welcome->max_body = fetch->max_body;
+    welcome->headers = s_list(fetch->headers, fetch->header_count);
+    welcome->dir = fetch->dir;
+    welcome->max_size = fetch->max_size;
+}
+
+//  How an llm type's agents call: its providers in the order they are tried (confs
+//  holds 1 + ZS_SWARM_FALLBACKS_MAX records), its prompts and its limits. Keys stay
+//  on the agents' machines: only the variables' names go
+static void
+s_welcome_llm(const zs_swarm_t *swarm,
+              const zs_swarm_llm_t *llm,
+              zs_msg_t *welcome,
+              zs_msg_provider_conf_t *confs)
+{
+    for (size_t i = 0; i <= llm->fallback_count; i++) {
+        const zs_swarm_provider_t *provider =
+            zs_swarm_provider_find(swarm, i ? llm->fallbacks[i - 1] : llm->provider);
+        confs[i] = (zs_msg_provider_conf_t){
+            .name = provider->name,
+            .kind = zs_vocab_kind(provider->kind),
+            .url = provider->base_url,
+            .model = provider->model,
+            .key_env = provider->key_env,
+            .tmo = provider->timeout_ms,
+            .price_in = provider->price_in,
+            .price_out = provider->price_out,
+        };
+    }
+    welcome->provider_confs = confs;
+    welcome->provider_conf_count = llm->fallback_count + 1;
+    welcome->system = llm->system;
+    welcome->prompt = llm->prompt;
+    welcome->max_tokens = llm->max_tokens;
+    welcome->temp = llm->temperature;
+    welcome->stream = llm->stream;
+    welcome->retries = llm->retries;
+    welcome->backoff = llm->backoff_ms;
+    welcome->max_wait = llm->max_wait_ms;
+    welcome->tok_max = llm->task.tokens;
+    welcome->usd_max = llm->task.usd > 0 ? llm->task.usd : (double) NAN;
+}
+
 static void
 s_welcome(zs_coord_t *self, zs_agent_t *agent)
 {
@@ -175,18 +233,17 @@ s_welcome(zs_coord_t *self, zs_agent_t *agent)
     welcome.live = self->swarm->liveness;
     welcome.conc = agent->conc;
     welcome.handler = zs_swarm_handler_name(type ? type->handler : ZS_HANDLER_BUILTIN);
-    if (type && type->argv) {
-        //  char ** to const char ** is safe here: the message only reads the strings
-        welcome.argv.items = (const char **) (void *) type->argv;
-        welcome.argv.count = type->argc;
-    }
+    zs_msg_provider_conf_t confs[1 + ZS_SWARM_FALLBACKS_MAX];
     if (type) {
+        welcome.argv = s_list(type->argv, type->argc);
         //  How it votes: a fixed answer, or a command (its own, or the vote's)
         welcome.option = type->vote_answer;
         welcome.vote_argv =
-            type->vote_handler ? welcome.argv
-                               : (zs_msg_list_t){(const char **) (void *) type->vote_argv,
-                                                 type->vote_argc};
+            type->vote_handler ? welcome.argv : s_list(type->vote_argv, type->vote_argc);
+        s_welcome_fetch(&type->fetch, &welcome);
+        if (type->handler == ZS_HANDLER_LLM) {
+            s_welcome_llm(self->swarm, &type->llm, &welcome, confs);
+        }
     }
     zs_core_send(&self->core, agent->peer, &welcome);
 }
@@ -246,6 +303,7 @@ zs_coord_agents_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
               zs_sanitize_str(host, sizeof host, agent->host), zs_broker_peer_addr(peer));
     s_publish_agent(self, ZS_MSG_EV_AGENT_JOINED, agent, NULL);
     zs_teams_joined(&self->teams, agent);
+    zs_providers_joined(&self->providers, agent);
     zs_dispatch_feed(&self->dispatch, agent);
     return 0;
 }
@@ -276,6 +334,13 @@ zs_coord_agents_gone(void *ctx, zs_peer_t *peer, const char *why)
 static void
 s_on_progress(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
 {
+    zs_dispatch_progress(&self->dispatch, agent, msg);
+}
+
+static void
+s_on_provider_report(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_providers_report(&self->providers, agent, msg);
 }
 
 static void
@@ -335,6 +400,7 @@ typedef struct {
 static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_ACK] = {s_on_ack, false},
     [ZS_MSG_TASK_PROGRESS] = {s_on_progress, false},
+    [ZS_MSG_PROVIDER_REPORT] = {s_on_provider_report, false},
     [ZS_MSG_TASK_RESULT] = {s_on_result, false},
     [ZS_MSG_TASK_BID] = {s_on_bid, false},
     [ZS_MSG_MSG_SEND] = {s_on_send, false},

@@ -107,6 +107,7 @@ s_status(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     reply.results_bytes = self->tasks.results;
     reply.uptime_ms = (uint64_t) (zs_core_now(&self->core) - self->core.started_ms);
     reply.seq = zs_broker_seq(self->broker);
+    zs_providers_status(&self->providers, &reply);
     zs_core_reply(&self->core, client, &reply);
 }
 
@@ -312,6 +313,12 @@ s_vote(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zs_coord_vote_client(&self->votes, client, msg);
 }
 
+static void
+s_providers(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    zs_providers_reply(&self->providers, client, msg);
+}
+
 typedef void(s_handler_fn)(zs_coord_t *self,
                            const zs_client_ref_t *client,
                            const zs_msg_t *msg);
@@ -344,6 +351,7 @@ static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_PROPOSE] = {s_vote, false, true},
     [ZS_MSG_VOTE_STATUS] = {s_vote, false, false},
     [ZS_MSG_VOTE_LIST] = {s_vote, false, false},
+    [ZS_MSG_PROVIDERS] = {s_providers, false, false},
 };
 
 static void

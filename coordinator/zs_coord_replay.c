@@ -2,6 +2,7 @@
 
 #include "coordinator/zs_coord_replay.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 //  What a replay keeps while it reads
@@ -74,6 +75,7 @@ s_ended(s_replay_t *self, const zs_msg_t *record)
     task->agent_id = record->agent ? zs_strdup(record->agent) : NULL;
     task->ended_ms = (int64_t) record->ended;
     zs_task_set_result(task, record);
+    task->usd = isnan(record->usd) ? 0.0 : record->usd;
     s_keep_items(self, task);
     if (known) {
         zs_tasks_ended(&coord->tasks, task);
@@ -113,6 +115,8 @@ s_record(void *ctx, const void *body, size_t size)
         zs_mem_restore(coord->memory.mem, &record);
     } else if (record.type == ZS_MSG_MEM_DEL) {
         zs_mem_remove(coord->memory.mem, record.key);
+    } else if (record.type == ZS_MSG_SPEND) {
+        zs_providers_replay(&coord->providers, &record);
     }
     zs_msg_fini(&record);
 }

@@ -185,6 +185,7 @@ zs_core_ended(zs_core_t *self, zs_task_t *task)
         self->counts.cancelled++;
     }
     task->ended_ms = zs_core_wall(self);
+    zs_task_clear_progress(task);
     if (self->hooks.ended) {
         self->hooks.ended(self->hooks_ctx, task);
     }

@@ -11,10 +11,14 @@
 static int s_snapshot(void *ctx, zs_journal_t *journal);
 
 void
-zs_durable_init(zs_durable_t *self, zs_core_t *core, zs_tasks_t *tasks, zs_mem_t *mem)
+zs_durable_init(zs_durable_t *self,
+                zs_core_t *core,
+                zs_tasks_t *tasks,
+                zs_mem_t *mem,
+                zs_spend_t *spend)
 {
     assert(self);
-    *self = (zs_durable_t){.core = core, .tasks = tasks, .mem = mem};
+    *self = (zs_durable_t){.core = core, .tasks = tasks, .mem = mem, .spend = spend};
     msgpack_sbuffer_init(&self->record);
 }
 
@@ -60,8 +64,7 @@ s_append(zs_durable_t *self, const zs_msg_t *record)
 {
     if (zs_msg_encode(record, &self->record) != 0 ||
         zs_journal_append(self->journal, self->record.data, self->record.size) != 0) {
-        zsys_error("cannot journal %s '%s'", record->task ? "task" : "entry",
-                   record->task ? record->task : record->key);
+        zsys_error("cannot journal a %s record", zs_msg_type_name(record->type));
         return;
     }
     if (self->core->swarm->journal_sync == ZS_JOURNAL_ALWAYS) {
@@ -95,6 +98,33 @@ zs_durable_mem_del(zs_durable_t *self, const char *key)
     zs_msg_init(&record, ZS_MSG_MEM_DEL);
     record.key = key;
     s_append_mem(self, &record);
+}
+
+static void
+s_spend_record(const char *provider,
+               const char *atype,
+               const zs_spend_sum_t *sum,
+               zs_msg_t *record)
+{
+    zs_msg_init(record, ZS_MSG_SPEND);
+    record->provider = provider;
+    record->atype = atype;
+    record->tok_in = sum->tok_in;
+    record->tok_out = sum->tok_out;
+    record->usd = sum->usd;
+}
+
+void
+zs_durable_spend(zs_durable_t *self,
+                 const char *provider,
+                 const char *atype,
+                 const zs_spend_sum_t *sum)
+{
+    if (self->journal) {
+        zs_msg_t record;
+        s_spend_record(provider, atype, sum, &record);
+        s_append(self, &record);
+    }
 }
 
 //  A lead's delegated work is not journaled: after a restart its team task starts over
@@ -269,6 +299,25 @@ s_snapshot_kept(zs_durable_t *self, zs_journal_t *journal)
     return rc;
 }
 
+//  zs_spend_each's walk, writing a spend record per pair until one write fails
+typedef struct {
+    zs_durable_t *self;
+    zs_journal_t *journal;
+    int rc;
+} s_spend_walk_t;
+
+static void
+s_snapshot_spend(void *arg, const char *provider, const char *atype,
+                 const zs_spend_sum_t *sum)
+{
+    s_spend_walk_t *walk = arg;
+    if (walk->rc == 0) {
+        zs_msg_t record;
+        s_spend_record(provider, atype, sum, &record);
+        walk->rc = s_snapshot_record(walk->self, walk->journal, &record);
+    }
+}
+
 static int
 s_snapshot(void *ctx, zs_journal_t *journal)
 {
@@ -291,7 +340,11 @@ s_snapshot(void *ctx, zs_journal_t *journal)
         zs_mem_describe(entry, &record);
         rc = s_snapshot_record(self, journal, &record);
     }
-    return rc;
+    s_spend_walk_t walk = {self, journal, rc};
+    if (rc == 0 && self->spend) {
+        zs_spend_each(self->spend, s_snapshot_spend, &walk);
+    }
+    return walk.rc;
 }
 
 void

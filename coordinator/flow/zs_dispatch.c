@@ -6,10 +6,13 @@
 #include <stdlib.h>
 
 void
-zs_dispatch_init(zs_dispatch_t *self, zs_core_t *core, zs_tasks_t *tasks)
+zs_dispatch_init(zs_dispatch_t *self,
+                 zs_core_t *core,
+                 zs_tasks_t *tasks,
+                 zs_providers_t *providers)
 {
     assert(self);
-    *self = (zs_dispatch_t){.core = core, .tasks = tasks};
+    *self = (zs_dispatch_t){.core = core, .tasks = tasks, .providers = providers};
     self->registry = zs_registry_new();
     self->sched = zs_sched_new(self->registry);
 }
@@ -36,10 +39,27 @@ zs_dispatch_strategy(zs_dispatch_t *self, const zs_task_t *task)
 
 //  Send a ready task (in no queue, backlog or auction) to agent, which has room, as its
 //  next attempt
+//  A task an llm agent was to run while a budget it spends from is spent: it ends dead
+//  with the budget's error, and the agent keeps its slot for the next task
+static void
+s_refuse(zs_dispatch_t *self, zs_task_t *task, const zs_error_t *err)
+{
+    zs_task_set_outcome(task, "fail", err->text);
+    task->result.code = (uint64_t) err->code;
+    zs_task_apply(task, ZS_TASK_GIVE_UP);
+    zs_core_ended(self->core, task);
+}
+
 static void
 s_assign(zs_dispatch_t *self, zs_agent_t *agent, zs_task_t *task)
 {
+    zs_error_t err;
+    if (self->providers && zs_providers_admits(self->providers, agent->atype, &err) != 0) {
+        s_refuse(self, task, &err);
+        return;
+    }
     zs_task_apply(task, ZS_TASK_ASSIGN);
+    zs_task_clear_progress(task);
     task->att++;
     free(task->agent_id);
     task->agent_id = zs_strdup(agent->id);
@@ -266,6 +286,7 @@ zs_dispatch_failed(zs_dispatch_t *self, zs_task_t *task)
 {
     zs_tasks_failed(self->tasks, task);
     zs_task_apply(task, ZS_TASK_FAIL);
+    zs_task_clear_progress(task);
     zs_core_publish_task(self->core, task, task->result.why);
     //  Also while stopping: the task stays unfinished (and in the journal) rather than
     //  dead. Dispatch waits for the end of the batch, when every agent lost in the
@@ -344,6 +365,28 @@ zs_dispatch_ack(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg)
     if (task && zs_task_apply(task, ZS_TASK_START) == 0) {
         zs_core_publish_task(self->core, task, NULL);
     }
+}
+
+void
+zs_dispatch_progress(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_task_t *task = zs_dispatch_expected(self, agent, msg);
+    if (!task) {
+        return;
+    }
+    zs_task_set_progress(task, msg);
+    zs_msg_t event;
+    zs_msg_init(&event, ZS_MSG_TASK_PROGRESS);
+    event.task = task->id;
+    event.att = task->att;
+    event.agent = agent->id;
+    event.pct = msg->pct;
+    event.note = msg->note;
+    event.bytes = msg->bytes;
+    event.total = msg->total;
+    event.rate = msg->rate;
+    event.text = msg->text;
+    zs_core_publish(self->core, &event);
 }
 
 void

@@ -24,19 +24,25 @@
 #define ZS_DISPATCH_H
 
 #include "coordinator/core/zs_tasks.h"
+#include "coordinator/flow/zs_providers.h"
 #include "coordinator/sched/zs_registry.h"
 #include "coordinator/sched/zs_sched.h"
 
 typedef struct {
-    zs_core_t *core;          //  borrowed
-    zs_tasks_t *tasks;        //  borrowed
-    zs_registry_t *registry;  //  the agents, owned
-    zs_sched_t *sched;        //  where ready tasks wait, owned
-    bool redispatch;          //  tasks were requeued: feed the agents at the batch end
+    zs_core_t *core;            //  borrowed
+    zs_tasks_t *tasks;          //  borrowed
+    zs_providers_t *providers;  //  the budgets llm tasks need, borrowed, or NULL
+    zs_registry_t *registry;    //  the agents, owned
+    zs_sched_t *sched;          //  where ready tasks wait, owned
+    bool redispatch;            //  tasks were requeued: feed the agents at the batch end
 } zs_dispatch_t;
 
-//  Start with no agent and no task waiting, over core and tasks (borrowed).
-void zs_dispatch_init(zs_dispatch_t *self, zs_core_t *core, zs_tasks_t *tasks);
+//  Start with no agent and no task waiting, over core, tasks and providers (borrowed;
+//  providers may be NULL: no budget is checked).
+void zs_dispatch_init(zs_dispatch_t *self,
+                      zs_core_t *core,
+                      zs_tasks_t *tasks,
+                      zs_providers_t *providers);
 
 //  Free the agents and the queues (tasks are the table's).
 void zs_dispatch_fini(zs_dispatch_t *self);
@@ -63,6 +69,11 @@ void zs_dispatch_settle(zs_dispatch_t *self);
 void zs_dispatch_ack(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 void zs_dispatch_result(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 void zs_dispatch_bid(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg);
+
+//  task.progress from agent: kept as the task's latest progress and published as a
+//  task.progress event (with its streamed text, which is not kept). Dropped unless it
+//  is about the attempt expected from that agent.
+void zs_dispatch_progress(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 
 //  An attempt failed (its outcome recorded in the task): queue it again while attempts
 //  are left, else it is dead.

@@ -2,6 +2,7 @@
 
 #include "coordinator/sched/zs_task.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ static const zs_task_state_t s_next[ZS_TASK_STATE_COUNT][ZS_TASK_EVENT_COUNT] = 
     [ZS_TASK_PENDING] =   {S_,              S_,              S_,                S_,
                            S_,              ZS_TASK_DEAD,    ZS_TASK_CANCELLED, ZS_TASK_READY},
     [ZS_TASK_READY] =     {ZS_TASK_ASSIGNED, S_,             S_,                S_,
-                           S_,              S_,              ZS_TASK_CANCELLED, S_},
+                           S_,              ZS_TASK_DEAD,    ZS_TASK_CANCELLED, S_},
     [ZS_TASK_ASSIGNED] =  {S_,              ZS_TASK_RUNNING, ZS_TASK_COMPLETED, ZS_TASK_FAILED,
                            S_,              S_,              ZS_TASK_CANCELLED, S_},
     [ZS_TASK_RUNNING] =   {S_,              S_,              ZS_TASK_COMPLETED, ZS_TASK_FAILED,
@@ -138,6 +139,7 @@ s_result_purge(zs_task_result_t *result)
     free(result->out);
     free(result->err);
     free(result->why);
+    free(result->provider);
     memset(result, 0, sizeof *result);
 }
 
@@ -154,6 +156,7 @@ zs_task_destroy(zs_task_t **self_p)
     free(self->payload);
     free(self->agent_id);
     s_result_purge(&self->result);
+    zs_task_clear_progress(self);
     s_graph_fini(&self->graph);
     zs_strings_free(self->requires, self->require_count);
     free(self);
@@ -191,6 +194,32 @@ zs_task_set_result(zs_task_t *self, const zs_msg_t *result)
     self->result.err = s_bytes_dup(result->err, result->err_size);
     self->result.err_size = result->err_size;
     self->result.why = result->why ? zs_strdup(result->why) : NULL;
+    self->result.provider = result->provider ? zs_strdup(result->provider) : NULL;
+    self->result.code = result->code;
+    if (self->tok_in == 0 && self->tok_out == 0) {
+        self->tok_in = result->tok_in;
+        self->tok_out = result->tok_out;
+    }
+}
+
+void
+zs_task_set_progress(zs_task_t *self, const zs_msg_t *progress)
+{
+    free(self->progress.note);
+    self->progress = (zs_task_progress_t){
+        .pct = progress->pct,
+        .note = progress->note ? zs_strdup(progress->note) : NULL,
+        .bytes = progress->bytes,
+        .total = progress->total,
+        .rate = progress->rate,
+    };
+}
+
+void
+zs_task_clear_progress(zs_task_t *self)
+{
+    free(self->progress.note);
+    memset(&self->progress, 0, sizeof self->progress);
 }
 
 void
@@ -242,6 +271,16 @@ zs_task_describe(const zs_task_t *self, zs_msg_t *msg)
     msg->err = self->result.err;
     msg->err_size = self->result.err_size;
     msg->why = self->result.why;
+    msg->provider = self->result.provider;
+    msg->code = self->result.code;
+    msg->tok_in = self->tok_in;
+    msg->tok_out = self->tok_out;
+    msg->usd = self->usd > 0 ? self->usd : (double) NAN;
+    msg->pct = self->progress.pct;
+    msg->note = self->progress.note;
+    msg->bytes = self->progress.bytes;
+    msg->total = self->progress.total;
+    msg->rate = self->progress.rate;
     msg->ended = (uint64_t) self->ended_ms;
     //  An aggregate's deps are its items, ID.1 .. ID.N: thousands, and said by its id
     if (!self->graph.aggregate) {

@@ -36,7 +36,8 @@ typedef enum {
     ZS_TASK_SUCCEED,  //  assigned|running -> completed
     ZS_TASK_FAIL,     //  assigned|running -> failed
     ZS_TASK_RETRY,    //  failed -> ready
-    ZS_TASK_GIVE_UP,  //  failed|pending -> dead (a pending task: a dependency failed)
+    ZS_TASK_GIVE_UP,  //  failed|pending|ready -> dead (pending: a dependency failed;
+                      //  ready: a budget it would spend from is spent)
     ZS_TASK_CANCEL,   //  pending|ready|assigned|running -> cancelled
     ZS_TASK_RELEASE,  //  pending -> ready: every dependency completed
     ZS_TASK_EVENT_COUNT
@@ -91,7 +92,18 @@ typedef struct {
     uint8_t *err;     //  stderr, owned
     size_t err_size;  //  its length
     char *why;        //  reason, owned, or NULL
+    char *provider;   //  the LLM provider that answered, owned, or NULL
+    uint64_t code;    //  the error code the coordinator ended it for (15), or 0
 } zs_task_result_t;
+
+//  The latest progress an agent reported for the running attempt
+typedef struct {
+    uint64_t pct;    //  0..100, 0 when not said
+    char *note;      //  owned, or NULL
+    uint64_t bytes;  //  bytes transferred so far
+    uint64_t total;  //  bytes expected in all, 0 when unknown
+    uint64_t rate;   //  bytes a second
+} zs_task_progress_t;
 
 struct zs_task_t {
     char id[ZS_MSG_NAME_MAX + 1];  //  task id
@@ -108,6 +120,10 @@ struct zs_task_t {
     char *agent_id;                //  id of the agent of the last attempt, owned
     int64_t deadline_ms;           //  when the running attempt is overdue
     zs_task_result_t result;       //  last attempt's outcome
+    zs_task_progress_t progress;   //  the running attempt's latest progress
+    uint64_t tok_in;               //  LLM input tokens its calls spent, every attempt
+    uint64_t tok_out;              //  LLM output tokens
+    double usd;                    //  what they cost at the providers' prices
     int64_t ended_ms;              //  when it became final, zclock_time, or 0
     size_t heap_index;             //  position in a ready queue, or SIZE_MAX
     zs_link_t link;                //  on one list: its agent's, a backlog, or the kept
@@ -142,8 +158,16 @@ int zs_task_apply(zs_task_t *self, zs_task_event_t event);
 //  True in completed, dead and cancelled.
 bool zs_task_is_final(const zs_task_t *self);
 
-//  Replace the last attempt's outcome with what a task.result (borrowed) says.
+//  Replace the last attempt's outcome with what a task.result (borrowed) says. Its
+//  tokens are taken only when no provider.report counted any (an agent that reports no
+//  calls); the journal's wait.ok gives them back the same way.
 void zs_task_set_result(zs_task_t *self, const zs_msg_t *result);
+
+//  Keep what task.progress (borrowed) says, over the attempt's earlier progress.
+void zs_task_set_progress(zs_task_t *self, const zs_msg_t *progress);
+
+//  Forget the attempt's progress: a new attempt starts, or the task ended.
+void zs_task_clear_progress(zs_task_t *self);
 
 //  Record an outcome the coordinator decided (agent lost, timeout): status and why.
 void zs_task_set_outcome(zs_task_t *self, const char *status, const char *why);

@@ -45,6 +45,7 @@
 #define ZS_SWARM_AUCTION_MAX_MS      60000          //  largest 'auction_ms'
 #define ZS_SWARM_ID_KEYS_MAX         256            //  keys in 'security.ids'
 #define ZS_SWARM_IDS_MAX             64             //  ids and prefixes bound to one key
+#define ZS_SWARM_FALLBACKS_MAX       8              //  providers an llm type falls back to
 
 //  Byte bounds of what the coordinator holds (docs/swarm-file.md, "Memory bounds")
 #define ZS_SWARM_DEFAULT_QUEUE_BYTES (256u << 20)             //  held by unfinished tasks

@@ -28,7 +28,6 @@
 #define ZS_SWARM_MODEL_MAX       256   //  bytes in a model name
 #define ZS_SWARM_PROMPT_MAX      65536  //  bytes in a 'system' or 'prompt'
 #define ZS_SWARM_PROVIDERS_MAX   64     //  items in 'providers'
-#define ZS_SWARM_FALLBACKS_MAX   8      //  items in 'fallbacks'
 #define ZS_SWARM_MAX_TOKENS_MAX  1000000     //  largest 'max_tokens'
 #define ZS_SWARM_TOKENS_MAX      1000000000000000ll  //  largest token budget
 #define ZS_SWARM_USD_MAX         1000000000  //  largest budget in money

@@ -43,7 +43,7 @@ s_env_new(void)
     zs_tasks_init(&env->tasks, &env->io.core);
     //  In zs_coord_parts_init's order: the memory first, the journal glue over its store
     zs_coord_mem_init(&env->memory, &env->io.core, &env->durable);
-    zs_durable_init(&env->durable, &env->io.core, &env->tasks, env->memory.mem);
+    zs_durable_init(&env->durable, &env->io.core, &env->tasks, env->memory.mem, NULL);
     env->registry = zs_registry_new();
     zs_test_client(&env->client, "client");
     return env;

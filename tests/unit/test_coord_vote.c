@@ -49,7 +49,7 @@ s_env_new(size_t voters)
     env->swarm = swarm;
     zs_test_core_init(&env->io, env->swarm);
     zs_tasks_init(&env->tasks, &env->io.core);
-    zs_dispatch_init(&env->dispatch, &env->io.core, &env->tasks);
+    zs_dispatch_init(&env->dispatch, &env->io.core, &env->tasks, NULL);
     zs_coord_vote_init(&env->votes, &env->io.core, &env->dispatch, env->tasks.nonce);
     for (size_t i = 0; i < voters; i++) {
         char id[16];

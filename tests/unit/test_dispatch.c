@@ -57,7 +57,7 @@ s_env_new(const char *yaml)
     static const zs_core_hooks_t hooks = {NULL, s_ended, s_settle};
     zs_core_set_hooks(&env->io.core, &hooks, env);
     zs_tasks_init(&env->tasks, &env->io.core);
-    zs_dispatch_init(&env->dispatch, &env->io.core, &env->tasks);
+    zs_dispatch_init(&env->dispatch, &env->io.core, &env->tasks, NULL);
     return env;
 }
 
