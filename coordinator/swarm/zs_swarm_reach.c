@@ -10,6 +10,7 @@
 //  a prefix is plainly an absolute http or https URL.
 
 #include "coordinator/swarm/zs_swarm_private.h"
+#include "proto/zs_prompt.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -123,6 +124,24 @@ s_read_text(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *t
                             key->max, key->name, len);
     }
     zs_yaml_store_string(target, key, node);
+    return 0;
+}
+
+//  A prompt template, parsed as the agent will parse it, so a template the agent would
+//  refuse ('{{memory.}}', an unclosed '{{') is an error at load, with its place
+static int
+s_read_prompt(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    if (s_read_text(ctx, key, node, target) != 0) {
+        return -1;
+    }
+    zs_error_t err;
+    zs_prompt_t *prompt = zs_prompt_new((const char *) node->data.scalar.value,
+                                        node->data.scalar.length, &err);
+    if (!prompt) {
+        return zs_yaml_fail(ctx, node->start_mark, "'%s': %s", key->name, err.text);
+    }
+    zs_prompt_destroy(&prompt);
     return 0;
 }
 
@@ -311,7 +330,7 @@ static const zs_yaml_key_t s_llm_keys[] = {
     S_KEY("provider", zs_swarm_read_name, S_LLM(provider), 0, ZS_YAML_REQUIRED),
     {"fallbacks", s_read_fallbacks, 0, 0, ZS_SWARM_FALLBACKS_MAX, NULL, ZS_YAML_OPTIONAL},
     S_OPT("system", s_read_text, S_LLM(system), ZS_SWARM_PROMPT_MAX),
-    S_OPT("prompt", s_read_text, S_LLM(prompt), ZS_SWARM_PROMPT_MAX),
+    S_OPT("prompt", s_read_prompt, S_LLM(prompt), ZS_SWARM_PROMPT_MAX),
     S_UINT("max_tokens", S_LLM(max_tokens), 1, ZS_SWARM_MAX_TOKENS_MAX),
     S_NUMBER("temperature", S_LLM(temperature), 2),
     {"stream", zs_yaml_read_bool, S_LLM(stream), 0, 0, NULL, ZS_YAML_OPTIONAL},

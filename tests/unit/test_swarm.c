@@ -998,6 +998,8 @@ test_llm_rules(void)
                        "expected a number such as 0.25"));
     ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, prompt: ''}\n", "20:36",
                        "expected 1 to 65536 bytes for 'prompt', found 0"));
+    ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, prompt: 'Do {{payload'}\n",
+                       "20:36", "'prompt': "));
     ZS_CHECK(s_rejects(S_LLM_HEAD "    llm: {provider: local, budget: {dollars: 1}}\n",
                        "20:37", "unknown key 'dollars' in a budget"));
     ZS_CHECK(s_rejects(S_PROVIDERS "budget: {usd: -1}\nname: t\nagents: [{type: a}]\n",
