@@ -5,6 +5,7 @@
 #include "agent/zs_download.h"
 #include "agent/zs_exec.h"
 #include "agent/zs_http.h"
+#include "agent/zs_llm_ops.h"
 #include "agent/zs_peer.h"
 #include "agent/zs_voter.h"
 
@@ -22,8 +23,8 @@
 #define ZS_AGENT_ESTIMATES_MAX   256   //  task types whose run time an agent remembers
 
 //  The handlers an agent can run tasks with; welcome.handler picks one by name
-static const zs_handler_ops_t *const s_handlers[] = {&zs_builtin_ops, &zs_exec_ops,
-                                                     &zs_http_ops, &zs_download_ops};
+static const zs_handler_ops_t *const s_handlers[] = {
+    &zs_builtin_ops, &zs_exec_ops, &zs_http_ops, &zs_download_ops, &zs_llm_ops};
 #define S_HANDLER_COUNT (sizeof s_handlers / sizeof s_handlers[0])
 
 struct _zs_agent_t {
@@ -479,6 +480,7 @@ static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_ASK] = s_recv_ask,
     [ZS_MSG_VOTE_CAST_OK] = s_recv_cast_ok,
     [ZS_MSG_MEM_GET_OK] = s_recv_for_handler,
+    [ZS_MSG_PROVIDER_STATE] = s_recv_for_handler,
 };
 
 static void

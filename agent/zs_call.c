@@ -29,7 +29,7 @@ s_status_ok(long status)
 zs_call_t *
 zs_call_new(zs_provider_kind_t kind, zs_call_mode_t mode)
 {
-    assert(kind < ZS_PROVIDER_KINDS);
+    assert(kind < ZS_PROVIDER_KIND_COUNT);
     zs_call_t *self = zs_calloc(1, sizeof *self);
     self->kind = kind;
     self->stream = mode == ZS_CALL_STREAM ? zs_provider_stream_new(kind) : NULL;
@@ -120,7 +120,7 @@ zs_call_end(
     }
     //  A transport that stopped because the error body was cut failed by our doing
     if (outcome != ZS_OUTCOME_OK && !self->cut) {
-        zs_error_set(err, (int) outcome, "%s", why ? why : zs_outcome_name(outcome));
+        zs_error_set(err, (int) outcome, "%s", why ? why : zs_vocab_outcome(outcome));
         return (int) outcome;
     }
     if (!s_status_ok(self->status)) {

@@ -16,7 +16,7 @@
 
 //  What the coordinator last said of a provider
 typedef struct {
-    zs_llm_state_t state;  //  its state
+    zs_provider_state_t state;  //  its state
     int64_t until;         //  zclock_mono when it stops holding, 0: until told
 } s_state_t;
 
@@ -72,14 +72,6 @@ struct _zs_llm_t {
     uint64_t rid_next;             //  the next mem.get rid
     uint64_t call_next;            //  the next call id
     uint64_t rng;                  //  xorshift state for the jitter, never 0
-};
-
-static const char *const s_state_names[ZS_LLM_STATES] = {
-    [ZS_LLM_CLOSED] = "closed",
-    [ZS_LLM_OPEN] = "open",
-    [ZS_LLM_HALF_OPEN] = "half_open",
-    [ZS_LLM_LIMITED] = "limited",
-    [ZS_LLM_BAD] = "bad",
 };
 
 static void s_route(zs_llm_t *self, s_job_t *job);
@@ -466,15 +458,15 @@ s_skipped(zs_llm_t *self, s_job_t *job, const zs_llm_provider_t *p)
     s_state_t *state = zhashx_lookup(self->states, p->name);
     int64_t now = zclock_mono();
     bool holds = state && (!state->until || now < state->until);
-    if (!holds || state->state == ZS_LLM_CLOSED || state->state == ZS_LLM_HALF_OPEN) {
+    if (!holds || state->state == ZS_PROVIDER_CLOSED || state->state == ZS_PROVIDER_HALF_OPEN) {
         return false;
     }
     if (state->until) {
         s_last_set(job, "skipped: the coordinator says it is %s for %" PRId64 " ms more",
-                   s_state_names[state->state], state->until - now);
+                   zs_vocab_state(state->state), state->until - now);
     } else {
         s_last_set(job, "skipped: the coordinator says it is %s",
-                   s_state_names[state->state]);
+                   zs_vocab_state(state->state));
     }
     return true;
 }
@@ -811,28 +803,14 @@ zs_llm_recv(zs_llm_t *self, const zs_msg_t *msg)
 void
 zs_llm_provider_state(zs_llm_t *self,
                       const char *provider,
-                      zs_llm_state_t state,
+                      zs_provider_state_t state,
                       uint64_t left)
 {
     assert(self);
     assert(provider);
-    assert(state < ZS_LLM_STATES);
+    assert(state < ZS_PROVIDER_STATE_COUNT);
     s_state_t *entry = zs_calloc(1, sizeof *entry);
     entry->state = state;
     entry->until = left ? zclock_mono() + (int64_t) left : 0;
     zhashx_update(self->states, provider, entry);
-}
-
-int
-zs_llm_state_parse(const char *name, zs_llm_state_t *state_p)
-{
-    assert(name);
-    assert(state_p);
-    for (int i = 0; i < ZS_LLM_STATES; i++) {
-        if (streq(s_state_names[i], name)) {
-            *state_p = (zs_llm_state_t) i;
-            return 0;
-        }
-    }
-    return -1;
 }

@@ -52,16 +52,6 @@
 #define ZS_LLM_FETCH_MS          10000        //  longest wait for the mem.get replies
 #define ZS_LLM_BYTES_PER_TOKEN   4            //  a token's estimate before it is counted
 
-//  What the coordinator says of a provider (provider.state's `state`)
-typedef enum {
-    ZS_LLM_CLOSED,     //  "closed": calls go through
-    ZS_LLM_OPEN,       //  "open": cooling down after failures: skipped
-    ZS_LLM_HALF_OPEN,  //  "half_open": a probe may go: tried
-    ZS_LLM_LIMITED,    //  "limited": rpm/tpm or Retry-After: skipped
-    ZS_LLM_BAD,        //  "bad": auth failed: skipped
-    ZS_LLM_STATES
-} zs_llm_state_t;
-
 //  One provider call's outcome: provider.report
 typedef struct {
     const char *task;      //  the task
@@ -155,11 +145,8 @@ void zs_llm_recv(zs_llm_t *self, const zs_msg_t *msg);
 //  (0: until it says otherwise). Kept by name across configures.
 void zs_llm_provider_state(zs_llm_t *self,
                            const char *provider,
-                           zs_llm_state_t state,
+                           zs_provider_state_t state,
                            uint64_t left);
-
-//  The state a wire name names. Returns 0, or -1 when none.
-int zs_llm_state_parse(const char *name, zs_llm_state_t *state_p);
 
 //  The transport's reports on a call: one header line as received (the status lines
 //  included), size bytes

@@ -198,7 +198,7 @@ s_on_report(void *owner, const zs_llm_report_t *report)
     msg.task = report->task;
     msg.att = report->att;
     msg.provider = report->provider;
-    msg.outcome = zs_outcome_name(report->outcome);
+    msg.outcome = zs_vocab_outcome(report->outcome);
     msg.tok_in = report->tok_in;
     msg.tok_out = report->tok_out;
     msg.retry = report->retry_ms > 0 ? (uint64_t) report->retry_ms : 0;
@@ -242,17 +242,23 @@ s_providers_read(const zs_msg_t *welcome,
                  zs_llm_provider_conf_t *providers,
                  size_t *count)
 {
-    *count = welcome->provider_count < ZS_LLM_PROVIDERS_MAX ? welcome->provider_count
-                                                            : ZS_LLM_PROVIDERS_MAX;
+    *count = welcome->provider_conf_count;
+    if (*count > ZS_LLM_PROVIDERS_MAX) {
+        zsys_error("llm type has %zu providers, more than %d: every task will fail",
+                   *count, ZS_LLM_PROVIDERS_MAX);
+        return -1;
+    }
     for (size_t i = 0; i < *count; i++) {
-        const zs_msg_provider_conf_t *from = &welcome->providers[i];
+        const zs_msg_provider_conf_t *from = &welcome->provider_confs[i];
         zs_llm_provider_conf_t *to = &providers[i];
-        if (zs_provider_kind_parse(from->kind, &to->kind) != 0) {
-            char kind[ZS_MSG_NAME_MAX * 4 + 1];
+        int kind = zs_vocab_kind_from(from->kind);
+        if (kind < 0) {
+            char word[ZS_MSG_NAME_MAX * 4 + 1];
             zsys_error("llm provider kind '%s' is unknown: every task will fail",
-                       zs_sanitize_str(kind, sizeof kind, from->kind));
+                       zs_sanitize_str(word, sizeof word, from->kind));
             return -1;
         }
+        to->kind = (zs_provider_kind_t) kind;
         to->name = from->name;
         to->url = from->url;
         to->model = from->model;
@@ -353,11 +359,12 @@ static void
 s_ops_recv(void *instance, const zs_msg_t *msg)
 {
     s_instance_t *self = instance;
-    zs_llm_state_t state;
+    int state = zs_vocab_state_from(msg->state);
     if (msg->type != ZS_MSG_PROVIDER_STATE) {
         zs_llm_recv(self->llm, msg);
-    } else if (zs_llm_state_parse(msg->state, &state) == 0) {
-        zs_llm_provider_state(self->llm, msg->provider, state, msg->left);
+    } else if (state >= 0) {
+        zs_llm_provider_state(self->llm, msg->provider, (zs_provider_state_t) state,
+                              msg->left);
     }
 }
 

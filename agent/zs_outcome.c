@@ -14,20 +14,6 @@
 #define ZS_OUTCOME_WORD_MAX   64   //  bytes of an error type or code quoted in a why
 #define ZS_OUTCOME_HEADER_MAX 128  //  bytes of a retry header's value worth reading
 
-static const char *const s_names[ZS_OUTCOME_COUNT] = {
-    [ZS_OUTCOME_OK] = "ok",
-    [ZS_OUTCOME_RATE_LIMIT] = "rate_limit",
-    [ZS_OUTCOME_OVERLOADED] = "overloaded",
-    [ZS_OUTCOME_SERVER] = "server",
-    [ZS_OUTCOME_TIMEOUT] = "timeout",
-    [ZS_OUTCOME_CONNECT] = "connect",
-    [ZS_OUTCOME_AUTH] = "auth",
-    [ZS_OUTCOME_BAD_REQUEST] = "bad_request",
-    [ZS_OUTCOME_CONTEXT] = "context",
-    [ZS_OUTCOME_MALFORMED] = "malformed",
-    [ZS_OUTCOME_CANCELLED] = "cancelled",
-};
-
 //  Statuses by range, first match wins. 402 (Anthropic's billing_error) and 403 leave
 //  the provider unusable as 401 does; 409 is a lock timeout the SDKs retry; 413 is a
 //  request too large for this provider, which another may take.
@@ -84,12 +70,6 @@ typedef struct {
     const char *code;     //  error.code when a string
     const char *message;  //  error.message, or error itself when a string
 } s_fields_t;
-
-const char *
-zs_outcome_name(zs_outcome_t outcome)
-{
-    return outcome < ZS_OUTCOME_COUNT ? s_names[outcome] : "invalid";
-}
 
 //  ---- reading an error body -----------------------------------------------------------
 

@@ -28,28 +28,10 @@
 #include <stdint.h>
 
 #include "common/zs_util.h"
+#include "proto/zs_vocab.h"
 
 #define ZS_OUTCOME_RETRY_MAX_MS 86400000  //  a wait a provider asks for is cut to a day
 #define ZS_OUTCOME_SAMPLE_MAX   300       //  bytes of a provider's message in a why
-
-//  The outcome of one call (provider.report's `outcome`, PROTOCOL.md)
-typedef enum {
-    ZS_OUTCOME_OK = 0,       //  "ok": an answer
-    ZS_OUTCOME_RATE_LIMIT,   //  "rate_limit": 429; wait Retry-After, or back off
-    ZS_OUTCOME_OVERLOADED,   //  "overloaded": 503, 529, overloaded_error; back off
-    ZS_OUTCOME_SERVER,       //  "server": other 5xx, an error inside a stream; back off
-    ZS_OUTCOME_TIMEOUT,      //  "timeout": no answer in time, 408, 504; back off
-    ZS_OUTCOME_CONNECT,      //  "connect": no connection, or it broke; back off
-    ZS_OUTCOME_AUTH,         //  "auth": 401, 402, 403, spent quota; the next provider
-    ZS_OUTCOME_BAD_REQUEST,  //  "bad_request": 400, 404, 422, other 4xx; fail the task
-    ZS_OUTCOME_CONTEXT,      //  "context": the prompt is too long; the next provider
-    ZS_OUTCOME_MALFORMED,    //  "malformed": an answer that cannot be read; back off
-    ZS_OUTCOME_CANCELLED,    //  "cancelled": the task was cancelled or timed out
-    ZS_OUTCOME_COUNT
-} zs_outcome_t;
-
-//  The wire name of an outcome ("rate_limit"), or "invalid"
-const char *zs_outcome_name(zs_outcome_t outcome);
 
 //  Classify a failed HTTP answer: status (not 2xx) and its body, size bytes (maybe not
 //  JSON, maybe cut short). Fills err (code = the outcome) with a why such as "http 429

@@ -2,7 +2,7 @@
 
 #include "agent/zs_provider.h"
 #include "agent/zs_sse.h"
-#include "proto/zs_msgtab.h"
+#include "proto/zs_msgval.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -25,7 +25,6 @@ typedef int(s_record_fn)(zs_provider_stream_t *self,
                          zs_error_t *err);
 
 typedef struct {
-    const char *name;         //  wire name
     const char *path;         //  appended to the base URL
     const char *key_header;   //  the key goes after this
     const char *version;      //  a header every request carries, or NULL
@@ -45,29 +44,7 @@ struct _zs_provider_stream_t {
     zs_error_t error;             //  why the stream failed, once it did
 };
 
-static const s_kind_t s_kinds[ZS_PROVIDER_KINDS];
-
-//  ---- names ---------------------------------------------------------------------------
-
-const char *
-zs_provider_kind_name(zs_provider_kind_t kind)
-{
-    return kind < ZS_PROVIDER_KINDS ? s_kinds[kind].name : "invalid";
-}
-
-int
-zs_provider_kind_parse(const char *name, zs_provider_kind_t *kind_p)
-{
-    assert(name);
-    assert(kind_p);
-    for (int i = 0; i < ZS_PROVIDER_KINDS; i++) {
-        if (strcmp(s_kinds[i].name, name) == 0) {
-            *kind_p = (zs_provider_kind_t) i;
-            return 0;
-        }
-    }
-    return -1;
-}
+static const s_kind_t s_kinds[ZS_PROVIDER_KIND_COUNT];
 
 //  ---- answers -------------------------------------------------------------------------
 
@@ -397,10 +374,9 @@ s_ollama_record(zs_provider_stream_t *self, const json_t *record, zs_error_t *er
 
 //  ---- the kinds -----------------------------------------------------------------------
 
-static const s_kind_t s_kinds[ZS_PROVIDER_KINDS] = {
+static const s_kind_t s_kinds[ZS_PROVIDER_KIND_COUNT] = {
     [ZS_PROVIDER_OPENAI] =
         {
-            .name = "openai",
             .path = "/chat/completions",
             .key_header = "Authorization: Bearer ",
             .framing = ZS_SSE_EVENTS,
@@ -412,7 +388,6 @@ static const s_kind_t s_kinds[ZS_PROVIDER_KINDS] = {
         },
     [ZS_PROVIDER_ANTHROPIC] =
         {
-            .name = "anthropic",
             .path = "/v1/messages",
             .key_header = "x-api-key: ",
             .version = "anthropic-version: " ZS_PROVIDER_ANTHROPIC_VERSION,
@@ -424,7 +399,6 @@ static const s_kind_t s_kinds[ZS_PROVIDER_KINDS] = {
         },
     [ZS_PROVIDER_OLLAMA] =
         {
-            .name = "ollama",
             .path = "/api/chat",
             .key_header = "Authorization: Bearer ",
             .framing = ZS_SSE_LINES,
@@ -515,7 +489,7 @@ s_headers_build(zs_provider_request_t *self,
 static bool
 s_text_valid(const char *text)
 {
-    return !text || zs_msgtab_text_fault(text, strlen(text)) == SIZE_MAX;
+    return !text || zs_msgval_text_fault(text, strlen(text)) == SIZE_MAX;
 }
 
 static int
@@ -559,7 +533,7 @@ zs_provider_request_init(zs_provider_request_t *self,
 {
     assert(self);
     assert(call);
-    assert(call->kind < ZS_PROVIDER_KINDS);
+    assert(call->kind < ZS_PROVIDER_KIND_COUNT);
     assert(call->url && call->model);
     memset(self, 0, sizeof *self);
     const s_kind_t *kind = &s_kinds[call->kind];
@@ -615,7 +589,7 @@ zs_provider_parse(zs_provider_kind_t kind,
                   zs_provider_answer_t *answer,
                   zs_error_t *err)
 {
-    assert(kind < ZS_PROVIDER_KINDS);
+    assert(kind < ZS_PROVIDER_KIND_COUNT);
     assert(body || size == 0);
     assert(answer);
     if (size > ZS_PROVIDER_BODY_MAX) {
@@ -670,7 +644,7 @@ s_on_record(void *arg, const char *event, const char *data, size_t size)
 zs_provider_stream_t *
 zs_provider_stream_new(zs_provider_kind_t kind)
 {
-    assert(kind < ZS_PROVIDER_KINDS);
+    assert(kind < ZS_PROVIDER_KIND_COUNT);
     zs_provider_stream_t *self = zs_calloc(1, sizeof *self);
     self->kind = &s_kinds[kind];
     zs_sse_init(&self->sse, self->kind->framing, ZS_PROVIDER_LINE_MAX, s_on_record, self);

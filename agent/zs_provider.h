@@ -47,14 +47,6 @@
 #define ZS_PROVIDER_REASON_MAX        48  //  bytes kept of a provider's stop reason
 #define ZS_PROVIDER_ANTHROPIC_VERSION "2023-06-01"
 
-//  The kinds of API (welcome's provider `kind`)
-typedef enum {
-    ZS_PROVIDER_OPENAI,     //  "openai"
-    ZS_PROVIDER_ANTHROPIC,  //  "anthropic"
-    ZS_PROVIDER_OLLAMA,     //  "ollama"
-    ZS_PROVIDER_KINDS
-} zs_provider_kind_t;
-
 //  Error codes of a request that cannot be built (zs_error_t.code)
 typedef enum {
     ZS_PROVIDER_E_URL = 1,  //  the base URL is not http(s), too long, or has ? or #
@@ -105,12 +97,6 @@ typedef struct {
 
 //  A streamed answer being read
 typedef struct _zs_provider_stream_t zs_provider_stream_t;
-
-//  The wire name of a kind ("openai"), or "invalid"
-const char *zs_provider_kind_name(zs_provider_kind_t kind);
-
-//  The kind a wire name names. Returns 0, or -1 when there is none.
-int zs_provider_kind_parse(const char *name, zs_provider_kind_t *kind_p);
 
 //  Build call's request into self. Returns 0, or -1 with err (a zs_provider_code_t and a
 //  text that never holds the key) and self empty. On success the caller finishes self.

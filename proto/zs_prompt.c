@@ -2,7 +2,7 @@
 
 #include "proto/zs_prompt.h"
 #include "proto/zs_msg.h"
-#include "proto/zs_msgtab.h"
+#include "proto/zs_msgval.h"
 
 #include <assert.h>
 #include <stdbool.h>
@@ -199,7 +199,7 @@ zs_prompt_new(const char *text, size_t size, zs_error_t *err)
                      size, ZS_PROMPT_TEXT_MAX);
         return NULL;
     }
-    size_t fault = zs_msgtab_text_fault(text, size);
+    size_t fault = zs_msgval_text_fault(text, size);
     if (fault != SIZE_MAX) {
         zs_error_set(err, ZS_PROMPT_E_TEMPLATE,
                      "template is not UTF-8 text without NUL (byte %zu)", fault);
@@ -264,7 +264,7 @@ static int
 s_value_check(zs_prompt_value_t value, const char *key, zs_error_t *err)
 {
     size_t fault = value.size
-                       ? zs_msgtab_text_fault((const char *) value.data, value.size)
+                       ? zs_msgval_text_fault((const char *) value.data, value.size)
                        : SIZE_MAX;
     if (fault == SIZE_MAX) {
         return 0;

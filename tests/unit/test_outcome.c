@@ -20,7 +20,7 @@ test_rate_limit(void)
     ZS_CHECK_STR(err.text,
                  "http 429 rate_limit_error: This request would exceed the rate "
                  "limit");
-    ZS_CHECK_STR(zs_outcome_name(outcome), "rate_limit");
+    ZS_CHECK_STR(zs_vocab_outcome(outcome), "rate_limit");
     zs_outcome_hints_t hints;
     zs_outcome_hints_init(&hints);
     const char *lines[] = {"HTTP/1.1 429 Too Many Requests\r\n",
@@ -55,7 +55,7 @@ test_statuses(void)
         zs_error_t err;
         zs_outcome_t got = zs_outcome_classify(cases[i].status, NULL, 0, &err);
         if (got != cases[i].expect) {
-            fprintf(stderr, "status %ld: %s\n", cases[i].status, zs_outcome_name(got));
+            fprintf(stderr, "status %ld: %s\n", cases[i].status, zs_vocab_outcome(got));
         }
         ZS_CHECK(got == cases[i].expect);
         char prefix[32];
@@ -147,7 +147,7 @@ test_bodies(void)
         bool ok = got == cases[i].expect &&
                   strncmp(err.text, cases[i].why, strlen(cases[i].why)) == 0;
         if (!ok) {
-            fprintf(stderr, "case %zu: %s '%s'\n", i, zs_outcome_name(got), err.text);
+            fprintf(stderr, "case %zu: %s '%s'\n", i, zs_vocab_outcome(got), err.text);
         }
         ZS_CHECK(ok);
     }
@@ -211,7 +211,7 @@ test_records(void)
         bool ok = got == cases[i].expect &&
                   strncmp(err.text, cases[i].why, strlen(cases[i].why)) == 0;
         if (!ok) {
-            fprintf(stderr, "case %zu: %s '%s'\n", i, zs_outcome_name(got),
+            fprintf(stderr, "case %zu: %s '%s'\n", i, zs_vocab_outcome(got),
                     record ? err.text : "not JSON");
         }
         ZS_CHECK(ok);
@@ -286,9 +286,9 @@ test_names(void)
         "auth", "bad_request", "context",    "malformed", "cancelled"};
     ZS_CHECK(sizeof names / sizeof names[0] == ZS_OUTCOME_COUNT);
     for (int i = 0; i < ZS_OUTCOME_COUNT; i++) {
-        ZS_CHECK_STR(zs_outcome_name((zs_outcome_t) i), names[i]);
+        ZS_CHECK_STR(zs_vocab_outcome((zs_outcome_t) i), names[i]);
     }
-    ZS_CHECK_STR(zs_outcome_name(ZS_OUTCOME_COUNT), "invalid");
+    ZS_CHECK_STR(zs_vocab_outcome(ZS_OUTCOME_COUNT), "invalid");
 }
 
 static const zs_test_case_t s_cases[] = {
