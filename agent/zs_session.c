@@ -160,9 +160,21 @@ s_tick_hello(zs_session_t *self, int64_t now)
     }
 }
 
+static int s_on_socket(zloop_t *loop, zsock_t *reader, void *arg);
+
 static void
 s_tick_ready(zs_session_t *self, int64_t now)
 {
+    //  When this loop stalled (a busy CPU, a long callback), the timer runs before the
+    //  socket's reader in the round after: a message waiting there is the coordinator
+    //  speaking, not silence
+    if (now - self->heard_ms >= (int64_t) (self->hb * self->live) &&
+        (zsock_events(self->sock) & ZMQ_POLLIN)) {
+        s_on_socket(self->loop, self->sock, self);
+        if (self->state != S_STATE_READY) {
+            return;
+        }
+    }
     if (now - self->heard_ms >= (int64_t) (self->hb * self->live)) {
         zsys_warning("coordinator at '%s' silent for %" PRIu64 " ms, reconnecting",
                      self->endpoint, self->hb * self->live);
@@ -193,8 +205,6 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
 }
 
 //  ---- socket --------------------------------------------------------------------------
-
-static int s_on_socket(zloop_t *loop, zsock_t *reader, void *arg);
 
 static void
 s_socket_options(zs_session_t *self, zsock_t *sock)

@@ -100,7 +100,8 @@ def test_kill_9_mid_transfer_resumes_with_range(make_swarm, files, dl_dir):
     kept = os.path.getsize(part)
     files.clear_scripts("/big.bin")          # the resumed attempt runs at full speed
     done = client.reply(rid, seconds=60)
-    assert done["t"] == "wait.ok" and done["state"] == "completed", f"{done!r}"
+    assert done["t"] == "wait.ok" and done["state"] == "completed", (
+        f"{done!r}\n{swarm.log_tail(40)}")
     assert done["att"] >= 2, f"the kill should have cost an attempt: {done!r}"
     out = json.loads(done["stdout"])
     assert out["sha256"] == want and out["bytes"] == 64 * MIB, out

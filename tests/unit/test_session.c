@@ -396,6 +396,35 @@ test_silence(void)
     ZS_CHECK(ok);
 }
 
+//  A loop that stalls: the coordinator's heartbeat is sent, then the loop sleeps past
+//  live x hb, so in the round after, the session's timer is due with the heartbeat
+//  waiting on its socket
+static int
+s_stall(zloop_t *loop, int timer_id, void *arg)
+{
+    s_env_t *env = arg;
+    zs_msg_t beat;
+    zs_msg_init(&beat, ZS_MSG_HEARTBEAT);
+    s_reply(env, &beat);
+    zclock_sleep(S_HB_MS * S_LIVE * 3);
+    return 0;
+}
+
+//  A heartbeat that waited out a stall of the loop is heard: the session stays
+static void
+test_stall(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    bool ok = s_open(env);
+    env->mute = true;  //  only the stall's heartbeat comes, so it alone keeps the session
+    zloop_timer(env->loop, 1, 1, s_stall, env);
+    ok = ok && s_run(env, s_two_heartbeats, S_DEADLINE);
+    ok = ok && env->identities == 1 && env->hellos == 1 && zs_session_ready(env->session);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 //  The first retry waits hb, varied by ±25%: random picks the point in that range
 static void
 test_backoff(void)
@@ -457,6 +486,7 @@ static const zs_test_case_t s_cases[] = {
     {"unhandled", test_unhandled},
     {"bye", test_bye},
     {"silence", test_silence},
+    {"stall", test_stall},
     {"backoff", test_backoff},
     {"backoff_doubling", test_backoff_doubling},
     {"backoff_cap", test_backoff_cap},
