@@ -314,12 +314,30 @@ s_heartbeat(zs_broker_t *self, zs_peer_t *peer)
     zs_broker_send(self, peer, &beat);
 }
 
+static bool
+s_any_expired(zs_broker_t *self, int64_t deadline)
+{
+    for (zs_peer_t *peer = zhashx_first(self->peers); peer;
+         peer = zhashx_next(self->peers)) {
+        if (self->now_ms - peer->last_recv_ms > deadline) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_broker_t *self = arg;
     self->now_ms = zclock_mono();
     int64_t deadline = (int64_t) self->interval_ms * self->liveness;
+    //  When this loop stalled, the timer runs before the agents' reader in the round
+    //  after: read what waits there first, or peers that spoke would be expired
+    if (s_any_expired(self, deadline) && (zsock_events(self->agents) & ZMQ_POLLIN)) {
+        s_agents_readable(loop, self->agents, self);
+        self->now_ms = zclock_mono();
+    }
     //  Collect first: gone() may drop other peers, which would upset the iteration
     zlistx_t *expired = zlistx_new();
     for (zs_peer_t *peer = zhashx_first(self->peers); peer;
