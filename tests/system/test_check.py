@@ -78,3 +78,23 @@ def test_missing_file_exits_2(workdir):
                           text=True, timeout=30)
     assert proc.returncode == 2, f"{proc.returncode} {proc.stderr!r}"
     assert proc.stderr.startswith(f"{path}: "), f"message should name the file: {proc.stderr!r}"
+
+
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
+
+
+def whole_swarm_files(doc):
+    """The yaml blocks of a doc that are whole swarm files, as users copy them."""
+    with open(os.path.join(DOCS, doc)) as f:
+        blocks = re.findall(r"```yaml\n(.*?)```", f.read(), re.S)
+    return [b for b in blocks if re.search(r"^name: ", b, re.M) and
+            re.search(r"^agents:", b, re.M)]
+
+
+@pytest.mark.parametrize("doc", ["llm.md", "http.md"])
+def test_swarm_files_in_docs_are_valid(workdir, doc):
+    blocks = whole_swarm_files(doc)
+    assert blocks, f"docs/{doc} has no whole swarm file to copy"
+    for i, text in enumerate(blocks):
+        _, proc = check(workdir, text, name=f"doc{i}.yaml")
+        assert proc.returncode == 0, f"docs/{doc} block {i}: {proc.stderr}\n{text}"
