@@ -64,14 +64,21 @@ s_write_file(zs_bench_swarm_t *self,
             "agents:\n"
             "  - type: %s\n"
             "    count: %u\n"
-            "    handler: builtin\n"
+            "    handler: %s\n"
             "    concurrency: %u\n",
-            config->name, config->type, config->count, config->concurrency);
+            config->name, config->type, config->count,
+            config->handler ? config->handler : "builtin", config->concurrency);
+    if (config->type_keys) {
+        fputs(config->type_keys, file);
+    }
     if (config->caps) {
         fprintf(file, "    capabilities: %s\n", config->caps);
     }
     if (config->security) {
         fprintf(file, "security: %s\n", config->security);
+    }
+    if (config->top_keys) {
+        fputs(config->top_keys, file);
     }
     if (config->journal) {
         snprintf(self->journal, sizeof self->journal, "%s/%s.journal", config->dir,

@@ -33,17 +33,20 @@ typedef enum {
     ZS_BENCH_SWARM_ECHO,   //  copy it all to our stderr
 } zs_bench_swarm_output_t;
 
-//  What to run: a swarm of one agent type with the builtin handler
+//  What to run: a swarm of one agent type, with the builtin handler unless told
 typedef struct {
-    const char *zswarmd;   //  zswarmd program, a path or a name looked up in PATH
-    const char *dir;       //  directory for the swarm file, which must exist
-    const char *name;      //  swarm name, also the file's
-    const char *type;      //  the agent type
-    const char *caps;      //  YAML flow list of extra capabilities ("[echo]"), or NULL
-    unsigned count;        //  agent processes zswarmd spawns
-    unsigned concurrency;  //  tasks one agent runs at once
-    const char *journal;   //  fsync policy of a journal in dir ("batch"...), or NULL
-    const char *security;  //  YAML flow mapping of a 'security' section, or NULL
+    const char *zswarmd;    //  zswarmd program, a path or a name looked up in PATH
+    const char *dir;        //  directory for the swarm file, which must exist
+    const char *name;       //  swarm name, also the file's
+    const char *type;       //  the agent type
+    const char *caps;       //  YAML flow list of extra capabilities ("[echo]"), or NULL
+    unsigned count;         //  agent processes zswarmd spawns
+    unsigned concurrency;   //  tasks one agent runs at once
+    const char *journal;    //  fsync policy of a journal in dir ("batch"...), or NULL
+    const char *security;   //  YAML flow mapping of a 'security' section, or NULL
+    const char *handler;    //  the type's handler, NULL: builtin
+    const char *type_keys;  //  more keys of the type, YAML lines indented 4, or NULL
+    const char *top_keys;   //  more top-level keys, YAML lines, or NULL
     zs_bench_swarm_output_t output;  //  echo or keep zswarmd's output
 } zs_bench_swarm_config_t;
 
