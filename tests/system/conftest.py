@@ -505,15 +505,19 @@ def yaml_flow(value):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return format(value, "f")  # a plain decimal: swarm files refuse 1e-06
     return json.dumps(str(value))
 
 
 def swarm_yaml(name, agents, hb=100, liveness=4, tasks=None, bind=None, journal=None,
-               supervision=None):
+               supervision=None, providers=None, budget=None):
     """A swarm file. agents: YAML flow mappings, one per type, e.g.
     "{type: echo, count: 2, handler: builtin, capabilities: [noop], concurrency: 4}".
-    journal and supervision: dicts for those top-level mappings, e.g.
-    journal={"path": "/tmp/x.journal", "fsync": "batch"}, supervision={"max_restarts": 3}."""
+    journal, supervision, providers and budget: dicts for those top-level mappings, e.g.
+    journal={"path": "/tmp/x.journal", "fsync": "batch"}, supervision={"max_restarts": 3},
+    providers={"fake": {"kind": "openai", "base_url": url, "model": "m"}},
+    budget={"tokens": 100}."""
     bind = bind or {}
     lines = [
         f"name: {name}",
@@ -529,6 +533,10 @@ def swarm_yaml(name, agents, hb=100, liveness=4, tasks=None, bind=None, journal=
         lines.append(f"journal: {yaml_flow(journal)}")
     if supervision:
         lines.append(f"supervision: {yaml_flow(supervision)}")
+    if providers:
+        lines.append(f"providers: {yaml_flow(providers)}")
+    if budget:
+        lines.append(f"budget: {yaml_flow(budget)}")
     lines.append("agents:")
     lines += [f"  - {a}" for a in agents]
     return "\n".join(lines) + "\n"
