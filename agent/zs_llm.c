@@ -44,6 +44,7 @@ typedef struct {
     uint64_t est_in;                      //  the prompt's estimated tokens
     size_t provider;                      //  index of the provider in use
     uint64_t tries;                       //  retries made on it
+    bool held;                            //  this retry waited for a limited state
     char last[ZS_LLM_PROVIDERS_MAX][ZS_LLM_WHY_PART_MAX];  //  each one's last news
     zs_call_t *call;     //  owned: the call in flight or just ended
     uint64_t call_id;    //  its id while in flight, 0: none
@@ -541,16 +542,37 @@ s_route(zs_llm_t *self, s_job_t *job)
     s_job_finish(self, job, "fail", why, NULL);
 }
 
+//  How much longer the coordinator's word holds p back as limited, ms; 0: it does not
+static int64_t
+s_limited_ms(zs_llm_t *self, const zs_llm_provider_t *p)
+{
+    s_state_t *state = zhashx_lookup(self->states, p->name);
+    int64_t left = state && state->until ? state->until - zclock_mono() : 0;
+    return state && state->state == ZS_PROVIDER_LIMITED && left > 0 ? left : 0;
+}
+
 static int
 s_on_backoff(zloop_t *loop, int timer_id, void *arg)
 {
     zs_llm_t *self = arg;
     s_job_t *job = s_job_by_timer(self, timer_id);
-    if (job && job->timer == timer_id) {
-        job->timer = -1;
-        job->tries++;
-        s_route(self, job);
+    if (!job || job->timer != timer_id) {
+        return 0;
     }
+    job->timer = -1;
+    //  The coordinator limits a provider for the Retry-After we just waited, from when
+    //  our report reached it: its word comes a little after our wait began and outlasts
+    //  it by that much. A retry waits out that rest (once, within max_wait_ms) rather
+    //  than skip the provider it waited for.
+    int64_t held = s_limited_ms(self, s_provider(job));
+    if (held > 0 && held <= (int64_t) job->conf->max_wait_ms && !job->held) {
+        job->held = true;
+        s_timer_start(self, &job->timer, (uint64_t) held, s_on_backoff);
+        return 0;
+    }
+    job->held = false;
+    job->tries++;
+    s_route(self, job);
     return 0;
 }
 

@@ -9,7 +9,9 @@
 //  - a call that fails is retried on the same provider up to `retries` times, after a
 //    backoff doubling from backoff_ms with +-50% jitter, or after the wait the provider
 //    asked for (Retry-After) when that is at most max_wait_ms; a longer ask, or retries
-//    spent, moves on to the next provider;
+//    spent, moves on to the next provider. A retry whose provider the coordinator still
+//    says is limited waits out the rest (once, within max_wait_ms) instead of skipping
+//    it: that state came from the same Retry-After, counted from a little later;
 //  - auth and context failures move on at once; a bad request fails the task, since
 //    every provider would be sent the same request;
 //  - every call gets one provider.report, with its outcome, tokens, duration and status.

@@ -618,6 +618,39 @@ test_retry_after(void)
     s_fx_destroy(&fx);
 }
 
+static int
+s_on_limited(zloop_t *loop, int timer_id, void *arg)
+{
+    s_fx_t *fx = arg;
+    zs_llm_provider_state(fx->llm, "a", ZS_PROVIDER_LIMITED, 80);
+    return 0;
+}
+
+//  The coordinator's limited state for the same 429 comes a little after the agent's
+//  own wait began, and outlasts it: the retry waits out the rest, it does not skip
+static void
+test_retry_after_limited(void)
+{
+    s_fx_t *fx = s_fx_new();
+    static const s_answer_t script[] = {
+        {.status = 429, .body = "{}", .headers = "retry-after-ms: 50\n"},
+        {.fixture = "openai-answer.http"},
+    };
+    fx->script = script;
+    fx->script_count = 2;
+    bool ok = s_configure(fx, s_conf(0, 1));
+    int64_t start = zclock_mono();
+    s_start(fx, "t1", "go", 0);
+    //  While the job waits its 50 ms: limited for 80 ms from about 20 ms on
+    zloop_timer(fx->loop, 20, 1, s_on_limited, fx);
+    s_run(fx, 1);
+    ZS_EXPECT(ok, fx->result_count == 1 && streq(fx->results[0].status, "ok"));
+    ZS_EXPECT(ok, streq(fx->results[0].provider, "a"));
+    ZS_EXPECT(ok, fx->call_count == 2 && fx->calls[1].started - start >= 100);
+    S_CHECK(fx, ok);
+    s_fx_destroy(&fx);
+}
+
 //  Auth and context move on at once; a bad request fails the task at once
 static void
 test_no_retry(void)
@@ -923,6 +956,7 @@ static const zs_test_case_t s_cases[] = {
     {"memory", test_memory},
     {"retry_then_fallback", test_retry_then_fallback},
     {"retry_after", test_retry_after},
+    {"retry_after_limited", test_retry_after_limited},
     {"no_retry", test_no_retry},
     {"all_fail", test_all_fail},
     {"provider_state", test_provider_state},
