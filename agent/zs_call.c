@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ZS_CALL_BODY_MIN 4096  //  first allocation of a body
+
 struct _zs_call_t {
     zs_provider_kind_t kind;       //  the API
     zs_provider_stream_t *stream;  //  owned: ZS_CALL_STREAM's parser
@@ -15,6 +17,7 @@ struct _zs_call_t {
     long status;                   //  the answer's status, 0 until known
     char *body;                    //  owned: a whole answer or an error body
     size_t body_size;              //  its length
+    size_t body_cap;               //  bytes allocated for it
     bool cut;                      //  the error body was cut at its bound
     int failed;                    //  an outcome found while reading, 0: none
     zs_error_t failure;            //  why
@@ -81,7 +84,16 @@ s_body_add(zs_call_t *self, const void *data, size_t size)
         size = max - self->body_size;
         self->cut = true;
     }
-    self->body = zs_realloc(self->body, self->body_size + size + 1);
+    //  Doubled up to the bound, not grown by each piece: an 8 MiB answer comes in
+    //  hundreds of pieces, and copying it whole for each one stalls the agent's loop
+    if (self->body_size + size + 1 > self->body_cap) {
+        size_t cap = self->body_cap ? self->body_cap : ZS_CALL_BODY_MIN;
+        while (cap < self->body_size + size + 1) {
+            cap *= 2;
+        }
+        self->body_cap = cap < max + 1 ? cap : max + 1;
+        self->body = zs_realloc(self->body, self->body_cap);
+    }
     if (size) {
         memcpy(self->body + self->body_size, data, size);
     }

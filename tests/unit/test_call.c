@@ -131,10 +131,44 @@ test_failures(void)
     ZS_CHECK(ok);
 }
 
+//  A large answer in many small pieces, as libcurl gives it, is read whole; the bound
+//  holds however the bytes are cut
+static void
+test_pieces(void)
+{
+    enum { PIECE = 997, PAD = 1u << 20 };
+    size_t size = strlen(s_answer) + PAD;
+    char *body = zs_malloc(size);
+    memset(body, ' ', PAD);  //  leading whitespace: still the same JSON
+    memcpy(body + PAD, s_answer, strlen(s_answer));
+    zs_call_t *call = zs_call_new(ZS_PROVIDER_OPENAI, ZS_CALL_WHOLE);
+    bool ok = true;
+    for (size_t at = 0; at < size; at += PIECE) {
+        size_t piece = size - at < PIECE ? size - at : PIECE;
+        ZS_EXPECT(ok, zs_call_data(call, 200, body + at, piece) == 0);
+    }
+    free(body);
+    zs_error_t err;
+    ZS_EXPECT(ok, zs_call_end(call, 200, ZS_OUTCOME_OK, NULL, &err) == 0);
+    ZS_EXPECT(ok, streq(zs_call_answer(call)->text, "Hi there"));
+    zs_call_destroy(&call);
+    call = zs_call_new(ZS_PROVIDER_OPENAI, ZS_CALL_WHOLE);
+    char piece[16384];
+    memset(piece, ' ', sizeof piece);
+    for (size_t at = 0; at < ZS_PROVIDER_BODY_MAX; at += sizeof piece) {
+        ZS_EXPECT(ok, zs_call_data(call, 200, piece, sizeof piece) == 0);
+    }
+    ZS_EXPECT(ok, zs_call_data(call, 200, piece, 1) == -1);
+    ZS_EXPECT(ok, zs_call_end(call, 200, ZS_OUTCOME_MALFORMED, "write", &err) ==
+                      ZS_OUTCOME_MALFORMED);
+    zs_call_destroy(&call);
+    ZS_CHECK(ok);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"whole", test_whole},       {"stream", test_stream},
     {"error", test_error},       {"error_body_cut", test_error_body_cut},
-    {"failures", test_failures},
+    {"failures", test_failures}, {"pieces", test_pieces},
 };
 
 ZS_TEST_MAIN(s_cases)
