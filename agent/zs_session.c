@@ -147,10 +147,24 @@ s_timer_arm(zs_session_t *self)
         zloop_timer(self->loop, (size_t) (delay > 1 ? delay : 1), 1, s_on_tick, self);
 }
 
+static int s_on_socket(zloop_t *loop, zsock_t *reader, void *arg);
+
+//  When this loop stalled (a busy CPU, a long callback), the timer runs before the
+//  socket's reader in the round after: read what waits there first, as the
+//  coordinator's answer may be in it. True when the session is still in state.
+static bool
+s_read_waiting(zs_session_t *self, s_state_t state)
+{
+    if (self->sock && (zsock_events(self->sock) & ZMQ_POLLIN)) {
+        s_on_socket(self->loop, self->sock, self);
+    }
+    return self->state == state;
+}
+
 static void
 s_tick_hello(zs_session_t *self, int64_t now)
 {
-    if (now < self->hello_ms) {
+    if (now < self->hello_ms || !s_read_waiting(self, S_STATE_HELLO)) {
         return;
     }
     if (!self->sock) {
@@ -160,20 +174,12 @@ s_tick_hello(zs_session_t *self, int64_t now)
     }
 }
 
-static int s_on_socket(zloop_t *loop, zsock_t *reader, void *arg);
-
 static void
 s_tick_ready(zs_session_t *self, int64_t now)
 {
-    //  When this loop stalled (a busy CPU, a long callback), the timer runs before the
-    //  socket's reader in the round after: a message waiting there is the coordinator
-    //  speaking, not silence
-    if (now - self->heard_ms >= (int64_t) (self->hb * self->live) &&
-        (zsock_events(self->sock) & ZMQ_POLLIN)) {
-        s_on_socket(self->loop, self->sock, self);
-        if (self->state != S_STATE_READY) {
-            return;
-        }
+    bool silent = now - self->heard_ms >= (int64_t) (self->hb * self->live);
+    if (silent && !s_read_waiting(self, S_STATE_READY)) {
+        return;
     }
     if (now - self->heard_ms >= (int64_t) (self->hb * self->live)) {
         zsys_warning("coordinator at '%s' silent for %" PRIu64 " ms, reconnecting",

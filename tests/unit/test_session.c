@@ -425,6 +425,31 @@ test_stall(void)
     ZS_CHECK(ok);
 }
 
+//  The welcome is sent, then the loop stalls past the hello's retry
+static int
+s_stall_welcome(zloop_t *loop, int timer_id, void *arg)
+{
+    s_env_t *env = arg;
+    s_welcome(env);
+    zclock_sleep(ZS_SESSION_HB_DEFAULT * 2);  //  past the first retry, hb ±25%
+    return 0;
+}
+
+//  A welcome that waited out a stall of the loop is taken: no second hello
+static void
+test_stall_hello(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    zs_session_start(env->session);
+    bool ok = s_run(env, s_new_hello, S_DEADLINE);
+    zloop_timer(env->loop, 1, 1, s_stall_welcome, env);
+    ok = ok && s_run(env, s_two_heartbeats, S_DEADLINE);
+    ok = ok && env->hellos == 1 && env->identities == 1 && zs_session_ready(env->session);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 //  The first retry waits hb, varied by ±25%: random picks the point in that range
 static void
 test_backoff(void)
@@ -487,6 +512,7 @@ static const zs_test_case_t s_cases[] = {
     {"bye", test_bye},
     {"silence", test_silence},
     {"stall", test_stall},
+    {"stall_hello", test_stall_hello},
     {"backoff", test_backoff},
     {"backoff_doubling", test_backoff_doubling},
     {"backoff_cap", test_backoff_cap},
