@@ -53,6 +53,15 @@ static const zs_opts_option_t s_global_options[] = {
      "zswarmd's public key, Z85 or its certificate (default $" ZS_CTL_SERVER_KEY_ENV ")"},
 };
 
+//  --json may also follow the command word ("zswarmctl status --json"): it is the
+//  same flag, added to every command that asks zswarmd
+static const zs_opts_option_t s_command_json[] = {
+    {"--json", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(json), 0, 0, NULL,
+     "print replies as JSON, one line each (as the global --json)"},
+};
+
+#define S_COMMAND_OPTIONS_MAX 24  //  options of the command with the most, and --json
+
 //  ---------------------------------------------------------------------------------------
 //  Diagnostics
 
@@ -390,14 +399,32 @@ s_print_help(zs_ctl_run_t *self)
                  "Run 'zswarmctl COMMAND --help' for a command's options.\n");
 }
 
+//  The options after the command word: its own, and --json unless it runs offline.
+//  Returns how many it wrote to table (S_COMMAND_OPTIONS_MAX at most).
+static size_t
+s_command_options(const s_command_t *command, zs_opts_option_t *table)
+{
+    assert(command->option_count < S_COMMAND_OPTIONS_MAX);
+    size_t count = command->option_count;
+    if (count > 0) {
+        memcpy(table, command->options, count * sizeof *table);
+    }
+    if (command->kind != S_OFFLINE) {
+        table[count++] = s_command_json[0];
+    }
+    return count;
+}
+
 static void
 s_print_command_help(zs_ctl_run_t *self, const s_command_t *command)
 {
     FILE *out = self->io->out;
+    zs_opts_option_t options[S_COMMAND_OPTIONS_MAX];
+    size_t count = s_command_options(command, options);
     fprintf(out, "usage: zswarmctl [GLOBAL OPTIONS] %s%s%s\n\n%s\n\noptions:\n",
             command->name, *command->operands ? " " : "", command->operands,
             command->summary);
-    zs_opts_print_help(command->options, command->option_count, out);
+    zs_opts_print_help(options, count, out);
 }
 
 static const s_command_t *
@@ -438,8 +465,10 @@ s_parse_command(
 {
     zs_error_t err;
     zs_error_init(&err);
-    int rc = zs_opts_parse(command->options, command->option_count, ZS_OPTS_OPERANDS_ANY,
-                           argc, argv, self, &self->operand_count, &err);
+    zs_opts_option_t options[S_COMMAND_OPTIONS_MAX];
+    size_t count = s_command_options(command, options);
+    int rc = zs_opts_parse(options, count, ZS_OPTS_OPERANDS_ANY, argc, argv, self,
+                           &self->operand_count, &err);
     self->operands = argv;
     if (rc == ZS_OPTS_E_HELP) {
         s_print_command_help(self, command);

@@ -2,6 +2,7 @@
 # request refused, 2 usage or no connection) and JSON that parses.
 
 import json
+import os
 import socket
 import time
 
@@ -96,6 +97,18 @@ def test_json_output_parses(swarm):
     task = ctl(swarm, "--json", "task", reply["task"])
     assert task.returncode == 0 and json.loads(task.stdout)["task"] == reply["task"], (
         explain(task))
+
+
+def test_json_may_follow_the_command_word(swarm, workdir):
+    after = ctl(swarm, "status", "--json")
+    assert after.returncode == 0, explain(after)
+    assert json.loads(after.stdout)["t"] == "status.ok", explain(after)
+    helped = ctl(swarm, "agents", "--help")
+    assert "--json" in helped.stdout, f"--json in the command's help: {explain(helped)}"
+    # keygen asks no zswarmd: it prints no reply, and takes no --json
+    offline = ctl(swarm, "keygen", f"{workdir}/k", "--json")
+    assert offline.returncode == 2 and "--json" in offline.stderr, explain(offline)
+    assert not os.path.exists(f"{workdir}/k"), "a refused keygen wrote a key"
 
 
 def test_human_output(swarm):
