@@ -43,6 +43,7 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_VOTE_PROPOSE, ZS_MSG_VOTE_PROPOSE_OK},
     {ZS_MSG_VOTE_STATUS, ZS_MSG_VOTE_STATUS_OK},
     {ZS_MSG_VOTE_LIST, ZS_MSG_VOTE_LIST_OK},
+    {ZS_MSG_PROVIDERS, ZS_MSG_PROVIDERS_OK},
 };
 
 static const char *s_error_names[] = {
@@ -60,6 +61,7 @@ static const char *s_error_names[] = {
     [ZS_ERR_NO_KEY] = "no such entry",
     [ZS_ERR_CONFLICT] = "conflict",
     [ZS_ERR_NO_VOTE] = "no such vote",
+    [ZS_ERR_BUDGET] = "budget spent",
 };
 
 static int

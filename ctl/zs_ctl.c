@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl/zs_client.h"
 #include "common/zs_curve.h"
@@ -175,6 +176,13 @@ zs_ctl_print_final(zs_ctl_run_t *self, const zs_msg_t *reply)
     return zs_ctl_say(self, ZS_CTL_EXIT_FAILED, "task '%s' %s: %s", task, state, reason);
 }
 
+bool
+zs_ctl_is_terminal(FILE *stream)
+{
+    int fd = fileno(stream);
+    return fd >= 0 && isatty(fd);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Commands
 
@@ -229,13 +237,31 @@ s_cmd_topology(zs_ctl_run_t *self)
                             self->dot ? zs_show_topology_dot : zs_show_topology);
 }
 
+//  A task's record; on a terminal, a running task's progress as a bar below it
+static void
+s_show_task_here(const zs_msg_t *reply, FILE *stream)
+{
+    zs_show_task(reply, stream);
+    if (zs_ctl_is_terminal(stream)) {
+        zs_show_task_bar(reply, stream);
+    }
+}
+
 static int
 s_cmd_task(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_TASK);
     request.task = self->operands[0];
-    return zs_ctl_run_shown(self, &request, zs_show_task);
+    return zs_ctl_run_shown(self, &request, s_show_task_here);
+}
+
+static int
+s_cmd_providers(zs_ctl_run_t *self)
+{
+    zs_msg_t request;
+    zs_msg_init(&request, ZS_MSG_PROVIDERS);
+    return zs_ctl_run_shown(self, &request, zs_show_providers);
 }
 
 static int
@@ -355,7 +381,11 @@ static const s_command_t s_commands[] = {
      ZS_CTL_SUBMIT_OPTIONS, 0, 0, zs_ctl_submit_check, zs_ctl_submit_run, S_IDS},
     {"wait", "ID [ID...]", "wait until tasks end; print their output", NULL, 0, 1,
      INT32_MAX, NULL, zs_ctl_wait_run, S_IDS},
-    {"task", "ID", "show a task's record", NULL, 0, 1, 1, NULL, s_cmd_task, S_IDS},
+    {"task", "ID", "show a task's record: state, result, spending, progress", NULL, 0, 1,
+     1, NULL, s_cmd_task, S_IDS},
+    {"providers", "",
+     "show the LLM providers (state, calls, tokens, USD) and the budgets", NULL, 0, 0, 0,
+     NULL, s_cmd_providers, S_IDS},
     {"cancel", "ID", "cancel a task", NULL, 0, 1, 1, NULL, s_cmd_cancel, S_IDS},
     {"stop", "AGENT", "stop a local agent; it is not restarted", NULL, 0, 1, 1,
      s_check_stop, s_cmd_stop, S_IDS},

@@ -112,6 +112,9 @@ void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
 //  it completed, else ZS_CTL_EXIT_FAILED after saying how it ended. In zs_ctl.c.
 int zs_ctl_print_final(zs_ctl_run_t *self, const zs_msg_t *reply);
 
+//  True when stream is a terminal (a stream without a file descriptor is not).
+bool zs_ctl_is_terminal(FILE *stream);
+
 //  The submit and wait commands (zs_ctl_submit.c): submit's options, its check and its
 //  run; wait's run.
 #define ZS_CTL_SUBMIT_OPTIONS 13  //  items in zs_ctl_submit_options

@@ -9,6 +9,7 @@
 #ifndef ZS_SHOW_H
 #define ZS_SHOW_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "proto/zs_msg.h"
@@ -22,6 +23,15 @@ void zs_show_agents(const zs_msg_t *reply, FILE *stream);
 //  Print a task.ok, wait.ok or cancel.ok reply as key: value lines; fields the reply
 //  does not carry are left out.
 void zs_show_task(const zs_msg_t *reply, FILE *stream);
+
+//  Print a running task's latest progress (a task.ok) as a bar line (zs_bar), when
+//  it tells how far the task is (bytes of a total, or a percentage): for a terminal.
+//  Returns false, printing nothing, otherwise.
+bool zs_show_task_bar(const zs_msg_t *reply, FILE *stream);
+
+//  Print a providers.ok reply: a table of the providers, a blank line, a table of the
+//  budgets.
+void zs_show_providers(const zs_msg_t *reply, FILE *stream);
 
 //  Print a topology.ok reply: its kind, each agent's role and lead, then its links.
 void zs_show_topology(const zs_msg_t *reply, FILE *stream);
