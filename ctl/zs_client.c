@@ -46,6 +46,10 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_PROVIDERS, ZS_MSG_PROVIDERS_OK},
 };
 
+//  What s_poll found readable
+#define S_READ_SELF    1  //  the client's own socket
+#define S_READ_WATCHER 2  //  the watcher's
+
 static const char *s_error_names[] = {
     [ZS_ERR_MALFORMED] = "malformed request",
     [ZS_ERR_VERSION] = "protocol version mismatch",
@@ -193,23 +197,26 @@ zs_client_send(zs_client_t *self, zs_msg_t *request, uint64_t *rid_p, zs_error_t
     return 0;
 }
 
-//  Wait until a reply can be read or the deadline (ms, or ZS_CLIENT_FOREVER) passes.
-//  Returns 1 when readable, 0 on timeout, -1 on error.
+//  Wait until self, or watcher when not NULL, can be read or the deadline (ms, or
+//  ZS_CLIENT_FOREVER) passes. Returns 0 on timeout, -1 on error, else bit 1 when self
+//  can be read and bit 2 when watcher can.
 static int
-s_poll(zs_client_t *self, int64_t deadline_ms, zs_error_t *err)
+s_poll(zs_client_t *self, zs_client_t *watcher, int64_t deadline_ms, zs_error_t *err)
 {
-    zmq_pollitem_t item = {self->socket, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[] = {{self->socket, 0, ZMQ_POLLIN, 0},
+                              {watcher ? watcher->socket : NULL, 0, ZMQ_POLLIN, 0}};
     long timeout = -1;
     if (deadline_ms != ZS_CLIENT_FOREVER) {
         int64_t left = deadline_ms - zclock_mono();
         timeout = left > 0 ? (long) left : 0;
     }
-    int rc = zmq_poll(&item, 1, timeout);
+    int rc = zmq_poll(items, watcher ? 2 : 1, timeout);
     if (rc < 0) {
         return zs_error_set(err, 0, "waiting for '%s': %s", self->endpoint,
                             errno == EINTR ? "interrupted" : zmq_strerror(errno));
     }
-    return rc;
+    return (items[0].revents & ZMQ_POLLIN ? S_READ_SELF : 0) |
+           (watcher && items[1].revents & ZMQ_POLLIN ? S_READ_WATCHER : 0);
 }
 
 //  Read one message, all its frames. A DEALER reply is one frame; anything else is
@@ -252,7 +259,7 @@ zs_client_recv(zs_client_t *self, zs_msg_t *reply, int64_t timeout_ms, zs_error_
     assert(reply);
     int64_t deadline =
         timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zclock_mono() + timeout_ms;
-    int ready = s_poll(self, deadline, err);
+    int ready = s_poll(self, NULL, deadline, err);
     if (ready < 0) {
         return -1;
     }
@@ -276,18 +283,38 @@ int
 zs_client_recv_rid(
     zs_client_t *self, uint64_t rid, zs_msg_t *reply, int64_t timeout_ms, zs_error_t *err)
 {
+    return zs_client_recv_rid_watching(self, rid, reply, NULL, NULL, timeout_ms, err);
+}
+
+int
+zs_client_recv_rid_watching(zs_client_t *self,
+                            uint64_t rid,
+                            zs_msg_t *reply,
+                            zs_client_t *watcher,
+                            zs_msg_t *event,
+                            int64_t timeout_ms,
+                            zs_error_t *err)
+{
     assert(self);
     assert(reply);
+    assert(!watcher || event);
     int64_t deadline =
         timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zclock_mono() + timeout_ms;
     while (true) {
-        int ready = s_poll(self, deadline, err);
+        int ready = s_poll(self, watcher, deadline, err);
         if (ready <= 0) {
             if (ready == 0) {
                 zs_error_set(err, 0, "no reply from '%s' within %lld ms", self->endpoint,
                              (long long) timeout_ms);
             }
             return ready < 0 ? -1 : ZS_CLIENT_E_TIMEOUT;
+        }
+        //  Events first: what a task said before it ended comes before its end
+        if (ready & S_READ_WATCHER && zs_client_event(watcher, event, 0, err) == 0) {
+            return ZS_CLIENT_E_EVENT;
+        }
+        if (!(ready & S_READ_SELF)) {
+            continue;
         }
         if (s_read(self, reply, err) != 0) {
             return -1;
@@ -351,7 +378,7 @@ zs_client_event(zs_client_t *self, zs_msg_t *event, int64_t timeout_ms, zs_error
     int64_t deadline =
         timeout_ms == ZS_CLIENT_FOREVER ? ZS_CLIENT_FOREVER : zclock_mono() + timeout_ms;
     while (true) {
-        int ready = s_poll(self, deadline, err);
+        int ready = s_poll(self, NULL, deadline, err);
         if (ready <= 0) {
             return ready == 0 ? ZS_CLIENT_E_TIMEOUT : -1;
         }

@@ -31,6 +31,7 @@
 typedef enum {
     ZS_CLIENT_E_TIMEOUT = 1,  //  no reply within the timeout; err says so
     ZS_CLIENT_E_REFUSED = 2,  //  the reply is "error": err has its code and why
+    ZS_CLIENT_E_EVENT = 3,    //  an event came before the reply (recv_rid_watching)
 } zs_client_result_t;
 
 typedef struct zs_client_t zs_client_t;
@@ -94,6 +95,19 @@ int zs_client_recv_rid(zs_client_t *self,
                        zs_msg_t *reply,
                        int64_t timeout_ms,
                        zs_error_t *err);
+
+//  zs_client_recv_rid, also watching watcher (a client made by zs_client_new_watcher):
+//  an event that comes first is returned as ZS_CLIENT_E_EVENT with event (which must
+//  not hold a decoded message) owning it, and the reply is still to come. Events that
+//  can be read are returned before a reply that can be read. timeout_ms is counted
+//  from this call: a caller that loops keeps its own deadline.
+int zs_client_recv_rid_watching(zs_client_t *self,
+                                uint64_t rid,
+                                zs_msg_t *reply,
+                                zs_client_t *watcher,
+                                zs_msg_t *event,
+                                int64_t timeout_ms,
+                                zs_error_t *err);
 
 //  Send request and receive its reply: zs_client_send, then zs_client_recv_rid. Same
 //  returns as zs_client_recv_rid; a reply of an unexpected type is -1 (and dropped).

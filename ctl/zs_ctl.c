@@ -164,6 +164,12 @@ zs_ctl_print_final(zs_ctl_run_t *self, const zs_msg_t *reply)
         zs_ctl_write(self->io->out, reply->out, reply->out_size);
         zs_ctl_write(self->io->err, reply->err, reply->err_size);
     }
+    return zs_ctl_final_code(self, reply);
+}
+
+int
+zs_ctl_final_code(zs_ctl_run_t *self, const zs_msg_t *reply)
+{
     const char *state = reply->state ? reply->state : "unknown";
     if (strcmp(state, "completed") == 0) {
         return ZS_CTL_EXIT_OK;

@@ -1,6 +1,7 @@
 //  zs_ctl_private - what the files of zswarmctl share: one run's parsed command line
 //  and connection, and the helpers commands use to ask zswarmd and say how it went.
-//  zs_ctl.c parses and dispatches; zs_ctl_submit.c is the submit and wait commands,
+//  zs_ctl.c parses and dispatches; zs_ctl_submit.c is the submit and wait commands
+//  (zs_ctl_follow.c what submit --wait shows while the task runs),
 //  zs_ctl_mem.c the mem command, zs_ctl_vote.c the vote command. Nothing else includes
 //  it.
 
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl/zs_bar.h"
 #include "ctl/zs_client.h"
 #include "ctl/zs_ctl.h"
 #include "ctl/zs_items.h"
@@ -33,6 +35,7 @@ typedef struct {
     zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
     zs_opts_int_t retries;       //  submit --retries
     bool wait;                   //  submit --wait, vote propose --wait
+    bool follow;                 //  submit --follow: print the streamed text
     bool dot;                    //  topology --dot
     int64_t count;               //  scale's N
     const char *node;            //  scale --node: a node daemon's agents, not local ones
@@ -51,7 +54,7 @@ typedef struct {
     zs_opts_int_t amount;        //  mem deposit --amount
     zs_opts_int_t half_life;     //  mem deposit --half-life, ms
     zs_opts_int_t top;           //  mem query --top: the strongest signals
-    const char *events;          //  mem watch, vote propose --events, else $ZSWARM_EVENTS
+    const char *events;          //  mem watch, vote propose, submit --events, else env
     const char *voters;          //  vote propose --voters: TYPE,TYPE,...
     zs_names_t voter_names;      //  --voters split, owned
     zs_opts_int_t deadline;      //  vote propose --deadline: ms the vote stays open
@@ -112,16 +115,57 @@ void zs_ctl_write(FILE *stream, const uint8_t *data, size_t size);
 //  it completed, else ZS_CTL_EXIT_FAILED after saying how it ended. In zs_ctl.c.
 int zs_ctl_print_final(zs_ctl_run_t *self, const zs_msg_t *reply);
 
+//  zs_ctl_print_final without the output: the exit status, said unless it completed.
+int zs_ctl_final_code(zs_ctl_run_t *self, const zs_msg_t *reply);
+
 //  True when stream is a terminal (a stream without a file descriptor is not).
 bool zs_ctl_is_terminal(FILE *stream);
 
 //  The submit and wait commands (zs_ctl_submit.c): submit's options, its check and its
 //  run; wait's run.
-#define ZS_CTL_SUBMIT_OPTIONS 13  //  items in zs_ctl_submit_options
+#define ZS_CTL_SUBMIT_OPTIONS 15  //  items in zs_ctl_submit_options
 extern const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS];
 int zs_ctl_submit_check(zs_ctl_run_t *self);
 int zs_ctl_submit_run(zs_ctl_run_t *self);
 int zs_ctl_wait_run(zs_ctl_run_t *self);
+
+//  What submit --wait shows while the task runs (zs_ctl_follow.c), from its
+//  task.progress events: a bar on the err stream when that is a terminal (and, with
+//  --follow, the out stream is not: the text would cut through it), and with --follow
+//  the streamed text on the out stream (JSON: each event's line) as it comes.
+typedef struct {
+    zs_ctl_run_t *run;               //  the run, borrowed
+    zs_client_t *watcher;            //  subscribed to task.progress, owned; NULL: none
+    char task[ZS_MSG_NAME_MAX + 1];  //  the task's id, once submit.ok told it
+    bool bar_shown;                  //  a bar is drawn on the err stream
+    zs_bar_t bar;                    //  that bar
+    uint64_t att;                    //  the attempt whose text is followed
+    uint8_t *text;    //  that attempt's first ZS_MSG_OUTPUT_MAX bytes, owned
+    size_t followed;  //  bytes of that attempt's text printed, all of them
+    bool fresh;       //  no earlier attempt printed text before this one's
+    bool printed;     //  --follow printed text on the out stream
+    char last;        //  the last byte it printed
+} zs_ctl_follow_t;
+
+//  Start showing for run: subscribe to task.progress (--events, $ZSWARM_EVENTS or the
+//  default) when there is anything to show, before the submit, so that no event is
+//  missed once the subscription is in effect. Returns 0, or -1 after saying why.
+int zs_ctl_follow_init(zs_ctl_follow_t *self, zs_ctl_run_t *run);
+
+//  Unsubscribe and free what self holds.
+void zs_ctl_follow_fini(zs_ctl_follow_t *self);
+
+//  Show an event if it is a task.progress of self->task (events of others are dropped).
+void zs_ctl_follow_event(zs_ctl_follow_t *self, const zs_msg_t *event);
+
+//  The task ended (a wait.ok): show the events already come, erase the bar, print the
+//  task as zs_ctl_print_final does, but only the part of its stdout --follow did not
+//  print (docs/ctl.md), and return zs_ctl_print_final's exit status.
+int zs_ctl_follow_end(zs_ctl_follow_t *self, const zs_msg_t *reply);
+
+//  The wait ended without the task's end (no reply in time, a refusal): erase the bar,
+//  and end a line of followed text, so that the diagnostic starts a line.
+void zs_ctl_follow_stop(zs_ctl_follow_t *self);
 
 //  The mem command (zs_ctl_mem.c): its options, its check and its run.
 #define ZS_CTL_MEM_OPTIONS 10  //  items in zs_ctl_mem_options

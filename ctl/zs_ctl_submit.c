@@ -1,8 +1,12 @@
 //  zs_ctl_submit - zswarmctl submit and wait: tasks from the command line (docs/ctl.md,
 //  PROTOCOL.md §4.3)
 //
-//    submit --type T [--payload TEXT|- | --payload-file F] [--wait] [OPTIONS]
+//    submit --type T [--payload TEXT|- | --payload-file F] [--wait [--follow]]
+//           [OPTIONS]
 //    wait ID [ID...]    prints each task's output once it ended
+//
+//  submit --wait shows the task's progress while it runs (zs_ctl_follow.c): a bar on
+//  a terminal, and with --follow the text it streams.
 
 #include "ctl/zs_ctl_private.h"
 
@@ -38,6 +42,12 @@ const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS] = {
      "NAME", "how to choose its agent (default: the swarm's)"},
     {"--requires", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(requires), 0, 0,
      "CAP,...", "capabilities its agent needs besides the type"},
+    {"--follow", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(follow), 0, 0, NULL,
+     "with --wait: print the text it streams (an llm answer) as it comes"},
+    {"--events", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(events), 0, 0,
+     "ENDPOINT",
+     "with --wait: zswarmd's events socket (default $ZSWARM_EVENTS or "
+     "tcp://127.0.0.1:7601)"},
 };
 
 static int
@@ -93,22 +103,39 @@ zs_ctl_wait_run(zs_ctl_run_t *self)
     return code;
 }
 
-//  After submit.ok of a submit with wait: the wait.ok with the same rid
+//  After submit.ok of a submit with wait: the wait.ok with the same rid, showing the
+//  task's progress events until it comes
 static int
-s_submit_wait(zs_ctl_run_t *self, uint64_t rid, int64_t deadline)
+s_submit_wait(zs_ctl_run_t *self, uint64_t rid, int64_t deadline, zs_ctl_follow_t *follow)
 {
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_INVALID);
     zs_error_t err;
     zs_error_init(&err);
-    int rc = zs_client_recv_rid(self->client, rid, &reply, s_left(deadline), &err);
+    int rc;
+    while (true) {
+        zs_msg_t event;
+        zs_msg_init(&event, ZS_MSG_INVALID);
+        rc = zs_client_recv_rid_watching(self->client, rid, &reply, follow->watcher,
+                                         &event, s_left(deadline), &err);
+        if (rc != ZS_CLIENT_E_EVENT) {
+            break;
+        }
+        zs_ctl_follow_event(follow, &event);
+        zs_msg_fini(&event);
+    }
     if (rc == 0 && reply.type != ZS_MSG_WAIT_OK) {
         zs_error_set(&err, 0, "unexpected reply %s to submit from '%s'",
                      zs_msg_type_name(reply.type), zs_client_endpoint(self->client));
         rc = -1;
     }
-    int code = rc == 0 ? zs_ctl_print_final(self, &reply)
-                       : zs_ctl_outcome(self, rc, &reply, &err);
+    int code;
+    if (rc == 0) {
+        code = zs_ctl_follow_end(follow, &reply);
+    } else {
+        zs_ctl_follow_stop(follow);
+        code = zs_ctl_outcome(self, rc, &reply, &err);
+    }
     zs_msg_fini(&reply);
     return code;
 }
@@ -134,17 +161,29 @@ s_submit(zs_ctl_run_t *self, zs_msg_t *request)
     int64_t deadline =
         self->timeout.set ? zclock_mono() + self->timeout.value : ZS_CLIENT_FOREVER;
     int64_t ack_timeout = self->timeout.set ? self->timeout.value : ZS_CTL_TIMEOUT_MS;
+    //  Subscribed before submitting: the task's first events may come before submit.ok
+    //  (they wait in the socket until its id is known)
+    zs_ctl_follow_t follow;
+    if (zs_ctl_follow_init(&follow, self) != 0) {
+        zs_ctl_follow_fini(&follow);
+        return ZS_CTL_EXIT_USAGE;
+    }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_INVALID);
     int code = zs_ctl_request(self, request, &reply, ack_timeout);
-    if (code != ZS_CTL_EXIT_OK) {
-        return code;
+    if (code == ZS_CTL_EXIT_OK) {
+        if (self->wait) {
+            snprintf(follow.task, sizeof follow.task, "%s", reply.task);
+        } else {
+            s_print_submitted(self, &reply);
+        }
+        zs_msg_fini(&reply);
+        if (self->wait) {
+            code = s_submit_wait(self, request->rid, deadline, &follow);
+        }
     }
-    if (!self->wait) {
-        s_print_submitted(self, &reply);
-    }
-    zs_msg_fini(&reply);
-    return self->wait ? s_submit_wait(self, request->rid, deadline) : code;
+    zs_ctl_follow_fini(&follow);
+    return code;
 }
 
 int
@@ -225,6 +264,10 @@ zs_ctl_submit_check(zs_ctl_run_t *self)
 {
     if (s_check_type(self, self->type) != 0) {
         return -1;
+    }
+    if ((self->follow || self->events) && !self->wait) {
+        return zs_ctl_say(self, -1, "%s: only with --wait",
+                          self->follow ? "--follow" : "--events");
     }
     if (self->id && zs_ctl_check_id(self, "--id", self->id) != 0) {
         return -1;

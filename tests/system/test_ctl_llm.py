@@ -1,11 +1,17 @@
 # zswarmctl and what issue 14 added to zswarmd: LLM providers and budgets (providers,
-# status, task), and a running task's progress (task).
+# status, task), and a task's progress while submit --wait waits for it: a bar on a
+# terminal, and with --follow the text the task streams.
 #
-# The llm agent is a ScriptedAgent (conftest): zswarmd needs no real provider to list
-# its providers, and a script decides exactly what a task reports (provider.report,
-# task.progress) and when. Transfers are the real download handler against the local
-# FileServer fake. A terminal is a pty: zswarmctl's stdout is its slave end, and the
+# The llm agent is mostly a ScriptedAgent (conftest): zswarmd needs no real provider to
+# list its providers, and a script decides exactly what a task reports (provider.report,
+# task.progress with text) and when; one test follows a real llm agent streaming from
+# the OllamaFake. Transfers are the real download handler against the local FileServer
+# fake. A terminal is a pty: zswarmctl's stderr (or stdout) is its slave end, and the
 # test reads the master end.
+#
+# Events are lossy until a subscription is in effect, some time after zswarmctl
+# connects. So a test that needs zswarmctl to see an event first makes it show one it
+# can see (a progress bar on the pty, a JSON line), repeating the event until it does.
 
 import json
 import os
@@ -16,9 +22,10 @@ import time
 
 import pytest
 
-from conftest import (ScriptedAgent, binary, deadline, explain, run_ctl, spawn,
+from conftest import (SLOW, ScriptedAgent, binary, deadline, explain, run_ctl, spawn,
                       stop_process, swarm_yaml, unpack, wait_until, yaml_flow)
 from fakes.files import FileServer
+from fakes.llm import OllamaFake
 
 MIB = 1 << 20
 SECRET = "sk-zswarm-test-never-printed"  # the value of the provider's key_env
@@ -277,6 +284,120 @@ def test_spending_shows_in_status_task_and_providers(llm_swarm):
 
 
 # ---------------------------------------------------------------------------------------
+# submit --wait: a bar on a terminal, --follow
+
+
+def run_until_shown(agent, c, task, att, name, predicate, what):
+    """Send the task's progress (pct 10) until zswarmctl shows it (its subscription is
+    then in effect), answering heartbeats meanwhile."""
+    last = [0.0]
+
+    def resend():
+        if time.monotonic() - last[0] > 0.1:
+            agent.send("task.progress", task=task, att=att, pct=10)
+            last[0] = time.monotonic()
+
+    return c.wait_for(name, predicate, what, agent=agent, each=resend)
+
+
+def start_coder_task(llm_swarm, background, *extra, **tty):
+    agent = ScriptedAgent(llm_swarm, "coder", "coder-f1")
+    c = background(llm_swarm, "--timeout", str(int(60000 * SLOW)), "submit", "--type",
+                   "coder", "--payload", "say hello", "--id", "hello", "--wait",
+                   "--events", llm_swarm.events_ep, *extra, **tty)
+    assign = agent.next("task.assign", task="hello")
+    agent.send("task.ack", task="hello", att=assign["att"])
+    return agent, c, assign["att"]
+
+
+def test_follow_prints_the_text_as_it_streams(llm_swarm, background):
+    agent, c, att = start_coder_task(llm_swarm, background, "--follow")
+    run_until_shown(agent, c, "hello", att, "err", lambda err: b"10%" in err,
+                    "a bar at 10%")
+    agent.send("task.progress", task="hello", att=att, pct=20, text="Hello")
+    c.wait_for("out", lambda out: out == b"Hello", "the first piece", agent=agent)
+    agent.send("task.progress", task="hello", att=att, pct=50, text=", wor")
+    agent.send("task.progress", task="hello", att=att, pct=90, text="ld")
+    agent.send("task.result", task="hello", att=att, status="ok", stdout=b"Hello, world",
+               provider="local")
+    assert c.finish(agent=agent) == 0, c.data
+    # The followed text is the whole output: not printed again, and a line ended
+    assert c.data["out"] == b"Hello, world\n", c.data
+    err = c.data["err"]
+    assert b"not its output" not in err, c.data
+    # The bar was erased before the end: the last thing on the terminal is a blank line
+    assert err.endswith(b"\r"), c.data
+    assert err.rstrip(b"\r").rsplit(b"\r", 1)[-1].strip() == b"", c.data
+    agent.close()
+
+
+def test_follow_prints_the_output_when_the_text_is_not_it(llm_swarm, background):
+    agent, c, att = start_coder_task(llm_swarm, background, "--follow")
+    run_until_shown(agent, c, "hello", att, "err", lambda err: b"10%" in err,
+                    "a bar at 10%")
+    agent.send("task.progress", task="hello", att=att, text="a draft")
+    c.wait_for("out", lambda out: out == b"a draft", "the draft", agent=agent)
+    agent.send("task.result", task="hello", att=att, status="ok", stdout=b"the answer",
+               provider="local")
+    assert c.finish(agent=agent) == 0, c.data
+    assert c.data["out"] == b"a draft\nthe answer\n", c.data
+    assert b"zswarmctl: task 'hello': the text followed is not its output" in (
+        c.data["err"]), c.data
+    agent.close()
+
+
+def test_follow_json_prints_each_event(llm_swarm, background):
+    agent, c, att = start_coder_task(llm_swarm, background, "--follow", "--json",
+                                     tty_err=False)
+    run_until_shown(agent, c, "hello", att, "out", lambda out: b'"pct":10' in out,
+                    "a task.progress line")
+    agent.send("task.progress", task="hello", att=att, text="streamed")
+    agent.send("task.result", task="hello", att=att, status="ok", stdout=b"streamed")
+    assert c.finish(agent=agent) == 0, c.data
+    lines = [json.loads(line) for line in c.data["out"].decode().splitlines()]
+    assert all(m["t"] == "task.progress" and m["task"] == "hello" for m in lines[:-1])
+    assert lines[-1]["t"] == "wait.ok" and lines[-1]["stdout"] == "streamed", lines
+    assert c.data["err"] == b"", c.data
+    agent.close()
+
+
+def test_follow_a_streaming_llm_agent(make_swarm, background):
+    # The real thing: an llm agent streaming from a fake Ollama, chunks 0.3 s apart (the
+    # first one too, so zswarmctl's subscription is in effect well before it)
+    answer = b"Hello streamed world"
+    with OllamaFake() as llm:
+        llm.stream(["Hello", " streamed", " world"], interval=0.3 * SLOW)
+        providers = {"fake": {"kind": "ollama", "base_url": llm.url("/").rstrip("/"),
+                              "model": "llama3.2", "price_in": 1, "price_out": 2}}
+        coder = {"provider": "fake", "stream": True}
+        swarm = make_swarm(swarm_yaml("real", [f"{{type: coder, count: 1, handler: llm, "
+                                               f"llm: {yaml_flow(coder)}}}"],
+                                      providers=providers))
+        swarm.wait_agents(1, atype="coder")
+        c = background(swarm, "submit", "--type", "coder", "--payload", "hi", "--id",
+                       "real", "--wait", "--follow", "--events", swarm.events_ep,
+                       tty_err=False)
+        c.wait_for("out", lambda out: out.startswith(b"Hello"), "the first chunk")
+        partial = c.data["out"]
+        assert c.finish() == 0, c.data
+    out, err = c.data["out"], c.data["err"]
+    assert answer.startswith(partial) and partial != answer, (
+        f"not streamed: {partial!r} then {c.data!r}")
+    # zswarmctl printed the text as it came, and not again at the end
+    assert out == answer + b"\n" and err == b"", c.data
+    view = ctl_json(swarm, "task", "real")
+    # The fake counts words as tokens: 1 in ("hi"), 3 out
+    assert (view["provider"], view["tok_in"], view["tok_out"]) == ("fake", 1, 3), view
+    assert view["usd"] == pytest.approx(7e-6), view
+
+
+def test_follow_and_events_need_wait(llm_swarm):
+    for option in (["--follow"], ["--events", llm_swarm.events_ep]):
+        proc = ctl(llm_swarm, "submit", "--type", "coder", *option)
+        assert proc.returncode == 2 and "only with --wait" in proc.stderr, explain(proc)
+
+
+# ---------------------------------------------------------------------------------------
 # downloads: bytes of a total
 
 
@@ -300,6 +421,27 @@ def dl_swarm(make_swarm, files, workdir):
 
 def dl_payload(files, path):
     return json.dumps({"url": files.url("/data.bin"), "path": path})
+
+
+def test_submit_wait_draws_a_bar_on_a_terminal(dl_swarm, files, background):
+    files.throttle("/data.bin", MIB // 2)  # 4 s: the bar shows well before the end
+    c = background(dl_swarm, "submit", "--type", "dl", "--payload",
+                   dl_payload(files, "bar.bin"), "--wait", "--events", dl_swarm.events_ep)
+    c.wait_for("err", lambda err: b" of 2.0 MiB" in err, "a bar with bytes of the total")
+    assert c.finish(seconds=60) == 0, c.data
+    out = json.loads(c.data["out"])
+    assert out["bytes"] == 2 * MIB and out["path"] == "bar.bin", out
+    err = c.data["err"]
+    draws = err.split(b"\r")
+    assert draws[1].startswith(b"[") and b"%" in draws[1], c.data
+    assert err.endswith(b"\r") and draws[-2].strip() == b"", f"bar not erased: {c.data}"
+
+
+def test_no_bar_without_a_terminal(dl_swarm, files):
+    proc = ctl(dl_swarm, "submit", "--type", "dl", "--payload",
+               dl_payload(files, "plain.bin"), "--wait", "--events", dl_swarm.events_ep)
+    assert proc.returncode == 0 and proc.stderr == "", explain(proc)
+    assert json.loads(proc.stdout)["bytes"] == 2 * MIB, explain(proc)
 
 
 def test_task_shows_a_running_download(dl_swarm, files, background):
