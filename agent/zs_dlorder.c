@@ -3,6 +3,7 @@
 #include "agent/zs_dlorder.h"
 #include "agent/zs_url.h"
 
+#include <ctype.h>
 #include <czmq.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -23,13 +24,14 @@ static int
 s_sha256(zs_dlorder_t *order, json_t *value, zs_error_t *err)
 {
     const char *hex = json_string_value(value);
-    size_t len = 0;
-    if (!hex || strlen(hex) != crypto_hash_sha256_BYTES * 2 ||
-        sodium_hex2bin(order->sha256, sizeof order->sha256, hex, strlen(hex), NULL, &len,
-                       NULL) != 0 ||
-        len != crypto_hash_sha256_BYTES) {
-        return zs_error_set(err, 0, "sha256 must be 64 hex digits");
+    //  The length too, as s_string checks it: no NUL may hide more after the digits
+    if (!hex || json_string_length(value) != ZS_DLHASH_HEX || !zs_dlhash_hex_valid(hex)) {
+        return zs_error_set(err, 0, "sha256 must be %d hex digits", ZS_DLHASH_HEX);
     }
+    for (size_t i = 0; i < ZS_DLHASH_HEX; i++) {
+        order->sha256[i] = (char) tolower((unsigned char) hex[i]);
+    }
+    order->sha256[ZS_DLHASH_HEX] = '\0';
     order->has_sha256 = true;
     return 0;
 }

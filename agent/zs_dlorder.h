@@ -2,28 +2,29 @@
 //
 //  A payload is a bare http(s) URL, or a JSON object {url (required), path, sha256,
 //  size}: path is where the file goes, relative to the type's dir (zs_dlfile checks
-//  it); sha256 the expected digest, 64 hex digits; size the expected length in bytes,
-//  an integer >= 0. An unknown key, a duplicate key or a wrong type is refused, not
-//  ignored, so a typo fails loudly. The URL is taken as given; zs_url checks it.
+//  it); sha256 the expected digest, 64 hex digits of either case (kept lowercase);
+//  size the expected length in bytes, an integer >= 0. An unknown key, a duplicate key
+//  or a wrong type is refused, not ignored, so a typo fails loudly. The URL is taken
+//  as given; zs_url checks it.
 
 #ifndef ZS_DLORDER_H
 #define ZS_DLORDER_H
 
-#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/zs_dlhash.h"
 #include "common/zs_util.h"
 
 //  What a task asks for
 typedef struct {
-    char *url;                                 //  owned: as given
-    char *path;                                //  owned: relative to dir, or NULL
-    uint8_t sha256[crypto_hash_sha256_BYTES];  //  expected digest, if has_sha256
-    bool has_sha256;                           //  the payload gave one
-    uint64_t size;                             //  expected length, if has_size
-    bool has_size;                             //  the payload gave one
+    char *url;                        //  owned: as given
+    char *path;                       //  owned: relative to dir, or NULL
+    char sha256[ZS_DLHASH_HEX_SIZE];  //  expected digest in hex, if has_sha256
+    bool has_sha256;                  //  the payload gave one
+    uint64_t size;                    //  expected length, if has_size
+    bool has_size;                    //  the payload gave one
 } zs_dlorder_t;
 
 //  Parse size bytes of payload into order (overwritten). Returns 0 with order owning

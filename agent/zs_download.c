@@ -2,20 +2,19 @@
 
 #include "agent/zs_download.h"
 #include "agent/zs_dlfile.h"
+#include "agent/zs_dlhash.h"
 #include "agent/zs_dlorder.h"
 #include "agent/zs_url.h"
 #include "agent/zs_xfer.h"
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ZS_DOWNLOAD_PROGRESS_MS (1000 / ZS_DOWNLOAD_PROGRESS_HZ)    //  between two
-#define ZS_DOWNLOAD_HEX_SIZE    (crypto_hash_sha256_BYTES * 2 + 1)  //  a digest in hex
+#define ZS_DOWNLOAD_PROGRESS_MS (1000 / ZS_DOWNLOAD_PROGRESS_HZ)  //  between two
 #define ZS_DOWNLOAD_BUFFER      (512 * 1024)  //  libcurl's receive buffer: its largest
 
 //  One running attempt
@@ -29,7 +28,8 @@ typedef struct {
     zs_dlorder_t order;              //  what the task asked for, owned
     char *url;                       //  owned: normalised URL of the current hop
     zs_dlfile_t file;                //  the partial file, open and locked
-    crypto_hash_sha256_state hash;   //  digest of the file's first `hashed` bytes
+    zs_dlhash_t *hash;               //  owned: digest of the file's first `hashed`
+                                     //  bytes; NULL when the task gave no sha256
     uint64_t hashed;                 //  bytes hashed
     uint64_t resumed;                //  bytes an earlier attempt left, still kept
     uint64_t total;                  //  the file's length as the server says, or 0
@@ -140,6 +140,7 @@ s_job_free(zs_download_t *self, s_job_t *job)
     s_transfer_end(self, job);
     zs_dlfile_close(&job->file);  //  the partial file stays for a later attempt
     zs_dlorder_fini(&job->order);
+    zs_dlhash_destroy(&job->hash);
     free(job->url);
     free(job);
 }
@@ -172,7 +173,9 @@ s_result_json(s_job_t *job, uint64_t bytes, const char *hex)
     json_t *root = json_object();
     json_object_set_new(root, "path", json_string(job->order.path));
     json_object_set_new(root, "bytes", json_integer((json_int_t) bytes));
-    json_object_set_new(root, "sha256", json_string(hex));
+    if (hex) {
+        json_object_set_new(root, "sha256", json_string(hex));
+    }
     json_object_set_new(root, "resumed", json_integer((json_int_t) job->resumed));
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -187,25 +190,24 @@ s_result_json(s_job_t *job, uint64_t bytes, const char *hex)
 static void
 s_complete(zs_download_t *self, s_job_t *job)
 {
-    char why[ZS_MSG_TEXT_MAX], got[ZS_DOWNLOAD_HEX_SIZE], want[ZS_DOWNLOAD_HEX_SIZE];
-    uint8_t digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&job->hash, digest);
-    sodium_bin2hex(got, sizeof got, digest, sizeof digest);
-    sodium_bin2hex(want, sizeof want, job->order.sha256, sizeof job->order.sha256);
+    char why[ZS_MSG_TEXT_MAX], got[ZS_DLHASH_HEX_SIZE];
     zs_error_t err;
     uint64_t bytes = job->file.size;  //  the commit closes the file
     if (job->order.has_size && job->file.size != job->order.size) {
         snprintf(why, sizeof why, "size: expected %" PRIu64 " bytes got %" PRIu64,
                  job->order.size, job->file.size);
         s_fail_discard(self, job, why);
-    } else if (job->order.has_sha256 && !streq(got, want)) {
-        snprintf(why, sizeof why, "checksum: expected %s got %s", want, got);
+    } else if (job->hash && zs_dlhash_final(job->hash, got, &err) != 0) {
+        snprintf(why, sizeof why, "checksum: %s", err.text);
+        s_finish(self, job, "fail", why, NULL);
+    } else if (job->hash && !streq(got, job->order.sha256)) {
+        snprintf(why, sizeof why, "checksum: expected %s got %s", job->order.sha256, got);
         s_fail_discard(self, job, why);
     } else if (zs_dlfile_commit(&job->file, &err) != 0) {
         snprintf(why, sizeof why, "write: %s", err.text);
         s_finish(self, job, "fail", why, NULL);
     } else {
-        char *out = s_result_json(job, bytes, got);
+        char *out = s_result_json(job, bytes, job->hash ? got : NULL);
         s_finish(self, job, "ok", NULL, out);
         free(out);
     }
@@ -253,14 +255,20 @@ s_stop(s_job_t *job, const char *format, ...)
     va_end(args);
 }
 
-//  Start the file over: the server sends the whole body
+//  Start the file over: the server sends the whole body. Returns 0, or -1 with why
+//  the transfer stops
 static int
 s_restart(s_job_t *job)
 {
+    zs_error_t err;
     if (zs_dlfile_truncate(&job->file) != 0) {
+        s_stop(job, "write: cannot empty the partial file: %s", strerror(errno));
         return -1;
     }
-    crypto_hash_sha256_init(&job->hash);
+    if (job->hash && zs_dlhash_reset(job->hash, &err) != 0) {
+        s_stop(job, "checksum: %s", err.text);
+        return -1;
+    }
     job->hashed = job->resumed = 0;
     return 0;
 }
@@ -308,7 +316,6 @@ s_check_status(zs_download_t *self, s_job_t *job)
     }
     if (status == 200) {
         if (job->file.size > 0 && s_restart(job) != 0) {
-            s_stop(job, "write: cannot empty the partial file: %s", strerror(errno));
             return -1;
         }
         job->total = length >= 0 ? (uint64_t) length : 0;
@@ -346,6 +353,19 @@ s_overflows(zs_download_t *self, s_job_t *job, size_t bytes)
     return true;
 }
 
+//  Hash bytes that follow the hashed ones. Returns 0, or -1 with why the transfer stops
+static int
+s_hash(s_job_t *job, const void *data, size_t bytes)
+{
+    zs_error_t err;
+    if (zs_dlhash_update(job->hash, data, bytes, &err) != 0) {
+        s_stop(job, "checksum: %s", err.text);
+        return -1;
+    }
+    job->hashed += bytes;
+    return 0;
+}
+
 static size_t
 s_on_data(char *data, size_t size, size_t count, void *arg)
 {
@@ -365,8 +385,9 @@ s_on_data(char *data, size_t size, size_t count, void *arg)
         s_stop(job, "write: %s", strerror(errno));
         return 0;
     }
-    crypto_hash_sha256_update(&job->hash, (const uint8_t *) data, bytes);
-    job->hashed += bytes;
+    if (job->hash && s_hash(job, data, bytes) != 0) {
+        return 0;
+    }
     s_progress(self, job);
     return bytes;
 }
@@ -529,7 +550,13 @@ s_on_hash_piece(zloop_t *loop, int timer_id, void *arg)
         s_fail_discard(self, job, why);
         return 0;
     }
-    crypto_hash_sha256_update(&job->hash, self->piece, (size_t) got);
+    zs_error_t err;
+    if (zs_dlhash_update(job->hash, self->piece, (size_t) got, &err) != 0) {
+        char why[ZS_MSG_TEXT_MAX];
+        snprintf(why, sizeof why, "checksum: %s", err.text);
+        s_finish(self, job, "fail", why, NULL);
+        return 0;
+    }
     job->hashed += (uint64_t) got;
     if (job->hashed < job->file.size) {
         s_hash_next(self, job);
@@ -565,6 +592,8 @@ s_job_prepare(
     } else if (order->has_size && order->size > self->max_size) {
         snprintf(why, size, "too large: size %" PRIu64 " is over max_size %" PRIu64,
                  order->size, self->max_size);
+    } else if (order->has_sha256 && !(job->hash = zs_dlhash_new(&err))) {
+        snprintf(why, size, "checksum: %s", err.text);
     } else if (zs_dlfile_open(&job->file, self->dir, order->path, &err) != 0) {
         snprintf(why, size, "%s: %s", s_dlfile_kinds[err.code], err.text);
     } else {
@@ -611,7 +640,6 @@ s_job_new(zs_download_t *self, const zs_msg_t *assign)
     job->att = assign->att;
     job->tmo = assign->tmo < ZS_MSG_TMO_MAX ? assign->tmo : ZS_MSG_TMO_MAX;
     job->resumed = job->file.size;
-    crypto_hash_sha256_init(&job->hash);
     return job;
 }
 
@@ -687,7 +715,7 @@ zs_download_start(zs_download_t *self, const zs_msg_t *assign)
         return;
     }
     job->handle = zlistx_add_end(self->jobs, job);
-    if (job->file.size > 0) {
+    if (job->hash && job->file.size > 0) {
         s_hash_next(self, job);
     } else if (s_hop_start(self, job) != 0) {
         s_finish(self, job, "fail", "transfer: libcurl refused the request", NULL);

@@ -3,18 +3,19 @@
 //  The payload is a URL, or a JSON object {url (required), path, sha256, size}: path
 //  is relative to the type's dir (default: the URL's last path segment), sha256 the
 //  expected digest in hex, size the expected length in bytes. The result's stdout is
-//  a JSON object {path, bytes, sha256, resumed}: the file written, its length and
-//  digest, and how many of its bytes an earlier attempt had fetched.
+//  a JSON object {path, bytes, sha256, resumed}: the file written, its length, its
+//  digest (only when the payload gave one, as only then is the file hashed), and how
+//  many of its bytes an earlier attempt had fetched.
 //
 //  The bytes go to a locked partial file and are renamed into place once complete and
-//  checked (zs_dlfile). An attempt that finds a partial file resumes it: it hashes
-//  the bytes already there in bounded pieces from the loop (never one long read),
-//  then asks for the rest with a Range request; a 206 appends, a 200 (a server that
-//  ignores ranges) starts over, a 416 whose length is the partial file's means the
-//  file was complete. SHA-256 is libsodium's, fed as bytes arrive. A mismatch of
-//  digest or size fails with why "checksum: expected X got Y" or "size: ..." and
-//  removes the partial file, whose bytes a later attempt must not trust; any other
-//  failure keeps it for the next attempt to resume.
+//  checked (zs_dlfile). An attempt that finds a partial file resumes it: when it
+//  checks a digest it first hashes the bytes already there in bounded pieces from the
+//  loop (never one long read), then it asks for the rest with a Range request; a 206
+//  appends, a 200 (a server that ignores ranges) starts over, a 416 whose length is
+//  the partial file's means the file was complete. SHA-256 is OpenSSL's (zs_dlhash),
+//  fed as bytes arrive. A mismatch of digest or size fails with why "checksum:
+//  expected X got Y" or "size: ..." and removes the partial file, whose bytes a later
+//  attempt must not trust; any other failure keeps it for the next attempt to resume.
 //
 //  URLs and redirects are checked against the type's allow list as the http handler
 //  does (zs_url, at most max_redirects hops). A body that would take the file past

@@ -7,6 +7,7 @@
 #include "tests/unit/zs_test_http.h"
 #include "tests/unit/zs_test_sink.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -213,7 +214,12 @@ test_name_from_url(void)
     for (size_t i = 0; i < 2; i++) {
         zs_test_result_t *result = &fx->sink.results[i];
         if (streq(result->task, "t1")) {
+            //  No sha256 asked for: none computed, none reported
+            json_t *out = s_out(result);
             ZS_EXPECT(ok, streq(result->status, "ok"));
+            ZS_EXPECT(ok, json_integer_value(json_object_get(out, "bytes")) == S_SMALL);
+            ZS_EXPECT(ok, !json_object_get(out, "sha256"));
+            json_decref(out);
         } else {
             ZS_EXPECT(ok, strstr(result->why, "payload: no file name"));
         }
@@ -261,6 +267,80 @@ test_resume_after_cut(void)
     ZS_CHECK(ok);
 }
 
+//  A resumed download's digest covers the bytes an earlier attempt left: a prefix
+//  that went bad on disk fails the check (and is removed), a good one passes, and the
+//  expected digest may be given in capitals
+static void
+test_resume_checks_prefix(void)
+{
+    s_fixture_t *fx = s_fixture_new(0, 0);
+    size_t cut = 2 * 1024 * 1024 + 5;  //  over two hash pieces
+    uint8_t *bad = zs_malloc(S_LARGE);
+    memcpy(bad, fx->large, S_LARGE);
+    bad[1000] ^= 0x01;
+    char hex[65], bad_hex[65], upper[65], more[128], expected[256], range[64];
+    s_hex(fx->large, S_LARGE, hex);
+    s_hex(bad, S_LARGE, bad_hex);
+    s_write(fx, ".large.bin.part", bad, cut);
+    snprintf(more, sizeof more, ", \"sha256\": \"%s\"", hex);
+    s_start(fx, "t1", "/large.bin", "large.bin", more, 0);
+    zs_test_sink_run(&fx->sink, 1);
+    bool ok = true;
+    snprintf(expected, sizeof expected, "checksum: expected %s got %s", hex, bad_hex);
+    snprintf(range, sizeof range, "bytes=%zu-", cut);
+    ZS_EXPECT(ok, streq(s_last(fx)->status, "fail"));
+    ZS_EXPECT(ok, streq(s_last(fx)->why, expected));
+    ZS_EXPECT(ok, streq(fx->http.requests[0].range, range));
+    ZS_EXPECT(ok, s_size(fx, ".large.bin.part") == -1 && s_size(fx, "large.bin") == -1);
+    s_write(fx, ".large.bin.part", fx->large, cut);
+    for (size_t i = 0; i < sizeof upper; i++) {
+        upper[i] = (char) toupper((unsigned char) hex[i]);
+    }
+    snprintf(more, sizeof more, ", \"sha256\": \"%s\"", upper);
+    s_start(fx, "t2", "/large.bin", "large.bin", more, 0);
+    zs_test_sink_run(&fx->sink, 2);
+    json_t *out = s_out(s_last(fx));
+    ZS_EXPECT(ok, streq(s_last(fx)->status, "ok"));
+    ZS_EXPECT(ok, streq(fx->http.requests[1].range, range));
+    ZS_EXPECT(ok,
+              json_integer_value(json_object_get(out, "resumed")) == (json_int_t) cut);
+    ZS_EXPECT(ok, streq(json_string_value(json_object_get(out, "sha256")), hex));
+    ZS_EXPECT(ok, s_holds(fx, "large.bin", fx->large, S_LARGE));
+    json_decref(out);
+    free(bad);
+    s_fixture_destroy(&fx);
+    ZS_CHECK(ok);
+}
+
+//  Without a sha256 nothing is hashed or checked: a resume asks for the rest and
+//  trusts the bytes already there, and the result names no digest
+static void
+test_resume_without_sha256(void)
+{
+    s_fixture_t *fx = s_fixture_new(0, 0);
+    size_t cut = 2 * 1024 * 1024 + 5;
+    uint8_t *kept = zs_malloc(S_LARGE);
+    memcpy(kept, fx->large, S_LARGE);
+    kept[1000] ^= 0x01;  //  what the disk holds is what the file gets
+    s_write(fx, ".large.bin.part", kept, cut);
+    s_start(fx, "t1", "/large.bin", "large.bin", "", 0);
+    zs_test_sink_run(&fx->sink, 1);
+    json_t *out = s_out(s_last(fx));
+    char range[64];
+    snprintf(range, sizeof range, "bytes=%zu-", cut);
+    bool ok = true;
+    ZS_EXPECT(ok, streq(s_last(fx)->status, "ok"));
+    ZS_EXPECT(ok, streq(fx->http.requests[0].range, range));
+    ZS_EXPECT(ok,
+              json_integer_value(json_object_get(out, "resumed")) == (json_int_t) cut);
+    ZS_EXPECT(ok, !json_object_get(out, "sha256"));
+    ZS_EXPECT(ok, s_holds(fx, "large.bin", kept, S_LARGE));
+    json_decref(out);
+    free(kept);
+    s_fixture_destroy(&fx);
+    ZS_CHECK(ok);
+}
+
 //  A server that ignores Range answers 200: the file starts over
 static void
 test_resume_ignored_starts_over(void)
@@ -281,17 +361,19 @@ test_resume_ignored_starts_over(void)
     ZS_CHECK(ok);
 }
 
-//  A partial file that is already whole: the server's 416 says so
+//  A partial file that is already whole: the server's 416 says so, and the digest of
+//  its bytes, all hashed from the file, is checked
 static void
 test_whole_partial_completes(void)
 {
     s_fixture_t *fx = s_fixture_new(0, 0);
     s_write(fx, ".small.bin.part", fx->small, S_SMALL);
-    s_start(fx, "t1", "/small.bin", "small.bin", "", 0);
+    char hex[65], more[128];
+    s_hex(fx->small, S_SMALL, hex);
+    snprintf(more, sizeof more, ", \"sha256\": \"%s\"", hex);
+    s_start(fx, "t1", "/small.bin", "small.bin", more, 0);
     zs_test_sink_run(&fx->sink, 1);
     json_t *out = s_out(s_last(fx));
-    char hex[65];
-    s_hex(fx->small, S_SMALL, hex);
     bool ok = true;
     ZS_EXPECT(ok, streq(s_last(fx)->status, "ok"));
     ZS_EXPECT(ok, json_integer_value(json_object_get(out, "resumed")) == S_SMALL);
@@ -512,6 +594,8 @@ static const zs_test_case_t s_cases[] = {
     {"download_writes_file", test_download_writes_file},
     {"name_from_url", test_name_from_url},
     {"resume_after_cut", test_resume_after_cut},
+    {"resume_checks_prefix", test_resume_checks_prefix},
+    {"resume_without_sha256", test_resume_without_sha256},
     {"resume_ignored_starts_over", test_resume_ignored_starts_over},
     {"whole_partial_completes", test_whole_partial_completes},
     {"checksum_and_size_mismatch", test_checksum_and_size_mismatch},
