@@ -75,6 +75,7 @@ s_close(zs_dlfile_t *file)
     }
     free(file->name);
     free(file->part);
+    free(file->buffer);
     memset(file, 0, sizeof *file);
     file->dir_fd = file->fd = -1;
 }
@@ -200,31 +201,85 @@ zs_dlfile_open(zs_dlfile_t *file, const char *dir, const char *path, zs_error_t 
 
 //  ---- writing -------------------------------------------------------------------------
 
-int
-zs_dlfile_write(zs_dlfile_t *file, const void *data, size_t size)
+//  Write size bytes of data at the file's offset. Returns the bytes written, size
+//  unless errno says why not
+static size_t
+s_write_all(zs_dlfile_t *file, const uint8_t *data, size_t size)
 {
-    assert(file);
-    const uint8_t *at = data;
-    while (size > 0) {
-        ssize_t put = write(file->fd, at, size);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t put = write(file->fd, data + done, size - done);
         if (put < 0 && errno == EINTR) {
             continue;
         }
         if (put <= 0) {
             errno = put == 0 ? ENOSPC : errno;
-            return -1;
+            break;
         }
-        at += put;
-        size -= (size_t) put;
-        file->size += (uint64_t) put;
+        done += (size_t) put;
     }
+    return done;
+}
+
+int
+zs_dlfile_flush(zs_dlfile_t *file)
+{
+    assert(file);
+    size_t done = s_write_all(file, file->buffer, file->pending);
+    if (done < file->pending) {
+        int code = errno;
+        memmove(file->buffer, file->buffer + done, file->pending - done);
+        file->pending -= done;
+        errno = code;
+        return -1;
+    }
+    file->pending = 0;
     return 0;
+}
+
+int
+zs_dlfile_write(zs_dlfile_t *file, const void *data, size_t size)
+{
+    assert(file);
+    if (file->pending + size > ZS_DLFILE_BUFFER && zs_dlfile_flush(file) != 0) {
+        return -1;
+    }
+    if (size >= ZS_DLFILE_BUFFER) {
+        size_t done = s_write_all(file, data, size);
+        file->size += done;
+        return done == size ? 0 : -1;
+    }
+    if (!file->buffer) {
+        file->buffer = zs_malloc(ZS_DLFILE_BUFFER);
+    }
+    memcpy(file->buffer + file->pending, data, size);
+    file->pending += size;
+    file->size += size;
+    return 0;
+}
+
+int
+zs_dlfile_reserve(zs_dlfile_t *file, uint64_t length)
+{
+    assert(file);
+    if (length <= file->size || length > (uint64_t) INT64_MAX) {
+        return 0;
+    }
+    //  The size stays: a partial file's size is what a resume starts from
+    if (fallocate(file->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t) length) == 0 ||
+        errno == EOPNOTSUPP || errno == ENOSYS) {
+        return 0;
+    }
+    return -1;
 }
 
 ssize_t
 zs_dlfile_read(zs_dlfile_t *file, void *buf, size_t size, uint64_t offset)
 {
     assert(file);
+    if (file->pending > 0 && zs_dlfile_flush(file) != 0) {
+        return -1;
+    }
     ssize_t got;
     do {
         got = pread(file->fd, buf, size, (off_t) offset);
@@ -236,6 +291,7 @@ int
 zs_dlfile_truncate(zs_dlfile_t *file)
 {
     assert(file);
+    file->pending = 0;
     if (ftruncate(file->fd, 0) != 0 || lseek(file->fd, 0, SEEK_SET) < 0) {
         return -1;
     }
@@ -247,10 +303,13 @@ int
 zs_dlfile_commit(zs_dlfile_t *file, zs_error_t *err)
 {
     assert(file);
-    //  Renamed while still locked, so no other attempt can open the old name between
-    int rc = renameat(file->dir_fd, file->part, file->dir_fd, file->name) == 0
-                 ? 0
-                 : s_io(err, "rename to", file->name);
+    int rc = 0;
+    if (zs_dlfile_flush(file) != 0) {
+        rc = s_io(err, "write", file->part);
+    } else if (renameat(file->dir_fd, file->part, file->dir_fd, file->name) != 0) {
+        //  Renamed while still locked, so no other attempt can open the old name between
+        rc = s_io(err, "rename to", file->name);
+    }
     s_close(file);
     return rc;
 }
@@ -269,6 +328,9 @@ void
 zs_dlfile_close(zs_dlfile_t *file)
 {
     assert(file);
+    if (file->fd >= 0 && file->pending > 0) {
+        zs_dlfile_flush(file);  //  what cannot be written is fetched again on resume
+    }
     //  An empty partial file holds nothing to resume: it goes, while still locked
     if (file->fd >= 0 && file->size == 0) {
         unlinkat(file->dir_fd, file->part, 0);

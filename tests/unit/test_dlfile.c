@@ -79,13 +79,91 @@ test_close_keeps_bytes_for_resume(void)
     ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "f", &err) == 0 && file.size == 5);
     ZS_EXPECT(ok, zs_dlfile_write(&file, "67", 2) == 0 && file.size == 7);
     ZS_EXPECT(ok, zs_dlfile_truncate(&file) == 0 && file.size == 0);
-    ZS_EXPECT(ok, zs_dlfile_write(&file, "x", 1) == 0 && s_size(dir, ".f.part") == 1);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "x", 1) == 0 && zs_dlfile_flush(&file) == 0);
+    ZS_EXPECT(ok, s_size(dir, ".f.part") == 1);
     zs_dlfile_discard(&file);
     ZS_EXPECT(ok, s_size(dir, ".f.part") == -1);
     //  An attempt that wrote nothing leaves nothing
     ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "g", &err) == 0);
     zs_dlfile_close(&file);
     ZS_EXPECT(ok, s_size(dir, ".g.part") == -1);
+    s_dir_remove(dir);
+    ZS_CHECK(ok);
+}
+
+//  Small pieces wait in the buffer until a flush, a full buffer, a read or the end;
+//  a piece as large as the buffer goes straight to the file, after what waits
+static void
+test_writes_are_buffered(void)
+{
+    char dir[64];
+    s_dir_new(dir, sizeof dir);
+    zs_dlfile_t file;
+    zs_error_t err;
+    bool ok = true;
+    uint8_t *big = zs_malloc(ZS_DLFILE_BUFFER);
+    memset(big, 'b', ZS_DLFILE_BUFFER);
+    ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "f", &err) == 0);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "abc", 3) == 0);
+    ZS_EXPECT(ok, file.size == 3 && file.pending == 3 && s_size(dir, ".f.part") == 0);
+    ZS_EXPECT(ok, zs_dlfile_flush(&file) == 0 && file.pending == 0);
+    ZS_EXPECT(ok, s_size(dir, ".f.part") == 3);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "de", 2) == 0);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, big, ZS_DLFILE_BUFFER) == 0);
+    ZS_EXPECT(ok, file.pending == 0 && file.size == 5 + ZS_DLFILE_BUFFER);
+    ZS_EXPECT(ok, s_size(dir, ".f.part") == 5 + ZS_DLFILE_BUFFER);
+    //  Pieces that overflow the buffer push out what it held
+    for (size_t at = 0; at < ZS_DLFILE_BUFFER + 1; at += 4096) {
+        ZS_EXPECT(ok, zs_dlfile_write(&file, big, 4096) == 0);
+    }
+    ZS_EXPECT(ok,
+              file.pending == 4096 && s_size(dir, ".f.part") == 5 + 2 * ZS_DLFILE_BUFFER);
+    char back[8] = "";
+    ZS_EXPECT(ok,
+              zs_dlfile_read(&file, back, 5, 0) == 5 && memcmp(back, "abcde", 5) == 0);
+    ZS_EXPECT(ok, file.pending == 0);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "z", 1) == 0);
+    ZS_EXPECT(ok, zs_dlfile_commit(&file, &err) == 0);
+    ZS_EXPECT(ok, s_size(dir, "f") == 6 + 2 * ZS_DLFILE_BUFFER + 4096);
+    //  Close writes out what waits, for the next attempt to resume from
+    ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "g", &err) == 0);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "12345", 5) == 0);
+    zs_dlfile_close(&file);
+    ZS_EXPECT(ok, s_size(dir, ".g.part") == 5);
+    //  Truncate and discard drop it
+    ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "g", &err) == 0 && file.size == 5);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "678", 3) == 0);
+    ZS_EXPECT(ok, zs_dlfile_truncate(&file) == 0 && file.pending == 0);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "9", 1) == 0);
+    zs_dlfile_discard(&file);
+    ZS_EXPECT(ok, s_size(dir, ".g.part") == -1);
+    free(big);
+    s_dir_remove(dir);
+    ZS_CHECK(ok);
+}
+
+//  A reservation allocates blocks but leaves the size, which a resume starts from
+static void
+test_reserve_keeps_size(void)
+{
+    char dir[64], path[S_PATH_MAX];
+    s_dir_new(dir, sizeof dir);
+    zs_dlfile_t file;
+    zs_error_t err;
+    struct stat st;
+    bool ok = true;
+    ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "f", &err) == 0);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "abc", 3) == 0);
+    ZS_EXPECT(ok, zs_dlfile_reserve(&file, 4 * ZS_DLFILE_BUFFER) == 0);
+    ZS_EXPECT(ok, zs_dlfile_reserve(&file, 2) == 0);  //  less than there is: nothing
+    snprintf(path, sizeof path, "%s/.f.part", dir);
+    ZS_EXPECT(ok, stat(path, &st) == 0 && st.st_size == 0);
+    ZS_EXPECT(ok, file.size == 3);
+    zs_dlfile_close(&file);
+    ZS_EXPECT(ok, stat(path, &st) == 0 && st.st_size == 3);
+    ZS_EXPECT(ok, zs_dlfile_open(&file, dir, "f", &err) == 0 && file.size == 3);
+    ZS_EXPECT(ok, zs_dlfile_write(&file, "d", 1) == 0);
+    ZS_EXPECT(ok, zs_dlfile_commit(&file, &err) == 0 && s_size(dir, "f") == 4);
     s_dir_remove(dir);
     ZS_CHECK(ok);
 }
@@ -187,6 +265,8 @@ test_dir_created_when_missing(void)
 static const zs_test_case_t s_cases[] = {
     {"write_then_commit", test_write_then_commit},
     {"close_keeps_bytes_for_resume", test_close_keeps_bytes_for_resume},
+    {"writes_are_buffered", test_writes_are_buffered},
+    {"reserve_keeps_size", test_reserve_keeps_size},
     {"lock_refuses_a_second_writer", test_lock_refuses_a_second_writer},
     {"paths_refused", test_paths_refused},
     {"symlinks_are_not_followed", test_symlinks_are_not_followed},
