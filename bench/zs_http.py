@@ -6,23 +6,37 @@
 #       an exec agent that runs curl per task, the http handler through a swarm, the
 #       transfer engine alone (zs_bench_xfer get: zs_xfer, no coordinator), and one
 #       `curl --parallel` process (libcurl's multi interface without a loop around it);
-#   (b) one 1 GiB download: `curl -o` (the baseline, 1.00; the target is >= 0.90 for
-#       the handler), the transfer engine alone (the body read and dropped), the
-#       download handler alone (zs_bench_xfer download: its file, its SHA-256) and
+#   (b) a 1 GiB download without a checksum: `curl -o FILE` (the baseline, 1.00; the
+#       target is >= 0.90 for the handler), the download handler alone (zs_bench_xfer
+#       download: its file, no hashing) and through a swarm; and, once, the transfer
+#       engine alone (the body read and dropped, no file) as the ceiling;
+#   (c) the same download checked: `curl -o FILE && sha256sum FILE` (the baseline)
+#       against the handler given the sha256 (hashing as the bytes arrive), alone and
 #       through a swarm.
 #
-# Every figure is printed with its ratio to the baseline of the same run, so that a
-# slow or loaded machine moves both. A swarm whose file zswarmd refuses (a build whose
-# swarm files have no http:/download: section yet) is reported as skipped. It never
-# fails on a timing (STYLE rule 39); it exits non-zero only when it cannot run.
+# (b) and (c) run in rounds (--rounds, default 3), each round every command once in
+# turn, so that whatever else loads the machine falls on all of them; each round's
+# ratio is to the baseline of the same round, and the figure given is the median of
+# the rounds' ratios. Each figure also gets the CPU time (user + system) its process
+# and children took, which a loaded machine moves less than the rates. Every download
+# is checked (its length, and its digest where one is computed) and its file removed
+# before the next. A swarm whose file zswarmd refuses, or whose tasks fail (a
+# coordinator too old to send the handlers' settings), is reported as such with the
+# reason. It never fails on a timing (STYLE rule 39); it exits non-zero only when it
+# cannot run.
 #   meson test -C BUILD --benchmark -v http
-#   ZSWARMD=... ZSWARM_AGENT=... ZS_BENCH_XFER=... PYTHONPATH=tests/system bench/zs_http.py
+#   ZSWARMD=... ZSWARM_AGENT=... ZS_BENCH_XFER=... PYTHONPATH=tests/system \
+#       bench/zs_http.py [--only downloads] [--rounds N]
 
 import argparse
+import collections
+import json
 import os
 import re
+import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +56,7 @@ Handler.disable_nagle_algorithm = True
 VERSION = 1
 READY_RE = re.compile(r"^zswarmd ready agents=(\S+) events=(\S+) control=(\S+)$")
 MIB = 1 << 20
+DOWNLOAD_TMO_MS = 600000  # a swarm's download task: far more than 1 GiB takes here
 
 
 def binary(name):
@@ -115,21 +130,27 @@ class Swarm:
             if msg.get("rid") == rid:
                 return msg
 
-    def run_tasks(self, ttype, payload, count, window):
-        """Submit count tasks with wait, window in flight. Returns (seconds, failed)."""
+    def run_tasks(self, ttype, payload, count, window, **fields):
+        """Submit count tasks with wait, window in flight (fields: more submit fields).
+
+        Returns (seconds, failed, why): why is the last failed task's reason."""
         sent = ended = failed = 0
+        why = ""
         start = time.monotonic()
         while ended < count:
             while sent < count and sent - ended < window:
-                self.send("submit", ttype=ttype, payload=payload, wait=True, tries=1)
+                self.send("submit", ttype=ttype, payload=payload, wait=True, tries=1,
+                          **fields)
                 sent += 1
             msg = self.recv()
             if msg["t"] == "wait.ok":
                 ended += 1
-                failed += msg.get("state") != "completed"
+                if msg.get("state") != "completed":
+                    failed += 1
+                    why = msg.get("why") or msg.get("state", "")
             elif msg["t"] == "error":
                 raise RuntimeError(f"submit refused: {msg!r}")
-        return time.monotonic() - start, failed
+        return time.monotonic() - start, failed, why
 
     def stop(self):
         if self.sock:
@@ -152,8 +173,10 @@ def swarm_tasks(workdir, name, agent_type, ttype, payload, count, window):
         if why:
             return None, f"skipped: {why}"
         swarm.run_tasks(ttype, payload, min(count, 50), window)  # warm-up
-        seconds, failed = swarm.run_tasks(ttype, payload, count, window)
-        return count / seconds, f"{failed} failed" if failed else ""
+        seconds, failed, why = swarm.run_tasks(ttype, payload, count, window)
+        if failed == count:
+            return None, f"every task failed: {why}"
+        return count / seconds, f"{failed} failed: {why}" if failed else ""
     finally:
         swarm.stop()
 
@@ -211,48 +234,158 @@ def requests(workdir, fs, args):
 
 
 # ---------------------------------------------------------------------------------------
-# (b) one large download
+# (b) and (c): one large download, without and with its SHA-256
 
 
 def timed(argv):
+    """(seconds, CPU seconds of the command and its children, CompletedProcess)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return time.monotonic() - start, done
+    seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu, done
+
+
+class Download:
+    """The 1 GiB file, where the runs write it, and what they must write."""
+
+    def __init__(self, workdir, fs, mib):
+        self.size = mib * MIB
+        fs.add_generated("/big.bin", self.size, seed=11)
+        self.url = fs.url("/big.bin")
+        self.sha256 = fs.sha256("/big.bin")
+        self.dir = os.path.join(workdir, "dl")
+        os.mkdir(self.dir)
+        self.prefix = fs.url("/")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def checked(self, name):
+        """None when the file has the right length (then removed), else why not."""
+        path = self.path(name)
+        try:
+            size = os.path.getsize(path)
+        except OSError as e:
+            return f"no file: {e.strerror}"
+        os.unlink(path)
+        return None if size == self.size else f"{size} bytes written, not {self.size}"
+
+
+# One run: wall seconds and CPU seconds (None when the process is not this script's
+# child, as a swarm's agent), or why it failed (then both None)
+Run = collections.namedtuple("Run", "seconds cpu why")
+
+
+def finished(dl, name, seconds, cpu, why=None):
+    why = why or dl.checked(name)
+    return Run(None, None, why) if why else Run(seconds, cpu, None)
+
+
+def curl_o(dl):
+    seconds, cpu, done = timed(["curl", "-s", "-o", dl.path("curl.bin"), dl.url])
+    why = f"curl exited {done.returncode}" if done.returncode else None
+    return finished(dl, "curl.bin", seconds, cpu, why)
+
+
+def curl_o_sha256sum(dl):
+    script = 'curl -s -o "$1" "$2" && sha256sum "$1"'
+    argv = ["/bin/sh", "-c", script, "sh", dl.path("curl.bin"), dl.url]
+    seconds, cpu, done = timed(argv)
+    why = None
+    if done.returncode:
+        why = f"curl or sha256sum exited {done.returncode}"
+    elif done.stdout.split()[:1] != [dl.sha256]:
+        why = f"sha256sum printed {done.stdout.strip()!r}"
+    return finished(dl, "curl.bin", seconds, cpu, why)
+
+
+def handler_alone(dl, sha256):
+    argv = [binary("ZS_BENCH_XFER"), "download", dl.url, dl.dir] + ([sha256] if sha256 else [])
+    seconds, cpu, done = timed(argv)
+    failed = done.returncode or " ok" not in done.stdout
+    why = (done.stdout + done.stderr).strip() if failed else None
+    return finished(dl, "bench.bin", seconds, cpu, why)
+
+
+def handler_swarm(dl, swarm, sha256):
+    """One task through swarm: a started Swarm, or why it could not start."""
+    if isinstance(swarm, str):
+        return Run(None, None, f"skipped: {swarm}")
+    payload = {"url": dl.url, "path": "swarm.bin"}
+    if sha256:
+        payload["sha256"] = sha256
+    seconds, failed, why = swarm.run_tasks("dl", json.dumps(payload).encode(), 1, 1,
+                                           tmo=DOWNLOAD_TMO_MS)
+    return finished(dl, "swarm.bin", seconds, None, f"failed: {why}" if failed else None)
+
+
+def rounds(dl, swarm, count):
+    """Every run once per round, in turn: {name: [Run, ...]}."""
+    runs = {
+        "curl -o": lambda: curl_o(dl),
+        "download handler alone": lambda: handler_alone(dl, None),
+        "download handler (swarm)": lambda: handler_swarm(dl, swarm, None),
+        "curl -o && sha256sum": lambda: curl_o_sha256sum(dl),
+        "handler alone, sha256": lambda: handler_alone(dl, dl.sha256),
+        "handler (swarm), sha256": lambda: handler_swarm(dl, swarm, dl.sha256),
+    }
+    results = {name: [] for name in runs}
+    for _ in range(count):
+        for name, run in runs.items():
+            results[name].append(run())
+    return results
+
+
+def median_text(values, form):
+    values = [v for v in values if v is not None]
+    return form.format(statistics.median(values)) if values else "-"
+
+
+def round_table(title, dl, results, baseline, names, note):
+    """Rates per round, the median of the rounds' ratios to the baseline, CPU time."""
+    count = len(results[baseline])
+    print(f"\n{title}\n  (MB/s per round; ratio: median of each round's ratio to its "
+          "baseline; CPU s: median, user + system)")
+    print(f"  {'':28} " + "".join(f"{f'round {i + 1}':>9}" for i in range(count)) +
+          f" {'ratio':>7} {'CPU s':>6}  note")
+    for name in [baseline] + names:
+        runs = results[name]
+        rates = "".join(f"{dl.size / r.seconds / 1e6:9.1f}" if r.seconds else f"{'-':>9}"
+                        for r in runs)
+        ratio = median_text([b.seconds / r.seconds
+                             for b, r in zip(results[baseline], runs)
+                             if b.seconds and r.seconds], "{:.2f}")
+        cpu = median_text([r.cpu for r in runs], "{:.2f}")
+        whys = sorted({r.why for r in runs if r.why})
+        text = "; ".join(whys) if whys else note.get(name, "")
+        print(f"  {name:28} {rates} {ratio:>7} {cpu:>6}  {text}")
 
 
 def downloads(workdir, fs, args):
-    size = args.download_mib * MIB
-    fs.add_generated("/big.bin", size, seed=11)
-    url = fs.url("/big.bin")
-    target = os.path.join(workdir, "dl")
-    os.mkdir(target)
-    rows = []
-    seconds, done = timed(["curl", "-s", "-o", os.path.join(target, "curl.bin"), url])
-    rows.append(("curl -o", size / seconds / 1e6 if done.returncode == 0 else None,
-                 "" if done.returncode == 0 else f"curl exited {done.returncode}"))
-    os.unlink(os.path.join(target, "curl.bin"))
-    value, note = xfer_get(url, 1, 1)
-    rows.append(("zs_xfer alone", value, note or "no file, no SHA-256"))
-    seconds, done = timed([binary("ZS_BENCH_XFER"), "download", url, target])
-    ok = done.returncode == 0
-    rows.append(("download handler alone", size / seconds / 1e6 if ok else None,
-                 "with SHA-256" if ok else done.stdout.strip()))
-    if ok:
-        os.unlink(os.path.join(target, "bench.bin"))
+    dl = Download(workdir, fs, args.download_mib)
     dl_type = (f"{{type: dl, count: 1, handler: download, concurrency: 1, "
-               f"download: {{allow: [\"{fs.url('/')}\"], dir: \"{target}\"}}}}")
+               f"download: {{allow: [\"{dl.prefix}\"], dir: \"{dl.dir}\"}}}}")
     swarm = Swarm(workdir, "dl", dl_type)
     try:
         why = swarm.start()
-        if why:
-            rows.append(("download handler (swarm)", None, f"skipped: {why}"))
-        else:
-            seconds, failed = swarm.run_tasks("dl", url.encode(), 1, 1)
-            rows.append(("download handler (swarm)", size / seconds / 1e6,
-                         "failed" if failed else "with SHA-256"))
+        results = rounds(dl, why or swarm, args.rounds)
     finally:
         swarm.stop()
-    return rows
+    ceiling, note = xfer_get(dl.url, 1, 1)
+    title = f"one {args.download_mib} MiB download from 127.0.0.1, {args.rounds} rounds"
+    round_table(f"{title}, no checksum", dl, results, "curl -o",
+                ["download handler alone", "download handler (swarm)"],
+                {"download handler alone": "target >= 0.90"})
+    if ceiling:
+        print(f"  {'zs_xfer alone (no file)':28} {ceiling:9.1f}  once: the ceiling, "
+              "body read and dropped")
+    else:
+        print(f"  {'zs_xfer alone (no file)':28} {'-':>9}  {note}")
+    round_table(f"{title}, checked with its SHA-256", dl, results, "curl -o && sha256sum",
+                ["handler alone, sha256", "handler (swarm), sha256"], {})
 
 
 # ---------------------------------------------------------------------------------------
@@ -278,15 +411,20 @@ def main():
                         help="GETs of the curl loop and the exec agent (slower)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--download-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the downloads, each command once per round")
+    parser.add_argument("--only", choices=["requests", "downloads"],
+                        help="run one part (default: both)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="zs-bench-http-")
     try:
         with FileServer() as fs:
-            fs.add("/small.txt", b"hello, world\n" * 8, content_type="text/plain")
-            table(f"GETs of a 104-byte file at concurrency {args.concurrency}", "req/s",
-                  requests(workdir, fs, args))
-            table(f"one {args.download_mib} MiB download", "MB/s",
-                  downloads(workdir, fs, args))
+            if args.only != "downloads":
+                fs.add("/small.txt", b"hello, world\n" * 8, content_type="text/plain")
+                table(f"GETs of a 104-byte file at concurrency {args.concurrency}",
+                      "req/s", requests(workdir, fs, args))
+            if args.only != "requests":
+                downloads(workdir, fs, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
