@@ -6,6 +6,7 @@
 #include "proto/zs_prompt.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,8 @@ typedef struct {
     uint64_t tok_in;     //  the attempt's input tokens so far
     uint64_t tok_out;    //  its output tokens
     double usd;          //  its dollars
+    uint64_t tok_before;  //  tokens the task's earlier attempts spent (task.assign)
+    double usd_before;    //  their dollars
     size_t sent;         //  bytes of the call's text sent as progress
     bool streamed;       //  text went out that a new call makes void
     int64_t sent_at;     //  zclock_mono of the last progress
@@ -523,9 +526,9 @@ s_route(zs_llm_t *self, s_job_t *job)
             continue;
         }
         char why[ZS_MSG_TEXT_MAX];
-        uint64_t cap =
-            zs_llm_settings_cap(job->conf, job->provider, job->tok_in + job->tok_out,
-                                job->usd, job->est_in, why, sizeof why);
+        uint64_t cap = zs_llm_settings_cap(
+            job->conf, job->provider, job->tok_before + job->tok_in + job->tok_out,
+            job->usd_before + job->usd, job->est_in, why, sizeof why);
         if (cap == 0) {
             s_job_fail(self, job, "fail", "%s", why);
             return;
@@ -744,6 +747,8 @@ zs_llm_start(zs_llm_t *self, const zs_msg_t *assign)
     snprintf(job->task, sizeof job->task, "%s", assign->task);
     job->att = assign->att;
     job->tmo = assign->tmo;
+    job->tok_before = assign->tok;
+    job->usd_before = isnan(assign->usd) ? 0.0 : assign->usd;
     job->timer = job->deadline = job->progress = -1;
     if (assign->payload_size > 0) {
         job->payload = zs_malloc(assign->payload_size);

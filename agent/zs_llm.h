@@ -17,7 +17,8 @@
 //  - every call gets one provider.report, with its outcome, tokens, duration and status.
 //
 //  The task's budget (tokens, and dollars at the providers' prices) is checked before
-//  each call: a call is not made when what is left cannot pay for its prompt, and its
+//  each call, counting what the task's earlier attempts spent (task.assign's tok and
+//  usd): a call is not made when what is left cannot pay for its prompt, and its
 //  max_tokens is cut to what is left (zs_llm_settings decides these). The prompt's tokens
 //  are estimated at one per ZS_LLM_BYTES_PER_TOKEN bytes until the provider counts them;
 //  an answer without usage counts its text the same way. A streamed answer's text goes

@@ -408,7 +408,7 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_BYE] = S_TYPE("bye", O(why)),
     [ZS_MSG_ERROR] = S_TYPE("error", O(rid), R(code), R(why), O(task), O(vote)),
     [ZS_MSG_TASK_ASSIGN] = S_TYPE("task.assign", R(task), R(ttype), O(payload), O(tmo),
-        R(att)),
+        R(att), O(tok), O(usd)),
     [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", R(task), R(att)),
     [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", O(seq), O(agent), R(task), R(att),
         O(pct), O(note), O(bytes), O(total), O(rate), O(text)),

@@ -54,7 +54,8 @@ static void
 s_assign(zs_dispatch_t *self, zs_agent_t *agent, zs_task_t *task)
 {
     zs_error_t err;
-    if (self->providers && zs_providers_admits(self->providers, agent->atype, &err) != 0) {
+    if (self->providers &&
+        zs_providers_admits(self->providers, agent->atype, task, &err) != 0) {
         s_refuse(self, task, &err);
         return;
     }
@@ -76,6 +77,9 @@ s_assign(zs_dispatch_t *self, zs_agent_t *agent, zs_task_t *task)
     assign.payload = task->payload;
     assign.payload_size = task->payload_size;
     assign.tmo = task->tmo_ms;
+    //  An llm agent holds the task's budget across attempts from what they spent
+    assign.tok = task->tok_in + task->tok_out;
+    assign.usd = task->usd > 0 ? task->usd : (double) NAN;
     //  A failed send needs no special path: the peer is gone and will expire, and the
     //  task is retried with the rest of its tasks
     zs_core_send(self->core, agent->peer, &assign);

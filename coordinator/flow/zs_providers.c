@@ -418,9 +418,12 @@ zs_providers_report(zs_providers_t *self, zs_agent_t *agent, const zs_msg_t *msg
 }
 
 int
-zs_providers_admits(zs_providers_t *self, const char *atype, zs_error_t *err)
+zs_providers_admits(zs_providers_t *self,
+                    const char *atype,
+                    const zs_task_t *task,
+                    zs_error_t *err)
 {
-    assert(self && atype);
+    assert(self && atype && task);
     const zs_swarm_t *swarm = self->core->swarm;
     const zs_swarm_type_t *type = zs_swarm_type_find(swarm, atype);
     if (!type || type->handler != ZS_HANDLER_LLM) {
@@ -433,7 +436,11 @@ zs_providers_admits(zs_providers_t *self, const char *atype, zs_error_t *err)
     char what[ZS_MSG_NAME_MAX + 16];
     snprintf(what, sizeof what, "type '%s'", atype);
     sum = zs_spend_type(self->spend, atype);
-    return s_spent(&type->llm.type, &sum, what, err) ? -1 : 0;
+    if (s_spent(&type->llm.type, &sum, what, err)) {
+        return -1;
+    }
+    zs_spend_sum_t mine = {task->tok_in, task->tok_out, task->usd};
+    return s_spent(&type->llm.task, &mine, "the task", err) ? -1 : 0;
 }
 
 static zs_msg_budget_t

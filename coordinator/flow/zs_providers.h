@@ -62,10 +62,14 @@ void zs_providers_leaving(zs_providers_t *self, zs_agent_t *agent);
 //  A report of a provider the swarm file lacks is refused (error 7 to the agent).
 void zs_providers_report(zs_providers_t *self, zs_agent_t *agent, const zs_msg_t *msg);
 
-//  May an agent of type atype be given an llm task? 0 when it is not an llm type or
-//  neither the swarm's nor its type's budget is spent; else -1 with err (code
+//  May an agent of type atype be given task? 0 when it is not an llm type or no budget
+//  it spends from is spent: the swarm's, its type's, or the task's own (what its
+//  earlier attempts spent against the type's task_budget); else -1 with err (code
 //  ZS_ERR_BUDGET, text saying which budget and how much of it).
-int zs_providers_admits(zs_providers_t *self, const char *atype, zs_error_t *err);
+int zs_providers_admits(zs_providers_t *self,
+                        const char *atype,
+                        const zs_task_t *task,
+                        zs_error_t *err);
 
 //  The providers request: providers.ok with each provider and each budget, to client.
 void zs_providers_reply(zs_providers_t *self,

@@ -379,17 +379,25 @@ s_run_for(s_fx_t *fx, uint64_t ms)
 }
 
 static void
-s_start(s_fx_t *fx, const char *task, const char *payload, uint64_t tmo)
+s_start_spent(s_fx_t *fx, const char *task, const char *payload, uint64_t tmo, uint64_t tok)
 {
     zs_msg_t msg;
     zs_msg_init(&msg, ZS_MSG_TASK_ASSIGN);
     msg.task = task;
     msg.ttype = "coder";
-    msg.att = 1;
+    msg.att = tok ? 2 : 1;
     msg.payload = (const uint8_t *) payload;
     msg.payload_size = payload ? strlen(payload) : 0;
     msg.tmo = tmo;
+    msg.tok = tok;
     zs_llm_start(fx->llm, &msg);
+}
+
+//  A task's first attempt
+static void
+s_start(s_fx_t *fx, const char *task, const char *payload, uint64_t tmo)
+{
+    s_start_spent(fx, task, payload, tmo, 0);
 }
 
 //  Providers a, b and c: an OpenAI-compatible server, Anthropic, Ollama
@@ -755,9 +763,10 @@ test_budget(void)
 {
     s_fx_t *fx = s_fx_new();
     static const s_answer_t script[] = {{.fixture = "anthropic-answer.http"},
+                                        {.fixture = "anthropic-answer.http"},
                                         {.fixture = "anthropic-answer.http"}};
     fx->script = script;
-    fx->script_count = 2;
+    fx->script_count = 3;
     zs_llm_conf_t conf = s_conf(1, 1);
     conf.system = NULL;
     conf.tok_max = 40;  //  the payload is 20 bytes: about 5 tokens
@@ -780,6 +789,13 @@ test_budget(void)
     s_start(fx, "t3", "twenty bytes of text", 0);
     s_run(fx, 3);
     ZS_EXPECT(ok, fx->call_count == 2 && strstr(fx->calls[1].body, "\"max_tokens\":18"));
+    //  A later attempt has what the earlier ones spent taken off: 40 - 30 - 5
+    conf.tok_max = 40;
+    conf.usd_max = 0;
+    ok = ok && s_configure(fx, conf);
+    s_start_spent(fx, "t4", "twenty bytes of text", 0, 30);
+    s_run(fx, 4);
+    ZS_EXPECT(ok, fx->call_count == 3 && strstr(fx->calls[2].body, "\"max_tokens\":5"));
     S_CHECK(fx, ok);
     s_fx_destroy(&fx);
 }

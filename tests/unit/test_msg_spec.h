@@ -313,7 +313,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_HEARTBEAT, "heartbeat", "load"},
     {ZS_MSG_BYE, "bye", "why"},
     {ZS_MSG_ERROR, "error", "code! why! rid task vote"},
-    {ZS_MSG_TASK_ASSIGN, "task.assign", "task! ttype! att! payload tmo"},
+    {ZS_MSG_TASK_ASSIGN, "task.assign", "task! ttype! att! payload tmo tok usd"},
     {ZS_MSG_TASK_ACK, "task.ack", "task! att!"},
     {ZS_MSG_TASK_PROGRESS, "task.progress",
      "task! att! pct note seq agent bytes total rate text"},

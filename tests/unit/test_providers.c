@@ -12,8 +12,8 @@
 #include "tests/unit/zs_test_flow.h"
 
 //  fast opens after 2 failures within 1 s and cools down for 500 ms; slow keeps the
-//  defaults and asks at most 3 calls a minute. coder spends at most 100 tokens, the
-//  swarm at most $1
+//  defaults and asks at most 3 calls a minute. coder spends at most 100 tokens, each
+//  tester task 30, the swarm at most $1
 #define S_SWARM                                                                          \
     "name: t\n"                                                                          \
     "budget: {usd: 1}\n"                                                                 \
@@ -34,7 +34,7 @@
     "  - type: tester\n"                                                                 \
     "    count: 0\n"                                                                     \
     "    handler: llm\n"                                                                 \
-    "    llm: {provider: slow}\n"                                                        \
+    "    llm: {provider: slow, task_budget: {tokens: 30}}\n"                             \
     "  - {type: w, count: 0}\n"
 
 typedef struct {
@@ -113,6 +113,16 @@ s_report(s_env_t *env,
     msg.http = streq(outcome, "ok") ? 200 : 503;
     msg.why = streq(outcome, "ok") ? NULL : "the provider said no";
     zs_providers_report(&env->providers, agent, &msg);
+}
+
+//  A task of ttype accepted under id, which the table owns
+static zs_task_t *
+s_task(s_env_t *env, const char *id, const char *ttype)
+{
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = ttype;
+    return zs_tasks_accept(&env->tasks, &submit, id, 1000, 1);
 }
 
 //  The next provider.state the agent was sent says provider is in state
@@ -268,18 +278,16 @@ test_budgets(void)
     ZS_CHECK(env);
     bool ok = true;
     zs_agent_t *coder = s_join(env, "coder-1", "coder", 0);
-    zs_msg_t submit;
-    zs_msg_init(&submit, ZS_MSG_SUBMIT);
-    submit.ttype = "coder";
-    zs_task_t *task = zs_tasks_accept(&env->tasks, &submit, "t1", 1000, 1);
+    zs_task_t *task = s_task(env, "t1", "coder");
+    zs_task_t *other = s_task(env, "t2", "tester");
     s_report(env, coder, "fast", "ok", 40, 10, 0);
     //  40 x $1000 + 10 x $2000 a million tokens: $0.06
     ZS_EXPECT(ok, task->tok_in == 40 && task->tok_out == 10);
     ZS_EXPECT(ok, fabs(task->usd - 0.06) < 1e-12);
     zs_error_t err;
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", &err) == 0);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", task, &err) == 0);
     s_report(env, coder, "slow", "ok", 25, 25, 0);
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", &err) == -1);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", task, &err) == -1);
     ZS_EXPECT(ok, err.code == ZS_ERR_BUDGET);
     ZS_EXPECT(ok, streq(err.text, "budget: type 'coder' spent 100 of 100 tokens"));
     zs_test_said_t *said =
@@ -291,11 +299,11 @@ test_budgets(void)
     ZS_EXPECT(ok, !zs_test_core_took(&env->io, ZS_TEST_PUBLISHED, ZS_MSG_EV_BUDGET_SPENT,
                                      NULL));
     //  Other types spend from the swarm's budget only; agents of no llm type never
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", &err) == 0);
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "w", &err) == 0);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", other, &err) == 0);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "w", other, &err) == 0);
     //  $0.942 more puts the swarm at $1.002
     s_report(env, coder, "fast", "ok", 470, 236, 0);
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", &err) == -1);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", other, &err) == -1);
     ZS_EXPECT(ok, streq(err.text, "budget: the swarm spent $1.002000 of $1.000000"));
     ZS_EXPECT(ok, zs_test_core_took(&env->io, ZS_TEST_PUBLISHED, ZS_MSG_EV_BUDGET_SPENT,
                                     NULL));
@@ -395,6 +403,7 @@ test_refusals_and_replay(void)
     ZS_CHECK(env);
     bool ok = true;
     zs_agent_t *coder = s_join(env, "coder-1", "coder", 0);
+    zs_task_t *task = s_task(env, "t1", "coder");
     s_report(env, coder, "nope", "ok", 100, 0, 0);
     zs_test_said_t *said =
         zs_test_core_take(&env->io, ZS_TEST_SENT, ZS_MSG_ERROR, coder->peer);
@@ -403,7 +412,7 @@ test_refusals_and_replay(void)
     s_report(env, coder, "fast", "exploded", 100, 0, 0);
     ZS_EXPECT(ok, zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_ERROR, coder->peer));
     zs_error_t err;
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", &err) == 0);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", task, &err) == 0);
     zs_msg_t record;
     zs_msg_init(&record, ZS_MSG_SPEND);
     record.provider = "fast";
@@ -412,8 +421,40 @@ test_refusals_and_replay(void)
     record.tok_out = 40;
     record.usd = 0.14;
     zs_providers_replay(&env->providers, &record);
-    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", &err) == -1);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", task, &err) == -1);
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
+//  A task's own budget holds across its attempts: what the earlier ones spent is not
+//  given again, while another task of the type starts from nothing
+static void
+test_task_budget(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    bool ok = true;
+    zs_agent_t *tester = s_join(env, "tester-1", "tester", 0);
+    zs_task_t *task = s_task(env, "t1", "tester");
+    zs_task_t *fresh = s_task(env, "t2", "tester");
+    zs_error_t err;
+    s_report(env, tester, "slow", "ok", 10, 10, 0);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", task, &err) == 0);
+    //  The next attempt is told what the task spent, so the agent takes it off
+    zs_test_core_forget(&env->io);
+    zs_dispatch_ready(&env->dispatch, task);
+    zs_dispatch_type(&env->dispatch, "tester");
+    zs_test_said_t *said =
+        zs_test_core_take(&env->io, ZS_TEST_SENT, ZS_MSG_TASK_ASSIGN, tester->peer);
+    ZS_EXPECT(ok, said && said->msg.tok == 20 && isnan(said->msg.usd));
+    zs_test_said_destroy(&said);
+    zs_test_core_forget(&env->io);
+    s_report(env, tester, "slow", "ok", 5, 5, 0);
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", task, &err) == -1);
+    ZS_EXPECT(ok, err.code == ZS_ERR_BUDGET);
+    ZS_EXPECT(ok, streq(err.text, "budget: the task spent 30 of 30 tokens"));
+    ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", fresh, &err) == 0);
     s_env_destroy(&env);
     ZS_CHECK(ok);
 }
@@ -427,6 +468,7 @@ static const zs_test_case_t s_cases[] = {
     {"dispatch_refuses", test_dispatch_refuses},
     {"reply", test_reply},
     {"refusals_and_replay", test_refusals_and_replay},
+    {"task_budget", test_task_budget},
 };
 
 ZS_TEST_MAIN(s_cases)
