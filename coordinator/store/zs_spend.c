@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/zs_util.h"
+#include "proto/zs_msg.h"
 
 //  One (provider, type) pair's sum, with the names it is kept under
 typedef struct {
@@ -95,21 +96,20 @@ zs_spend_add(zs_spend_t *self,
              const zs_spend_sum_t *sum)
 {
     assert(self && provider && atype && sum);
+    assert(strlen(provider) <= ZS_MSG_NAME_MAX && strlen(atype) <= ZS_MSG_NAME_MAX);
     s_sum_add(&self->swarm, sum);
     s_sum_add(s_sum_of(self->types, atype), sum);
     s_sum_add(s_sum_of(self->providers, provider), sum);
-    char *key = zsys_sprintf("%s/%s", provider, atype);
+    char key[2 * ZS_MSG_NAME_MAX + 2];
+    snprintf(key, sizeof key, "%s/%s", provider, atype);
     s_pair_t *pair = zhashx_lookup(self->pairs, key);
-    if (!pair && zhashx_size(self->pairs) < ZS_SPEND_PAIRS_MAX) {
+    if (!pair) {
         pair = zs_calloc(1, sizeof *pair);
         pair->provider = zs_strdup(provider);
         pair->atype = zs_strdup(atype);
         zhashx_insert(self->pairs, key, pair);
     }
-    if (pair) {
-        s_sum_add(&pair->sum, sum);
-    }
-    zstr_free(&key);
+    s_sum_add(&pair->sum, sum);
 }
 
 zs_spend_sum_t

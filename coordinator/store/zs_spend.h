@@ -5,16 +5,14 @@
 //  budgets are checked against (the swarm's, a type's) and the per-provider sums
 //  `zswarmctl providers` shows, each read in constant time. The journal holds the same
 //  additions as `spend` records, and a compaction writes one record per pair with its
-//  sum (zs_spend_each), so the sums survive restarts. Pure bookkeeping: budgets and
-//  prices are the caller's.
+//  sum (zs_spend_each), so the sums survive restarts. Every pair is kept: there are at
+//  most the swarm file's providers times its types, and the names the journal brings
+//  back. Pure bookkeeping: budgets and prices are the caller's.
 
 #ifndef ZS_SPEND_H
 #define ZS_SPEND_H
 
 #include <stdint.h>
-
-#define ZS_SPEND_PAIRS_MAX 65536  //  (provider, type) pairs kept apart; more count only
-                                  //  in the swarm's, types' and providers' sums
 
 //  Tokens and money spent
 typedef struct {
@@ -37,7 +35,8 @@ zs_spend_t *zs_spend_new(void);
 //  Free it and set *self_p to NULL. Accepts NULL.
 void zs_spend_destroy(zs_spend_t **self_p);
 
-//  Add what one call of provider by an agent of type atype spent.
+//  Add what one call of provider by an agent of type atype spent (names of at most
+//  ZS_MSG_NAME_MAX bytes, as the wire and the journal hold them).
 void zs_spend_add(zs_spend_t *self,
                   const char *provider,
                   const char *atype,

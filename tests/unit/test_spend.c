@@ -73,30 +73,9 @@ test_each(void)
     zs_spend_destroy(&spend);
 }
 
-//  Past the bound on pairs, a new pair counts in the sums but is not kept apart
-static void
-test_pairs_bound(void)
-{
-    zs_spend_t *spend = zs_spend_new();
-    char provider[32];
-    for (int i = 0; i < ZS_SPEND_PAIRS_MAX + 1; i++) {
-        snprintf(provider, sizeof provider, "p%d", i);
-        zs_spend_add(spend, provider, "t", &(zs_spend_sum_t){1, 0, 0.0});
-    }
-    s_each_t each = {zs_spend_new(), 0};
-    zs_spend_each(spend, s_copy_pair, &each);
-    ZS_CHECK(each.pairs == ZS_SPEND_PAIRS_MAX);
-    ZS_CHECK(s_equal(zs_spend_swarm(spend), ZS_SPEND_PAIRS_MAX + 1, 0, 0.0));
-    ZS_CHECK(s_equal(zs_spend_type(spend, "t"), ZS_SPEND_PAIRS_MAX + 1, 0, 0.0));
-    ZS_CHECK(s_equal(zs_spend_provider(spend, provider), 1, 0, 0.0));
-    zs_spend_destroy(&each.copy);
-    zs_spend_destroy(&spend);
-}
-
 static const zs_test_case_t s_cases[] = {
     {"sums", test_sums},
     {"each", test_each},
-    {"pairs_bound", test_pairs_bound},
 };
 
 ZS_TEST_MAIN(s_cases)
