@@ -122,12 +122,17 @@ s_reason_set(zs_provider_answer_t *self, const json_t *reason)
     }
 }
 
-//  A token count: a non-negative integer, else 0
+//  A token count: a non-negative integer, else 0; cut to a third of what one call may
+//  report (Anthropic's input adds three), so a provider's absurd number can neither
+//  wrap a sum nor have the coordinator refuse the report
 static uint64_t
 s_count(const json_t *object, const char *key)
 {
     json_int_t value = json_integer_value(json_object_get(object, key));
-    return value > 0 ? (uint64_t) value : 0;
+    if (value <= 0) {
+        return 0;
+    }
+    return value < ZS_MSG_CALL_TOKENS_MAX / 3 ? (uint64_t) value : ZS_MSG_CALL_TOKENS_MAX / 3;
 }
 
 static bool

@@ -78,6 +78,7 @@
 #define ZS_MSG_TEMP_MAX         2      //  a sampling temperature runs 0..ZS_MSG_TEMP_MAX
 #define ZS_MSG_PRICE_MAX        1000000     //  USD per million tokens
 #define ZS_MSG_USD_MAX          1000000000  //  USD spent or budgeted
+#define ZS_MSG_CALL_TOKENS_MAX  1000000000  //  input or output tokens one LLM call reports
 //  "AGENT OPTION COUNTED CONFIDENCE WEIGHT", an item of vote.status.ok's ballots
 #define ZS_MSG_BALLOT_MAX (2 * ZS_MSG_NAME_MAX + 32)
 

@@ -104,16 +104,25 @@ s_announce(zs_providers_t *self, const zs_provider_t *provider)
 
 static int s_on_wait_end(zloop_t *loop, int timer_id, void *arg);
 
+//  Move the circuit to state for wait_ms (0: until a report moves it). A move to the
+//  state it is in is none, but for a limit that ends later: the calls in flight when
+//  a provider fails report one after another, and each must not restart the cooldown
+//  nor tell every agent again
 static void
 s_move(zs_providers_t *self,
        zs_provider_t *provider,
        zs_provider_state_t state,
        int64_t wait_ms)
 {
+    int64_t until = zs_core_now(self->core) + wait_ms;
+    if (state == provider->state &&
+        (state != ZS_PROVIDER_LIMITED || until <= provider->until)) {
+        return;
+    }
     zs_core_timer_end(self->core, provider->timer_id);
     provider->timer_id = -1;
     provider->state = state;
-    provider->until = zs_core_now(self->core) + wait_ms;
+    provider->until = until;
     if (wait_ms > 0) {
         provider->timer_id =
             zs_core_timer(self->core, (size_t) wait_ms, s_on_wait_end, provider);
@@ -303,25 +312,27 @@ s_check_budgets(zs_providers_t *self, const char *atype)
     }
 }
 
-//  Count what one call for task spent, as the journal records it; the task (if still
-//  in the table) keeps its own sum
+//  Count what one call for task spent, as the journal records it; the task keeps its
+//  own sum when the reporting agent runs it (a final task's view is not changed after
+//  its end was journaled)
 static void
 s_count(zs_providers_t *self,
         const zs_swarm_provider_t *conf,
-        const char *atype,
+        const zs_agent_t *agent,
         const zs_msg_t *msg)
 {
     zs_spend_sum_t sum = {msg->tok_in, msg->tok_out,
                           s_price(conf, msg->tok_in, msg->tok_out)};
-    zs_spend_add(self->spend, conf->name, atype, &sum);
-    zs_durable_spend(self->durable, conf->name, atype, &sum);
+    zs_spend_add(self->spend, conf->name, agent->atype, &sum);
+    zs_durable_spend(self->durable, conf->name, agent->atype, &sum);
     zs_task_t *task = zs_tasks_find(self->tasks, msg->task);
-    if (task) {
+    if (task && !zs_task_is_final(task) && task->agent_id &&
+        streq(task->agent_id, agent->id)) {
         task->tok_in += sum.tok_in;
         task->tok_out += sum.tok_out;
         task->usd += sum.usd;
     }
-    s_check_budgets(self, atype);
+    s_check_budgets(self, agent->atype);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -405,10 +416,14 @@ zs_providers_report(zs_providers_t *self, zs_agent_t *agent, const zs_msg_t *msg
                      "unknown outcome (expected ok, rate_limit, overloaded, server, "
                      "timeout, connect, auth, bad_request, context, malformed or "
                      "cancelled)");
+    } else if (msg->tok_in > ZS_MSG_CALL_TOKENS_MAX || msg->tok_out > ZS_MSG_CALL_TOKENS_MAX) {
+        //  No call is that large: a count past it would only wrap the sums and budgets
+        zs_error_set(&err, ZS_ERR_INVALID, "tok_in and tok_out are at most %d a call",
+                     ZS_MSG_CALL_TOKENS_MAX);
     } else {
         provider->calls++;
         if (msg->tok_in || msg->tok_out) {
-            s_count(self, provider->conf, agent->atype, msg);
+            s_count(self, provider->conf, agent, msg);
         }
         bool minute_used = s_use_minute(self, provider, msg->tok_in + msg->tok_out);
         s_judge(self, provider, (zs_outcome_t) outcome, msg, minute_used);
@@ -424,6 +439,9 @@ zs_providers_admits(zs_providers_t *self,
                     zs_error_t *err)
 {
     assert(self && atype && task);
+    if (self->count == 0) {
+        return 0;  //  no llm type: the dispatch of every task asks, keep it cheap
+    }
     const zs_swarm_t *swarm = self->core->swarm;
     const zs_swarm_type_t *type = zs_swarm_type_find(swarm, atype);
     if (!type || type->handler != ZS_HANDLER_LLM) {

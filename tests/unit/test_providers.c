@@ -122,7 +122,17 @@ s_task(s_env_t *env, const char *id, const char *ttype)
     zs_msg_t submit;
     zs_msg_init(&submit, ZS_MSG_SUBMIT);
     submit.ttype = ttype;
-    return zs_tasks_accept(&env->tasks, &submit, id, 1000, 1);
+    return zs_tasks_accept(&env->tasks, &submit, id, 1000, 3);
+}
+
+//  A task of ttype given to its type's one agent: its first attempt runs
+static zs_task_t *
+s_running(s_env_t *env, const char *id, const char *ttype)
+{
+    zs_task_t *task = s_task(env, id, ttype);
+    zs_dispatch_ready(&env->dispatch, task);
+    zs_dispatch_type(&env->dispatch, ttype);
+    return task;
 }
 
 //  The next provider.state the agent was sent says provider is in state
@@ -178,6 +188,19 @@ test_circuit(void)
     //  Not an llm agent: told nothing
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     (void) worker;
+    //  The calls that were in flight fail too: the cooldown is not restarted, and
+    //  nobody is told again
+    zs_test_core_advance(&env->io, 100);
+    s_report(env, tester, "fast", "server", 0, 0, 0);
+    ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
+    zs_test_core_advance(&env->io, 400);
+    ZS_EXPECT(ok, s_told(env, coder, "fast", "half_open"));
+    ZS_EXPECT(ok, s_told(env, tester, "fast", "half_open"));
+    ZS_EXPECT(ok, s_event(env, "fast", "half_open", 0));
+    zs_test_core_advance(&env->io, 0);
+    s_report(env, coder, "fast", "server", 0, 0, 0);
+    ZS_EXPECT(ok, s_event(env, "fast", "open", 500));
+    zs_test_core_forget(&env->io);
     //  A newcomer hears of it at once
     zs_agent_t *late = s_join(env, "coder-2", "coder", 3);
     ZS_EXPECT(ok, s_told(env, late, "fast", "open"));
@@ -278,8 +301,9 @@ test_budgets(void)
     ZS_CHECK(env);
     bool ok = true;
     zs_agent_t *coder = s_join(env, "coder-1", "coder", 0);
-    zs_task_t *task = s_task(env, "t1", "coder");
+    zs_task_t *task = s_running(env, "t1", "coder");
     zs_task_t *other = s_task(env, "t2", "tester");
+    zs_test_core_forget(&env->io);
     s_report(env, coder, "fast", "ok", 40, 10, 0);
     //  40 x $1000 + 10 x $2000 a million tokens: $0.06
     ZS_EXPECT(ok, task->tok_in == 40 && task->tok_out == 10);
@@ -411,6 +435,10 @@ test_refusals_and_replay(void)
     zs_test_said_destroy(&said);
     s_report(env, coder, "fast", "exploded", 100, 0, 0);
     ZS_EXPECT(ok, zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_ERROR, coder->peer));
+    //  A count no call reaches would wrap the sums: refused, nothing counted
+    s_report(env, coder, "fast", "ok", 0, UINT64_MAX - 50, 0);
+    ZS_EXPECT(ok, zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_ERROR, coder->peer));
+    ZS_EXPECT(ok, zs_spend_swarm(env->providers.spend).tok_out == 0);
     zs_error_t err;
     ZS_EXPECT(ok, zs_providers_admits(&env->providers, "coder", task, &err) == 0);
     zs_msg_t record;
@@ -436,18 +464,23 @@ test_task_budget(void)
     ZS_CHECK(env);
     bool ok = true;
     zs_agent_t *tester = s_join(env, "tester-1", "tester", 0);
-    zs_task_t *task = s_task(env, "t1", "tester");
+    zs_agent_t *other = s_join(env, "coder-1", "coder", 1);
+    zs_task_t *task = s_running(env, "t1", "tester");
     zs_task_t *fresh = s_task(env, "t2", "tester");
     zs_error_t err;
     s_report(env, tester, "slow", "ok", 10, 10, 0);
+    //  A report of an agent that does not run the task is not the task's
+    s_report(env, other, "slow", "ok", 1000, 0, 0);
+    ZS_EXPECT(ok, task->tok_in == 10 && task->tok_out == 10);
     ZS_EXPECT(ok, zs_providers_admits(&env->providers, "tester", task, &err) == 0);
     //  The next attempt is told what the task spent, so the agent takes it off
     zs_test_core_forget(&env->io);
-    zs_dispatch_ready(&env->dispatch, task);
-    zs_dispatch_type(&env->dispatch, "tester");
+    zs_test_flow_result(&env->dispatch, tester, "t1", 0, "fail", NULL);
+    zs_dispatch_settle(&env->dispatch);
     zs_test_said_t *said =
         zs_test_core_take(&env->io, ZS_TEST_SENT, ZS_MSG_TASK_ASSIGN, tester->peer);
-    ZS_EXPECT(ok, said && said->msg.tok == 20 && isnan(said->msg.usd));
+    ZS_EXPECT(ok, said && said->msg.att == 2 && said->msg.tok == 20 &&
+                      isnan(said->msg.usd));
     zs_test_said_destroy(&said);
     zs_test_core_forget(&env->io);
     s_report(env, tester, "slow", "ok", 5, 5, 0);
