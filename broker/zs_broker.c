@@ -37,6 +37,7 @@ struct zs_broker_t {
     unsigned interval_ms;     //  heartbeat interval, 0 before set_liveness
     unsigned liveness;        //  missed intervals before expiry
     int tick_timer;           //  zloop timer id, or -1
+    bool expiry_deferred;     //  the last tick left expiry to this one
     int64_t now_ms;           //  clock read once per batch of messages
     uint64_t seq;             //  last event sequence number
     msgpack_sbuffer buf;      //  encode buffer reused for every send
@@ -314,30 +315,12 @@ s_heartbeat(zs_broker_t *self, zs_peer_t *peer)
     zs_broker_send(self, peer, &beat);
 }
 
-static bool
-s_any_expired(zs_broker_t *self, int64_t deadline)
-{
-    for (zs_peer_t *peer = zhashx_first(self->peers); peer;
-         peer = zhashx_next(self->peers)) {
-        if (self->now_ms - peer->last_recv_ms > deadline) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static int
 s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     zs_broker_t *self = arg;
     self->now_ms = zclock_mono();
     int64_t deadline = (int64_t) self->interval_ms * self->liveness;
-    //  When this loop stalled, the timer runs before the agents' reader in the round
-    //  after: read what waits there first, or peers that spoke would be expired
-    if (s_any_expired(self, deadline) && (zsock_events(self->agents) & ZMQ_POLLIN)) {
-        s_agents_readable(loop, self->agents, self);
-        self->now_ms = zclock_mono();
-    }
     //  Collect first: gone() may drop other peers, which would upset the iteration
     zlistx_t *expired = zlistx_new();
     for (zs_peer_t *peer = zhashx_first(self->peers); peer;
@@ -348,6 +331,14 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
             s_heartbeat(self, peer);
         }
     }
+    //  When this loop stalled, the timer runs before the agents' reader in the round
+    //  after, and peers whose heartbeats wait there would be expired: once, expiry
+    //  waits a tick for the reader to run
+    bool waiting = zlistx_size(expired) && (zsock_events(self->agents) & ZMQ_POLLIN);
+    if (waiting && !self->expiry_deferred) {
+        zlistx_purge(expired);
+    }
+    self->expiry_deferred = waiting && !self->expiry_deferred;
     for (zs_peer_t *peer = zlistx_first(expired); peer; peer = zlistx_next(expired)) {
         self->stats.expired++;
         self->ops.gone(self->ctx, peer, "missed heartbeats");
