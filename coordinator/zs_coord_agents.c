@@ -195,7 +195,7 @@ s_welcome_llm(const zs_swarm_t *swarm,
 {
     for (size_t i = 0; i <= llm->fallback_count; i++) {
         const zs_swarm_provider_t *provider =
-            zs_swarm_provider_find(swarm, i ? llm->fallbacks[i - 1] : llm->provider);
+            zs_swarm_provider_find(swarm, zs_swarm_llm_provider(llm, i));
         confs[i] = (zs_msg_provider_conf_t){
             .name = provider->name,
             .kind = zs_vocab_kind(provider->kind),

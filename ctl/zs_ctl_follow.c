@@ -140,13 +140,14 @@ zs_ctl_follow_stop(zs_ctl_follow_t *self)
 }
 
 //  stdout after what --follow printed of it: the rest when the text followed is its
-//  start (or all of it), else all of it after saying why
+//  start, else all of it after saying why (a task that failed after text went out has
+//  no such stdout: the text followed is not its output either)
 static void
 s_print_rest(zs_ctl_follow_t *self, const zs_msg_t *reply)
 {
     size_t common = self->followed < reply->out_size ? self->followed : reply->out_size;
-    bool start =
-        self->fresh && (common == 0 || memcmp(reply->out, self->text, common) == 0);
+    bool start = self->fresh && (reply->out_size > 0 || self->followed == 0) &&
+                 (common == 0 || memcmp(reply->out, self->text, common) == 0);
     if (start) {
         s_print(self, reply->out + common, reply->out_size - common);
         return;

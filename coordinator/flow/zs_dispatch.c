@@ -37,8 +37,6 @@ zs_dispatch_strategy(zs_dispatch_t *self, const zs_task_t *task)
                                                          : swarm->strategy;
 }
 
-//  Send a ready task (in no queue, backlog or auction) to agent, which has room, as its
-//  next attempt
 //  A task an llm agent was to run while a budget it spends from is spent: it ends dead
 //  with the budget's error, and the agent keeps its slot for the next task
 static void
@@ -50,6 +48,8 @@ s_refuse(zs_dispatch_t *self, zs_task_t *task, const zs_error_t *err)
     zs_core_ended(self->core, task);
 }
 
+//  Send a ready task (in no queue, backlog or auction) to agent, which has room, as its
+//  next attempt
 static void
 s_assign(zs_dispatch_t *self, zs_agent_t *agent, zs_task_t *task)
 {

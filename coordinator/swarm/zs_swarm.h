@@ -235,6 +235,10 @@ const zs_swarm_type_t *zs_swarm_type_find(const zs_swarm_t *self, const char *ty
 const zs_swarm_provider_t *zs_swarm_provider_find(const zs_swarm_t *self,
                                                   const char *name);
 
+//  The name of the provider an llm type tries at position index (0: its provider,
+//  then its fallbacks; index at most fallback_count), borrowed from llm.
+const char *zs_swarm_llm_provider(const zs_swarm_llm_t *llm, size_t index);
+
 //  The word a swarm file and the wire use for a handler.
 const char *zs_swarm_handler_name(zs_handler_kind_t handler);
 

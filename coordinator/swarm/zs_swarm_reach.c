@@ -534,13 +534,6 @@ s_provider_node(zs_yaml_t *ctx, const yaml_node_t *item, size_t index)
     return zs_yaml_node(ctx, list->data.sequence.items.start[index - 1]);
 }
 
-//  The name an llm type tries at position index: its provider, then its fallbacks
-static const char *
-s_llm_provider(const zs_swarm_llm_t *llm, size_t index)
-{
-    return index == 0 ? llm->provider : llm->fallbacks[index - 1];
-}
-
 static int
 s_check_llm_providers(zs_yaml_t *ctx,
                       const zs_swarm_t *self,
@@ -549,7 +542,7 @@ s_check_llm_providers(zs_yaml_t *ctx,
 {
     const zs_swarm_llm_t *llm = &type->llm;
     for (size_t i = 0; i <= llm->fallback_count; i++) {
-        const char *name = s_llm_provider(llm, i);
+        const char *name = zs_swarm_llm_provider(llm, i);
         if (!zs_swarm_provider_find(self, name)) {
             return zs_yaml_fail(ctx, s_provider_node(ctx, item, i)->start_mark,
                                 "agent type '%s' names provider '%s', which 'providers' "
@@ -557,7 +550,7 @@ s_check_llm_providers(zs_yaml_t *ctx,
                                 type->type, name);
         }
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(s_llm_provider(llm, j), name) == 0) {
+            if (strcmp(zs_swarm_llm_provider(llm, j), name) == 0) {
                 return zs_yaml_fail(ctx, s_provider_node(ctx, item, i)->start_mark,
                                     "agent type '%s' names provider '%s' twice",
                                     type->type, name);
@@ -619,6 +612,13 @@ zs_swarm_provider_find(const zs_swarm_t *self, const char *name)
         }
     }
     return NULL;
+}
+
+const char *
+zs_swarm_llm_provider(const zs_swarm_llm_t *llm, size_t index)
+{
+    assert(llm && index <= llm->fallback_count);
+    return index == 0 ? llm->provider : llm->fallbacks[index - 1];
 }
 
 const char *

@@ -346,6 +346,21 @@ def test_follow_prints_the_output_when_the_text_is_not_it(llm_swarm, background)
     agent.close()
 
 
+def test_follow_says_so_when_the_task_failed_after_text(llm_swarm, background):
+    agent, c, att = start_coder_task(llm_swarm, background, "--follow", "--retries", "0")
+    run_until_shown(agent, c, "hello", att, "err", lambda err: b"10%" in err,
+                    "a bar at 10%")
+    agent.send("task.progress", task="hello", att=att, text="half an ans")
+    c.wait_for("out", lambda out: out == b"half an ans", "the text", agent=agent)
+    agent.send("task.result", task="hello", att=att, status="fail",
+               why="'local': connect: the connection broke")
+    assert c.finish(agent=agent) != 0, c.data
+    assert c.data["out"] == b"half an ans\n", c.data
+    assert b"zswarmctl: task 'hello': the text followed is not its output" in (
+        c.data["err"]), c.data
+    agent.close()
+
+
 def test_follow_json_prints_each_event(llm_swarm, background):
     agent, c, att = start_coder_task(llm_swarm, background, "--follow", "--json",
                                      tty_err=False)
