@@ -53,6 +53,7 @@ typedef struct {
     uint64_t tok_in;     //  the attempt's input tokens so far
     uint64_t tok_out;    //  its output tokens
     double usd;          //  its dollars
+    bool final;           //  its failure would recur on a retry (task.result final)
     uint64_t tok_before;  //  tokens the task's earlier attempts spent (task.assign)
     double usd_before;    //  their dollars
     size_t sent;         //  bytes of the call's text sent as progress
@@ -310,6 +311,7 @@ s_job_finish(zs_llm_t *self,
     result.msg.task = job->task;
     result.msg.att = job->att;
     result.msg.status = status;
+    result.msg.final = job->final;
     char text[ZS_MSG_TEXT_MAX] = "";
     snprintf(text, sizeof text, "%s", why ? why : "");
     if (answer) {
@@ -586,6 +588,8 @@ s_decide(zs_llm_t *self, s_job_t *job, zs_outcome_t outcome, const char *why)
     int64_t retry_ms = zs_call_retry(job->call);
     zs_llm_move_t move = zs_llm_settings_move(job->conf, outcome, job->tries, retry_ms);
     if (move == ZS_LLM_FAIL) {
+        //  A request refused as bad goes the same to every provider on every retry
+        job->final = outcome == ZS_OUTCOME_BAD_REQUEST;
         s_job_fail(self, job, "fail", "'%s': %s", s_provider(job)->name, why);
     } else if (move == ZS_LLM_RETRY) {
         uint64_t wait = retry_ms >= 0 ? (uint64_t) retry_ms

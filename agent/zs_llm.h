@@ -13,7 +13,8 @@
 //    says is limited waits out the rest (once, within max_wait_ms) instead of skipping
 //    it: that state came from the same Retry-After, counted from a little later;
 //  - auth and context failures move on at once; a bad request fails the task, since
-//    every provider would be sent the same request;
+//    every provider would be sent the same request, and marks the failure final: no
+//    retry of the task would mend it;
 //  - every call gets one provider.report, with its outcome, tokens, duration and status.
 //
 //  The task's budget (tokens, and dollars at the providers' prices) is checked before

@@ -404,6 +404,7 @@ typedef struct {
     uint64_t max_tokens;                     //  "max_tokens": tokens one answer may take
     double temp;        //  "temp": sampling temperature (NaN: the provider's own)
     bool stream;        //  "stream": ask for the answer as a stream
+    bool final;         //  "final": a failed attempt that no retry would mend
     uint64_t retries;   //  "retries": retries of one provider after its first try
     uint64_t backoff;   //  "backoff": ms before the first retry, doubled after
     uint64_t max_wait;  //  "max_wait": longest Retry-After waited, ms

@@ -343,6 +343,7 @@ static const zs_msgtab_field_t s_f_prompt = S_STR("prompt", prompt, 0, ZS_MSG_PR
 static const zs_msgtab_field_t s_f_max_tokens = S_UINT("max_tokens", max_tokens);
 static const zs_msgtab_field_t s_f_temp = S_FLOAT("temp", temp, 0, ZS_MSG_TEMP_MAX);
 static const zs_msgtab_field_t s_f_stream = S_BOOL("stream", stream);
+static const zs_msgtab_field_t s_f_final = S_BOOL("final", final);
 static const zs_msgtab_field_t s_f_retries =
     S_RANGE("retries", retries, 0, ZS_MSG_RETRIES_MAX);
 static const zs_msgtab_field_t s_f_backoff =
@@ -413,7 +414,7 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", O(seq), O(agent), R(task), R(att),
         O(pct), O(note), O(bytes), O(total), O(rate), O(text)),
     [ZS_MSG_TASK_RESULT] = S_TYPE("task.result", O(why), R(task), R(att), R(status),
-        O(exit), O(stdout), O(stderr), O(provider), O(tok_in), O(tok_out)),
+        O(exit), O(stdout), O(stderr), O(provider), O(tok_in), O(tok_out), O(final)),
     [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", R(task), R(att)),
     [ZS_MSG_TASK_OFFER] = S_TYPE("task.offer", R(task), R(ttype), O(tmo)),
     [ZS_MSG_TASK_BID] = S_TYPE("task.bid", R(task), R(bid)),

@@ -285,8 +285,10 @@ zs_dispatch_ready(zs_dispatch_t *self, zs_task_t *task)
 //  ---------------------------------------------------------------------------------------
 //  Attempts ending
 
-void
-zs_dispatch_failed(zs_dispatch_t *self, zs_task_t *task)
+//  An attempt failed: queue the task again when retry and attempts are left, else it
+//  is dead
+static void
+s_failed(zs_dispatch_t *self, zs_task_t *task, bool retry)
 {
     zs_tasks_failed(self->tasks, task);
     zs_task_apply(task, ZS_TASK_FAIL);
@@ -295,7 +297,7 @@ zs_dispatch_failed(zs_dispatch_t *self, zs_task_t *task)
     //  Also while stopping: the task stays unfinished (and in the journal) rather than
     //  dead. Dispatch waits for the end of the batch, when every agent lost in the
     //  batch is gone and cannot be handed the task only to fail it again
-    if (task->att < task->tries) {
+    if (retry && task->att < task->tries) {
         zs_task_apply(task, ZS_TASK_RETRY);
         zs_dispatch_ready(self, task);
         self->redispatch = true;
@@ -303,6 +305,12 @@ zs_dispatch_failed(zs_dispatch_t *self, zs_task_t *task)
         zs_task_apply(task, ZS_TASK_GIVE_UP);
         zs_core_ended(self->core, task);
     }
+}
+
+void
+zs_dispatch_failed(zs_dispatch_t *self, zs_task_t *task)
+{
+    s_failed(self, task, true);
 }
 
 void
@@ -415,8 +423,9 @@ zs_dispatch_result(zs_dispatch_t *self, zs_agent_t *agent, const zs_msg_t *msg)
         zs_task_apply(task, ZS_TASK_SUCCEED);
         zs_core_ended(self->core, task);
     } else {
+        //  A final failure is one the agent knows no retry would mend: the task is dead
         zs_agent_record(agent, msg->status);
-        zs_dispatch_failed(self, task);
+        s_failed(self, task, !msg->final);
     }
     zs_dispatch_feed(self, agent);
 }

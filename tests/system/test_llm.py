@@ -261,8 +261,11 @@ def test_bad_request_fails_the_task_without_falling_back(make_swarm, fakes):
                                   "code": None}})
     swarm = llm_swarm(make_swarm, {"a": provider(a), "b": provider(b)}, [
         llm_type("coder", "a", fallbacks=["b"], retries=2)])
-    done = swarm.control.run("coder", "x", tries=1)
+    # Tries are left, but the agent says the failure is final: no attempt 2 (the fake
+    # would answer it)
+    done = swarm.control.run("coder", "x", tries=3)
     assert done["state"] == "dead" and done["status"] == "fail", f"{done!r}"
+    assert done["att"] == 1, f"{done!r}"
     why = done.get("why") or ""
     assert "'a'" in why and "http 400" in why and "invalid_request_error" in why, why
     assert len(a.requests) == 1, a.requests      # neither retried...

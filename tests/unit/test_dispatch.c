@@ -165,6 +165,36 @@ test_retry_then_dead(void)
     ZS_CHECK(ok);
 }
 
+//  A failure the agent says is final ends the task with tries left; a final ok is ok
+static void
+test_final_failure(void)
+{
+    s_env_t *env = s_env_new(S_SWARM);
+    ZS_CHECK(env->swarm);
+    zs_agent_t *agent = s_agent(env, "w-1", 1, 0);
+    zs_task_t *task = s_task(env, "t", 3);
+    zs_msg_t result;
+    zs_msg_init(&result, ZS_MSG_TASK_RESULT);
+    result.task = "t";
+    result.att = 1;
+    result.status = "fail";
+    result.why = "'a': http 400 invalid_request_error";
+    result.final = true;
+    bool ok = task->att == 1;
+    zs_test_core_forget(&env->io);
+    zs_dispatch_result(&env->dispatch, agent, &result);
+    ok = ok && env->ended_count == 1 && streq(env->ended[0], "t") &&
+         env->io.core.counts.dead == 1 && agent->failed == 1;
+    ok = ok && !zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_TASK_ASSIGN, agent->peer);
+    s_task(env, "u", 3);
+    result.task = "u";
+    result.status = "ok";
+    zs_dispatch_result(&env->dispatch, agent, &result);
+    ok = ok && env->ended_count == 2 && env->io.core.counts.completed == 1;
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 //  No result within the task's timeout plus two heartbeats: the agent is told to
 //  cancel, and the attempt fails as timed out
 static void
@@ -265,6 +295,7 @@ test_auction(void)
 static const zs_test_case_t s_cases[] = {
     {"assign_and_complete", test_assign_and_complete},
     {"retry_then_dead", test_retry_then_dead},
+    {"final_failure", test_final_failure},
     {"timeout", test_timeout},
     {"cancel", test_cancel},
     {"lost_agent", test_lost_agent},

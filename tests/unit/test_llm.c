@@ -73,6 +73,7 @@ typedef struct {
     char provider[64];     //  provider, "" when none
     uint64_t tok_in;       //  tokens
     uint64_t tok_out;      //  tokens
+    bool final;            //  no retry would mend it
 } s_result_t;
 
 typedef struct {
@@ -168,6 +169,7 @@ s_on_finished(void *owner, const zs_llm_result_t *result)
              result->provider ? result->provider : "");
     copy->tok_in = result->tok_in;
     copy->tok_out = result->tok_out;
+    copy->final = msg->final;
     if (fx->result_count == fx->expected) {
         zloop_timer(fx->loop, 0, 1, s_stop, NULL);
     }
@@ -686,6 +688,8 @@ test_no_retry(void)
     s_run(fx, 2);
     ZS_EXPECT(ok, fx->call_count == 4 && streq(fx->results[1].status, "fail"));
     ZS_EXPECT(ok, streq(fx->results[1].why, "'a': http 400 invalid_request_error: bad"));
+    //  Only the bad request is final: no retry of the task would send another
+    ZS_EXPECT(ok, fx->results[1].final && !fx->results[0].final);
     S_CHECK(fx, ok);
     s_fx_destroy(&fx);
 }
