@@ -1,0 +1,151 @@
+"""The control socket's I/O thread.
+
+ZeroMQ sockets must not be shared between threads, so one thread owns the DEALER and
+does all its sends and receives. Callers hand it requests through a queue and wake it
+through a pipe; it matches each reply to its request by ``rid`` and resolves the
+request's futures. A request has one future per reply it expects: one, or two for a
+``submit`` with ``wait`` (``submit.ok``, then ``wait.ok``). An ``error`` reply fails
+every future still open for its rid, since no further reply follows one."""
+
+import collections
+import logging
+import os
+import threading
+
+import msgpack
+import zmq
+
+from .errors import ClientClosed, ProtocolError, error_from_reply
+
+log = logging.getLogger("zswarm")
+
+
+class IoThread(threading.Thread):
+    def __init__(self, sock):
+        super().__init__(name="zswarm-io", daemon=True)
+        self._sock = sock                      # the DEALER: this thread's alone
+        self._lock = threading.Lock()          # guards _out and _closing
+        self._out = collections.deque()        # (rid, frame, futures) to send
+        self._closing = False
+        self._pending = {}                     # rid -> deque of open futures
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+
+    # -- callers' side
+
+    def send(self, rid, frame, futures):
+        """Queue a request; its futures resolve with its replies, in order."""
+        with self._lock:
+            if self._closing:
+                raise ClientClosed("the client is closed")
+            self._out.append((rid, frame, futures))
+        self._wake()
+
+    def close(self):
+        with self._lock:
+            self._closing = True
+        self._wake()
+        self.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _wake(self):
+        try:
+            os.write(self._wake_w, b"x")
+        except BlockingIOError:
+            pass  # the pipe is full: the thread is awake already
+
+    # -- the thread
+
+    def run(self):
+        poller = zmq.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        try:
+            while True:
+                ready = dict(poller.poll())
+                if self._wake_r in ready:
+                    self._drain_wake()
+                if self._send_queued():
+                    break
+                if self._sock in ready:
+                    self._receive_all()
+        finally:
+            self._fail_all(ClientClosed("the client is closed"))
+
+    def _drain_wake(self):
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _send_queued(self):
+        """Send what callers queued; True when the client is closing."""
+        while True:
+            with self._lock:
+                if self._closing:
+                    return True
+                if not self._out:
+                    return False
+                rid, frame, futures = self._out.popleft()
+            live = [f for f in futures if f.set_running_or_notify_cancel()]
+            if not live:
+                continue
+            self._pending[rid] = collections.deque(live)
+            try:
+                self._sock.send(frame, zmq.NOBLOCK)
+            except zmq.ZMQError as exc:
+                self._fail(rid, ClientClosed(f"cannot send: {exc}"))
+
+    def _receive_all(self):
+        while True:
+            try:
+                frames = self._sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if len(frames) != 1:
+                log.warning("zswarm: dropped a reply of %d frames", len(frames))
+                continue
+            try:
+                reply = msgpack.unpackb(frames[0], raw=False)
+            except Exception as exc:  # noqa: BLE001 - any decode failure
+                log.warning("zswarm: dropped an unreadable reply: %s", exc)
+                continue
+            if not isinstance(reply, dict) or not isinstance(reply.get("t"), str):
+                log.warning("zswarm: dropped a reply that is no message: %r", reply)
+                continue
+            self._dispatch(reply)
+
+    def _dispatch(self, reply):
+        rid = reply.get("rid")
+        futures = self._pending.get(rid)
+        if not futures:
+            log.debug("zswarm: dropped a reply for no request: %r", reply)
+            return
+        if reply["t"] == "error":
+            self._fail(rid, error_from_reply(reply))
+            return
+        future = futures.popleft()
+        if not futures:
+            del self._pending[rid]
+        if reply.get("v") != 1:
+            future.set_exception(ProtocolError(f"reply of version {reply.get('v')!r}"))
+        elif not future.cancelled():
+            future.set_result(reply)
+
+    def _fail(self, rid, exc):
+        for future in self._pending.pop(rid, ()):
+            if not future.done():
+                future.set_exception(exc)
+
+    def _fail_all(self, exc):
+        for rid in list(self._pending):
+            self._fail(rid, exc)
+        with self._lock:
+            queued, self._out = self._out, collections.deque()
+        for _, _, futures in queued:
+            for future in futures:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(exc)
