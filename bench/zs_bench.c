@@ -15,7 +15,6 @@
 
 #include <czmq.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -52,10 +51,6 @@
 #define ZS_BENCH_TARGET_P50_US   400     //  latency p50
 #define ZS_BENCH_TARGET_PSS_KB   2048    //  idle agent PSS, KiB
 
-//  Set by SIGINT/SIGTERM/SIGHUP. A signal handler can only talk through a static, the
-//  exception RFC 21 allows; the loops check it and unwind through the normal cleanup.
-static volatile sig_atomic_t s_interrupted;
-
 typedef struct {
     zs_opts_int_t tasks;          //  --tasks
     zs_opts_int_t window;         //  --window
@@ -82,8 +77,7 @@ typedef struct {
 
 typedef struct {
     s_options_t options;                   //  command line, defaults applied
-    char zswarmd[PATH_MAX];                //  zswarmd, absolute when it had a '/'
-    char dir[PATH_MAX];                    //  temporary directory, removed at the end
+    zs_bench_swarm_place_t place;          //  zswarmd and the temporary directory
     s_row_t rows[ZS_BENCH_ROWS_MAX];       //  results so far
     size_t row_count;                      //  items in rows
     uint64_t *agent_pids;                  //  agents of the current swarm, owned
@@ -154,7 +148,7 @@ static void
 s_print_parameters(s_bench_t *self)
 {
     const s_options_t *o = &self->options;
-    printf("zswarm benchmark: %s, %ld CPUs\n", self->zswarmd,
+    printf("zswarm benchmark: %s, %ld CPUs\n", self->place.zswarmd,
            sysconf(_SC_NPROCESSORS_ONLN));
     if (!o->skip_throughput) {
         printf("  throughput  %" PRId64 " noop tasks, submit with wait, %" PRId64
@@ -236,7 +230,7 @@ s_await_agents(zs_client_t *client,
 {
     int64_t deadline = zclock_mono() + ZS_BENCH_AGENTS_MS;
     uint64_t seen = 0;
-    while (zclock_mono() < deadline && !s_interrupted) {
+    while (zclock_mono() < deadline && !zs_bench_swarm_interrupted()) {
         zs_msg_t reply;
         zs_msg_init(&reply, ZS_MSG_INVALID);
         if (s_request(client, ZS_MSG_STATUS, &reply, err) != 0) {
@@ -251,7 +245,7 @@ s_await_agents(zs_client_t *client,
         zs_bench_swarm_pump(swarm);
         zclock_sleep(ZS_BENCH_POLL_MS);
     }
-    if (s_interrupted) {
+    if (zs_bench_swarm_interrupted()) {
         return s_interrupted_error(err);
     }
     return zs_error_set(err, 0,
@@ -335,21 +329,21 @@ s_make_keys(s_bench_t *self, zs_error_t *err)
 {
     char path[PATH_MAX + 32];
     zcert_t *server = zcert_new();
-    snprintf(path, sizeof path, "%s/coord", self->dir);
+    snprintf(path, sizeof path, "%s/coord", self->place.dir);
     int rc = zcert_save(server, path);
     snprintf(self->server_key, sizeof self->server_key, "%s", zcert_public_txt(server));
     zcert_destroy(&server);
-    snprintf(path, sizeof path, "%s/clients", self->dir);
+    snprintf(path, sizeof path, "%s/clients", self->place.dir);
     rc = rc == 0 ? mkdir(path, 0700) : rc;
     self->client_cert = zcert_new();
-    snprintf(path, sizeof path, "%s/clients/bench", self->dir);
+    snprintf(path, sizeof path, "%s/clients/bench", self->place.dir);
     rc = rc == 0 ? zcert_save_public(self->client_cert, path) : rc;
     if (rc != 0) {
-        return zs_error_set(err, 0, "cannot write certificates in '%s'", self->dir);
+        return zs_error_set(err, 0, "cannot write certificates in '%s'", self->place.dir);
     }
     snprintf(self->security, sizeof self->security,
-             "{cert: \"%s/coord_secret\", clients: \"%s/clients\"}", self->dir,
-             self->dir);
+             "{cert: \"%s/coord_secret\", clients: \"%s/clients\"}", self->place.dir,
+             self->place.dir);
     return 0;
 }
 
@@ -361,8 +355,8 @@ s_start_swarm(s_bench_t *self,
               zs_error_t *err)
 {
     zs_bench_swarm_config_t config = {
-        .zswarmd = self->zswarmd,
-        .dir = self->dir,
+        .zswarmd = self->place.zswarmd,
+        .dir = self->place.dir,
         .name = type,
         .type = type,
         .caps = strcmp(type, "noop") == 0 ? "[echo]" : NULL,
@@ -433,7 +427,7 @@ s_run_tasks(zs_client_t *client,
         s_tally(tally, &reply);
         zs_msg_fini(&reply);
         zs_bench_swarm_pump(swarm);
-        if (s_interrupted) {
+        if (zs_bench_swarm_interrupted()) {
             return s_interrupted_error(err);
         }
     }
@@ -542,9 +536,9 @@ s_latency(s_bench_t *self, zs_client_t *client, zs_bench_swarm_t *swarm, zs_erro
     int64_t *samples = zs_calloc(count, sizeof *samples);
     for (size_t i = 0; i < count; i++) {
         samples[i] = s_round_trip(client, err);
-        if (samples[i] < 0 || s_interrupted) {
+        if (samples[i] < 0 || zs_bench_swarm_interrupted()) {
             free(samples);
-            return s_interrupted ? s_interrupted_error(err) : -1;
+            return zs_bench_swarm_interrupted() ? s_interrupted_error(err) : -1;
         }
         zs_bench_swarm_pump(swarm);
     }
@@ -662,55 +656,17 @@ s_phase_tasks(s_bench_t *self, zs_error_t *err)
 //  ---------------------------------------------------------------------------------------
 //  Setup and main
 
-static void
-s_on_signal(int signum)
-{
-    s_interrupted = 1;
-}
-
-static void
-s_take_signals(void)
-{
-    //  No SA_RESTART: a blocking poll returns EINTR and the loop sees the flag
-    struct sigaction action = {.sa_handler = s_on_signal};
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGHUP, &action, NULL);
-}
-
-static int
-s_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    remove(path);
-    return 0;
-}
-
 static int
 s_setup(s_bench_t *self, zs_error_t *err)
 {
-    const char *program = self->options.zswarmd;
-    program = program ? program : getenv("ZSWARMD");
-    program = program && *program ? program : "zswarmd";
-    //  zswarmd runs in the temporary directory, so a relative path must be made whole
-    if (strchr(program, '/') && !realpath(program, self->zswarmd)) {
-        return zs_error_set(err, 0, "cannot find '%s': %s", program, strerror(errno));
-    }
-    if (!strchr(program, '/')) {
-        snprintf(self->zswarmd, sizeof self->zswarmd, "%s", program);
-    }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(self->dir, sizeof self->dir, "%s/zswarm-bench-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(self->dir)) {
-        int saved = errno;
-        zs_error_set(err, 0, "cannot create '%s': %s", self->dir, strerror(saved));
-        self->dir[0] = '\0';
+    if (zs_bench_swarm_place_init(&self->place, self->options.zswarmd, "zswarm-bench",
+                                  err) != 0) {
         return -1;
     }
     //  Whatever zswarmd writes relative to its directory (a journal) lands in ours
-    if (chdir(self->dir) != 0) {
-        return zs_error_set(err, 0, "cannot enter '%s': %s", self->dir, strerror(errno));
+    if (chdir(self->place.dir) != 0) {
+        return zs_error_set(err, 0, "cannot enter '%s': %s", self->place.dir,
+                            strerror(errno));
     }
     return self->options.curve ? s_make_keys(self, err) : 0;
 }
@@ -785,7 +741,7 @@ main(int argc, char **argv)
 {
     zsys_handler_set(NULL);
     zs_log_init("zs_bench");
-    s_take_signals();
+    zs_bench_swarm_take_signals();
     s_bench_t self = {0};
     int operands = 0;
     int rc = zs_opts_program_main(&s_program, argc, argv, &self.options, &operands);
@@ -794,10 +750,7 @@ main(int argc, char **argv)
     }
     s_defaults(&self.options);
     int code = s_run(&self);
-    if (self.dir[0]) {
-        //  Depth first, not following links: only what is inside our own directory
-        nftw(self.dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
+    zs_bench_swarm_place_fini(&self.place);
     free(self.agent_pids);
     zcert_destroy(&self.client_cert);
     return code;

@@ -30,7 +30,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +84,6 @@
 
 #define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
 
-//  Set by SIGINT/SIGTERM/SIGHUP; the loops check it and unwind through the cleanup
-static volatile sig_atomic_t s_interrupted;
-
 typedef struct {
     zs_opts_int_t calls;        //  --calls
     zs_opts_int_t warmup;       //  --warmup
@@ -106,16 +102,15 @@ typedef struct {
 } s_run_t;
 
 typedef struct {
-    s_options_t options;         //  command line, defaults applied
-    char zswarmd[PATH_MAX];      //  zswarmd, absolute when it had a '/'
-    char dir[PATH_MAX];          //  temporary directory of the swarm files, or ""
-    zs_bench_responder_t *fake;  //  owned: the provider
-    char base_url[S_URL_MAX];    //  its base URL, up to /v1
-    char url[S_URL_MAX];         //  the URL calls go to
-    int64_t conc;                //  calls in flight in the runs under way
-    zs_bench_swarm_t *swarm;     //  owned: (b)'s zswarmd at this concurrency, or NULL
-    zs_client_t *client;         //  owned: its control client, or NULL
-    int64_t made;                //  calls made so far, untimed ones included
+    s_options_t options;           //  command line, defaults applied
+    zs_bench_swarm_place_t place;  //  zswarmd and the swarm files' directory
+    zs_bench_responder_t *fake;    //  owned: the provider
+    char base_url[S_URL_MAX];      //  its base URL, up to /v1
+    char url[S_URL_MAX];           //  the URL calls go to
+    int64_t conc;                  //  calls in flight in the runs under way
+    zs_bench_swarm_t *swarm;       //  owned: (b)'s zswarmd at this concurrency, or NULL
+    zs_client_t *client;           //  owned: its control client, or NULL
+    int64_t made;                  //  calls made so far, untimed ones included
 } s_bench_t;
 
 #define S_OFF(field) offsetof(s_options_t, field)
@@ -238,7 +233,7 @@ s_direct_calls(s_direct_t *self, int64_t conc, int64_t count)
     for (int64_t i = 0; i < conc && self->left > 0; i++) {
         s_direct_start(self, &self->slots[i]);
     }
-    while (self->running > 0 && !s_interrupted) {
+    while (self->running > 0 && !zs_bench_swarm_interrupted()) {
         int active = 0, queued = 0;
         curl_multi_perform(self->multi, &active);
         CURLMsg *msg;
@@ -284,7 +279,7 @@ s_direct(s_bench_t *self, s_run_t *run, zs_error_t *err)
     free(direct.slots);
     curl_slist_free_all(direct.headers);
     curl_multi_cleanup(direct.multi);
-    return s_interrupted ? s_interrupted_error(err) : 0;
+    return zs_bench_swarm_interrupted() ? s_interrupted_error(err) : 0;
 }
 
 //  ---- (c) the llm handler alone -------------------------------------------------------
@@ -416,7 +411,7 @@ s_alone(s_bench_t *self, s_run_t *run, zs_error_t *err)
                             "(c) sent %" PRId64 " provider.reports for %" PRId64 " calls",
                             alone.reports, alone.serial);
     }
-    return s_interrupted ? s_interrupted_error(err) : 0;
+    return zs_bench_swarm_interrupted() ? s_interrupted_error(err) : 0;
 }
 
 //  ---- (b) the llm handler through zswarmd ---------------------------------------------
@@ -439,8 +434,8 @@ s_swarm_start(s_bench_t *self, zs_error_t *err)
     char name[S_TASK_MAX];
     snprintf(name, sizeof name, "llm%" PRId64, self->conc);
     zs_bench_swarm_config_t config = {
-        .zswarmd = self->zswarmd,
-        .dir = self->dir,
+        .zswarmd = self->place.zswarmd,
+        .dir = self->place.dir,
         .name = name,
         .type = "llm",
         .count = 1,
@@ -454,7 +449,7 @@ s_swarm_start(s_bench_t *self, zs_error_t *err)
     self->client =
         self->swarm ? zs_client_new(zs_bench_swarm_control(self->swarm), err) : NULL;
     int64_t deadline = zclock_mono() + S_AGENT_MS;
-    while (self->client && zclock_mono() < deadline && !s_interrupted) {
+    while (self->client && zclock_mono() < deadline && !zs_bench_swarm_interrupted()) {
         zs_msg_t request, reply;
         zs_msg_init(&request, ZS_MSG_STATUS);
         zs_msg_init(&reply, ZS_MSG_INVALID);
@@ -470,7 +465,7 @@ s_swarm_start(s_bench_t *self, zs_error_t *err)
         zs_bench_swarm_pump(self->swarm);
         zclock_sleep(S_POLL_MS);
     }
-    if (s_interrupted) {
+    if (zs_bench_swarm_interrupted()) {
         return s_interrupted_error(err);
     }
     return self->client
@@ -522,7 +517,7 @@ s_swarm_calls(s_bench_t *self, int64_t count, int64_t *failed, zs_error_t *err)
         }
         zs_msg_fini(&reply);
         zs_bench_swarm_pump(self->swarm);
-        if (s_interrupted) {
+        if (zs_bench_swarm_interrupted()) {
             return s_interrupted_error(err);
         }
     }
@@ -635,42 +630,11 @@ s_series(s_bench_t *self, int64_t conc, int64_t *failed, zs_error_t *err)
 
 //  ---- setup and main ------------------------------------------------------------------
 
-static void
-s_on_signal(int signum)
-{
-    s_interrupted = 1;
-}
-
-static void
-s_take_signals(void)
-{
-    //  No SA_RESTART: a blocking poll returns EINTR and the loop sees the flag
-    struct sigaction action = {.sa_handler = s_on_signal};
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGHUP, &action, NULL);
-}
-
 static int
 s_setup(s_bench_t *self, zs_error_t *err)
 {
-    const char *program = self->options.zswarmd;
-    program = program ? program : getenv("ZSWARMD");
-    program = program && *program ? program : "zswarmd";
-    if (strchr(program, '/') && !realpath(program, self->zswarmd)) {
-        return zs_error_set(err, 0, "cannot find '%s': %s", program, strerror(errno));
-    }
-    if (!strchr(program, '/')) {
-        snprintf(self->zswarmd, sizeof self->zswarmd, "%s", program);
-    }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(self->dir, sizeof self->dir, "%s/zswarm-bench-llm-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(self->dir)) {
-        int saved = errno;
-        zs_error_set(err, 0, "cannot create '%s': %s", self->dir, strerror(saved));
-        self->dir[0] = '\0';
+    if (zs_bench_swarm_place_init(&self->place, self->options.zswarmd, "zswarm-bench-llm",
+                                  err) != 0) {
         return -1;
     }
     //  The key every way sends: (c) and the agent read it from the environment
@@ -773,7 +737,7 @@ main(int argc, char **argv)
 {
     zsys_handler_set(NULL);
     zs_log_init("zs_bench_llm");
-    s_take_signals();
+    zs_bench_swarm_take_signals();
     s_bench_t self = {0};
     int operands = 0;
     int rc = zs_opts_program_main(&s_program, argc, argv, &self.options, &operands);
@@ -787,9 +751,7 @@ main(int argc, char **argv)
     }
     int code = s_run(&self);
     zs_bench_responder_destroy(&self.fake);
-    if (self.dir[0]) {
-        rmdir(self.dir);  //  the swarm files in it were removed with their swarms
-    }
+    zs_bench_swarm_place_fini(&self.place);
     curl_global_cleanup();
     return code;
 }

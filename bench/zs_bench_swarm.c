@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -406,4 +407,74 @@ zs_bench_swarm_stop(zs_bench_swarm_t *self, zs_error_t *err)
     self->proc.pid = 0;
     return zs_error_set(err, 0, "zswarmd %d ignored SIGTERM for %d ms: killed", (int) pid,
                         ZS_BENCH_SWARM_STOP_MS);
+}
+
+//  ---- the place and the signals ------------------------------------------------------
+
+static volatile sig_atomic_t s_interrupted;
+
+int
+zs_bench_swarm_place_init(zs_bench_swarm_place_t *self,
+                          const char *program,
+                          const char *prefix,
+                          zs_error_t *err)
+{
+    assert(self && prefix && err);
+    self->dir[0] = '\0';
+    program = program && *program ? program : getenv("ZSWARMD");
+    program = program && *program ? program : "zswarmd";
+    if (!strchr(program, '/')) {
+        snprintf(self->zswarmd, sizeof self->zswarmd, "%s", program);
+    } else if (!realpath(program, self->zswarmd)) {
+        return zs_error_set(err, 0, "cannot find '%s': %s", program, strerror(errno));
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(self->dir, sizeof self->dir, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp",
+             prefix);
+    if (!mkdtemp(self->dir)) {
+        int saved = errno;
+        zs_error_set(err, 0, "cannot create '%s': %s", self->dir, strerror(saved));
+        self->dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+void
+zs_bench_swarm_place_fini(zs_bench_swarm_place_t *self)
+{
+    assert(self);
+    if (self->dir[0]) {
+        nftw(self->dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        self->dir[0] = '\0';
+    }
+}
+
+static void
+s_on_signal(int signum)
+{
+    s_interrupted = 1;
+}
+
+void
+zs_bench_swarm_take_signals(void)
+{
+    struct sigaction action = {.sa_handler = s_on_signal};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+}
+
+bool
+zs_bench_swarm_interrupted(void)
+{
+    return s_interrupted;
 }

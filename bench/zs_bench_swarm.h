@@ -16,6 +16,8 @@
 #ifndef ZS_BENCH_SWARM_H
 #define ZS_BENCH_SWARM_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -84,5 +86,27 @@ void zs_bench_swarm_pump(zs_bench_swarm_t *self);
 //  SIGKILL its process group. Returns its exit code (-N for signal N), or -1 with
 //  err->text when it had to be killed or was already reaped.
 int zs_bench_swarm_stop(zs_bench_swarm_t *self, zs_error_t *err);
+
+//  Where a benchmark's swarms run: zswarmd's program and a temporary directory
+typedef struct {
+    char zswarmd[PATH_MAX];  //  zswarmd, absolute when it had a '/', else a name for PATH
+    char dir[PATH_MAX];      //  the temporary directory, "" until made
+} zs_bench_swarm_place_t;
+
+//  Resolve program (NULL or "": $ZSWARMD, else "zswarmd"; a path is made absolute, as
+//  zswarmd may run from another directory) and make $TMPDIR/PREFIX-XXXXXX. Returns 0,
+//  or -1 with err filled.
+int zs_bench_swarm_place_init(zs_bench_swarm_place_t *self,
+                              const char *program,
+                              const char *prefix,
+                              zs_error_t *err);
+
+//  Remove the directory with everything in it, if it was made.
+void zs_bench_swarm_place_fini(zs_bench_swarm_place_t *self);
+
+//  Take SIGINT, SIGTERM and SIGHUP as a request to stop, without SA_RESTART, so a
+//  blocking poll returns EINTR; zs_bench_swarm_interrupted says whether one came.
+void zs_bench_swarm_take_signals(void);
+bool zs_bench_swarm_interrupted(void);
 
 #endif
