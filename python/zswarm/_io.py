@@ -28,6 +28,7 @@ class IoThread(threading.Thread):
         self._out = collections.deque()        # (rid, frame, futures) to send
         self._closing = False
         self._pending = {}                     # rid -> deque of open futures
+        self._unsent = collections.deque()     # (rid, frame) waiting for a peer
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -69,8 +70,13 @@ class IoThread(threading.Thread):
                     self._drain_wake()
                 if self._send_queued():
                     break
-                if self._sock in ready:
+                if ready.get(self._sock, 0) & zmq.POLLIN:
                     self._receive_all()
+                # A DEALER with no peer (zswarmd not up yet, or a handshake that
+                # failed) refuses to queue: wait for it rather than fail the request;
+                # the caller's own timeout bounds the wait.
+                poller.modify(self._sock, zmq.POLLIN |
+                              (zmq.POLLOUT if self._unsent else 0))
         finally:
             self._fail_all(ClientClosed("the client is closed"))
 
@@ -88,16 +94,26 @@ class IoThread(threading.Thread):
                 if self._closing:
                     return True
                 if not self._out:
-                    return False
+                    break
                 rid, frame, futures = self._out.popleft()
             live = [f for f in futures if f.set_running_or_notify_cancel()]
             if not live:
                 continue
             self._pending[rid] = collections.deque(live)
+            self._unsent.append((rid, frame))
+        self._flush()
+        return False
+
+    def _flush(self):
+        while self._unsent:
+            rid, frame = self._unsent[0]
             try:
                 self._sock.send(frame, zmq.NOBLOCK)
+            except zmq.Again:
+                return
             except zmq.ZMQError as exc:
                 self._fail(rid, ClientClosed(f"cannot send: {exc}"))
+            self._unsent.popleft()
 
     def _receive_all(self):
         while True:
