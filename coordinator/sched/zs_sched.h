@@ -48,8 +48,9 @@ void zs_sched_destroy(zs_sched_t **self_p);
 //  Queue a ready task (borrowed) that is in no queue, backlog or auction.
 void zs_sched_push(zs_sched_t *self, zs_task_t *task);
 
-//  True when a task of ttype requiring these capabilities and going by route can be
-//  queued: its queue exists, or the type has fewer than ZS_SCHED_SETS_MAX queues. Each
+//  True when a task of ttype requiring these capabilities, going by route and for
+//  target (an agent id, or NULL) can be queued: its queue exists, or the type has
+//  fewer than ZS_SCHED_SETS_MAX queues (one per set, route and target). Each
 //  queue costs every dispatch of the type a look, so a client may not make them
 //  without bound. (A lead's delegated work takes its team task's set under the worker
 //  route, unchecked: at most as many queues again.)
@@ -57,7 +58,8 @@ bool zs_sched_admits(zs_sched_t *self,
                      const char *ttype,
                      char *const *requires,
                      size_t require_count,
-                     zs_task_route_t route);
+                     zs_task_route_t route,
+                     const char *target);
 
 //  Take a task out of its queue, backlog or auction (cancel). No-op if it is in none.
 void zs_sched_remove(zs_sched_t *self, zs_task_t *task);
