@@ -32,7 +32,10 @@ zs_ctl_broadcast_check(zs_ctl_run_t *self)
     }
     //  TEXT, or '-' for the in stream, as submit's --payload
     self->payload = self->operands[0];
-    return zs_ctl_read_payload(self, &self->payload_data, &self->payload_size);
+    if (zs_ctl_read_payload(self, &self->payload_data, &self->payload_size) != 0) {
+        return -1;
+    }
+    return self->payload_size ? 0 : zs_ctl_say(self, -1, "broadcast: nothing to send");
 }
 
 int

@@ -90,8 +90,12 @@ def test_bad_broadcasts(make_swarm):
     assert ok["count"] == 0, ok
     proc = ctl(swarm, "broadcast", "--type", "bad type", "x")
     assert proc.returncode == 2, explain(proc)
-    proc = ctl(swarm, "broadcast")
-    assert proc.returncode == 2, explain(proc)
+    for args, input_ in ((["broadcast"], None), (["broadcast", ""], None),
+                         (["broadcast", "-"], "")):
+        proc = ctl(swarm, *args, input_=input_)
+        assert proc.returncode == 2, explain(proc)
+    proc = ctl(swarm, "broadcast", "-", input_="x" * (64 * 1024 + 1))
+    assert proc.returncode == 1 and "payload must be" in proc.stderr, explain(proc)
 
 
 @pytest.fixture
