@@ -9,8 +9,8 @@
 import os
 import subprocess
 
-from conftest import (binary, echo_type, explain, gated_type, open_gate, run_ctl,
-                      swarm_yaml, wait_until)
+from conftest import (binary, echo_type, explain, fixed_bind, gated_type, journal_conf,
+                      open_gate, run_ctl, swarm_yaml, wait_until)
 
 
 def ctl(swarm, *args, **kwargs):
@@ -123,6 +123,24 @@ def test_submit_to_one_agent(make_swarm):
     assert proc.returncode == 0, explain(proc)
     proc = ctl(swarm, "submit", "--type", "noop", "--agent", "a b")
     assert proc.returncode == 2, explain(proc)
+
+
+def test_submit_to_one_agent_survives_a_restart(make_swarm, start_agent, workdir):
+    # The target is part of the task's journal record: after a crash the task still
+    # waits for that agent, whoever else is free
+    text = swarm_yaml("pj", [echo_type(count=1)], bind=fixed_bind(),
+                      journal=journal_conf(workdir, "pj"))
+    swarm = make_swarm(text, name="pj")
+    swarm.wait_agents(1)
+    swarm.control.submit("noop", task="for-late", agent="late-1")
+    swarm.kill()
+    swarm.restart()
+    swarm.wait_agents(1)
+    assert swarm.control.run("noop")["agent"] == "echo-1"
+    assert state(swarm, "for-late") == "ready"
+    start_agent(swarm.agents_ep, "echo", agent_id="late-1")
+    done = swarm.control.wait("for-late")
+    assert done["state"] == "completed" and done["agent"] == "late-1", done
 
 
 def test_bad_pauses(make_swarm):
