@@ -174,8 +174,11 @@ s_pause(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
     zlistx_t *agents = s_addressees(self, msg);
     for (zs_agent_t *agent = zlistx_first(agents); agent; agent = zlistx_next(agents)) {
         agent->paused = paused;
-        //  Resuming an agent forgets its own pause as well as its type's
-        if (!paused) {
+        if (paused) {
+            //  Its backlog goes to others: the batch's settle gives it out again
+            zs_sched_backlog_release(self->dispatch.sched, agent);
+        } else {
+            //  Resuming an agent forgets its own pause as well as its type's
             zhashx_delete(self->pause.ids, agent->id);
         }
     }

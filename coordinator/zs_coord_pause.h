@@ -4,7 +4,8 @@
 //  agents hear it on their subscription to the events socket. A pause gives an agent,
 //  or every agent of a type (those that register later too), no new task: its running
 //  tasks go on, and dispatch, auctions, backlogs and team delegation all pass it by
-//  (zs_agent_room is 0). Resume undoes it. Both are published (agent.paused,
+//  (zs_agent_room is 0); what its backlog held goes back to the queues. Resume undoes
+//  it. Both are published (agent.paused,
 //  agent.resumed) and shown in the agent records. These events carry aseq, which the
 //  broker counts; an agent that sees a gap in it asks agent.sync for its state, which
 //  is served here too. Pauses last as long as the coordinator (they are not

@@ -622,17 +622,25 @@ zs_sched_auction_close(zs_sched_t *self, zs_auction_t **auction_p)
 //  ---------------------------------------------------------------------------------
 //  Life cycle and housekeeping
 
-//  The registry's watcher: an agent leaves, and nothing of ours may point to it after
-static void
-s_agent_leaving(void *ctx, zs_agent_t *agent)
+void
+zs_sched_backlog_release(zs_sched_t *self, zs_agent_t *agent)
 {
-    zs_sched_t *self = ctx;
+    assert(self);
+    assert(agent);
     while (agent->backlog.head) {
         zs_task_t *task = zs_task_of(agent->backlog.head);
         s_backlog_remove(self, task);
         zs_sched_push(self, task);
         self->requeued = true;
     }
+}
+
+//  The registry's watcher: an agent leaves, and nothing of ours may point to it after
+static void
+s_agent_leaving(void *ctx, zs_agent_t *agent)
+{
+    zs_sched_t *self = ctx;
+    zs_sched_backlog_release(self, agent);
     for (zs_auction_t *auction = zhashx_first(self->auctions); auction;
          auction = zhashx_next(self->auctions)) {
         zs_auction_forget(auction, agent);

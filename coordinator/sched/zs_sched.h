@@ -115,8 +115,12 @@ zs_auction_t *zs_sched_auction_by_timer(zs_sched_t *self, int timer_id);
 //  NULL when none has room.
 zs_agent_t *zs_sched_auction_close(zs_sched_t *self, zs_auction_t **auction_p);
 
+//  Put the tasks of agent's backlog back in their queues, in order (the agent leaves,
+//  or is paused), for zs_sched_requeued to report.
+void zs_sched_backlog_release(zs_sched_t *self, zs_agent_t *agent);
+
 //  True when tasks went back to the queues since the last call, because the agent
-//  whose backlog held them left. Clears the flag.
+//  whose backlog held them left or was paused. Clears the flag.
 bool zs_sched_requeued(zs_sched_t *self);
 
 //  Free the queues of types that have no task waiting. Called now and then rather than

@@ -220,7 +220,7 @@ test_requires(void)
 
 //  A task for one agent: only that agent runs it, under every strategy, and it waits in
 //  a queue of its own for it; a paused agent gets no task at all, nor an offer, nor a
-//  task on its backlog
+//  task on its backlog, and what its backlog held goes back to the queues
 static void
 test_target_and_pause(void)
 {
@@ -260,6 +260,16 @@ test_target_and_pause(void)
     ZS_CHECK(zs_sched_backlog_push(sched, aimed) == NULL);
     two->paused = false;
     ZS_CHECK(zs_sched_pick(sched, aimed, ZS_STRATEGY_LEAST_LOADED) == two);
+    //  Paused with a backlog: released to the queues, in order, and reported
+    ZS_CHECK(zs_sched_requeued(sched) == false);
+    ZS_CHECK(zs_sched_backlog_push(sched, any) == one);
+    ZS_CHECK(zs_sched_backlog_push(sched, aimed) == two);
+    two->paused = true;
+    zs_sched_backlog_release(sched, two);
+    ZS_CHECK(two->backlog.count == 0 && !aimed->backlog && zs_sched_requeued(sched));
+    ZS_CHECK(zs_sched_queued(sched) == 2 && zs_sched_next_task(sched, one) == any);
+    ZS_CHECK(zs_sched_next_task(sched, one) == NULL);  //  aimed waits for two
+    zs_sched_remove(sched, aimed);
     zs_task_destroy(&aimed);
     zs_task_destroy(&any);
     zs_sched_destroy(&sched);
