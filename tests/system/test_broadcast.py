@@ -4,49 +4,15 @@
 # broadcast ..."), which is what these tests read.
 
 import os
-import time
 
 import pytest
 
-from conftest import (SLOW, CurveClient, echo_type, explain, keygen, run_ctl, swarm_yaml,
-                      wait_until)
-
-
-def log_text(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def heard(path, agent, text):
-    """Whether agent logged a broadcast of text (as its log escapes it)."""
-    return any(f"agent '{agent}': broadcast" in line and line.endswith(f"'{text}'")
-               for line in log_text(path).splitlines())
+from conftest import (CurveClient, agents_subscribed, echo_type, explain, heard_broadcast,
+                      keygen, log_text, run_ctl, swarm_yaml, wait_until)
 
 
 def ctl(swarm, *args, **kwargs):
     return run_ctl("-e", swarm.control_ep, *args, **kwargs)
-
-
-def subscribed(swarm, log, agents, *ctl_args):
-    """Broadcast numbered probes to all agents until each of agents logged one: their
-    subscriptions are in effect (a SUB misses what is published before that)."""
-    probes = []
-
-    def all_heard():
-        probe = f"probe-{len(probes)}"
-        probes.append(probe)
-        proc = ctl(swarm, *ctl_args, "broadcast", probe)
-        assert proc.returncode == 0, explain(proc)
-        until = time.monotonic() + 0.3 * SLOW
-        while time.monotonic() < until:
-            if all(any(heard(log, a, p) for p in probes) for a in agents):
-                return True
-            time.sleep(0.01)
-        return False
-    wait_until(all_heard, 20, f"{agents} to hear a broadcast", interval=0)
 
 
 def test_broadcast_to_all_and_to_one_type(make_swarm):
@@ -54,7 +20,7 @@ def test_broadcast_to_all_and_to_one_type(make_swarm):
                                          echo_type(count=2, type_="beta")]))
     swarm.wait_agents(3)
     log = swarm.log_path
-    subscribed(swarm, log, ["alpha-1", "beta-1", "beta-2"])
+    agents_subscribed(swarm, log, ["alpha-1", "beta-1", "beta-2"])
     proc = ctl(swarm, "broadcast", "--type", "alpha", "only for alpha")
     assert proc.returncode == 0, explain(proc)
     assert proc.stdout == "broadcast to 1 agent\n", explain(proc)
@@ -64,10 +30,12 @@ def test_broadcast_to_all_and_to_one_type(make_swarm):
     assert '"t":"broadcast.ok"' in proc.stdout and '"count":3' in proc.stdout, explain(
         proc)
     for agent in ("alpha-1", "beta-1", "beta-2"):
-        wait_until(lambda: heard(log, agent, "to\\x09all\\x0a"), 10, f"{agent} to hear it")
-    wait_until(lambda: heard(log, "alpha-1", "only for alpha"), 10, "alpha to hear it")
-    assert not heard(log, "beta-1", "only for alpha"), log_text(log)[-3000:]
-    assert not heard(log, "beta-2", "only for alpha"), log_text(log)[-3000:]
+        wait_until(lambda: heard_broadcast(log, agent, "to\\x09all\\x0a"), 10,
+                   f"{agent} to hear it")
+    wait_until(lambda: heard_broadcast(log, "alpha-1", "only for alpha"), 10,
+               "alpha to hear it")
+    assert not heard_broadcast(log, "beta-1", "only for alpha"), log_text(log)[-3000:]
+    assert not heard_broadcast(log, "beta-2", "only for alpha"), log_text(log)[-3000:]
     # the event itself, as a client subscriber sees it
     sub = swarm.subscribe()
     swarm.control.ok("broadcast", payload=b"evt", atype="beta")
@@ -119,12 +87,14 @@ def test_broadcast_under_curve(make_swarm, ctx, workdir, keys, start_agent):
     swarm.sockets.append(swarm._control)
     remote_log = os.path.join(workdir, "agent-0.stderr")
     start_agent(swarm.agents_ep, "far", agent_id="far-1",
-                extra=["--cert", keys["agent"] + "_secret", "--server-key", keys["coord"]])
+                extra=["--cert", keys["agent"] + "_secret", "--server-key",
+                       keys["coord"]])
     swarm.wait_agents(2)
     creds = ("--cert", keys["client"] + "_secret", "--server-key", keys["coord"])
-    subscribed(swarm, swarm.log_path, ["loc-1"], *creds)
-    subscribed(swarm, remote_log, ["far-1"], *creds)
+    agents_subscribed(swarm, swarm.log_path, ["loc-1"])
+    agents_subscribed(swarm, remote_log, ["far-1"])
     proc = ctl(swarm, *creds, "broadcast", "--type", "far", "secret words")
     assert proc.returncode == 0 and proc.stdout == "broadcast to 1 agent\n", explain(proc)
-    wait_until(lambda: heard(remote_log, "far-1", "secret words"), 10, "far-1 to hear it")
-    assert not heard(swarm.log_path, "loc-1", "secret words")
+    wait_until(lambda: heard_broadcast(remote_log, "far-1", "secret words"), 10,
+               "far-1 to hear it")
+    assert not heard_broadcast(swarm.log_path, "loc-1", "secret words")

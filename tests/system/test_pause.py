@@ -9,8 +9,9 @@
 import os
 import subprocess
 
-from conftest import (binary, echo_type, explain, fixed_bind, gated_type, journal_conf,
-                      open_gate, run_ctl, swarm_yaml, wait_until)
+from conftest import (agents_subscribed, binary, echo_type, explain, fixed_bind,
+                      gated_type, journal_conf, open_gate, run_ctl, swarm_yaml,
+                      wait_until)
 
 
 def ctl(swarm, *args, **kwargs):
@@ -35,6 +36,7 @@ def test_pause_stops_new_assignments_not_running_ones(make_swarm, workdir):
     swarm = make_swarm(swarm_yaml("pz", [gated_type("gate", count=1, concurrency=2)]))
     swarm.wait_agents(1)
     sub = swarm.subscribe()
+    agents_subscribed(swarm, swarm.log_path, ["gate-1"])  # it hears the pause itself
     gates = [os.path.join(workdir, f"gate-{i}") for i in range(3)]
     first = swarm.control.submit("gate", gates[0])["task"]
     wait_until(lambda: state(swarm, first) == "running", 10, "the first task to run")
