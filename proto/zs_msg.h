@@ -164,6 +164,9 @@ typedef enum {
     ZS_MSG_PROVIDERS,        //  "providers" control request: providers and budgets
     ZS_MSG_PROVIDERS_OK,
     ZS_MSG_SPEND,  //  "spend": a journal record of tokens and money spent (§11)
+    //  a task's own channel to its agent (PROTOCOL.md §13), never on a socket
+    ZS_MSG_INBOX,     //  "inbox" task -> agent: the next message the agent received
+    ZS_MSG_INBOX_OK,  //  "inbox.ok" agent -> task: that message, or none
     //  events, on the events socket; the type name is also the topic frame. Two types
     //  are events as well as messages of the agents socket, by the same name:
     //  task.progress and provider.state

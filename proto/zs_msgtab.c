@@ -488,6 +488,8 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_PROVIDERS_OK] = S_TYPE("providers.ok", O(rid), R(providers), R(budgets)),
     [ZS_MSG_SPEND] = S_TYPE("spend", R(provider), R(atype), O(tok_in), O(tok_out),
         O(usd)),
+    [ZS_MSG_INBOX] = S_TYPE("inbox", O(rid), O(wait)),
+    [ZS_MSG_INBOX_OK] = S_TYPE("inbox.ok", O(rid), O(agent), O(payload), O(count)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", R(seq), R(name)),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", R(seq), O(why), R(name)),
     [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined", R(seq), R(agent), R(atype), O(host),

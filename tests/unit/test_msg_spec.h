@@ -389,6 +389,8 @@ static const t_type_t s_types[] = {
     {ZS_MSG_PROVIDERS, "providers", "rid"},
     {ZS_MSG_PROVIDERS_OK, "providers.ok", "providers! budgets! rid"},
     {ZS_MSG_SPEND, "spend", "provider! atype! tok_in tok_out usd"},
+    {ZS_MSG_INBOX, "inbox", "rid wait"},
+    {ZS_MSG_INBOX_OK, "inbox.ok", "rid agent payload count"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
     {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local addr"},
