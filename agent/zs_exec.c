@@ -1,6 +1,7 @@
 //  zs_exec - see zs_exec.h
 
 #include "agent/zs_exec.h"
+#include "agent/zs_chan.h"
 #include "common/zs_proc.h"
 
 #include <errno.h>
@@ -64,7 +65,9 @@ struct _zs_exec_t {
     zs_handler_sink_t sink;  //  where jobs are reported
     char **argv;             //  owned, NULL-terminated command; NULL when none is set
     zlistx_t *jobs;          //  s_job_t, owned (freed by this module)
-    zs_ratelimit_t limit;    //  for logs that each assign can trigger
+    zs_chan_t *chan;         //  owned: each job's channel to us
+    char agent[ZS_MSG_NAME_MAX + 1];  //  our agent id, for the jobs' environment
+    zs_ratelimit_t limit;             //  for logs that each assign can trigger
 };
 
 //  ---- finding jobs --------------------------------------------------------------------
@@ -285,6 +288,7 @@ s_job_report(zs_exec_t *self, const s_job_t *job)
 static void
 s_job_free(zs_exec_t *self, s_job_t *job)
 {
+    zs_chan_close(self->chan, job->task, job->att);
     s_timer_stop(self, job);
     s_input_close(self, job);
     s_pipe_close(self, &job->proc.stdout_fd);
@@ -301,6 +305,8 @@ s_job_finish(zs_exec_t *self, s_job_t *job)
     //  stays reserved while any member lives, so this reaches only the job's own
     //  processes (unless the group emptied and the id was reused since: unlikely)
     killpg(job->proc.pid, SIGKILL);
+    //  Closed before the result leaves: nothing the task asks from now on is served
+    zs_chan_close(self->chan, job->task, job->att);
     zlistx_delete(self->jobs, job->handle);
     s_job_report(self, job);
     s_job_free(self, job);
@@ -423,6 +429,7 @@ zs_exec_new(zloop_t *loop, const zs_handler_sink_t *sink)
     self->loop = loop;
     self->sink = *sink;
     self->jobs = zlistx_new();  //  czmq aborts on OOM: never NULL
+    self->chan = zs_chan_new(loop, sink);
     return self;
 }
 
@@ -444,6 +451,7 @@ zs_exec_destroy(zs_exec_t **self_p)
     if (self) {
         zs_exec_kill_all(self);
         zlistx_destroy(&self->jobs);
+        zs_chan_destroy(&self->chan);
         s_argv_free(self);
         free(self);
         *self_p = NULL;
@@ -464,6 +472,34 @@ zs_exec_set_argv(zs_exec_t *self, const char *const *argv, size_t argc)
     }
 }
 
+//  Spawn the job's process with its channel's end and the variables that name it
+static int
+s_spawn(zs_exec_t *self, const zs_msg_t *assign, zs_proc_t *proc)
+{
+    int fd = zs_chan_open(self->chan, assign->task, assign->att);
+    if (fd < 0) {
+        return -1;
+    }
+    char vars[][ZS_MSG_NAME_MAX + 32] = {"", "", "", "", ""};
+    snprintf(vars[0], sizeof vars[0], "ZSWARM_TASK_FD=%d", ZS_PROC_PASS_FD);
+    snprintf(vars[1], sizeof vars[1], "ZSWARM_TASK=%s", assign->task);
+    snprintf(vars[2], sizeof vars[2], "ZSWARM_ATTEMPT=%" PRIu64, assign->att);
+    snprintf(vars[3], sizeof vars[3], "ZSWARM_AGENT=%s", self->agent);
+    snprintf(vars[4], sizeof vars[4], "ZSWARM_TYPE=%s", assign->ttype);
+    char *entries[] = {vars[0], vars[1], vars[2], vars[3], vars[4]};
+    char **env = zs_proc_env_with_all(entries, sizeof entries / sizeof entries[0]);
+    int rc =
+        zs_proc_spawn_passing(self->argv, env, ZS_PROC_PIPES | ZS_PROC_GROUP, fd, proc);
+    int saved = errno;
+    free(env);
+    close(fd);
+    if (rc != 0) {
+        zs_chan_close(self->chan, assign->task, assign->att);
+    }
+    errno = saved;
+    return rc;
+}
+
 void
 zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
 {
@@ -475,7 +511,7 @@ zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
         return;
     }
     zs_proc_t proc;
-    if (zs_proc_spawn(self->argv, NULL, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) != 0) {
+    if (s_spawn(self, assign, &proc) != 0) {
         char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "cannot run '%.200s': %s", self->argv[0],
                  strerror(errno));
@@ -507,6 +543,7 @@ zs_exec_cancel(zs_exec_t *self, const char *task, uint64_t att)
         return ZS_HANDLER_E_NO_JOB;
     }
     job->fate = job->fate == S_FATE_RUN ? S_FATE_CANCELLED : job->fate;
+    zs_chan_close(self->chan, task, att);
     if (!job->reaped) {
         s_timer_stop(self, job);  //  the tmo timer; after the reap it is the grace one
     }
@@ -540,7 +577,9 @@ zs_exec_running(zs_exec_t *self)
     //  the coordinator already counts that slot free and may send the next task
     size_t running = 0;
     for (s_job_t *job = zlistx_first(self->jobs); job; job = zlistx_next(self->jobs)) {
-        running += job->fate == S_FATE_RUN;
+        //  A job waiting for its subtasks lends its slot to them
+        running +=
+            job->fate == S_FATE_RUN && !zs_chan_lending(self->chan, job->task, job->att);
     }
     return running;
 }
@@ -589,7 +628,9 @@ s_ops_destroy(void **self_p)
 static void
 s_ops_configure(void *self, const zs_msg_t *welcome)
 {
-    zs_exec_set_argv(self, welcome->argv.items, welcome->argv.count);
+    zs_exec_t *exec = self;
+    zs_exec_set_argv(exec, welcome->argv.items, welcome->argv.count);
+    snprintf(exec->agent, sizeof exec->agent, "%s", welcome->agent ? welcome->agent : "");
 }
 
 static void
@@ -622,6 +663,13 @@ s_ops_kill_all(void *self)
     zs_exec_kill_all(self);
 }
 
+static void
+s_ops_recv(void *self, const zs_msg_t *msg)
+{
+    zs_exec_t *exec = self;
+    zs_chan_recv(exec->chan, msg);
+}
+
 const zs_handler_ops_t zs_exec_ops = {
     .name = "exec",
     .instance_new = s_ops_new,
@@ -632,5 +680,5 @@ const zs_handler_ops_t zs_exec_ops = {
     .running = s_ops_running,
     .reaped = s_ops_reaped,
     .kill_all = s_ops_kill_all,
-    .recv = NULL,
+    .recv = s_ops_recv,
 };
