@@ -78,7 +78,8 @@ s_submit_msg(const char *id, const char *ttype, const char *payload, uint64_t ri
 static void
 s_submit(s_env_t *env, const zs_msg_t *msg)
 {
-    zs_coord_submit(&env->coord, &env->client, msg);
+    zs_core_asker_t asker = {&env->client, NULL};
+    zs_coord_submit(&env->coord, &asker, msg);
     zs_coord_settle(&env->coord);
 }
 

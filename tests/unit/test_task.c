@@ -179,9 +179,9 @@ test_dependencies_and_parts(void)
     zs_msg_init(&view, ZS_MSG_TASK_OK);
     zs_task_describe(agg, &view);
     ZS_CHECK(view.deps.count == 0);  //  its items are not listed
-    ZS_CHECK(zs_task_add_part(agg, 2, (const uint8_t *) "three", 5, 12) == 0);
-    ZS_CHECK(zs_task_add_part(agg, 1, NULL, 0, 12) == 0);
-    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "one one", 7, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 2, (const uint8_t *) "three", 5, 0, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, NULL, 0, 0, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "one one", 7, 0, 12) == 0);
     ZS_CHECK(agg->graph.parts_size == 12 && agg->graph.parts[1].set);
     zs_task_join_parts(agg);
     ZS_CHECK(agg->payload_size == 12 && memcmp(agg->payload, "one onethree", 12) == 0);
@@ -190,8 +190,8 @@ test_dependencies_and_parts(void)
 
     //  Past the bound nothing is kept
     agg = zs_task_new("k", &submit, 1000, 1, 3);
-    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "12345", 5, 8) == 0);
-    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "6789", 4, 8) == -1);
+    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "12345", 5, 0, 8) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "6789", 4, 0, 8) == -1);
     ZS_CHECK(!agg->graph.parts[1].set && agg->graph.parts_size == 5);
     zs_task_destroy(&agg);
 }
@@ -236,7 +236,7 @@ test_bytes_held(void)
     size_t parts = 2 * sizeof(zs_task_part_t);
     ZS_CHECK(zs_task_bytes(agg) == lists + parts);
     ZS_CHECK(zs_task_measure(&submit) == lists + parts + 2 * sizeof(zs_task_link_t));
-    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "1234", 4, 100) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "1234", 4, 0, 100) == 0);
     ZS_CHECK(zs_task_bytes(agg) == lists + parts + 4);
     zs_task_add_dependant(agg, agg, 0);
     ZS_CHECK(zs_task_bytes(agg) == lists + parts + 4 + 2 * sizeof(zs_task_link_t));

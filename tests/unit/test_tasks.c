@@ -121,7 +121,7 @@ test_wait_and_keep(void)
     zs_test_client(&alice, "alice");
     zs_test_client(&bob, "bob");
     zs_task_t *task = s_accept(env, "t", "input", 1);
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &alice, 7) == 0);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&alice, NULL}, 7, NULL) == 0);
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     s_complete(env, task, 3);
     zs_test_said_t *said =
@@ -135,7 +135,7 @@ test_wait_and_keep(void)
     ZS_EXPECT(ok, task && task->state == ZS_TASK_COMPLETED && !task->payload);
     ZS_EXPECT(ok, zs_tasks_oldest_kept(&env->tasks) == task);
     ZS_EXPECT(ok, env->tasks.unfinished == 0 && env->io.core.counts.completed == 1);
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &bob, 8) == 0);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&bob, NULL}, 8, NULL) == 0);
     ZS_EXPECT(ok, s_replied(env, ZS_MSG_WAIT_OK, &bob, 8));
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     s_env_destroy(&env);
@@ -246,11 +246,11 @@ test_waiters_bound(void)
         snprintf(name, sizeof name, "c%d", i);
         zs_test_client(&clients[i], name);
         ZS_EXPECT(ok, zs_tasks_can_wait(task));
-        ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &clients[i], 100 + i) == 0);
+        ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&clients[i], NULL}, 100 + i, NULL) == 0);
     }
     zs_test_client(&clients[ZS_TASKS_WAITERS_MAX], "late");
     ZS_EXPECT(ok, !zs_tasks_can_wait(task));
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &clients[ZS_TASKS_WAITERS_MAX], 999) ==
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&clients[ZS_TASKS_WAITERS_MAX], NULL}, 999, NULL) ==
                       -1);
     s_complete(env, task, 1);
     for (int i = 0; i < ZS_TASKS_WAITERS_MAX; i++) {
@@ -275,9 +275,9 @@ test_fail_waiters(void)
     zs_test_client(&carol, "carol");
     zs_task_t *one = s_accept(env, "one", NULL, 1);
     zs_task_t *two = s_accept(env, "two", NULL, 1);
-    zs_tasks_wait(&env->tasks, one, &alice, 1);
-    zs_tasks_wait(&env->tasks, one, &bob, 2);
-    zs_tasks_wait(&env->tasks, two, &carol, 3);
+    zs_tasks_wait(&env->tasks, one, &(zs_core_asker_t){&alice, NULL}, 1, NULL);
+    zs_tasks_wait(&env->tasks, one, &(zs_core_asker_t){&bob, NULL}, 2, NULL);
+    zs_tasks_wait(&env->tasks, two, &(zs_core_asker_t){&carol, NULL}, 3, NULL);
     zs_tasks_fail_waiters(&env->tasks);
     const zs_client_ref_t *clients[] = {&alice, &bob, &carol};
     for (size_t i = 0; i < 3; i++) {
