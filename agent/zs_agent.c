@@ -494,6 +494,11 @@ static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_MEM_DEPOSIT_OK] = s_recv_for_handler,
     [ZS_MSG_VOTE_PROPOSE_OK] = s_recv_for_handler,
     [ZS_MSG_VOTE_STATUS_OK] = s_recv_for_handler,
+    [ZS_MSG_TASK_CHECKPOINT_OK] = s_recv_for_handler,
+    [ZS_MSG_SUBMIT_OK] = s_recv_for_handler,
+    [ZS_MSG_WAIT_OK] = s_recv_for_handler,
+    [ZS_MSG_CANCEL_OK] = s_recv_for_handler,
+    [ZS_MSG_TASK_OK] = s_recv_for_handler,
     [ZS_MSG_PROVIDER_STATE] = s_recv_for_handler,
 };
 

@@ -17,6 +17,7 @@
 typedef enum {
     S_FILL_NONE = 0,
     S_FILL_ATTEMPT = 1,  //  task and att: the asking attempt's
+    S_FILL_PARENT = 2,   //  parent: the asking attempt's task
 } s_fill_t;
 
 typedef struct _s_chan s_chan_t;
@@ -26,6 +27,7 @@ typedef struct {
     bool forward;   //  sent on to the coordinator under the agent's session
     bool reply;     //  the coordinator answers it (with our rid); else nothing comes
     s_fill_t fill;  //  what the agent fills in
+    bool lends;     //  the asking attempt's slot is lent until the reply (a wait)
     //  served by the agent itself, or NULL
     void (*local)(zs_chan_t *self, s_chan_t *chan, const zs_msg_t *msg);
 } s_route_t;
@@ -34,18 +36,23 @@ static void s_inbox_ask(zs_chan_t *self, s_chan_t *chan, const zs_msg_t *msg);
 
 //  The one place that says what a task may ask for; any other type is error 3
 static const s_route_t s_routes[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_TASK_PROGRESS] = {true, false, S_FILL_ATTEMPT, NULL},
-    [ZS_MSG_MEM_GET] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_MEM_PUT] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_MEM_DEL] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_MEM_QUERY] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_MEM_DEPOSIT] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_MSG_SEND] = {true, false, S_FILL_NONE, NULL},
-    [ZS_MSG_MSG_SHARE] = {true, false, S_FILL_NONE, NULL},
-    [ZS_MSG_VOTE_PROPOSE] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_VOTE_CAST] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_VOTE_STATUS] = {true, true, S_FILL_NONE, NULL},
-    [ZS_MSG_INBOX] = {false, false, S_FILL_NONE, s_inbox_ask},
+    [ZS_MSG_TASK_PROGRESS] = {true, false, S_FILL_ATTEMPT, false, NULL},
+    [ZS_MSG_TASK_CHECKPOINT] = {true, true, S_FILL_ATTEMPT, false, NULL},
+    [ZS_MSG_SUBMIT] = {true, true, S_FILL_PARENT, false, NULL},
+    [ZS_MSG_WAIT] = {true, true, S_FILL_PARENT, true, NULL},
+    [ZS_MSG_CANCEL] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_TASK] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MEM_GET] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MEM_PUT] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MEM_DEL] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MEM_QUERY] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MEM_DEPOSIT] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MSG_SEND] = {true, false, S_FILL_NONE, false, NULL},
+    [ZS_MSG_MSG_SHARE] = {true, false, S_FILL_NONE, false, NULL},
+    [ZS_MSG_VOTE_PROPOSE] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_VOTE_CAST] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_VOTE_STATUS] = {true, true, S_FILL_NONE, false, NULL},
+    [ZS_MSG_INBOX] = {false, false, S_FILL_NONE, false, s_inbox_ask},
 };
 
 //  One attempt's channel
@@ -71,6 +78,7 @@ typedef struct {
     char task[ZS_MSG_NAME_MAX + 1];  //  the asking attempt
     uint64_t att;                    //  its number
     bool lends;                      //  a wait lending the attempt's slot
+    int replies;                     //  replies still due (a submit with wait: 2)
 } s_pending_t;
 
 //  A message kept for the tasks
@@ -316,6 +324,9 @@ s_forward(zs_chan_t *self, s_chan_t *chan, const s_route_t *route, zs_msg_t *msg
         msg->task = chan->task;
         msg->att = chan->att;
     }
+    if (route->fill & S_FILL_PARENT) {
+        msg->parent = chan->task;
+    }
     uint64_t asked = msg->rid;
     msg->rid = 0;
     if (route->reply) {
@@ -324,8 +335,12 @@ s_forward(zs_chan_t *self, s_chan_t *chan, const s_route_t *route, zs_msg_t *msg
         pending->asked = asked;
         memcpy(pending->task, chan->task, sizeof pending->task);
         pending->att = chan->att;
+        pending->lends = route->lends;
+        //  A submit with wait gets its wait.ok under the same rid
+        pending->replies = msg->type == ZS_MSG_SUBMIT && msg->wait ? 2 : 1;
         zlistx_add_end(self->pending, pending);
         chan->pending++;
+        chan->lent += route->lends;
     }
     self->sink.send(self->sink.owner, msg);
 }
@@ -504,9 +519,11 @@ s_reply(zs_chan_t *self, s_pending_t *pending, const zs_msg_t *msg)
     zs_msg_t reply = *msg;
     reply.rid = pending->asked;
     reply.arena_ = NULL;
-    chan->pending--;
-    chan->lent -= pending->lends;
-    zlistx_delete(self->pending, zlistx_cursor(self->pending));
+    if (--pending->replies == 0 || msg->type == ZS_MSG_ERROR) {
+        chan->pending--;
+        chan->lent -= pending->lends;
+        zlistx_delete(self->pending, zlistx_cursor(self->pending));
+    }
     s_put(self, chan, &reply);
     if (chan->broken) {
         s_chan_free(self, chan, chan->broken);

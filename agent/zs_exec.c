@@ -2,6 +2,7 @@
 
 #include "agent/zs_exec.h"
 #include "agent/zs_chan.h"
+#include "agent/zs_taskfiles.h"
 #include "common/zs_proc.h"
 
 #include <errno.h>
@@ -57,6 +58,7 @@ typedef struct {
     int status;                      //  the leader's waitpid status
     bool grace_expired;              //  pipes still open ZS_EXEC_GRACE_MS after exit
     int timer;                       //  its one zloop timer (tmo, then grace), or -1
+    zs_taskfiles_t files;            //  its inputs and checkpoint as files, owned
     void *handle;                    //  its node in the handler's list
 } s_job_t;
 
@@ -289,6 +291,7 @@ static void
 s_job_free(zs_exec_t *self, s_job_t *job)
 {
     zs_chan_close(self->chan, job->task, job->att);
+    zs_taskfiles_remove(&job->files);
     s_timer_stop(self, job);
     s_input_close(self, job);
     s_pipe_close(self, &job->proc.stdout_fd);
@@ -305,8 +308,10 @@ s_job_finish(zs_exec_t *self, s_job_t *job)
     //  stays reserved while any member lives, so this reaches only the job's own
     //  processes (unless the group emptied and the id was reused since: unlikely)
     killpg(job->proc.pid, SIGKILL);
-    //  Closed before the result leaves: nothing the task asks from now on is served
+    //  Closed before the result leaves: nothing the task asks from now on is served,
+    //  and its files are gone by the time anyone learns it ended
     zs_chan_close(self->chan, job->task, job->att);
+    zs_taskfiles_remove(&job->files);
     zlistx_delete(self->jobs, job->handle);
     s_job_report(self, job);
     s_job_free(self, job);
@@ -472,22 +477,32 @@ zs_exec_set_argv(zs_exec_t *self, const char *const *argv, size_t argc)
     }
 }
 
-//  Spawn the job's process with its channel's end and the variables that name it
+#define S_ENV_MAX (5 + ZS_TASKFILES_ENV_MAX)  //  variables a job's process gets
+
+//  Spawn the job's process with its channel's end, its files (written before) and the
+//  variables that name them
 static int
-s_spawn(zs_exec_t *self, const zs_msg_t *assign, zs_proc_t *proc)
+s_spawn(zs_exec_t *self,
+        const zs_msg_t *assign,
+        const zs_taskfiles_t *files,
+        zs_proc_t *proc)
 {
     int fd = zs_chan_open(self->chan, assign->task, assign->att);
     if (fd < 0) {
         return -1;
     }
-    char vars[][ZS_MSG_NAME_MAX + 32] = {"", "", "", "", ""};
+    char vars[5][ZS_MSG_NAME_MAX + 32];
     snprintf(vars[0], sizeof vars[0], "ZSWARM_TASK_FD=%d", ZS_PROC_PASS_FD);
     snprintf(vars[1], sizeof vars[1], "ZSWARM_TASK=%s", assign->task);
     snprintf(vars[2], sizeof vars[2], "ZSWARM_ATTEMPT=%" PRIu64, assign->att);
     snprintf(vars[3], sizeof vars[3], "ZSWARM_AGENT=%s", self->agent);
     snprintf(vars[4], sizeof vars[4], "ZSWARM_TYPE=%s", assign->ttype);
-    char *entries[] = {vars[0], vars[1], vars[2], vars[3], vars[4]};
-    char **env = zs_proc_env_with_all(entries, sizeof entries / sizeof entries[0]);
+    char *entries[S_ENV_MAX] = {vars[0], vars[1], vars[2], vars[3], vars[4]};
+    size_t count = 5;
+    for (size_t i = 0; i < files->env_count; i++) {
+        entries[count++] = files->env[i];
+    }
+    char **env = zs_proc_env_with_all(entries, count);
     int rc =
         zs_proc_spawn_passing(self->argv, env, ZS_PROC_PIPES | ZS_PROC_GROUP, fd, proc);
     int saved = errno;
@@ -500,6 +515,16 @@ s_spawn(zs_exec_t *self, const zs_msg_t *assign, zs_proc_t *proc)
     return rc;
 }
 
+static void
+s_spawn_failed(zs_exec_t *self, const zs_msg_t *assign, const char *why)
+{
+    uint64_t suppressed = 0;
+    if (zs_ratelimit_allow(&self->limit, &suppressed)) {
+        zsys_warning("%s (%" PRIu64 " similar suppressed)", why, suppressed);
+    }
+    s_report_failure(self, assign, why);
+}
+
 void
 zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
 {
@@ -510,19 +535,23 @@ zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
                          "exec handler has no command (welcome sent no argv)");
         return;
     }
+    zs_taskfiles_t files = {0};
+    zs_error_t err;
+    if (zs_taskfiles_write(&files, assign, &err) != 0) {
+        s_spawn_failed(self, assign, err.text);
+        return;
+    }
     zs_proc_t proc;
-    if (s_spawn(self, assign, &proc) != 0) {
+    if (s_spawn(self, assign, &files, &proc) != 0) {
         char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "cannot run '%.200s': %s", self->argv[0],
                  strerror(errno));
-        uint64_t suppressed = 0;
-        if (zs_ratelimit_allow(&self->limit, &suppressed)) {
-            zsys_warning("%s (%" PRIu64 " similar suppressed)", why, suppressed);
-        }
-        s_report_failure(self, assign, why);
+        zs_taskfiles_remove(&files);
+        s_spawn_failed(self, assign, why);
         return;
     }
     s_job_t *job = zs_calloc(1, sizeof *job);
+    job->files = files;
     snprintf(job->task, sizeof job->task, "%s", assign->task);
     job->att = assign->att;
     job->tmo = assign->tmo < ZS_EXEC_TMO_MAX ? assign->tmo : ZS_EXEC_TMO_MAX;
