@@ -36,6 +36,9 @@ typedef struct {
     const char *id;                  //  --id ID
     zs_opts_int_t confidence;        //  --confidence N
     zs_opts_int_t weight;            //  --weight N
+    const char *inputs;              //  --inputs T,...
+    const char *deps;                //  --deps T,...
+    zs_names_t more_names;           //  a second list option split, owned
     char **operands;                 //  the command's operands, borrowed from argv
     int operand_count;               //  their number
     zs_names_t names;                //  a list option split, owned
@@ -64,14 +67,17 @@ typedef enum {
     S_O_ID,
     S_O_CONFIDENCE,
     S_O_WEIGHT,
+    S_O_INPUTS,
+    S_O_DEPS,
     S_O_COUNT
 } s_option_t;
 
 static const zs_opts_option_t s_options[S_O_COUNT] = {
     [S_O_JSON] = {"--json", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(json), 0, 0, NULL,
                   "print the reply as one line of JSON"},
-    [S_O_WAIT] = {"--wait", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(wait), 0, 0, NULL,
-                  "wait for a message when none is kept"},
+    [S_O_WAIT] =
+        {"--wait", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, S_OFF(wait), 0, 0, NULL,
+         "inbox: wait for a message; submit: wait for the task, print its output"},
     [S_O_TAGS] = {"--tags", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(tags), 0, 0,
                   "T,...", "label the entry; query: keys carrying every one"},
     [S_O_TTL] = {"--ttl", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(ttl), 1,
@@ -104,9 +110,13 @@ static const zs_opts_option_t s_options[S_O_COUNT] = {
                         "the ballot's confidence, per mille (default 1000)"},
     [S_O_WEIGHT] = {"--weight", NULL, ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(weight), 1,
                     ZS_MSG_WEIGHT_MAX, "N", "the ballot's own weight (default 1)"},
+    [S_O_INPUTS] = {"--inputs", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(inputs), 0,
+                    0, "T,...", "tasks whose results it takes as input (and waits for)"},
+    [S_O_DEPS] = {"--deps", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(deps), 0, 0,
+                  "T,...", "tasks that must complete before it runs"},
 };
 
-#define S_COMMAND_OPTIONS_MAX 8  //  options of the command with the most, --json too
+#define S_COMMAND_OPTIONS_MAX 8   //  options of the command with the most, --json too
 #define S_GO_ON               -1  //  s_parse: the command line is fine, run the command
 
 //  ---- diagnostics ---------------------------------------------------------------------
@@ -263,16 +273,20 @@ s_check_name(s_run_t *self, const char *what, const char *name)
     return ZS_TASKCTL_EXIT_OK;
 }
 
-//  Split a comma-separated option into self->names
+//  Split a comma-separated option into names (one of self's)
 static int
-s_names(
-    s_run_t *self, const char *option, const char *list, size_t max, zs_msg_list_t *into)
+s_names(s_run_t *self,
+        zs_names_t *names,
+        const char *option,
+        const char *list,
+        size_t max,
+        zs_msg_list_t *into)
 {
     zs_error_t err;
-    if (list && zs_names_split(&self->names, list, max, &err) != 0) {
+    if (list && zs_names_split(names, list, max, &err) != 0) {
         return s_say(self, ZS_TASKCTL_EXIT_USAGE, "%s: %s", option, err.text);
     }
-    *into = (zs_msg_list_t){self->names.names, self->names.count};
+    *into = (zs_msg_list_t){names->names, names->count};
     return ZS_TASKCTL_EXIT_OK;
 }
 
@@ -344,8 +358,9 @@ s_mem_put(s_run_t *self)
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_MEM_PUT);
     int code = s_payload(self, 1, ZS_MSG_VALUE_MAX);
-    code =
-        code ? code : s_names(self, "--tags", self->tags, ZS_MSG_TAGS_MAX, &request.tags);
+    code = code ? code
+                : s_names(self, &self->names, "--tags", self->tags, ZS_MSG_TAGS_MAX,
+                          &request.tags);
     if (code) {
         return code;
     }
@@ -391,7 +406,8 @@ s_mem_query(s_run_t *self)
 {
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_MEM_QUERY);
-    int code = s_names(self, "--tags", self->tags, ZS_MSG_TAGS_MAX, &request.tags);
+    int code =
+        s_names(self, &self->names, "--tags", self->tags, ZS_MSG_TAGS_MAX, &request.tags);
     if (code) {
         return code;
     }
@@ -412,7 +428,8 @@ s_mem_deposit(s_run_t *self)
 {
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_MEM_DEPOSIT);
-    int code = s_names(self, "--tags", self->tags, ZS_MSG_TAGS_MAX, &request.tags);
+    int code =
+        s_names(self, &self->names, "--tags", self->tags, ZS_MSG_TAGS_MAX, &request.tags);
     if (code) {
         return code;
     }
@@ -487,7 +504,8 @@ s_vote_propose(s_run_t *self)
 {
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_VOTE_PROPOSE);
-    int code = s_names(self, "--voters", self->voters, ZS_MSG_LIST_MAX, &request.voters);
+    int code = s_names(self, &self->names, "--voters", self->voters, ZS_MSG_LIST_MAX,
+                       &request.voters);
     if (code) {
         return code;
     }
@@ -536,6 +554,178 @@ s_vote_status(s_run_t *self)
     return code ? code : s_show(self, &reply, s_print_status);
 }
 
+//  Print a final task as zswarmctl does: its stdout; 1 unless it completed
+static int
+s_final(s_run_t *self, zs_msg_t *reply)
+{
+    bool completed = streq(reply->state, "completed");
+    if (self->json) {
+        zs_msg_print_json(reply, self->io->out);
+    } else {
+        s_print_bytes(self, reply->out, reply->out_size);
+    }
+    int code = ZS_TASKCTL_EXIT_OK;
+    if (!completed) {
+        char why[ZS_MSG_TEXT_MAX * 4 + 1];
+        code = s_say(self, ZS_TASKCTL_EXIT_REFUSED, "task '%s' ended %s%s%s", reply->task,
+                     reply->state, reply->why ? ": " : "",
+                     reply->why ? zs_sanitize_str(why, sizeof why, reply->why) : "");
+    }
+    zs_msg_fini(reply);
+    return code;
+}
+
+//  Wait for task, lending our slot meanwhile (the agent names us as the parent)
+static int
+s_wait_for(s_run_t *self, const char *task)
+{
+    zs_msg_t request, reply;
+    zs_msg_init(&request, ZS_MSG_WAIT);
+    request.task = task;
+    int code = s_request(self, &request, &reply);
+    return code ? code : s_final(self, &reply);
+}
+
+static int
+s_wait(s_run_t *self)
+{
+    int code = s_check_name(self, "wait", self->operands[0]);
+    return code ? code : s_wait_for(self, self->operands[0]);
+}
+
+static void
+s_print_task(s_run_t *self, const zs_msg_t *reply)
+{
+    fprintf(self->io->out, "%s\n", reply->task);
+}
+
+static int
+s_submit(s_run_t *self)
+{
+    zs_msg_t request, reply;
+    zs_msg_init(&request, ZS_MSG_SUBMIT);
+    int code = s_check_name(self, "submit", self->operands[0]);
+    code = code ? code : s_payload(self, 1, ZS_MSG_PAYLOAD_MAX);
+    code = code ? code : self->id ? s_check_name(self, "--id", self->id) : 0;
+    code = code ? code
+                : s_names(self, &self->names, "--inputs", self->inputs, ZS_MSG_INPUTS_MAX,
+                          &request.inputs);
+    code = code ? code
+                : s_names(self, &self->more_names, "--deps", self->deps, ZS_MSG_DEPS_MAX,
+                          &request.deps);
+    if (code) {
+        return code;
+    }
+    request.ttype = self->operands[0];
+    request.task = self->id;
+    request.payload = self->data;
+    request.payload_size = self->size;
+    code = s_request(self, &request, &reply);
+    if (code || !self->wait) {
+        return code ? code : s_show(self, &reply, s_print_task);
+    }
+    if (self->json) {
+        zs_msg_print_json(&reply, self->io->out);
+    }
+    char task[ZS_MSG_NAME_MAX + 1];
+    snprintf(task, sizeof task, "%s", reply.task);
+    zs_msg_fini(&reply);
+    return s_wait_for(self, task);
+}
+
+static void
+s_print_state(s_run_t *self, const zs_msg_t *reply)
+{
+    fprintf(self->io->out, "%s\n", reply->state);
+}
+
+static int
+s_cancel(s_run_t *self)
+{
+    zs_msg_t request, reply;
+    zs_msg_init(&request, ZS_MSG_CANCEL);
+    int code = s_check_name(self, "cancel", self->operands[0]);
+    request.task = self->operands[0];
+    code = code ? code : s_request(self, &request, &reply);
+    return code ? code : s_show(self, &reply, s_print_state);
+}
+
+//  A task's state, then its children one a line
+static void
+s_print_view(s_run_t *self, const zs_msg_t *reply)
+{
+    s_print_state(self, reply);
+    s_print_lines(self, &reply->children);
+}
+
+static int
+s_task(s_run_t *self)
+{
+    zs_msg_t request, reply;
+    zs_msg_init(&request, ZS_MSG_TASK);
+    const char *task = s_operand(self, 0) ? s_operand(self, 0) : getenv("ZSWARM_TASK");
+    int code =
+        task ? s_check_name(self, "task", task)
+             : s_say(self, ZS_TASKCTL_EXIT_USAGE, "task: no ID and no $ZSWARM_TASK");
+    request.task = task;
+    code = code ? code : s_request(self, &request, &reply);
+    return code ? code : s_show(self, &reply, s_print_view);
+}
+
+//  The checkpoint to save: FILE's bytes, or standard input for '-' or none
+static int
+s_checkpoint_save(s_run_t *self)
+{
+    const char *file = s_operand(self, 0);
+    bool in = !file || streq(file, "-");
+    zs_error_t err;
+    if (zs_items_payload(in ? "-" : NULL, in ? NULL : file, self->io->in, &self->data,
+                         &self->size, &err) != 0) {
+        return s_say(self, ZS_TASKCTL_EXIT_USAGE, "checkpoint save: %s", err.text);
+    }
+    if (self->size > ZS_MSG_CKPT_MAX) {
+        return s_say(self, ZS_TASKCTL_EXIT_USAGE,
+                     "checkpoint save: %zu bytes, a checkpoint holds at most %u",
+                     self->size, ZS_MSG_CKPT_MAX);
+    }
+    zs_msg_t request, reply;
+    zs_msg_init(&request, ZS_MSG_TASK_CHECKPOINT);
+    request.task = "-";  //  the agent fills in ours
+    request.att = 1;
+    request.data = self->data ? self->data : (const uint8_t *) "";
+    request.data_size = self->size;
+    int code = s_request(self, &request, &reply);
+    return code ? code : s_show(self, &reply, NULL);
+}
+
+static int
+s_checkpoint_clear(s_run_t *self)
+{
+    zs_msg_t request, reply;
+    zs_msg_init(&request, ZS_MSG_TASK_CHECKPOINT);
+    request.task = "-";
+    request.att = 1;
+    int code = s_request(self, &request, &reply);
+    return code ? code : s_show(self, &reply, NULL);
+}
+
+//  The checkpoint this attempt started from, which the agent wrote as a file
+static int
+s_checkpoint_load(s_run_t *self)
+{
+    const char *path = getenv("ZSWARM_CHECKPOINT");
+    if (!path || !*path) {
+        return s_say(self, ZS_TASKCTL_EXIT_REFUSED,
+                     "checkpoint load: this attempt started without a checkpoint");
+    }
+    zs_error_t err;
+    if (zs_items_payload(NULL, path, self->io->in, &self->data, &self->size, &err) != 0) {
+        return s_say(self, ZS_TASKCTL_EXIT_REFUSED, "checkpoint load: %s", err.text);
+    }
+    s_print_bytes(self, self->data, self->size);
+    return ZS_TASKCTL_EXIT_OK;
+}
+
 //  ---- the command table ---------------------------------------------------------------
 
 typedef struct {
@@ -551,104 +741,50 @@ typedef struct {
 
 #define S_END S_O_COUNT
 
+// clang-format off
 static const s_command_t s_commands[] = {
-    {"progress",
-     NULL,
-     "PCT [NOTE]",
-     "report progress: a percentage and a note",
-     1,
-     2,
-     s_progress,
-     {S_END}},
-    {"mem",
-     "get",
-     "KEY",
-     "print a shared memory entry's value (a signal's level)",
-     1,
-     1,
-     s_mem_get,
-     {S_O_JSON, S_END}},
-    {"mem",
-     "put",
-     "KEY [VALUE|-]",
-     "write an entry; prints its version",
-     1,
-     2,
-     s_mem_put,
-     {S_O_JSON, S_O_TAGS, S_O_TTL, S_O_ACCESS, S_O_VERSION, S_END}},
-    {"mem",
-     "del",
-     "KEY",
-     "delete an entry; prints its last version",
-     1,
-     1,
-     s_mem_del,
-     {S_O_JSON, S_O_VERSION, S_END}},
-    {"mem",
-     "query",
-     "[PREFIX]",
-     "print the keys we may read, one a line",
-     0,
-     1,
-     s_mem_query,
-     {S_O_JSON, S_O_TAGS, S_O_TOP, S_END}},
-    {"mem",
-     "deposit",
-     "KEY",
-     "add to a decaying signal; prints its level",
-     1,
-     1,
-     s_mem_deposit,
+    {"progress", NULL, "PCT [NOTE]", "report progress: a percentage and a note",
+     1, 2, s_progress, {S_END}},
+    {"checkpoint", "save", "[FILE|-]", "save this attempt's checkpoint (default: stdin)",
+     0, 1, s_checkpoint_save, {S_O_JSON, S_END}},
+    {"checkpoint", "clear", "", "drop the task's checkpoint",
+     0, 0, s_checkpoint_clear, {S_O_JSON, S_END}},
+    {"checkpoint", "load", "", "print the checkpoint this attempt started from",
+     0, 0, s_checkpoint_load, {S_END}},
+    {"mem", "get", "KEY", "print an entry's value (a signal's level)",
+     1, 1, s_mem_get, {S_O_JSON, S_END}},
+    {"mem", "put", "KEY [VALUE|-]", "write an entry; prints its version",
+     1, 2, s_mem_put, {S_O_JSON, S_O_TAGS, S_O_TTL, S_O_ACCESS, S_O_VERSION, S_END}},
+    {"mem", "del", "KEY", "delete an entry; prints its last version",
+     1, 1, s_mem_del, {S_O_JSON, S_O_VERSION, S_END}},
+    {"mem", "query", "[PREFIX]", "print the keys we may read, one a line",
+     0, 1, s_mem_query, {S_O_JSON, S_O_TAGS, S_O_TOP, S_END}},
+    {"mem", "deposit", "KEY", "add to a decaying signal; prints its level",
+     1, 1, s_mem_deposit,
      {S_O_JSON, S_O_AMOUNT, S_O_HALF_LIFE, S_O_TAGS, S_O_TTL, S_O_ACCESS, S_END}},
-    {"send",
-     NULL,
-     "AGENT TEXT|-",
-     "send a message to a neighbour agent",
-     2,
-     2,
-     s_send,
-     {S_END}},
-    {"share",
-     NULL,
-     "TEXT|-",
-     "send a message to every neighbour",
-     1,
-     1,
-     s_share,
-     {S_END}},
-    {"inbox",
-     NULL,
-     "",
-     "print the next message our agent received; exit 1 if none",
-     0,
-     0,
-     s_inbox,
-     {S_O_JSON, S_O_WAIT, S_END}},
-    {"vote",
-     "propose",
-     "QUESTION OPTION OPTION...",
-     "ask the agents; prints the vote id",
-     3,
-     1 + ZS_MSG_OPTIONS_MAX,
-     s_vote_propose,
+    {"send", NULL, "AGENT TEXT|-", "send a message to a neighbour agent",
+     2, 2, s_send, {S_END}},
+    {"share", NULL, "TEXT|-", "send a message to every neighbour",
+     1, 1, s_share, {S_END}},
+    {"inbox", NULL, "", "print the next message our agent kept; exit 1 if none",
+     0, 0, s_inbox, {S_O_JSON, S_O_WAIT, S_END}},
+    {"submit", NULL, "TYPE [PAYLOAD|-]", "submit a subtask; prints its id",
+     1, 2, s_submit, {S_O_JSON, S_O_WAIT, S_O_ID, S_O_INPUTS, S_O_DEPS, S_END}},
+    {"wait", NULL, "ID", "wait for a task, lending it our slot; prints its output",
+     1, 1, s_wait, {S_O_JSON, S_END}},
+    {"cancel", NULL, "ID", "cancel a task; prints its new state",
+     1, 1, s_cancel, {S_O_JSON, S_END}},
+    {"task", NULL, "[ID]", "print a task's state and children (default: ours)",
+     0, 1, s_task, {S_O_JSON, S_END}},
+    {"vote", "propose", "QUESTION OPTION OPTION...", "ask the agents; prints the vote id",
+     3, 1 + ZS_MSG_OPTIONS_MAX, s_vote_propose,
      {S_O_JSON, S_O_VOTERS, S_O_STRATEGY, S_O_DEADLINE, S_O_ID, S_END}},
-    {"vote",
-     "cast",
-     "VOTE OPTION",
-     "cast our agent's ballot",
-     2,
-     2,
-     s_vote_cast,
-     {S_O_JSON, S_O_CONFIDENCE, S_O_WEIGHT, S_END}},
-    {"vote",
-     "status",
-     "VOTE",
-     "print a vote's state, decision and ballots",
-     1,
-     1,
-     s_vote_status,
-     {S_O_JSON, S_END}},
+    {"vote", "cast", "VOTE OPTION", "cast our agent's ballot",
+     2, 2, s_vote_cast, {S_O_JSON, S_O_CONFIDENCE, S_O_WEIGHT, S_END}},
+    {"vote", "status", "VOTE", "print a vote's state, decision and ballots",
+     1, 1, s_vote_status, {S_O_JSON, S_END}},
 };
+// clang-format on
 
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 
@@ -761,6 +897,7 @@ zs_taskctl_run(int argc, char **argv, const zs_taskctl_streams_t *streams)
         code = command->run(&self);
     }
     zs_names_fini(&self.names);
+    zs_names_fini(&self.more_names);
     free(self.data);
     return code;
 }

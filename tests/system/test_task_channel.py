@@ -6,13 +6,14 @@
 
 import json
 import os
+import signal
 
 import pytest
 
-from conftest import binary, swarm_yaml, wait_until
+from conftest import binary, swarm_yaml, wait_until, yaml_flow
 
 HB_MS = 100
-E_MALFORMED, E_UNKNOWN_TYPE, E_FORBIDDEN, E_NO_KEY = 1, 3, 11, 12
+E_MALFORMED, E_UNKNOWN_TYPE, E_LIMIT, E_FORBIDDEN, E_NO_KEY = 1, 3, 10, 11, 12
 
 SH = "{type: sh, count: 1, handler: exec, command: [/bin/sh], concurrency: 2}"
 PY = "{type: py, count: 1, handler: exec, command: [/usr/bin/python3, '-']}"
@@ -213,3 +214,103 @@ def test_a_task_proposes_a_vote(make_swarm):
     done = client.run("sh", script)
     assert lines(done) == ["v1", "decided approve", "rc=1"], f"{done!r}"
     assert b"refused (error" in done.get("stderr", b""), f"{done!r}"
+
+
+# --- checkpoints, inputs and subtasks (with the coordinator of branch coord) ------------
+
+def test_the_next_attempt_finds_the_checkpoint(make_swarm, workdir):
+    swarm = make_swarm(swarm_yaml("ckpt", [SH], hb=HB_MS))
+    swarm.wait_agents(1)
+    client = swarm.client()
+    saved, gate = os.path.join(workdir, "saved"), os.path.join(workdir, "gate")
+    script = ('T="$ZSWARM_TASK_BIN"\n'
+              'if [ -n "$ZSWARM_CHECKPOINT" ]; then\n'
+              '  echo "attempt $ZSWARM_ATTEMPT resumes"; $T checkpoint load\n'
+              '  echo "$ZSWARM_CHECKPOINT"; exit 0\n'
+              'fi\n'
+              '$T checkpoint load || echo "attempt $ZSWARM_ATTEMPT starts afresh"\n'
+              'echo "step 1 of 3" | $T checkpoint save - --json\n'
+              f'touch {saved}\n'
+              f'until [ -e {gate} ]; do sleep 0.01; done\n')
+    rid = client.send("submit", ttype="sh", task="t-ckpt", payload=script.encode(),
+                      wait=True, tries=3)
+    assert client.reply(rid)["t"] == "submit.ok"
+    try:
+        wait_until(lambda: os.path.exists(saved), 10, "the first attempt to checkpoint")
+        view = client.ok("task", task="t-ckpt")
+        assert view.get("ckpt_bytes") == len(b"step 1 of 3\n"), f"{view!r}"
+        agent = next(a for a in swarm.agents() if a["agent"] == "sh-1")
+        os.kill(agent["pid"], signal.SIGKILL)
+        done = client.reply(rid, 20)
+    finally:
+        open(gate, "w").close()  # the first attempt's orphan ends too
+    out = lines(done)
+    assert done["att"] == 2 and out[:2] == ["attempt 2 resumes", "step 1 of 3"], f"{done!r}"
+    wait_until(lambda: not os.path.exists(out[2]), 10, "the checkpoint's file to go")
+    assert not os.path.exists(os.path.dirname(out[2])), "the attempt's directory stays"
+
+
+def test_a_task_reads_its_inputs_as_files(chan_swarm):
+    client = chan_swarm.client()
+    for task, text in (("in-a", "alpha"), ("in-b", "beta")):
+        client.submit("sh", f"printf {text}; exit 0", task=task)
+    script = ('cat; echo\n'
+              'cat "$ZSWARM_INPUTS/index.json"; echo\n'
+              'cat "$ZSWARM_INPUTS/input-1" "$ZSWARM_INPUTS/input-2"; echo\n'
+              'echo "$ZSWARM_INPUTS"; stat -c %a "$ZSWARM_INPUTS"\n')
+    # stdin stays the payload: the script is the payload, so sh reads it; cat gets nothing
+    done = client.run("sh", script, inputs=["in-a", "in-b"])
+    out = lines(done)
+    index = json.loads(out[1])
+    assert index == [
+        {"task": "in-a", "status": "completed", "exit": 0, "file": "input-1"},
+        {"task": "in-b", "status": "completed", "exit": 0, "file": "input-2"}], f"{done!r}"
+    assert out[2] == "alphabeta" and out[4] == "700", f"{done!r}"
+    wait_until(lambda: not os.path.exists(out[3]), 10, "the inputs' directory to go")
+    plain = client.run("sh", 'echo "inputs=$ZSWARM_INPUTS ckpt=$ZSWARM_CHECKPOINT"')
+    assert lines(plain) == ["inputs= ckpt="], f"{plain!r}"
+
+
+def subtask_yaml(**tasks):
+    rec = ('n=$(cat); echo "depth $n"; '
+           '"$ZSWARM_TASK_BIN" submit rec $((n+1)) --wait 2>&1; echo "rc=$?"')
+    fan = ('for i in 1 2 3; do "$ZSWARM_TASK_BIN" submit sh "echo $i" 2>&1; done; '
+           '"$ZSWARM_TASK_BIN" task')
+    return swarm_yaml("sub", [
+        "{type: sh, count: 1, handler: exec, command: [/bin/sh], concurrency: 1}",
+        "{type: rec, count: 1, handler: exec, concurrency: 1, command: "
+        + yaml_flow(["/bin/sh", "-c", rec]) + "}",
+        "{type: fan, count: 1, handler: exec, concurrency: 1, command: "
+        + yaml_flow(["/bin/sh", "-c", fan]) + "}"], hb=HB_MS, tasks=tasks)
+
+
+def test_a_task_waits_for_its_children_on_its_own_slot(make_swarm):
+    swarm = make_swarm(subtask_yaml())
+    swarm.wait_agents(3)
+    client = swarm.client()
+    script = ('T="$ZSWARM_TASK_BIN"\n'
+              '$T submit sh "echo one" --wait\n'
+              'a=$($T submit sh "echo two"); b=$($T submit sh "echo three")\n'
+              '$T wait "$a"; $T wait "$b"\n')
+    done = client.run("sh", script, task="t-parent", seconds=30)
+    assert lines(done) == ["one", "two", "three"], f"{done!r}"
+    view = client.ok("task", task="t-parent")
+    assert len(view.get("children", [])) == 3, f"{view!r}"
+    child = client.ok("task", task=view["children"][0])
+    assert child.get("parent") == "t-parent" and child["state"] == "completed", (
+        f"{child!r}")
+
+
+def test_subtasks_stop_at_the_depth_and_children_limits(make_swarm):
+    swarm = make_swarm(subtask_yaml(max_depth=2, max_children=2))
+    swarm.wait_agents(3)
+    client = swarm.client()
+    done = client.run("rec", "0", seconds=30)
+    out = lines(done)
+    assert out[:3] == ["depth 0", "depth 1", "depth 2"], f"{done!r}"
+    assert f"refused (error {E_LIMIT})" in out[3], f"{done!r}"
+    assert out[4:] == ["rc=1", "rc=0", "rc=0"], f"{done!r}"
+    fan = client.run("fan", None, seconds=30)
+    out = lines(fan)
+    assert f"refused (error {E_LIMIT})" in out[2], f"{fan!r}"
+    assert len(out) >= 4 and out[3] == "running", f"{fan!r}"
