@@ -161,10 +161,10 @@ zs_task_new(const char *id,
     s_graph_init(&self->graph, submit);
     self->family.parent = submit->parent ? zs_strdup(submit->parent) : NULL;
     self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
-    self->list_bytes = s_strings_bytes((const char *const *) self->graph.deps,
-                                       self->graph.dep_count) +
-                       s_strings_bytes(submit->inputs.items, submit->inputs.count) +
-                       s_strings_bytes(submit->requires.items, submit->requires.count);
+    self->list_bytes =
+        s_strings_bytes((const char *const *) self->graph.deps, self->graph.dep_count) +
+        s_strings_bytes(submit->inputs.items, submit->inputs.count) +
+        s_strings_bytes(submit->requires.items, submit->requires.count);
     return self;
 }
 

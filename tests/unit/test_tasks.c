@@ -121,7 +121,8 @@ test_wait_and_keep(void)
     zs_test_client(&alice, "alice");
     zs_test_client(&bob, "bob");
     zs_task_t *task = s_accept(env, "t", "input", 1);
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&alice, NULL}, 7, NULL) == 0);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&alice, NULL}, 7,
+                                NULL) == 0);
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     s_complete(env, task, 3);
     zs_test_said_t *said =
@@ -135,7 +136,8 @@ test_wait_and_keep(void)
     ZS_EXPECT(ok, task && task->state == ZS_TASK_COMPLETED && !task->payload);
     ZS_EXPECT(ok, zs_tasks_oldest_kept(&env->tasks) == task);
     ZS_EXPECT(ok, env->tasks.unfinished == 0 && env->io.core.counts.completed == 1);
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&bob, NULL}, 8, NULL) == 0);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&bob, NULL}, 8,
+                                NULL) == 0);
     ZS_EXPECT(ok, s_replied(env, ZS_MSG_WAIT_OK, &bob, 8));
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     s_env_destroy(&env);
@@ -246,12 +248,15 @@ test_waiters_bound(void)
         snprintf(name, sizeof name, "c%d", i);
         zs_test_client(&clients[i], name);
         ZS_EXPECT(ok, zs_tasks_can_wait(task));
-        ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&clients[i], NULL}, 100 + i, NULL) == 0);
+        ZS_EXPECT(ok,
+                  zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&clients[i], NULL},
+                                100 + i, NULL) == 0);
     }
     zs_test_client(&clients[ZS_TASKS_WAITERS_MAX], "late");
     ZS_EXPECT(ok, !zs_tasks_can_wait(task));
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&clients[ZS_TASKS_WAITERS_MAX], NULL}, 999, NULL) ==
-                      -1);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task,
+                                &(zs_core_asker_t){&clients[ZS_TASKS_WAITERS_MAX], NULL},
+                                999, NULL) == -1);
     s_complete(env, task, 1);
     for (int i = 0; i < ZS_TASKS_WAITERS_MAX; i++) {
         ZS_EXPECT(ok, s_replied(env, ZS_MSG_WAIT_OK, &clients[i], 100 + i));
