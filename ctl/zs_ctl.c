@@ -701,6 +701,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     free(self.payload_data);
     zs_names_fini(&self.tag_names);
     zs_names_fini(&self.dep_names);
+    zs_names_fini(&self.input_names);
     zs_names_fini(&self.require_names);
     zs_names_fini(&self.voter_names);
     zs_items_fini(&self.items);

@@ -3,8 +3,8 @@
 # (so evicted results are not lost), bounded to 1 MiB together, and kept across a
 # SIGKILLed coordinator by its journal.
 
-from conftest import (ScriptedAgent, echo_type, fixed_bind, journal_conf, swarm_yaml,
-                      wait_until)
+from conftest import (ScriptedAgent, echo_type, explain, fixed_bind, journal_conf,
+                      run_ctl, swarm_yaml, wait_until)
 
 HB_MS = 100
 
@@ -127,3 +127,16 @@ def test_workflow_inputs(make_swarm):
     assign = run_assigned(consumer, "build")
     assert [(i["task"], i.get("stdout")) for i in assign["inputs"]] == [
         ("design", b"the design"), ("tests", b"the tests")], assign
+
+
+def test_ctl_submit_inputs(make_swarm):
+    """zswarmctl submit --inputs names them as a client's submit does."""
+    swarm = make_swarm(inputs_yaml("inputs5"))
+    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    swarm.control.run("echo", b"first", task="first")
+    proc = run_ctl("-e", swarm.control_ep, "submit", "--type", "consumer", "--id", "then",
+                   "--inputs", "first")
+    assert proc.returncode == 0 and proc.stdout == "then\n", explain(proc)
+    assign = run_assigned(consumer, "then")
+    assert assign["inputs"] == [{"task": "first", "status": "completed",
+                                 "stdout": b"first"}], assign
