@@ -4,6 +4,8 @@
 # parent waiting for its child lends its slot; a checkpoint reaches the next attempt,
 # through an agent's death and a coordinator's.
 
+import os
+
 from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, E_MALFORMED, E_NO_TASK,
                       ScriptedAgent, echo_type, explain, fixed_bind, journal_conf,
                       run_ctl, swarm_yaml, wait_until)
@@ -221,3 +223,35 @@ def test_checkpoint_survives_a_sigkilled_coordinator(make_swarm, workdir):
     assign = again.next("task.assign", task="long")
     assert assign["ckpt"] == b"\x00state\xff", assign
     assert swarm.control.ok("task", task="long")["ckpt_bytes"] == 7
+
+
+def test_checkpoint_and_inputs_survive_compaction(make_swarm, workdir):
+    """The journal is compacted while a task holds a checkpoint and another waits with
+    an input whose result is no longer kept: after a SIGKILL both come back from the
+    compacted journal."""
+    journal = journal_conf(workdir, "compact")
+    swarm = make_swarm(swarm_yaml("compact", [echo_type(count=1), "{type: worker, count: 0}",
+                                              "{type: consumer, count: 0}"],
+                                  hb=HB_MS, liveness=100, bind=fixed_bind(),
+                                  tasks={"keep_results": 2}, journal=journal))
+    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    start(swarm, worker, "worker", "saver")
+    assert worker.request("task.checkpoint", task="saver", att=1,
+                          data=b"halfway")["t"] == "task.checkpoint.ok"
+    client = swarm.client()
+    client.run("echo", b"the input", task="source")
+    client.submit("consumer", task="waiting", inputs=["source"])
+    payload = os.urandom(1 << 20)
+    for i in range(12):
+        assert client.run("noop", payload, task=f"big-{i}")["state"] == "completed"
+    client.error("wait", E_NO_TASK, task="source")  # evicted: the consumer holds it
+    wait_until(lambda: os.path.getsize(journal["path"]) < (6 << 20), 10,
+               "the journal to be compacted")
+    swarm.kill()
+    swarm.restart()
+    again = ScriptedAgent(swarm, "worker", "worker-2")
+    assert again.next("task.assign", task="saver")["ckpt"] == b"halfway"
+    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    assign = consumer.next("task.assign", task="waiting")
+    assert assign["inputs"] == [{"task": "source", "status": "completed",
+                                 "stdout": b"the input"}], assign
