@@ -44,10 +44,6 @@ s_check_fields(const zs_msg_t *msg, zs_error_t *err)
     if (msg->deps.count > ZS_MSG_DEPS_MAX) {
         return zs_error_set(err, ZS_ERR_INVALID, "more than %d deps", ZS_MSG_DEPS_MAX);
     }
-    if (msg->inputs.count > ZS_MSG_INPUTS_MAX) {
-        return zs_error_set(err, ZS_ERR_INVALID, "more than %d inputs",
-                            ZS_MSG_INPUTS_MAX);
-    }
     if (msg->strategy && zs_strategy_from_name(msg->strategy) < 0) {
         return zs_error_set(err, ZS_ERR_INVALID,
                             "unknown strategy (expected " ZS_STRATEGY_EXPECTED ")");

@@ -1,6 +1,6 @@
-//  zs_coord_submit - a client's or an agent's submit: checked against the protocol's bounds, the
-//  topology, the task graph and the bounds of what the coordinator holds, then accepted
-//  as one task or several (a fan-out, a ring pipeline) and started
+//  zs_coord_submit - a client's or an agent's submit: checked against the protocol's
+//  bounds, the topology, the task graph and the bounds of what the coordinator holds,
+//  then accepted as one task or several (a fan-out, a ring pipeline) and started
 
 #ifndef ZS_COORD_SUBMIT_H
 #define ZS_COORD_SUBMIT_H

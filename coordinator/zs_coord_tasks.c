@@ -66,7 +66,8 @@ s_wait(zs_coord_t *self, const zs_core_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
     zs_task_t *lender = NULL;
-    if (msg->parent && !(lender = zs_coord_tasks_running(self, asker, msg->parent, &err))) {
+    if (msg->parent &&
+        !(lender = zs_coord_tasks_running(self, asker, msg->parent, &err))) {
         zs_core_refuse(&self->core, asker, &err, msg->rid);
         return;
     }
@@ -150,8 +151,8 @@ zs_coord_tasks_checkpoint(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *m
     zs_error_t err;
     zs_task_t *task = zs_coord_tasks_running(self, &asker, msg->task, &err);
     if (task && task->att != msg->att) {
-        zs_error_set(&err, ZS_ERR_FORBIDDEN, "attempt %" PRIu64 " of task '%s' does not run",
-                     msg->att, task->id);
+        zs_error_set(&err, ZS_ERR_FORBIDDEN,
+                     "attempt %" PRIu64 " of task '%s' does not run", msg->att, task->id);
         task = NULL;
     }
     if (!task) {

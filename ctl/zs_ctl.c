@@ -283,8 +283,8 @@ s_cmd_task(zs_ctl_run_t *self)
     zs_msg_init(&request, ZS_MSG_TASK);
     request.task = self->operands[0];
     zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code =
-        zs_ctl_request(self, &request, &reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    int code = zs_ctl_request(self, &request, &reply,
+                              zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
     if (code != ZS_CTL_EXIT_OK) {
         return code;
     }
@@ -701,6 +701,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     free(self.payload_data);
     zs_names_fini(&self.tag_names);
     zs_names_fini(&self.dep_names);
+    zs_names_fini(&self.input_names);
     zs_names_fini(&self.require_names);
     zs_names_fini(&self.voter_names);
     zs_items_fini(&self.items);

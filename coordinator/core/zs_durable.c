@@ -153,8 +153,8 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
         record->deps = zs_task_deps(task);
         record->agg = graph->aggregate ? task->ttype : NULL;
     }
-    record->inputs = (zs_msg_list_t){(const char **) (void *) graph->inputs,
-                                     graph->input_count};
+    record->inputs =
+        (zs_msg_list_t){(const char **) (void *) graph->inputs, graph->input_count};
     record->parent = task->family.parent;
     record->strategy = zs_strategy_name(task->strategy);
     //  char ** to const char ** is safe here: the message only reads the strings

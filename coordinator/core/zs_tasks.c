@@ -27,8 +27,8 @@ struct zs_waiter_t {
 static void
 s_waiter_free(zs_tasks_t *self, zs_waiter_t *waiter)
 {
-    zs_task_t *lender = self && waiter->lender[0] ? zs_tasks_find(self, waiter->lender)
-                                                  : NULL;
+    zs_task_t *lender =
+        self && waiter->lender[0] ? zs_tasks_find(self, waiter->lender) : NULL;
     if (lender && lender->att == waiter->lender_att) {
         zs_agent_task_reclaim(lender);
     }
@@ -44,8 +44,7 @@ s_answer(zs_tasks_t *self, zs_task_t *task, zs_msg_t *reply)
     while (waiter) {
         zs_waiter_t *next = waiter->next;
         if (reply) {
-            zs_core_asker_t asker = {waiter->peer ? NULL : &waiter->client,
-                                     waiter->peer};
+            zs_core_asker_t asker = {waiter->peer ? NULL : &waiter->client, waiter->peer};
             zs_core_answer(self->core, &asker, reply, waiter->rid);
         }
         s_waiter_free(self, waiter);

@@ -87,8 +87,10 @@ zs_task_deps_of(const zs_msg_t *submit, size_t *count_p)
 {
     const zs_msg_list_t *deps = &submit->deps, *inputs = &submit->inputs;
     const char **all = zs_calloc(deps->count + inputs->count + 1, sizeof *all);
-    size_t count = deps->count;
-    memcpy(all, deps->items, count * sizeof *all);
+    size_t count = 0;
+    for (size_t i = 0; i < deps->count; i++) {
+        all[count++] = deps->items[i];
+    }
     for (size_t i = 0; i < inputs->count; i++) {
         if (!s_listed(all, count, inputs->items[i])) {
             all[count++] = inputs->items[i];
@@ -161,10 +163,10 @@ zs_task_new(const char *id,
     s_graph_init(&self->graph, submit);
     self->family.parent = submit->parent ? zs_strdup(submit->parent) : NULL;
     self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
-    self->list_bytes = s_strings_bytes((const char *const *) self->graph.deps,
-                                       self->graph.dep_count) +
-                       s_strings_bytes(submit->inputs.items, submit->inputs.count) +
-                       s_strings_bytes(submit->requires.items, submit->requires.count);
+    self->list_bytes =
+        s_strings_bytes((const char *const *) self->graph.deps, self->graph.dep_count) +
+        s_strings_bytes(submit->inputs.items, submit->inputs.count) +
+        s_strings_bytes(submit->requires.items, submit->requires.count);
     return self;
 }
 

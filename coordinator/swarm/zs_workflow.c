@@ -106,7 +106,8 @@ s_inputs_to_deps(zs_workflow_step_t *step)
             listed = streq(step->deps[d], step->inputs[i]);
         }
         if (!listed) {
-            step->deps = zs_realloc(step->deps, (step->dep_count + 2) * sizeof *step->deps);
+            step->deps =
+                zs_realloc(step->deps, (step->dep_count + 2) * sizeof *step->deps);
             step->deps[step->dep_count++] = zs_strdup(step->inputs[i]);
             step->deps[step->dep_count] = NULL;
         }
