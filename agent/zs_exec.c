@@ -477,7 +477,8 @@ zs_exec_set_argv(zs_exec_t *self, const char *const *argv, size_t argc)
     }
 }
 
-#define S_ENV_MAX (5 + ZS_TASKFILES_ENV_MAX)  //  variables a job's process gets
+#define S_ENV_OWN 5                                  //  variables every job gets
+#define S_ENV_MAX (S_ENV_OWN + ZS_TASKFILES_ENV_MAX)  //  and with its files
 
 //  Spawn the job's process with its channel's end, its files (written before) and the
 //  variables that name them
@@ -491,14 +492,14 @@ s_spawn(zs_exec_t *self,
     if (fd < 0) {
         return -1;
     }
-    char vars[5][ZS_MSG_NAME_MAX + 32];
+    char vars[S_ENV_OWN][ZS_MSG_NAME_MAX + 32];
     snprintf(vars[0], sizeof vars[0], "ZSWARM_TASK_FD=%d", ZS_PROC_PASS_FD);
     snprintf(vars[1], sizeof vars[1], "ZSWARM_TASK=%s", assign->task);
     snprintf(vars[2], sizeof vars[2], "ZSWARM_ATTEMPT=%" PRIu64, assign->att);
     snprintf(vars[3], sizeof vars[3], "ZSWARM_AGENT=%s", self->agent);
     snprintf(vars[4], sizeof vars[4], "ZSWARM_TYPE=%s", assign->ttype);
     char *entries[S_ENV_MAX] = {vars[0], vars[1], vars[2], vars[3], vars[4]};
-    size_t count = 5;
+    size_t count = S_ENV_OWN;
     for (size_t i = 0; i < files->env_count; i++) {
         entries[count++] = files->env[i];
     }
