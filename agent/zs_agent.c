@@ -486,12 +486,17 @@ s_recv_neighbours(void *ctx, const zs_msg_t *msg)
               self->lead[0] ? ", lead " : "", self->lead, zhashx_size(self->peers));
 }
 
+//  A message from a neighbour: logged, and kept for the tasks that ask (exec)
 static void
 s_recv_msg(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char from[ZS_MSG_NAME_MAX * 4 + 1];
     zsys_info("message from '%s' (%zu bytes)",
               zs_sanitize_str(from, sizeof from, msg->agent), msg->payload_size);
+    if (self->active >= 0 && s_handlers[self->active]->recv) {
+        s_handlers[self->active]->recv(self->handlers[self->active], msg);
+    }
 }
 
 static void
@@ -501,12 +506,15 @@ s_recv_ask(void *ctx, const zs_msg_t *msg)
     zs_voter_ask(self->voter, msg);
 }
 
-//  The coordinator took our ballot; a refusal comes as an error, which is logged
+//  The coordinator took our ballot (a refusal comes as an error, which is logged), or
+//  one a task cast through us (with a rid)
 static void
 s_recv_cast_ok(void *ctx, const zs_msg_t *msg)
 {
     zs_agent_t *self = ctx;
-    if (self->debug) {
+    if (msg->rid) {
+        s_recv_for_handler(self, msg);
+    } else if (self->debug) {
         char vote[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_debug("ballot cast in vote '%s'",
                    zs_sanitize_str(vote, sizeof vote, msg->vote));
@@ -591,6 +599,17 @@ static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_ASK] = s_recv_ask,
     [ZS_MSG_VOTE_CAST_OK] = s_recv_cast_ok,
     [ZS_MSG_MEM_GET_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_PUT_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_DEL_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_QUERY_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_DEPOSIT_OK] = s_recv_for_handler,
+    [ZS_MSG_VOTE_PROPOSE_OK] = s_recv_for_handler,
+    [ZS_MSG_VOTE_STATUS_OK] = s_recv_for_handler,
+    [ZS_MSG_TASK_CHECKPOINT_OK] = s_recv_for_handler,
+    [ZS_MSG_SUBMIT_OK] = s_recv_for_handler,
+    [ZS_MSG_WAIT_OK] = s_recv_for_handler,
+    [ZS_MSG_CANCEL_OK] = s_recv_for_handler,
+    [ZS_MSG_TASK_OK] = s_recv_for_handler,
     [ZS_MSG_PROVIDER_STATE] = s_recv_for_handler,
     [ZS_MSG_AGENT_SYNC_OK] = s_recv_sync_ok,
     [ZS_MSG_HEARTBEAT] = s_recv_heartbeat,

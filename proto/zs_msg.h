@@ -57,18 +57,19 @@
 
 //  Bounds a coordinator puts on well-formed values (PROTOCOL.md §2.5, §10); every
 //  program that checks such a value uses these, so they cannot drift apart
-#define ZS_MSG_TMO_MAX   86400000  //  longest timeout of one attempt, ms: a day
-#define ZS_MSG_TRIES_MAX 101       //  most attempts of a task: 100 retries and the first
-#define ZS_MSG_CONC_MAX  1024      //  most attempts one agent runs at once
-#define ZS_MSG_PRI_MAX   1000      //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
-#define ZS_MSG_DEPS_MAX  64        //  dependencies one submit may name
-#define ZS_MSG_COUNT_MAX 1000      //  agents of one type a scale or a swarm file asks for
-#define ZS_MSG_NOTE_MAX  (64u << 10)  //  payload of an agent message (msg.send, msg.share)
-#define ZS_MSG_KEY_MAX   256          //  bytes in a shared memory key
-#define ZS_MSG_VALUE_MAX (64u << 10)  //  bytes in a shared memory value
-#define ZS_MSG_TAGS_MAX  16           //  tags of one shared memory entry, one type
-#define ZS_MSG_RECORD_LIST_MAX                                                           \
-    128  //  a list in a record: an agent's caps, hello's and type's
+#define ZS_MSG_TMO_MAX          86400000  //  longest timeout of one attempt, ms: a day
+#define ZS_MSG_TRIES_MAX        101  //  most attempts of a task: 100 retries and the first
+#define ZS_MSG_CONC_MAX         1024  //  most attempts one agent runs at once
+#define ZS_MSG_PRI_MAX          1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
+#define ZS_MSG_DEPS_MAX         64    //  dependencies one submit may name
+#define ZS_MSG_INPUTS_MAX       64    //  inputs one submit may name (each a dependency)
+#define ZS_MSG_CKPT_MAX         (64u << 10)  //  bytes of a task's checkpoint
+#define ZS_MSG_COUNT_MAX        1000  //  agents of one type a scale or a swarm file asks for
+#define ZS_MSG_NOTE_MAX         (64u << 10)  //  payload of an agent message (msg.send, msg.share)
+#define ZS_MSG_KEY_MAX          256          //  bytes in a shared memory key
+#define ZS_MSG_VALUE_MAX        (64u << 10)  //  bytes in a shared memory value
+#define ZS_MSG_TAGS_MAX         16           //  tags of one shared memory entry, one type
+#define ZS_MSG_RECORD_LIST_MAX  128  //  a list in a record: an agent's caps, hello's and type's
 #define ZS_MSG_AMOUNT_MAX       1000000000000  //  a deposit adds at most this much, either way
 #define ZS_MSG_OPTIONS_MAX      16             //  options of one vote
 #define ZS_MSG_VOTE_DEADLINE_MS 10000  //  a vote's deadline when its proposal names none
@@ -107,6 +108,9 @@ typedef enum {
     ZS_MSG_TASK_CANCEL,    //  "task.cancel" coordinator -> agent
     ZS_MSG_TASK_OFFER,     //  "task.offer" coordinator -> agent: bid for this task
     ZS_MSG_TASK_BID,       //  "task.bid" agent -> coordinator: its bid
+    //  checkpoints (PROTOCOL.md §7.3), on the agents socket
+    ZS_MSG_TASK_CHECKPOINT,  //  "task.checkpoint" agent -> coordinator; a journal record
+    ZS_MSG_TASK_CHECKPOINT_OK,  //  "task.checkpoint.ok" coordinator -> agent
     //  control, on the control socket: each request gets one "<name>.ok" or "error"
     ZS_MSG_SUBMIT,
     ZS_MSG_SUBMIT_OK,
@@ -175,6 +179,9 @@ typedef enum {
     ZS_MSG_RESUME_OK,
     ZS_MSG_AGENT_SYNC,     //  "agent.sync" agent -> coordinator: the state events carry
     ZS_MSG_AGENT_SYNC_OK,  //  "agent.sync.ok" coordinator -> agent
+    //  a task's own channel to its agent (PROTOCOL.md §13), never on a socket
+    ZS_MSG_INBOX,     //  "inbox" task -> agent: the next message the agent received
+    ZS_MSG_INBOX_OK,  //  "inbox.ok" agent -> task: that message, or none
     //  events, on the events socket; the type name is also the topic frame. Two types
     //  are events as well as messages of the agents socket, by the same name:
     //  task.progress and provider.state
@@ -296,6 +303,15 @@ typedef struct {
     uint64_t tok_max;   //  "tok_max": tokens it may spend, 0 for no bound
     double usd_max;     //  "usd_max": USD it may spend (NaN: no bound)
 } zs_msg_budget_t;
+
+//  One record of task.assign's inputs: the outcome of a task this one takes as input
+typedef struct {
+    const char *task;    //  "task": the input task's id
+    const char *status;  //  "status": its final state (completed)
+    const uint8_t *out;  //  "stdout": its result's stdout (bin)
+    size_t out_size;     //  its length
+    int64_t exit;        //  "exit": its exit code
+} zs_msg_input_t;
 
 typedef struct {
     const uint8_t *data;  //  the bytes
@@ -458,7 +474,18 @@ typedef struct {
     const char *events;  //  "events": the events endpoint an agent subscribes to
     uint64_t cpu;        //  "cpu": CPU used over the last heartbeat interval, per mille
     uint64_t rss;        //  "rss": resident memory, bytes
-    void *arena_;        //  owned by a decoded message; NULL otherwise
+    //  data between steps, checkpoints, subtasks (PROTOCOL.md §7.1, §7.3, §7.4)
+    zs_msg_list_t inputs;           //  "inputs" (submit): tasks whose results it takes
+    zs_msg_input_t *input_records;  //  "inputs" (task.assign): those results, in order
+    size_t input_count;             //  number of records
+    const uint8_t *ckpt;            //  "ckpt": the last checkpoint (task.assign)
+    size_t ckpt_size;               //  its length
+    const uint8_t *data;            //  "data": a checkpoint's bytes (task.checkpoint)
+    size_t data_size;               //  their length
+    uint64_t ckpt_bytes;            //  "ckpt_bytes": bytes of the task's checkpoint
+    const char *parent;             //  "parent": the task that submitted this one
+    zs_msg_list_t children;         //  "children": the tasks it submitted
+    void *arena_;                   //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
 //  Start a message of the given type with every field absent: zero, NULL or empty, and
