@@ -192,6 +192,20 @@ zs_ctl_is_terminal(FILE *stream)
 //  ---------------------------------------------------------------------------------------
 //  Commands
 
+//  Send request and keep its reply for the caller to read and finish; with --json the
+//  reply is printed as it is
+int
+zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply)
+{
+    zs_msg_init(reply, ZS_MSG_INVALID);
+    int code =
+        zs_ctl_request(self, request, reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    if (code == ZS_CTL_EXIT_OK && self->json) {
+        zs_msg_print_json(reply, self->io->out);
+    }
+    return code;
+}
+
 //  Send request; on success keep (and filter, when filter is not NULL) the reply, then
 //  show it by show, or as JSON
 static int
@@ -331,19 +345,14 @@ s_cmd_task(zs_ctl_run_t *self)
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_TASK);
     request.task = self->operands[0];
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code = zs_ctl_request(self, &request, &reply,
-                              zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
-    if (code != ZS_CTL_EXIT_OK) {
-        return code;
+    int code = zs_ctl_run_reply(self, &request, &reply);
+    if (code == ZS_CTL_EXIT_OK) {
+        if (!self->json) {
+            s_show_task_here(&reply, self->io->out);
+            s_show_children(self, &reply);
+        }
+        zs_msg_fini(&reply);
     }
-    if (self->json) {
-        zs_msg_print_json(&reply, self->io->out);
-    } else {
-        s_show_task_here(&reply, self->io->out);
-        s_show_children(self, &reply);
-    }
-    zs_msg_fini(&reply);
     return code;
 }
 

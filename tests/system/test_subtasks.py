@@ -70,16 +70,22 @@ def test_agent_submits_refused(make_swarm):
     other.next("error", code=3)
 
 
+def two_levels(swarm, top, middle):
+    """A worker runs task top, which submits middle, run by a mid agent: both agents."""
+    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    mid = ScriptedAgent(swarm, "mid", "mid-1")
+    start(swarm, worker, "worker", top)
+    ack = worker.request("submit", ttype="mid", task=middle, parent=top)
+    assert ack["t"] == "submit.ok", ack
+    mid.next("task.assign", task=middle)
+    return worker, mid
+
+
 def test_cancelling_a_parent_cancels_its_descendants(make_swarm):
     """A parent cancelled by a client cancels its child, and the child's child in turn;
     the agents running them are told."""
     swarm = make_swarm(family_yaml("family3"))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    mid = ScriptedAgent(swarm, "mid", "mid-1")
-    start(swarm, worker, "worker", "top")
-    assert worker.request("submit", ttype="mid", task="middle", parent="top")["t"] == \
-        "submit.ok"
-    mid.next("task.assign", task="middle")
+    worker, mid = two_levels(swarm, "top", "middle")
     assert mid.request("submit", ttype="nobody", task="bottom", parent="middle")["t"] == \
         "submit.ok"
     swarm.control.ok("cancel", task="top")
@@ -94,12 +100,7 @@ def test_cancelling_a_parent_cancels_its_descendants(make_swarm):
 def test_depth_limit(make_swarm):
     """tasks.max_depth 1: a root's child may not have a child of its own (error 10)."""
     swarm = make_swarm(family_yaml("family4", tasks={"max_depth": 1}))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    mid = ScriptedAgent(swarm, "mid", "mid-1")
-    start(swarm, worker, "worker", "root")
-    assert worker.request("submit", ttype="mid", task="level-1", parent="root")["t"] == \
-        "submit.ok"
-    mid.next("task.assign", task="level-1")
+    _, mid = two_levels(swarm, "root", "level-1")
     msg = mid.request("submit", ttype="echo", parent="level-1")
     assert msg["t"] == "error" and msg["code"] == E_LIMIT, msg
     assert "tasks.max_depth (1)" in msg["why"], msg
@@ -255,3 +256,37 @@ def test_checkpoint_and_inputs_survive_compaction(make_swarm, workdir):
     assign = consumer.next("task.assign", task="waiting")
     assert assign["inputs"] == [{"task": "source", "status": "completed",
                                  "stdout": b"the input"}], assign
+
+
+def test_children_survive_compaction(make_swarm, workdir):
+    """A finished parent kept by a compacted journal (its wait.ok alone, as compaction
+    writes it) still lists its children after a restart. A heartbeat of 60 s keeps the
+    first zswarmd from compacting; the second compacts at its first heartbeat."""
+    bind, journal = fixed_bind(), journal_conf(workdir, "tree")
+
+    def text(hb):
+        return swarm_yaml("tree", [echo_type(count=1), "{type: worker, count: 0}"], hb=hb,
+                          liveness=100, bind=bind, tasks={"keep_results": 3},
+                          journal=journal)
+
+    swarm = make_swarm(text(60000), name="tree")
+    payload = os.urandom(1 << 20)
+    for i in range(10):
+        assert swarm.control.run("noop", payload, task=f"big-{i}")["state"] == "completed"
+    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    start(swarm, worker, "worker", "elder")
+    assert worker.request("submit", ttype="nobody", task="young",
+                          parent="elder")["t"] == "submit.ok"
+    worker.send("task.result", task="elder", att=1, status="ok")
+    assert swarm.control.wait("elder")["children"] == ["young"]
+    swarm.kill()
+    with open(swarm.path, "w") as f:
+        f.write(text(HB_MS))
+    swarm.restart()
+    wait_until(lambda: os.path.getsize(journal["path"]) < (1 << 20), 10,
+               "the journal to be compacted")
+    swarm.kill()
+    swarm.restart()
+    assert swarm.control.ok("task", task="elder")["children"] == ["young"]
+    young = swarm.control.ok("task", task="young")
+    assert young["state"] == "cancelled" and young["parent"] == "elder", young
