@@ -264,8 +264,8 @@ s_set_paused(zs_agent_t *self, bool paused, const char *why)
 }
 
 //  The one place a broadcast for us (all agents, or our type) arrives. It is logged,
-//  escaped and bounded; the running tasks' channel (agent/zs_chan.c) takes it from
-//  here into their inbox.
+//  escaped and bounded, and handed to the active handler: exec keeps it in its tasks'
+//  inbox (agent/zs_chan.c).
 static void
 s_on_broadcast(zs_agent_t *self, const zs_msg_t *event)
 {
@@ -274,6 +274,9 @@ s_on_broadcast(zs_agent_t *self, const zs_msg_t *event)
     zsys_notice("agent '%s': broadcast%s%s%s (%zu bytes): '%s'", self->agent,
                 event->atype ? " to type '" : "", event->atype ? self->atype : "",
                 event->atype ? "'" : "", event->payload_size, sample);
+    if (self->active >= 0 && s_handlers[self->active]->recv) {
+        s_handlers[self->active]->recv(self->handlers[self->active], event);
+    }
 }
 
 //  True when a pause, a resume or a broadcast is for us: our id, our type, or (with

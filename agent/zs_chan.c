@@ -83,7 +83,7 @@ typedef struct {
 
 //  A message kept for the tasks
 typedef struct {
-    char from[ZS_MSG_NAME_MAX + 1];  //  the sending agent
+    char from[ZS_MSG_NAME_MAX + 1];  //  the sending agent; "" for a broadcast
     uint8_t *data;                   //  owned payload; NULL when empty
     size_t size;                     //  its length
 } s_note_t;
@@ -230,7 +230,7 @@ s_chan_free(zs_chan_t *self, s_chan_t *chan, const char *why)
 
 //  ---- the inbox -----------------------------------------------------------------------
 
-//  Answer an `inbox`: the message from `from` (NULL: none)
+//  Answer an `inbox`: the message from `from` ("" for a broadcast, NULL: none)
 static void
 s_inbox_reply(zs_chan_t *self,
               s_chan_t *chan,
@@ -243,7 +243,8 @@ s_inbox_reply(zs_chan_t *self,
     zs_msg_init(&reply, ZS_MSG_INBOX_OK);
     reply.rid = rid;
     if (from) {
-        reply.agent = from;
+        reply.agent = *from ? from : NULL;
+        reply.broadcast = !*from;
         //  An empty message is still a message: its bin is present, of size 0
         reply.payload = data ? data : (const uint8_t *) "";
         reply.payload_size = size;
@@ -269,12 +270,15 @@ s_inbox_ask(zs_chan_t *self, s_chan_t *chan, const zs_msg_t *msg)
     }
 }
 
-//  A message for our tasks: to one that waits for it, else kept while room is left
+//  A message (a msg, or a broadcast) for our tasks: to one that waits for it, else kept
+//  while room is left
 static void
 s_inbox_add(zs_chan_t *self, const zs_msg_t *msg)
 {
-    s_note_t note = {.data = NULL, .size = msg->payload_size};
-    zs_sanitize_str(note.from, sizeof note.from, msg->agent);
+    s_note_t note = {.from = "", .data = NULL, .size = msg->payload_size};
+    if (msg->type == ZS_MSG_MSG) {
+        zs_sanitize_str(note.from, sizeof note.from, msg->agent);
+    }
     s_chan_t *chan = zlistx_first(self->chans);
     while (chan && !chan->inbox_wait) {
         chan = zlistx_next(self->chans);
@@ -291,10 +295,12 @@ s_inbox_add(zs_chan_t *self, const zs_msg_t *msg)
         self->inbox_bytes + note.size > ZS_CHAN_INBOX_BYTES) {
         uint64_t suppressed = 0;
         if (zs_ratelimit_allow(&self->limit, &suppressed)) {
-            zsys_warning("inbox full (%zu messages, %zu bytes): message from '%s' "
-                         "dropped (%" PRIu64 " similar suppressed)",
-                         zlistx_size(self->inbox), self->inbox_bytes, note.from,
-                         suppressed);
+            bool from = *note.from;
+            zsys_warning("inbox full (%zu messages, %zu bytes): %s%s%s dropped "
+                         "(%" PRIu64 " similar suppressed)",
+                         zlistx_size(self->inbox), self->inbox_bytes,
+                         from ? "message from '" : "a broadcast", note.from,
+                         from ? "'" : "", suppressed);
         }
         return;
     }
@@ -535,7 +541,7 @@ zs_chan_recv(zs_chan_t *self, const zs_msg_t *msg)
 {
     assert(self);
     assert(msg);
-    if (msg->type == ZS_MSG_MSG) {
+    if (msg->type == ZS_MSG_MSG || msg->type == ZS_MSG_EV_AGENT_BROADCAST) {
         if (zlistx_size(self->chans) == 0) {
             return false;
         }

@@ -2,27 +2,28 @@
 //
 //  An exec task's process may ask its agent for what an agent may do: report progress,
 //  save a checkpoint, submit subtasks and wait for them, use the shared memory, message
-//  its neighbours, vote, read the messages its agent received. Each attempt gets an AF_UNIX stream socketpair: the agent keeps one end
-//  (close-on-exec, non-blocking, polled from its zloop), the child gets the other as
-//  fd ZS_PROC_PASS_FD. Both ways carry zs_frame frames: the wire's own maps, decoded
-//  and validated exactly as on the agents socket.
+//  its neighbours, vote, read the messages its agent received. Each attempt gets an
+//  AF_UNIX stream socketpair: the agent keeps one end (close-on-exec, non-blocking,
+//  polled from its zloop), the child gets the other as fd ZS_PROC_PASS_FD. Both ways
+//  carry zs_frame frames: the wire's own maps, decoded and validated exactly as on the
+//  agents socket.
 //
-//  The agent speaks for its tasks: a request is forwarded under the agent's session,
-//  with the fields that say who asks (task and att, or parent) filled in by the agent
-//  whatever the task put there, and its rid replaced by one of the hub's, so the coordinator applies
-//  the agent's topology, access and limits, and the reply finds its way back with the
-//  task's own rid. Which types are forwarded, and what is filled in, is one table in
+//  The agent speaks for its tasks: a request is forwarded under the agent's session, with
+//  the fields that say who asks (task and att, or parent) filled in by the agent whatever
+//  the task put there, and its rid replaced by one of the hub's, so the coordinator
+//  applies the agent's topology, access and limits, and the reply finds its way back with
+//  the task's own rid. Which types are forwarded, and what is filled in, is one table in
 //  zs_chan.c. A channel is closed when its attempt ends or is cancelled: a leftover
-//  process of the task then writes to nothing, and replies still due are dropped.
-//  A broken stream (a length of 0 or over 4 MiB), or replies the task does not read
-//  piling past ZS_CHAN_OUT_MAX, closes that channel alone, with a logged reason.
-//  While a forwarded `wait` (which names the attempt's task as parent) is unanswered,
-//  the attempt lends its slot: the exec handler does not count it, as the coordinator
-//  does not, so a child can run on its parent's agent at concurrency 1.
+//  process of the task then writes to nothing, and replies still due are dropped. A
+//  broken stream (a length of 0 or over 4 MiB), or replies the task does not read piling
+//  past ZS_CHAN_OUT_MAX, closes that channel alone, with a logged reason. While a
+//  forwarded `wait` (which names the attempt's task as parent) is unanswered, the attempt
+//  lends its slot: the exec handler does not count it, as the coordinator does not, so a
+//  child can run on its parent's agent at concurrency 1.
 //
-//  `msg` messages the agent receives while a channel is open are kept in one bounded
-//  inbox (ZS_CHAN_INBOX_MAX messages, ZS_CHAN_INBOX_BYTES bytes) for the first task
-//  that asks (`inbox`).
+//  `msg` messages and broadcasts the agent receives while a channel is open are kept in
+//  one bounded inbox (ZS_CHAN_INBOX_MAX messages, ZS_CHAN_INBOX_BYTES bytes) for the
+//  first task that asks (`inbox`).
 
 #ifndef ZS_CHAN_H
 #define ZS_CHAN_H
@@ -59,7 +60,8 @@ void zs_chan_close(zs_chan_t *self, const char *task, uint64_t att);
 bool zs_chan_lending(zs_chan_t *self, const char *task, uint64_t att);
 
 //  A message from the coordinator (borrowed): a reply to a forwarded request, by its
-//  rid, or a `msg` for the inbox. Returns true when it was the hub's.
+//  rid, or a `msg` or an `agent.broadcast` event for the inbox. Returns true when it
+//  was the hub's.
 bool zs_chan_recv(zs_chan_t *self, const zs_msg_t *msg);
 
 #endif

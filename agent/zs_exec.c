@@ -496,7 +496,7 @@ s_spawn(zs_exec_t *self,
     snprintf(vars[0], sizeof vars[0], "ZSWARM_TASK_FD=%d", ZS_PROC_PASS_FD);
     snprintf(vars[1], sizeof vars[1], "ZSWARM_TASK=%s", assign->task);
     snprintf(vars[2], sizeof vars[2], "ZSWARM_ATTEMPT=%" PRIu64, assign->att);
-    snprintf(vars[3], sizeof vars[3], "ZSWARM_AGENT=%s", self->agent);
+    snprintf(vars[3], sizeof vars[3], "ZSWARM_AGENT_ID=%s", self->agent);
     snprintf(vars[4], sizeof vars[4], "ZSWARM_TYPE=%s", assign->ttype);
     char *entries[S_ENV_MAX] = {vars[0], vars[1], vars[2], vars[3], vars[4]};
     size_t count = S_ENV_OWN;

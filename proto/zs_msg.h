@@ -362,6 +362,7 @@ typedef struct {
     size_t err_size;     //  its length
     const char *state;   //  "state": task state name
     bool wait;           //  "wait": submit also replies wait.ok when the task ends
+    bool broadcast;      //  "broadcast": an inbox message is a broadcast, not a msg
     bool dup;            //  "dup": submit found a task with that id already
     const char *name;    //  "name": swarm name
     zs_msg_agent_t *agents;  //  "agents": records of agents.ok

@@ -270,6 +270,7 @@ static const zs_msgtab_field_t s_f_stderr =
     S_BIN("stderr", err, err_size, ZS_MSG_OUTPUT_MAX);
 static const zs_msgtab_field_t s_f_state = S_NAME("state", state);
 static const zs_msgtab_field_t s_f_wait = S_BOOL("wait", wait);
+static const zs_msgtab_field_t s_f_broadcast = S_BOOL("broadcast", broadcast);
 static const zs_msgtab_field_t s_f_dup = S_BOOL("dup", dup);
 static const zs_msgtab_field_t s_f_name = S_NAME("name", name);
 static const zs_msgtab_field_t s_f_agents =
@@ -551,7 +552,8 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_AGENT_SYNC] = S_TYPE("agent.sync", O(rid)),
     [ZS_MSG_AGENT_SYNC_OK] = S_TYPE("agent.sync.ok", O(rid), R(aseq), O(paused)),
     [ZS_MSG_INBOX] = S_TYPE("inbox", O(rid), O(wait)),
-    [ZS_MSG_INBOX_OK] = S_TYPE("inbox.ok", O(rid), O(agent), O(payload), O(count)),
+    [ZS_MSG_INBOX_OK] = S_TYPE("inbox.ok", O(rid), O(agent), O(payload), O(count),
+        O(broadcast)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", R(seq), R(name)),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", R(seq), O(why), R(name)),
     [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined", R(seq), R(agent), R(atype), O(host),

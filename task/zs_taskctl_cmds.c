@@ -184,7 +184,7 @@ zs_taskctl_inbox(zs_taskctl_run_t *self)
     if (code) {
         return code;
     }
-    bool none = !reply.agent;
+    bool none = !reply.agent && !reply.broadcast;
     if (self->json) {
         zs_msg_print_json(&reply, self->io->out);
     } else if (!none) {

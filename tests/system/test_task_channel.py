@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from conftest import binary, swarm_yaml, wait_until, yaml_flow
+from conftest import agents_subscribed, binary, swarm_yaml, wait_until, yaml_flow
 
 HB_MS = 100
 E_MALFORMED, E_UNKNOWN_TYPE, E_LIMIT, E_FORBIDDEN, E_NO_KEY = 1, 3, 10, 11, 12
@@ -58,7 +58,7 @@ def lines(done):
 def test_a_task_knows_itself_and_reports_progress(chan_swarm):
     sub = chan_swarm.subscribe()
     client = chan_swarm.client()
-    script = ('echo "$ZSWARM_TASK $ZSWARM_ATTEMPT $ZSWARM_AGENT $ZSWARM_TYPE '
+    script = ('echo "$ZSWARM_TASK $ZSWARM_ATTEMPT $ZSWARM_AGENT_ID $ZSWARM_TYPE '
               '$ZSWARM_TASK_FD"\n'
               '"$ZSWARM_TASK_BIN" progress 42 "half way"\n')
     done = client.run("sh", script, task="t-env")
@@ -199,6 +199,24 @@ def test_messages_reach_a_task_through_the_inbox(make_swarm):
     second = json.loads(out[1])
     assert second["t"] == "inbox.ok" and second["agent"] == "b-1", f"{done!r}"
     assert second["payload"] == "shared\n", f"{done!r}"
+
+
+def test_a_broadcast_reaches_a_task_through_the_inbox(make_swarm):
+    swarm = make_swarm(mesh_yaml())
+    swarm.wait_agents(2)
+    agents_subscribed(swarm, swarm.log_path, ["a-1"])
+    sub = swarm.subscribe()
+    client = swarm.client()
+    rid = client.send("submit", ttype="a", task="t-bcast", wait=True,
+                      payload=b'"$ZSWARM_TASK_BIN" inbox --wait --json')
+    assert client.reply(rid)["t"] == "submit.ok"
+    sub.wait_for(lambda m: m["t"] == "task.running" and m["task"] == "t-bcast", 10,
+                 "t-bcast to run")
+    swarm.control.ok("broadcast", payload=b"to everyone", atype="a")
+    done = client.reply(rid)
+    got = json.loads(lines(done)[0])
+    assert got["t"] == "inbox.ok" and got["broadcast"] is True, f"{done!r}"
+    assert got["payload"] == "to everyone" and "agent" not in got, f"{done!r}"
 
 
 def test_a_task_proposes_a_vote(make_swarm):
