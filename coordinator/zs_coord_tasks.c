@@ -94,11 +94,35 @@ s_task(zs_coord_t *self, const zs_core_asker_t *asker, const zs_msg_t *msg)
     }
 }
 
+//  True when task descends from one whose attempt runs on agent: what an agent may
+//  cancel. Unfinished tasks are never evicted, so the walk up from an unfinished task
+//  finds every running ancestor; depth bounds it.
+static bool
+s_descends_from_agent(zs_coord_t *self, const zs_task_t *task, const zs_agent_t *agent)
+{
+    for (unsigned up = task->family.depth; up > 0 && task->family.parent; up--) {
+        task = zs_tasks_find(&self->tasks, task->family.parent);
+        if (!task) {
+            return false;
+        }
+        if (task->agent == agent) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 s_cancel(zs_coord_t *self, const zs_core_asker_t *asker, const zs_msg_t *msg)
 {
     zs_task_t *task = s_find_task(self, asker, msg);
     if (!task) {
+        return;
+    }
+    if (asker->peer &&
+        !s_descends_from_agent(self, task, zs_broker_peer_owner(asker->peer))) {
+        s_refuse(self, asker, msg, ZS_ERR_FORBIDDEN,
+                 "an agent may cancel only the subtasks of the tasks it runs");
         return;
     }
     if (zs_task_is_final(task)) {

@@ -97,6 +97,22 @@ def test_cancelling_a_parent_cancels_its_descendants(make_swarm):
         assert record["why"] == f"parent '{parent}' ended", record
 
 
+def test_an_agent_cancels_only_its_tasks_descendants(make_swarm):
+    """The agent running top may cancel its grandchild; the agent running middle may not
+    cancel top (an ancestor) or a client's task (error 11)."""
+    swarm = make_swarm(family_yaml("family6"))
+    worker, mid = two_levels(swarm, "top", "middle")
+    assert mid.request("submit", ttype="nobody", task="bottom", parent="middle")["t"] == \
+        "submit.ok"
+    swarm.control.submit("nobody", task="stranger")
+    for task in ("top", "stranger"):
+        msg = mid.request("cancel", task=task)
+        assert msg["t"] == "error" and msg["code"] == E_FORBIDDEN, (task, msg)
+    assert worker.request("cancel", task="bottom")["t"] == "cancel.ok"
+    assert swarm.control.ok("task", task="bottom")["state"] == "cancelled"
+    assert swarm.control.ok("task", task="stranger")["state"] == "ready"
+
+
 def test_depth_limit(make_swarm):
     """tasks.max_depth 1: a root's child may not have a child of its own (error 10)."""
     swarm = make_swarm(family_yaml("family4", tasks={"max_depth": 1}))
