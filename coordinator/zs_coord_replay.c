@@ -143,6 +143,38 @@ s_record(void *ctx, const void *body, size_t size)
     zs_msg_fini(&record);
 }
 
+//  A coordinator killed after a parent ended and before its children's cancellations
+//  were written leaves unfinished children of an ended (or since evicted) parent: they
+//  are cancelled now, as they would have been then (PROTOCOL.md §7.4). Ids are copied
+//  first, since a cancel may free the tasks it cascades to.
+static void
+s_orphans(s_replay_t *self)
+{
+    zs_coord_t *coord = self->coord;
+    size_t count;
+    zs_task_t **tasks = zs_tasks_unfinished(&coord->tasks, ZS_TASKS_ALL, &count);
+    char **orphans = zs_calloc(count ? count : 1, sizeof *orphans);
+    size_t orphan_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *parent_id = tasks[i]->family.parent;
+        zs_task_t *parent = parent_id ? zs_tasks_find(&coord->tasks, parent_id) : NULL;
+        if (parent_id && (!parent || zs_task_is_final(parent))) {
+            orphans[orphan_count++] = zs_strdup(tasks[i]->id);
+        }
+    }
+    free(tasks);
+    for (size_t i = 0; i < orphan_count; i++) {
+        zs_task_t *task = zs_tasks_find(&coord->tasks, orphans[i]);
+        if (task && !zs_task_is_final(task)) {
+            char why[ZS_MSG_TEXT_MAX];
+            snprintf(why, sizeof why, "parent '%s' ended", task->family.parent);
+            zs_dispatch_cancel(&coord->dispatch, task, why);
+        }
+        free(orphans[i]);
+    }
+    free(orphans);
+}
+
 //  Unfinished tasks run again in submit order: pending ones wait for their dependencies
 //  (an aggregate finds its evicted items' results among those the replay kept), the
 //  others are queued
@@ -163,6 +195,7 @@ s_restart(s_replay_t *self)
     free(tasks);
     zs_graph_settle(&coord->graph);
     zs_graph_set_replayed(&coord->graph, NULL);
+    s_orphans(self);
 }
 
 int

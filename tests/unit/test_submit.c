@@ -444,6 +444,41 @@ test_replay_inputs_and_checkpoint(void)
     ZS_CHECK(ok);
 }
 
+//  A coordinator killed after a parent's end was written and before its child's
+//  cancellation was: the replay cancels the child
+static void
+test_replay_cancels_orphans(void)
+{
+    char dir[] = "/tmp/zs-test-submit-XXXXXX", path[64], yaml[256];
+    ZS_CHECK(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/j", dir);
+    snprintf(yaml, sizeof yaml, S_SWARM "journal: {path: %s}\n", path);
+    s_env_t *env = s_env_new(yaml);
+    zs_error_t err;
+    ZS_CHECK(env && zs_coord_replay(&env->coord, ZS_JOURNAL_REFUSE, &err) == 0);
+    bool ok = true;
+    zs_msg_t submit = s_submit_msg("p", "w", NULL, 1);
+    s_submit(env, &submit);
+    submit = s_submit_msg(NULL, "w", NULL, 0);
+    submit.parent = "p";
+    zs_tasks_accept(&env->coord.tasks, &submit, "c", 1000, 1);
+    zs_task_t *parent = zs_tasks_find(&env->coord.tasks, "p");
+    zs_task_apply(parent, ZS_TASK_CANCEL);
+    zs_durable_ended(&env->coord.durable, parent);
+    ZS_EXPECT(ok, zs_durable_sync(&env->coord.durable) == 0);
+    s_env_destroy(&env);
+
+    env = s_env_new(yaml);
+    ZS_CHECK(env && zs_coord_replay(&env->coord, ZS_JOURNAL_REFUSE, &err) == 0);
+    const zs_task_t *child = zs_tasks_find(&env->coord.tasks, "c");
+    ZS_EXPECT(ok, child && child->state == ZS_TASK_CANCELLED);
+    ZS_EXPECT(ok,
+              child && child->result.why && streq(child->result.why, "parent 'p' ended"));
+    s_env_destroy(&env);
+    ZS_CHECK(unlink(path) == 0 && rmdir(dir) == 0);
+    ZS_CHECK(ok);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"plain_submit", test_plain_submit},
     {"duplicate", test_duplicate},
@@ -453,6 +488,7 @@ static const zs_test_case_t s_cases[] = {
     {"ring", test_ring},
     {"submit_and_wait", test_submit_and_wait},
     {"replay_inputs_and_checkpoint", test_replay_inputs_and_checkpoint},
+    {"replay_cancels_orphans", test_replay_cancels_orphans},
 };
 
 ZS_TEST_MAIN(s_cases)
