@@ -221,10 +221,11 @@ s_on_parent_tick(zloop_t *loop, int timer_id, void *arg)
 }
 
 //  A handler's job sends its own messages (progress, requests) on our session
-static void
+static int
 s_on_send(void *owner, const zs_msg_t *msg)
 {
-    s_send(owner, msg);
+    zs_agent_t *self = owner;
+    return zs_session_send(self->session, msg);
 }
 
 //  ---- messages from the coordinator ---------------------------------------------------

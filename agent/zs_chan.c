@@ -334,10 +334,19 @@ s_forward(zs_chan_t *self, s_chan_t *chan, const s_route_t *route, zs_msg_t *msg
         msg->parent = chan->task;
     }
     uint64_t asked = msg->rid;
-    msg->rid = 0;
+    msg->rid = route->reply ? self->rid_next++ : 0;
+    if (self->sink.send(self->sink.owner, msg) != 0) {
+        //  The session is down: no reply would come, and the task must not wait for one
+        if (route->reply) {
+            s_refuse(self, chan, asked, ZS_ERR_NOT_REGISTERED,
+                     "the agent has no session with the coordinator now (it is "
+                     "reconnecting): try again");
+        }
+        return;
+    }
     if (route->reply) {
         s_pending_t *pending = zs_calloc(1, sizeof *pending);
-        pending->rid = msg->rid = self->rid_next++;
+        pending->rid = msg->rid;
         pending->asked = asked;
         memcpy(pending->task, chan->task, sizeof pending->task);
         pending->att = chan->att;
@@ -348,7 +357,6 @@ s_forward(zs_chan_t *self, s_chan_t *chan, const s_route_t *route, zs_msg_t *msg
         chan->pending++;
         chan->lent += route->lends;
     }
-    self->sink.send(self->sink.owner, msg);
 }
 
 static void

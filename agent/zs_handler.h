@@ -30,9 +30,9 @@ typedef struct {
     void (*started)(void *owner, const char *task, uint64_t att);
     //  A job ended; result is a task.result, borrowed for the call
     void (*finished)(void *owner, const zs_msg_t *result);
-    //  Send msg (borrowed for the call) to the coordinator; dropped while the session
-    //  is down, like everything an agent sends then
-    void (*send)(void *owner, const zs_msg_t *msg);
+    //  Send msg (borrowed for the call) to the coordinator. Returns 0, or -1 when it
+    //  was dropped: the session is down, and an agent sends nothing then
+    int (*send)(void *owner, const zs_msg_t *msg);
 } zs_handler_sink_t;
 
 //  What a handler returns from cancel when it has no such job.

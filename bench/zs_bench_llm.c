@@ -347,11 +347,12 @@ s_alone_finished(void *owner, const zs_msg_t *result)
     s_alone_fill(self);
 }
 
-static void
+static int
 s_alone_send(void *owner, const zs_msg_t *msg)
 {
     s_alone_t *self = owner;
     self->reports += msg->type == ZS_MSG_PROVIDER_REPORT;
+    return 0;
 }
 
 //  The welcome an agent of the swarm of (b) gets, as the coordinator resolves it

@@ -23,13 +23,19 @@ typedef struct {
     size_t count;               //  how many
     size_t expected;            //  s_run stops when count reaches it
     int64_t deadline;           //  when s_run gives up
+    bool down;                  //  the session is down: sends are dropped
+    size_t dropped;             //  how many were
 } s_fixture_t;
 
 //  The coordinator's side: keep a decoded copy of every message forwarded
-static void
+static int
 s_on_send(void *owner, const zs_msg_t *msg)
 {
     s_fixture_t *fx = owner;
+    if (fx->down) {
+        fx->dropped++;
+        return -1;
+    }
     assert(fx->count < S_SENT_MAX);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -39,13 +45,15 @@ s_on_send(void *owner, const zs_msg_t *msg)
         zs_msg_init(copy, ZS_MSG_INVALID);
     }
     msgpack_sbuffer_destroy(&buf);
+    return 0;
 }
 
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     s_fixture_t *fx = arg;
-    return fx->count >= fx->expected || zclock_mono() > fx->deadline ? -1 : 0;
+    bool done = fx->count + fx->dropped >= fx->expected;
+    return done || zclock_mono() > fx->deadline ? -1 : 0;
 }
 
 //  Run the loop until count messages were forwarded in all (or the deadline)
@@ -57,7 +65,7 @@ s_run(s_fixture_t *fx, size_t count)
     int timer = zloop_timer(fx->loop, 1, 0, s_on_tick, fx);
     zloop_start(fx->loop);
     zloop_timer_end(fx->loop, timer);
-    return fx->count >= count;
+    return fx->count + fx->dropped >= count;
 }
 
 static void
@@ -238,6 +246,37 @@ s_test_refusals_keep_the_channel(void)
     s_teardown(&fx);
 }
 
+//  A request the agent cannot send (its session is down) is refused at once with error
+//  4, so the task does not wait for a reply that will never come; progress is dropped
+static void
+s_test_session_down(void)
+{
+    s_fixture_t fx;
+    s_setup(&fx);
+    fx.down = true;
+    int fd = s_open(&fx, "t1", 1);
+    ZS_CHECK(fd >= 0);
+    zs_msg_t progress = s_request(ZS_MSG_TASK_PROGRESS, 0);
+    progress.task = "t1";
+    progress.att = 1;
+    progress.pct = 10;
+    zs_msg_t query = s_request(ZS_MSG_MEM_QUERY, 9);
+    ZS_CHECK(s_task_send(fd, &progress) && s_task_send(fd, &query));
+    ZS_CHECK(s_run(&fx, 2));
+    zs_msg_t reply;
+    ZS_CHECK(s_task_recv(fd, &reply));
+    bool refused = reply.type == ZS_MSG_ERROR && reply.rid == 9 &&
+                   reply.code == ZS_ERR_NOT_REGISTERED;
+    zs_msg_fini(&reply);
+    fx.down = false;
+    ZS_CHECK(s_task_send(fd, &query));
+    ZS_CHECK(s_run(&fx, 3));
+    bool sent = fx.count == 1 && fx.sent[0].type == ZS_MSG_MEM_QUERY;
+    close(fd);
+    s_teardown(&fx);
+    ZS_CHECK(refused && sent);
+}
+
 //  A broken stream closes that channel alone; a closed channel's replies are dropped
 static void
 s_test_broken_stream_closes_one_channel(void)
@@ -371,6 +410,7 @@ static const zs_test_case_t s_cases[] = {
     {"wait_lends_the_slot", s_test_wait_lends_the_slot},
     {"refusals_keep_the_channel", s_test_refusals_keep_the_channel},
     {"broken_stream_closes_one_channel", s_test_broken_stream_closes_one_channel},
+    {"session_down", s_test_session_down},
     {"inbox", s_test_inbox},
     {"frames", s_test_frames},
 };

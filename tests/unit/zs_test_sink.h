@@ -78,7 +78,7 @@ zs_test_sink_on_finished(void *owner, const zs_msg_t *msg)
     }
 }
 
-static inline void
+static inline int
 zs_test_sink_on_send(void *owner, const zs_msg_t *msg)
 {
     zs_test_sink_t *self = owner;
@@ -91,6 +91,7 @@ zs_test_sink_on_send(void *owner, const zs_msg_t *msg)
     } else {
         self->sent_other++;
     }
+    return 0;
 }
 
 static inline void
