@@ -316,13 +316,14 @@ s_show_task_here(const zs_msg_t *reply, FILE *stream)
     }
 }
 
-//  Each child of a task with its state, asked for one by one: the first
-//  ZS_CTL_CHILDREN_SHOWN, then how many more there are
+//  The subtree under a task, depth first, each child with its state and indented by
+//  its depth, asked for one by one; at most ZS_CTL_CHILDREN_SHOWN lines in all (shown
+//  counts them), then how many children of this level are left out
 static void
-s_show_children(zs_ctl_run_t *self, const zs_msg_t *reply)
+s_show_children(zs_ctl_run_t *self, const zs_msg_t *reply, unsigned depth, size_t *shown)
 {
-    size_t count = reply->children.count;
-    for (size_t i = 0; i < count && i < ZS_CTL_CHILDREN_SHOWN; i++) {
+    size_t count = reply->children.count, i;
+    for (i = 0; i < count && *shown < ZS_CTL_CHILDREN_SHOWN; i++) {
         zs_msg_t request, child;
         zs_msg_init(&request, ZS_MSG_TASK);
         request.task = reply->children.items[i];
@@ -330,15 +331,20 @@ s_show_children(zs_ctl_run_t *self, const zs_msg_t *reply)
         zs_error_t err;
         int rc = zs_client_request(self->client, &request, &child,
                                    zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS), &err);
-        zs_show_child(reply->children.items[i], rc == 0 ? &child : NULL, self->io->out);
+        zs_show_child(reply->children.items[i], rc == 0 ? &child : NULL, depth,
+                      self->io->out);
+        (*shown)++;
+        if (rc == 0) {
+            s_show_children(self, &child, depth + 1, shown);
+        }
         zs_msg_fini(&child);
     }
-    if (count > ZS_CTL_CHILDREN_SHOWN) {
-        fprintf(self->io->out, "  ... and %zu more\n", count - ZS_CTL_CHILDREN_SHOWN);
+    if (i < count) {
+        fprintf(self->io->out, "%*s... and %zu more\n", (int) (2 * depth), "", count - i);
     }
 }
 
-//  A task's record, then its children and their states (the tree one level down)
+//  A task's record, then the tree of its subtasks with their states
 static int
 s_cmd_task(zs_ctl_run_t *self)
 {
@@ -349,7 +355,8 @@ s_cmd_task(zs_ctl_run_t *self)
     if (code == ZS_CTL_EXIT_OK) {
         if (!self->json) {
             s_show_task_here(&reply, self->io->out);
-            s_show_children(self, &reply);
+            size_t shown = 0;
+            s_show_children(self, &reply, 1, &shown);
         }
         zs_msg_fini(&reply);
     }

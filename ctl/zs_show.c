@@ -358,14 +358,14 @@ zs_show_task(const zs_msg_t *reply, FILE *stream)
 }
 
 void
-zs_show_child(const char *id, const zs_msg_t *reply, FILE *stream)
+zs_show_child(const char *id, const zs_msg_t *reply, unsigned depth, FILE *stream)
 {
     assert(id);
     assert(stream);
     char name[ZS_SHOW_CELL_MAX], state[ZS_SHOW_CELL_MAX];
     s_text(name, sizeof name, id);
     s_text(state, sizeof state, reply ? reply->state : "(no longer kept)");
-    fprintf(stream, "  %s  %s\n", name, state);
+    fprintf(stream, "%*s%s  %s\n", (int) (2 * depth), "", name, state);
 }
 
 bool

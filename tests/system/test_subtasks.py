@@ -95,6 +95,9 @@ def test_cancelling_a_parent_cancels_its_descendants(make_swarm):
         record = swarm.control.ok("task", task=task)
         assert record["state"] == "cancelled", record
         assert record["why"] == f"parent '{parent}' ended", record
+    proc = run_ctl("-e", swarm.control_ep, "task", "top")
+    assert proc.returncode == 0, explain(proc)
+    assert "\n  middle  cancelled\n    bottom  cancelled\n" in proc.stdout, explain(proc)
 
 
 def test_an_agent_cancels_only_its_tasks_descendants(make_swarm):
