@@ -62,6 +62,8 @@
 #define ZS_MSG_CONC_MAX         1024  //  most attempts one agent runs at once
 #define ZS_MSG_PRI_MAX          1000  //  priorities run -ZS_MSG_PRI_MAX..ZS_MSG_PRI_MAX
 #define ZS_MSG_DEPS_MAX         64    //  dependencies one submit may name
+#define ZS_MSG_INPUTS_MAX       64    //  inputs one submit may name (each a dependency)
+#define ZS_MSG_CKPT_MAX         (64u << 10)  //  bytes of a task's checkpoint
 #define ZS_MSG_COUNT_MAX        1000  //  agents of one type a scale or a swarm file asks for
 #define ZS_MSG_NOTE_MAX         (64u << 10)  //  payload of an agent message (msg.send, msg.share)
 #define ZS_MSG_KEY_MAX          256          //  bytes in a shared memory key
@@ -105,6 +107,9 @@ typedef enum {
     ZS_MSG_TASK_CANCEL,    //  "task.cancel" coordinator -> agent
     ZS_MSG_TASK_OFFER,     //  "task.offer" coordinator -> agent: bid for this task
     ZS_MSG_TASK_BID,       //  "task.bid" agent -> coordinator: its bid
+    ZS_MSG_TASK_CHECKPOINT,     //  "task.checkpoint" agent -> coordinator, and a journal
+                                //  record (§11): the running attempt's checkpoint
+    ZS_MSG_TASK_CHECKPOINT_OK,  //  "task.checkpoint.ok" coordinator -> agent
     //  control, on the control socket: each request gets one "<name>.ok" or "error"
     ZS_MSG_SUBMIT,
     ZS_MSG_SUBMIT_OK,
@@ -271,6 +276,15 @@ typedef struct {
     double usd_max;     //  "usd_max": USD it may spend (NaN: no bound)
 } zs_msg_budget_t;
 
+//  One record of task.assign's inputs: the outcome of a task this one takes as input
+typedef struct {
+    const char *task;    //  "task": the input task's id
+    const char *status;  //  "status": its final state (completed)
+    const uint8_t *out;  //  "stdout": its result's stdout (bin)
+    size_t out_size;     //  its length
+    int64_t exit;        //  "exit": its exit code
+} zs_msg_input_t;
+
 typedef struct {
     const char **items;  //  count strings, in the message's arena
     size_t count;        //  number of items
@@ -431,6 +445,17 @@ typedef struct {
     size_t provider_count;         //  number of records
     zs_msg_budget_t *budgets;      //  "budgets": records of providers.ok
     size_t budget_count;           //  number of records
+    //  data between steps, checkpoints, subtasks (PROTOCOL.md §7.1, §7.3, §7.4)
+    zs_msg_list_t inputs;           //  "inputs" (submit): tasks whose results it takes
+    zs_msg_input_t *input_records;  //  "inputs" (task.assign): those results, in order
+    size_t input_count;             //  number of records
+    const uint8_t *ckpt;            //  "ckpt": the last checkpoint (task.assign)
+    size_t ckpt_size;               //  its length
+    const uint8_t *data;            //  "data": a checkpoint's bytes (task.checkpoint)
+    size_t data_size;               //  their length
+    uint64_t ckpt_bytes;            //  "ckpt_bytes": bytes of the task's checkpoint
+    const char *parent;             //  "parent": the task that submitted this one
+    zs_msg_list_t children;         //  "children": the tasks it submitted
     void *arena_;                  //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 

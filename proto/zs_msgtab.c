@@ -75,6 +75,12 @@
 #define S_R_NAME(st_, k, m)        S_R_STR(st_, k, m, 1, ZS_MSG_NAME_MAX)
 #define S_R_UINT(st_, k, m, most)  S_FIELD(st_, k, ZS_KIND_UINT, uint64_t, m, 0, most)
 #define S_R_FLOAT(st_, k, m, most) S_FIELD(st_, k, ZS_KIND_FLOAT, double, m, 0, most)
+#define S_R_BIN(st_, k, m, size_member, bound)                                           \
+    {                                                                                    \
+        .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_BIN,                      \
+        .offset = S_AT(st_, m, const uint8_t *), .aux = S_AT(st_, size_member, size_t),  \
+        .max = (bound)                                                                   \
+    }
 
 //  An agent of agents.ok and topology.ok
 static const zs_msgtab_field_t s_ra_agent = S_R_NAME(zs_msg_agent_t, "agent", agent);
@@ -152,6 +158,14 @@ static const zs_msgtab_field_t s_rb_tok_max =
 static const zs_msgtab_field_t s_rb_usd_max =
     S_R_FLOAT(zs_msg_budget_t, "usd_max", usd_max, ZS_MSG_USD_MAX);
 
+//  An input of task.assign: the outcome of a task it takes as input
+static const zs_msgtab_field_t s_ri_task = S_R_NAME(zs_msg_input_t, "task", task);
+static const zs_msgtab_field_t s_ri_status = S_R_NAME(zs_msg_input_t, "status", status);
+static const zs_msgtab_field_t s_ri_stdout =
+    S_R_BIN(zs_msg_input_t, "stdout", out, out_size, ZS_MSG_OUTPUT_MAX);
+static const zs_msgtab_field_t s_ri_exit =
+    S_FIELD(zs_msg_input_t, "exit", ZS_KIND_INT, int64_t, exit, INT64_MIN, INT64_MAX);
+
 //  Lists of fields: required (R) or optional (O), in the order they are encoded; a
 //  record's own are named with its prefix (RR, RO)
 // clang-format off
@@ -191,8 +205,12 @@ static zs_msgtab_type_t s_budget_record = S_MAP("budget record", RR(rb, scope),
     RO(rb, tok), RO(rb, usd), RO(rb, tok_max), RO(rb, usd_max));
 // clang-format on
 
+static zs_msgtab_type_t s_input_record = S_MAP("input record", RR(ri, task),
+    RR(ri, status), RO(ri, stdout), RO(ri, exit));
+
 static zs_msgtab_type_t *const s_records[] = {&s_agent_record, &s_provider_conf_record,
-                                              &s_provider_record, &s_budget_record};
+                                              &s_provider_record, &s_budget_record,
+                                              &s_input_record};
 
 //  ---------------------------------------------------------------------------------------
 //  Message fields: one description per wire key
@@ -375,6 +393,18 @@ static const zs_msgtab_field_t s_f_providers =
 static const zs_msgtab_field_t s_f_budgets =
     S_RECORDS("budgets", budgets, budget_count, budget, ZS_MSG_BUDGETS_MAX);
 
+//  A submit names up to 64 task ids whose results it takes; task.assign carries those
+//  results as records under the same key
+static const zs_msgtab_field_t s_f_inputs = S_NAMES("inputs", inputs, ZS_MSG_INPUTS_MAX);
+static const zs_msgtab_field_t s_f_input_records =
+    S_RECORDS("inputs", input_records, input_count, input, ZS_MSG_INPUTS_MAX);
+static const zs_msgtab_field_t s_f_ckpt = S_BIN("ckpt", ckpt, ckpt_size, ZS_MSG_CKPT_MAX);
+static const zs_msgtab_field_t s_f_data = S_BIN("data", data, data_size, ZS_MSG_CKPT_MAX);
+static const zs_msgtab_field_t s_f_ckpt_bytes = S_UINT("ckpt_bytes", ckpt_bytes);
+static const zs_msgtab_field_t s_f_parent = S_NAME("parent", parent);
+static const zs_msgtab_field_t s_f_children =
+    S_NAMES("children", children, ZS_MSG_ITEMS_MAX);
+
 _Static_assert(ZS_MSG_AGENTS_MAX <= UINT16_MAX && ZS_MSG_BUDGETS_MAX <= UINT16_MAX,
                "count_max is 16 bits");
 _Static_assert(sizeof(zs_msg_t) <= UINT16_MAX, "offsets are 16 bits");
@@ -389,7 +419,7 @@ _Static_assert(sizeof(zs_msg_t) <= UINT16_MAX, "offsets are 16 bits");
     O(rid), O(agent), O(why), R(task), R(ttype), O(pri), O(tmo), O(tries), O(att),       \
         O(status), O(exit), O(stdout), O(stderr), R(state), O(ended), O(deps),           \
         O(provider), O(tok_in), O(tok_out), O(usd), O(code), O(pct), O(note), O(bytes),  \
-        O(total), O(rate)
+        O(total), O(rate), O(ckpt_bytes), O(parent), O(children)
 #define S_COUNTERS                                                                       \
     O(n_agents), O(n_ready), O(n_running), O(n_pending), O(n_completed), O(n_dead),      \
         O(n_cancelled), O(n_submitted), O(uptime_ms), O(n_forbidden), O(queued_bytes),   \
@@ -409,7 +439,7 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_BYE] = S_TYPE("bye", O(why)),
     [ZS_MSG_ERROR] = S_TYPE("error", O(rid), R(code), R(why), O(task), O(vote)),
     [ZS_MSG_TASK_ASSIGN] = S_TYPE("task.assign", R(task), R(ttype), O(payload), O(tmo),
-        R(att), O(tok), O(usd)),
+        R(att), O(tok), O(usd), O(input_records), O(ckpt), O(parent)),
     [ZS_MSG_TASK_ACK] = S_TYPE("task.ack", R(task), R(att)),
     [ZS_MSG_TASK_PROGRESS] = S_TYPE("task.progress", O(seq), O(agent), R(task), R(att),
         O(pct), O(note), O(bytes), O(total), O(rate), O(text)),
@@ -418,10 +448,14 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_CANCEL] = S_TYPE("task.cancel", R(task), R(att)),
     [ZS_MSG_TASK_OFFER] = S_TYPE("task.offer", R(task), R(ttype), O(tmo)),
     [ZS_MSG_TASK_BID] = S_TYPE("task.bid", R(task), R(bid)),
+    [ZS_MSG_TASK_CHECKPOINT] = S_TYPE("task.checkpoint", O(rid), R(task), R(att),
+        O(data)),
+    [ZS_MSG_TASK_CHECKPOINT_OK] = S_TYPE("task.checkpoint.ok", O(rid), R(task)),
     [ZS_MSG_SUBMIT] = S_TYPE("submit", O(rid), O(task), R(ttype), O(payload), O(pri),
-        O(tmo), O(tries), O(wait), O(deps), O(items), O(agg), O(strategy), O(requires)),
+        O(tmo), O(tries), O(wait), O(deps), O(items), O(agg), O(strategy), O(requires),
+        O(inputs), O(parent)),
     [ZS_MSG_SUBMIT_OK] = S_TYPE("submit.ok", O(rid), R(task), O(dup)),
-    [ZS_MSG_WAIT] = S_TYPE("wait", O(rid), R(task)),
+    [ZS_MSG_WAIT] = S_TYPE("wait", O(rid), R(task), O(parent)),
     [ZS_MSG_WAIT_OK] = S_TYPE("wait.ok", S_TASK_VIEW),
     [ZS_MSG_TASK] = S_TYPE("task", O(rid), R(task)),
     [ZS_MSG_TASK_OK] = S_TYPE("task.ok", S_TASK_VIEW),
@@ -675,16 +709,23 @@ s_check_record(const zs_msgtab_field_t *field)
     }
 }
 
-//  The first key two message fields share, unless both are record arrays (welcome's
-//  and providers.ok's providers), or NULL
+//  A list or a record array: the decoder's first pass sizes a table for either by key
+static bool
+s_is_array(const zs_msgtab_field_t *field)
+{
+    return field->kind == ZS_KIND_STRLIST || field->kind == ZS_KIND_BINLIST ||
+           field->kind == ZS_KIND_RECORDS;
+}
+
+//  The first key two message fields share, unless both are arrays (welcome's and
+//  providers.ok's providers, submit's and task.assign's inputs), or NULL
 static const char *
 s_shared_key(void)
 {
     for (size_t i = 1; i < s_keys.count; i++) {
         const zs_msgtab_field_t *a = s_keys.uses[s_keys.by_key[i - 1]].field;
         const zs_msgtab_field_t *b = s_keys.uses[s_keys.by_key[i]].field;
-        if (s_field_order(a, b) == 0 &&
-            (a->kind != ZS_KIND_RECORDS || b->kind != ZS_KIND_RECORDS)) {
+        if (s_field_order(a, b) == 0 && (!s_is_array(a) || !s_is_array(b))) {
             return b->key;
         }
     }

@@ -19,7 +19,7 @@
 //  Nothing is sorted by hand and nothing caps the number of fields: the lookups decoding
 //  needs (a type by its name, a field by its key within a type, the message fields of a
 //  key) are indexes built once, before main, from those lists. Building them also checks
-//  the table (one description per key, save record arrays, which may name another
+//  the table (one description per key, save arrays, which may name another list or
 //  record type in another message type under one key; no field listed twice by one
 //  type; every type named once; records of scalars) and aborts the program with the
 //  reason when it is wrong, so a mistake in the table stops every program and test at

@@ -154,8 +154,23 @@ static const t_record_t s_budget_record = {
     "budget record", s_budget_keys, S_COUNT(s_budget_keys),
     "scope! tok usd tok_max usd_max", sizeof(zs_msg_budget_t)};
 
+#define KR_BIN(st, key, member, size, max)                                               \
+    {                                                                                    \
+        key, T_BIN, offsetof(st, member), offsetof(st, size), 0, max, 0, NULL, NULL      \
+    }
+static const t_key_t s_input_keys[] = {
+    KR(zs_msg_input_t, "task", T_STR, task, 1, ZS_MSG_NAME_MAX),
+    KR(zs_msg_input_t, "status", T_STR, status, 1, ZS_MSG_NAME_MAX),
+    KR_BIN(zs_msg_input_t, "stdout", out, out_size, 65536),
+    KR(zs_msg_input_t, "exit", T_INT, exit, INT64_MIN, INT64_MAX),
+};
+static const t_record_t s_input_record = {"input record", s_input_keys,
+                                          S_COUNT(s_input_keys), "task! status! stdout exit",
+                                          sizeof(zs_msg_input_t)};
+
 static const t_record_t *const s_record_kinds[] = {&s_agent_record, &s_conf_record,
-                                                   &s_provider_record, &s_budget_record};
+                                                   &s_provider_record, &s_budget_record,
+                                                   &s_input_record};
 
 static const t_key_t s_keys[] = {
     K_UINT("rid", rid),
@@ -291,6 +306,13 @@ static const t_key_t s_keys[] = {
     K_UINT("tok", tok),
     K_RECORDS("providers", providers, provider_count, 64, s_provider_record, NULL),
     K_RECORDS("budgets", budgets, budget_count, 1024, s_budget_record, NULL),
+    K_LIST("inputs", inputs, 1, ZS_MSG_NAME_MAX, 64),
+    K_RECORDS("inputs", input_records, input_count, 64, s_input_record, "inputs/rec"),
+    K_BIN("ckpt", ckpt, ckpt_size, 65536),
+    K_BIN("data", data, data_size, 65536),
+    K_UINT("ckpt_bytes", ckpt_bytes),
+    K_NAME("parent", parent),
+    K_LIST("children", children, 1, ZS_MSG_NAME_MAX, ZS_MSG_ITEMS_MAX),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -302,7 +324,8 @@ typedef struct {
 
 #define S_TASK_VIEW                                                                      \
     "task! ttype! state! rid att agent status exit stdout stderr why pri tmo tries "     \
-    "ended deps provider tok_in tok_out usd code pct note bytes total rate"
+    "ended deps provider tok_in tok_out usd code pct note bytes total rate ckpt_bytes " \
+    "parent children"
 #define S_TASK_EVENT "seq! task! ttype! att agent why"
 
 static const t_type_t s_types[] = {
@@ -314,7 +337,8 @@ static const t_type_t s_types[] = {
     {ZS_MSG_HEARTBEAT, "heartbeat", "load"},
     {ZS_MSG_BYE, "bye", "why"},
     {ZS_MSG_ERROR, "error", "code! why! rid task vote"},
-    {ZS_MSG_TASK_ASSIGN, "task.assign", "task! ttype! att! payload tmo tok usd"},
+    {ZS_MSG_TASK_ASSIGN, "task.assign",
+     "task! ttype! att! payload tmo tok usd inputs/rec ckpt parent"},
     {ZS_MSG_TASK_ACK, "task.ack", "task! att!"},
     {ZS_MSG_TASK_PROGRESS, "task.progress",
      "task! att! pct note seq agent bytes total rate text"},
@@ -323,10 +347,13 @@ static const t_type_t s_types[] = {
     {ZS_MSG_TASK_CANCEL, "task.cancel", "task! att!"},
     {ZS_MSG_TASK_OFFER, "task.offer", "task! ttype! tmo"},
     {ZS_MSG_TASK_BID, "task.bid", "task! bid!"},
+    {ZS_MSG_TASK_CHECKPOINT, "task.checkpoint", "task! att! rid data"},
+    {ZS_MSG_TASK_CHECKPOINT_OK, "task.checkpoint.ok", "task! rid"},
     {ZS_MSG_SUBMIT, "submit",
-     "ttype! rid task payload pri tmo tries wait deps items agg strategy requires"},
+     "ttype! rid task payload pri tmo tries wait deps items agg strategy requires "
+     "inputs parent"},
     {ZS_MSG_SUBMIT_OK, "submit.ok", "task! rid dup"},
-    {ZS_MSG_WAIT, "wait", "task! rid"},
+    {ZS_MSG_WAIT, "wait", "task! rid parent"},
     {ZS_MSG_WAIT_OK, "wait.ok", S_TASK_VIEW},
     {ZS_MSG_TASK, "task", "task! rid"},
     {ZS_MSG_TASK_OK, "task.ok", S_TASK_VIEW},
