@@ -26,7 +26,7 @@ from zmq.utils import z85
 
 from . import _check as check
 from ._io import IoThread
-from ._requests import FINAL_STATES, Requests, TaskId, TaskResult  # noqa: F401
+from ._requests import Requests, TaskId, TaskResult  # noqa: F401 - re-exported
 from .errors import ValidationError
 from .events import open_stream
 
