@@ -88,8 +88,8 @@ s_accepted(void *ctx, zs_task_t *task)
 }
 
 //  In this order: the journal records the end before anyone hears of it; the waiters
-//  are answered before dependants and teams act on it (which may end other tasks); the
-//  task is kept last, which may free it
+//  are answered before dependants, teams and children act on it (which may end other
+//  tasks); the task is kept last, which may free it
 static void
 s_ended(void *ctx, zs_task_t *task)
 {
@@ -100,6 +100,7 @@ s_ended(void *ctx, zs_task_t *task)
     zs_tasks_answer(&self->tasks, task);
     zs_graph_final(&self->graph, task);
     zs_teams_final(&self->teams, task);
+    zs_dispatch_cancel_children(&self->dispatch, task);
     zs_tasks_keep(&self->tasks, task);
 }
 

@@ -2,6 +2,8 @@
 
 #include "coordinator/zs_coord_agents.h"
 
+#include "coordinator/zs_coord_tasks.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -41,6 +43,7 @@ s_agent_lost(zs_coord_t *self, zs_agent_t *agent, const char *why)
     snprintf(reason, sizeof reason, "agent '%s' lost: %s", agent->id, why);
     zs_utf8_trim(reason);
     zs_dispatch_lost(&self->dispatch, agent, reason);
+    zs_tasks_drop_peer(&self->tasks, agent->peer);
     char sample[ZS_COORD_LOG_SAMPLE];
     zsys_info("agent '%s' left: %s", agent->id,
               zs_sanitize_str(sample, sizeof sample, why));
@@ -391,6 +394,20 @@ s_on_vote(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
     zs_coord_vote_agent(&self->votes, agent, msg);
 }
 
+//  Subtasks: an agent asks as a client does, and is answered on its session
+static void
+s_on_task_request(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_core_asker_t asker = {NULL, agent->peer};
+    zs_coord_tasks_request(self, &asker, msg);
+}
+
+static void
+s_on_checkpoint(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_coord_tasks_checkpoint(self, agent, msg);
+}
+
 //  What an agent may send besides its session's messages, which the broker takes
 typedef struct {
     void (*serve)(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg);
@@ -415,6 +432,11 @@ static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_CAST] = {s_on_vote, false},
     [ZS_MSG_VOTE_STATUS] = {s_on_vote, false},
     [ZS_MSG_VOTE_LIST] = {s_on_vote, false},
+    [ZS_MSG_TASK_CHECKPOINT] = {s_on_checkpoint, false},
+    [ZS_MSG_SUBMIT] = {s_on_task_request, true},
+    [ZS_MSG_WAIT] = {s_on_task_request, false},
+    [ZS_MSG_TASK] = {s_on_task_request, false},
+    [ZS_MSG_CANCEL] = {s_on_task_request, false},
 };
 
 void

@@ -2,7 +2,7 @@
 
 #include "coordinator/zs_coord_control.h"
 
-#include "coordinator/zs_coord_submit.h"
+#include "coordinator/zs_coord_tasks.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,67 +20,12 @@ s_refuse(zs_coord_t *self,
     zs_core_refuse_client(&self->core, client, msg->rid, &err);
 }
 
-static zs_task_t *
-s_find_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
-{
-    zs_task_t *task = zs_tasks_find(&self->tasks, msg->task);
-    if (!task) {
-        s_refuse(self, client, msg, ZS_ERR_NO_TASK,
-                 "no such task (unknown, or its result is no longer kept)");
-    }
-    return task;
-}
-
+//  submit, wait, task and cancel: agents send them too
 static void
-s_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+s_task_request(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
-    zs_coord_submit(self, client, msg);
-}
-
-static void
-s_wait(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
-{
-    zs_task_t *task = s_find_task(self, client, msg);
-    if (task && zs_tasks_wait(&self->tasks, task, client, msg->rid) != 0) {
-        zs_error_t err;
-        zs_error_set(&err, ZS_ERR_LIMIT, "more than %d clients wait for this task",
-                     ZS_TASKS_WAITERS_MAX);
-        zs_core_refuse_client(&self->core, client, msg->rid, &err);
-    }
-}
-
-static void
-s_task(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
-{
-    zs_task_t *task = s_find_task(self, client, msg);
-    if (task) {
-        zs_msg_t reply;
-        zs_msg_init(&reply, ZS_MSG_TASK_OK);
-        zs_task_describe(task, &reply);
-        reply.rid = msg->rid;
-        zs_core_reply(&self->core, client, &reply);
-    }
-}
-
-static void
-s_cancel(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
-{
-    zs_task_t *task = s_find_task(self, client, msg);
-    if (!task) {
-        return;
-    }
-    if (zs_task_is_final(task)) {
-        s_refuse(self, client, msg, ZS_ERR_FINISHED, "task already ended");
-        return;
-    }
-    //  The task may be gone after this (kept results: 0): answer from the request
-    zs_dispatch_cancel(&self->dispatch, task, "cancelled by a client");
-    zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_CANCEL_OK);
-    reply.rid = msg->rid;
-    reply.task = msg->task;
-    reply.state = zs_task_state_name(ZS_TASK_CANCELLED);
-    zs_core_reply(&self->core, client, &reply);
+    zs_core_asker_t asker = {client, NULL};
+    zs_coord_tasks_request(self, &asker, msg);
 }
 
 static void
@@ -333,10 +278,10 @@ typedef struct {
 } s_request_t;
 
 static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
-    [ZS_MSG_SUBMIT] = {s_submit, false, true},
-    [ZS_MSG_WAIT] = {s_wait, false, false},
-    [ZS_MSG_TASK] = {s_task, false, false},
-    [ZS_MSG_CANCEL] = {s_cancel, true, false},
+    [ZS_MSG_SUBMIT] = {s_task_request, false, true},
+    [ZS_MSG_WAIT] = {s_task_request, false, false},
+    [ZS_MSG_TASK] = {s_task_request, false, false},
+    [ZS_MSG_CANCEL] = {s_task_request, true, false},
     [ZS_MSG_STATUS] = {s_status, false, false},
     [ZS_MSG_AGENTS] = {s_agents, false, false},
     [ZS_MSG_SHUTDOWN] = {s_shutdown, true, false},

@@ -8,8 +8,9 @@
 //  What a replay keeps while it reads
 typedef struct {
     zs_coord_t *coord;  //  borrowed
-    zhashx_t *results;  //  id -> zchunk_t *: items' results aggregates collected, owned
-    zhashx_t *wanted;   //  item ids whose results an unfinished aggregate waits for
+    zhashx_t *results;  //  id -> zchunk_t *: results tasks collected (an aggregate's
+                        //  items, a task's inputs), owned
+    zhashx_t *wanted;   //  ids whose results an unfinished task waits to collect
 } s_replay_t;
 
 static void
@@ -32,14 +33,16 @@ s_accepted(s_replay_t *self, const zs_msg_t *record)
                     record->tries ? (unsigned) record->tries : swarm->task_retries + 1,
                     zs_tasks_next_order(&coord->tasks));
     zs_tasks_restore(&coord->tasks, task);
-    //  Its items' results are wanted even if they are evicted before the replay ends
-    for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
-        zhashx_update(self->wanted, task->graph.deps[i], (void *) task);
+    //  The results it collects are wanted even if evicted before the replay ends
+    for (size_t i = 0; i < task->graph.dep_count; i++) {
+        if (zs_task_collects(task, i)) {
+            zhashx_update(self->wanted, task->graph.deps[i], (void *) task);
+        }
     }
 }
 
-//  Keep the result of a completed item for its aggregate (zs_graph_link), until the
-//  aggregate ends; an ended aggregate wants its items' results no more
+//  Keep the result of a completed task for the one that collects it (zs_graph_link),
+//  until that one ends; an ended task wants what it collected no more
 static void
 s_keep_items(s_replay_t *self, const zs_task_t *task)
 {
@@ -47,9 +50,11 @@ s_keep_items(s_replay_t *self, const zs_task_t *task)
         zhashx_update(self->results, task->id,
                       zchunk_new(task->result.out, task->result.out_size));
     }
-    for (size_t i = 0; task->graph.aggregate && i < task->graph.dep_count; i++) {
-        zhashx_delete(self->wanted, task->graph.deps[i]);
-        zhashx_delete(self->results, task->graph.deps[i]);
+    for (size_t i = 0; i < task->graph.dep_count; i++) {
+        if (zs_task_collects(task, i)) {
+            zhashx_delete(self->wanted, task->graph.deps[i]);
+            zhashx_delete(self->results, task->graph.deps[i]);
+        }
     }
 }
 
@@ -85,7 +90,18 @@ s_ended(s_replay_t *self, const zs_msg_t *record)
     }
 }
 
-//  A result an unfinished aggregate had collected from an item no longer kept
+//  The last checkpoint of an unfinished task (none: cleared)
+static void
+s_checkpoint(s_replay_t *self, const zs_msg_t *record)
+{
+    zs_task_t *task = zs_tasks_find(&self->coord->tasks, record->task);
+    if (task && !zs_task_is_final(task)) {
+        zs_task_set_checkpoint(task, record->data, record->data_size);
+        zs_tasks_charge(&self->coord->tasks, task);
+    }
+}
+
+//  A result an unfinished task had collected from an item or input no longer kept
 static void
 s_result(s_replay_t *self, const zs_msg_t *record)
 {
@@ -111,6 +127,8 @@ s_record(void *ctx, const void *body, size_t size)
         s_ended(self, &record);
     } else if (record.type == ZS_MSG_TASK_RESULT) {
         s_result(self, &record);
+    } else if (record.type == ZS_MSG_TASK_CHECKPOINT) {
+        s_checkpoint(self, &record);
     } else if (record.type == ZS_MSG_MEM_PUT) {
         zs_mem_restore(coord->memory.mem, &record);
     } else if (record.type == ZS_MSG_MEM_DEL) {

@@ -2,6 +2,8 @@
 
 #include "coordinator/zs_coord_submit.h"
 
+#include "coordinator/zs_coord_tasks.h"
+
 #include <string.h>
 
 //  A task's type, its aggregate's and the capabilities it requires are matched against
@@ -93,9 +95,44 @@ s_check_tasks(zs_coord_t *self, const zs_msg_t *msg, const char *id, zs_error_t 
     return 0;
 }
 
+//  An agent's submit is a subtask of the task it runs, within the depth and the
+//  children a task may have: 0, or -1 with err
+static int
+s_check_parent(zs_coord_t *self,
+               const zs_core_asker_t *asker,
+               const zs_msg_t *msg,
+               zs_error_t *err)
+{
+    if (asker->peer && !msg->parent) {
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "an agent's submit names its 'parent', the task it runs");
+    }
+    if (!msg->parent) {
+        return 0;
+    }
+    zs_task_t *parent = zs_coord_tasks_running(self, asker, msg->parent, err);
+    if (!parent) {
+        return -1;
+    }
+    const zs_swarm_t *swarm = self->swarm;
+    if (parent->family.depth + 1 > swarm->max_depth) {
+        return zs_error_set(err, ZS_ERR_LIMIT,
+                            "task '%s' is at depth %u: a subtask would pass "
+                            "tasks.max_depth (%u)",
+                            parent->id, parent->family.depth, swarm->max_depth);
+    }
+    if (parent->family.child_count + zs_graph_size(msg) > swarm->max_children) {
+        return zs_error_set(err, ZS_ERR_LIMIT,
+                            "task '%s' has %zu children: more would pass "
+                            "tasks.max_children (%u)",
+                            parent->id, parent->family.child_count, swarm->max_children);
+    }
+    return 0;
+}
+
 static void
 s_reply_submitted(zs_coord_t *self,
-                  const zs_client_ref_t *client,
+                  const zs_core_asker_t *asker,
                   const zs_msg_t *msg,
                   zs_task_t *task,
                   bool dup)
@@ -105,17 +142,16 @@ s_reply_submitted(zs_coord_t *self,
         zs_error_t err;
         zs_error_set(&err, ZS_ERR_LIMIT, "more than %d clients wait for this task",
                      ZS_TASKS_WAITERS_MAX);
-        zs_core_refuse_client(&self->core, client, msg->rid, &err);
+        zs_core_refuse(&self->core, asker, &err, msg->rid);
         return;
     }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_SUBMIT_OK);
-    reply.rid = msg->rid;
     reply.task = task->id;
     reply.dup = dup;
-    zs_core_reply(&self->core, client, &reply);
+    zs_core_answer(&self->core, asker, &reply, msg->rid);
     if (msg->wait) {
-        zs_tasks_wait(&self->tasks, task, client, msg->rid);
+        zs_tasks_wait(&self->tasks, task, asker, msg->rid, NULL);
     }
 }
 
@@ -136,16 +172,17 @@ s_accept(zs_coord_t *self, const zs_msg_t *msg, const char *id)
 }
 
 void
-zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+zs_coord_submit(zs_coord_t *self, const zs_core_asker_t *asker, const zs_msg_t *msg)
 {
     zs_error_t err;
-    if (s_check_fields(msg, &err) != 0 || s_check_admitted(self, msg, &err) != 0) {
-        zs_core_refuse_client(&self->core, client, msg->rid, &err);
+    if (s_check_fields(msg, &err) != 0 || s_check_parent(self, asker, msg, &err) != 0 ||
+        s_check_admitted(self, msg, &err) != 0) {
+        zs_core_refuse(&self->core, asker, &err, msg->rid);
         return;
     }
     zs_task_t *task = msg->task ? zs_tasks_find(&self->tasks, msg->task) : NULL;
     if (task) {
-        s_reply_submitted(self, client, msg, task, true);
+        s_reply_submitted(self, asker, msg, task, true);
         return;
     }
     char id[ZS_MSG_NAME_MAX + 1];
@@ -155,14 +192,14 @@ zs_coord_submit(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t 
         zs_tasks_new_id(&self->tasks, id, sizeof id);
     }
     if (s_check_room(self, msg, &err) != 0 || s_check_tasks(self, msg, id, &err) != 0) {
-        zs_core_refuse_client(&self->core, client, msg->rid, &err);
+        zs_core_refuse(&self->core, asker, &err, msg->rid);
         return;
     }
     task = s_accept(self, msg, id);
     //  Replied (and its waiter noted) before anything can end it: with keep_results
     //  0 an ended task is freed at once. An aggregate is linked before its items
     //  start, so one that fails at once still reaches it
-    s_reply_submitted(self, client, msg, task, false);
+    s_reply_submitted(self, asker, msg, task, false);
     zs_graph_start(&self->graph, task);
     zs_graph_start_items(&self->graph, id, msg->items.count);
     if (zs_topology_ring_task(self->swarm, msg->ttype)) {

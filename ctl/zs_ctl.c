@@ -253,13 +253,49 @@ s_show_task_here(const zs_msg_t *reply, FILE *stream)
     }
 }
 
+//  Each child of a task with its state, asked for one by one: the first
+//  ZS_CTL_CHILDREN_SHOWN, then how many more there are
+static void
+s_show_children(zs_ctl_run_t *self, const zs_msg_t *reply)
+{
+    size_t count = reply->children.count;
+    for (size_t i = 0; i < count && i < ZS_CTL_CHILDREN_SHOWN; i++) {
+        zs_msg_t request, child;
+        zs_msg_init(&request, ZS_MSG_TASK);
+        request.task = reply->children.items[i];
+        zs_msg_init(&child, ZS_MSG_INVALID);
+        zs_error_t err;
+        int rc = zs_client_request(self->client, &request, &child,
+                                   zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS), &err);
+        zs_show_child(reply->children.items[i], rc == 0 ? &child : NULL, self->io->out);
+        zs_msg_fini(&child);
+    }
+    if (count > ZS_CTL_CHILDREN_SHOWN) {
+        fprintf(self->io->out, "  ... and %zu more\n", count - ZS_CTL_CHILDREN_SHOWN);
+    }
+}
+
+//  A task's record, then its children and their states (the tree one level down)
 static int
 s_cmd_task(zs_ctl_run_t *self)
 {
-    zs_msg_t request;
+    zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_TASK);
     request.task = self->operands[0];
-    return zs_ctl_run_shown(self, &request, s_show_task_here);
+    zs_msg_init(&reply, ZS_MSG_INVALID);
+    int code = zs_ctl_request(self, &request, &reply,
+                              zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    if (code != ZS_CTL_EXIT_OK) {
+        return code;
+    }
+    if (self->json) {
+        zs_msg_print_json(&reply, self->io->out);
+    } else {
+        s_show_task_here(&reply, self->io->out);
+        s_show_children(self, &reply);
+    }
+    zs_msg_fini(&reply);
+    return code;
 }
 
 static int
@@ -665,6 +701,7 @@ zs_ctl_run(int argc, char **argv, const zs_ctl_streams_t *streams)
     free(self.payload_data);
     zs_names_fini(&self.tag_names);
     zs_names_fini(&self.dep_names);
+    zs_names_fini(&self.input_names);
     zs_names_fini(&self.require_names);
     zs_names_fini(&self.voter_names);
     zs_items_fini(&self.items);

@@ -28,7 +28,8 @@
 #define ZS_CTL_EVENTS_ENV       "ZSWARM_EVENTS"  //  events endpoint (mem watch, vote --wait)
 #define ZS_CTL_EVENTS_DEFAULT   "tcp://127.0.0.1:7601"  //  zswarmd's default events
 #define ZS_CTL_TIMEOUT_MS       5000                    //  default wait for a reply
-#define ZS_CTL_TIMEOUT_MAX_MS   ZS_MSG_TMO_MAX          //  one day: largest --timeout
+#define ZS_CTL_CHILDREN_SHOWN   100             //  children whose states `task` asks for
+#define ZS_CTL_TIMEOUT_MAX_MS   ZS_MSG_TMO_MAX  //  one day: largest --timeout
 
 typedef enum {
     ZS_CTL_EXIT_OK = 0,      //  done; every waited task completed, the vote decided

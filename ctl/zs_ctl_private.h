@@ -42,6 +42,7 @@ typedef struct {
     uint8_t *payload_data;       //  submit's payload as read, owned, or NULL
     size_t payload_size;         //  bytes in payload_data
     const char *deps;            //  submit --deps: ID,ID,...
+    const char *inputs;          //  submit --inputs: ID,ID,...
     const char *requires;        //  submit --requires: CAP,CAP,...
     const char *strategy;        //  submit --strategy, vote propose --strategy
     const char *each;            //  submit --each: a file of items, one per line
@@ -59,6 +60,7 @@ typedef struct {
     zs_names_t voter_names;      //  --voters split, owned
     zs_opts_int_t deadline;      //  vote propose --deadline: ms the vote stays open
     zs_names_t dep_names;        //  --deps split, owned
+    zs_names_t input_names;      //  --inputs split, owned
     zs_names_t require_names;    //  --requires split, owned
     zs_items_t items;            //  --each read, owned
     char **operands;             //  command operands (task ids), borrowed from argv
@@ -123,7 +125,7 @@ bool zs_ctl_is_terminal(FILE *stream);
 
 //  The submit and wait commands (zs_ctl_submit.c): submit's options, its check and its
 //  run; wait's run.
-#define ZS_CTL_SUBMIT_OPTIONS 15  //  items in zs_ctl_submit_options
+#define ZS_CTL_SUBMIT_OPTIONS 16  //  items in zs_ctl_submit_options
 extern const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS];
 int zs_ctl_submit_check(zs_ctl_run_t *self);
 int zs_ctl_submit_run(zs_ctl_run_t *self);

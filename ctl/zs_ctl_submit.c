@@ -34,6 +34,8 @@ const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS] = {
      "wait for the task; print its output instead of its id"},
     {"--deps", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(deps), 0, 0, "ID,...",
      "run only once these tasks completed (at most 64)"},
+    {"--inputs", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(inputs), 0, 0,
+     "ID,...", "like --deps, and the handler gets their results (at most 64)"},
     {"--each", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(each), 0, 0, "FILE",
      "fan out: one task per line of FILE ('-': standard input), with --agg"},
     {"--agg", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(agg), 0, 0, "T",
@@ -200,6 +202,7 @@ zs_ctl_submit_run(zs_ctl_run_t *self)
     request.payload = self->payload_data;
     request.payload_size = self->payload_size;
     request.deps = (zs_msg_list_t){self->dep_names.names, self->dep_names.count};
+    request.inputs = (zs_msg_list_t){self->input_names.names, self->input_names.count};
     request.requires =
         (zs_msg_list_t){self->require_names.names, self->require_names.count};
     request.strategy = self->strategy;
@@ -208,7 +211,7 @@ zs_ctl_submit_run(zs_ctl_run_t *self)
     return s_submit(self, &request);
 }
 
-//  --deps and --requires, split and checked
+//  --deps, --inputs and --requires, split and checked
 static int
 s_check_names(zs_ctl_run_t *self)
 {
@@ -216,6 +219,10 @@ s_check_names(zs_ctl_run_t *self)
     if (self->deps &&
         zs_names_split(&self->dep_names, self->deps, ZS_MSG_DEPS_MAX, &err) != 0) {
         return zs_ctl_say(self, -1, "--deps: %s", err.text);
+    }
+    if (self->inputs && zs_names_split(&self->input_names, self->inputs,
+                                       ZS_MSG_INPUTS_MAX, &err) != 0) {
+        return zs_ctl_say(self, -1, "--inputs: %s", err.text);
     }
     if (self->requires && zs_names_split(&self->require_names, self->requires,
                                          ZS_MSG_LIST_MAX, &err) != 0) {

@@ -76,6 +76,13 @@ s_bytes(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
     return true;
 }
 
+//  A task's checkpoint, when it has one
+static bool
+s_ckpt(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
+{
+    return s_bytes(reply, offset, cell, size) && reply->ckpt_bytes > 0;
+}
+
 static bool
 s_uptime(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
 {
@@ -116,22 +123,32 @@ s_timeout(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
     return reply->tmo != 0;
 }
 
-//  The ids it waits for, comma-separated, cut to the cell with "..." when they are many
+//  A list of ids (deps, inputs), comma-separated, cut to the cell with "..." when they
+//  are many
 static bool
-s_deps(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
+s_ids(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
 {
+    zs_msg_list_t list;
+    memcpy(&list, (const char *) reply + offset, sizeof list);
     size_t used = 0;
     cell[0] = '\0';
-    for (size_t i = 0; i < reply->deps.count; i++) {
-        int wrote = snprintf(cell + used, size - used, "%s%s", i ? "," : "",
-                             reply->deps.items[i]);
+    for (size_t i = 0; i < list.count; i++) {
+        int wrote =
+            snprintf(cell + used, size - used, "%s%s", i ? "," : "", list.items[i]);
         if (wrote < 0 || (size_t) wrote >= size - used) {
             snprintf(cell + size - 4, 4, "...");
             break;
         }
         used += (size_t) wrote;
     }
-    return reply->deps.count > 0;
+    return list.count > 0;
+}
+
+static bool
+s_children(const zs_msg_t *reply, size_t offset, char *cell, size_t size)
+{
+    snprintf(cell, size, "%zu", reply->children.count);
+    return reply->children.count > 0;
 }
 
 static bool
@@ -292,7 +309,10 @@ static const s_row_t s_task_rows[] = {
     {"code", s_code, 0},
     {"priority", s_priority, 0},
     {"timeout", s_timeout, 0},
-    {"deps", s_deps, 0},
+    {"deps", s_ids, S_FIELD(deps)},
+    {"parent", s_string, S_FIELD(parent)},
+    {"children", s_children, 0},
+    {"ckpt", s_ckpt, S_FIELD(ckpt_bytes)},
     {"provider", s_string, S_FIELD(provider)},
     {"tokens", s_tokens, 0},
     {"usd", s_usd, S_FIELD(usd)},
@@ -335,6 +355,17 @@ zs_show_task(const zs_msg_t *reply, FILE *stream)
     assert(reply);
     assert(stream);
     s_print_rows(s_task_rows, sizeof s_task_rows / sizeof s_task_rows[0], reply, stream);
+}
+
+void
+zs_show_child(const char *id, const zs_msg_t *reply, FILE *stream)
+{
+    assert(id);
+    assert(stream);
+    char name[ZS_SHOW_CELL_MAX], state[ZS_SHOW_CELL_MAX];
+    s_text(name, sizeof name, id);
+    s_text(state, sizeof state, reply ? reply->state : "(no longer kept)");
+    fprintf(stream, "  %s  %s\n", name, state);
 }
 
 bool

@@ -24,6 +24,10 @@ void zs_show_agents(const zs_msg_t *reply, FILE *stream);
 //  does not carry are left out.
 void zs_show_task(const zs_msg_t *reply, FILE *stream);
 
+//  Print one child of a task as an indented "ID  STATE" line: its task.ok reply, or
+//  NULL when the coordinator no longer knows it.
+void zs_show_child(const char *id, const zs_msg_t *reply, FILE *stream);
+
 //  Print a running task's latest progress (a task.ok) as a bar line (zs_bar), when
 //  it tells how far the task is (bytes of a total, or a percentage): for a terminal.
 //  Returns false, printing nothing, otherwise.

@@ -107,8 +107,8 @@ typedef enum {
     ZS_MSG_TASK_CANCEL,    //  "task.cancel" coordinator -> agent
     ZS_MSG_TASK_OFFER,     //  "task.offer" coordinator -> agent: bid for this task
     ZS_MSG_TASK_BID,       //  "task.bid" agent -> coordinator: its bid
-    ZS_MSG_TASK_CHECKPOINT,     //  "task.checkpoint" agent -> coordinator, and a journal
-                                //  record (§11): the running attempt's checkpoint
+    //  checkpoints (PROTOCOL.md §7.3), on the agents socket
+    ZS_MSG_TASK_CHECKPOINT,  //  "task.checkpoint" agent -> coordinator; a journal record
     ZS_MSG_TASK_CHECKPOINT_OK,  //  "task.checkpoint.ok" coordinator -> agent
     //  control, on the control socket: each request gets one "<name>.ok" or "error"
     ZS_MSG_SUBMIT,
@@ -456,7 +456,7 @@ typedef struct {
     uint64_t ckpt_bytes;            //  "ckpt_bytes": bytes of the task's checkpoint
     const char *parent;             //  "parent": the task that submitted this one
     zs_msg_list_t children;         //  "children": the tasks it submitted
-    void *arena_;                  //  owned by a decoded message; NULL otherwise
+    void *arena_;                   //  owned by a decoded message; NULL otherwise
 } zs_msg_t;
 
 //  Start a message of the given type with every field absent: zero, NULL or empty, and

@@ -205,8 +205,8 @@ static zs_msgtab_type_t s_budget_record = S_MAP("budget record", RR(rb, scope),
     RO(rb, tok), RO(rb, usd), RO(rb, tok_max), RO(rb, usd_max));
 // clang-format on
 
-static zs_msgtab_type_t s_input_record = S_MAP("input record", RR(ri, task),
-    RR(ri, status), RO(ri, stdout), RO(ri, exit));
+static zs_msgtab_type_t s_input_record =
+    S_MAP("input record", RR(ri, task), RR(ri, status), RO(ri, stdout), RO(ri, exit));
 
 static zs_msgtab_type_t *const s_records[] = {&s_agent_record, &s_provider_conf_record,
                                               &s_provider_record, &s_budget_record,

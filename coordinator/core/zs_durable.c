@@ -146,11 +146,16 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
     record->tmo = task->tmo_ms;
     record->tries = task->tries;
     //  Only a pending task still waits: a released aggregate has its payload joined
-    //  already, and its parts are gone, so it is written as a plain task
-    if (task->state == ZS_TASK_PENDING) {
+    //  already, and its parts are gone, so it is written as a plain task. A task with
+    //  inputs collects their results again after a restart, so it keeps its deps
+    const zs_task_graph_t *graph = &task->graph;
+    if (task->state == ZS_TASK_PENDING || graph->input_count) {
         record->deps = zs_task_deps(task);
-        record->agg = task->graph.aggregate ? task->ttype : NULL;
+        record->agg = graph->aggregate ? task->ttype : NULL;
     }
+    record->inputs =
+        (zs_msg_list_t){(const char **) (void *) graph->inputs, graph->input_count};
+    record->parent = task->family.parent;
     record->strategy = zs_strategy_name(task->strategy);
     //  char ** to const char ** is safe here: the message only reads the strings
     record->requires =
@@ -175,6 +180,28 @@ zs_durable_ended(zs_durable_t *self, const zs_task_t *task)
         zs_msg_t record;
         zs_msg_init(&record, ZS_MSG_WAIT_OK);
         zs_task_describe(task, &record);
+        s_append(self, &record);
+    }
+}
+
+static void
+s_checkpoint_record(const zs_task_t *task, zs_msg_t *record)
+{
+    zs_msg_init(record, ZS_MSG_TASK_CHECKPOINT);
+    record->task = task->id;
+    record->att = task->att;
+    record->data = task->ckpt;
+    record->data_size = task->ckpt_size;
+}
+
+//  Committed before the reply is released, as an accepted task is
+void
+zs_durable_checkpoint(zs_durable_t *self, const zs_task_t *task)
+{
+    if (self->journal && s_durable(task)) {
+        zs_msg_t record;
+        s_checkpoint_record(task, &record);
+        self->accepts_unsynced = true;
         s_append(self, &record);
     }
 }
@@ -262,7 +289,7 @@ s_snapshot_record(zs_durable_t *self, zs_journal_t *journal, const zs_msg_t *rec
     return rc ? rc : zs_journal_append(journal, self->record.data, self->record.size);
 }
 
-//  The results an aggregate collected from items that are no longer kept: as
+//  The results a task collected from items or inputs that are no longer kept: as
 //  task.result records, which a replay gives back to it
 static int
 s_snapshot_parts(zs_durable_t *self, zs_journal_t *journal, const zs_task_t *task)
@@ -277,6 +304,7 @@ s_snapshot_parts(zs_durable_t *self, zs_journal_t *journal, const zs_task_t *tas
             record.status = "ok";
             record.out = graph->parts[i].data;
             record.out_size = graph->parts[i].size;
+            record.exit = graph->parts[i].exit;
             rc = s_snapshot_record(self, journal, &record);
         }
     }
@@ -330,6 +358,10 @@ s_snapshot(void *ctx, zs_journal_t *journal)
         s_accepted_record(tasks[i], &record);
         rc = s_snapshot_record(self, journal, &record);
         rc = rc ? rc : s_snapshot_parts(self, journal, tasks[i]);
+        if (rc == 0 && tasks[i]->ckpt) {
+            s_checkpoint_record(tasks[i], &record);
+            rc = s_snapshot_record(self, journal, &record);
+        }
     }
     free(tasks);
     rc = rc ? rc : s_snapshot_kept(self, journal);

@@ -79,6 +79,9 @@ void zs_durable_spend(zs_durable_t *self,
                       const char *atype,
                       const zs_spend_sum_t *sum);
 
+//  Record task's checkpoint (none: cleared); committed with the batch (PROTOCOL.md §11).
+void zs_durable_checkpoint(zs_durable_t *self, const zs_task_t *task);
+
 //  Make recorded changes durable under the policy, then let the held replies go.
 //  Called after every batch of work. Returns 0, or -1 when the journal cannot be
 //  written (the replies stay held; logged, rate-limited).

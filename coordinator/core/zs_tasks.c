@@ -8,14 +8,32 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "coordinator/sched/zs_registry.h"
 #include "coordinator/swarm/zs_topology.h"
 
-//  A client waiting for a task to end
+//  A client or an agent waiting for a task to end
 struct zs_waiter_t {
-    zs_client_ref_t client;  //  where the reply goes
+    zs_client_ref_t client;  //  where the reply goes, unless peer is set
+    zs_peer_t *peer;         //  an agent's session, borrowed, or NULL
     uint64_t rid;            //  request id to echo
-    zs_waiter_t *next;       //  next waiter of the same task
+    //  The task whose slot the wait lends (PROTOCOL.md §7.4), by id and attempt: it may
+    //  end first, and its id be used again
+    char lender[ZS_MSG_NAME_MAX + 1];  //  empty when none
+    unsigned lender_att;               //  the attempt that lent it
+    zs_waiter_t *next;                 //  next waiter of the same task
 };
+
+//  The wait is over: its lender's slot counts again, if that attempt still runs
+static void
+s_waiter_free(zs_tasks_t *self, zs_waiter_t *waiter)
+{
+    zs_task_t *lender =
+        self && waiter->lender[0] ? zs_tasks_find(self, waiter->lender) : NULL;
+    if (lender && lender->att == waiter->lender_att) {
+        zs_agent_task_reclaim(lender);
+    }
+    free(waiter);
+}
 
 //  Answer every waiter of task with reply (its rid set per waiter), or with nothing when
 //  reply is NULL, and forget them
@@ -26,10 +44,10 @@ s_answer(zs_tasks_t *self, zs_task_t *task, zs_msg_t *reply)
     while (waiter) {
         zs_waiter_t *next = waiter->next;
         if (reply) {
-            reply->rid = waiter->rid;
-            zs_core_reply(self->core, &waiter->client, reply);
+            zs_core_asker_t asker = {waiter->peer ? NULL : &waiter->client, waiter->peer};
+            zs_core_answer(self->core, &asker, reply, waiter->rid);
         }
-        free(waiter);
+        s_waiter_free(self, waiter);
         waiter = next;
     }
     task->waiters = NULL;
@@ -210,6 +228,22 @@ s_route(zs_tasks_t *self, zs_task_t *task)
     }
 }
 
+//  A subtask joins its parent's children, a level below it
+static void
+s_adopt_child(zs_tasks_t *self, zs_task_t *task)
+{
+    zs_task_t *parent =
+        task->family.parent ? zs_tasks_find(self, task->family.parent) : NULL;
+    if (!parent) {
+        return;
+    }
+    task->family.depth = parent->family.depth + 1;
+    zs_task_add_child(parent, task->id);
+    if (!zs_task_is_final(parent)) {
+        zs_tasks_charge(self, parent);
+    }
+}
+
 static void
 s_insert(zs_tasks_t *self, zs_task_t *task)
 {
@@ -218,6 +252,7 @@ s_insert(zs_tasks_t *self, zs_task_t *task)
     int rc = zhashx_insert(self->table, task->id, task);
     assert(rc == 0);
     (void) rc;
+    s_adopt_child(self, task);
 }
 
 void
@@ -309,15 +344,24 @@ zs_tasks_can_wait(const zs_task_t *task)
 int
 zs_tasks_wait(zs_tasks_t *self,
               zs_task_t *task,
-              const zs_client_ref_t *client,
-              uint64_t rid)
+              const zs_core_asker_t *asker,
+              uint64_t rid,
+              zs_task_t *lender)
 {
     if (!zs_tasks_can_wait(task)) {
         return -1;
     }
-    zs_waiter_t *waiter = zs_malloc(sizeof *waiter);
-    waiter->client = *client;
+    zs_waiter_t *waiter = zs_calloc(1, sizeof *waiter);
+    if (asker->client) {
+        waiter->client = *asker->client;
+    }
+    waiter->peer = asker->client ? NULL : asker->peer;
     waiter->rid = rid;
+    if (lender) {
+        snprintf(waiter->lender, sizeof waiter->lender, "%s", lender->id);
+        waiter->lender_att = lender->att;
+        zs_agent_task_lend(lender);
+    }
     waiter->next = task->waiters;
     task->waiters = waiter;
     if (zs_task_is_final(task)) {
@@ -333,6 +377,24 @@ zs_tasks_answer(zs_tasks_t *self, zs_task_t *task)
     zs_msg_init(&reply, ZS_MSG_WAIT_OK);
     zs_task_describe(task, &reply);
     s_answer(self, task, &reply);
+}
+
+void
+zs_tasks_drop_peer(zs_tasks_t *self, const zs_peer_t *peer)
+{
+    for (zs_task_t *task = zhashx_first(self->table); task;
+         task = zhashx_next(self->table)) {
+        zs_waiter_t **at = &task->waiters;
+        while (*at) {
+            zs_waiter_t *waiter = *at;
+            if (waiter->peer == peer) {
+                *at = waiter->next;
+                s_waiter_free(self, waiter);
+            } else {
+                at = &waiter->next;
+            }
+        }
+    }
 }
 
 void

@@ -23,7 +23,7 @@
 
 #include "coordinator/core/zs_core.h"
 
-#define ZS_TASKS_WAITERS_MAX 64  //  clients waiting on one task
+#define ZS_TASKS_WAITERS_MAX 64  //  clients and agents waiting on one task
 
 typedef struct {
     zs_core_t *core;    //  borrowed
@@ -113,12 +113,18 @@ void zs_tasks_evict_aged(zs_tasks_t *self);
 //  True when one more client may wait on task (ZS_TASKS_WAITERS_MAX).
 bool zs_tasks_can_wait(const zs_task_t *task);
 
-//  Answer client (rid) with wait.ok once task ends: now if it is final. Returns 0, or
-//  -1 when the task has too many waiters (nothing sent).
+//  Answer asker (rid; a client, or an agent's session) with wait.ok once task ends: now
+//  if it is final. A lender, when not NULL, is the asking agent's running task whose
+//  slot the wait lends until it is answered (zs_agent_task_lend). Returns 0, or -1 when
+//  the task has too many waiters (nothing sent, nothing lent).
 int zs_tasks_wait(zs_tasks_t *self,
                   zs_task_t *task,
-                  const zs_client_ref_t *client,
-                  uint64_t rid);
+                  const zs_core_asker_t *asker,
+                  uint64_t rid,
+                  zs_task_t *lender);
+
+//  Forget every wait of an agent's session, which ends: nothing is sent.
+void zs_tasks_drop_peer(zs_tasks_t *self, const zs_peer_t *peer);
 
 //  Answer every client waiting on task, which is final, with wait.ok.
 void zs_tasks_answer(zs_tasks_t *self, zs_task_t *task);

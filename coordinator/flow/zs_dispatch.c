@@ -48,6 +48,23 @@ s_refuse(zs_dispatch_t *self, zs_task_t *task, const zs_error_t *err)
     zs_core_ended(self->core, task);
 }
 
+//  The results a task takes as input, as records borrowing from it: an owned array, or
+//  NULL when it takes none
+static zs_msg_input_t *
+s_inputs(const zs_task_t *task)
+{
+    size_t count = task->graph.input_count;
+    zs_msg_input_t *records = count ? zs_calloc(count, sizeof *records) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        const zs_task_part_t *part = zs_task_input(task, i, &records[i].task);
+        records[i].status = zs_task_state_name(ZS_TASK_COMPLETED);
+        records[i].out = part ? part->data : NULL;
+        records[i].out_size = part ? part->size : 0;
+        records[i].exit = part ? part->exit : 0;
+    }
+    return records;
+}
+
 //  Send a ready task (in no queue, backlog or auction) to agent, which has room, as its
 //  next attempt
 static void
@@ -80,9 +97,15 @@ s_assign(zs_dispatch_t *self, zs_agent_t *agent, zs_task_t *task)
     //  An llm agent holds the task's budget across attempts from what they spent
     assign.tok = task->tok_in + task->tok_out;
     assign.usd = task->usd > 0 ? task->usd : (double) NAN;
+    assign.input_records = s_inputs(task);
+    assign.input_count = task->graph.input_count;
+    assign.ckpt = task->ckpt;
+    assign.ckpt_size = task->ckpt_size;
+    assign.parent = task->family.parent;
     //  A failed send needs no special path: the peer is gone and will expire, and the
     //  task is retried with the rest of its tasks
     zs_core_send(self->core, agent->peer, &assign);
+    free(assign.input_records);
     zs_core_publish_task(self->core, task, NULL);
 }
 
@@ -350,6 +373,22 @@ zs_dispatch_cancel(zs_dispatch_t *self, zs_task_t *task, const char *why)
     zs_core_ended(self->core, task);
     if (agent) {
         zs_dispatch_feed(self, agent);
+    }
+}
+
+void
+zs_dispatch_cancel_children(zs_dispatch_t *self, const zs_task_t *task)
+{
+    const zs_task_family_t *family = &task->family;
+    char why[ZS_MSG_TEXT_MAX];
+    snprintf(why, sizeof why, "parent '%s' ended", task->id);
+    for (size_t i = 0; i < family->child_count; i++) {
+        zs_task_t *child = zs_tasks_find(self->tasks, family->children[i]);
+        //  An id used again by another task is not this one's child
+        if (child && !zs_task_is_final(child) && child->family.parent &&
+            streq(child->family.parent, task->id)) {
+            zs_dispatch_cancel(self, child, why);
+        }
     }
 }
 

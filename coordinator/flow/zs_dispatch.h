@@ -89,6 +89,10 @@ void zs_dispatch_abort(zs_dispatch_t *self,
 //  told), and ends cancelled. The task may be freed on return.
 void zs_dispatch_cancel(zs_dispatch_t *self, zs_task_t *task, const char *why);
 
+//  Cancel the unfinished children of task, which is final (PROTOCOL.md §7.4); theirs
+//  follow as each ends.
+void zs_dispatch_cancel_children(zs_dispatch_t *self, const zs_task_t *task);
+
 //  An agent is lost (its session ended): it gets nothing more, and each of its attempts
 //  fails with reason.
 void zs_dispatch_lost(zs_dispatch_t *self, zs_agent_t *agent, const char *reason);

@@ -34,21 +34,24 @@ s_item_id(char *dest, size_t size, const char *id, size_t n)
     snprintf(dest, size, "%s.%zu", id, n);
 }
 
+//  Inputs are dependencies too, checked as the others are
 static int
 s_check_deps(zs_graph_t *self, const zs_msg_t *msg, const char *id, zs_error_t *err)
 {
-    for (size_t i = 0; i < msg->deps.count; i++) {
-        const char *dep = msg->deps.items[i];
-        if (streq(dep, id)) {
-            return zs_error_set(err, ZS_ERR_INVALID, "a task cannot depend on itself");
-        }
-        if (!zs_tasks_find(self->tasks, dep)) {
-            char sample[ZS_MSG_NAME_MAX * 4 + 1];
-            return zs_error_set(err, ZS_ERR_NO_TASK, "no task '%s' to depend on",
-                                zs_sanitize_str(sample, sizeof sample, dep));
+    size_t count;
+    const char **deps = zs_task_deps_of(msg, &count);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        char sample[ZS_MSG_NAME_MAX * 4 + 1];
+        if (streq(deps[i], id)) {
+            rc = zs_error_set(err, ZS_ERR_INVALID, "a task cannot depend on itself");
+        } else if (!zs_tasks_find(self->tasks, deps[i])) {
+            rc = zs_error_set(err, ZS_ERR_NO_TASK, "no task '%s' to depend on",
+                              zs_sanitize_str(sample, sizeof sample, deps[i]));
         }
     }
-    return 0;
+    free(deps);
+    return rc;
 }
 
 static int
@@ -60,6 +63,9 @@ s_check_items(zs_graph_t *self, const zs_msg_t *msg, const char *id, zs_error_t 
     }
     if (!msg->items.count) {
         return 0;
+    }
+    if (msg->inputs.count) {
+        return zs_error_set(err, ZS_ERR_INVALID, "a fan-out takes no 'inputs'");
     }
     if (msg->payload) {
         return zs_error_set(err, ZS_ERR_INVALID,
@@ -165,20 +171,25 @@ s_end_doomed(zs_graph_t *self, const s_doomed_t *doomed)
     }
 }
 
-//  Dependency number index of task completed with result (data, size)
+//  Dependency number index of task completed with result (data, size, exit). An
+//  aggregate's items and a task's inputs share the payload's bound
 static void
-s_dep_completed(
-    zs_graph_t *self, zs_task_t *task, size_t index, const uint8_t *data, size_t size)
+s_dep_completed(zs_graph_t *self,
+                zs_task_t *task,
+                size_t index,
+                const uint8_t *data,
+                size_t size,
+                int64_t exit)
 {
-    if (task->graph.aggregate &&
-        zs_task_add_part(task, index, data, size, ZS_MSG_PAYLOAD_MAX) != 0) {
+    if (zs_task_collects(task, index) &&
+        zs_task_add_part(task, index, data, size, exit, ZS_MSG_PAYLOAD_MAX) != 0) {
         char why[ZS_MSG_TEXT_MAX];
-        snprintf(why, sizeof why, "the results of its items pass %u bytes",
-                 ZS_MSG_PAYLOAD_MAX);
+        snprintf(why, sizeof why, "the results of its %s pass %u bytes",
+                 task->graph.aggregate ? "items" : "inputs", ZS_MSG_PAYLOAD_MAX);
         s_doom(self, task, index, why);
         return;
     }
-    zs_tasks_charge(self->tasks, task);  //  an aggregate holds the result now
+    zs_tasks_charge(self->tasks, task);  //  it may hold the result now
     if (--task->graph.deps_left == 0) {
         s_release(self, task);
     }
@@ -189,7 +200,8 @@ static void
 s_dep_ended(zs_graph_t *self, zs_task_t *task, size_t index, const zs_task_t *dep)
 {
     if (dep->state == ZS_TASK_COMPLETED) {
-        s_dep_completed(self, task, index, dep->result.out, dep->result.out_size);
+        s_dep_completed(self, task, index, dep->result.out, dep->result.out_size,
+                        dep->result.exit);
         return;
     }
     char why[ZS_MSG_TEXT_MAX];
@@ -235,20 +247,21 @@ s_prune_links(zs_graph_t *self, zs_task_t *dep)
 }
 
 //  Only in a replay: dependency number index was evicted once it completed (one that
-//  failed would have failed task before the restart). An aggregate finds its result
-//  among those the replay kept for it (zs_graph_set_replayed)
+//  failed would have failed task before the restart). A task that collects its result
+//  finds it among those the replay kept for it (zs_graph_set_replayed); a completed
+//  task's exit code is 0
 static void
 s_dep_evicted(zs_graph_t *self, zs_task_t *task, size_t index)
 {
     const char *id = task->graph.deps[index];
     zchunk_t *result =
         self->replay_results ? zhashx_lookup(self->replay_results, id) : NULL;
-    if (task->graph.aggregate && !result) {
+    if (zs_task_collects(task, index) && !result) {
         zsys_warning("task '%s': the result of dependency '%s' was lost: taken as empty",
                      task->id, id);
     }
     s_dep_completed(self, task, index, result ? zchunk_data(result) : NULL,
-                    result ? zchunk_size(result) : 0);
+                    result ? zchunk_size(result) : 0, 0);
 }
 
 void
@@ -389,6 +402,8 @@ s_step_submit(const zs_workflow_step_t *step, zs_msg_t *submit)
     submit->payload_size = step->payload ? strlen(step->payload) : 0;
     //  char ** to const char ** is safe here: the message only reads the strings
     submit->deps = (zs_msg_list_t){(const char **) (void *) step->deps, step->dep_count};
+    submit->inputs =
+        (zs_msg_list_t){(const char **) (void *) step->inputs, step->input_count};
 }
 
 static zs_task_t *

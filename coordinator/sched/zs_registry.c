@@ -229,7 +229,25 @@ zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task)
     s_agent_measure(agent, task);
     zs_list_unlink(&agent->tasks, &task->link);
     task->agent = NULL;
-    agent->load--;
+    //  A lent slot was not counted: the attempt's end takes nothing more from the load
+    agent->load -= task->family.lent ? 0 : 1;
+    task->family.lent = 0;
+}
+
+void
+zs_agent_task_lend(zs_task_t *task)
+{
+    if (task->agent && task->family.lent++ == 0) {
+        task->agent->load--;
+    }
+}
+
+void
+zs_agent_task_reclaim(zs_task_t *task)
+{
+    if (task->agent && task->family.lent && --task->family.lent == 0) {
+        task->agent->load++;
+    }
 }
 
 static bool

@@ -102,6 +102,12 @@ zs_agent_t *zs_registry_next(zs_registry_t *self);
 void zs_agent_task_link(zs_agent_t *agent, zs_task_t *task);
 void zs_agent_task_unlink(zs_agent_t *agent, zs_task_t *task);
 
+//  A wait of the task's running attempt (PROTOCOL.md §7.4) lends its slot: the agent's
+//  load stops counting the task until the last such wait is answered (reclaim), or the
+//  attempt ends. Both do nothing for a task on no agent.
+void zs_agent_task_lend(zs_task_t *task);
+void zs_agent_task_reclaim(zs_task_t *task);
+
 //  True when agent can run task: its type is the agent's type or a capability, and the
 //  agent fits the task's requires and route (zs_agent_fits).
 bool zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task);

@@ -64,20 +64,52 @@ s_strings_bytes(const char *const *strings, size_t count)
 }
 
 //  What one dependency costs besides its id: the link its task keeps to the dependant,
-//  and an aggregate's part
+//  and the part of a task that collects results
 static size_t
-s_dep_bytes(bool aggregate)
+s_dep_bytes(bool collects)
 {
-    return sizeof(zs_task_link_t) + (aggregate ? sizeof(zs_task_part_t) : 0);
+    return sizeof(zs_task_link_t) + (collects ? sizeof(zs_task_part_t) : 0);
+}
+
+static bool
+s_listed(const char *const *items, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(items[i], id) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char **
+zs_task_deps_of(const zs_msg_t *submit, size_t *count_p)
+{
+    const zs_msg_list_t *deps = &submit->deps, *inputs = &submit->inputs;
+    const char **all = zs_calloc(deps->count + inputs->count + 1, sizeof *all);
+    size_t count = deps->count;
+    memcpy(all, deps->items, count * sizeof *all);
+    for (size_t i = 0; i < inputs->count; i++) {
+        if (!s_listed(all, count, inputs->items[i])) {
+            all[count++] = inputs->items[i];
+        }
+    }
+    *count_p = count;
+    return all;
 }
 
 static void
 s_graph_init(zs_task_graph_t *graph, const zs_msg_t *submit)
 {
-    graph->deps = zs_strings_copy(submit->deps.items, submit->deps.count);
-    graph->dep_count = graph->deps_left = submit->deps.count;
-    graph->aggregate = submit->agg && submit->items.count == 0 && submit->deps.count;
-    if (graph->aggregate) {
+    size_t count;
+    const char **deps = zs_task_deps_of(submit, &count);
+    graph->deps = zs_strings_copy(deps, count);
+    free(deps);
+    graph->dep_count = graph->deps_left = count;
+    graph->aggregate = submit->agg && submit->items.count == 0 && count;
+    graph->inputs = zs_strings_copy(submit->inputs.items, submit->inputs.count);
+    graph->input_count = submit->inputs.count;
+    if (graph->aggregate || graph->input_count) {
         graph->parts = zs_calloc(graph->dep_count, sizeof *graph->parts);
     }
 }
@@ -98,6 +130,7 @@ s_graph_fini(zs_task_graph_t *graph)
 {
     s_parts_free(graph);
     zs_strings_free(graph->deps, graph->dep_count);
+    zs_strings_free(graph->inputs, graph->input_count);
     free(graph->dependants);
 }
 
@@ -126,9 +159,12 @@ zs_task_new(const char *id,
     self->requires = zs_strings_copy(submit->requires.items, submit->requires.count);
     self->require_count = submit->requires.count;
     s_graph_init(&self->graph, submit);
+    self->family.parent = submit->parent ? zs_strdup(submit->parent) : NULL;
     self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
-    self->list_bytes = s_strings_bytes(submit->deps.items, submit->deps.count) +
-                       s_strings_bytes(submit->requires.items, submit->requires.count);
+    self->list_bytes =
+        s_strings_bytes((const char *const *) self->graph.deps, self->graph.dep_count) +
+        s_strings_bytes(submit->inputs.items, submit->inputs.count) +
+        s_strings_bytes(submit->requires.items, submit->requires.count);
     return self;
 }
 
@@ -159,6 +195,9 @@ zs_task_destroy(zs_task_t **self_p)
     zs_task_clear_progress(self);
     s_graph_fini(&self->graph);
     zs_strings_free(self->requires, self->require_count);
+    free(self->family.parent);
+    zs_strings_free(self->family.children, self->family.child_count);
+    free(self->ckpt);
     free(self);
     *self_p = NULL;
 }
@@ -286,6 +325,11 @@ zs_task_describe(const zs_task_t *self, zs_msg_t *msg)
     if (!self->graph.aggregate) {
         msg->deps = zs_task_deps(self);
     }
+    msg->ckpt_bytes = self->ckpt_size;
+    msg->parent = self->family.parent;
+    //  char ** to const char ** is safe here: the message only reads the strings
+    msg->children = (zs_msg_list_t){(const char **) (void *) self->family.children,
+                                    self->family.child_count};
 }
 
 zs_msg_list_t
@@ -312,9 +356,56 @@ zs_task_add_dependant(zs_task_t *self, const zs_task_t *dependant, size_t index)
     link->index = index;
 }
 
+bool
+zs_task_collects(const zs_task_t *self, size_t index)
+{
+    const zs_task_graph_t *graph = &self->graph;
+    return graph->parts && index < graph->dep_count &&
+           (graph->aggregate || s_listed((const char *const *) graph->inputs,
+                                         graph->input_count, graph->deps[index]));
+}
+
+const zs_task_part_t *
+zs_task_input(const zs_task_t *self, size_t n, const char **dep_p)
+{
+    const zs_task_graph_t *graph = &self->graph;
+    assert(n < graph->input_count);
+    *dep_p = graph->inputs[n];
+    for (size_t i = 0; graph->parts && i < graph->dep_count; i++) {
+        if (strcmp(graph->deps[i], graph->inputs[n]) == 0) {
+            return graph->parts[i].set ? &graph->parts[i] : NULL;
+        }
+    }
+    return NULL;
+}
+
+void
+zs_task_set_checkpoint(zs_task_t *self, const uint8_t *data, size_t size)
+{
+    free(self->ckpt);
+    self->ckpt = size ? s_bytes_dup(data, size) : NULL;
+    self->ckpt_size = size;
+}
+
+void
+zs_task_add_child(zs_task_t *self, const char *child)
+{
+    zs_task_family_t *family = &self->family;
+    if (family->child_count == family->child_alloc) {
+        family->child_alloc = family->child_alloc ? 2 * family->child_alloc : 4;
+        family->children =
+            zs_realloc(family->children, family->child_alloc * sizeof *family->children);
+    }
+    family->children[family->child_count++] = zs_strdup(child);
+}
+
 int
-zs_task_add_part(
-    zs_task_t *self, size_t index, const uint8_t *data, size_t size, size_t max)
+zs_task_add_part(zs_task_t *self,
+                 size_t index,
+                 const uint8_t *data,
+                 size_t size,
+                 int64_t exit,
+                 size_t max)
 {
     zs_task_graph_t *graph = &self->graph;
     assert(graph->parts && index < graph->dep_count && graph->parts_size <= max);
@@ -323,6 +414,7 @@ zs_task_add_part(
     }
     graph->parts[index].data = size ? s_bytes_dup(data, size) : NULL;
     graph->parts[index].size = size;
+    graph->parts[index].exit = exit;
     graph->parts[index].set = true;
     graph->parts_size += size;
     return 0;
@@ -351,20 +443,26 @@ zs_task_bytes(const zs_task_t *self)
     const zs_task_graph_t *graph = &self->graph;
     const zs_task_result_t *result = &self->result;
     size_t parts = graph->parts ? graph->dep_count * sizeof *graph->parts : 0;
+    const zs_task_family_t *family = &self->family;
     return self->payload_size + graph->parts_size + parts + result->out_size +
            result->err_size + (result->why ? strlen(result->why) + 1 : 0) +
-           self->list_bytes + graph->dependant_alloc * sizeof *graph->dependants;
+           self->list_bytes + graph->dependant_alloc * sizeof *graph->dependants +
+           self->ckpt_size +
+           s_strings_bytes((const char *const *) family->children, family->child_count);
 }
 
 size_t
 zs_task_measure(const zs_msg_t *submit)
 {
-    const zs_msg_list_t *deps = &submit->deps, *requires = &submit->requires;
-    size_t count = submit->items.count;
-    bool aggregate = submit->agg && count == 0 && deps->count;
-    size_t each = s_strings_bytes(deps->items, deps->count) +
+    const zs_msg_list_t *requires = &submit->requires, *inputs = &submit->inputs;
+    size_t count = submit->items.count, dep_count;
+    const char **deps = zs_task_deps_of(submit, &dep_count);
+    bool collects = (submit->agg && count == 0 && dep_count) || inputs->count;
+    size_t each = s_strings_bytes(deps, dep_count) +
+                  s_strings_bytes(inputs->items, inputs->count) +
                   s_strings_bytes(requires->items, requires->count) +
-                  deps->count * s_dep_bytes(aggregate);
+                  dep_count * s_dep_bytes(collects);
+    free(deps);
     if (count == 0) {
         return submit->payload_size + each;
     }
@@ -389,6 +487,7 @@ zs_task_drop_input(zs_task_t *self)
     self->payload = NULL;
     self->payload_size = 0;
     s_parts_free(&self->graph);
+    zs_task_set_checkpoint(self, NULL, 0);
 }
 
 void

@@ -56,10 +56,11 @@ typedef struct {
     size_t index;                  //  this task's place in its deps
 } zs_task_link_t;
 
-//  One collected result of an aggregate's dependency
+//  One collected result of a dependency: an aggregate's item, or an input
 typedef struct {
     uint8_t *data;  //  owned, NULL when empty
     size_t size;    //  its length
+    int64_t exit;   //  its exit code
     bool set;       //  the dependency completed and this is its result
 } zs_task_part_t;
 
@@ -72,9 +73,23 @@ typedef struct {
     size_t dependant_count;      //  items used
     size_t dependant_alloc;      //  items allocated
     bool aggregate;              //  its payload is its dependencies' results, joined
-    zs_task_part_t *parts;       //  an aggregate's collected results by dep, owned
+    zs_task_part_t *parts;       //  collected results by dep (an aggregate's, or those of
+                                 //  its inputs), owned; NULL when it collects none
     size_t parts_size;           //  their bytes together
+    char **inputs;               //  ids whose results it takes, in order, owned; each
+                                 //  is in deps too
+    size_t input_count;          //  items in inputs
 } zs_task_graph_t;
+
+//  Where a task stands among subtasks (PROTOCOL.md §7.4)
+typedef struct {
+    char *parent;        //  the task that submitted it, owned, or NULL
+    unsigned depth;      //  0 without a parent, else the parent's plus one
+    char **children;     //  the tasks it submitted, in order, owned
+    size_t child_count;  //  items in children
+    size_t child_alloc;  //  items allocated
+    unsigned lent;       //  waits of its running attempt that lend its agent's slot
+} zs_task_family_t;
 
 //  Which agents of a team may run a task (hierarchical topology; others are ANY)
 typedef enum {
@@ -134,6 +149,9 @@ struct zs_task_t {
     zs_agent_t *backlog;           //  agent whose backlog holds it, borrowed, or NULL
     zs_waiter_t *waiters;          //  clients waiting for it to end, owned, or NULL
     zs_task_graph_t graph;         //  dependencies and dependants
+    zs_task_family_t family;       //  parent and children
+    uint8_t *ckpt;                 //  its last checkpoint, owned, or NULL when none
+    size_t ckpt_size;              //  its length
     zs_task_route_t route;         //  team members it may go to
     size_t list_bytes;             //  of its deps and requires, set when it is made
     size_t held;                   //  its bytes as the coordinator counted them last
@@ -147,6 +165,10 @@ zs_task_t *zs_task_new(const char *id,
                        unsigned tmo_ms,
                        unsigned tries,
                        uint64_t order);
+
+//  The deps a submit (borrowed) gives a task: its deps, then those of its inputs that
+//  deps does not name. Returns an owned array of *count_p borrowed strings.
+const char **zs_task_deps_of(const zs_msg_t *submit, size_t *count_p);
 
 //  Free a task and set *self_p to NULL. Accepts NULL. Waiters must be gone already.
 void zs_task_destroy(zs_task_t **self_p);
@@ -191,10 +213,29 @@ zs_msg_list_t zs_task_deps(const zs_task_t *self);
 //  Remember that dependant waits for this task, as its dependency number index.
 void zs_task_add_dependant(zs_task_t *self, const zs_task_t *dependant, size_t index);
 
-//  Keep a copy of the result of dependency number index of an aggregate. Returns 0,
-//  or -1 when the results together would pass max bytes (nothing kept).
-int zs_task_add_part(
-    zs_task_t *self, size_t index, const uint8_t *data, size_t size, size_t max);
+//  Keep a copy of the result (data, size, exit) of dependency number index, which the
+//  task collects. Returns 0, or -1 when the results together would pass max bytes
+//  (nothing kept).
+int zs_task_add_part(zs_task_t *self,
+                     size_t index,
+                     const uint8_t *data,
+                     size_t size,
+                     int64_t exit,
+                     size_t max);
+
+//  True when the task keeps the result of dependency number index: an aggregate's item,
+//  or one of its inputs.
+bool zs_task_collects(const zs_task_t *self, size_t index);
+
+//  The part collected for input number n (in the submit's order), or NULL when the
+//  task has not collected it; *dep_p is set to the input's id.
+const zs_task_part_t *zs_task_input(const zs_task_t *self, size_t n, const char **dep_p);
+
+//  Keep data (size bytes, copied) as the task's checkpoint; none when size is 0.
+void zs_task_set_checkpoint(zs_task_t *self, const uint8_t *data, size_t size);
+
+//  Remember child (its id copied) as a task this one submitted.
+void zs_task_add_child(zs_task_t *self, const char *child);
 
 //  Make an aggregate's payload of its parts, joined in dep order, and free them.
 void zs_task_join_parts(zs_task_t *self);
@@ -215,7 +256,7 @@ size_t zs_task_measure(const zs_msg_t *submit);
 //  stage): its deps at their longest.
 size_t zs_task_measure_aggregate(size_t count);
 
-//  Free what only an unfinished task reads, its payload and an aggregate's parts: a
+//  Free what only an unfinished task reads, its payload, parts and checkpoint: a
 //  final task is read for its result alone (wait, task, the journal).
 void zs_task_drop_input(zs_task_t *self);
 

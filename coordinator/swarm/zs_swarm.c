@@ -31,6 +31,7 @@
 #define ZS_SWARM_QUEUE_MAX    10000000  //  largest 'max_queue'
 #define ZS_SWARM_KEEP_MAX     1000000   //  largest 'keep_results'
 #define ZS_SWARM_KEEP_S_MAX   31536000  //  largest 'keep_results_s' (a year)
+#define ZS_SWARM_DEPTH_MAX    1000      //  largest 'max_depth'
 
 //  ---------------------------------------------------------------------------------------
 //  Names, paths and command lines
@@ -440,6 +441,9 @@ static const zs_yaml_key_t s_tasks_keys[] = {
     S_UINT("keep_results", S_SWARM(keep_results), 0, ZS_SWARM_KEEP_MAX),
     S_BYTES("keep_results_bytes", keep_results_bytes, ZS_SWARM_KEEP_BYTES_MIN),
     S_UINT("keep_results_s", S_SWARM(keep_results_s), 0, ZS_SWARM_KEEP_S_MAX),
+    S_UINT("max_depth", S_SWARM(max_depth), 0, ZS_SWARM_DEPTH_MAX),
+    //  a task's view lists its children
+    S_UINT("max_children", S_SWARM(max_children), 0, ZS_MSG_ITEMS_MAX),
 };
 static const zs_yaml_choice_t s_fsyncs[] = {{"always", ZS_JOURNAL_ALWAYS},
                                             {"batch", ZS_JOURNAL_BATCH},
@@ -718,6 +722,8 @@ s_swarm_new(const char *path)
     self->keep_results = ZS_SWARM_DEFAULT_KEEP;
     self->keep_results_bytes = ZS_SWARM_DEFAULT_KEEP_BYTES;
     self->keep_results_s = ZS_SWARM_DEFAULT_KEEP_S;
+    self->max_depth = ZS_SWARM_DEFAULT_MAX_DEPTH;
+    self->max_children = ZS_SWARM_DEFAULT_MAX_CHILD;
     self->journal_sync = ZS_JOURNAL_BATCH;
     self->supervision = s_sup_default;
     return self;

@@ -34,6 +34,8 @@
 #define ZS_SWARM_DEFAULT_MAX_QUEUE   100000  //  unfinished tasks accepted at once
 #define ZS_SWARM_DEFAULT_KEEP        10000   //  finished tasks whose results are kept
 #define ZS_SWARM_DEFAULT_KEEP_S      86400   //  seconds finished tasks are kept
+#define ZS_SWARM_DEFAULT_MAX_DEPTH   8       //  levels of subtasks below a root task
+#define ZS_SWARM_DEFAULT_MAX_CHILD   1000    //  subtasks one task may submit
 #define ZS_SWARM_PATH_MAX            4096    //  bytes in a journal path
 #define ZS_SWARM_MAX_TYPES           64      //  agent types in one file
 #define ZS_SWARM_MAX_COUNT           ZS_MSG_COUNT_MAX  //  processes of one type
@@ -207,6 +209,8 @@ typedef struct {
     unsigned keep_results;         //  finished tasks kept for wait/task
     size_t keep_results_bytes;     //  bytes of their results kept; the oldest go first
     unsigned keep_results_s;       //  seconds a finished task is kept, 0 for no age limit
+    unsigned max_depth;            //  levels of subtasks below a root task
+    unsigned max_children;         //  subtasks one task may submit
     char *journal_path;            //  journal file, owned; NULL: nothing is durable
     zs_journal_sync_t journal_sync;  //  fsync policy of the journal
     zs_supervision_t supervision;    //  top-level 'supervision', the types' defaults

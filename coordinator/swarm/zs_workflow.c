@@ -16,7 +16,8 @@ enum {
     S_STEP_PAYLOAD,
     S_STEP_DEPS,
     S_STEP_TIMEOUT,
-    S_STEP_RETRIES
+    S_STEP_RETRIES,
+    S_STEP_INPUTS
 };
 
 //  A task id, or an item of 'deps'
@@ -86,6 +87,33 @@ s_read_deps(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *t
                                 &step->dep_count);
 }
 
+static int
+s_read_inputs(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_workflow_step_t *step = target;
+    return zs_yaml_read_strings(ctx, key, node, s_check_id, &step->inputs,
+                                &step->input_count);
+}
+
+//  Each input is a dependency too: those deps does not name join it, so the rules
+//  across steps (known steps, no cycle, order) cover them
+static void
+s_inputs_to_deps(zs_workflow_step_t *step)
+{
+    for (size_t i = 0; i < step->input_count; i++) {
+        bool listed = false;
+        for (size_t d = 0; d < step->dep_count && !listed; d++) {
+            listed = streq(step->deps[d], step->inputs[i]);
+        }
+        if (!listed) {
+            step->deps =
+                zs_realloc(step->deps, (step->dep_count + 2) * sizeof *step->deps);
+            step->deps[step->dep_count++] = zs_strdup(step->inputs[i]);
+            step->deps[step->dep_count] = NULL;
+        }
+    }
+}
+
 #define S_STEP(field) offsetof(zs_workflow_step_t, field)
 // clang-format off
 static const zs_yaml_key_t s_step_keys[] = {
@@ -95,6 +123,7 @@ static const zs_yaml_key_t s_step_keys[] = {
     [S_STEP_DEPS] = {"deps", s_read_deps, 0, 0, ZS_MSG_DEPS_MAX, NULL, ZS_YAML_OPTIONAL},
     [S_STEP_TIMEOUT] = {"timeout_ms", zs_yaml_read_uint, S_STEP(timeout_ms), 1, ZS_MSG_TMO_MAX, NULL, ZS_YAML_OPTIONAL},
     [S_STEP_RETRIES] = {"retries", zs_yaml_read_uint, S_STEP(retries), 0, ZS_MSG_TRIES_MAX - 1, NULL, ZS_YAML_OPTIONAL},
+    [S_STEP_INPUTS] = {"inputs", s_read_inputs, 0, 0, ZS_MSG_INPUTS_MAX, NULL, ZS_YAML_OPTIONAL},
 };
 // clang-format on
 static const zs_yaml_table_t s_step_table = {"in workflow step", s_step_keys,
@@ -304,6 +333,7 @@ zs_workflow_read(zs_yaml_t *ctx,
             return -1;
         }
         self->steps[i].retries_set = found[S_STEP_RETRIES] != NULL;
+        s_inputs_to_deps(&self->steps[i]);
     }
     zhashx_t *index = s_index_new(self);
     int rc =
@@ -321,10 +351,8 @@ zs_workflow_fini(zs_workflow_t *self)
         free(step->id);
         free(step->type);
         free(step->payload);
-        for (size_t d = 0; d < step->dep_count; d++) {
-            free(step->deps[d]);
-        }
-        free(step->deps);
+        zs_strings_free(step->deps, step->dep_count);
+        zs_strings_free(step->inputs, step->input_count);
     }
     free(self->steps);
     self->steps = NULL;

@@ -22,7 +22,9 @@ typedef struct {
     char *type;           //  task type, owned
     char *payload;        //  task input as text, owned, or NULL
     char **deps;          //  ids of the steps it waits for, owned (NULL-terminated)
-    size_t dep_count;     //  items in deps
+    size_t dep_count;     //  items in deps, its inputs among them
+    char **inputs;        //  ids of the steps whose results it takes, owned
+    size_t input_count;   //  items in inputs
     unsigned timeout_ms;  //  one attempt's timeout; 0: the swarm's
     unsigned retries;     //  attempts after the first, when retries_set
     bool retries_set;     //  'retries' was given

@@ -231,13 +231,14 @@ def ctx():
 # Wire format: one msgpack map per frame, short string keys, "v" and "t" in every map
 
 STR_KEYS = {"agent", "atype", "host", "handler", "why", "task", "ttype", "note", "status",
-            "state", "name", "role", "lead", "topology", "key", "access", "prefix"}
-BIN_KEYS = {"payload", "stdout", "stderr", "value"}
+            "state", "name", "role", "lead", "topology", "key", "access", "prefix",
+            "parent"}
+BIN_KEYS = {"payload", "stdout", "stderr", "value", "ckpt", "data"}
 UINT_KEYS = {"v", "rid", "seq", "conc", "pid", "hb", "live", "load", "code", "tmo",
              "tries", "att", "pct", "n_agents", "n_ready", "n_running", "n_completed",
              "n_dead", "n_cancelled", "n_submitted", "uptime_ms", "ended", "count",
              "n_pending", "n_forbidden", "ttl", "version", "expires", "queued_bytes",
-             "results_bytes"}
+             "results_bytes", "ckpt_bytes"}
 INT_KEYS = {"pri", "exit"}
 BOOL_KEYS = {"local", "wait", "dup", "cas", "full"}
 

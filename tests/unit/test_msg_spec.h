@@ -164,9 +164,9 @@ static const t_key_t s_input_keys[] = {
     KR_BIN(zs_msg_input_t, "stdout", out, out_size, 65536),
     KR(zs_msg_input_t, "exit", T_INT, exit, INT64_MIN, INT64_MAX),
 };
-static const t_record_t s_input_record = {"input record", s_input_keys,
-                                          S_COUNT(s_input_keys), "task! status! stdout exit",
-                                          sizeof(zs_msg_input_t)};
+static const t_record_t s_input_record = {
+    "input record", s_input_keys, S_COUNT(s_input_keys), "task! status! stdout exit",
+    sizeof(zs_msg_input_t)};
 
 static const t_record_t *const s_record_kinds[] = {&s_agent_record, &s_conf_record,
                                                    &s_provider_record, &s_budget_record,
@@ -324,7 +324,7 @@ typedef struct {
 
 #define S_TASK_VIEW                                                                      \
     "task! ttype! state! rid att agent status exit stdout stderr why pri tmo tries "     \
-    "ended deps provider tok_in tok_out usd code pct note bytes total rate ckpt_bytes " \
+    "ended deps provider tok_in tok_out usd code pct note bytes total rate ckpt_bytes "  \
     "parent children"
 #define S_TASK_EVENT "seq! task! ttype! att agent why"
 

@@ -5,6 +5,9 @@
 
 #include <inttypes.h>
 
+#include <unistd.h>
+
+#include "coordinator/zs_coord_replay.h"
 #include "coordinator/zs_coord_submit.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
@@ -78,7 +81,8 @@ s_submit_msg(const char *id, const char *ttype, const char *payload, uint64_t ri
 static void
 s_submit(s_env_t *env, const zs_msg_t *msg)
 {
-    zs_coord_submit(&env->coord, &env->client, msg);
+    zs_core_asker_t asker = {&env->client, NULL};
+    zs_coord_submit(&env->coord, &asker, msg);
     zs_coord_settle(&env->coord);
 }
 
@@ -387,6 +391,47 @@ test_submit_and_wait(void)
     ZS_CHECK(ok);
 }
 
+//  A journal gives a task back the result of its input, evicted since it completed
+//  (keep_results 0), and its checkpoint
+static void
+test_replay_inputs_and_checkpoint(void)
+{
+    char dir[] = "/tmp/zs-test-submit-XXXXXX", path[64], yaml[256];
+    ZS_CHECK(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/j", dir);
+    snprintf(yaml, sizeof yaml, S_SWARM "tasks: {keep_results: 0}\njournal: {path: %s}\n",
+             path);
+    s_env_t *env = s_env_new(yaml);
+    zs_error_t err;
+    ZS_CHECK(env && zs_coord_replay(&env->coord, ZS_JOURNAL_REFUSE, &err) == 0);
+    bool ok = true;
+    zs_msg_t submit = s_submit_msg("a", "w", "x", 1);
+    s_submit(env, &submit);
+    submit = s_submit_msg("b", "sum", NULL, 2);
+    const char *inputs[] = {"a"};
+    submit.inputs = (zs_msg_list_t){inputs, 1};
+    s_submit(env, &submit);
+    s_result(env, s_agent(env, "w-1", "w", 0), "a", "alpha");
+    zs_task_t *task = zs_tasks_find(&env->coord.tasks, "b");
+    ZS_EXPECT(ok, !zs_tasks_find(&env->coord.tasks, "a") && task->state == ZS_TASK_READY);
+    zs_task_set_checkpoint(task, (const uint8_t *) "ck", 2);
+    zs_durable_checkpoint(&env->coord.durable, task);
+    zs_coord_settle(&env->coord);
+    s_env_destroy(&env);
+
+    env = s_env_new(yaml);
+    ZS_CHECK(env && zs_coord_replay(&env->coord, ZS_JOURNAL_REFUSE, &err) == 0);
+    task = zs_tasks_find(&env->coord.tasks, "b");
+    const char *dep = NULL;
+    const zs_task_part_t *part = task ? zs_task_input(task, 0, &dep) : NULL;
+    ZS_EXPECT(ok, task && task->state == ZS_TASK_READY && part && streq(dep, "a"));
+    ZS_EXPECT(ok, part && part->size == 5 && memcmp(part->data, "alpha", 5) == 0);
+    ZS_EXPECT(ok, task && task->ckpt_size == 2 && memcmp(task->ckpt, "ck", 2) == 0);
+    s_env_destroy(&env);
+    ZS_CHECK(unlink(path) == 0 && rmdir(dir) == 0);
+    ZS_CHECK(ok);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"plain_submit", test_plain_submit},
     {"duplicate", test_duplicate},
@@ -395,6 +440,7 @@ static const zs_test_case_t s_cases[] = {
     {"fan_out", test_fan_out},
     {"ring", test_ring},
     {"submit_and_wait", test_submit_and_wait},
+    {"replay_inputs_and_checkpoint", test_replay_inputs_and_checkpoint},
 };
 
 ZS_TEST_MAIN(s_cases)

@@ -723,7 +723,11 @@ test_tasks(void)
     ZS_CHECK(s_rejects(S_HEAD "tasks: {retry: 1}\n", "4:9",
                        "unknown key 'retry' in 'tasks' (expected one of: timeout_ms, "
                        "retries, max_queue, max_queue_bytes, keep_results, "
-                       "keep_results_bytes, keep_results_s)"));
+                       "keep_results_bytes, keep_results_s, max_depth, max_children)"));
+    ZS_CHECK(s_rejects(S_HEAD "tasks: {max_children: 10001}\n", "4:23",
+                       "value 10001 for 'max_children' is out of range (expected "
+                       "0..10000)"));
+    ZS_CHECK(s_accepts(S_HEAD "tasks: {max_depth: 0, max_children: 10000}\n"));
     ZS_CHECK(s_rejects(S_HEAD "tasks: {keep_results_s: 31536001}\n", "4:25",
                        "value 31536001 for 'keep_results_s' is out of range (expected "
                        "0..31536000)"));

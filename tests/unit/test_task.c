@@ -179,9 +179,9 @@ test_dependencies_and_parts(void)
     zs_msg_init(&view, ZS_MSG_TASK_OK);
     zs_task_describe(agg, &view);
     ZS_CHECK(view.deps.count == 0);  //  its items are not listed
-    ZS_CHECK(zs_task_add_part(agg, 2, (const uint8_t *) "three", 5, 12) == 0);
-    ZS_CHECK(zs_task_add_part(agg, 1, NULL, 0, 12) == 0);
-    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "one one", 7, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 2, (const uint8_t *) "three", 5, 0, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, NULL, 0, 0, 12) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "one one", 7, 0, 12) == 0);
     ZS_CHECK(agg->graph.parts_size == 12 && agg->graph.parts[1].set);
     zs_task_join_parts(agg);
     ZS_CHECK(agg->payload_size == 12 && memcmp(agg->payload, "one onethree", 12) == 0);
@@ -190,10 +190,58 @@ test_dependencies_and_parts(void)
 
     //  Past the bound nothing is kept
     agg = zs_task_new("k", &submit, 1000, 1, 3);
-    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "12345", 5, 8) == 0);
-    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "6789", 4, 8) == -1);
+    ZS_CHECK(zs_task_add_part(agg, 0, (const uint8_t *) "12345", 5, 0, 8) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "6789", 4, 0, 8) == -1);
     ZS_CHECK(!agg->graph.parts[1].set && agg->graph.parts_size == 5);
     zs_task_destroy(&agg);
+}
+
+//  Inputs are dependencies too (one each, deps first); only they are collected, and
+//  read back in the submit's order; a checkpoint and children are held and described
+static void
+test_inputs_checkpoint_children(void)
+{
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = "w";
+    const char *deps[] = {"a"}, *inputs[] = {"b", "a"};
+    submit.deps = (zs_msg_list_t){deps, 1};
+    submit.inputs = (zs_msg_list_t){inputs, 2};
+    submit.parent = "root";
+    zs_task_t *task = zs_task_new("t", &submit, 1000, 1, 1);
+    ZS_CHECK(task->state == ZS_TASK_PENDING && task->graph.dep_count == 2);
+    ZS_CHECK_STR(task->graph.deps[1], "b");
+    ZS_CHECK(zs_task_collects(task, 0) && zs_task_collects(task, 1));
+    ZS_CHECK(zs_task_measure(&submit) >= zs_task_bytes(task));
+    const char *dep;
+    ZS_CHECK(!zs_task_input(task, 0, &dep));  //  not collected yet
+    ZS_CHECK(zs_task_add_part(task, 1, (const uint8_t *) "B", 1, 3, 8) == 0);
+    ZS_CHECK(zs_task_add_part(task, 0, NULL, 0, 0, 8) == 0);
+    const zs_task_part_t *part = zs_task_input(task, 0, &dep);
+    ZS_CHECK_STR(dep, "b");
+    ZS_CHECK(part && part->size == 1 && part->data[0] == 'B' && part->exit == 3);
+    ZS_CHECK((part = zs_task_input(task, 1, &dep)) && part->size == 0);
+    ZS_CHECK_STR(dep, "a");
+
+    size_t bytes = zs_task_bytes(task);
+    zs_task_set_checkpoint(task, (const uint8_t *) "state", 5);
+    zs_task_add_child(task, "kid");
+    ZS_CHECK(zs_task_bytes(task) > bytes + 5);
+    zs_msg_t view;
+    zs_msg_init(&view, ZS_MSG_TASK_OK);
+    zs_task_describe(task, &view);
+    ZS_CHECK(view.ckpt_bytes == 5 && view.children.count == 1);
+    ZS_CHECK_STR(view.parent, "root");
+    ZS_CHECK_STR(view.children.items[0], "kid");
+    zs_task_set_checkpoint(task, NULL, 0);
+    ZS_CHECK(!task->ckpt && task->ckpt_size == 0);
+    zs_task_destroy(&task);
+
+    //  A task without inputs collects nothing
+    submit.inputs = (zs_msg_list_t){NULL, 0};
+    task = zs_task_new("u", &submit, 1000, 1, 2);
+    ZS_CHECK(!task->graph.parts && !zs_task_collects(task, 0));
+    zs_task_destroy(&task);
 }
 
 //  What a task holds: payload, parts, the last attempt's output and reason, its lists;
@@ -236,7 +284,7 @@ test_bytes_held(void)
     size_t parts = 2 * sizeof(zs_task_part_t);
     ZS_CHECK(zs_task_bytes(agg) == lists + parts);
     ZS_CHECK(zs_task_measure(&submit) == lists + parts + 2 * sizeof(zs_task_link_t));
-    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "1234", 4, 100) == 0);
+    ZS_CHECK(zs_task_add_part(agg, 1, (const uint8_t *) "1234", 4, 0, 100) == 0);
     ZS_CHECK(zs_task_bytes(agg) == lists + parts + 4);
     zs_task_add_dependant(agg, agg, 0);
     ZS_CHECK(zs_task_bytes(agg) == lists + parts + 4 + 2 * sizeof(zs_task_link_t));
@@ -284,6 +332,7 @@ static const zs_test_case_t s_cases[] = {
     {"task_ids", test_task_ids},
     {"dependencies_and_parts", test_dependencies_and_parts},
     {"bytes_held", test_bytes_held},
+    {"inputs_checkpoint_children", test_inputs_checkpoint_children},
     {"measure", test_measure},
 };
 

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 
 #include "coordinator/core/zs_tasks.h"
+#include "coordinator/sched/zs_registry.h"
 #include "tests/unit/zs_test.h"
 #include "tests/unit/zs_test_core.h"
 
@@ -121,7 +122,8 @@ test_wait_and_keep(void)
     zs_test_client(&alice, "alice");
     zs_test_client(&bob, "bob");
     zs_task_t *task = s_accept(env, "t", "input", 1);
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &alice, 7) == 0);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&alice, NULL}, 7,
+                                NULL) == 0);
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     s_complete(env, task, 3);
     zs_test_said_t *said =
@@ -135,7 +137,8 @@ test_wait_and_keep(void)
     ZS_EXPECT(ok, task && task->state == ZS_TASK_COMPLETED && !task->payload);
     ZS_EXPECT(ok, zs_tasks_oldest_kept(&env->tasks) == task);
     ZS_EXPECT(ok, env->tasks.unfinished == 0 && env->io.core.counts.completed == 1);
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &bob, 8) == 0);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&bob, NULL}, 8,
+                                NULL) == 0);
     ZS_EXPECT(ok, s_replied(env, ZS_MSG_WAIT_OK, &bob, 8));
     ZS_EXPECT(ok, zs_test_core_left(&env->io) == 0);
     s_env_destroy(&env);
@@ -246,12 +249,15 @@ test_waiters_bound(void)
         snprintf(name, sizeof name, "c%d", i);
         zs_test_client(&clients[i], name);
         ZS_EXPECT(ok, zs_tasks_can_wait(task));
-        ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &clients[i], 100 + i) == 0);
+        ZS_EXPECT(ok,
+                  zs_tasks_wait(&env->tasks, task, &(zs_core_asker_t){&clients[i], NULL},
+                                100 + i, NULL) == 0);
     }
     zs_test_client(&clients[ZS_TASKS_WAITERS_MAX], "late");
     ZS_EXPECT(ok, !zs_tasks_can_wait(task));
-    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task, &clients[ZS_TASKS_WAITERS_MAX], 999) ==
-                      -1);
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, task,
+                                &(zs_core_asker_t){&clients[ZS_TASKS_WAITERS_MAX], NULL},
+                                999, NULL) == -1);
     s_complete(env, task, 1);
     for (int i = 0; i < ZS_TASKS_WAITERS_MAX; i++) {
         ZS_EXPECT(ok, s_replied(env, ZS_MSG_WAIT_OK, &clients[i], 100 + i));
@@ -275,9 +281,9 @@ test_fail_waiters(void)
     zs_test_client(&carol, "carol");
     zs_task_t *one = s_accept(env, "one", NULL, 1);
     zs_task_t *two = s_accept(env, "two", NULL, 1);
-    zs_tasks_wait(&env->tasks, one, &alice, 1);
-    zs_tasks_wait(&env->tasks, one, &bob, 2);
-    zs_tasks_wait(&env->tasks, two, &carol, 3);
+    zs_tasks_wait(&env->tasks, one, &(zs_core_asker_t){&alice, NULL}, 1, NULL);
+    zs_tasks_wait(&env->tasks, one, &(zs_core_asker_t){&bob, NULL}, 2, NULL);
+    zs_tasks_wait(&env->tasks, two, &(zs_core_asker_t){&carol, NULL}, 3, NULL);
     zs_tasks_fail_waiters(&env->tasks);
     const zs_client_ref_t *clients[] = {&alice, &bob, &carol};
     for (size_t i = 0; i < 3; i++) {
@@ -393,6 +399,58 @@ test_check_bounds(void)
 
 //  Made-up ids are valid task ids, never one in the table (a client's that looks like
 //  one included), and differ from run to run
+//  A child joins its parent's children a level below it; a wait that lends the running
+//  parent's slot takes it out of its agent's load until the wait is answered, or until
+//  the attempt ends; an agent's waits go with its session
+static void
+test_children_and_lent_slots(void)
+{
+    s_env_t *env = s_env_new(S_SWARM);
+    ZS_CHECK(env);
+    bool ok = true;
+    zs_task_t *parent = s_accept(env, "p", NULL, 1);
+    size_t held = parent->held;
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = "w";
+    submit.parent = "p";
+    zs_task_t *child = zs_tasks_accept(&env->tasks, &submit, "c", 1000, 1);
+    ZS_EXPECT(ok, child->family.depth == 1 && parent->family.child_count == 1);
+    ZS_EXPECT(ok, parent->held > held && env->tasks.queued >= parent->held);
+
+    zs_agent_t agent = {0};
+    zs_task_apply(parent, ZS_TASK_ASSIGN);
+    parent->att = 1;
+    zs_agent_task_link(&agent, parent);
+    char peer;
+    zs_core_asker_t asker = {NULL, (zs_peer_t *) &peer};
+    ZS_EXPECT(ok, zs_tasks_wait(&env->tasks, child, &asker, 5, parent) == 0);
+    ZS_EXPECT(ok, agent.load == 0 && parent->family.lent == 1);
+    s_complete(env, child, 2);
+    ZS_EXPECT(ok, zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_WAIT_OK, &peer));
+    ZS_EXPECT(ok, agent.load == 1 && parent->family.lent == 0);
+
+    //  The attempt ends while its slot is lent: the load does not go below zero, and
+    //  the answer later gives nothing back
+    zs_task_t *other = s_accept(env, "o", NULL, 1);
+    zs_tasks_wait(&env->tasks, other, &asker, 6, parent);
+    ZS_EXPECT(ok, agent.load == 0);
+    zs_agent_task_unlink(&agent, parent);
+    ZS_EXPECT(ok, agent.load == 0 && parent->family.lent == 0);
+    s_complete(env, other, 0);
+    ZS_EXPECT(ok, agent.load == 0);
+
+    //  A session that ends takes its waits along: nothing is sent to it
+    zs_task_t *last = s_accept(env, "l", NULL, 1);
+    zs_tasks_wait(&env->tasks, last, &asker, 7, NULL);
+    zs_tasks_drop_peer(&env->tasks, asker.peer);
+    zs_test_core_forget(&env->io);
+    s_complete(env, last, 0);
+    ZS_EXPECT(ok, !zs_test_core_took(&env->io, ZS_TEST_SENT, ZS_MSG_WAIT_OK, &peer));
+    ZS_CHECK(ok);
+    s_env_destroy(&env);
+}
+
 static void
 test_made_up_ids(void)
 {
@@ -437,6 +495,7 @@ static const zs_test_case_t s_cases[] = {
     {"failed_output_past_bound", test_failed_output_past_bound},
     {"check_bounds", test_check_bounds},
     {"made_up_ids", test_made_up_ids},
+    {"children_and_lent_slots", test_children_and_lent_slots},
 };
 
 ZS_TEST_MAIN(s_cases)
