@@ -40,7 +40,7 @@ def test_sync_and_async_handlers(py_swarm):
     agent = py_swarm.agent("py", {"upper": upper, "nap": nap, "boom": lambda ctx: 1 / 0})
     with c.events("task.", timeout=seconds(10)) as stream:
         probe_events(c, stream, "p")
-        until(lambda: c.agents(), "the agent's registration")
+        until(lambda: agent.welcome, "the agent's welcome")
         record = c.agents()[0]
         assert record["atype"] == "py" and record["pid"] == os.getpid()
         assert agent.id == record["agent"] and agent.welcome["conc"] == 2

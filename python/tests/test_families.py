@@ -42,7 +42,8 @@ def test_every_family(make_swarm):
         agent = s.agent("py", {"work": work, "hold": hold, "propose": propose},
                         on_vote=lambda ask: "a")
         joined = next_event(stream, lambda e: e.type == "agent.joined")
-        assert joined["agent"] == agent.id and joined["atype"] == "py"
+        assert until(lambda: agent.id, "the welcome") == joined["agent"]
+        assert joined["atype"] == "py"
         assert agent.welcome["hb"] == 100 and agent.welcome["live"] == 5
 
         # tasks: submit, wait, task, cancel; assign, ack, progress, result, cancel

@@ -105,6 +105,7 @@ class Session(IoThread):
         self._backoff = 0.0                    # the last hello retry's delay
         self._next_hello = 0.0                 # monotonic; 0: at once
         self._last_heard = time.monotonic()
+        self._beat_tried = 0.0                 # monotonic time of the last heartbeat
 
     def _new_socket(self):
         sock = self._zctx.socket(zmq.DEALER)
@@ -182,10 +183,13 @@ class Session(IoThread):
     def _no_peer(self):
         return True
 
+    def _beat_due(self):
+        return max(self.last_send, self._beat_tried) + self.hb
+
     def _timeout(self):
         now = time.monotonic()
         if self.welcomed:
-            wake = min(self.last_send + self.hb, self._last_heard + self.live * self.hb)
+            wake = min(self._beat_due(), self._last_heard + self.live * self.hb)
         else:
             wake = self._next_hello
         own = self._owner.deadline()
@@ -200,7 +204,8 @@ class Session(IoThread):
                        new_socket=True)
         if not self.welcomed and now >= self._next_hello:
             self._hello(now)
-        elif self.welcomed and now - self.last_send >= self.hb:
+        elif self.welcomed and now >= self._beat_due():
+            self._beat_tried = now   # sent or not (no peer): the next one in hb
             self.post("heartbeat", load=self._owner.load() or None)
         self._owner.tick(now)
 
