@@ -87,8 +87,10 @@ zs_task_deps_of(const zs_msg_t *submit, size_t *count_p)
 {
     const zs_msg_list_t *deps = &submit->deps, *inputs = &submit->inputs;
     const char **all = zs_calloc(deps->count + inputs->count + 1, sizeof *all);
-    size_t count = deps->count;
-    memcpy(all, deps->items, count * sizeof *all);
+    size_t count = 0;
+    for (size_t i = 0; i < deps->count; i++) {
+        all[count++] = deps->items[i];
+    }
     for (size_t i = 0; i < inputs->count; i++) {
         if (!s_listed(all, count, inputs->items[i])) {
             all[count++] = inputs->items[i];
