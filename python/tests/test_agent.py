@@ -264,3 +264,21 @@ def test_heartbeats_keep_an_idle_session(py_swarm):
             if isinstance(item, dict) and item.type == "agent.left":
                 left.append(item)
         assert left == [] and [a["agent"] for a in c.agents()] == [agent.id]
+
+
+def test_silence_means_a_new_socket(py_swarm):
+    """A coordinator that says nothing for live x hb (here: stopped) is deemed dead:
+    the agent opens a new socket and says hello again until welcomed."""
+    c = py_swarm.client()
+    agent = py_swarm.agent("py", {"upper": upper}, id="alive")
+    until(lambda: agent.welcome, "the welcome")
+    first_socket = agent._session._sock
+    os.kill(py_swarm.proc.pid, signal.SIGSTOP)
+    try:
+        until(lambda: agent._session._sock is not first_socket, "a new socket")
+        assert not agent._session.welcomed
+    finally:
+        os.kill(py_swarm.proc.pid, signal.SIGCONT)
+    until(lambda: agent._session.welcomed, "the welcome on the new socket")
+    assert agent.id == "alive"
+    assert c.run("upper", b"back", wait_timeout=seconds(10)).stdout == b"BACK"
