@@ -197,6 +197,19 @@ def test_vote_answered(py_swarm):
     assert any(b.endswith(" 900 1") for b in state["ballots"])
 
 
+def test_vote_answer_of_the_swarm_file(make_swarm):
+    """Without on_vote, the type's 'vote' answer (the welcome's option) is cast."""
+    s = make_swarm(swarm_yaml(["{type: py, count: 0, vote: maybe}"]))
+    c = s.client()
+    agent = s.agent("py")
+    until(lambda: agent.welcome, "the welcome")
+    assert agent.welcome["option"] == "maybe"
+    vote = c.vote("well?", ["maybe", "no"], voters=["py"])["vote"]
+    state = until(lambda: (lambda st: st if st["state"] != "open" else None)(
+        c.vote_status(vote)), "the decision")
+    assert state["state"] == "decided" and state["option"] == "maybe"
+
+
 def test_reregistration_after_a_coordinator_restart(make_swarm, workdir):
     first = make_swarm(swarm_yaml([PY_TYPE]))
     agent = first.agent("py", {"upper": upper}, id="steady")
@@ -282,3 +295,27 @@ def test_silence_means_a_new_socket(py_swarm):
     until(lambda: agent._session.welcomed, "the welcome on the new socket")
     assert agent.id == "alive"
     assert c.run("upper", b"back", wait_timeout=seconds(10)).stdout == b"BACK"
+
+
+def test_curve_agents(make_swarm, workdir):
+    """Under security: an agent program zswarmd starts with --cert and --server-key,
+    and an agent with keys of its own from the agents directory."""
+    import zmq.auth
+    for sub in ("agents", "clients"):
+        os.mkdir(os.path.join(workdir, sub))
+    server_pub, server_secret = zmq.auth.create_certificates(workdir, "coord")
+    _, agent_secret = zmq.auth.create_certificates(os.path.join(workdir, "agents"), "bob")
+    _, client_secret = zmq.auth.create_certificates(os.path.join(workdir, "clients"), "al")
+    extra = (f'security: {{cert: "{server_secret}", agents: "{workdir}/agents", '
+             f'clients: "{workdir}/clients"}}\n')
+    program = f"[{sys.executable}, {os.path.abspath(EXAMPLE)}]"
+    s = make_swarm(swarm_yaml([f"{{type: py, count: 1, program: {program}}}",
+                               "{type: own, count: 0}"], extra))
+    c = s.client(cert=client_secret, server_key=server_pub)
+    until(lambda: c.agents(), "the spawned agent under CURVE", timeout=20)
+    assert c.run("upper", b"curve", wait_timeout=seconds(10)).stdout == b"CURVE"
+    s.agent("own", {"own": lambda ctx: b"mine"}, cert=agent_secret,
+            server_key=server_pub)
+    assert c.run("own", wait_timeout=seconds(10)).stdout == b"mine"
+    with pytest.raises(zswarm.ValidationError, match="server_key"):
+        zswarm.Agent("own", connect=s.agents_ep, cert=agent_secret)
