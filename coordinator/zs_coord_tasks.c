@@ -162,6 +162,13 @@ zs_coord_tasks_checkpoint(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *m
     zs_task_set_checkpoint(task, msg->data, msg->data_size);
     zs_tasks_charge(&self->tasks, task);
     zs_durable_checkpoint(&self->durable, task);
+    //  An agent's reply is not held for the journal: it waits for a commit now
+    if (zs_durable_sync(&self->durable) != 0) {
+        zs_error_set(&err, ZS_ERR_LIMIT,
+                     "the journal cannot be written: the checkpoint is not durable yet");
+        zs_core_refuse(&self->core, &asker, &err, msg->rid);
+        return;
+    }
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_TASK_CHECKPOINT_OK);
     reply.task = task->id;

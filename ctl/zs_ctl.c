@@ -194,18 +194,26 @@ zs_ctl_is_terminal(FILE *stream)
 
 //  Commands whose reply is shown as it is: by a zs_show function, or as JSON
 int
+zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply)
+{
+    zs_msg_init(reply, ZS_MSG_INVALID);
+    int code =
+        zs_ctl_request(self, request, reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    if (code == ZS_CTL_EXIT_OK && self->json) {
+        zs_msg_print_json(reply, self->io->out);
+    }
+    return code;
+}
+
+int
 zs_ctl_run_shown(zs_ctl_run_t *self,
                  zs_msg_t *request,
                  void (*show)(const zs_msg_t *reply, FILE *stream))
 {
     zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code =
-        zs_ctl_request(self, request, &reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    int code = zs_ctl_run_reply(self, request, &reply);
     if (code == ZS_CTL_EXIT_OK) {
-        if (self->json) {
-            zs_msg_print_json(&reply, self->io->out);
-        } else {
+        if (!self->json) {
             show(&reply, self->io->out);
         }
         zs_msg_fini(&reply);
@@ -282,19 +290,14 @@ s_cmd_task(zs_ctl_run_t *self)
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_TASK);
     request.task = self->operands[0];
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code = zs_ctl_request(self, &request, &reply,
-                              zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
-    if (code != ZS_CTL_EXIT_OK) {
-        return code;
+    int code = zs_ctl_run_reply(self, &request, &reply);
+    if (code == ZS_CTL_EXIT_OK) {
+        if (!self->json) {
+            s_show_task_here(&reply, self->io->out);
+            s_show_children(self, &reply);
+        }
+        zs_msg_fini(&reply);
     }
-    if (self->json) {
-        zs_msg_print_json(&reply, self->io->out);
-    } else {
-        s_show_task_here(&reply, self->io->out);
-        s_show_children(self, &reply);
-    }
-    zs_msg_fini(&reply);
     return code;
 }
 

@@ -95,6 +95,11 @@ int zs_ctl_request(zs_ctl_run_t *self,
                    zs_msg_t *reply,
                    int64_t timeout_ms);
 
+//  Send request and wait for its reply (the default timeout, or --timeout); with
+//  --json print it. Returns a zs_ctl_exit_t; on ZS_CTL_EXIT_OK the caller owns reply,
+//  shows it unless --json, and finishes it.
+int zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply);
+
 //  Send request and show its reply with show, or as JSON with --json. Returns a
 //  zs_ctl_exit_t.
 int zs_ctl_run_shown(zs_ctl_run_t *self,

@@ -490,18 +490,13 @@ s_list(zs_ctl_run_t *self)
 {
     zs_msg_t request, reply;
     zs_msg_init(&request, ZS_MSG_VOTE_LIST);
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code = zs_ctl_request(self, &request, &reply,
-                              zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
-    if (code != ZS_CTL_EXIT_OK) {
-        return code;
+    int code = zs_ctl_run_reply(self, &request, &reply);
+    if (code == ZS_CTL_EXIT_OK) {
+        if (!self->json) {
+            code = s_list_table(self, &reply.votes);
+        }
+        zs_msg_fini(&reply);
     }
-    if (self->json) {
-        zs_msg_print_json(&reply, self->io->out);
-    } else {
-        code = s_list_table(self, &reply.votes);
-    }
-    zs_msg_fini(&reply);
     return code;
 }
 

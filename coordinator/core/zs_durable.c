@@ -194,7 +194,7 @@ s_checkpoint_record(const zs_task_t *task, zs_msg_t *record)
     record->data_size = task->ckpt_size;
 }
 
-//  Committed before the reply is released, as an accepted task is
+//  The agent's reply waits for a commit (zs_coord_tasks_checkpoint)
 void
 zs_durable_checkpoint(zs_durable_t *self, const zs_task_t *task)
 {

@@ -79,7 +79,7 @@ void zs_durable_spend(zs_durable_t *self,
                       const char *atype,
                       const zs_spend_sum_t *sum);
 
-//  Record task's checkpoint (none: cleared); committed with the batch (PROTOCOL.md §11).
+//  Record task's checkpoint (none: cleared), to commit with zs_durable_sync (§11).
 void zs_durable_checkpoint(zs_durable_t *self, const zs_task_t *task);
 
 //  Make recorded changes durable under the policy, then let the held replies go.

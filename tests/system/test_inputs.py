@@ -63,6 +63,8 @@ def test_inputs_and_deps_together(make_swarm):
     assert assign["inputs"] == [{"task": "two", "status": "completed",
                                  "stdout": b"two"}], assign
     assert client.ok("task", task="both")["deps"] == ["one", "two"]
+    # zswarm-agent takes an assign that carries inputs
+    assert client.run("echo", b"z", inputs=["one"])["stdout"] == b"z"
 
 
 def test_inputs_refused(swarm):

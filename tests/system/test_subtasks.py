@@ -70,16 +70,22 @@ def test_agent_submits_refused(make_swarm):
     other.next("error", code=3)
 
 
+def two_levels(swarm, top, middle):
+    """A worker runs task top, which submits middle, run by a mid agent: both agents."""
+    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    mid = ScriptedAgent(swarm, "mid", "mid-1")
+    start(swarm, worker, "worker", top)
+    ack = worker.request("submit", ttype="mid", task=middle, parent=top)
+    assert ack["t"] == "submit.ok", ack
+    mid.next("task.assign", task=middle)
+    return worker, mid
+
+
 def test_cancelling_a_parent_cancels_its_descendants(make_swarm):
     """A parent cancelled by a client cancels its child, and the child's child in turn;
     the agents running them are told."""
     swarm = make_swarm(family_yaml("family3"))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    mid = ScriptedAgent(swarm, "mid", "mid-1")
-    start(swarm, worker, "worker", "top")
-    assert worker.request("submit", ttype="mid", task="middle", parent="top")["t"] == \
-        "submit.ok"
-    mid.next("task.assign", task="middle")
+    worker, mid = two_levels(swarm, "top", "middle")
     assert mid.request("submit", ttype="nobody", task="bottom", parent="middle")["t"] == \
         "submit.ok"
     swarm.control.ok("cancel", task="top")
@@ -94,12 +100,7 @@ def test_cancelling_a_parent_cancels_its_descendants(make_swarm):
 def test_depth_limit(make_swarm):
     """tasks.max_depth 1: a root's child may not have a child of its own (error 10)."""
     swarm = make_swarm(family_yaml("family4", tasks={"max_depth": 1}))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    mid = ScriptedAgent(swarm, "mid", "mid-1")
-    start(swarm, worker, "worker", "root")
-    assert worker.request("submit", ttype="mid", task="level-1", parent="root")["t"] == \
-        "submit.ok"
-    mid.next("task.assign", task="level-1")
+    _, mid = two_levels(swarm, "root", "level-1")
     msg = mid.request("submit", ttype="echo", parent="level-1")
     assert msg["t"] == "error" and msg["code"] == E_LIMIT, msg
     assert "tasks.max_depth (1)" in msg["why"], msg
