@@ -319,3 +319,24 @@ def test_curve_agents(make_swarm, workdir):
     assert c.run("own", wait_timeout=seconds(10)).stdout == b"mine"
     with pytest.raises(zswarm.ValidationError, match="server_key"):
         zswarm.Agent("own", connect=s.agents_ep, cert=agent_secret)
+
+
+def test_arguments_checked(monkeypatch):
+    """The command line zswarmd gives an agent program, and what is refused."""
+    agent = zswarm.Agent.from_argv(None, ["--connect", "tcp://127.0.0.1:1", "--type", "py",
+                                          "--id", "py-1", "--parent", "1", "--events",
+                                          "tcp://127.0.0.1:2", "-n", "3"])
+    try:
+        assert (agent.atype, agent.id, agent.parent, agent.concurrency) == \
+            ("py", "py-1", 1, 3)
+        assert agent.events_endpoint == "tcp://127.0.0.1:2"
+    finally:
+        agent.close()
+    for argv in (["--type", "not ok"], ["--type", "py", "-n", "0"], ["--id", "x"]):
+        with pytest.raises(SystemExit):
+            zswarm.Agent.from_argv(None, argv)
+    with pytest.raises(zswarm.ValidationError, match="at most 64"):
+        zswarm.Agent("py", {f"t{i}": upper for i in range(65)})
+    monkeypatch.setenv("ZSWARM_AGENT_SECRET", "not hex")
+    with pytest.raises(zswarm.ValidationError, match="64 hex digits"):
+        zswarm.Agent("py")

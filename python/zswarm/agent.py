@@ -57,6 +57,7 @@ DEFAULT_AGENTS = "tcp://127.0.0.1:7600"
 SECRET_ENV = "ZSWARM_AGENT_SECRET"  # zswarmd's proof of a local slot (PROTOCOL §5.3)
 SECRET_SIZE = 64                    # hex digits
 CONC_MAX = 1024
+CAPS_MAX = 64                       # capabilities in a hello
 OUTPUT_MAX = 64 * 1024              # stdout, stderr (§2.5)
 PARENT_CHECK_S = 0.25               # how often --parent is checked, as zswarm-agent
 
@@ -232,7 +233,12 @@ class Agent:
         def register(fn):
             if self._started:
                 raise RuntimeError("handlers are registered before the agent starts")
-            self._handlers[check.name("task type", ttype or fn.__name__)] = fn
+            name = check.name("task type", ttype or fn.__name__)
+            if name != self.atype and name not in self._handlers and \
+                    len([t for t in self._handlers if t != self.atype]) >= CAPS_MAX:
+                raise ValidationError(f"at most {CAPS_MAX} task types besides "
+                                      f"'{self.atype}' (capabilities, §2.5)")
+            self._handlers[name] = fn
             return fn
         return register
 
@@ -318,6 +324,7 @@ class Agent:
                     attempt.stop()
 
     def load(self):
+        """Attempts whose function still runs, but those lending their slot."""
         return sum(1 for a in self._attempts.values() if not a.lent)
 
     def deadline(self):
@@ -359,7 +366,7 @@ class Agent:
     def _assign(self, msg):
         task, att = msg["task"], msg["att"]
         conc = self.welcome["conc"] if self.welcome else 1
-        if len(self._attempts) - sum(1 for a in self._attempts.values() if a.lent) >= conc:
+        if self.load() >= conc:   # attempts it still runs that zswarmd no longer counts
             self._session.post("task.result", task=task, att=att, status="busy")
             return
         handler = self._handlers.get(msg["ttype"])
