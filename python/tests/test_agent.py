@@ -156,23 +156,31 @@ def test_messages_between_agents_under_mesh(make_swarm):
     inbox = []
     got = threading.Event()
 
+    acks = []
+
     def on_message(sender, payload):
         inbox.append((sender, payload))
+        listener.peer.send(sender, b"ack " + payload)   # a reply outside any task
         if len(inbox) == 2:
             got.set()
+
+    async def on_ack(sender, payload):
+        acks.append(payload)
 
     def tell(ctx):
         ctx.send("listener", b"direct " + ctx.payload)
         ctx.share(b"to all")
         return b"sent"
 
-    s.agent("py", on_message=on_message, id="listener")
-    talker = s.agent("py", {"tell": tell}, id="talker")
+    listener = s.agent("py", on_message=on_message, id="listener")
+    talker = s.agent("py", {"tell": tell}, id="talker", on_message=on_ack)
     until(lambda: "listener" in talker.neighbours, "the neighbours")
     assert talker.role == "peer"
     assert c.run("tell", b"hi", wait_timeout=seconds(10)).ok
     assert got.wait(seconds(10))
     assert sorted(inbox) == [("talker", b"direct hi"), ("talker", b"to all")]
+    until(lambda: len(acks) == 2, "the replies")
+    assert sorted(acks) == [b"ack direct hi", b"ack to all"]
 
 
 def test_vote_answered(py_swarm):
