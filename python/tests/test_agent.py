@@ -220,9 +220,22 @@ def test_vote_answer_of_the_swarm_file(make_swarm):
 
 def test_reregistration_after_a_coordinator_restart(make_swarm, workdir):
     first = make_swarm(swarm_yaml([PY_TYPE]))
-    agent = first.agent("py", {"upper": upper}, id="steady")
+    waiting = threading.Event()
+    ended = []
+
+    def waiter(ctx):
+        child = ctx.submit("nobody-runs-this")
+        waiting.set()
+        try:
+            ctx.wait(child)
+        except zswarm.ClientClosed as exc:   # the wait ends with the session
+            ended.append(str(exc))
+
+    agent = first.agent("py", {"upper": upper, "waiter": waiter}, id="steady")
     c = first.client()
     until(lambda: c.agents(), "the first registration")
+    c.submit("waiter")
+    assert waiting.wait(seconds(10))
     c.close()
     first.clients = []
     first.proc.kill()   # no bye: the agent finds out by itself
@@ -238,6 +251,8 @@ def test_reregistration_after_a_coordinator_restart(make_swarm, workdir):
               "the re-registration", timeout=20)
         assert c2.run("upper", b"again", wait_timeout=seconds(10)).stdout == b"AGAIN"
         assert agent.id == "steady"
+        assert ended and ("session was lost" in ended[0] or "replaced" in ended[0]), ended
+        until(lambda: agent.load() == 0, "the waiting handler's end")
     finally:
         second.stop()
 

@@ -12,7 +12,8 @@ at once), on an error 4 (§5.3: the coordinator restarted or forgot us; hello ag
 the same socket, with the same id) and on the coordinator's bye (§5.4: hellos resume
 after hb). The socket sets ZMQ_IMMEDIATE: while no connection is up nothing is queued,
 and a frame that finds no peer is dropped (a request fails with ClientClosed), so a
-stale hello or result never reaches a coordinator that came back.
+stale hello or result never reaches a coordinator that came back. A lost session fails
+the requests it had open: no reply will come for them.
 
 Messages from the coordinator are checked (every field the agent reads has the kind
 §2.2 says) before the owner sees them; a message that fails is dropped and logged.
@@ -178,6 +179,10 @@ class Session(IoThread):
         self._backoff = 0.0
         if new_socket:
             self._replace_socket(self._new_socket())
+        # Requests end with the session that took them, unanswered (a wait among
+        # them, §7.4): fail them rather than leave a handler waiting for ever
+        for rid in list(self._pending):
+            self._fail(rid, ClientClosed(f"the session was lost ({why})"))
         self._next_hello = now + delay
 
     def _no_peer(self):
@@ -220,6 +225,7 @@ class Session(IoThread):
             return
         if msg["t"] == "error" and msg["code"] == NOT_REGISTERED and self.welcomed:
             self._lost("the coordinator does not know us", self._last_heard)
+            return
         super()._dispatch(msg)
 
     def _unsolicited(self, msg):
