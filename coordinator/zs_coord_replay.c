@@ -71,9 +71,13 @@ s_ended(s_replay_t *self, const zs_msg_t *record)
     }
     bool known = task != NULL;
     if (!known) {
-        //  Compaction kept only the result of a task that had ended
+        //  Compaction kept only the result of a task that had ended, its children's
+        //  ids with it
         task = zs_task_new(record->task, record, (unsigned) record->tmo,
                            (unsigned) record->tries, zs_tasks_next_order(&coord->tasks));
+        for (size_t i = 0; i < record->children.count; i++) {
+            zs_task_add_child(task, record->children.items[i]);
+        }
     }
     task->state = (zs_task_state_t) state;
     task->att = (unsigned) record->att;

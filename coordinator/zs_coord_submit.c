@@ -63,13 +63,20 @@ s_check_admitted(zs_coord_t *self, const zs_msg_t *msg, zs_error_t *err)
     return -1;
 }
 
+//  The tasks a submit makes: one, a fan-out's items and aggregate, or a ring's stages
+static size_t
+s_task_count(zs_coord_t *self, const zs_msg_t *msg)
+{
+    bool ring = zs_topology_ring_task(self->swarm, msg->ttype);
+    return ring ? self->swarm->ring_count : zs_graph_size(msg);
+}
+
 //  Room for the tasks it makes, within the bounds: 0, or -1 with err (QUEUE_FULL)
 static int
 s_check_room(zs_coord_t *self, const zs_msg_t *msg, zs_error_t *err)
 {
-    bool ring = zs_topology_ring_task(self->swarm, msg->ttype);
-    size_t count = ring ? self->swarm->ring_count : zs_graph_size(msg);
-    return zs_tasks_check(&self->tasks, count, zs_tasks_measure(&self->tasks, msg), err);
+    return zs_tasks_check(&self->tasks, s_task_count(self, msg),
+                          zs_tasks_measure(&self->tasks, msg), err);
 }
 
 //  The tasks it makes under id fit the graph, the topology and the queues: 0, or -1
@@ -121,7 +128,7 @@ s_check_parent(zs_coord_t *self,
                             "tasks.max_depth (%u)",
                             parent->id, parent->family.depth, swarm->max_depth);
     }
-    if (parent->family.child_count + zs_graph_size(msg) > swarm->max_children) {
+    if (parent->family.child_count + s_task_count(self, msg) > swarm->max_children) {
         return zs_error_set(err, ZS_ERR_LIMIT,
                             "task '%s' has %zu children: more would pass "
                             "tasks.max_children (%u)",

@@ -602,10 +602,12 @@ zs_teams_ring_accept(
         submit.ttype = self->core->swarm->ring[k];
         const char *dep = prev;
         if (k > 0) {
-            //  'requires' and 'deps' are the first stage's; the others wait for it
+            //  'requires', 'deps' and 'inputs' are the first stage's; the others wait
+            //  for it
             submit.payload = NULL;
             submit.payload_size = 0;
             submit.deps = (zs_msg_list_t){&dep, 1};
+            submit.inputs = (zs_msg_list_t){NULL, 0};
             submit.agg = submit.ttype;
             submit.requires = (zs_msg_list_t){NULL, 0};
         }

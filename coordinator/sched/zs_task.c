@@ -393,6 +393,9 @@ void
 zs_task_add_child(zs_task_t *self, const char *child)
 {
     zs_task_family_t *family = &self->family;
+    if (s_listed((const char *const *) family->children, family->child_count, child)) {
+        return;
+    }
     if (family->child_count == family->child_alloc) {
         family->child_alloc = family->child_alloc ? 2 * family->child_alloc : 4;
         family->children =

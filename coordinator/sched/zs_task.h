@@ -234,7 +234,8 @@ const zs_task_part_t *zs_task_input(const zs_task_t *self, size_t n, const char 
 //  Keep data (size bytes, copied) as the task's checkpoint; none when size is 0.
 void zs_task_set_checkpoint(zs_task_t *self, const uint8_t *data, size_t size);
 
-//  Remember child (its id copied) as a task this one submitted.
+//  Remember child (its id copied) as a task this one submitted, unless it is listed
+//  already (a replay restores a parent's list and links its children too).
 void zs_task_add_child(zs_task_t *self, const char *child);
 
 //  Make an aggregate's payload of its parts, joined in dep order, and free them.

@@ -256,3 +256,37 @@ def test_checkpoint_and_inputs_survive_compaction(make_swarm, workdir):
     assign = consumer.next("task.assign", task="waiting")
     assert assign["inputs"] == [{"task": "source", "status": "completed",
                                  "stdout": b"the input"}], assign
+
+
+def test_children_survive_compaction(make_swarm, workdir):
+    """A finished parent kept by a compacted journal (its wait.ok alone, as compaction
+    writes it) still lists its children after a restart. A heartbeat of 60 s keeps the
+    first zswarmd from compacting; the second compacts at its first heartbeat."""
+    bind, journal = fixed_bind(), journal_conf(workdir, "tree")
+
+    def text(hb):
+        return swarm_yaml("tree", [echo_type(count=1), "{type: worker, count: 0}"], hb=hb,
+                          liveness=100, bind=bind, tasks={"keep_results": 3},
+                          journal=journal)
+
+    swarm = make_swarm(text(60000), name="tree")
+    payload = os.urandom(1 << 20)
+    for i in range(10):
+        assert swarm.control.run("noop", payload, task=f"big-{i}")["state"] == "completed"
+    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    start(swarm, worker, "worker", "elder")
+    assert worker.request("submit", ttype="nobody", task="young",
+                          parent="elder")["t"] == "submit.ok"
+    worker.send("task.result", task="elder", att=1, status="ok")
+    assert swarm.control.wait("elder")["children"] == ["young"]
+    swarm.kill()
+    with open(swarm.path, "w") as f:
+        f.write(text(HB_MS))
+    swarm.restart()
+    wait_until(lambda: os.path.getsize(journal["path"]) < (1 << 20), 10,
+               "the journal to be compacted")
+    swarm.kill()
+    swarm.restart()
+    assert swarm.control.ok("task", task="elder")["children"] == ["young"]
+    young = swarm.control.ok("task", task="young")
+    assert young["state"] == "cancelled" and young["parent"] == "elder", young

@@ -356,6 +356,18 @@ test_ring(void)
     s_submit(env, &submit);
     ZS_EXPECT(ok, s_refused(env, 2, ZS_ERR_FORBIDDEN, "ring stage 2"));
     ZS_EXPECT(ok, env->coord.core.counts.forbidden == 1);
+    //  Inputs are the first stage's: the others take the stage before them
+    submit = s_submit_msg("in", "upper", "y", 3);
+    s_submit(env, &submit);
+    ZS_EXPECT(ok, s_accepted(env, 3, "in", false, NULL));
+    const char *inputs[] = {"in"};
+    submit = s_submit_msg("t", "upper", NULL, 4);
+    submit.inputs = (zs_msg_list_t){inputs, 1};
+    s_submit(env, &submit);
+    ZS_EXPECT(ok, s_accepted(env, 4, "t", false, NULL));
+    ZS_EXPECT(ok, zs_tasks_find(&env->coord.tasks, "t.1")->graph.input_count == 1 &&
+                      zs_tasks_find(&env->coord.tasks, "t.2")->graph.input_count == 0 &&
+                      zs_tasks_find(&env->coord.tasks, "t")->graph.input_count == 0);
     s_env_destroy(&env);
     ZS_CHECK(ok);
 }
