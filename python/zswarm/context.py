@@ -121,7 +121,7 @@ class Context(Peer):
                 fields[key] = check.integer(key, value, 0, 2 ** 64 - 1)
         if text is not None:
             fields["text"] = check.text("text", text, 0, TEXT_BODY_MAX)
-        self._session.call(lambda: self._attempt.progress(self._fields(**fields)))
+        self._session.call_soon(lambda: self._attempt.progress(self._fields(**fields)))
 
     def save_checkpoint(self, data):
         """Save ``data`` (bytes or str, at most 64 KiB; empty clears it) as the task's
