@@ -36,6 +36,8 @@ static const zs_opts_option_t s_options[] = {
      ZS_AGENT_CONC_MAX, "N", "tasks to run at once, 1-1024 (default: the coordinator's)"},
     {"--parent", "-p", ZS_OPTS_INT, ZS_OPTS_OPTIONAL, S_OFF(parent), 1, INT_MAX, "PID",
      "exit when process PID is no longer this one's parent"},
+    {"--events", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(config.events), 0, 0,
+     "ENDPOINT", "the coordinator's events socket (default: the one its welcome names)"},
     {"--cert", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, S_OFF(config.peer.cert), 0, 0,
      "FILE", "connect with CURVE, as this secret certificate (NAME_secret)"},
     {"--server-key", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL,

@@ -5,8 +5,10 @@
 #include "agent/zs_download.h"
 #include "agent/zs_exec.h"
 #include "agent/zs_http.h"
+#include "agent/zs_listen.h"
 #include "agent/zs_llm_ops.h"
 #include "agent/zs_peer.h"
+#include "agent/zs_usage.h"
 #include "agent/zs_voter.h"
 
 #include <inttypes.h>
@@ -21,6 +23,7 @@
 #define ZS_AGENT_BID_FLOOR_US    1000  //  added to each estimate, so load always counts
 #define ZS_AGENT_ESTIMATE_WEIGHT 4     //  the newest run's weight in an estimate is 1/4
 #define ZS_AGENT_ESTIMATES_MAX   256   //  task types whose run time an agent remembers
+#define ZS_AGENT_BROADCAST_LOG   256   //  bytes of a broadcast's payload logged, escaped
 
 //  The handlers an agent can run tasks with; welcome.handler picks one by name
 static const zs_handler_ops_t *const s_handlers[] = {
@@ -50,6 +53,10 @@ struct _zs_agent_t {
     zhashx_t *delegated;  //  "task/att" of attempts a worker runs for us (we lead)
     char role[ZS_MSG_NAME_MAX + 1];  //  our place in the topology, "" under star
     char lead[ZS_MSG_NAME_MAX + 1];  //  the agent we report to, "" for none
+    char *events;                    //  owned: --events, or NULL for the welcome's
+    zs_listen_t *listen;             //  owned: the events addressed to agents
+    bool paused;                     //  the coordinator gives us no new task
+    zs_usage_t usage;                //  our last resource reading, for heartbeats
 };
 
 //  When a running attempt started, to learn how long its type takes
@@ -244,6 +251,109 @@ s_handler_select(zs_agent_t *self, const zs_msg_t *welcome)
     }
 }
 
+//  Paused or not, as the coordinator says (why: what said it); logged when it changes
+static void
+s_set_paused(zs_agent_t *self, bool paused, const char *why)
+{
+    if (paused != self->paused) {
+        zsys_notice(
+            "agent '%s' %s (%s): %s", self->agent, paused ? "paused" : "resumed", why,
+            paused ? "no new tasks will come; running ones go on" : "new tasks may come");
+    }
+    self->paused = paused;
+}
+
+//  The one place a broadcast for us (all agents, or our type) arrives. It is logged,
+//  escaped and bounded; the running tasks' channel (agent/zs_chan.c) takes it from
+//  here into their inbox.
+static void
+s_on_broadcast(zs_agent_t *self, const zs_msg_t *event)
+{
+    char sample[ZS_AGENT_BROADCAST_LOG];
+    zs_sanitize(sample, sizeof sample, event->payload, event->payload_size);
+    zsys_notice("agent '%s': broadcast%s%s%s (%zu bytes): '%s'", self->agent,
+                event->atype ? " to type '" : "", event->atype ? self->atype : "",
+                event->atype ? "'" : "", event->payload_size, sample);
+}
+
+//  True when a pause, a resume or a broadcast is for us: our id, our type, or (with
+//  neither) every agent
+static bool
+s_for_us(zs_agent_t *self, const zs_msg_t *event)
+{
+    return event->agent   ? streq(event->agent, self->agent)
+           : event->atype ? streq(event->atype, self->atype)
+                          : true;
+}
+
+static void
+s_on_agent_event(void *ctx, const zs_msg_t *event)
+{
+    zs_agent_t *self = ctx;
+    if (!s_for_us(self, event)) {
+        return;
+    }
+    if (event->type == ZS_MSG_EV_AGENT_BROADCAST) {
+        s_on_broadcast(self, event);
+    } else {
+        s_set_paused(self, event->type == ZS_MSG_EV_AGENT_PAUSED, "event");
+    }
+}
+
+//  Events were missed: ask the coordinator for the state they carry
+static void
+s_on_gap(void *ctx)
+{
+    zs_agent_t *self = ctx;
+    zsys_info("missed events addressed to agents: asking the coordinator for our state");
+    zs_msg_t sync;
+    zs_msg_init(&sync, ZS_MSG_AGENT_SYNC);
+    s_send(self, &sync);
+}
+
+static void
+s_recv_sync_ok(void *ctx, const zs_msg_t *msg)
+{
+    zs_agent_t *self = ctx;
+    zs_listen_synced(self->listen, msg->aseq);
+    s_set_paused(self, msg->paused, "sync");
+}
+
+static void
+s_recv_heartbeat(void *ctx, const zs_msg_t *msg)
+{
+    zs_agent_t *self = ctx;
+    if (msg->aseq) {
+        zs_listen_heard(self->listen, msg->aseq);
+    }
+}
+
+//  A welcome: subscribe where the events are (--events, else the welcome's endpoint
+//  with a wildcard host made the agents endpoint's), and take the state it says
+static void
+s_listen_welcome(zs_agent_t *self, const zs_msg_t *welcome, zs_session_welcome_t kind)
+{
+    char endpoint[ZS_LISTEN_ENDPOINT_MAX + 1];
+    const char *events = self->events ? self->events : welcome->events;
+    if (!events) {
+        zsys_warning("no events endpoint: broadcasts and pauses will not be heard");
+    } else if (zs_listen_resolve(events, s_endpoint(self), endpoint, sizeof endpoint) !=
+               0) {
+        zsys_warning("events endpoint too long: broadcasts will not be heard");
+    } else {
+        zs_error_t err;
+        if (zs_listen_connect(self->listen, endpoint, zs_session_cert(self->session),
+                              zs_session_server_key(self->session), &err) != 0) {
+            char sample[ZS_MSG_NAME_MAX * 4 + 1];
+            zsys_warning("%s", zs_sanitize_str(sample, sizeof sample, err.text));
+        }
+    }
+    if (kind != ZS_SESSION_AGAIN) {
+        zs_listen_restart(self->listen, welcome->aseq);
+    }
+    s_set_paused(self, welcome->paused, "welcome");
+}
+
 //  The session's welcome: adopt our id, concurrency and handler
 static void
 s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
@@ -272,6 +382,7 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     self->conc = s_clamp(conc, 1, ZS_AGENT_CONC_MAX);
     s_handler_select(self, msg);
     zs_voter_configure(self->voter, msg);
+    s_listen_welcome(self, msg, kind);
     if (kind != ZS_SESSION_AGAIN) {
         zsys_info("registered with '%s' as '%s' (handler '%s', concurrency %" PRIu64
                   ", heartbeat %" PRIu64 " ms)",
@@ -375,12 +486,17 @@ s_recv_neighbours(void *ctx, const zs_msg_t *msg)
               self->lead[0] ? ", lead " : "", self->lead, zhashx_size(self->peers));
 }
 
+//  A message from a neighbour: logged, and kept for the tasks that ask (exec)
 static void
 s_recv_msg(void *ctx, const zs_msg_t *msg)
 {
+    zs_agent_t *self = ctx;
     char from[ZS_MSG_NAME_MAX * 4 + 1];
     zsys_info("message from '%s' (%zu bytes)",
               zs_sanitize_str(from, sizeof from, msg->agent), msg->payload_size);
+    if (self->active >= 0 && s_handlers[self->active]->recv) {
+        s_handlers[self->active]->recv(self->handlers[self->active], msg);
+    }
 }
 
 static void
@@ -390,12 +506,15 @@ s_recv_ask(void *ctx, const zs_msg_t *msg)
     zs_voter_ask(self->voter, msg);
 }
 
-//  The coordinator took our ballot; a refusal comes as an error, which is logged
+//  The coordinator took our ballot (a refusal comes as an error, which is logged), or
+//  one a task cast through us (with a rid)
 static void
 s_recv_cast_ok(void *ctx, const zs_msg_t *msg)
 {
     zs_agent_t *self = ctx;
-    if (self->debug) {
+    if (msg->rid) {
+        s_recv_for_handler(self, msg);
+    } else if (self->debug) {
         char vote[ZS_MSG_NAME_MAX * 4 + 1];
         zsys_debug("ballot cast in vote '%s'",
                    zs_sanitize_str(vote, sizeof vote, msg->vote));
@@ -480,7 +599,20 @@ static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_ASK] = s_recv_ask,
     [ZS_MSG_VOTE_CAST_OK] = s_recv_cast_ok,
     [ZS_MSG_MEM_GET_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_PUT_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_DEL_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_QUERY_OK] = s_recv_for_handler,
+    [ZS_MSG_MEM_DEPOSIT_OK] = s_recv_for_handler,
+    [ZS_MSG_VOTE_PROPOSE_OK] = s_recv_for_handler,
+    [ZS_MSG_VOTE_STATUS_OK] = s_recv_for_handler,
+    [ZS_MSG_TASK_CHECKPOINT_OK] = s_recv_for_handler,
+    [ZS_MSG_SUBMIT_OK] = s_recv_for_handler,
+    [ZS_MSG_WAIT_OK] = s_recv_for_handler,
+    [ZS_MSG_CANCEL_OK] = s_recv_for_handler,
+    [ZS_MSG_TASK_OK] = s_recv_for_handler,
     [ZS_MSG_PROVIDER_STATE] = s_recv_for_handler,
+    [ZS_MSG_AGENT_SYNC_OK] = s_recv_sync_ok,
+    [ZS_MSG_HEARTBEAT] = s_recv_heartbeat,
 };
 
 static void
@@ -497,6 +629,13 @@ static uint64_t
 s_on_load(void *ctx)
 {
     return s_running(ctx);
+}
+
+static void
+s_on_usage(void *ctx, zs_msg_t *heartbeat)
+{
+    zs_agent_t *self = ctx;
+    zs_usage_read(&self->usage, &heartbeat->cpu, &heartbeat->rss);
 }
 
 //  ---- children ------------------------------------------------------------------------
@@ -526,7 +665,8 @@ static const zs_peer_ops_t s_peer_ops = {
     .session = {.hello = s_on_hello,
                 .welcome = s_on_welcome,
                 .recv = s_recv,
-                .load = s_on_load},
+                .load = s_on_load,
+                .usage = s_on_usage},
     .reap = s_reap,
 };
 
@@ -551,6 +691,7 @@ s_identity_init(zs_agent_t *self, const zs_agent_config_t *config)
     self->debug = config->peer.debug;
     self->conc = config->conc ? config->conc : 1;
     self->active = -1;
+    self->events = config->events ? zs_strdup(config->events) : NULL;
 }
 
 zs_agent_t *
@@ -578,6 +719,8 @@ zs_agent_new(const zs_agent_config_t *config, zs_error_t *err)
         self->handlers[i] = s_handlers[i]->instance_new(self->loop, &sink);
     }
     self->voter = zs_voter_new(self->loop, s_on_cast, self);
+    zs_listen_ops_t listen = {s_on_agent_event, s_on_gap};
+    self->listen = zs_listen_new(self->loop, &listen, self);
     //  Orphans of our tasks come to us and are reaped with the rest, not left as
     //  zombies for an init that may not reap (containers)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -596,6 +739,7 @@ zs_agent_destroy(zs_agent_t **self_p)
             }
         }
         zs_voter_destroy(&self->voter);
+        zs_listen_destroy(&self->listen);
         zs_peer_destroy(&self->peer);
         zhashx_destroy(&self->starts);
         zhashx_destroy(&self->estimates);
@@ -603,6 +747,7 @@ zs_agent_destroy(zs_agent_t **self_p)
         zhashx_destroy(&self->delegated);
         free(self->atype);
         free(self->id);
+        free(self->events);
         free(self);
         *self_p = NULL;
     }
@@ -622,6 +767,13 @@ zs_agent_run(zs_agent_t *self)
     }
     zs_voter_kill_all(self->voter);
     return rc;
+}
+
+bool
+zs_agent_paused(zs_agent_t *self)
+{
+    assert(self);
+    return self->paused;
 }
 
 bool

@@ -1,6 +1,8 @@
 //  zs_exec - see zs_exec.h
 
 #include "agent/zs_exec.h"
+#include "agent/zs_chan.h"
+#include "agent/zs_taskfiles.h"
 #include "common/zs_proc.h"
 
 #include <errno.h>
@@ -56,6 +58,7 @@ typedef struct {
     int status;                      //  the leader's waitpid status
     bool grace_expired;              //  pipes still open ZS_EXEC_GRACE_MS after exit
     int timer;                       //  its one zloop timer (tmo, then grace), or -1
+    zs_taskfiles_t files;            //  its inputs and checkpoint as files, owned
     void *handle;                    //  its node in the handler's list
 } s_job_t;
 
@@ -64,7 +67,9 @@ struct _zs_exec_t {
     zs_handler_sink_t sink;  //  where jobs are reported
     char **argv;             //  owned, NULL-terminated command; NULL when none is set
     zlistx_t *jobs;          //  s_job_t, owned (freed by this module)
-    zs_ratelimit_t limit;    //  for logs that each assign can trigger
+    zs_chan_t *chan;         //  owned: each job's channel to us
+    char agent[ZS_MSG_NAME_MAX + 1];  //  our agent id, for the jobs' environment
+    zs_ratelimit_t limit;             //  for logs that each assign can trigger
 };
 
 //  ---- finding jobs --------------------------------------------------------------------
@@ -285,6 +290,8 @@ s_job_report(zs_exec_t *self, const s_job_t *job)
 static void
 s_job_free(zs_exec_t *self, s_job_t *job)
 {
+    zs_chan_close(self->chan, job->task, job->att);
+    zs_taskfiles_remove(&job->files);
     s_timer_stop(self, job);
     s_input_close(self, job);
     s_pipe_close(self, &job->proc.stdout_fd);
@@ -301,6 +308,10 @@ s_job_finish(zs_exec_t *self, s_job_t *job)
     //  stays reserved while any member lives, so this reaches only the job's own
     //  processes (unless the group emptied and the id was reused since: unlikely)
     killpg(job->proc.pid, SIGKILL);
+    //  Closed before the result leaves: nothing the task asks from now on is served,
+    //  and its files are gone by the time anyone learns it ended
+    zs_chan_close(self->chan, job->task, job->att);
+    zs_taskfiles_remove(&job->files);
     zlistx_delete(self->jobs, job->handle);
     s_job_report(self, job);
     s_job_free(self, job);
@@ -423,6 +434,7 @@ zs_exec_new(zloop_t *loop, const zs_handler_sink_t *sink)
     self->loop = loop;
     self->sink = *sink;
     self->jobs = zlistx_new();  //  czmq aborts on OOM: never NULL
+    self->chan = zs_chan_new(loop, sink);
     return self;
 }
 
@@ -444,6 +456,7 @@ zs_exec_destroy(zs_exec_t **self_p)
     if (self) {
         zs_exec_kill_all(self);
         zlistx_destroy(&self->jobs);
+        zs_chan_destroy(&self->chan);
         s_argv_free(self);
         free(self);
         *self_p = NULL;
@@ -464,6 +477,55 @@ zs_exec_set_argv(zs_exec_t *self, const char *const *argv, size_t argc)
     }
 }
 
+#define S_ENV_OWN 5                                  //  variables every job gets
+#define S_ENV_MAX (S_ENV_OWN + ZS_TASKFILES_ENV_MAX)  //  and with its files
+
+//  Spawn the job's process with its channel's end, its files (written before) and the
+//  variables that name them
+static int
+s_spawn(zs_exec_t *self,
+        const zs_msg_t *assign,
+        const zs_taskfiles_t *files,
+        zs_proc_t *proc)
+{
+    int fd = zs_chan_open(self->chan, assign->task, assign->att);
+    if (fd < 0) {
+        return -1;
+    }
+    char vars[S_ENV_OWN][ZS_MSG_NAME_MAX + 32];
+    snprintf(vars[0], sizeof vars[0], "ZSWARM_TASK_FD=%d", ZS_PROC_PASS_FD);
+    snprintf(vars[1], sizeof vars[1], "ZSWARM_TASK=%s", assign->task);
+    snprintf(vars[2], sizeof vars[2], "ZSWARM_ATTEMPT=%" PRIu64, assign->att);
+    snprintf(vars[3], sizeof vars[3], "ZSWARM_AGENT=%s", self->agent);
+    snprintf(vars[4], sizeof vars[4], "ZSWARM_TYPE=%s", assign->ttype);
+    char *entries[S_ENV_MAX] = {vars[0], vars[1], vars[2], vars[3], vars[4]};
+    size_t count = S_ENV_OWN;
+    for (size_t i = 0; i < files->env_count; i++) {
+        entries[count++] = files->env[i];
+    }
+    char **env = zs_proc_env_with_all(entries, count);
+    int rc =
+        zs_proc_spawn_passing(self->argv, env, ZS_PROC_PIPES | ZS_PROC_GROUP, fd, proc);
+    int saved = errno;
+    free(env);
+    close(fd);
+    if (rc != 0) {
+        zs_chan_close(self->chan, assign->task, assign->att);
+    }
+    errno = saved;
+    return rc;
+}
+
+static void
+s_spawn_failed(zs_exec_t *self, const zs_msg_t *assign, const char *why)
+{
+    uint64_t suppressed = 0;
+    if (zs_ratelimit_allow(&self->limit, &suppressed)) {
+        zsys_warning("%s (%" PRIu64 " similar suppressed)", why, suppressed);
+    }
+    s_report_failure(self, assign, why);
+}
+
 void
 zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
 {
@@ -474,19 +536,23 @@ zs_exec_start(zs_exec_t *self, const zs_msg_t *assign)
                          "exec handler has no command (welcome sent no argv)");
         return;
     }
+    zs_taskfiles_t files = {0};
+    zs_error_t err;
+    if (zs_taskfiles_write(&files, assign, &err) != 0) {
+        s_spawn_failed(self, assign, err.text);
+        return;
+    }
     zs_proc_t proc;
-    if (zs_proc_spawn(self->argv, NULL, ZS_PROC_PIPES | ZS_PROC_GROUP, &proc) != 0) {
+    if (s_spawn(self, assign, &files, &proc) != 0) {
         char why[ZS_MSG_TEXT_MAX];
         snprintf(why, sizeof why, "cannot run '%.200s': %s", self->argv[0],
                  strerror(errno));
-        uint64_t suppressed = 0;
-        if (zs_ratelimit_allow(&self->limit, &suppressed)) {
-            zsys_warning("%s (%" PRIu64 " similar suppressed)", why, suppressed);
-        }
-        s_report_failure(self, assign, why);
+        zs_taskfiles_remove(&files);
+        s_spawn_failed(self, assign, why);
         return;
     }
     s_job_t *job = zs_calloc(1, sizeof *job);
+    job->files = files;
     snprintf(job->task, sizeof job->task, "%s", assign->task);
     job->att = assign->att;
     job->tmo = assign->tmo < ZS_EXEC_TMO_MAX ? assign->tmo : ZS_EXEC_TMO_MAX;
@@ -507,6 +573,7 @@ zs_exec_cancel(zs_exec_t *self, const char *task, uint64_t att)
         return ZS_HANDLER_E_NO_JOB;
     }
     job->fate = job->fate == S_FATE_RUN ? S_FATE_CANCELLED : job->fate;
+    zs_chan_close(self->chan, task, att);
     if (!job->reaped) {
         s_timer_stop(self, job);  //  the tmo timer; after the reap it is the grace one
     }
@@ -540,7 +607,9 @@ zs_exec_running(zs_exec_t *self)
     //  the coordinator already counts that slot free and may send the next task
     size_t running = 0;
     for (s_job_t *job = zlistx_first(self->jobs); job; job = zlistx_next(self->jobs)) {
-        running += job->fate == S_FATE_RUN;
+        //  A job waiting for its subtasks lends its slot to them
+        running +=
+            job->fate == S_FATE_RUN && !zs_chan_lending(self->chan, job->task, job->att);
     }
     return running;
 }
@@ -589,7 +658,9 @@ s_ops_destroy(void **self_p)
 static void
 s_ops_configure(void *self, const zs_msg_t *welcome)
 {
-    zs_exec_set_argv(self, welcome->argv.items, welcome->argv.count);
+    zs_exec_t *exec = self;
+    zs_exec_set_argv(exec, welcome->argv.items, welcome->argv.count);
+    snprintf(exec->agent, sizeof exec->agent, "%s", welcome->agent ? welcome->agent : "");
 }
 
 static void
@@ -622,6 +693,13 @@ s_ops_kill_all(void *self)
     zs_exec_kill_all(self);
 }
 
+static void
+s_ops_recv(void *self, const zs_msg_t *msg)
+{
+    zs_exec_t *exec = self;
+    zs_chan_recv(exec->chan, msg);
+}
+
 const zs_handler_ops_t zs_exec_ops = {
     .name = "exec",
     .instance_new = s_ops_new,
@@ -632,5 +710,5 @@ const zs_handler_ops_t zs_exec_ops = {
     .running = s_ops_running,
     .reaped = s_ops_reaped,
     .kill_all = s_ops_kill_all,
-    .recv = NULL,
+    .recv = s_ops_recv,
 };

@@ -7,6 +7,9 @@
 //  pipes reached EOF; a leader whose pipes are held open by a straggler gets
 //  ZS_EXEC_GRACE_MS, then the group is killed. Whatever the ending, the group is sent
 //  SIGKILL so no process of the job outlives it (short of one that left the group).
+//  Each job also gets a channel to the agent (zs_chan: ZSWARM_TASK_FD and the
+//  variables that name the attempt) and its inputs and checkpoint as files
+//  (zs_taskfiles); both are closed and removed when it ends, before it is reported.
 //
 //  The module does not reap: its owner waits for children (SIGCHLD) and hands each
 //  status to zs_exec_reaped. That keeps one waitpid loop per program, and lets tests
@@ -46,7 +49,8 @@ int zs_exec_cancel(zs_exec_t *self, const char *task, uint64_t att);
 bool zs_exec_reaped(zs_exec_t *self, pid_t pid, int status);
 
 //  Jobs that hold a slot: started and not finished, less those already killed for a
-//  cancel or a timeout that only wait to be reaped.
+//  cancel or a timeout that only wait to be reaped, and those that lend their slot
+//  while they wait for their subtasks (zs_chan_lending).
 size_t zs_exec_running(zs_exec_t *self);
 
 //  Process id of an attempt's leader, which is also its process group id, or -1.

@@ -60,7 +60,8 @@ typedef struct {
     //  Kill every job now without reporting it (shutdown)
     void (*kill_all)(void *self);
     //  A message from the coordinator for the handler's jobs: a reply carrying a rid
-    //  (mem.get.ok, error). NULL when the handler sends no requests
+    //  (mem.get.ok, submit.ok, error, ...), or a neighbour's `msg` (exec keeps it for
+    //  its tasks). NULL when the handler sends no requests
     void (*recv)(void *self, const zs_msg_t *msg);
 } zs_handler_ops_t;
 

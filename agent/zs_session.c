@@ -120,6 +120,9 @@ s_send_heartbeat(zs_session_t *self)
     zs_msg_t msg;
     zs_msg_init(&msg, ZS_MSG_HEARTBEAT);
     msg.load = self->ops.load ? self->ops.load(self->ctx) : 0;
+    if (self->ops.usage) {
+        self->ops.usage(self->ctx, &msg);
+    }
     zs_session_send(self, &msg);
 }
 
@@ -324,7 +327,11 @@ s_recv_welcome(zs_session_t *self, const zs_msg_t *msg)
 static void
 s_recv_heartbeat(zs_session_t *self, const zs_msg_t *msg)
 {
-    //  Receiving it already counted as a sign of life
+    //  Receiving it already counted as a sign of life; the owner may read it too
+    zs_session_recv_fn *recv = self->ops.recv ? self->ops.recv[msg->type] : NULL;
+    if (recv) {
+        recv(self->ctx, msg);
+    }
 }
 
 static void
@@ -587,6 +594,13 @@ zs_session_server_key(zs_session_t *self)
 {
     assert(self);
     return self->cert ? self->server_key : NULL;
+}
+
+zcert_t *
+zs_session_cert(zs_session_t *self)
+{
+    assert(self);
+    return self->cert;
 }
 
 bool

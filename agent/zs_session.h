@@ -60,10 +60,13 @@ typedef struct {
     void (*welcome)(void *ctx, const zs_msg_t *welcome, zs_session_welcome_t kind);
     //  ZS_MSG_TYPE_COUNT entries by message type: what the owner does with a message
     //  the session does not consume. NULL entries (or a NULL table): it has no use for
-    //  it, and zs_session_log_unhandled logs it.
+    //  it, and zs_session_log_unhandled logs it. A heartbeat, which the session takes,
+    //  goes to its entry too when there is one.
     zs_session_recv_fn *const *recv;
     //  The load for a heartbeat; NULL sends none
     uint64_t (*load)(void *ctx);
+    //  Fill a heartbeat's report of the owner's resource use (cpu, rss); NULL: none
+    void (*usage)(void *ctx, zs_msg_t *heartbeat);
 } zs_session_ops_t;
 
 //  What a session is made with; strings are copied (or read) by zs_session_new
@@ -119,6 +122,10 @@ const char *zs_session_endpoint(zs_session_t *self);
 //  The coordinator's public key in Z85, borrowed for the session's life, or NULL
 //  without CURVE.
 const char *zs_session_server_key(zs_session_t *self);
+
+//  Our CURVE certificate, borrowed for the session's life, or NULL without CURVE: the
+//  owner's other sockets to the coordinator use it too.
+zcert_t *zs_session_cert(zs_session_t *self);
 
 //  True when a log line the coordinator caused may be written now: one rate limit for
 //  everything a peer can make us log (says how many were suppressed, when some were).

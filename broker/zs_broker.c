@@ -40,6 +40,7 @@ struct zs_broker_t {
     bool expiry_deferred;     //  the last tick left expiry to this one
     int64_t now_ms;           //  clock read once per batch of messages
     uint64_t seq;             //  last event sequence number
+    uint64_t aseq;            //  last sequence number of the events to agents
     msgpack_sbuffer buf;      //  encode buffer reused for every send
     bool holding;             //  control replies are held, not sent
     zchunk_t *held;           //  held replies: each an s_held_t, identity, body
@@ -99,6 +100,13 @@ static zs_peer_t *
 s_peer_find(zs_broker_t *self, const zs_ident_t *ident)
 {
     return zhashx_lookup(self->peers, ident);
+}
+
+//  A heartbeat is the broker's own, but for an agent's report of its resource use
+static bool
+s_beat_has_usage(const zs_peer_t *peer, const zs_msg_t *beat)
+{
+    return peer->kind == ZS_MSG_HELLO && (beat->cpu || beat->rss);
 }
 
 static void
@@ -214,7 +222,7 @@ s_agent_message(zs_broker_t *self, const zs_ident_t *ident, zmq_msg_t *body)
     } else if (msg.type == ZS_MSG_BYE) {
         self->ops.gone(self->ctx, peer, msg.why ? msg.why : "said bye");
         s_peer_remove(self, peer);
-    } else if (msg.type != ZS_MSG_HEARTBEAT) {
+    } else if (msg.type != ZS_MSG_HEARTBEAT || s_beat_has_usage(peer, &msg)) {
         self->ops.message(self->ctx, peer, &msg);
     }
     zs_msg_fini(&msg);
@@ -312,6 +320,8 @@ s_heartbeat(zs_broker_t *self, zs_peer_t *peer)
 {
     zs_msg_t beat;
     zs_msg_init(&beat, ZS_MSG_HEARTBEAT);
+    //  An agent that missed an event addressed to it learns so here too
+    beat.aseq = peer->kind == ZS_MSG_HELLO ? self->aseq : 0;
     zs_broker_send(self, peer, &beat);
 }
 
@@ -582,6 +592,9 @@ zs_broker_publish(zs_broker_t *self, zs_msg_t *msg)
     assert(self);
     assert(msg);
     msg->seq = ++self->seq;
+    if (zs_msg_to_agents(msg->type)) {
+        msg->aseq = ++self->aseq;
+    }
     const char *topic = zs_msg_type_name(msg->type);
     size_t size = strlen(topic);
     if (!s_topic_wanted(self, topic, size)) {
@@ -597,6 +610,12 @@ uint64_t
 zs_broker_seq(zs_broker_t *self)
 {
     return self->seq;
+}
+
+uint64_t
+zs_broker_aseq(zs_broker_t *self)
+{
+    return self->aseq;
 }
 
 //  ---------------------------------------------------------------------------------

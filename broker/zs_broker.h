@@ -49,8 +49,9 @@ typedef struct {
     //  sends welcome), or -1 to refuse (the peer is removed; the coordinator sent an
     //  error).
     int (*hello)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
-    //  Any other message from a known peer, heartbeats and bye excluded (a bye goes to
-    //  gone, with the peer's reason).
+    //  Any other message from a known peer, bye and heartbeats excluded (a bye goes to
+    //  gone, with the peer's reason), but an agent's heartbeat that reports its
+    //  resource use (cpu, rss).
     void (*message)(void *ctx, zs_peer_t *peer, zs_msg_t *msg);
     //  The peer was silent for liveness intervals, or said bye; it is removed after the
     //  call. Not called for peers the coordinator drops itself.
@@ -128,6 +129,10 @@ void zs_broker_publish(zs_broker_t *self, zs_msg_t *msg);
 
 //  Sequence number of the last event published (0 before the first).
 uint64_t zs_broker_seq(zs_broker_t *self);
+
+//  Sequence number of the last event addressed to agents (zs_msg_to_agents), which
+//  publishing sets as its aseq and heartbeats to agents carry (0 before the first).
+uint64_t zs_broker_aseq(zs_broker_t *self);
 
 //  Remove a peer without calling gone: the coordinator is done with it (takeover).
 void zs_broker_peer_drop(zs_broker_t *self, zs_peer_t **peer_p);

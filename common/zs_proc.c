@@ -96,6 +96,7 @@ s_child(char *const argv[],
         char *const envp[],
         int flags,
         pid_t parent,
+        int pass_fd,
         int in[2],
         int out[2],
         int err[2])
@@ -121,6 +122,12 @@ s_child(char *const argv[],
         if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) {
             _exit(ZS_PROC_EXEC_FAILED);
         }
+    }
+    //  dup2 clears close-on-exec on the copy; an fd already in place needs it cleared
+    if (pass_fd >= 0 &&
+        (pass_fd == ZS_PROC_PASS_FD ? fcntl(pass_fd, F_SETFD, 0)
+                                    : dup2(pass_fd, ZS_PROC_PASS_FD)) < 0) {
+        _exit(ZS_PROC_EXEC_FAILED);
     }
     if (envp) {
         execvpe(argv[0], argv, envp);
@@ -150,6 +157,13 @@ s_nonblock(int fd)
 int
 zs_proc_spawn(char *const argv[], char *const envp[], int flags, zs_proc_t *proc)
 {
+    return zs_proc_spawn_passing(argv, envp, flags, -1, proc);
+}
+
+int
+zs_proc_spawn_passing(
+    char *const argv[], char *const envp[], int flags, int pass_fd, zs_proc_t *proc)
+{
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     if ((flags & ZS_PROC_PIPES) && (s_pipe(in) || s_pipe(out) || s_pipe(err))) {
         int saved = errno;
@@ -162,7 +176,7 @@ zs_proc_spawn(char *const argv[], char *const envp[], int flags, zs_proc_t *proc
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        s_child(argv, envp, flags, parent, in, out, err);
+        s_child(argv, envp, flags, parent, pass_fd, in, out, err);
     }
     int saved = errno;
     if (flags & ZS_PROC_GROUP && pid > 0) {
@@ -193,21 +207,42 @@ zs_proc_spawn(char *const argv[], char *const envp[], int flags, zs_proc_t *proc
 char **
 zs_proc_env_with(char *entry)
 {
-    const char *equals = strchr(entry, '=');
-    assert(equals);
-    size_t name_size = (size_t) (equals - entry) + 1;
-    size_t count = 0;
-    while (environ[count]) {
-        count++;
-    }
-    char **env = zs_malloc((count + 2) * sizeof *env);
-    size_t kept = 0;
+    return zs_proc_env_with_all(&entry, 1);
+}
+
+//  True when var ("NAME=...") names the variable of one of entries
+static bool
+s_env_replaced(const char *var, char *const entries[], size_t count)
+{
     for (size_t i = 0; i < count; i++) {
-        if (strncmp(environ[i], entry, name_size) != 0) {
+        const char *equals = strchr(entries[i], '=');
+        assert(equals);
+        if (strncmp(var, entries[i], (size_t) (equals - entries[i]) + 1) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+char **
+zs_proc_env_with_all(char *const entries[], size_t count)
+{
+    size_t ours = 0;
+    while (environ[ours]) {
+        ours++;
+    }
+    char **env = zs_malloc((ours + count + 1) * sizeof *env);
+    size_t kept = 0;
+    for (size_t i = 0; i < ours; i++) {
+        if (!s_env_replaced(environ[i], entries, count)) {
             env[kept++] = environ[i];
         }
     }
-    env[kept++] = entry;
+    for (size_t i = 0; i < count; i++) {
+        if (!s_env_replaced(entries[i], entries + i + 1, count - i - 1)) {
+            env[kept++] = entries[i];
+        }
+    }
     env[kept] = NULL;
     return env;
 }

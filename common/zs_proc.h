@@ -54,16 +54,26 @@ typedef struct {
     int stderr_fd;  //  read end of the child's stderr, non-blocking, or -1
 } zs_proc_t;
 
+#define ZS_PROC_PASS_FD 3  //  where zs_proc_spawn_passing puts the fd it passes on
+
 //  Start argv[0] (looked up in PATH) with argv, in the environment envp (NULL: ours).
 //  Returns 0 with *proc filled (the caller owns its fds and must reap the pid), or -1
 //  with errno set; a program that cannot be executed is reported by the child exiting
 //  with status 127.
 int zs_proc_spawn(char *const argv[], char *const envp[], int flags, zs_proc_t *proc);
 
+//  zs_proc_spawn, and the child gets pass_fd (ours, best opened close-on-exec so no
+//  other child inherits it) as its fd ZS_PROC_PASS_FD; the caller still owns pass_fd.
+int zs_proc_spawn_passing(
+    char *const argv[], char *const envp[], int flags, int pass_fd, zs_proc_t *proc);
+
 //  Our environment with entry ("NAME=VALUE") in place of any NAME of ours, for
 //  zs_proc_spawn: a new NULL-terminated array whose strings are borrowed (entry and our
 //  environ's), freed by the caller with free () alone.
 char **zs_proc_env_with(char *entry);
+
+//  zs_proc_env_with for count entries at once (later ones win over earlier ones).
+char **zs_proc_env_with_all(char *const entries[], size_t count);
 
 //  Close whichever of proc's fds are still open and set them to -1.
 void zs_proc_close_fds(zs_proc_t *proc);

@@ -300,6 +300,7 @@ zs_coord_parts_init(zs_coord_t *self,
     zs_teams_init(&self->teams, &self->core, &self->tasks, &self->dispatch, &self->graph);
     zs_coord_vote_init(&self->votes, &self->core, &self->dispatch, self->tasks.nonce);
     zs_coord_nodes_init(&self->nodes, &self->core);
+    zs_coord_pause_init(&self->pause);
     self->owners = zs_owners_new(swarm);
 }
 
@@ -312,6 +313,7 @@ zs_coord_parts_fini(zs_coord_t *self)
     zs_dispatch_fini(&self->dispatch);
     zs_owners_destroy(&self->owners);
     zs_coord_nodes_fini(&self->nodes);
+    zs_coord_pause_fini(&self->pause);
     zs_graph_fini(&self->graph);
     zs_teams_fini(&self->teams);
     zs_coord_vote_fini(&self->votes);

@@ -33,6 +33,7 @@
 #include "coordinator/zs_coord_auth.h"
 #include "coordinator/zs_coord_mem.h"
 #include "coordinator/zs_coord_node.h"
+#include "coordinator/zs_coord_pause.h"
 #include "coordinator/zs_coord_vote.h"
 #include "coordinator/zs_owners.h"
 #include "supervisor/zs_spawn.h"
@@ -53,6 +54,7 @@ struct zs_coord_t {
     zs_coord_mem_t memory;       //  the shared memory
     zs_coord_votes_t votes;      //  votes
     zs_coord_nodes_t nodes;      //  node daemons
+    zs_coord_pause_t pause;      //  paused agents and types
     zs_coord_auth_t auth;        //  CURVE keys and the local agents' certificate
     zs_owners_t *owners;         //  which key owns each agent id, owned
     zs_ratelimit_t hello_log;    //  limits logs of refused hellos

@@ -236,6 +236,10 @@ s_welcome(zs_coord_t *self, zs_agent_t *agent)
     welcome.live = self->swarm->liveness;
     welcome.conc = agent->conc;
     welcome.handler = zs_swarm_handler_name(type ? type->handler : ZS_HANDLER_BUILTIN);
+    //  What the agent needs to follow the events addressed to it (PROTOCOL.md §9)
+    welcome.events = zs_broker_events_endpoint(self->broker);
+    welcome.aseq = zs_broker_aseq(self->broker);
+    welcome.paused = agent->paused;
     zs_msg_provider_conf_t confs[1 + ZS_SWARM_FALLBACKS_MAX];
     if (type) {
         welcome.argv = s_list(type->argv, type->argc);
@@ -299,6 +303,7 @@ zs_coord_agents_hello(void *ctx, zs_peer_t *peer, zs_msg_t *msg)
     zs_agent_t *agent = s_agent_add(self, id, msg);
     agent->peer = peer;
     agent->local = zs_spawn_has_slot(self->spawn, id);
+    agent->paused = zs_coord_pause_applies(&self->pause, agent);
     zs_broker_peer_set_owner(peer, agent);
     s_welcome(self, agent);
     char host[ZS_COORD_LOG_SAMPLE];
@@ -394,6 +399,20 @@ s_on_vote(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
     zs_coord_vote_agent(&self->votes, agent, msg);
 }
 
+static void
+s_on_sync(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    zs_coord_pause_sync(self, agent, msg);
+}
+
+//  A heartbeat that reports the agent's resource use (the broker takes the others)
+static void
+s_on_heartbeat(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
+{
+    agent->cpu = msg->cpu;
+    agent->rss = msg->rss;
+}
+
 //  Subtasks: an agent asks as a client does, and is answered on its session
 static void
 s_on_task_request(zs_coord_t *self, zs_agent_t *agent, const zs_msg_t *msg)
@@ -432,6 +451,8 @@ static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_CAST] = {s_on_vote, false},
     [ZS_MSG_VOTE_STATUS] = {s_on_vote, false},
     [ZS_MSG_VOTE_LIST] = {s_on_vote, false},
+    [ZS_MSG_AGENT_SYNC] = {s_on_sync, false},
+    [ZS_MSG_HEARTBEAT] = {s_on_heartbeat, false},
     [ZS_MSG_TASK_CHECKPOINT] = {s_on_checkpoint, false},
     [ZS_MSG_SUBMIT] = {s_on_task_request, true},
     [ZS_MSG_WAIT] = {s_on_task_request, false},

@@ -74,6 +74,7 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
     int64_t now = zs_core_now(&self->core);
     for (zs_agent_t *agent = zs_registry_first(self->dispatch.registry); agent;
          agent = zs_registry_next(self->dispatch.registry)) {
+        const zs_swarm_type_t *type = zs_swarm_type_find(self->swarm, agent->atype);
         agents[n] = agent;
         records[n++] = (zs_msg_agent_t){
             .agent = agent->id,
@@ -90,6 +91,15 @@ s_records(zs_coord_t *self, size_t *count_p, zs_agent_t ***agents_p)
             .lead = zs_teams_lead_id(&self->teams, agent),
             .trust = s_per_mille(zs_trust_score(&agent->trust, now)),
             .trust_low = s_per_mille(zs_trust_lower(&agent->trust, now)),
+            .paused = agent->paused,
+            .cpu = agent->cpu,
+            .rss = agent->rss,
+            //  char ** to const char **: the message only reads the strings
+            .caps = {(const char **) (void *) agent->caps, agent->cap_count},
+            .tags = type ? (zs_msg_list_t){(const char **) (void *) type->tags,
+                                           type->tag_count}
+                         : (zs_msg_list_t){NULL, 0},
+            .tier = type ? type->tier : NULL,
         };
     }
     *count_p = n;
@@ -259,6 +269,12 @@ s_vote(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 }
 
 static void
+s_pause(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
+{
+    zs_coord_pause_control(self, client, msg);
+}
+
+static void
 s_providers(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg)
 {
     zs_providers_reply(&self->providers, client, msg);
@@ -297,6 +313,9 @@ static const s_request_t s_requests[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_VOTE_STATUS] = {s_vote, false, false},
     [ZS_MSG_VOTE_LIST] = {s_vote, false, false},
     [ZS_MSG_PROVIDERS] = {s_providers, false, false},
+    [ZS_MSG_BROADCAST] = {s_pause, true, true},
+    [ZS_MSG_PAUSE] = {s_pause, true, false},
+    [ZS_MSG_RESUME] = {s_pause, true, false},
 };
 
 static void

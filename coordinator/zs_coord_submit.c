@@ -35,6 +35,12 @@ s_check_fields(const zs_msg_t *msg, zs_error_t *err)
                             "a-z 0-9 . _ : -",
                             ZS_MSG_NAME_MAX);
     }
+    if (msg->agent && !zs_task_id_valid(msg->agent)) {
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "agent must be an agent id: 1-%d characters of A-Z a-z 0-9 . "
+                            "_ : -",
+                            ZS_MSG_NAME_MAX);
+    }
     if (msg->tmo > ZS_MSG_TMO_MAX) {
         return zs_error_set(err, ZS_ERR_INVALID, "tmo above %d ms", ZS_MSG_TMO_MAX);
     }
@@ -93,10 +99,10 @@ s_check_tasks(zs_coord_t *self, const zs_msg_t *msg, const char *id, zs_error_t 
     //  char *const * from const char **: the scheduler only reads the strings
     if (!zs_sched_admits(self->dispatch.sched, msg->ttype,
                          (char *const *) (void *) msg->requires.items,
-                         msg->requires.count, route)) {
+                         msg->requires.count, route, msg->agent)) {
         return zs_error_set(err, ZS_ERR_LIMIT,
-                            "more than %d different 'requires' sets queued for this task "
-                            "type",
+                            "more than %d different 'requires' sets (or agents) queued "
+                            "for this task type",
                             ZS_SCHED_SETS_MAX);
     }
     return 0;

@@ -44,6 +44,9 @@ static const s_reply_type_t s_reply_types[] = {
     {ZS_MSG_VOTE_STATUS, ZS_MSG_VOTE_STATUS_OK},
     {ZS_MSG_VOTE_LIST, ZS_MSG_VOTE_LIST_OK},
     {ZS_MSG_PROVIDERS, ZS_MSG_PROVIDERS_OK},
+    {ZS_MSG_BROADCAST, ZS_MSG_BROADCAST_OK},
+    {ZS_MSG_PAUSE, ZS_MSG_PAUSE_OK},
+    {ZS_MSG_RESUME, ZS_MSG_RESUME_OK},
 };
 
 //  What s_poll found readable

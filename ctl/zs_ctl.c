@@ -192,7 +192,8 @@ zs_ctl_is_terminal(FILE *stream)
 //  ---------------------------------------------------------------------------------------
 //  Commands
 
-//  Commands whose reply is shown as it is: by a zs_show function, or as JSON
+//  Send request and keep its reply for the caller to read and finish; with --json the
+//  reply is printed as it is
 int
 zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply)
 {
@@ -205,20 +206,39 @@ zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply)
     return code;
 }
 
-int
-zs_ctl_run_shown(zs_ctl_run_t *self,
-                 zs_msg_t *request,
-                 void (*show)(const zs_msg_t *reply, FILE *stream))
+//  Send request; on success keep (and filter, when filter is not NULL) the reply, then
+//  show it by show, or as JSON
+static int
+s_run_filtered(zs_ctl_run_t *self,
+               zs_msg_t *request,
+               void (*filter)(zs_ctl_run_t *self, zs_msg_t *reply),
+               void (*show)(const zs_msg_t *reply, FILE *stream))
 {
     zs_msg_t reply;
-    int code = zs_ctl_run_reply(self, request, &reply);
+    zs_msg_init(&reply, ZS_MSG_INVALID);
+    int code =
+        zs_ctl_request(self, request, &reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
     if (code == ZS_CTL_EXIT_OK) {
-        if (!self->json) {
+        if (filter) {
+            filter(self, &reply);
+        }
+        if (self->json) {
+            zs_msg_print_json(&reply, self->io->out);
+        } else {
             show(&reply, self->io->out);
         }
         zs_msg_fini(&reply);
     }
     return code;
+}
+
+//  Commands whose reply is shown as it is: by a zs_show function, or as JSON
+int
+zs_ctl_run_shown(zs_ctl_run_t *self,
+                 zs_msg_t *request,
+                 void (*show)(const zs_msg_t *reply, FILE *stream))
+{
+    return s_run_filtered(self, request, NULL, show);
 }
 
 static int
@@ -229,12 +249,47 @@ s_cmd_status(zs_ctl_run_t *self)
     return zs_ctl_run_shown(self, &request, zs_show_status);
 }
 
+static const zs_opts_option_t s_agents_options[] = {
+    {"--capability", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(capability), 0, 0,
+     "C", "only the agents that can run tasks of type C (their type, or a capability)"},
+};
+
+//  True when the agent's type or one of its capabilities is name
+static bool
+s_agent_can(const zs_msg_agent_t *agent, const char *name)
+{
+    bool can = streq(agent->atype, name);
+    for (size_t i = 0; !can && i < agent->caps.count; i++) {
+        can = streq(agent->caps.items[i], name);
+    }
+    return can;
+}
+
+//  With --capability C, keep the records of the agents that can run C, in their order
+static void
+s_agents_filter(zs_ctl_run_t *self, zs_msg_t *reply)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < reply->agent_count; i++) {
+        if (!self->capability || s_agent_can(&reply->agents[i], self->capability)) {
+            reply->agents[kept++] = reply->agents[i];
+        }
+    }
+    reply->agent_count = kept;
+}
+
 static int
 s_cmd_agents(zs_ctl_run_t *self)
 {
     zs_msg_t request;
     zs_msg_init(&request, ZS_MSG_AGENTS);
-    return zs_ctl_run_shown(self, &request, zs_show_agents);
+    return s_run_filtered(self, &request, s_agents_filter, zs_show_agents);
+}
+
+static int
+s_check_agents(zs_ctl_run_t *self)
+{
+    return self->capability ? zs_ctl_check_id(self, "--capability", self->capability) : 0;
 }
 
 static const zs_opts_option_t s_topology_options[] = {
@@ -408,7 +463,8 @@ s_cmd_keygen(zs_ctl_run_t *self)
 
 static const s_command_t s_commands[] = {
     {"status", "", "show the swarm's counters", NULL, 0, 0, 0, NULL, s_cmd_status, S_IDS},
-    {"agents", "", "list the registered agents", NULL, 0, 0, 0, NULL, s_cmd_agents,
+    {"agents", "[--capability C]", "list the registered agents (that can run C)",
+     s_agents_options, ZS_CTL_COUNT(s_agents_options), 0, 0, s_check_agents, s_cmd_agents,
      S_IDS},
     {"topology", "[--dot]", "show who may message whom: roles, leads and links",
      s_topology_options, ZS_CTL_COUNT(s_topology_options), 0, 0, NULL, s_cmd_topology,
@@ -438,6 +494,17 @@ static const s_command_t s_commands[] = {
      "run N agents of TYPE, local or on a node (stops the newest, or starts more)",
      s_scale_options, ZS_CTL_COUNT(s_scale_options), 2, 2, s_check_scale, s_cmd_scale,
      S_IDS},
+    {"broadcast", "[--type T] TEXT|-",
+     "send TEXT ('-': standard input) to every agent, or those of type T",
+     zs_ctl_pause_options, ZS_CTL_PAUSE_OPTIONS, 1, 1, zs_ctl_broadcast_check,
+     zs_ctl_broadcast_run, S_OWN},
+    {"pause", "AGENT | --type T",
+     "give an agent, or the agents of type T, no new tasks (running ones go on)",
+     zs_ctl_pause_options, ZS_CTL_PAUSE_OPTIONS, 0, 1, zs_ctl_pause_check,
+     zs_ctl_pause_run, S_OWN},
+    {"resume", "AGENT | --type T", "give a paused agent, or type, new tasks again",
+     zs_ctl_pause_options, ZS_CTL_PAUSE_OPTIONS, 0, 1, zs_ctl_pause_check,
+     zs_ctl_resume_run, S_OWN},
     {"shutdown", "", "ask zswarmd to drain and stop", NULL, 0, 0, 0, NULL, s_cmd_shutdown,
      S_IDS},
     {"keygen", "NAME", "write a CURVE keypair: NAME (public), NAME_secret (0600)", NULL,

@@ -27,10 +27,12 @@ typedef struct {
     zs_opts_int_t timeout;       //  --timeout before the command: wait for replies, ms
     const char *cert;            //  --cert, else $ZSWARM_CERT: our secret certificate
     const char *server_key;      //  --server-key, else $ZSWARM_SERVER_KEY
-    const char *type;            //  submit --type
+    const char *type;            //  submit, broadcast, pause and resume --type
     const char *payload;         //  submit --payload (TEXT, or "-" for stdin)
     const char *payload_file;    //  submit --payload-file
     const char *id;              //  submit --id, vote propose --id
+    const char *agent;           //  submit --agent: the one agent to run it
+    const char *capability;      //  agents --capability: only the agents that have it
     zs_opts_int_t priority;      //  submit --priority
     zs_opts_int_t task_timeout;  //  submit --timeout: one attempt, ms
     zs_opts_int_t retries;       //  submit --retries
@@ -130,7 +132,7 @@ bool zs_ctl_is_terminal(FILE *stream);
 
 //  The submit and wait commands (zs_ctl_submit.c): submit's options, its check and its
 //  run; wait's run.
-#define ZS_CTL_SUBMIT_OPTIONS 16  //  items in zs_ctl_submit_options
+#define ZS_CTL_SUBMIT_OPTIONS 17  //  items in zs_ctl_submit_options
 extern const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS];
 int zs_ctl_submit_check(zs_ctl_run_t *self);
 int zs_ctl_submit_run(zs_ctl_run_t *self);
@@ -179,6 +181,16 @@ void zs_ctl_follow_stop(zs_ctl_follow_t *self);
 extern const zs_opts_option_t zs_ctl_mem_options[ZS_CTL_MEM_OPTIONS];
 int zs_ctl_mem_check(zs_ctl_run_t *self);
 int zs_ctl_mem_run(zs_ctl_run_t *self);
+
+//  The broadcast, pause and resume commands (zs_ctl_pause.c): their option (--type),
+//  checks and runs; pause and resume share a check.
+#define ZS_CTL_PAUSE_OPTIONS 1  //  items in zs_ctl_pause_options
+extern const zs_opts_option_t zs_ctl_pause_options[ZS_CTL_PAUSE_OPTIONS];
+int zs_ctl_broadcast_check(zs_ctl_run_t *self);
+int zs_ctl_broadcast_run(zs_ctl_run_t *self);
+int zs_ctl_pause_check(zs_ctl_run_t *self);
+int zs_ctl_pause_run(zs_ctl_run_t *self);
+int zs_ctl_resume_run(zs_ctl_run_t *self);
 
 //  The vote command (zs_ctl_vote.c): its options, its check and its run.
 #define ZS_CTL_VOTE_OPTIONS 6  //  items in zs_ctl_vote_options

@@ -44,6 +44,8 @@ const zs_opts_option_t zs_ctl_submit_options[ZS_CTL_SUBMIT_OPTIONS] = {
      "NAME", "how to choose its agent (default: the swarm's)"},
     {"--requires", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(requires), 0, 0,
      "CAP,...", "capabilities its agent needs besides the type"},
+    {"--agent", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(agent), 0, 0, "ID",
+     "run it on agent ID only (it waits while that agent is busy, paused or absent)"},
     {"--follow", NULL, ZS_OPTS_FLAG, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(follow), 0, 0, NULL,
      "with --wait: print the text it streams (an llm answer) as it comes"},
     {"--events", NULL, ZS_OPTS_STRING, ZS_OPTS_OPTIONAL, ZS_CTL_OFF(events), 0, 0,
@@ -206,6 +208,7 @@ zs_ctl_submit_run(zs_ctl_run_t *self)
     request.requires =
         (zs_msg_list_t){self->require_names.names, self->require_names.count};
     request.strategy = self->strategy;
+    request.agent = self->agent;
     request.items = (zs_msg_bins_t){self->items.bins, self->items.count};
     request.agg = self->agg;
     return s_submit(self, &request);
@@ -229,6 +232,9 @@ s_check_names(zs_ctl_run_t *self)
         return zs_ctl_say(self, -1, "--requires: %s", err.text);
     }
     if (self->strategy && zs_ctl_check_id(self, "--strategy", self->strategy) != 0) {
+        return -1;
+    }
+    if (self->agent && zs_ctl_check_id(self, "--agent", self->agent) != 0) {
         return -1;
     }
     return 0;

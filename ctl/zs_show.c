@@ -506,6 +506,31 @@ s_agent_trust(const void *record, size_t offset, char *cell, size_t size)
              (double) agent->trust_low / 1000);
 }
 
+//  idle or busy, and whether it is paused
+static void
+s_agent_state(const void *record, size_t offset, char *cell, size_t size)
+{
+    const zs_msg_agent_t *agent = record;
+    snprintf(cell, size, "%s%s", agent->state ? agent->state : "-",
+             agent->paused ? " (paused)" : "");
+}
+
+//  CPU per mille of one CPU as a percentage, "-" when not reported
+static void
+s_agent_cpu(const void *record, size_t offset, char *cell, size_t size)
+{
+    const zs_msg_agent_t *agent = record;
+    snprintf(cell, size, agent->rss ? "%.1f%%" : "-", (double) agent->cpu / 10);
+}
+
+//  Resident memory in MiB, "-" when not reported
+static void
+s_agent_rss(const void *record, size_t offset, char *cell, size_t size)
+{
+    const zs_msg_agent_t *agent = record;
+    snprintf(cell, size, agent->rss ? "%.1fM" : "-", (double) agent->rss / (1 << 20));
+}
+
 static void
 s_agent_local(const void *record, size_t offset, char *cell, size_t size)
 {
@@ -516,11 +541,18 @@ s_agent_local(const void *record, size_t offset, char *cell, size_t size)
 #define S_AGENT(name) offsetof(zs_msg_agent_t, name)
 
 static const s_column_t s_agent_columns[] = {
-    {"AGENT", s_cell_text, S_AGENT(agent)},  {"TYPE", s_cell_text, S_AGENT(atype)},
-    {"HOST", s_cell_text, S_AGENT(host)},    {"STATE", s_cell_text, S_AGENT(state)},
-    {"LOAD/CONC", s_agent_load, 0},          {"DONE", s_cell_u64, S_AGENT(done)},
-    {"FAILED", s_cell_u64, S_AGENT(failed)}, {"TRUST", s_agent_trust, 0},
-    {"PID", s_cell_u64, S_AGENT(pid)},       {"LOCAL", s_agent_local, 0},
+    {"AGENT", s_cell_text, S_AGENT(agent)},
+    {"TYPE", s_cell_text, S_AGENT(atype)},
+    {"HOST", s_cell_text, S_AGENT(host)},
+    {"STATE", s_agent_state, 0},
+    {"LOAD/CONC", s_agent_load, 0},
+    {"DONE", s_cell_u64, S_AGENT(done)},
+    {"FAILED", s_cell_u64, S_AGENT(failed)},
+    {"TRUST", s_agent_trust, 0},
+    {"PID", s_cell_u64, S_AGENT(pid)},
+    {"LOCAL", s_agent_local, 0},
+    {"CPU", s_agent_cpu, 0},
+    {"RSS", s_agent_rss, 0},
 };
 
 void

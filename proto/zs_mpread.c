@@ -252,7 +252,12 @@ zs_mpread_next(zs_mpread_t *self, zs_mp_item_t *item, zs_error_t *err)
 }
 
 int
-zs_mpread_skip(zs_mpread_t *self, uint64_t count, size_t *bytes, zs_error_t *err)
+zs_mpread_skip(zs_mpread_t *self,
+               uint64_t count,
+               size_t *bytes,
+               size_t *pointers,
+               size_t pointers_max,
+               zs_error_t *err)
 {
     assert(self);
     //  pending never exceeds the bytes left plus one container's claim, both bounded
@@ -272,6 +277,9 @@ zs_mpread_skip(zs_mpread_t *self, uint64_t count, size_t *bytes, zs_error_t *err
         pending--;
         if (item.kind == ZS_MP_ARRAY) {
             pending += item.size;
+            if (pointers && item.size <= pointers_max) {
+                *pointers += item.size;
+            }
         } else if (item.kind == ZS_MP_MAP) {
             pending += 2 * (uint64_t) item.size;
         } else if (bytes && (item.kind == ZS_MP_STR || item.kind == ZS_MP_BIN)) {

@@ -66,8 +66,16 @@ int zs_mpread_next(zs_mpread_t *self, zs_mp_item_t *item, zs_error_t *err);
 
 //  Step over count whole values, nested ones included, without recursion. When bytes is
 //  not NULL, adds size + 1 to it for each str and bin met (what copying them with a
-//  terminator takes). Returns 0, or -1 with err filled as zs_mpread_next.
-int zs_mpread_skip(zs_mpread_t *self, uint64_t count, size_t *bytes, zs_error_t *err);
+//  terminator takes). When pointers is not NULL, adds to it the items of each array met
+//  that has at most pointers_max of them (what a table of pointers to them takes, in
+//  pointers; a longer array is not counted). Returns 0, or -1 with err filled as
+//  zs_mpread_next.
+int zs_mpread_skip(zs_mpread_t *self,
+                   uint64_t count,
+                   size_t *bytes,
+                   size_t *pointers,
+                   size_t pointers_max,
+                   zs_error_t *err);
 
 //  Name of a kind for error messages: "nil", "bool", "uint", "int", "float", "str", ...
 const char *zs_mp_kind_name(zs_mp_kind_t kind);

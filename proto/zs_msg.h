@@ -68,7 +68,8 @@
 #define ZS_MSG_NOTE_MAX         (64u << 10)  //  payload of an agent message (msg.send, msg.share)
 #define ZS_MSG_KEY_MAX          256          //  bytes in a shared memory key
 #define ZS_MSG_VALUE_MAX        (64u << 10)  //  bytes in a shared memory value
-#define ZS_MSG_TAGS_MAX         16           //  tags of one shared memory entry
+#define ZS_MSG_TAGS_MAX         16           //  tags of one shared memory entry, one type
+#define ZS_MSG_RECORD_LIST_MAX  128  //  a list in a record: an agent's caps, hello's and type's
 #define ZS_MSG_AMOUNT_MAX       1000000000000  //  a deposit adds at most this much, either way
 #define ZS_MSG_OPTIONS_MAX      16             //  options of one vote
 #define ZS_MSG_VOTE_DEADLINE_MS 10000  //  a vote's deadline when its proposal names none
@@ -168,7 +169,19 @@ typedef enum {
     ZS_MSG_PROVIDER_STATE,   //  "provider.state" coordinator -> agent, and an event
     ZS_MSG_PROVIDERS,        //  "providers" control request: providers and budgets
     ZS_MSG_PROVIDERS_OK,
-    ZS_MSG_SPEND,  //  "spend": a journal record of tokens and money spent (§11)
+    ZS_MSG_SPEND,      //  "spend": a journal record of tokens and money spent (§11)
+    ZS_MSG_BROADCAST,  //  "broadcast" control request: a payload for every agent (of a
+                       //  type)
+    ZS_MSG_BROADCAST_OK,
+    ZS_MSG_PAUSE,  //  "pause" control request: no new tasks for an agent or a type
+    ZS_MSG_PAUSE_OK,
+    ZS_MSG_RESUME,  //  "resume" control request: new tasks again
+    ZS_MSG_RESUME_OK,
+    ZS_MSG_AGENT_SYNC,     //  "agent.sync" agent -> coordinator: the state events carry
+    ZS_MSG_AGENT_SYNC_OK,  //  "agent.sync.ok" coordinator -> agent
+    //  a task's own channel to its agent (PROTOCOL.md §13), never on a socket
+    ZS_MSG_INBOX,     //  "inbox" task -> agent: the next message the agent received
+    ZS_MSG_INBOX_OK,  //  "inbox.ok" agent -> task: that message, or none
     //  events, on the events socket; the type name is also the topic frame. Two types
     //  are events as well as messages of the agents socket, by the same name:
     //  task.progress and provider.state
@@ -193,6 +206,10 @@ typedef enum {
     ZS_MSG_EV_TASK_DEAD,
     ZS_MSG_EV_TASK_CANCELLED,
     ZS_MSG_EV_BUDGET_SPENT,  //  "budget.spent": a budget is spent
+    //  events addressed to agents: each also carries aseq (zs_msg_to_agents)
+    ZS_MSG_EV_AGENT_BROADCAST,  //  "agent.broadcast": a broadcast's payload
+    ZS_MSG_EV_AGENT_PAUSED,     //  "agent.paused": an agent, or a type, is paused
+    ZS_MSG_EV_AGENT_RESUMED,    //  "agent.resumed": it takes new tasks again
     ZS_MSG_TYPE_COUNT
 } zs_msg_type_t;
 
@@ -219,6 +236,11 @@ typedef enum {
     ZS_ERR_BUDGET = 15,         //  a budget is spent
 } zs_err_code_t;
 
+typedef struct {
+    const char **items;  //  count strings, in the message's arena
+    size_t count;        //  number of items
+} zs_msg_list_t;
+
 //  One record of agents.ok.
 typedef struct {
     const char *agent;   //  agent id
@@ -235,6 +257,12 @@ typedef struct {
     const char *lead;    //  the agent it reports to (hierarchical), if any
     uint64_t trust;      //  its trust score, per mille (0..1000)
     uint64_t trust_low;  //  the 95% lower bound of its trust, per mille
+    bool paused;         //  given no new tasks (pause)
+    uint64_t cpu;        //  CPU it used over its last heartbeat interval, per mille
+    uint64_t rss;        //  its resident memory, bytes
+    zs_msg_list_t caps;  //  what it can run besides its type (the hello's and the type's)
+    zs_msg_list_t tags;  //  its type's tags in the swarm file
+    const char *tier;    //  its type's tier in the swarm file, if any
 } zs_msg_agent_t;
 
 //  One record of welcome's providers: how to call one LLM provider, in the order of use
@@ -284,11 +312,6 @@ typedef struct {
     size_t out_size;     //  its length
     int64_t exit;        //  "exit": its exit code
 } zs_msg_input_t;
-
-typedef struct {
-    const char **items;  //  count strings, in the message's arena
-    size_t count;        //  number of items
-} zs_msg_list_t;
 
 typedef struct {
     const uint8_t *data;  //  the bytes
@@ -445,6 +468,12 @@ typedef struct {
     size_t provider_count;         //  number of records
     zs_msg_budget_t *budgets;      //  "budgets": records of providers.ok
     size_t budget_count;           //  number of records
+    //  agents on the events socket, pause and resource use
+    uint64_t aseq;       //  "aseq": sequence number of the events addressed to agents
+    bool paused;         //  "paused": the agent is given no new tasks
+    const char *events;  //  "events": the events endpoint an agent subscribes to
+    uint64_t cpu;        //  "cpu": CPU used over the last heartbeat interval, per mille
+    uint64_t rss;        //  "rss": resident memory, bytes
     //  data between steps, checkpoints, subtasks (PROTOCOL.md §7.1, §7.3, §7.4)
     zs_msg_list_t inputs;           //  "inputs" (submit): tasks whose results it takes
     zs_msg_input_t *input_records;  //  "inputs" (task.assign): those results, in order
@@ -469,6 +498,9 @@ void zs_msg_fini(zs_msg_t *self);
 
 //  Wire name of a type ("task.assign"), or "invalid".
 const char *zs_msg_type_name(zs_msg_type_t type);
+
+//  True for the events addressed to agents, which carry aseq besides seq.
+bool zs_msg_to_agents(zs_msg_type_t type);
 
 //  Type for a wire name, or ZS_MSG_INVALID.
 zs_msg_type_t zs_msg_type_from_name(const char *name, size_t size);

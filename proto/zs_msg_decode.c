@@ -107,12 +107,25 @@ s_scan_value(s_decoder_t *self, const zs_mp_item_t *key, const zs_mp_item_t *val
         //  the type is not known yet, but a key means one kind of table whatever the
         //  type, and the largest is reserved where types differ (zs_msgtab.h); counts
         //  the second pass will refuse before allocating reserve nothing
-        self->tables_size += zs_msgtab_table_size((const char *) key->data, key->size,
-                                                  value->size, zs_mpread_left(&self->rd));
-        return zs_mpread_skip(&self->rd, value->size, &self->strings_size, self->err);
+        {
+            size_t table = zs_msgtab_table_size((const char *) key->data, key->size,
+                                                value->size, zs_mpread_left(&self->rd));
+            //  Records may hold lists of their own (an agent's caps): only a known array
+            //  reserves for the arrays inside it, and only for those short enough to be
+            //  taken, so that a frame of nested arrays cannot make the arena grow
+            size_t nested = 0;
+            self->tables_size += table;
+            if (zs_mpread_skip(&self->rd, value->size, &self->strings_size,
+                               table ? &nested : NULL, ZS_MSG_RECORD_LIST_MAX,
+                               self->err) != 0) {
+                return -1;
+            }
+            self->tables_size += nested * sizeof(const char *);
+            return 0;
+        }
     case ZS_MP_MAP:
         return zs_mpread_skip(&self->rd, 2 * (uint64_t) value->size, &self->strings_size,
-                              self->err);
+                              NULL, 0, self->err);
     default:
         return 0;
     }

@@ -41,13 +41,15 @@
         .offset = S_AT(zs_msg_t, m, const uint8_t *),                                    \
         .aux = S_AT(zs_msg_t, size_member, size_t), .max = (bound)                       \
     }
-//  A list of up to most strs of item_min..item_max bytes each
-#define S_LIST(k, m, most, item_min, item_max)                                           \
+//  A list, a member of struct_, of up to most strs of item_min..item_max bytes each
+#define S_LIST_IN(struct_, k, m, most, item_min, item_max)                               \
     {                                                                                    \
         .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_STRLIST,                  \
-        .offset = S_AT(zs_msg_t, m, zs_msg_list_t), .count_max = (most),                 \
+        .offset = S_AT(struct_, m, zs_msg_list_t), .count_max = (most),                  \
         .min = (item_min), .max = (item_max)                                             \
     }
+#define S_LIST(k, m, most, item_min, item_max)                                           \
+    S_LIST_IN(zs_msg_t, k, m, most, item_min, item_max)
 #define S_NAMES(k, m, most) S_LIST(k, m, most, 1, ZS_MSG_NAME_MAX)
 #define S_FLOAT(k, m, a, b) S_FIELD(zs_msg_t, k, ZS_KIND_FLOAT, double, m, a, b)
 //  An array of up to most records of kind rec: structs zs_msg_<rec>_t, whose fields
@@ -75,6 +77,7 @@
 #define S_R_NAME(st_, k, m)        S_R_STR(st_, k, m, 1, ZS_MSG_NAME_MAX)
 #define S_R_UINT(st_, k, m, most)  S_FIELD(st_, k, ZS_KIND_UINT, uint64_t, m, 0, most)
 #define S_R_FLOAT(st_, k, m, most) S_FIELD(st_, k, ZS_KIND_FLOAT, double, m, 0, most)
+#define S_R_NAMES(st_, k, m, most) S_LIST_IN(st_, k, m, most, 1, ZS_MSG_NAME_MAX)
 #define S_R_BIN(st_, k, m, size_member, bound)                                           \
     {                                                                                    \
         .key = (k), .key_size = sizeof(k) - 1, .kind = ZS_KIND_BIN,                      \
@@ -105,6 +108,17 @@ static const zs_msgtab_field_t s_ra_trust =
     S_R_UINT(zs_msg_agent_t, "trust", trust, 1000);
 static const zs_msgtab_field_t s_ra_trust_low =
     S_R_UINT(zs_msg_agent_t, "trust_low", trust_low, 1000);
+static const zs_msgtab_field_t s_ra_paused =
+    S_FIELD(zs_msg_agent_t, "paused", ZS_KIND_BOOL, bool, paused, 0, 1);
+static const zs_msgtab_field_t s_ra_cpu =
+    S_R_UINT(zs_msg_agent_t, "cpu", cpu, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_rss =
+    S_R_UINT(zs_msg_agent_t, "rss", rss, UINT64_MAX);
+static const zs_msgtab_field_t s_ra_caps =
+    S_R_NAMES(zs_msg_agent_t, "caps", caps, ZS_MSG_RECORD_LIST_MAX);
+static const zs_msgtab_field_t s_ra_tags =
+    S_R_NAMES(zs_msg_agent_t, "tags", tags, ZS_MSG_TAGS_MAX);
+static const zs_msgtab_field_t s_ra_tier = S_R_NAME(zs_msg_agent_t, "tier", tier);
 
 //  A provider of welcome: how to call it
 static const zs_msgtab_field_t s_rc_name = S_R_NAME(zs_msg_provider_conf_t, "name", name);
@@ -193,7 +207,8 @@ static const zs_msgtab_field_t s_ri_exit =
 static zs_msgtab_type_t s_agent_record = S_MAP("agent record", RR(ra, agent),
     RR(ra, atype), RO(ra, host), RO(ra, state), RO(ra, pid), RO(ra, conc), RO(ra, load),
     RO(ra, done), RO(ra, failed), RO(ra, local), RO(ra, role), RO(ra, lead),
-    RO(ra, trust), RO(ra, trust_low));
+    RO(ra, trust), RO(ra, trust_low), RO(ra, paused), RO(ra, cpu), RO(ra, rss),
+    RO(ra, caps), RO(ra, tags), RO(ra, tier));
 static zs_msgtab_type_t s_provider_conf_record = S_MAP("provider-conf record", RR(rc, name),
     RR(rc, kind), RR(rc, url), RR(rc, model), RO(rc, key_env), RO(rc, tmo),
     RO(rc, price_in), RO(rc, price_out));
@@ -392,6 +407,11 @@ static const zs_msgtab_field_t s_f_providers =
     S_RECORDS("providers", providers, provider_count, provider, ZS_MSG_PROVIDERS_MAX);
 static const zs_msgtab_field_t s_f_budgets =
     S_RECORDS("budgets", budgets, budget_count, budget, ZS_MSG_BUDGETS_MAX);
+static const zs_msgtab_field_t s_f_aseq = S_UINT("aseq", aseq);
+static const zs_msgtab_field_t s_f_paused = S_BOOL("paused", paused);
+static const zs_msgtab_field_t s_f_events = S_STR("events", events, 1, ZS_MSG_URL_MAX);
+static const zs_msgtab_field_t s_f_cpu = S_UINT("cpu", cpu);
+static const zs_msgtab_field_t s_f_rss = S_UINT("rss", rss);
 
 //  A submit names up to 64 task ids whose results it takes; task.assign carries those
 //  results as records under the same key
@@ -434,8 +454,8 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
         R(handler), O(argv), O(option), O(vote_argv), O(allow), O(max_body),
         O(max_redirects), O(headers), O(dir), O(max_size), O(conf_providers), O(system),
         O(prompt), O(max_tokens), O(temp), O(stream), O(retries), O(backoff), O(max_wait),
-        O(tok_max), O(usd_max)),
-    [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", O(load)),
+        O(tok_max), O(usd_max), O(aseq), O(paused), O(events)),
+    [ZS_MSG_HEARTBEAT] = S_TYPE("heartbeat", O(load), O(aseq), O(cpu), O(rss)),
     [ZS_MSG_BYE] = S_TYPE("bye", O(why)),
     [ZS_MSG_ERROR] = S_TYPE("error", O(rid), R(code), R(why), O(task), O(vote)),
     [ZS_MSG_TASK_ASSIGN] = S_TYPE("task.assign", R(task), R(ttype), O(payload), O(tmo),
@@ -453,7 +473,7 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_TASK_CHECKPOINT_OK] = S_TYPE("task.checkpoint.ok", O(rid), R(task)),
     [ZS_MSG_SUBMIT] = S_TYPE("submit", O(rid), O(task), R(ttype), O(payload), O(pri),
         O(tmo), O(tries), O(wait), O(deps), O(items), O(agg), O(strategy), O(requires),
-        O(inputs), O(parent)),
+        O(inputs), O(parent), O(agent)),
     [ZS_MSG_SUBMIT_OK] = S_TYPE("submit.ok", O(rid), R(task), O(dup)),
     [ZS_MSG_WAIT] = S_TYPE("wait", O(rid), R(task), O(parent)),
     [ZS_MSG_WAIT_OK] = S_TYPE("wait.ok", S_TASK_VIEW),
@@ -522,6 +542,16 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_PROVIDERS_OK] = S_TYPE("providers.ok", O(rid), R(providers), R(budgets)),
     [ZS_MSG_SPEND] = S_TYPE("spend", R(provider), R(atype), O(tok_in), O(tok_out),
         O(usd)),
+    [ZS_MSG_BROADCAST] = S_TYPE("broadcast", O(rid), R(payload), O(atype)),
+    [ZS_MSG_BROADCAST_OK] = S_TYPE("broadcast.ok", O(rid), R(count)),
+    [ZS_MSG_PAUSE] = S_TYPE("pause", O(rid), O(agent), O(atype)),
+    [ZS_MSG_PAUSE_OK] = S_TYPE("pause.ok", O(rid), R(count)),
+    [ZS_MSG_RESUME] = S_TYPE("resume", O(rid), O(agent), O(atype)),
+    [ZS_MSG_RESUME_OK] = S_TYPE("resume.ok", O(rid), R(count)),
+    [ZS_MSG_AGENT_SYNC] = S_TYPE("agent.sync", O(rid)),
+    [ZS_MSG_AGENT_SYNC_OK] = S_TYPE("agent.sync.ok", O(rid), R(aseq), O(paused)),
+    [ZS_MSG_INBOX] = S_TYPE("inbox", O(rid), O(wait)),
+    [ZS_MSG_INBOX_OK] = S_TYPE("inbox.ok", O(rid), O(agent), O(payload), O(count)),
     [ZS_MSG_EV_SWARM_STARTED] = S_TYPE("swarm.started", R(seq), R(name)),
     [ZS_MSG_EV_SWARM_STOPPING] = S_TYPE("swarm.stopping", R(seq), O(why), R(name)),
     [ZS_MSG_EV_AGENT_JOINED] = S_TYPE("agent.joined", R(seq), R(agent), R(atype), O(host),
@@ -550,6 +580,12 @@ static zs_msgtab_type_t s_types[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_EV_TASK_CANCELLED] = S_TYPE("task.cancelled", S_TASK_EVENT),
     [ZS_MSG_EV_BUDGET_SPENT] = S_TYPE("budget.spent", R(seq), R(scope), O(tok), O(usd),
         O(tok_max), O(usd_max)),
+    [ZS_MSG_EV_AGENT_BROADCAST] = S_TYPE("agent.broadcast", R(seq), R(aseq), R(payload),
+        O(atype)),
+    [ZS_MSG_EV_AGENT_PAUSED] = S_TYPE("agent.paused", R(seq), R(aseq), O(agent),
+        O(atype)),
+    [ZS_MSG_EV_AGENT_RESUMED] = S_TYPE("agent.resumed", R(seq), R(aseq), O(agent),
+        O(atype)),
 };
 // clang-format on
 
@@ -695,14 +731,17 @@ s_index_names(void)
 }
 
 //  A record is decoded inside the message's arena, whose tables the first pass sizes
-//  from the message's keys alone: a table inside a record would not be counted
+//  from the message's keys, and, inside a records array, from the arrays of up to
+//  ZS_MSG_RECORD_LIST_MAX items it holds (as pointers): a record may hold lists of
+//  strs that long, nothing else that needs a table
 static void
 s_check_record(const zs_msgtab_field_t *field)
 {
     for (size_t i = 0; i < field->record->count; i++) {
-        zs_msgtab_kind_t kind = field->record->uses[i].field->kind;
-        if (kind == ZS_KIND_STRLIST || kind == ZS_KIND_BINLIST ||
-            kind == ZS_KIND_RECORDS) {
+        const zs_msgtab_field_t *inner = field->record->uses[i].field;
+        zs_msgtab_kind_t kind = inner->kind;
+        if ((kind == ZS_KIND_STRLIST && inner->count_max > ZS_MSG_RECORD_LIST_MAX) ||
+            kind == ZS_KIND_BINLIST || kind == ZS_KIND_RECORDS) {
             s_table_bug("'%s' of '%s' holds an array", field->record->uses[i].field->key,
                         field->record->name);
         }
@@ -897,6 +936,13 @@ const char *
 zs_msg_type_name(zs_msg_type_t type)
 {
     return zs_msgtab_type(type)->name;
+}
+
+bool
+zs_msg_to_agents(zs_msg_type_t type)
+{
+    return type == ZS_MSG_EV_AGENT_BROADCAST || type == ZS_MSG_EV_AGENT_PAUSED ||
+           type == ZS_MSG_EV_AGENT_RESUMED;
 }
 
 zs_msg_type_t

@@ -160,6 +160,7 @@ s_accepted_record(const zs_task_t *task, zs_msg_t *record)
     //  char ** to const char ** is safe here: the message only reads the strings
     record->requires =
         (zs_msg_list_t){(const char **) (void *) task->requires, task->require_count};
+    record->agent = task->target;
 }
 
 void

@@ -293,8 +293,12 @@ bool
 zs_agent_fits(const zs_agent_t *agent,
               char *const *list,
               size_t count,
-              zs_task_route_t route)
+              zs_task_route_t route,
+              const char *target)
 {
+    if (target && !streq(target, agent->id)) {
+        return false;
+    }
     if (route != ZS_ROUTE_ANY && agent->place.lead != (route == ZS_ROUTE_LEAD)) {
         return false;
     }
@@ -306,12 +310,13 @@ bool
 zs_agent_can_run(const zs_agent_t *agent, const zs_task_t *task)
 {
     return s_agent_has(agent, task->ttype) &&
-           zs_agent_fits(agent, task->requires, task->require_count, task->route);
+           zs_agent_fits(agent, task->requires, task->require_count, task->route,
+                         task->target);
 }
 
 unsigned
 zs_agent_room(const zs_agent_t *agent)
 {
     unsigned used = agent->load + agent->offers;
-    return agent->conc > used ? agent->conc - used : 0;
+    return !agent->paused && agent->conc > used ? agent->conc - used : 0;
 }

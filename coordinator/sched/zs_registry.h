@@ -43,6 +43,9 @@ struct zs_agent_t {
     zs_topology_place_t place;  //  where it stands in the topology (zs_coord_topology.c)
     bool neighbours_lost;       //  a neighbours message to it could not be queued
     zs_trust_t trust;           //  its outcomes: successes against failures and timeouts
+    bool paused;                //  given no new task (pause): no room, no backlog
+    uint64_t cpu;               //  CPU it used over its last heartbeat interval, per mille
+    uint64_t rss;               //  its resident memory, bytes (its heartbeat's)
 };
 
 //  Weight of the newest attempt in hold_ms, as 1 / ZS_REGISTRY_HOLD_WEIGHT
@@ -120,15 +123,18 @@ bool zs_agent_has_all(const zs_agent_t *agent, char *const *list, size_t count);
 void zs_agent_record(zs_agent_t *agent, const char *status);
 
 //  True when agent, able to run tasks of its type, may run one that requires list
-//  (count items) and goes by route: it leads its team for ZS_ROUTE_LEAD (the list is
+//  (count items), goes by route and is for target (an agent id, or NULL for any): it
+//  is the target when there is one; it leads its team for ZS_ROUTE_LEAD (the list is
 //  for the worker it delegates to); else it has every capability, and does not lead
 //  for ZS_ROUTE_WORKER.
 bool zs_agent_fits(const zs_agent_t *agent,
                    char *const *list,
                    size_t count,
-                   zs_task_route_t route);
+                   zs_task_route_t route,
+                   const char *target);
 
-//  Slots free for a new task: concurrency less running tasks and reserved slots, or 0.
+//  Slots free for a new task: concurrency less running tasks and reserved slots, or 0;
+//  always 0 while the agent is paused.
 unsigned zs_agent_room(const zs_agent_t *agent);
 
 #endif

@@ -14,6 +14,7 @@ typedef struct {
     char **requires;        //  what its tasks require besides their type, owned
     size_t require_count;   //  items in requires
     zs_task_route_t route;  //  the team members its tasks may go to
+    char *target;           //  the one agent its tasks may go to, owned, or NULL
 } s_heap_t;
 
 //  The queues of one task type: one heap per set of required capabilities, so that an
@@ -122,6 +123,7 @@ s_heap_new(const zs_task_t *task)
         zs_strings_copy((const char *const *) task->requires, task->require_count);
     heap->require_count = task->require_count;
     heap->route = task->route;
+    heap->target = task->target ? zs_strdup(task->target) : NULL;
     return heap;
 }
 
@@ -130,6 +132,7 @@ s_heap_destroy(s_heap_t **heap_p)
 {
     s_heap_t *heap = *heap_p;
     zs_strings_free(heap->requires, heap->require_count);
+    free(heap->target);
     free(heap->items);
     free(heap);
     *heap_p = NULL;
@@ -166,18 +169,26 @@ s_subset(char *const *a, size_t a_count, char *const *b, size_t b_count)
     return true;
 }
 
-//  The queue of a task type and set of required capabilities, or NULL
+//  True when both are NULL or both the same string
+static bool
+s_same_target(const char *a, const char *b)
+{
+    return a == b || (a && b && streq(a, b));
+}
+
+//  The queue of a task type, set of required capabilities, route and target, or NULL
 static s_heap_t *
 s_heap_find_set(zs_sched_t *self,
                 const char *ttype,
                 char *const *requires,
                 size_t require_count,
-                zs_task_route_t route)
+                zs_task_route_t route,
+                const char *target)
 {
     s_type_t *type = zhashx_lookup(self->queues, ttype);
     for (size_t i = 0; type && i < type->count; i++) {
         s_heap_t *heap = type->heaps[i];
-        if (heap->route == route &&
+        if (heap->route == route && s_same_target(heap->target, target) &&
             s_subset(requires, require_count, heap->requires, heap->require_count) &&
             s_subset(heap->requires, heap->require_count, requires, require_count)) {
             return heap;
@@ -191,7 +202,7 @@ static s_heap_t *
 s_heap_find(zs_sched_t *self, const zs_task_t *task)
 {
     return s_heap_find_set(self, task->ttype, task->requires, task->require_count,
-                           task->route);
+                           task->route, task->target);
 }
 
 bool
@@ -199,12 +210,13 @@ zs_sched_admits(zs_sched_t *self,
                 const char *ttype,
                 char *const *requires,
                 size_t require_count,
-                zs_task_route_t route)
+                zs_task_route_t route,
+                const char *target)
 {
     assert(self);
     s_type_t *type = zhashx_lookup(self->queues, ttype);
     return !type || type->count < ZS_SCHED_SETS_MAX ||
-           s_heap_find_set(self, ttype, requires, require_count, route);
+           s_heap_find_set(self, ttype, requires, require_count, route, target);
 }
 
 static s_heap_t *
@@ -294,7 +306,8 @@ s_best_heap(zs_sched_t *self, const zs_agent_t *agent, const char *ttype, s_heap
     for (size_t i = 0; type && i < type->count; i++) {
         s_heap_t *heap = type->heaps[i];
         if (heap->count &&
-            zs_agent_fits(agent, heap->requires, heap->require_count, heap->route) &&
+            zs_agent_fits(agent, heap->requires, heap->require_count, heap->route,
+                          heap->target) &&
             (!best || s_before(heap->items[0], best->items[0]))) {
             best = heap;
         }
@@ -394,7 +407,8 @@ zs_sched_pick(zs_sched_t *self, const zs_task_t *task, zs_strategy_t strategy)
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
         if (zs_agent_room(agent) > 0 &&
-            zs_agent_fits(agent, task->requires, task->require_count, task->route) &&
+            zs_agent_fits(agent, task->requires, task->require_count, task->route,
+                          task->target) &&
             (!best || better(agent, best))) {
             best = agent;
         }
@@ -444,8 +458,9 @@ zs_sched_backlog_push(zs_sched_t *self, zs_task_t *task)
     zs_agent_t *best = NULL;
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
-        if (agent->conc > 0 &&
-            zs_agent_fits(agent, task->requires, task->require_count, task->route) &&
+        if (agent->conc > 0 && !agent->paused &&
+            zs_agent_fits(agent, task->requires, task->require_count, task->route,
+                          task->target) &&
             (!best || s_shorter_queue(agent, best))) {
             best = agent;
         }
@@ -550,7 +565,8 @@ zs_sched_auction_open(zs_sched_t *self, zs_task_t *task)
     for (size_t i = 0; set && i < set->count; i++) {
         zs_agent_t *agent = set->items[i];
         if (zs_agent_room(agent) > 0 &&
-            zs_agent_fits(agent, task->requires, task->require_count, task->route)) {
+            zs_agent_fits(agent, task->requires, task->require_count, task->route,
+                          task->target)) {
             if (!auction) {
                 auction = zs_auction_new(task);
             }
@@ -606,17 +622,25 @@ zs_sched_auction_close(zs_sched_t *self, zs_auction_t **auction_p)
 //  ---------------------------------------------------------------------------------
 //  Life cycle and housekeeping
 
-//  The registry's watcher: an agent leaves, and nothing of ours may point to it after
-static void
-s_agent_leaving(void *ctx, zs_agent_t *agent)
+void
+zs_sched_backlog_release(zs_sched_t *self, zs_agent_t *agent)
 {
-    zs_sched_t *self = ctx;
+    assert(self);
+    assert(agent);
     while (agent->backlog.head) {
         zs_task_t *task = zs_task_of(agent->backlog.head);
         s_backlog_remove(self, task);
         zs_sched_push(self, task);
         self->requeued = true;
     }
+}
+
+//  The registry's watcher: an agent leaves, and nothing of ours may point to it after
+static void
+s_agent_leaving(void *ctx, zs_agent_t *agent)
+{
+    zs_sched_t *self = ctx;
+    zs_sched_backlog_release(self, agent);
     for (zs_auction_t *auction = zhashx_first(self->auctions); auction;
          auction = zhashx_next(self->auctions)) {
         zs_auction_forget(auction, agent);

@@ -48,8 +48,9 @@ void zs_sched_destroy(zs_sched_t **self_p);
 //  Queue a ready task (borrowed) that is in no queue, backlog or auction.
 void zs_sched_push(zs_sched_t *self, zs_task_t *task);
 
-//  True when a task of ttype requiring these capabilities and going by route can be
-//  queued: its queue exists, or the type has fewer than ZS_SCHED_SETS_MAX queues. Each
+//  True when a task of ttype requiring these capabilities, going by route and for
+//  target (an agent id, or NULL) can be queued: its queue exists, or the type has
+//  fewer than ZS_SCHED_SETS_MAX queues (one per set, route and target). Each
 //  queue costs every dispatch of the type a look, so a client may not make them
 //  without bound. (A lead's delegated work takes its team task's set under the worker
 //  route, unchecked: at most as many queues again.)
@@ -57,7 +58,8 @@ bool zs_sched_admits(zs_sched_t *self,
                      const char *ttype,
                      char *const *requires,
                      size_t require_count,
-                     zs_task_route_t route);
+                     zs_task_route_t route,
+                     const char *target);
 
 //  Take a task out of its queue, backlog or auction (cancel). No-op if it is in none.
 void zs_sched_remove(zs_sched_t *self, zs_task_t *task);
@@ -113,8 +115,12 @@ zs_auction_t *zs_sched_auction_by_timer(zs_sched_t *self, int timer_id);
 //  NULL when none has room.
 zs_agent_t *zs_sched_auction_close(zs_sched_t *self, zs_auction_t **auction_p);
 
+//  Put the tasks of agent's backlog back in their queues, in order (the agent leaves,
+//  or is paused), for zs_sched_requeued to report.
+void zs_sched_backlog_release(zs_sched_t *self, zs_agent_t *agent);
+
 //  True when tasks went back to the queues since the last call, because the agent
-//  whose backlog held them left. Clears the flag.
+//  whose backlog held them left or was paused. Clears the flag.
 bool zs_sched_requeued(zs_sched_t *self);
 
 //  Free the queues of types that have no task waiting. Called now and then rather than

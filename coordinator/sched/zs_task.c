@@ -160,6 +160,7 @@ zs_task_new(const char *id,
     self->strategy = strategy < 0 ? ZS_STRATEGY_DEFAULT : (zs_strategy_t) strategy;
     self->requires = zs_strings_copy(submit->requires.items, submit->requires.count);
     self->require_count = submit->requires.count;
+    self->target = submit->agent ? zs_strdup(submit->agent) : NULL;
     s_graph_init(&self->graph, submit);
     self->family.parent = submit->parent ? zs_strdup(submit->parent) : NULL;
     self->state = self->graph.dep_count ? ZS_TASK_PENDING : ZS_TASK_READY;
@@ -197,6 +198,7 @@ zs_task_destroy(zs_task_t **self_p)
     zs_task_clear_progress(self);
     s_graph_fini(&self->graph);
     zs_strings_free(self->requires, self->require_count);
+    free(self->target);
     free(self->family.parent);
     zs_strings_free(self->family.children, self->family.child_count);
     free(self->ckpt);

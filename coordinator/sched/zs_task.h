@@ -145,6 +145,7 @@ struct zs_task_t {
     zs_strategy_t strategy;        //  the submit's, or ZS_STRATEGY_DEFAULT (zs_sched)
     char **requires;               //  capabilities needed besides ttype, owned, or NULL
     size_t require_count;          //  items in requires
+    char *target;                  //  the one agent that may run it (submit's), or NULL
     int64_t assigned_ms;           //  when the latest attempt was assigned, zclock_mono
     zs_agent_t *backlog;           //  agent whose backlog holds it, borrowed, or NULL
     zs_waiter_t *waiters;          //  clients waiting for it to end, owned, or NULL

@@ -126,6 +126,14 @@ s_read_caps(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *t
                                 &type->cap_count);
 }
 
+static int
+s_read_tags(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_swarm_type_t *type = target;
+    return zs_yaml_read_strings(ctx, key, node, zs_swarm_check_name, &type->tags,
+                                &type->tag_count);
+}
+
 static const zs_swarm_place_t *
 s_place_find(const zs_swarm_type_t *type, const char *node)
 {
@@ -291,7 +299,7 @@ enum {
     S_TYPE_HTTP = 11,
     S_TYPE_DOWNLOAD = 12,
     S_TYPE_LLM = 13,
-    S_TYPE_PROGRAM = 14
+    S_TYPE_PROGRAM = 16
 };
 
 //  'vote: {exec: [...]}' or 'vote: {answer: NAME}'
@@ -421,6 +429,8 @@ static const zs_yaml_key_t s_type_keys[] = {
     [S_TYPE_DOWNLOAD] =
         S_KEY("download", zs_swarm_read_download, 0, NULL, ZS_YAML_OPTIONAL),
     [S_TYPE_LLM] = S_KEY("llm", zs_swarm_read_llm, 0, NULL, ZS_YAML_OPTIONAL),
+    S_LIST("tags", s_read_tags, 0, ZS_MSG_TAGS_MAX, ZS_YAML_OPTIONAL),
+    S_KEY("tier", zs_swarm_read_name, S_TYPE(tier), NULL, ZS_YAML_OPTIONAL),
     [S_TYPE_PROGRAM] =
         S_LIST("program", s_read_program, 1, ZS_SWARM_ARGV_MAX, ZS_YAML_OPTIONAL),
 };
@@ -801,6 +811,8 @@ zs_swarm_destroy(zs_swarm_t **self_p)
         zs_strings_free(self->types[i].argv, self->types[i].argc);
         zs_strings_free(self->types[i].program, self->types[i].program_argc);
         zs_strings_free(self->types[i].caps, self->types[i].cap_count);
+        zs_strings_free(self->types[i].tags, self->types[i].tag_count);
+        free(self->types[i].tier);
         for (size_t j = 0; j < self->types[i].place_count; j++) {
             free(self->types[i].places[j].node);
         }

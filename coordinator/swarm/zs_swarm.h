@@ -154,6 +154,9 @@ typedef struct {
     size_t program_argc;        //  items in program
     char **caps;                //  capabilities beyond the type name, owned
     size_t cap_count;           //  items in caps
+    char **tags;                //  labels its agents' records show, owned
+    size_t tag_count;           //  items in tags
+    char *tier;                 //  a label its agents' records show, owned, or NULL
     unsigned concurrency;       //  tasks an agent of this type runs at once (default 1)
     zs_strategy_t strategy;     //  for tasks of type 'type'; ZS_STRATEGY_DEFAULT: swarm's
     zs_swarm_place_t *places;   //  'nodes': agents on node daemons, owned

@@ -880,6 +880,40 @@ def wall_ms():
     return time.time_ns() // 1_000_000
 
 
+def log_text(path):
+    """A log file's text so far, or "" before it exists."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def heard_broadcast(path, agent, text):
+    """Whether agent logged, in the log at path, a broadcast of text (escaped as its
+    log escapes it: zswarm-agent logs "agent 'ID': broadcast ... 'TEXT'")."""
+    return any(f"agent '{agent}': broadcast" in line and line.endswith(f"'{text}'")
+               for line in log_text(path).splitlines())
+
+
+def agents_subscribed(swarm, path, agents):
+    """Broadcast numbered probes until each of agents (ids) logged one in the log at
+    path: their subscriptions to the events socket are in effect (a SUB misses what is
+    published before that)."""
+    probes = []
+
+    def all_heard():
+        probes.append(f"probe-{len(probes)}")
+        swarm.control.ok("broadcast", payload=probes[-1].encode())
+        until = deadline(0.3)
+        while time.monotonic() < until:
+            if all(any(heard_broadcast(path, a, p) for p in probes) for a in agents):
+                return True
+            time.sleep(0.01)
+        return False
+    wait_until(all_heard, 20, f"{agents} to hear a broadcast", interval=0)
+
+
 _figures = []
 
 

@@ -1029,10 +1029,11 @@ test_print_json(void)
     ZS_CHECK_STR(text, "{\"v\":1,\"t\":\"agents.ok\",\"rid\":3,\"agents\":["
                        "{\"agent\":\"a1\",\"atype\":\"echo\",\"host\":\"h\",\"state\":"
                        "\"idle\",\"pid\":42,\"conc\":2,\"load\":0,\"done\":0,"
-                       "\"failed\":0,\"local\":true,\"trust\":0,\"trust_low\":0},"
+                       "\"failed\":0,\"local\":true,\"trust\":0,\"trust_low\":0,"
+                       "\"paused\":false,\"cpu\":0,\"rss\":0},"
                        "{\"agent\":\"a2\",\"atype\":\"shell\",\"pid\":0,\"conc\":0,"
                        "\"load\":0,\"done\":3,\"failed\":0,\"local\":false,\"trust\":0,"
-                       "\"trust_low\":0}]}\n");
+                       "\"trust_low\":0,\"paused\":false,\"cpu\":0,\"rss\":0}]}\n");
     free(text);
 
     const char *argv[] = {"sh", "-c", "tab\there"};
@@ -1050,7 +1051,8 @@ test_print_json(void)
                  "\"conc\":0,\"hb\":250,\"live\":4,\"handler\":\"exec\",\"argv\":"
                  "[\"sh\",\"-c\",\"tab\\u0009here\"],\"max_body\":0,\"max_redirects\":0,"
                  "\"max_size\":0,\"providers\":[],\"max_tokens\":0,\"stream\":false,"
-                 "\"retries\":0,\"backoff\":0,\"max_wait\":0,\"tok_max\":0}\n");
+                 "\"retries\":0,\"backoff\":0,\"max_wait\":0,\"tok_max\":0,\"aseq\":0,"
+                 "\"paused\":false}\n");
     free(text);
 }
 
@@ -1107,7 +1109,7 @@ test_print_json_floats(void)
                           "\"url\":\"https://api.openai.com/v1\",\"model\":"
                           "\"gpt-4o-mini\",\"tmo\":0,\"price_in\":0.15}]") != NULL);
     ZS_CHECK(strstr(text, "\"temp\":0,") != NULL);
-    ZS_CHECK(strstr(text, "\"usd_max\":1e-07}") != NULL);
+    ZS_CHECK(strstr(text, "\"usd_max\":1e-07,") != NULL);
     free(text);
 }
 
@@ -1290,8 +1292,8 @@ static void
 test_agents_ok_bytes(void)
 {
     zs_msg_agent_t records[2] = {
-        {"agent-1", "echo", "host-1", "busy", 4242, 2, 1, 17, 3, true, "worker",
-         "agent-0", 910, 741},
+        {"agent-1", "echo",    "host-1", "busy", 4242,  2, 1, 17,        3,         true,
+         "worker",  "agent-0", 910,      741,    false, 0, 0, {NULL, 0}, {NULL, 0}, NULL},
         {.agent = "a2", .atype = "shell", .done = 3},
     };
     zs_msg_t msg;
@@ -1703,8 +1705,65 @@ test_name_valid(void)
     ZS_CHECK(zs_msg_name_valid("abcd", 4, 4) && !zs_msg_name_valid("abcde", 5, 4));
 }
 
+//  Records hold lists of their own (an agent's caps and tags): they round-trip, and the
+//  first pass reserves their tables however many records hold them
+static void
+test_record_lists(void)
+{
+    const char *caps[ZS_MSG_RECORD_LIST_MAX];
+    char names[ZS_MSG_RECORD_LIST_MAX][8];
+    for (size_t i = 0; i < ZS_MSG_RECORD_LIST_MAX; i++) {
+        snprintf(names[i], sizeof names[i], "c%zu", i);
+        caps[i] = names[i];
+    }
+    const char *tags[] = {"gpu", "big-mem"};
+    zs_msg_agent_t records[3] = {
+        {.agent = "a1",
+         .atype = "t",
+         .caps = {caps, ZS_MSG_RECORD_LIST_MAX},
+         .tags = {tags, 2},
+         .tier = "gold",
+         .paused = true,
+         .cpu = 12,
+         .rss = 4096},
+        {.agent = "a2", .atype = "t"},
+        {.agent = "a3", .atype = "t", .caps = {caps, 1}},
+    };
+    zs_msg_t msg;
+    zs_msg_init(&msg, ZS_MSG_AGENTS_OK);
+    msg.agents = records;
+    msg.agent_count = 3;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    ZS_CHECK(zs_msg_encode(&msg, &buf) == 0);
+    zs_msg_t got;
+    zs_error_t err;
+    ZS_CHECK_OK(zs_msg_decode(&got, buf.data, buf.size, &err), err);
+    ZS_CHECK(got.agent_count == 3);
+    const zs_msg_agent_t *first = &got.agents[0];
+    ZS_CHECK(first->caps.count == ZS_MSG_RECORD_LIST_MAX);
+    ZS_CHECK_STR(first->caps.items[ZS_MSG_RECORD_LIST_MAX - 1], "c127");
+    ZS_CHECK(first->tags.count == 2);
+    ZS_CHECK_STR(first->tags.items[1], "big-mem");
+    ZS_CHECK_STR(first->tier, "gold");
+    ZS_CHECK(first->paused && first->cpu == 12 && first->rss == 4096);
+    ZS_CHECK(got.agents[1].caps.count == 0 && got.agents[1].tier == NULL);
+    ZS_CHECK(got.agents[2].caps.count == 1);
+    ZS_CHECK_STR(got.agents[2].caps.items[0], "c0");
+    zs_msg_fini(&got);
+    //  One more than a record's list may hold is refused, with no table made for it
+    records[0].caps.count = ZS_MSG_RECORD_LIST_MAX + 1;
+    const char *more[ZS_MSG_RECORD_LIST_MAX + 1];
+    memcpy(more, caps, sizeof caps);
+    more[ZS_MSG_RECORD_LIST_MAX] = "extra";
+    records[0].caps.items = more;
+    ZS_CHECK(zs_msg_encode(&msg, &buf) != 0);  //  the encoder keeps the bound too
+    msgpack_sbuffer_destroy(&buf);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"normal_use", test_normal_use},
+    {"record_lists", test_record_lists},
     {"type_names", test_type_names},
     {"every_type_round_trips", test_every_type_round_trips},
     {"missing_required", test_missing_required},

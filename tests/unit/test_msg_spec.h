@@ -102,10 +102,17 @@ static const t_key_t s_agent_keys[] = {
     KR(zs_msg_agent_t, "lead", T_STR, lead, 1, ZS_MSG_NAME_MAX),
     KR(zs_msg_agent_t, "trust", T_UINT, trust, 0, 1000),
     KR(zs_msg_agent_t, "trust_low", T_UINT, trust_low, 0, 1000),
+    KR(zs_msg_agent_t, "paused", T_BOOL, paused, 0, 1),
+    KR(zs_msg_agent_t, "cpu", T_UINT, cpu, 0, INT64_MAX),
+    KR(zs_msg_agent_t, "rss", T_UINT, rss, 0, INT64_MAX),
+    KR(zs_msg_agent_t, "caps", T_LIST, caps, 1, ZS_MSG_NAME_MAX),
+    KR(zs_msg_agent_t, "tags", T_LIST, tags, 1, ZS_MSG_NAME_MAX),
+    KR(zs_msg_agent_t, "tier", T_STR, tier, 1, ZS_MSG_NAME_MAX),
 };
 static const t_record_t s_agent_record = {
     "agent record", s_agent_keys, S_COUNT(s_agent_keys),
-    "agent! atype! host state pid conc load done failed local role lead trust trust_low",
+    "agent! atype! host state pid conc load done failed local role lead trust trust_low "
+    "paused cpu rss caps tags tier",
     sizeof(zs_msg_agent_t)};
 
 static const t_key_t s_conf_keys[] = {
@@ -306,6 +313,11 @@ static const t_key_t s_keys[] = {
     K_UINT("tok", tok),
     K_RECORDS("providers", providers, provider_count, 64, s_provider_record, NULL),
     K_RECORDS("budgets", budgets, budget_count, 1024, s_budget_record, NULL),
+    K_UINT("aseq", aseq),
+    K("paused", T_BOOL, paused, 0, 1),
+    K("events", T_STR, events, 1, 2048),
+    K_UINT("cpu", cpu),
+    K_UINT("rss", rss),
     K_LIST("inputs", inputs, 1, ZS_MSG_NAME_MAX, 64),
     K_RECORDS("inputs", input_records, input_count, 64, s_input_record, "inputs/rec"),
     K_BIN("ckpt", ckpt, ckpt_size, 65536),
@@ -333,8 +345,8 @@ static const t_type_t s_types[] = {
     {ZS_MSG_WELCOME, "welcome",
      "agent! atype! hb! live! handler! conc! argv option vote_argv allow max_body "
      "max_redirects headers dir max_size providers/conf system prompt max_tokens temp "
-     "stream retries backoff max_wait tok_max usd_max"},
-    {ZS_MSG_HEARTBEAT, "heartbeat", "load"},
+     "stream retries backoff max_wait tok_max usd_max aseq paused events"},
+    {ZS_MSG_HEARTBEAT, "heartbeat", "load aseq cpu rss"},
     {ZS_MSG_BYE, "bye", "why"},
     {ZS_MSG_ERROR, "error", "code! why! rid task vote"},
     {ZS_MSG_TASK_ASSIGN, "task.assign",
@@ -351,7 +363,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_TASK_CHECKPOINT_OK, "task.checkpoint.ok", "task! rid"},
     {ZS_MSG_SUBMIT, "submit",
      "ttype! rid task payload pri tmo tries wait deps items agg strategy requires "
-     "inputs parent"},
+     "inputs parent agent"},
     {ZS_MSG_SUBMIT_OK, "submit.ok", "task! rid dup"},
     {ZS_MSG_WAIT, "wait", "task! rid parent"},
     {ZS_MSG_WAIT_OK, "wait.ok", S_TASK_VIEW},
@@ -416,6 +428,16 @@ static const t_type_t s_types[] = {
     {ZS_MSG_PROVIDERS, "providers", "rid"},
     {ZS_MSG_PROVIDERS_OK, "providers.ok", "providers! budgets! rid"},
     {ZS_MSG_SPEND, "spend", "provider! atype! tok_in tok_out usd"},
+    {ZS_MSG_BROADCAST, "broadcast", "payload! rid atype"},
+    {ZS_MSG_BROADCAST_OK, "broadcast.ok", "count! rid"},
+    {ZS_MSG_PAUSE, "pause", "rid agent atype"},
+    {ZS_MSG_PAUSE_OK, "pause.ok", "count! rid"},
+    {ZS_MSG_RESUME, "resume", "rid agent atype"},
+    {ZS_MSG_RESUME_OK, "resume.ok", "count! rid"},
+    {ZS_MSG_AGENT_SYNC, "agent.sync", "rid"},
+    {ZS_MSG_AGENT_SYNC_OK, "agent.sync.ok", "aseq! rid paused"},
+    {ZS_MSG_INBOX, "inbox", "rid wait"},
+    {ZS_MSG_INBOX_OK, "inbox.ok", "rid agent payload count"},
     {ZS_MSG_EV_SWARM_STARTED, "swarm.started", "seq! name!"},
     {ZS_MSG_EV_SWARM_STOPPING, "swarm.stopping", "seq! name! why"},
     {ZS_MSG_EV_AGENT_JOINED, "agent.joined", "seq! agent! atype! host pid local addr"},
@@ -438,6 +460,9 @@ static const t_type_t s_types[] = {
     {ZS_MSG_EV_TASK_DEAD, "task.dead", S_TASK_EVENT},
     {ZS_MSG_EV_TASK_CANCELLED, "task.cancelled", S_TASK_EVENT},
     {ZS_MSG_EV_BUDGET_SPENT, "budget.spent", "seq! scope! tok usd tok_max usd_max"},
+    {ZS_MSG_EV_AGENT_BROADCAST, "agent.broadcast", "seq! aseq! payload! atype"},
+    {ZS_MSG_EV_AGENT_PAUSED, "agent.paused", "seq! aseq! agent atype"},
+    {ZS_MSG_EV_AGENT_RESUMED, "agent.resumed", "seq! aseq! agent atype"},
 };
 #define S_TYPE_COUNT (sizeof s_types / sizeof s_types[0])
 

@@ -218,6 +218,64 @@ test_requires(void)
     zs_registry_destroy(&registry);
 }
 
+//  A task for one agent: only that agent runs it, under every strategy, and it waits in
+//  a queue of its own for it; a paused agent gets no task at all, nor an offer, nor a
+//  task on its backlog, and what its backlog held goes back to the queues
+static void
+test_target_and_pause(void)
+{
+    zs_registry_t *registry = zs_registry_new();
+    zs_sched_t *sched = zs_sched_new(registry);
+    zs_agent_t *one = s_agent(registry, "one", "w", 2, NULL);
+    zs_agent_t *two = s_agent(registry, "two", "w", 2, NULL);
+    zs_msg_t submit;
+    zs_msg_init(&submit, ZS_MSG_SUBMIT);
+    submit.ttype = "w";
+    submit.agent = "two";
+    zs_task_t *aimed = zs_task_new("aimed", &submit, 1000, 1, 1);
+    ZS_CHECK_STR(aimed->target, "two");
+    ZS_CHECK(zs_agent_can_run(two, aimed) && !zs_agent_can_run(one, aimed));
+    for (int strategy = ZS_STRATEGY_DEFAULT; strategy < ZS_STRATEGY_COUNT; strategy++) {
+        ZS_CHECK(zs_sched_pick(sched, aimed, (zs_strategy_t) strategy) == two);
+    }
+    zs_task_t *any = s_task("any", "w", 0, 2);
+    zs_sched_push(sched, aimed);
+    zs_sched_push(sched, any);
+    ZS_CHECK(zs_sched_variants(sched, "w") == 2);
+    ZS_CHECK(zs_sched_admits(sched, "w", NULL, 0, ZS_ROUTE_ANY, "two"));
+    //  one skips the older task, which is not for it
+    ZS_CHECK(zs_sched_next_task(sched, one) == any);
+    ZS_CHECK(zs_sched_next_task(sched, one) == NULL);
+    //  paused, two has no room: nothing is picked for it, offered or backlogged
+    two->paused = true;
+    ZS_CHECK(zs_agent_room(two) == 0);
+    ZS_CHECK(zs_sched_pick(sched, any, ZS_STRATEGY_LEAST_LOADED) == one);
+    ZS_CHECK(zs_sched_backlog_push(sched, any) == one);
+    zs_sched_remove(sched, any);
+    zs_auction_t *auction = zs_sched_auction_open(sched, any);
+    ZS_CHECK(auction && auction->count == 1 && two->offers == 0);
+    ZS_CHECK(zs_sched_auction_close(sched, &auction) == one);
+    zs_sched_remove(sched, aimed);
+    ZS_CHECK(zs_sched_pick(sched, aimed, ZS_STRATEGY_LEAST_LOADED) == NULL);
+    ZS_CHECK(zs_sched_backlog_push(sched, aimed) == NULL);
+    two->paused = false;
+    ZS_CHECK(zs_sched_pick(sched, aimed, ZS_STRATEGY_LEAST_LOADED) == two);
+    //  Paused with a backlog: released to the queues, in order, and reported
+    ZS_CHECK(zs_sched_requeued(sched) == false);
+    ZS_CHECK(zs_sched_backlog_push(sched, any) == one);
+    ZS_CHECK(zs_sched_backlog_push(sched, aimed) == two);
+    two->paused = true;
+    zs_sched_backlog_release(sched, two);
+    ZS_CHECK(two->backlog.count == 0 && !aimed->backlog && zs_sched_requeued(sched));
+    ZS_CHECK(zs_sched_queued(sched) == 2 && zs_sched_next_task(sched, one) == any);
+    ZS_CHECK(zs_sched_next_task(sched, one) == NULL);  //  aimed waits for two
+    zs_sched_remove(sched, aimed);
+    zs_task_destroy(&aimed);
+    zs_task_destroy(&any);
+    zs_sched_destroy(&sched);
+    zs_registry_destroy(&registry);
+}
+
 //  A team's tasks: only its lead takes one routed to the lead, only a member that does
 //  not lead one routed to workers; each route has its own queue, so a worker is not
 //  held up behind a lead's task
@@ -645,6 +703,7 @@ static const zs_test_case_t s_cases[] = {
     {"capabilities", test_capabilities},
     {"capabilities_from_the_swarm_file", test_capabilities_from_the_swarm_file},
     {"requires", test_requires},
+    {"target_and_pause", test_target_and_pause},
     {"least_loaded_respects_concurrency", test_least_loaded_respects_concurrency},
     {"least_loaded_ties_rotate", test_least_loaded_ties_rotate},
     {"round_robin", test_round_robin},

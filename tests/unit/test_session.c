@@ -81,7 +81,7 @@ static zs_session_recv_fn *const s_recv[ZS_MSG_TYPE_COUNT] = {
     [ZS_MSG_NODE_SPAWN] = s_on_message,
 };
 
-static const zs_session_ops_t s_ops = {s_on_hello, s_on_welcome, s_recv, s_on_load};
+static const zs_session_ops_t s_ops = {s_on_hello, s_on_welcome, s_recv, s_on_load, NULL};
 
 //  ---------------------------------------------------------------------------------------
 //  The coordinator's part

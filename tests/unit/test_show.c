@@ -237,15 +237,27 @@ test_show_agents_table(void)
          .local = true,
          .trust = 920,
          .trust_low = 780},
+        {.agent = "big-1",
+         .atype = "big",
+         .state = "busy",
+         .conc = 1,
+         .load = 1,
+         .paused = true,
+         .cpu = 1234,
+         .rss = 15 << 20},
     };
     zs_msg_t reply;
     zs_msg_init(&reply, ZS_MSG_AGENTS_OK);
     reply.agents = agents;
-    reply.agent_count = 1;
+    reply.agent_count = 2;
     char *text = s_shown(zs_show_agents, &reply);
     const char *want =
-        "AGENT   TYPE  HOST  STATE  LOAD/CONC  DONE  FAILED  TRUST        PID    LOCAL\n"
-        "noop-1  noop  box   idle   0/64       10    0       0.92 (0.78)  12345  yes\n";
+        "AGENT   TYPE  HOST  STATE          LOAD/CONC  DONE  FAILED  TRUST        PID    "
+        "LOCAL  CPU     RSS\n"
+        "noop-1  noop  box   idle           0/64       10    0       0.92 (0.78)  12345  "
+        "yes    -       -\n"
+        "big-1   big   -     busy (paused)  1/1        0     0       0.00 (0.00)  0      "
+        "no     123.4%  15.0M\n";
     bool ok = strcmp(text, want) == 0;
     if (!ok) {
         fprintf(stderr, "got:\n%swant:\n%s", text, want);

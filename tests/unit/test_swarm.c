@@ -841,11 +841,11 @@ test_type_unique(void)
 static void
 test_type_unknown_key(void)
 {
-    ZS_CHECK(
-        s_rejects(S_HEAD "    cont: 2\n", "4:5",
-                  "unknown key 'cont' in agent type (expected one of: type, count, "
-                  "handler, command, capabilities, concurrency, supervision, "
-                  "nodes, strategy, reports_to, vote, http, download, llm, program)"));
+    ZS_CHECK(s_rejects(S_HEAD "    cont: 2\n", "4:5",
+                       "unknown key 'cont' in agent type (expected one of: type, count, "
+                       "handler, command, capabilities, concurrency, supervision, "
+                       "nodes, strategy, reports_to, vote, http, download, llm, tags, "
+                       "tier, program)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
