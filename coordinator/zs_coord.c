@@ -263,8 +263,9 @@ s_start_agents(zs_coord_t *self, const char *agent_exe, zs_error_t *err)
     }
     for (size_t i = 0; i < self->swarm->type_count; i++) {
         const zs_swarm_type_t *type = &self->swarm->types[i];
-        if (zs_spawn_add(self->spawn, type->type, type->count, &type->supervision, err) !=
-            0) {
+        if (zs_spawn_add_program(self->spawn, type->type, type->count, &type->supervision,
+                                 (const char *const *) type->program, type->program_argc,
+                                 err) != 0) {
             return -1;
         }
     }

@@ -49,6 +49,8 @@ typedef struct {
 struct s_type_t {
     zs_spawn_t *owner;       //  the spawner, borrowed
     char *name;              //  agent type, owned
+    char **program;          //  its own agent program's argv, owned, or NULL: exe
+    size_t program_argc;     //  words in program
     zs_supervision_t sup;    //  how its children are supervised
     s_slot_t **slots;        //  children in slot order, owned
     size_t slot_count;       //  items in slots
@@ -99,8 +101,8 @@ static const zs_supervision_t s_default_supervision = ZS_SUP_DEFAULT;
 //  ---------------------------------------------------------------------------------------
 //  Slots and timers
 
-#define S_ARGV_FIXED 9                   //  words of every agent's command line
-#define S_ARGV_MAX   (S_ARGV_FIXED + 5)  //  with --cert F --server-key K and the NULL
+#define S_ARGV_OPTIONS 8  //  words after the program: --connect EP --type T --id ID ...
+#define S_ARGV_CURVE   4  //  --cert F --server-key K
 
 //  A new secret for the slot's next child, as hex: only the child learns it, through
 //  its environment, never its command line
@@ -117,30 +119,56 @@ s_secret_make(s_slot_t *slot)
     return 0;
 }
 
-static int
-s_start(s_slot_t *slot)
+//  The program a type's agents run, for messages
+static const char *
+s_program_name(const s_type_t *type)
+{
+    return type->program ? type->program[0] : type->owner->exe;
+}
+
+//  The slot's command line, NULL-terminated: the type's program (or the agent
+//  program), its options, then the CURVE options. The list is owned, its words
+//  borrowed from slot and spawner.
+static char **
+s_argv_new(s_slot_t *slot)
 {
     zs_spawn_t *self = slot->type->owner;
-    //  The fixed words, then room for the CURVE options, then the NULL
-    char *argv[S_ARGV_MAX] = {self->exe, "--connect",      self->endpoint,
-                              "--type",  slot->type->name, "--id",
-                              slot->id,  "--parent",       self->parent};
+    s_type_t *type = slot->type;
+    size_t program_argc = type->program ? type->program_argc : 1;
+    char **argv =
+        zs_calloc(program_argc + S_ARGV_OPTIONS + S_ARGV_CURVE + 1, sizeof *argv);
+    char **next = argv;
+    for (size_t i = 0; i < program_argc; i++) {
+        *next++ = type->program ? type->program[i] : self->exe;
+    }
+    char *options[S_ARGV_OPTIONS] = {"--connect", self->endpoint, "--type",
+                                     type->name,  "--id",         slot->id,
+                                     "--parent",  self->parent};
+    memcpy(next, options, sizeof options);
+    next += S_ARGV_OPTIONS;
     if (self->cert) {
         //  Paths and a public key only: a command line is visible to every user
-        char **next = &argv[S_ARGV_FIXED];
         *next++ = "--cert";
         *next++ = self->cert;
         *next++ = "--server-key";
         *next = self->server_key;
     }
+    return argv;
+}
+
+static int
+s_start(s_slot_t *slot)
+{
     if (s_secret_make(slot) != 0) {
         return -1;
     }
     char entry[sizeof ZS_MSG_SECRET_ENV + ZS_MSG_SECRET_SIZE + 1];
     snprintf(entry, sizeof entry, "%s=%s", ZS_MSG_SECRET_ENV, slot->secret);
     char **env = zs_proc_env_with(entry);
+    char **argv = s_argv_new(slot);
     zs_proc_t proc;
     int rc = zs_proc_spawn(argv, env, ZS_PROC_GROUP | ZS_PROC_ORPHAN_TERM, &proc);
+    free(argv);
     free(env);
     explicit_bzero(entry, sizeof entry);
     if (rc != 0) {
@@ -492,6 +520,7 @@ s_type_destroy(zs_spawn_t *self, s_type_t *type)
     free(type->slots);
     free(type->restarts);
     free(type->name);
+    zs_strings_free(type->program, type->program_argc);
     free(type);
 }
 
@@ -606,7 +635,20 @@ zs_spawn_add(zs_spawn_t *self,
              const zs_supervision_t *supervision,
              zs_error_t *err)
 {
+    return zs_spawn_add_program(self, type, count, supervision, NULL, 0, err);
+}
+
+int
+zs_spawn_add_program(zs_spawn_t *self,
+                     const char *type,
+                     unsigned count,
+                     const zs_supervision_t *supervision,
+                     const char *const *program,
+                     size_t program_argc,
+                     zs_error_t *err)
+{
     assert(self);
+    assert(!program == !program_argc);
     assert(type);
     assert(!s_type_find(self, type));
     const zs_supervision_t *sup = supervision ? supervision : &s_default_supervision;
@@ -617,12 +659,15 @@ zs_spawn_add(zs_spawn_t *self,
         return rc;
     }
     s_type_t *added = s_type_new(self, type, count, sup);
+    added->program = zs_strings_copy(program, program_argc);
+    added->program_argc = program_argc;
     self->types = zs_realloc(self->types, (self->type_count + 1) * sizeof *self->types);
     self->types[self->type_count++] = added;
     for (size_t i = 0; i < added->slot_count; i++) {
         if (s_start(added->slots[i]) != 0) {
             return zs_error_set(err, 0, "cannot start agent '%s' ('%s'): %s",
-                                added->slots[i]->id, self->exe, strerror(errno));
+                                added->slots[i]->id, s_program_name(added),
+                                strerror(errno));
         }
     }
     return 0;
@@ -707,7 +752,8 @@ zs_spawn_scale(zs_spawn_t *self, const char *type_name, unsigned count, zs_error
     for (size_t i = first; i < type->slot_count; i++) {
         if (s_start(type->slots[i]) != 0) {
             return zs_error_set(err, 0, "cannot start agent '%s' ('%s'): %s",
-                                type->slots[i]->id, self->exe, strerror(errno));
+                                type->slots[i]->id, s_program_name(type),
+                                strerror(errno));
         }
     }
     return 0;

@@ -3,7 +3,8 @@
 //  Erlang/OTP supervision, one supervisor per agent type. A type added with count N has
 //  the children (slots) "<type>-1" .. "<type>-N", in that order, or "<prefix><type>-1"
 //  .. with a prefix set (a node daemon's "NODE."); a slot holds one zswarm-agent
-//  process, started as `EXE --connect EP --type T --id ID --parent PID`, so a restarted
+//  process (or the type's own program, zs_spawn_add_program), started as `EXE
+//  --connect EP --type T --id ID --parent PID`, so a restarted
 //  agent comes back under the same name. An id is an agent id on the wire, so no slot is
 //  made whose id would be longer than ZS_MSG_NAME_MAX bytes. Each process started gets a
 //  fresh random secret in its environment (ZS_MSG_SECRET_ENV, never on the command line,
@@ -115,6 +116,19 @@ int zs_spawn_add(zs_spawn_t *self,
                  unsigned count,
                  const zs_supervision_t *supervision,
                  zs_error_t *err);
+
+//  zs_spawn_add for a type with an agent program of its own (swarm file 'program'):
+//  its slots run `PROGRAM... --connect ENDPOINT --type T --id ID --parent PID` instead
+//  of the agent program, with the same secret in their environment. program holds
+//  program_argc words (at least one; copied), or is NULL with program_argc 0 for the
+//  agent program.
+int zs_spawn_add_program(zs_spawn_t *self,
+                         const char *type,
+                         unsigned count,
+                         const zs_supervision_t *supervision,
+                         const char *const *program,
+                         size_t program_argc,
+                         zs_error_t *err);
 
 //  Reap every child that exited, tell exited, and restart, end or fail as above.
 void zs_spawn_reap(zs_spawn_t *self);

@@ -111,6 +111,14 @@ s_read_command(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void
 }
 
 static int
+s_read_program(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
+{
+    zs_swarm_type_t *type = target;
+    return zs_yaml_read_strings(ctx, key, node, s_check_arg, &type->program,
+                                &type->program_argc);
+}
+
+static int
 s_read_caps(zs_yaml_t *ctx, const zs_yaml_key_t *key, yaml_node_t *node, void *target)
 {
     zs_swarm_type_t *type = target;
@@ -290,7 +298,8 @@ enum {
     S_TYPE_VOTE = 10,
     S_TYPE_HTTP = 11,
     S_TYPE_DOWNLOAD = 12,
-    S_TYPE_LLM = 13
+    S_TYPE_LLM = 13,
+    S_TYPE_PROGRAM = 16
 };
 
 //  'vote: {exec: [...]}' or 'vote: {answer: NAME}'
@@ -422,6 +431,8 @@ static const zs_yaml_key_t s_type_keys[] = {
     [S_TYPE_LLM] = S_KEY("llm", zs_swarm_read_llm, 0, NULL, ZS_YAML_OPTIONAL),
     S_LIST("tags", s_read_tags, 0, ZS_MSG_TAGS_MAX, ZS_YAML_OPTIONAL),
     S_KEY("tier", zs_swarm_read_name, S_TYPE(tier), NULL, ZS_YAML_OPTIONAL),
+    [S_TYPE_PROGRAM] =
+        S_LIST("program", s_read_program, 1, ZS_SWARM_ARGV_MAX, ZS_YAML_OPTIONAL),
 };
 static const zs_yaml_key_t s_bind_keys[] = {
     S_KEY("agents", s_read_endpoint, S_SWARM(bind_agents), NULL, ZS_YAML_OPTIONAL),
@@ -528,6 +539,29 @@ s_check_places(zs_yaml_t *ctx, const zs_swarm_type_t *type, const yaml_node_t *n
     return 0;
 }
 
+//  A type's own agent program runs its handlers itself, and only as a local agent: a
+//  node daemon starts zswarm-agent
+static int
+s_check_program(zs_yaml_t *ctx, const zs_swarm_type_t *type, yaml_node_t **found)
+{
+    if (!type->program) {
+        return 0;
+    }
+    if (type->handler != ZS_HANDLER_BUILTIN) {
+        return zs_yaml_fail(ctx, found[S_TYPE_PROGRAM]->start_mark,
+                            "'program' runs the handlers of agent type '%s' itself: it "
+                            "takes no 'handler'",
+                            type->type);
+    }
+    if (type->place_count) {
+        return zs_yaml_fail(ctx, found[S_TYPE_PROGRAM]->start_mark,
+                            "'program' is for local agents: agent type '%s' cannot be "
+                            "placed on 'nodes' too",
+                            type->type);
+    }
+    return 0;
+}
+
 static int
 s_check_type(zs_yaml_t *ctx,
              const zs_swarm_t *self,
@@ -555,6 +589,9 @@ s_check_type(zs_yaml_t *ctx,
                             "'vote: handler' needs handler exec: a builtin has no answer "
                             "of its own (agent type '%s')",
                             type->type);
+    }
+    if (s_check_program(ctx, type, found) != 0) {
+        return -1;
     }
     const yaml_node_t *const sections[ZS_HANDLER_COUNT] = {
         [ZS_HANDLER_HTTP] = found[S_TYPE_HTTP],
@@ -772,6 +809,7 @@ zs_swarm_destroy(zs_swarm_t **self_p)
     for (size_t i = 0; i < self->type_count; i++) {
         free(self->types[i].type);
         zs_strings_free(self->types[i].argv, self->types[i].argc);
+        zs_strings_free(self->types[i].program, self->types[i].program_argc);
         zs_strings_free(self->types[i].caps, self->types[i].cap_count);
         zs_strings_free(self->types[i].tags, self->types[i].tag_count);
         free(self->types[i].tier);

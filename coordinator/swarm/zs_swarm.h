@@ -150,6 +150,8 @@ typedef struct {
     zs_handler_kind_t handler;  //  how its agents run tasks
     char **argv;                //  exec command, NULL-terminated, owned; NULL for builtin
     size_t argc;                //  items in argv
+    char **program;             //  'program': what its local agents run, owned, or NULL
+    size_t program_argc;        //  items in program
     char **caps;                //  capabilities beyond the type name, owned
     size_t cap_count;           //  items in caps
     char **tags;                //  labels its agents' records show, owned

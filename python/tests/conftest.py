@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, PACKAGE_DIR)
 
 import zswarm  # noqa: E402 - after the path is set
 
@@ -60,11 +61,15 @@ class Swarm:
             f.write(text)
         self.proc = None
         self.clients = []
+        self.agents = []
 
     def start(self):
         out_path = os.path.join(self.workdir, "zswarmd.stdout")
         self.log_path = os.path.join(self.workdir, "zswarmd.stderr")
-        env = dict(os.environ, ZSWARM_AGENT=binary("ZSWARM_AGENT"))
+        # PYTHONPATH: agent programs (swarm file 'program') import this tree's zswarm
+        env = dict(os.environ, ZSWARM_AGENT=binary("ZSWARM_AGENT"),
+                   PYTHONPATH=os.pathsep.join(
+                       p for p in (PACKAGE_DIR, os.environ.get("PYTHONPATH")) if p))
         with open(out_path, "wb") as out, open(self.log_path, "wb") as err:
             self.proc = subprocess.Popen([binary("ZSWARMD"), self.path], stdout=out,
                                          stderr=err, stdin=subprocess.DEVNULL, env=env,
@@ -102,6 +107,12 @@ class Swarm:
             assert time.monotonic() < until, f"{count} agents did not register"
             time.sleep(0.02)
 
+    def agent(self, atype, handlers=None, **options):
+        """A zswarm.Agent of this swarm, started; closed when the swarm stops."""
+        agent = zswarm.Agent(atype, handlers, connect=self.agents_ep, **options).start()
+        self.agents.append(agent)
+        return agent
+
     def sanitizer_reports(self):
         """Lines of zswarmd's log (its local agents' too) that report a sanitizer
         error: under ASan a crashing agent would otherwise only be restarted."""
@@ -114,6 +125,9 @@ class Swarm:
                 if any(mark in line for mark in SANITIZER_MARKS)]
 
     def stop(self):
+        for agent in self.agents:
+            agent.close()
+        self.agents = []
         for client in self.clients:
             client.close()
         self.clients = []
@@ -158,6 +172,27 @@ def swarm(make_swarm):
     s = make_swarm(swarm_yaml([echo_type(count=2)]))
     s.wait_agents(s.client(), 2)
     return s
+
+
+def until(condition, what, timeout=10):
+    """Wait (polling) until condition() is true; fail with what after timeout s."""
+    deadline = time.monotonic() + seconds(timeout)
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} did not happen"
+        time.sleep(0.01)
+
+
+def next_event(stream, match, timeout=10):
+    """The next event for which match(event) is true."""
+    deadline = time.monotonic() + seconds(timeout)
+    while time.monotonic() < deadline:
+        item = stream.get(0.05)
+        if isinstance(item, dict) and match(item):
+            return item
+    pytest.fail("the event awaited did not come")
 
 
 def probe_events(client, stream, tag):

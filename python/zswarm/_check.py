@@ -15,6 +15,7 @@ MS_MAX = 86_400_000                # tmo, ttl, deadline, half_life
 PRI_MAX = 1000
 RETRIES_MAX = 100                  # tries 1..101, sent as retries + 1
 DEPS_MAX = 64                      # a coordinator takes at most 64 deps (§7.1)
+INPUTS_MAX = 64                    # and at most 64 inputs
 REQUIRES_MAX = 64
 ITEMS_MAX = 10_000
 TAGS_MAX = 16

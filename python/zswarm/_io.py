@@ -5,12 +5,18 @@ does all its sends and receives. Callers hand it requests through a queue and wa
 through a pipe; it matches each reply to its request by ``rid`` and resolves the
 request's futures. A request has one future per reply it expects: one, or two for a
 ``submit`` with ``wait`` (``submit.ok``, then ``wait.ok``). An ``error`` reply fails
-every future still open for its rid, since no further reply follows one."""
+every future still open for its rid, since no further reply follows one.
+
+zswarm.Agent's session (zswarm._session) is this thread with more to do, through the
+hooks a subclass overrides: a poll timeout and a tick (its timers), the messages no
+request waits for, callables other threads run on it (``call``), what to do with a
+frame that finds no peer, and a new socket in place of the old."""
 
 import collections
 import logging
 import os
 import threading
+import time
 
 import msgpack
 import zmq
@@ -21,14 +27,15 @@ log = logging.getLogger("zswarm")
 
 
 class IoThread(threading.Thread):
-    def __init__(self, sock):
-        super().__init__(name="zswarm-io", daemon=True)
+    def __init__(self, sock, name="zswarm-io"):
+        super().__init__(name=name, daemon=True)
         self._sock = sock                      # the DEALER: this thread's alone
         self._lock = threading.Lock()          # guards _out and _closing
-        self._out = collections.deque()        # (rid, frame, futures) to send
+        self._out = collections.deque()        # (rid, frame, futures) or (fn,) to do
         self._closing = False
         self._pending = {}                     # rid -> deque of open futures
         self._unsent = collections.deque()     # (rid, frame) waiting for a peer
+        self.last_send = 0.0                   # time.monotonic() of the last frame sent
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -36,18 +43,31 @@ class IoThread(threading.Thread):
     # -- callers' side
 
     def send(self, rid, frame, futures):
-        """Queue a request; its futures resolve with its replies, in order."""
+        """Queue a request; its futures resolve with its replies, in order. With no
+        futures (rid None) the frame is a message that expects no reply."""
+        self._queue((rid, frame, futures))
+
+    def call(self, fn):
+        """Run fn() on this thread, after what was queued before it."""
+        self._queue((fn,))
+
+    def _queue(self, item):
         with self._lock:
             if self._closing:
                 raise ClientClosed("the client is closed")
-            self._out.append((rid, frame, futures))
+            self._out.append(item)
         self._wake()
 
-    def close(self):
+    def stop(self):
+        """Ask the thread to end (any thread, a signal handler too); close() waits."""
         with self._lock:
             self._closing = True
         self._wake()
-        self.join()
+
+    def close(self):
+        self.stop()
+        if self.is_alive():
+            self.join()
         os.close(self._wake_r)
         os.close(self._wake_w)
 
@@ -60,25 +80,58 @@ class IoThread(threading.Thread):
     # -- the thread
 
     def run(self):
-        poller = zmq.Poller()
-        poller.register(self._sock, zmq.POLLIN)
-        poller.register(self._wake_r, zmq.POLLIN)
+        self._poller = zmq.Poller()
+        self._poller.register(self._sock, zmq.POLLIN)
+        self._poller.register(self._wake_r, zmq.POLLIN)
         try:
             while True:
-                ready = dict(poller.poll())
+                ready = dict(self._poller.poll(self._timeout()))
                 if self._wake_r in ready:
                     self._drain_wake()
                 if self._send_queued():
                     break
                 if ready.get(self._sock, 0) & zmq.POLLIN:
                     self._receive_all()
+                self._tick()
                 # A DEALER with no peer (zswarmd not up yet, or a handshake that
                 # failed) refuses to queue: wait for it rather than fail the request;
                 # the caller's own timeout bounds the wait.
-                poller.modify(self._sock, zmq.POLLIN |
-                              (zmq.POLLOUT if self._unsent else 0))
+                self._poller.modify(self._sock, zmq.POLLIN |
+                                    (zmq.POLLOUT if self._unsent else 0))
         finally:
+            self._closed()
             self._fail_all(ClientClosed("the client is closed"))
+
+    # -- hooks of a subclass
+
+    def _timeout(self):
+        """ms the next poll may wait; None: until something happens."""
+        return None
+
+    def _tick(self):
+        """Called after each poll."""
+
+    def _closed(self):
+        """Called on this thread once it is ending, before open futures fail."""
+
+    def _unsolicited(self, msg):
+        """A message that answers no open request."""
+        log.debug("zswarm: dropped a reply for no request: %r", msg)
+
+    def _no_peer(self):
+        """True to drop a frame that finds no peer (failing its request); the
+        default keeps it until one is connected."""
+        return False
+
+    def _replace_socket(self, sock):
+        """Use sock from now on; the old one is closed and what it had open fails."""
+        self._poller.unregister(self._sock)
+        self._sock.close(linger=0)
+        self._sock = sock
+        self._poller.register(sock, zmq.POLLIN)
+        self._unsent.clear()
+        for rid in list(self._pending):
+            self._fail(rid, ClientClosed("the connection was replaced"))
 
     def _drain_wake(self):
         try:
@@ -95,11 +148,19 @@ class IoThread(threading.Thread):
                     return True
                 if not self._out:
                     break
-                rid, frame, futures = self._out.popleft()
-            live = [f for f in futures if f.set_running_or_notify_cancel()]
-            if not live:
+                item = self._out.popleft()
+            if len(item) == 1:
+                try:
+                    item[0]()
+                except Exception:  # noqa: BLE001 - a bug there must not end the thread
+                    log.exception("zswarm: a call on the I/O thread failed")
                 continue
-            self._pending[rid] = collections.deque(live)
+            rid, frame, futures = item
+            live = [f for f in futures if f.set_running_or_notify_cancel()]
+            if futures and not live:
+                continue
+            if live:
+                self._pending[rid] = collections.deque(live)
             self._unsent.append((rid, frame))
         self._flush()
         return False
@@ -109,8 +170,11 @@ class IoThread(threading.Thread):
             rid, frame = self._unsent[0]
             try:
                 self._sock.send(frame, zmq.NOBLOCK)
+                self.last_send = time.monotonic()
             except zmq.Again:
-                return
+                if not self._no_peer():
+                    return
+                self._fail(rid, ClientClosed("not connected"))
             except zmq.ZMQError as exc:
                 self._fail(rid, ClientClosed(f"cannot send: {exc}"))
             self._unsent.popleft()
@@ -136,9 +200,9 @@ class IoThread(threading.Thread):
 
     def _dispatch(self, reply):
         rid = reply.get("rid")
-        futures = self._pending.get(rid)
+        futures = self._pending.get(rid) if rid else None
         if not futures:
-            log.debug("zswarm: dropped a reply for no request: %r", reply)
+            self._unsolicited(reply)
             return
         if reply["t"] == "error":
             self._fail(rid, error_from_reply(reply))
@@ -161,7 +225,7 @@ class IoThread(threading.Thread):
             self._fail(rid, exc)
         with self._lock:
             queued, self._out = self._out, collections.deque()
-        for _, _, futures in queued:
-            for future in futures:
+        for item in queued:
+            for future in item[2] if len(item) == 3 else ():
                 if future.set_running_or_notify_cancel():
                     future.set_exception(exc)

@@ -4,8 +4,8 @@
 //  `agent.sh --connect EP --type T --id ID --parent PID`, and for its ID it obeys files
 //  next to it: ID.once holds an exit code to exit with once (the file is removed first),
 //  ID.exit one to exit with on every start; without either it sleeps until signalled.
-//  Every start writes its environment's secret to ID.secret and its command line to
-//  ID.argv.
+//  Every start writes its environment's secret to ID.secret and its command line ($0
+//  and its arguments) to ID.argv.
 //  The loop polls a real SIGCHLD signalfd and reaps from it, as zswarmd does. Every wait
 //  is bounded by a generous deadline; no case asserts on timing beyond that.
 
@@ -37,7 +37,7 @@
     "fi\n"                                                                               \
     "if [ -f \"$dir/$6.exit\" ]; then exit \"$(cat \"$dir/$6.exit\")\"; fi\n"            \
     "if [ -f \"$dir/$6.deaf\" ]; then trap '' TERM; fi\n"                                \
-    "echo \"$@\" > \"$dir/$6.argv\"\n"                                                   \
+    "echo \"$0 $@\" > \"$dir/$6.argv\"\n"                                                \
     "printf %s \"$ZSWARM_AGENT_SECRET\" > \"$dir/$6.tmp\"; mv \"$dir/$6.tmp\" "          \
     "\"$dir/$6.secret\"\n"                                                               \
     "exec sleep 30\n"
@@ -789,6 +789,20 @@ s_first_secret_ok(s_env_t *env)
     return zs_spawn_secret_ok(env->spawn, env->watch[0], secret);
 }
 
+//  Every watched slot's child wrote its command line, then its secret
+static bool
+s_all_secrets_ok(s_env_t *env)
+{
+    char secret[2 * ZS_MSG_SECRET_SIZE];
+    for (size_t i = 0; i < env->watch_count; i++) {
+        s_secret_read(env, env->watch[i], secret, sizeof secret);
+        if (!zs_spawn_secret_ok(env->spawn, env->watch[i], secret)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool
 s_file_has(s_env_t *env, const char *name, const char *text)
 {
@@ -844,6 +858,41 @@ test_secret(void)
     ZS_CHECK(ok);
 }
 
+//  A type with a program of its own runs it, with its words first and the agent's
+//  options after them, and the same secret in its environment
+static void
+test_program(void)
+{
+    s_env_t *env = s_env_new();
+    ZS_CHECK(env);
+    s_write(env, "program.sh", S_SCRIPT);
+    char script[2 * S_PATH_MAX];
+    snprintf(script, sizeof script, "%s/program.sh", env->dir);
+    const char *const program[] = {"/bin/sh", script};
+    zs_error_t err;
+    bool ok = zs_spawn_add_program(env->spawn, "p", 1, NULL, program, 2, &err) == 0;
+    ok = ok && zs_spawn_add(env->spawn, "q", 1, NULL, &err) == 0;
+    const char *const ids[] = {"p-1", "q-1"};
+    s_watch(env, ids, 2);
+    ok = ok && s_run(env, s_first_secret_ok, S_DEADLINE);
+    char expected[3 * S_PATH_MAX];
+    snprintf(expected, sizeof expected,
+             "%s --connect tcp://127.0.0.1:1 --type p --id p-1 --parent ", script);
+    ok = ok && s_file_has(env, "p-1.argv", expected);
+    //  The other type runs the agent program, and a restart runs the program again
+    snprintf(expected, sizeof expected, "%s --connect", env->exe);
+    ok = ok && s_run(env, s_all_secrets_ok, S_DEADLINE) &&
+         s_file_has(env, "q-1.argv", expected);
+    char path[2 * S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/p-1.argv", env->dir);
+    ok = ok && unlink(path) == 0 && kill(env->old[0], SIGKILL) == 0 &&
+         s_run(env, s_first_new, S_DEADLINE) && s_run(env, s_first_secret_ok, S_DEADLINE);
+    snprintf(expected, sizeof expected, "%s --connect", script);
+    ok = ok && s_file_has(env, "p-1.argv", expected);
+    s_env_destroy(&env);
+    ZS_CHECK(ok);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"one_for_one", test_one_for_one},
     {"backoff", test_backoff},
@@ -864,6 +913,7 @@ static const zs_test_case_t s_cases[] = {
     {"ids_fit", test_ids_fit},
     {"ids_too_long", test_ids_too_long},
     {"secret", test_secret},
+    {"program", test_program},
 };
 
 ZS_TEST_MAIN(s_cases)

@@ -845,7 +845,7 @@ test_type_unknown_key(void)
                        "unknown key 'cont' in agent type (expected one of: type, count, "
                        "handler, command, capabilities, concurrency, supervision, "
                        "nodes, strategy, reports_to, vote, http, download, llm, tags, "
-                       "tier)"));
+                       "tier, program)"));
     ZS_CHECK(s_rejects(S_HEAD "    count: 2\n    count: 3\n", "5:5",
                        "duplicate key 'count' in agent type"));
 }
@@ -1136,6 +1136,30 @@ test_command_rules(void)
                        "expected 1..4096 bytes in each item of 'command', found 0"));
     ZS_CHECK(s_rejects(S_HEAD "    handler: exec\n    command: [a, [b]]\n", "5:18",
                        "expected string for 'command'"));
+}
+
+static void
+test_program(void)
+{
+    zs_swarm_t *swarm = s_parse(S_HEAD "    program: [/usr/bin/python3, agent.py]\n");
+    ZS_CHECK(swarm && swarm->types[0].program_argc == 2);
+    ZS_CHECK(swarm && swarm->types[0].program[2] == NULL);
+    ZS_CHECK_STR(swarm ? swarm->types[0].program[1] : "", "agent.py");
+    ZS_CHECK(swarm && swarm->types[0].handler == ZS_HANDLER_BUILTIN);
+    zs_swarm_destroy(&swarm);
+    swarm = s_parse(S_HEAD);
+    ZS_CHECK(swarm && swarm->types[0].program == NULL && swarm->types[0].program_argc == 0);
+    zs_swarm_destroy(&swarm);
+    ZS_CHECK(s_rejects(S_HEAD "    program: []\n", "4:14",
+                       "expected 1..64 items in 'program', found 0"));
+    ZS_CHECK(s_rejects(S_HEAD "    program: agent.py\n", "4:14",
+                       "expected sequence for 'program'"));
+    ZS_CHECK(s_rejects(S_HEAD "    program: [a, '']\n", "4:18",
+                       "expected 1..4096 bytes in each item of 'program', found 0"));
+    ZS_CHECK(s_rejects(S_HEAD "    handler: exec\n    command: [x]\n    program: [a]\n",
+                       "6:14", "'program' runs the handlers of agent type 'a' itself"));
+    ZS_CHECK(s_rejects(S_HEAD "    program: [a]\n    nodes: {n1: 1}\n",
+                       "4:14", "'program' is for local agents: agent type 'a' cannot"));
 }
 
 static void
@@ -1577,6 +1601,7 @@ static const zs_test_case_t s_cases[] = {
     {"download", test_download},
     {"command_rules", test_command_rules},
     {"command_bounded", test_command_bounded},
+    {"program", test_program},
     {"capabilities", test_capabilities},
     {"concurrency", test_concurrency},
     {"nodes_placed", test_nodes_placed},
