@@ -400,8 +400,26 @@ class ScriptedAgent:
     def close(self):
         self.sock.close(0)
 
+    def leave(self):
+        """Say bye, then close: the coordinator retries at once what the agent ran,
+        and a stopping zswarmd has nothing to drain (it would wait 5 s for it)."""
+        self.send("bye", why="the test is over")
+        self.sock.close(int(1000 * SLOW))
+
     def send(self, t, **fields):
         self.sock.send(pack({"v": VERSION, "t": t, **fields}))
+
+
+class LeavingAgent(ScriptedAgent):
+    """A ScriptedAgent that leaves (bye) when the harness closes it at the end of a test;
+    die() closes it silently, as a crash."""
+
+    def close(self):
+        if not self.sock.closed:
+            self.leave()
+
+    def die(self):
+        self.sock.close(0)
 
     def next_match(self, match, what, seconds=10):
         """The next message for which match(msg) holds; the others are kept."""

@@ -3,7 +3,7 @@
 # (so evicted results are not lost), bounded to 1 MiB together, and kept across a
 # SIGKILLed coordinator by its journal.
 
-from conftest import (ScriptedAgent, echo_type, explain, fixed_bind, journal_conf,
+from conftest import (LeavingAgent, echo_type, explain, fixed_bind, journal_conf,
                       run_ctl, swarm_yaml, wait_until)
 
 HB_MS = 100
@@ -29,8 +29,8 @@ def test_inputs_reach_the_assign_in_order(make_swarm):
     submit named them, though they completed in another order and none is kept (keep
     results 0): each was collected when it completed."""
     swarm = make_swarm(inputs_yaml("inputs1", tasks={"keep_results": 0}))
-    producer = ScriptedAgent(swarm, "producer", "producer-1", conc=4)
-    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    producer = LeavingAgent(swarm, "producer", "producer-1", conc=4)
+    consumer = LeavingAgent(swarm, "consumer", "consumer-1")
     client = swarm.client()
     client.submit("producer", b"a", task="in-a")
     client.submit("producer", b"b", task="in-b")
@@ -54,7 +54,7 @@ def test_inputs_and_deps_together(make_swarm):
     """An input that is also among deps is one dependency; deps that are not inputs
     order the task without reaching its assign; a workflow's inputs are the same."""
     swarm = make_swarm(inputs_yaml("inputs2"))
-    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    consumer = LeavingAgent(swarm, "consumer", "consumer-1")
     client = swarm.client()
     client.run("echo", b"one", task="one")
     client.run("echo", b"two", task="two")
@@ -98,7 +98,7 @@ def test_inputs_survive_a_sigkilled_coordinator(make_swarm, workdir):
     input's result back, and the assign carries it."""
     swarm = make_swarm(inputs_yaml("inputs3", tasks={"keep_results": 0},
                                    bind=fixed_bind(), journal=journal_conf(workdir, "inputs3")))
-    producer = ScriptedAgent(swarm, "producer", "producer-1")
+    producer = LeavingAgent(swarm, "producer", "producer-1")
     client = swarm.client()
     client.submit("producer", task="early")
     client.submit("consumer", task="late", inputs=["early"])
@@ -107,7 +107,7 @@ def test_inputs_survive_a_sigkilled_coordinator(make_swarm, workdir):
                "the dependant to be released")
     swarm.kill()
     swarm.restart()
-    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    consumer = LeavingAgent(swarm, "consumer", "consumer-1")
     assign = consumer.next("task.assign", task="late")
     assert assign["inputs"] == [{"task": "early", "status": "completed",
                                  "stdout": b"kept by the journal"}], assign
@@ -125,7 +125,7 @@ def test_workflow_inputs(make_swarm):
         "  - {id: tests, type: echo, payload: \"the tests\"}\n"
         "  - {id: build, type: consumer, inputs: [design, tests]}\n")
     swarm = make_swarm(text)
-    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    consumer = LeavingAgent(swarm, "consumer", "consumer-1")
     assign = run_assigned(consumer, "build")
     assert [(i["task"], i.get("stdout")) for i in assign["inputs"]] == [
         ("design", b"the design"), ("tests", b"the tests")], assign
@@ -134,7 +134,7 @@ def test_workflow_inputs(make_swarm):
 def test_ctl_submit_inputs(make_swarm):
     """zswarmctl submit --inputs names them as a client's submit does."""
     swarm = make_swarm(inputs_yaml("inputs5"))
-    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    consumer = LeavingAgent(swarm, "consumer", "consumer-1")
     swarm.control.run("echo", b"first", task="first")
     proc = run_ctl("-e", swarm.control_ep, "submit", "--type", "consumer", "--id", "then",
                    "--inputs", "first")

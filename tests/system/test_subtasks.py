@@ -7,7 +7,7 @@
 import os
 
 from conftest import (E_FORBIDDEN, E_INVALID, E_LIMIT, E_MALFORMED, E_NO_TASK,
-                      ScriptedAgent, echo_type, explain, fixed_bind, journal_conf,
+                      LeavingAgent, echo_type, explain, fixed_bind, journal_conf,
                       run_ctl, swarm_yaml, wait_until)
 
 HB_MS = 100
@@ -31,7 +31,7 @@ def test_children_record_their_parent(make_swarm):
     """Normal use: the task an agent runs submits a child and waits for it; the child
     names its parent, the parent lists it, and zswarmctl task shows the tree."""
     swarm = make_swarm(family_yaml("family1"))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
     start(swarm, worker, "worker", "root")
     ack = worker.request("submit", ttype="echo", payload=b"from the child", task="kid",
                          parent="root")
@@ -53,8 +53,8 @@ def test_agent_submits_refused(make_swarm):
     """An agent's submit names the task it runs: none (7), unknown (5), another
     agent's (11); a client's names none (7). The same for a wait's parent."""
     swarm = make_swarm(family_yaml("family2"))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    other = ScriptedAgent(swarm, "mid", "mid-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
+    other = LeavingAgent(swarm, "mid", "mid-1")
     start(swarm, worker, "worker", "root")
     cases = [({}, E_INVALID), ({"parent": "nowhere"}, E_NO_TASK),
              ({"parent": "root"}, E_FORBIDDEN)]
@@ -72,8 +72,8 @@ def test_agent_submits_refused(make_swarm):
 
 def two_levels(swarm, top, middle):
     """A worker runs task top, which submits middle, run by a mid agent: both agents."""
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    mid = ScriptedAgent(swarm, "mid", "mid-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
+    mid = LeavingAgent(swarm, "mid", "mid-1")
     start(swarm, worker, "worker", top)
     ack = worker.request("submit", ttype="mid", task=middle, parent=top)
     assert ack["t"] == "submit.ok", ack
@@ -129,7 +129,7 @@ def test_count_limit(make_swarm):
     """A task that submits children until it is refused gets tasks.max_children of them,
     then error 10; a fan-out counts each of its tasks."""
     swarm = make_swarm(family_yaml("family5", tasks={"max_children": 5}))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
     start(swarm, worker, "worker", "root")
     made = 0
     while True:
@@ -145,7 +145,7 @@ def test_count_limit(make_swarm):
 
 def test_fan_out_counts_every_task(make_swarm):
     swarm = make_swarm(family_yaml("family6", tasks={"max_children": 3}))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
     start(swarm, worker, "worker", "root")
     msg = worker.request("submit", ttype="nobody", items=[b"1", b"2", b"3"], agg="nobody",
                          parent="root")
@@ -161,7 +161,7 @@ def test_waiting_parent_lends_its_slot(make_swarm):
     the child is assigned to the same agent meanwhile, and once it is answered the
     parent counts again."""
     swarm = make_swarm(family_yaml("family7"))
-    worker = ScriptedAgent(swarm, "worker", "worker-1", conc=1)
+    worker = LeavingAgent(swarm, "worker", "worker-1", conc=1)
     start(swarm, worker, "worker", "parent")
     assert worker.request("submit", ttype="worker", task="child", parent="parent")["t"] == \
         "submit.ok"
@@ -191,15 +191,15 @@ def test_checkpoint_reaches_the_next_attempt(make_swarm):
     attempt 2, on another agent, starts with it; the task's view shows its size, and a
     task that ended has none."""
     swarm = make_swarm(family_yaml("ckpt1", liveness=4))
-    first = ScriptedAgent(swarm, "worker", "worker-1")
+    first = LeavingAgent(swarm, "worker", "worker-1")
     assign = start(swarm, first, "worker", "resumable", tries=2)
     assert "ckpt" not in assign, assign
     for data in (b"page 2", b"page 3 of 9"):
         ok = first.request("task.checkpoint", task="resumable", att=1, data=data)
         assert ok["t"] == "task.checkpoint.ok" and ok["task"] == "resumable", ok
     assert swarm.control.ok("task", task="resumable")["ckpt_bytes"] == 11
-    first.close()
-    second = ScriptedAgent(swarm, "worker", "worker-2")
+    first.die()
+    second = LeavingAgent(swarm, "worker", "worker-2")
     assign = second.next("task.assign", task="resumable", seconds=20)
     assert assign["att"] == 2 and assign["ckpt"] == b"page 3 of 9", assign
     second.send("task.result", task="resumable", att=2, status="ok")
@@ -212,8 +212,8 @@ def test_checkpoint_cleared_and_refused(make_swarm):
     (another agent, another attempt, an unknown task) is refused; one past 64 KiB is
     malformed and changes nothing."""
     swarm = make_swarm(family_yaml("ckpt2"))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
-    other = ScriptedAgent(swarm, "mid", "mid-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
+    other = LeavingAgent(swarm, "mid", "mid-1")
     start(swarm, worker, "worker", "saving")
     assert worker.request("task.checkpoint", task="saving", att=1,
                           data=b"x")["t"] == "task.checkpoint.ok"
@@ -233,13 +233,13 @@ def test_checkpoint_cleared_and_refused(make_swarm):
 def test_checkpoint_survives_a_sigkilled_coordinator(make_swarm, workdir):
     swarm = make_swarm(family_yaml("ckpt3", bind=fixed_bind(),
                                    journal=journal_conf(workdir, "ckpt3")))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
     start(swarm, worker, "worker", "long")
     assert worker.request("task.checkpoint", task="long", att=1,
                           data=b"\x00state\xff")["t"] == "task.checkpoint.ok"
     swarm.kill()
     swarm.restart()
-    again = ScriptedAgent(swarm, "worker", "worker-2")
+    again = LeavingAgent(swarm, "worker", "worker-2")
     assign = again.next("task.assign", task="long")
     assert assign["ckpt"] == b"\x00state\xff", assign
     assert swarm.control.ok("task", task="long")["ckpt_bytes"] == 7
@@ -254,7 +254,7 @@ def test_checkpoint_and_inputs_survive_compaction(make_swarm, workdir):
                                               "{type: consumer, count: 0}"],
                                   hb=HB_MS, liveness=100, bind=fixed_bind(),
                                   tasks={"keep_results": 2}, journal=journal))
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
     start(swarm, worker, "worker", "saver")
     assert worker.request("task.checkpoint", task="saver", att=1,
                           data=b"halfway")["t"] == "task.checkpoint.ok"
@@ -269,9 +269,9 @@ def test_checkpoint_and_inputs_survive_compaction(make_swarm, workdir):
                "the journal to be compacted")
     swarm.kill()
     swarm.restart()
-    again = ScriptedAgent(swarm, "worker", "worker-2")
+    again = LeavingAgent(swarm, "worker", "worker-2")
     assert again.next("task.assign", task="saver")["ckpt"] == b"halfway"
-    consumer = ScriptedAgent(swarm, "consumer", "consumer-1")
+    consumer = LeavingAgent(swarm, "consumer", "consumer-1")
     assign = consumer.next("task.assign", task="waiting")
     assert assign["inputs"] == [{"task": "source", "status": "completed",
                                  "stdout": b"the input"}], assign
@@ -292,7 +292,7 @@ def test_children_survive_compaction(make_swarm, workdir):
     payload = os.urandom(1 << 20)
     for i in range(10):
         assert swarm.control.run("noop", payload, task=f"big-{i}")["state"] == "completed"
-    worker = ScriptedAgent(swarm, "worker", "worker-1")
+    worker = LeavingAgent(swarm, "worker", "worker-1")
     start(swarm, worker, "worker", "elder")
     assert worker.request("submit", ttype="nobody", task="young",
                           parent="elder")["t"] == "submit.ok"
