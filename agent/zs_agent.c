@@ -365,11 +365,15 @@ s_on_welcome(void *ctx, const zs_msg_t *msg, zs_session_welcome_t kind)
     zs_agent_t *self = ctx;
     //  A new session after a lost one: the coordinator has already retried (or, if it
     //  restarted, will re-run from its journal) whatever we still run, and their
-    //  results would be dropped; the slots are better freed at once
-    size_t orphans = kind == ZS_SESSION_RENEWED ? s_running(self) : 0;
-    if (orphans > 0) {
-        zsys_notice("new session with '%s': stopping %zu attempts of the old one",
-                    s_endpoint(self), orphans);
+    //  results would be dropped; the slots are better freed at once. Every job goes,
+    //  those that lend their slot while they wait for subtasks too (running does not
+    //  count them): the coordinator dropped their waits with the old session.
+    if (kind == ZS_SESSION_RENEWED) {
+        size_t orphans = s_running(self);
+        if (orphans > 0) {
+            zsys_notice("new session with '%s': stopping %zu attempts of the old one",
+                        s_endpoint(self), orphans);
+        }
         for (size_t i = 0; i < S_HANDLER_COUNT; i++) {
             s_handlers[i]->kill_all(self->handlers[i]);
         }

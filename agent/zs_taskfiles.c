@@ -2,7 +2,7 @@
 
 #include "agent/zs_taskfiles.h"
 
-#include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <czmq.h>
@@ -120,28 +120,29 @@ zs_taskfiles_write(zs_taskfiles_t *self, const zs_msg_t *assign, zs_error_t *err
     return rc;
 }
 
+//  nftw's visit: each entry goes, depth first, so a directory is empty when its turn
+//  comes; symbolic links are removed, never followed (FTW_PHYS)
+static int
+s_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    remove(path);
+    return 0;
+}
+
 void
 zs_taskfiles_remove(zs_taskfiles_t *self)
 {
     assert(self);
     if (self->dir) {
-        //  The task may have added files of its own: every plain entry goes
-        DIR *dir = opendir(self->dir);
-        struct dirent *entry;
-        while (dir && (entry = readdir(dir))) {
-            char path[PATH_MAX];
-            snprintf(path, sizeof path, "%s/%s", self->dir, entry->d_name);
-            if (!streq(entry->d_name, ".") && !streq(entry->d_name, "..")) {
-                unlink(path);
-            }
-        }
-        if (dir) {
-            closedir(dir);
-        }
-        if (rmdir(self->dir) != 0) {
+        //  The task may have added files and directories of its own: all of them go
+        nftw(self->dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        if (access(self->dir, F_OK) == 0) {
             char path[PATH_MAX * 4 + 1];
-            zsys_warning("cannot remove task directory '%s': %s",
-                         zs_sanitize_str(path, sizeof path, self->dir), strerror(errno));
+            zsys_warning("cannot remove task directory '%s' whole",
+                         zs_sanitize_str(path, sizeof path, self->dir));
         }
         free(self->dir);
     }

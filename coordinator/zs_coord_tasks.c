@@ -94,35 +94,58 @@ s_task(zs_coord_t *self, const zs_core_asker_t *asker, const zs_msg_t *msg)
     }
 }
 
-//  True when task descends from one whose attempt runs on agent: what an agent may
-//  cancel. Unfinished tasks are never evicted, so the walk up from an unfinished task
-//  finds every running ancestor; depth bounds it.
+//  True when task descends from ancestor, or (ancestor NULL) from a task whose attempt
+//  runs on agent: what an agent may cancel. Unfinished tasks are never evicted, so the
+//  walk up from an unfinished task finds every running ancestor; depth bounds it.
 static bool
-s_descends_from_agent(zs_coord_t *self, const zs_task_t *task, const zs_agent_t *agent)
+s_descends(zs_coord_t *self,
+           const zs_task_t *task,
+           const zs_task_t *ancestor,
+           const zs_agent_t *agent)
 {
     for (unsigned up = task->family.depth; up > 0 && task->family.parent; up--) {
         task = zs_tasks_find(&self->tasks, task->family.parent);
         if (!task) {
             return false;
         }
-        if (task->agent == agent) {
+        if (ancestor ? task == ancestor : task->agent == agent) {
             return true;
         }
     }
     return false;
 }
 
+//  An agent cancels only the subtasks of the tasks it runs, of parent's when it names
+//  one (an exec task's channel does); a client anything
+static bool
+s_may_cancel(zs_coord_t *self,
+             const zs_core_asker_t *asker,
+             const zs_msg_t *msg,
+             const zs_task_t *task)
+{
+    if (!asker->peer && !msg->parent) {
+        return true;
+    }
+    zs_error_t err;
+    const zs_task_t *parent = NULL;
+    if (msg->parent && !(parent = zs_coord_tasks_running(self, asker, msg->parent, &err))) {
+        zs_core_refuse(&self->core, asker, &err, msg->rid);
+        return false;
+    }
+    if (!s_descends(self, task, parent, zs_broker_peer_owner(asker->peer))) {
+        s_refuse(self, asker, msg, ZS_ERR_FORBIDDEN,
+                 parent ? "a task may cancel only its own subtasks"
+                        : "an agent may cancel only the subtasks of the tasks it runs");
+        return false;
+    }
+    return true;
+}
+
 static void
 s_cancel(zs_coord_t *self, const zs_core_asker_t *asker, const zs_msg_t *msg)
 {
     zs_task_t *task = s_find_task(self, asker, msg);
-    if (!task) {
-        return;
-    }
-    if (asker->peer &&
-        !s_descends_from_agent(self, task, zs_broker_peer_owner(asker->peer))) {
-        s_refuse(self, asker, msg, ZS_ERR_FORBIDDEN,
-                 "an agent may cancel only the subtasks of the tasks it runs");
+    if (!task || !s_may_cancel(self, asker, msg, task)) {
         return;
     }
     if (zs_task_is_final(task)) {

@@ -116,6 +116,24 @@ def test_an_agent_cancels_only_its_tasks_descendants(make_swarm):
     assert swarm.control.ok("task", task="stranger")["state"] == "ready"
 
 
+def test_a_task_cancels_only_its_own_subtasks(make_swarm):
+    """Two tasks on one agent: with parent (as a task's channel sends it) one may not
+    cancel the other's child (11); the one that submitted it may."""
+    swarm = make_swarm(family_yaml("family7"))
+    worker = LeavingAgent(swarm, "worker", "worker-1", conc=2)
+    start(swarm, worker, "worker", "p1")
+    start(swarm, worker, "worker", "p2")
+    assert worker.request("submit", ttype="nobody", task="c1", parent="p1")["t"] == \
+        "submit.ok"
+    msg = worker.request("cancel", task="c1", parent="p2")
+    assert msg["t"] == "error" and msg["code"] == E_FORBIDDEN, msg
+    assert "its own subtasks" in msg["why"], msg
+    msg = worker.request("cancel", task="c1", parent="nowhere")
+    assert msg["t"] == "error" and msg["code"] == E_NO_TASK, msg
+    assert worker.request("cancel", task="c1", parent="p1")["t"] == "cancel.ok"
+    swarm.control.error("cancel", E_INVALID, task="p2", parent="p1")
+
+
 def test_depth_limit(make_swarm):
     """tasks.max_depth 1: a root's child may not have a child of its own (error 10)."""
     swarm = make_swarm(family_yaml("family4", tasks={"max_depth": 1}))

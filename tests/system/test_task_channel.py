@@ -10,7 +10,8 @@ import signal
 
 import pytest
 
-from conftest import agents_subscribed, binary, swarm_yaml, wait_until, yaml_flow
+from conftest import (agents_subscribed, binary, fixed_bind, swarm_yaml, wait_until,
+                      yaml_flow)
 
 HB_MS = 100
 E_MALFORMED, E_UNKNOWN_TYPE, E_LIMIT, E_FORBIDDEN, E_NO_KEY = 1, 3, 10, 11, 12
@@ -268,6 +269,34 @@ def test_the_next_attempt_finds_the_checkpoint(make_swarm, workdir):
     assert not os.path.exists(os.path.dirname(out[2])), "the attempt's directory stays"
 
 
+def test_a_renewed_session_stops_a_task_that_waits_for_its_subtask(make_swarm, workdir,
+                                                                   start_agent):
+    """A parent waiting for its child lends its slot, so its agent does not count it as
+    running; when a remote agent's session is renewed (zswarmd killed and started again)
+    the old attempt must still be stopped: zswarmd dropped its wait with the session.
+    (A local agent dies with its zswarmd, and its tasks with it.)"""
+    remote_sh = "{type: sh, count: 0, handler: exec, command: [/bin/sh], concurrency: 1}"
+    swarm = make_swarm(swarm_yaml("renew", [remote_sh, "{type: nobody, count: 0}"],
+                                  hb=HB_MS, bind=fixed_bind()))
+    start_agent(swarm.agents_ep, "sh", agent_id="far-1")
+    swarm.wait_agents(1)
+    pidfile = os.path.join(workdir, "parent.pid")
+    script = (f'[ -e {pidfile} ] && exit 0; echo $$ > {pidfile}\n'
+              '"$ZSWARM_TASK_BIN" submit nobody x --id kid --wait\n')
+    swarm.control.submit("sh", script.encode(), task="t-parent")
+    # its wait is in when zswarmd no longer counts it in far-1's load
+    wait_until(lambda: os.path.exists(pidfile) and
+               swarm.control.request("task", task="kid")["t"] == "task.ok" and
+               not swarm.agents()[0].get("load"), 10, "the parent to wait")
+    with open(pidfile) as f:
+        pid = int(f.read())
+    swarm.kill()
+    swarm.restart()
+    swarm.wait_agents(1)
+    wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 10,
+               "the old attempt to be stopped")
+
+
 def test_a_task_reads_its_inputs_as_files(chan_swarm):
     client = chan_swarm.client()
     for task, text in (("in-a", "alpha"), ("in-b", "beta")):
@@ -275,7 +304,10 @@ def test_a_task_reads_its_inputs_as_files(chan_swarm):
     script = ('cat; echo\n'
               'cat "$ZSWARM_INPUTS/index.json"; echo\n'
               'cat "$ZSWARM_INPUTS/input-1" "$ZSWARM_INPUTS/input-2"; echo\n'
-              'echo "$ZSWARM_INPUTS"; stat -c %a "$ZSWARM_INPUTS"\n')
+              'echo "$ZSWARM_INPUTS"; stat -c %a "$ZSWARM_INPUTS"\n'
+              # what the task adds goes with the directory, subdirectories too
+              'mkdir -p "$ZSWARM_INPUTS/work/deep" && touch "$ZSWARM_INPUTS/work/deep/f"\n'
+              'ln -s / "$ZSWARM_INPUTS/root"\n')
     # stdin stays the payload: the script is the payload, so sh reads it; cat gets nothing
     done = client.run("sh", script, inputs=["in-a", "in-b"])
     out = lines(done)

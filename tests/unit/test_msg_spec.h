@@ -370,7 +370,7 @@ static const t_type_t s_types[] = {
     {ZS_MSG_WAIT_OK, "wait.ok", S_TASK_VIEW},
     {ZS_MSG_TASK, "task", "task! rid"},
     {ZS_MSG_TASK_OK, "task.ok", S_TASK_VIEW},
-    {ZS_MSG_CANCEL, "cancel", "task! rid"},
+    {ZS_MSG_CANCEL, "cancel", "task! rid parent"},
     {ZS_MSG_CANCEL_OK, "cancel.ok", "task! state! rid"},
     {ZS_MSG_STATUS, "status", "rid"},
     {ZS_MSG_STATUS_OK, "status.ok",
