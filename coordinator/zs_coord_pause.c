@@ -121,8 +121,9 @@ s_broadcast(zs_coord_t *self, const zs_client_ref_t *client, const zs_msg_t *msg
     zlistx_destroy(&agents);
 }
 
-//  A pause's or a resume's fields: exactly one of agent and atype, a known agent; 0,
-//  or -1 with err
+//  A pause's or a resume's fields: exactly one of agent and atype, a known agent, and
+//  no resume of an agent whose type is paused (the type's pause would take it again at
+//  its next registration); 0, or -1 with err
 static int
 s_check_pause(zs_coord_t *self, const zs_msg_t *msg, zs_error_t *err)
 {
@@ -135,9 +136,17 @@ s_check_pause(zs_coord_t *self, const zs_msg_t *msg, zs_error_t *err)
                             "%s must be 1-%d characters of A-Z a-z 0-9 . _ : -",
                             msg->agent ? "agent" : "atype", ZS_MSG_NAME_MAX);
     }
-    if (msg->agent && !zs_registry_find(self->dispatch.registry, msg->agent) &&
-        !zhashx_lookup(self->pause.ids, msg->agent)) {
+    const zs_agent_t *agent =
+        msg->agent ? zs_registry_find(self->dispatch.registry, msg->agent) : NULL;
+    if (msg->agent && !agent && !zhashx_lookup(self->pause.ids, msg->agent)) {
         return zs_error_set(err, ZS_ERR_INVALID, "no such agent");
+    }
+    if (msg->type == ZS_MSG_RESUME && agent &&
+        zhashx_lookup(self->pause.types, agent->atype)) {
+        char atype[ZS_MSG_NAME_MAX * 4 + 1];
+        return zs_error_set(err, ZS_ERR_INVALID,
+                            "its type '%s' is paused: resume the type",
+                            zs_sanitize_str(atype, sizeof atype, agent->atype));
     }
     return 0;
 }

@@ -55,10 +55,13 @@ def test_pause_stops_new_assignments_not_running_ones(make_swarm, workdir):
     assert state(swarm, second) == "ready"
     wait_until(lambda: log_has(swarm.log_path, "agent 'gate-1' paused (event)"), 10,
                "the agent to log its pause")
+    # not the agent alone: its type's pause would take it again when it registers anew
     proc = ctl(swarm, "resume", "gate-1")
+    assert proc.returncode == 1 and "type 'gate' is paused" in proc.stderr, explain(proc)
+    proc = ctl(swarm, "resume", "--type", "gate")
     assert proc.returncode == 0 and proc.stdout == "resumed 1 agent\n", explain(proc)
     event = sub.wait_for(lambda m: m["t"] == "agent.resumed", 10, "agent.resumed")
-    assert event["agent"] == "gate-1", event
+    assert event["atype"] == "gate" and "agent" not in event, event
     open_gate(gates[1])
     assert swarm.control.wait(second)["state"] == "completed"
     assert "paused" not in record(swarm, "gate-1")  # false is absent on the wire
@@ -79,6 +82,9 @@ def test_paused_type_holds_for_agents_that_register_later(make_swarm, start_agen
     wait_until(lambda: log_has(log, "agent 'late-1' paused (welcome)"), 10,
                "the agent to learn of its pause from its welcome")
     assert state(swarm, task) == "ready"
+    # its type's pause would take it again at its next registration: resume the type
+    refused = swarm.control.error("resume", 7, agent="late-1")
+    assert "type 'late' is paused" in refused["why"], refused
     assert swarm.control.ok("resume", atype="late")["count"] == 1
     assert swarm.control.wait(task)["state"] == "completed"
 
