@@ -152,7 +152,7 @@ s_flush(zs_chan_t *self, s_chan_t *chan)
 static void
 s_put(zs_chan_t *self, s_chan_t *chan, const zs_msg_t *msg)
 {
-    if (chan->out.size > ZS_CHAN_OUT_MAX) {
+    if (zs_frame_held(&chan->out) > ZS_CHAN_OUT_MAX) {
         chan->broken = "the task does not read its replies";
     } else if (zs_frame_put(&chan->out, msg) == 0) {
         s_flush(self, chan);

@@ -24,9 +24,21 @@ zs_frame_buf_fini(zs_frame_buf_t *self)
     zs_frame_buf_init(self);
 }
 
+size_t
+zs_frame_held(const zs_frame_buf_t *self)
+{
+    assert(self);
+    return self->size - self->start;
+}
+
 static void
 s_reserve(zs_frame_buf_t *self, size_t more)
 {
+    if (self->start > 0 && self->capacity - self->size < more) {
+        memmove(self->data, self->data + self->start, self->size - self->start);
+        self->size -= self->start;
+        self->start = 0;
+    }
     if (self->capacity - self->size < more) {
         size_t capacity = self->capacity ? self->capacity : ZS_FRAME_BUF_MIN;
         while (capacity - self->size < more) {
@@ -37,12 +49,14 @@ s_reserve(zs_frame_buf_t *self, size_t more)
     }
 }
 
-//  Drop the first size bytes
+//  Drop the first size bytes held
 static void
 s_consume(zs_frame_buf_t *self, size_t size)
 {
-    memmove(self->data, self->data + size, self->size - size);
-    self->size -= size;
+    self->start += size;
+    if (self->start == self->size) {
+        self->start = self->size = 0;
+    }
 }
 
 int
@@ -80,10 +94,10 @@ ssize_t
 zs_frame_flush(zs_frame_buf_t *self, int fd)
 {
     assert(self);
-    while (self->size > 0) {
-        ssize_t put = write(fd, self->data, self->size);
+    while (zs_frame_held(self) > 0) {
+        ssize_t put = write(fd, self->data + self->start, zs_frame_held(self));
         if (put < 0) {
-            return errno == EAGAIN || errno == EINTR ? (ssize_t) self->size : -1;
+            return errno == EAGAIN || errno == EINTR ? (ssize_t) zs_frame_held(self) : -1;
         }
         s_consume(self, (size_t) put);
     }
@@ -96,22 +110,23 @@ zs_frame_take(zs_frame_buf_t *self, zs_msg_t *msg, zs_error_t *err)
     assert(self);
     assert(msg);
     assert(err);
-    if (self->size < ZS_FRAME_HEADER) {
+    if (zs_frame_held(self) < ZS_FRAME_HEADER) {
         return ZS_FRAME_MORE;
     }
+    const uint8_t *at = self->data + self->start;
     uint64_t length = 0;
     for (int i = 0; i < ZS_FRAME_HEADER; i++) {
-        length = length << 8 | self->data[i];
+        length = length << 8 | at[i];
     }
     if (length == 0 || length > ZS_FRAME_MAX) {
         zs_error_set(err, ZS_ERR_MALFORMED, "frame length %" PRIu64 " not in 1..%u",
                      length, ZS_FRAME_MAX);
         return -1;
     }
-    if (self->size - ZS_FRAME_HEADER < length) {
+    if (zs_frame_held(self) - ZS_FRAME_HEADER < length) {
         return ZS_FRAME_MORE;
     }
-    int rc = zs_msg_decode(msg, self->data + ZS_FRAME_HEADER, (size_t) length, err);
+    int rc = zs_msg_decode(msg, at + ZS_FRAME_HEADER, (size_t) length, err);
     s_consume(self, ZS_FRAME_HEADER + (size_t) length);
     return rc == 0 ? 0 : ZS_FRAME_BAD_MSG;
 }

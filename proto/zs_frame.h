@@ -21,10 +21,13 @@
 #define ZS_FRAME_HEADER 4                 //  bytes of the length before each map
 #define ZS_FRAME_MAX    ZS_MSG_FRAME_MAX  //  largest map a frame carries (4 MiB)
 
-//  Bytes of one direction of a stream
+//  Bytes of one direction of a stream: data[start..size) are held. Taking a frame
+//  moves start, not the bytes after it, so a buffer full of small frames is read in
+//  linear time; the bytes move down only when room is needed at the end.
 typedef struct {
     uint8_t *data;    //  owned; NULL until the first byte
-    size_t size;      //  bytes held
+    size_t start;     //  the first byte held
+    size_t size;      //  the end of the bytes held
     size_t capacity;  //  bytes allocated
 } zs_frame_buf_t;
 
@@ -38,6 +41,9 @@ typedef enum {
 //  Start an empty buffer / free what it holds and leave it empty
 void zs_frame_buf_init(zs_frame_buf_t *self);
 void zs_frame_buf_fini(zs_frame_buf_t *self);
+
+//  Bytes self holds.
+size_t zs_frame_held(const zs_frame_buf_t *self);
 
 //  Append msg (borrowed) to self as one frame. Returns 0, or -1 when msg cannot be
 //  encoded (a bug in the caller, logged by zs_msg_encode); self is then unchanged.

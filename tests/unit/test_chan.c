@@ -424,6 +424,52 @@ s_test_frames(void)
     zs_frame_buf_fini(&buf);
 }
 
+//  Frames taken from the front of a buffer that keeps filling: each comes out whole and
+//  in order, also after the bytes held moved down to make room for a big one
+static void
+s_test_frames_in_order(void)
+{
+    zs_frame_buf_t buf;
+    zs_frame_buf_init(&buf);
+    zs_msg_t msg = s_request(ZS_MSG_INBOX, 0);
+    uint64_t put = 0, taken = 0;
+    bool ok = true;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 1000; i++) {
+            msg.rid = ++put;
+            ZS_CHECK(zs_frame_put(&buf, &msg) == 0);
+        }
+        //  take most, leave some held at an offset, then a frame larger than the room
+        for (int i = 0; i < 990; i++) {
+            zs_msg_t got;
+            zs_error_t err;
+            zs_msg_init(&got, ZS_MSG_INVALID);
+            ok = ok && zs_frame_take(&buf, &got, &err) == 0 && got.rid == ++taken;
+            zs_msg_fini(&got);
+        }
+        zs_msg_t big = s_request(ZS_MSG_MSG_SHARE, 0);
+        static uint8_t payload[ZS_MSG_NOTE_MAX];
+        big.payload = payload;
+        big.payload_size = sizeof payload;
+        ZS_CHECK(zs_frame_put(&buf, &big) == 0);
+        for (int i = 0; i < 10; i++) {
+            zs_msg_t got;
+            zs_error_t err;
+            zs_msg_init(&got, ZS_MSG_INVALID);
+            ok = ok && zs_frame_take(&buf, &got, &err) == 0 && got.rid == ++taken;
+            zs_msg_fini(&got);
+        }
+        zs_msg_t got;
+        zs_error_t err;
+        zs_msg_init(&got, ZS_MSG_INVALID);
+        ok = ok && zs_frame_take(&buf, &got, &err) == 0 &&
+             got.payload_size == sizeof payload;
+        zs_msg_fini(&got);
+    }
+    ZS_CHECK(ok && zs_frame_held(&buf) == 0 && buf.start == 0 && buf.size == 0);
+    zs_frame_buf_fini(&buf);
+}
+
 static const zs_test_case_t s_cases[] = {
     {"reply_maps_rid", s_test_reply_maps_rid},
     {"agent_fills_in_who_asks", s_test_agent_fills_in_who_asks},
@@ -433,6 +479,7 @@ static const zs_test_case_t s_cases[] = {
     {"session_down", s_test_session_down},
     {"inbox", s_test_inbox},
     {"frames", s_test_frames},
+    {"frames_in_order", s_test_frames_in_order},
 };
 
 ZS_TEST_MAIN(s_cases)
