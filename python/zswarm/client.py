@@ -215,9 +215,8 @@ class Client(Requests):
         payload = check.blob("payload", payload, check.BROADCAST_MAX)
         if not payload:
             raise ValidationError("payload: expected 1..65536 bytes, got none")
-        return self.request("broadcast", payload=payload,
-                            atype=None if type is None else check.name("type", type)
-                            )["count"]
+        atype = None if type is None else check.name("type", type)
+        return self.request("broadcast", payload=payload, atype=atype)["count"]
 
     def pause(self, agent=None, type=None):
         """Hold new tasks from one agent or from every agent of ``type`` (those that
@@ -232,9 +231,9 @@ class Client(Requests):
     def _hold(self, t, agent, atype):
         if (agent is None) == (atype is None):
             raise ValidationError(f"{t}: give exactly one of agent and type")
-        return self.request(t, agent=None if agent is None else check.name("agent", agent),
-                            atype=None if atype is None else check.name("type", atype)
-                            )["count"]
+        agent = None if agent is None else check.name("agent", agent)
+        atype = None if atype is None else check.name("type", atype)
+        return self.request(t, agent=agent, atype=atype)["count"]
 
     def topology(self):
         """``topology.ok``: the topology's name, its agents and links."""
