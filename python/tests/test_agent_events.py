@@ -6,6 +6,8 @@
 import os
 import queue
 
+import msgpack
+
 from conftest import (agent_subscribed, echo_type, next_broadcast, next_event,
                       probe_events, seconds, swarm_yaml, until)
 
@@ -103,3 +105,56 @@ def test_submit_to_one_agent_and_the_capability_filter(make_swarm):
     assert c.agents(capability="nothing") == []
     (record,) = c.agents(capability="render")
     assert record["caps"] == ["render"]
+    # its heartbeats report the process's resource use, as zswarm-agent's do
+    record = until(lambda: [a for a in c.agents(capability="render") if a.get("rss")],
+                   "the agent's resource use")[0]
+    assert record["rss"] > 1 << 20 and record.get("cpu", 0) >= 0
+
+
+def test_aseq_gaps_and_endpoints():
+    """zswarm._listen alone: which events are taken, which gaps are seen, and where a
+    wildcard events endpoint leads."""
+    from zswarm._listen import Listen, resolve
+    taken, gaps = [], []
+    listen = Listen(None, lambda e: taken.append(e["aseq"]), lambda: gaps.append(1))
+    listen.restart(3)
+    for aseq in (2, 3, 4, 4, 6):            # old, old, next, again, one skipped: a gap
+        listen._take({"t": "agent.paused", "aseq": aseq})
+    assert taken == [4, 6] and len(gaps) == 1
+    listen.heard(9)                          # ahead: maybe the event is on its way
+    listen._take({"t": "agent.paused", "aseq": 7})
+    listen.heard(9)                          # still ahead a heartbeat later: but a sync
+    assert len(gaps) == 1                    # is asked already, and not answered
+    listen.synced(9)
+    listen.heard(9)
+    listen.heard(10)
+    assert len(gaps) == 1
+    listen.heard(10)                         # a heartbeat later, still ahead: a gap
+    assert len(gaps) == 2 and listen.aseq == 9
+    listen.synced(10)
+    listen.heard(11)
+    listen._take({"t": "agent.resumed", "aseq": 11})   # it came: no gap
+    listen.heard(11)
+    assert len(gaps) == 2 and taken == [4, 6, 7, 11]
+    assert resolve("tcp://0.0.0.0:7601", "tcp://10.1.2.3:7600") == "tcp://10.1.2.3:7601"
+    assert resolve("tcp://*:7601", "tcp://box:7600") == "tcp://box:7601"
+    assert resolve("tcp://[::]:7601", "tcp://[::1]:7600") == "tcp://[::1]:7601"
+    assert resolve("tcp://127.0.0.1:7601", "tcp://box:7600") == "tcp://127.0.0.1:7601"
+    assert resolve("tcp://*:7601", "ipc:///tmp/a") == "tcp://*:7601"
+    assert resolve("ipc:///tmp/e", "tcp://box:7600") == "ipc:///tmp/e"
+
+
+def test_events_of_others_dropped():
+    from zswarm._listen import Listen
+    good = {"v": 1, "t": "agent.broadcast", "aseq": 1, "payload": b"x"}
+    assert Listen._decode([b"agent.broadcast", msgpack.packb(good)]) == good
+    for frames in ([b"agent.broadcast"],
+                   [b"agent.broadcast", b"\xc1"],
+                   [b"agent.paused", msgpack.packb(good)],           # topic not its type
+                   [b"task.ready", msgpack.packb(dict(good, t="task.ready"))],
+                   [b"agent.broadcast", msgpack.packb(dict(good, v=2))],
+                   [b"agent.broadcast", msgpack.packb(dict(good, aseq="1"))],
+                   [b"agent.broadcast", msgpack.packb({"v": 1, "t": "agent.broadcast",
+                                                       "aseq": 1})],  # no payload
+                   [b"agent.broadcast", msgpack.packb([1])]):
+        assert Listen._decode(frames) is None, frames

@@ -98,7 +98,7 @@ def well_formed(msg):
 class Session(IoThread):
     """The session of ``owner``, which provides: ``hello_fields()`` (the hello's own
     fields), ``welcomed(msg, renewed, again)``, ``received(msg)`` (any message the session
-    does not consume), ``load()``, ``deadline()`` (monotonic time of its next timer, or
+    does not consume), ``load()``, ``usage()`` (a heartbeat's cpu and rss), ``deadline()`` (monotonic time of its next timer, or
     None) and ``tick(now)``. All are called on this thread."""
 
     def __init__(self, owner, endpoint, curve):
@@ -245,7 +245,8 @@ class Session(IoThread):
             self._hello(now)
         elif self.welcomed and now >= self._beat_due():
             self._beat_tried = now   # sent or not (no peer): the next one in hb
-            self.post("heartbeat", load=self._owner.load() or None)
+            self.post("heartbeat", load=self._owner.load() or None,
+                      **self._owner.usage())
         self._owner.tick(now)
 
     def _dispatch(self, msg):

@@ -219,6 +219,7 @@ class Agent:
         self.paused = False            # the coordinator holds new tasks from us (§9.1)
         self._attempts = {}            # (task, att) -> _Attempt, until its handler ends
         self._next_parent_check = 0.0
+        self._usage_at = self._usage_cpu = None   # when usage() last measured, and what
         endpoint = connect or os.environ.get("ZSWARM_AGENTS") or DEFAULT_AGENTS
         self._session = Session(self, endpoint,
                                 curve_keys(cert, public_key, secret_key, server_key))
@@ -358,6 +359,23 @@ class Agent:
     def load(self):
         """Attempts whose function still runs, but those lending their slot."""
         return sum(1 for a in self._attempts.values() if not a.lent)
+
+    def usage(self):
+        """A heartbeat's ``cpu`` (CPU time this process used since the last call, per
+        mille of one CPU over that wall time) and ``rss`` (its resident memory, bytes),
+        as zswarm-agent reports them; what cannot be measured is left out."""
+        now, cpu = time.monotonic(), time.process_time()
+        fields = {}
+        if self._usage_at is not None and now > self._usage_at:
+            fields["cpu"] = max(0, round((cpu - self._usage_cpu) * 1000 /
+                                         (now - self._usage_at)))
+        self._usage_at, self._usage_cpu = now, cpu
+        try:
+            with open("/proc/self/statm", "rb") as f:
+                fields["rss"] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        return fields
 
     def deadline(self):
         times = [a.deadline for a in self._attempts.values()
