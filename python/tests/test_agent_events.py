@@ -8,6 +8,8 @@ import queue
 
 import msgpack
 
+import zswarm
+
 from conftest import (agent_subscribed, echo_type, next_broadcast, next_event,
                       probe_events, seconds, swarm_yaml, until)
 
@@ -158,3 +160,52 @@ def test_events_of_others_dropped():
                                                        "aseq": 1})],  # no payload
                    [b"agent.broadcast", msgpack.packb([1])]):
         assert Listen._decode(frames) is None, frames
+
+
+def test_a_second_welcome_of_one_session():
+    """A welcome that answers a retried hello, within the session (zswarmd played by a
+    ROUTER here): the attempts run on, and its paused is taken."""
+    import threading
+
+    import zmq
+    zctx = zmq.Context()
+    router = zctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    router.bind("tcp://127.0.0.1:*")
+    release = threading.Event()
+
+    def hold(ctx):
+        release.wait(seconds(10))
+        return b"held"
+
+    def recv(t):
+        while True:
+            assert router.poll(seconds(10) * 1000), f"no {t} from the agent"
+            peer, frame = router.recv_multipart()
+            msg = msgpack.unpackb(frame)
+            if msg["t"] == t:
+                return peer, msg
+
+    def send(peer, t, **fields):
+        router.send_multipart([peer, msgpack.packb(dict(fields, v=1, t=t))])
+
+    welcome = {"agent": "py-1", "atype": "py", "conc": 1, "hb": 1000, "live": 5,
+               "handler": "builtin", "aseq": 4}
+    agent = zswarm.Agent("py", {"hold": hold}, connect=router.getsockopt_string(
+        zmq.LAST_ENDPOINT), events="ipc:///nonexistent/zswarm-events").start()
+    try:
+        peer, _ = recv("hello")
+        send(peer, "welcome", **welcome)
+        send(peer, "task.assign", task="t1", ttype="hold", att=1)
+        recv("task.ack")
+        send(peer, "welcome", paused=True, **dict(welcome, aseq=1))
+        until(lambda: agent.paused, "the second welcome")
+        assert agent._listen.aseq == 4          # the session's count goes on
+        release.set()
+        _, result = recv("task.result")
+        assert (result["task"], result["status"], result["stdout"]) == \
+            ("t1", "ok", b"held")
+    finally:
+        release.set()
+        agent.close()
+        zctx.destroy(linger=0)

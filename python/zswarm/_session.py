@@ -97,9 +97,11 @@ def well_formed(msg):
 
 class Session(IoThread):
     """The session of ``owner``, which provides: ``hello_fields()`` (the hello's own
-    fields), ``welcomed(msg, renewed, again)``, ``received(msg)`` (any message the session
-    does not consume), ``load()``, ``usage()`` (a heartbeat's cpu and rss), ``deadline()`` (monotonic time of its next timer, or
-    None) and ``tick(now)``. All are called on this thread."""
+    fields), ``welcomed(msg, renewed, again)`` (again: another welcome of the session
+    going on), ``received(msg)`` (any message the session does not consume),
+    ``load()``, ``usage()`` (a heartbeat's cpu and rss), ``deadline()`` (monotonic
+    time of its next timer, or None) and ``tick(now)``. All are called on this
+    thread."""
 
     def __init__(self, owner, endpoint, curve):
         self._owner = owner

@@ -332,16 +332,16 @@ class Agent:
     def welcomed(self, msg, renewed, again):
         self.welcome = {k: v for k, v in msg.items() if k not in ("v", "t")}
         self.id = msg["agent"]
-        self.neighbours = set()
-        if renewed:
-            # The coordinator retried what the old session ran, or will from its
-            # journal: those attempts stop without results (§5.3)
-            for attempt in self._attempts.values():
+        # again: a hello retried crossed the first welcome; the session goes on
+        if not again:
+            self.neighbours = set()
+            self._listen.restart(msg.get("aseq") or 0)
+            # A new session after a lost one: the coordinator retried what the old
+            # one ran, or will from its journal; those stop without results (§5.3)
+            for attempt in self._attempts.values() if renewed else ():
                 if not attempt.ended:
                     attempt.stop()
         self._subscribe(msg.get("events"))
-        if not again:
-            self._listen.restart(msg.get("aseq") or 0)
         self._set_paused(bool(msg.get("paused")), "welcome")
 
     def _subscribe(self, welcome_events):
