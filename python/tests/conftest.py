@@ -8,6 +8,7 @@
 # deadlines scale with ZSWARM_TEST_SLOW (3 under ASan).
 
 import os
+import queue
 import re
 import shutil
 import signal
@@ -211,3 +212,39 @@ def probe_events(client, stream, tag):
                     client.cancel(probe)
                 return
         assert time.monotonic() < until, "the events socket delivered no probe event"
+
+
+def agent_subscribed(client, heard, type=None):
+    """Broadcast numbered probes (to type, or all) until one reaches heard, the
+    queue.Queue an agent's on_broadcast puts (payload, type) in: its subscription to
+    the events socket is in effect. Empties heard."""
+    probes = []
+    deadline = time.monotonic() + seconds(20)
+    while True:
+        probes.append(f"probe-{len(probes)}".encode())
+        client.broadcast(probes[-1], type=type)
+        step = time.monotonic() + 0.2
+        while time.monotonic() < step:
+            try:
+                payload, _ = heard.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if payload in probes:
+                while not heard.empty():
+                    heard.get_nowait()
+                return
+        assert time.monotonic() < deadline, "no broadcast reached the agent"
+
+
+def next_broadcast(heard, timeout=10):
+    """The next (payload, type) in heard that is not a probe of agent_subscribed."""
+    deadline = time.monotonic() + seconds(timeout)
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, "the broadcast awaited did not come"
+        try:
+            payload, atype = heard.get(timeout=left)
+        except queue.Empty:
+            continue
+        if not payload.startswith(b"probe-"):
+            return payload, atype

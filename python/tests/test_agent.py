@@ -5,6 +5,7 @@
 
 import asyncio
 import os
+import queue
 import re
 import signal
 import sys
@@ -13,8 +14,8 @@ import threading
 import pytest
 
 import zswarm
-from conftest import (PACKAGE_DIR, Swarm, next_event, probe_events, seconds, swarm_yaml,
-                      until)
+from conftest import (PACKAGE_DIR, Swarm, agent_subscribed, next_event, probe_events,
+                      seconds, swarm_yaml, until)
 
 PY_TYPE = "{type: py, count: 0, concurrency: 2}"
 EXAMPLE = os.path.join(PACKAGE_DIR, "..", "examples", "agent.py")
@@ -337,9 +338,11 @@ def test_curve_agents(make_swarm, workdir):
     c = s.client(cert=client_secret, server_key=server_pub)
     until(lambda: c.agents(), "the spawned agent under CURVE", timeout=20)
     assert c.run("upper", b"curve", wait_timeout=seconds(10)).stdout == b"CURVE"
+    heard = queue.Queue()
     s.agent("own", {"own": lambda ctx: b"mine"}, cert=agent_secret,
-            server_key=server_pub)
+            server_key=server_pub, on_broadcast=lambda p, t: heard.put((p, t)))
     assert c.run("own", wait_timeout=seconds(10)).stdout == b"mine"
+    agent_subscribed(c, heard, type="own")   # its events socket takes the same keys
     with pytest.raises(zswarm.ValidationError, match="server_key"):
         zswarm.Agent("own", connect=s.agents_ep, cert=agent_secret)
 

@@ -211,6 +211,17 @@ def test_every_code_has_a_class():
     (lambda c: c.vote("q?", ["yes", "no"], strategy="loudest"), "strategy"),
     (lambda c: c.cancel("a b"), "task"),
     (lambda c: c.scale("echo", 1001), "count"),
+    (lambda c: c.submit("echo", agent="a b"), "agent"),
+    (lambda c: c.agents(capability="bad name"), "capability"),
+    (lambda c: c.broadcast(b""), "payload"),
+    (lambda c: c.broadcast(b"x" * 65537), "payload"),
+    (lambda c: c.broadcast(7), "payload"),
+    (lambda c: c.broadcast(b"x", type="a b"), "type"),
+    (lambda c: c.pause(), "exactly one"),
+    (lambda c: c.pause("echo-1", type="echo"), "exactly one"),
+    (lambda c: c.resume(), "exactly one"),
+    (lambda c: c.resume(agent="a b"), "agent"),
+    (lambda c: c.pause(type="bad type"), "type"),
 ])
 def test_checks_before_sending(call, message):
     with zswarm.Client("tcp://127.0.0.1:9", timeout=0.2) as c:

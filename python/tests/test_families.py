@@ -2,9 +2,11 @@
 # pyzmq or msgpack here): session, tasks, control, shared memory, votes, providers and
 # events, each from the client's side and the agent's where it has one.
 
+import queue
 import threading
 
-from conftest import echo_type, next_event, probe_events, seconds, swarm_yaml, until
+from conftest import (agent_subscribed, echo_type, next_broadcast, next_event,
+                      probe_events, seconds, swarm_yaml, until)
 
 PROVIDERS = """providers:
   local:
@@ -21,6 +23,7 @@ def test_every_family(make_swarm):
                                echo_type(count=0)], extra=PROVIDERS))
     c = s.client()
     release = threading.Event()
+    heard = queue.Queue()
 
     def work(ctx):                                          # tasks, mem, providers
         ctx.progress(10, "start", bytes=1, total=4)
@@ -40,7 +43,8 @@ def test_every_family(make_swarm):
         probe_events(c, stream, "f")
         # session: hello, welcome, heartbeats, bye
         agent = s.agent("py", {"work": work, "hold": hold, "propose": propose},
-                        on_vote=lambda ask: "a")
+                        on_vote=lambda ask: "a",
+                        on_broadcast=lambda payload, atype: heard.put((payload, atype)))
         joined = next_event(stream, lambda e: e.type == "agent.joined")
         assert until(lambda: agent.id, "the welcome") == joined["agent"]
         assert joined["atype"] == "py"
@@ -83,6 +87,22 @@ def test_every_family(make_swarm):
         assert (provider["name"], provider["tok_in"], provider["tok_out"]) == \
             ("local", 1000, 500)
         assert c.status()["tok_in"] == 1000
+
+        # broadcast, pause, resume: agents hear them on the events socket (§9.1)
+        agent_subscribed(c, heard)
+        assert c.broadcast(b"to py", type="py") == 1
+        assert next_broadcast(heard) == (b"to py", "py")
+        event = next_event(stream, lambda e: e.type == "agent.broadcast" and
+                           e["payload"] == b"to py")
+        assert event["atype"] == "py"
+        assert c.pause(type="py") == 1
+        until(lambda: agent.paused, "the agent's pause")
+        assert next_event(stream, lambda e: e.type == "agent.paused")["atype"] == "py"
+        assert c.resume(agent=agent.id) == 1
+        until(lambda: not agent.paused, "the agent's resume")
+        assert next_event(stream, lambda e: e.type == "agent.resumed")["agent"] == \
+            agent.id
+        assert c.run("work", b"again", wait_timeout=seconds(10)).ok
 
         # control: status, agents, topology, scale, stop, shutdown
         assert c.status()["n_completed"] >= 2 and c.status()["name"] == "py"

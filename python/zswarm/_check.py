@@ -25,6 +25,8 @@ OPTIONS_MIN, OPTIONS_MAX = 2, 16
 VOTERS_MAX = 64
 SCALE_MAX = 1000
 FRAME_MAX = 4 * 1024 * 1024
+BROADCAST_MAX = 64 * 1024          # a broadcast's payload, 1..65,536 bytes
+ENDPOINT_MAX = 2048                # an events endpoint (welcome)
 
 STRATEGIES = ("round-robin", "least-loaded", "capability", "best-fit", "work-stealing",
               "auction")

@@ -10,7 +10,8 @@ every future still open for its rid, since no further reply follows one.
 zswarm.Agent's session (zswarm._session) is this thread with more to do, through the
 hooks a subclass overrides: a poll timeout and a tick (its timers), the messages no
 request waits for, callables other threads run on it (``call``), what to do with a
-frame that finds no peer, and a new socket in place of the old."""
+frame that finds no peer, and a new socket in place of the old; and more sockets to
+read (``add_reader``), which it owns as it owns the DEALER."""
 
 import collections
 import logging
@@ -36,6 +37,7 @@ class IoThread(threading.Thread):
         self._pending = {}                     # rid -> deque of open futures
         self._unsent = collections.deque()     # (rid, frame) waiting for a peer
         self.last_send = 0.0                   # time.monotonic() of the last frame sent
+        self._readers = {}                     # more sockets this thread reads -> fn()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -92,6 +94,9 @@ class IoThread(threading.Thread):
                     break
                 if ready.get(self._sock, 0) & zmq.POLLIN:
                     self._receive_all()
+                for sock, fn in list(self._readers.items()):
+                    if ready.get(sock, 0) & zmq.POLLIN and sock in self._readers:
+                        fn()
                 self._tick()
                 # A DEALER with no peer (zswarmd not up yet, or a handshake that
                 # failed) refuses to queue: wait for it rather than fail the request;
@@ -132,6 +137,16 @@ class IoThread(threading.Thread):
         self._unsent.clear()
         for rid in list(self._pending):
             self._fail(rid, ClientClosed("the connection was replaced"))
+
+    def add_reader(self, sock, fn):
+        """Poll sock too, and call fn() when it has input (this thread only)."""
+        self._readers[sock] = fn
+        self._poller.register(sock, zmq.POLLIN)
+
+    def remove_reader(self, sock):
+        """Stop polling sock (this thread only); the caller closes it."""
+        if self._readers.pop(sock, None):
+            self._poller.unregister(sock)
 
     def _drain_wake(self):
         try:

@@ -78,8 +78,10 @@ class Requests:
     @staticmethod
     def _submit_fields(ttype, payload, *, priority=0, timeout=None, retries=None, id=None,
                        deps=None, requires=None, strategy=None, each=None, agg=None,
-                       inputs=None):
+                       inputs=None, agent=None):
         fields = {"ttype": check.name("ttype", ttype)}
+        if agent is not None:
+            fields["agent"] = check.name("agent", agent)
         if id is not None:
             fields["task"] = check.name("id", id)
         if each is not None or agg is not None:
@@ -120,7 +122,7 @@ class Requests:
 
     def submit(self, ttype, payload=None, *, priority=0, timeout=None, retries=None,
                id=None, deps=None, requires=None, strategy=None, each=None, agg=None,
-               inputs=None):
+               inputs=None, agent=None):
         """Submit a task of type ``ttype``; returns its id (a :class:`TaskId`).
 
         ``payload``: bytes or str (UTF-8), at most 1 MiB. ``priority``: -1000..1000.
@@ -133,11 +135,13 @@ class Requests:
         capabilities beyond ``ttype``. ``strategy``: the scheduling strategy.
         ``each`` and ``agg``: a fan-out, one task of ``ttype`` per item of ``each``
         (ids ``ID.1``..``ID.N``) and an aggregate of type ``agg`` whose id is returned.
+        ``agent``: run it on that agent only (it waits while that agent is busy,
+        paused or absent).
         """
         fields = self._submit_fields(ttype, payload, priority=priority, timeout=timeout,
                                      retries=retries, id=id, deps=deps, requires=requires,
                                      strategy=strategy, each=each, agg=agg,
-                                     inputs=inputs)
+                                     inputs=inputs, agent=agent)
         reply = self.request("submit", **fields, **self._own_fields("submit"))
         task = TaskId(reply["task"])
         task.dup = bool(reply.get("dup"))

@@ -38,6 +38,7 @@ HB_DEFAULT = 0.25          # s, before the first welcome (§5.1)
 LIVE_DEFAULT = 4           # intervals, before the first welcome
 HB_MIN, HB_MAX = 0.010, 600.0
 BACKOFF_MAX = 16           # a hello retry waits at most this many hb
+SUB_HWM = 1024             # events queued on a subscription (agent events are few)
 JITTER = 0.25              # each hello retry varies by this much either way
 LOG_MAX = 200              # characters of a text from outside that a log line shows
 
@@ -46,7 +47,10 @@ _STR, _INT, _BIN, _LIST, _BOOL = str, int, bytes, list, bool
 # (required, optional). Everything else in a message is left alone.
 _SCHEMA = {
     "welcome": ({"agent": _STR, "atype": _STR, "conc": _INT, "hb": _INT, "live": _INT,
-                 "handler": _STR}, {"option": _STR}),
+                 "handler": _STR}, {"option": _STR, "events": _STR, "aseq": _INT,
+                                    "paused": _BOOL}),
+    "heartbeat": ({}, {"aseq": _INT}),
+    "agent.sync.ok": ({"aseq": _INT}, {"paused": _BOOL}),
     "error": ({"code": _INT, "why": _STR}, {"rid": _INT, "task": _STR, "vote": _STR}),
     "task.assign": ({"task": _STR, "ttype": _STR, "att": _INT},
                     {"payload": _BIN, "tmo": _INT, "ckpt": _BIN, "inputs": _LIST,
@@ -58,6 +62,10 @@ _SCHEMA = {
     "neighbours": ({"role": _STR}, {"peers": _LIST, "gone": _LIST, "full": _BOOL,
                                     "lead": _STR}),
     "provider.state": ({"provider": _STR, "state": _STR}, {"left": _INT, "why": _STR}),
+    # the events addressed to agents, from the events socket (zswarm._listen)
+    "agent.broadcast": ({"aseq": _INT, "payload": _BIN}, {"atype": _STR}),
+    "agent.paused": ({"aseq": _INT}, {"agent": _STR, "atype": _STR}),
+    "agent.resumed": ({"aseq": _INT}, {"agent": _STR, "atype": _STR}),
 }
 
 
@@ -89,9 +97,11 @@ def well_formed(msg):
 
 class Session(IoThread):
     """The session of ``owner``, which provides: ``hello_fields()`` (the hello's own
-    fields), ``welcomed(msg, renewed)``, ``received(msg)`` (any message the session
-    does not consume), ``load()``, ``deadline()`` (monotonic time of its next timer, or
-    None) and ``tick(now)``. All are called on this thread."""
+    fields), ``welcomed(msg, renewed, again)`` (again: another welcome of the session
+    going on), ``received(msg)`` (any message the session does not consume),
+    ``load()``, ``usage()`` (a heartbeat's cpu and rss), ``deadline()`` (monotonic
+    time of its next timer, or None) and ``tick(now)``. All are called on this
+    thread."""
 
     def __init__(self, owner, endpoint, curve):
         self._owner = owner
@@ -122,6 +132,32 @@ class Session(IoThread):
             sock.close()
             raise ValidationError(f"cannot connect to '{self.endpoint}': {exc}") from exc
         return sock
+
+    def subscribe(self, endpoint, topics, fn):
+        """A SUB socket connected to endpoint, with the session's CURVE keys, taking
+        topics; this thread reads it and calls fn() when it has input (this thread
+        only). Raises ValidationError when it cannot connect."""
+        sock = self._zctx.socket(zmq.SUB)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVHWM, SUB_HWM)
+        sock.setsockopt(zmq.MAXMSGSIZE, check.FRAME_MAX)
+        if self._curve:
+            sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = self._curve
+        for topic in topics:
+            sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
+        try:
+            sock.connect(endpoint)
+        except zmq.ZMQError as exc:
+            sock.close()
+            raise ValidationError(f"cannot subscribe at {shown(endpoint)}: {exc}") \
+                from exc
+        self.add_reader(sock, fn)
+        return sock
+
+    def unsubscribe(self, sock):
+        """Close a socket of subscribe() (this thread only)."""
+        self.remove_reader(sock)
+        sock.close(linger=0)
 
     # -- any thread
 
@@ -211,7 +247,8 @@ class Session(IoThread):
             self._hello(now)
         elif self.welcomed and now >= self._beat_due():
             self._beat_tried = now   # sent or not (no peer): the next one in hb
-            self.post("heartbeat", load=self._owner.load() or None)
+            self.post("heartbeat", load=self._owner.load() or None,
+                      **self._owner.usage())
         self._owner.tick(now)
 
     def _dispatch(self, msg):
@@ -238,17 +275,18 @@ class Session(IoThread):
         elif t == "error" and not self.welcomed:
             log.warning("zswarm: the coordinator refused us: error %d: %s", msg["code"],
                         shown(msg["why"]))
-        elif t != "heartbeat":
+        else:
             self._owner.received(msg)
 
     def _welcome(self, msg):
+        again = self.welcomed  # another welcome of this session (a hello retried)
         renewed = self._ever_welcomed
         self.hb = min(max(msg["hb"] / 1000, HB_MIN), HB_MAX)
         self.live = max(msg["live"], 1)
         self.welcomed = self._ever_welcomed = True
         self._backoff = 0.0
         log.info("zswarm: welcomed as %s (conc %d)", shown(msg["agent"]), msg["conc"])
-        self._owner.welcomed(msg, renewed)
+        self._owner.welcomed(msg, renewed, again)
 
     def bye(self, why):
         """Say bye and give a connected coordinator a moment to get it."""

@@ -20,8 +20,14 @@ handlers run in a thread pool (an attempt per thread, at most ``conc`` at once, 
 the agent answers ``busy`` past that); ``async def`` handlers run as asyncio tasks on
 one event loop in a thread of its own. A handler's context (zswarm.context) makes its
 requests through the socket thread and waits on a future for the reply: blocking in a
-sync handler, awaited in an async one. Callbacks (``on_message``, ``on_vote``) run in one
-callback thread, in order, or on the event loop when they are coroutines.
+sync handler, awaited in an async one. Callbacks (``on_message``, ``on_vote``,
+``on_broadcast``) run in one callback thread, in order, or on the event loop when they
+are coroutines.
+
+Events. Once welcomed, the agent subscribes to the events addressed to agents
+(§9.1, zswarm._listen) with a SUB socket that the socket thread owns and reads too:
+broadcasts go to ``on_broadcast``, pauses and resumes set ``paused``, and a gap in their
+``aseq`` is repaired with ``agent.sync``.
 
 An attempt ends when its handler returns (status ``ok``, the value as stdout), raises
 (``fail``, why the exception; :class:`~zswarm.context.Fail` for a chosen why or a final
@@ -46,6 +52,7 @@ import time
 import traceback
 
 from . import _check as check
+from ._listen import Listen, resolve
 from ._session import Session, shown
 from .client import curve_keys
 from .context import AsyncContext, Context, Fail, Peer, check_option
@@ -170,8 +177,12 @@ class Agent:
     for :class:`~zswarm.Client`. ``parent``: stop when this pid is no longer our
     parent (zswarmd passes its own). ``secret``: a local slot's proof (default: taken
     from ``$ZSWARM_AGENT_SECRET``, which is then removed from the environment, so no
-    child process inherits it). ``events``: the events endpoint (kept, not used yet).
-    ``on_message(sender, payload)``: a neighbour's message. ``on_vote(ask)``: a
+    child process inherits it). ``events``: the events endpoint to subscribe to
+    (default: the welcome's, a wildcard host replaced by ``connect``'s); subscribed
+    with the same CURVE keys. ``on_message(sender, payload)``: a neighbour's message.
+    ``on_broadcast(payload, type)``: a broadcast to every agent (``type`` None) or to
+    this agent's type. ``paused`` is true while the coordinator holds new tasks from
+    this agent (``pause``, §8); running ones go on. ``on_vote(ask)``: a
     ``vote.ask`` (a dict: ``vote``, ``question``, ``options``, ``strategy``,
     ``deadline``, ``agent``); returns an option, ``(option, confidence)`` or ``(option,
     confidence, weight)``, or None to abstain. Without it the swarm file's ``vote``
@@ -180,16 +191,19 @@ class Agent:
 
     def __init__(self, atype, handlers=None, *, connect=None, id=None, concurrency=None,
                  cert=None, public_key=None, secret_key=None, server_key=None,
-                 parent=None, secret=None, events=None, on_message=None, on_vote=None):
+                 parent=None, secret=None, events=None, on_message=None, on_vote=None,
+                 on_broadcast=None):
         self.atype = check.name("atype", atype)
         self.id = None if id is None else check.name("id", id)
         self.concurrency = (None if concurrency is None else
                             check.integer("concurrency", concurrency, 1, CONC_MAX))
         self.parent = parent
-        self.events_endpoint = events
+        self.events_endpoint = (None if events is None else
+                                check.text("events", events, 1, check.ENDPOINT_MAX))
         self.secret = self._take_secret() if secret is None else secret
         self.on_message = on_message
         self.on_vote = on_vote
+        self.on_broadcast = on_broadcast
         self._handlers = {}
         self._started = False
         self._ended = False
@@ -202,12 +216,15 @@ class Agent:
         self.role = None
         self.lead = None
         self.provider_states = {}
+        self.paused = False            # the coordinator holds new tasks from us (§9.1)
         self._attempts = {}            # (task, att) -> _Attempt, until its handler ends
         self._next_parent_check = 0.0
+        self._usage_at = self._usage_cpu = None   # when usage() last measured, and what
         endpoint = connect or os.environ.get("ZSWARM_AGENTS") or DEFAULT_AGENTS
         self._session = Session(self, endpoint,
                                 curve_keys(cert, public_key, secret_key, server_key))
         self.peer = Peer(self._session)
+        self._listen = Listen(self._session, self._agent_event, self._gap)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             CONC_MAX, thread_name_prefix="zswarm-handler")
         self._callbacks = concurrent.futures.ThreadPoolExecutor(
@@ -312,20 +329,53 @@ class Agent:
                                                                 check.NAME_MAX) or None,
                 "pid": os.getpid(), "secret": self.secret}
 
-    def welcomed(self, msg, renewed):
+    def welcomed(self, msg, renewed, again):
         self.welcome = {k: v for k, v in msg.items() if k not in ("v", "t")}
         self.id = msg["agent"]
-        self.neighbours = set()
-        if renewed:
-            # The coordinator retried what the old session ran, or will from its
-            # journal: those attempts stop without results (§5.3)
-            for attempt in self._attempts.values():
+        # again: a hello retried crossed the first welcome; the session goes on
+        if not again:
+            self.neighbours = set()
+            self._listen.restart(msg.get("aseq") or 0)
+            # A new session after a lost one: the coordinator retried what the old
+            # one ran, or will from its journal; those stop without results (§5.3)
+            for attempt in self._attempts.values() if renewed else ():
                 if not attempt.ended:
                     attempt.stop()
+        self._subscribe(msg.get("events"))
+        self._set_paused(bool(msg.get("paused")), "welcome")
+
+    def _subscribe(self, welcome_events):
+        """Subscribe where the events are: ``events``, else the welcome's."""
+        events = self.events_endpoint or welcome_events
+        if not events:
+            log.warning("zswarm: no events endpoint: broadcasts and pauses will not "
+                        "be heard")
+            return
+        try:
+            self._listen.connect(resolve(events, self._session.endpoint))
+        except ValidationError as exc:
+            log.warning("zswarm: %s", exc)
 
     def load(self):
         """Attempts whose function still runs, but those lending their slot."""
         return sum(1 for a in self._attempts.values() if not a.lent)
+
+    def usage(self):
+        """A heartbeat's ``cpu`` (CPU time this process used since the last call, per
+        mille of one CPU over that wall time) and ``rss`` (its resident memory, bytes),
+        as zswarm-agent reports them; what cannot be measured is left out."""
+        now, cpu = time.monotonic(), time.process_time()
+        fields = {}
+        if self._usage_at is not None and now > self._usage_at:
+            fields["cpu"] = max(0, round((cpu - self._usage_cpu) * 1000 /
+                                         (now - self._usage_at)))
+        self._usage_at, self._usage_cpu = now, cpu
+        try:
+            with open("/proc/self/statm", "rb") as f:
+                fields["rss"] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        return fields
 
     def deadline(self):
         times = [a.deadline for a in self._attempts.values()
@@ -349,6 +399,7 @@ class Agent:
                 self._session.stop()
 
     def closing(self):
+        self._listen.close()
         for attempt in self._attempts.values():
             if not attempt.ended:
                 attempt.stop()
@@ -460,6 +511,49 @@ class Agent:
         self.provider_states[msg["provider"]] = {
             k: v for k, v in msg.items() if k not in ("v", "t", "provider")}
 
+    # -- the events addressed to agents (§9.1)
+
+    def _set_paused(self, paused, why):
+        if paused != self.paused:
+            log.info("zswarm: agent %s %s (%s): %s", shown(self.id),
+                     "paused" if paused else "resumed", why,
+                     "no new tasks will come; running ones go on" if paused
+                     else "new tasks may come")
+        self.paused = paused
+
+    def _for_us(self, event):
+        """A pause, resume or broadcast for our id, our type, or (neither) all."""
+        if event.get("agent") is not None:
+            return event["agent"] == self.id
+        return event.get("atype") is None or event["atype"] == self.atype
+
+    def _agent_event(self, event):
+        if not self._for_us(event):
+            return
+        if event["t"] != "agent.broadcast":
+            self._set_paused(event["t"] == "agent.paused", "event")
+            return
+        payload, atype = event["payload"], event.get("atype")
+        log.info("zswarm: broadcast%s (%d bytes): %s",
+                 f" to type {shown(atype)}" if atype else "", len(payload),
+                 shown(payload.decode("utf-8", "replace")))
+        if self.on_broadcast:
+            self._callback(self.on_broadcast, payload, atype)
+
+    def _gap(self):
+        log.info("zswarm: missed events addressed to agents: asking the coordinator "
+                 "for our state")
+        if not self._session.post("agent.sync"):
+            self._listen.sync_failed()
+
+    def _heartbeat(self, msg):
+        if msg.get("aseq"):
+            self._listen.heard(msg["aseq"])
+
+    def _synced(self, msg):
+        self._listen.synced(msg["aseq"])
+        self._set_paused(bool(msg.get("paused")), "sync")
+
     def _error(self, msg):
         log.warning("zswarm: error %d from the coordinator: %s%s", msg["code"],
                     shown(msg["why"]), f" (task {shown(msg['task'])})"
@@ -467,7 +561,8 @@ class Agent:
 
     _RECEIVE = {"task.assign": _assign, "task.cancel": _cancel, "msg": _message,
                 "vote.ask": _vote_ask, "neighbours": _neighbours,
-                "provider.state": _provider_state, "error": _error}
+                "provider.state": _provider_state, "error": _error,
+                "heartbeat": _heartbeat, "agent.sync.ok": _synced}
 
     # -- command line
 
@@ -477,7 +572,7 @@ class Agent:
         file ``program``): ``--connect EP --type T --id ID --parent PID`` and, under
         CURVE, ``--cert F --server-key K``; also ``--concurrency N``, ``--events EP``
         and ``--debug``. ``atype`` makes ``--type`` optional; ``options`` go to
-        the constructor (``on_message``, ``on_vote``)."""
+        the constructor (``on_message``, ``on_vote``, ``on_broadcast``)."""
         args = _parser(atype).parse_args(argv)
         logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                             format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
@@ -507,7 +602,8 @@ def _parser(atype):
     parser.add_argument("--server-key", metavar="KEY",
                         help="CURVE: the coordinator's key (Z85) or public certificate")
     parser.add_argument("--events", metavar="ENDPOINT",
-                        help="the coordinator's events socket (accepted, not used yet)")
+                        help="the coordinator's events socket (default: the one its "
+                        "welcome names)")
     parser.add_argument("--debug", action="store_true", help="log debug lines")
     return parser
 

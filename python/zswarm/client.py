@@ -199,9 +199,41 @@ class Client(Requests):
             reply.setdefault(key, 0)
         return reply
 
-    def agents(self):
-        """One record (a dict, PROTOCOL.md §4.4) per registered agent."""
-        return self.request("agents")["agents"]
+    def agents(self, capability=None):
+        """One record (a dict, PROTOCOL.md §4.4) per registered agent; with
+        ``capability``, only the agents that can run tasks of that type (their type,
+        or one of their ``caps``), as ``zswarmctl agents --capability``."""
+        if capability is not None:
+            check.name("capability", capability)
+        return [a for a in self.request("agents")["agents"]
+                if capability is None or a.get("atype") == capability or
+                capability in (a.get("caps") or ())]
+
+    def broadcast(self, payload, type=None):
+        """Send ``payload`` (bytes or str, 1..65,536 bytes) to every agent, or to the
+        agents of ``type``; returns how many registered agents it addressed."""
+        payload = check.blob("payload", payload, check.BROADCAST_MAX)
+        if not payload:
+            raise ValidationError("payload: expected 1..65536 bytes, got none")
+        atype = None if type is None else check.name("type", type)
+        return self.request("broadcast", payload=payload, atype=atype)["count"]
+
+    def pause(self, agent=None, type=None):
+        """Hold new tasks from one agent or from every agent of ``type`` (those that
+        register later too), exactly one of the two; running tasks go on. Returns how
+        many registered agents it addressed."""
+        return self._hold("pause", agent, type)
+
+    def resume(self, agent=None, type=None):
+        """Undo :meth:`pause` for one agent or a type; returns the agents addressed."""
+        return self._hold("resume", agent, type)
+
+    def _hold(self, t, agent, atype):
+        if (agent is None) == (atype is None):
+            raise ValidationError(f"{t}: give exactly one of agent and type")
+        agent = None if agent is None else check.name("agent", agent)
+        atype = None if atype is None else check.name("type", atype)
+        return self.request(t, agent=agent, atype=atype)["count"]
 
     def topology(self):
         """``topology.ok``: the topology's name, its agents and links."""
