@@ -95,9 +95,9 @@ def test_every_family(make_swarm):
         event = next_event(stream, lambda e: e.type == "agent.broadcast" and
                            e["payload"] == b"to py")
         assert event["atype"] == "py"
-        assert c.pause(type="py") == 1
+        assert c.pause(agent=agent.id) == 1
         until(lambda: agent.paused, "the agent's pause")
-        assert next_event(stream, lambda e: e.type == "agent.paused")["atype"] == "py"
+        assert next_event(stream, lambda e: e.type == "agent.paused")["agent"] == agent.id
         assert c.resume(agent=agent.id) == 1
         until(lambda: not agent.paused, "the agent's resume")
         assert next_event(stream, lambda e: e.type == "agent.resumed")["agent"] == \
