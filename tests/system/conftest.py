@@ -409,18 +409,6 @@ class ScriptedAgent:
     def send(self, t, **fields):
         self.sock.send(pack({"v": VERSION, "t": t, **fields}))
 
-
-class LeavingAgent(ScriptedAgent):
-    """A ScriptedAgent that leaves (bye) when the harness closes it at the end of a test;
-    die() closes it silently, as a crash."""
-
-    def close(self):
-        if not self.sock.closed:
-            self.leave()
-
-    def die(self):
-        self.sock.close(0)
-
     def next_match(self, match, what, seconds=10):
         """The next message for which match(msg) holds; the others are kept."""
         for msg in self.kept:
@@ -456,6 +444,18 @@ class LeavingAgent(ScriptedAgent):
         rid = self.rid
         self.send(t, rid=rid, **fields)
         return self.next_match(lambda m: m.get("rid") == rid, f"reply {rid} to {t}")
+
+
+class LeavingAgent(ScriptedAgent):
+    """A ScriptedAgent that leaves (bye) when the harness closes it at the end of a test;
+    die() closes it silently, as a crash."""
+
+    def close(self):
+        if not self.sock.closed:
+            self.leave()
+
+    def die(self):
+        self.sock.close(0)
 
 
 class Subscriber:
