@@ -3,6 +3,8 @@
 
 import concurrent.futures
 import os
+import subprocess
+import sys
 import time
 
 import msgpack
@@ -11,7 +13,7 @@ import zmq
 import zmq.auth
 
 import zswarm
-from conftest import echo_type, probe_events, seconds, swarm_yaml
+from conftest import PACKAGE_DIR, echo_type, probe_events, seconds, swarm_yaml
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,3 +371,16 @@ def test_run_wait_timeout(swarm):
     with pytest.raises(zswarm.Timeout, match="did not end"):
         c.run("nobody-runs-this", wait_timeout=0.2, id="never-ends")
     assert c.cancel("never-ends") == "cancelled"
+
+
+def test_the_example_client_runs(make_swarm):
+    """examples/client.py, the README's ten lines, against a swarm of echo agents."""
+    s = make_swarm(swarm_yaml([echo_type()]))
+    s.wait_agents(s.client(), 1)
+    example = os.path.join(PACKAGE_DIR, "..", "examples", "client.py")
+    env = dict(os.environ, ZSWARM_CONTROL=s.control_ep, PYTHONPATH=PACKAGE_DIR)
+    proc = subprocess.run([sys.executable, example], env=env, capture_output=True,
+                          text=True, timeout=seconds(30))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    assert out[:3] == ["hello", "a", "b"] and out[3].startswith("b'hi' "), proc.stdout
