@@ -264,6 +264,17 @@ s_set_paused(zs_agent_t *self, bool paused, const char *why)
     self->paused = paused;
 }
 
+//  Hand msg to the active handler, if it takes messages; false when none does
+static bool
+s_to_handler(zs_agent_t *self, const zs_msg_t *msg)
+{
+    if (self->active < 0 || !s_handlers[self->active]->recv) {
+        return false;
+    }
+    s_handlers[self->active]->recv(self->handlers[self->active], msg);
+    return true;
+}
+
 //  The one place a broadcast for us (all agents, or our type) arrives. It is logged,
 //  escaped and bounded, and handed to the active handler: exec keeps it in its tasks'
 //  inbox (agent/zs_chan.c).
@@ -275,9 +286,7 @@ s_on_broadcast(zs_agent_t *self, const zs_msg_t *event)
     zsys_notice("agent '%s': broadcast%s%s%s (%zu bytes): '%s'", self->agent,
                 event->atype ? " to type '" : "", event->atype ? self->atype : "",
                 event->atype ? "'" : "", event->payload_size, sample);
-    if (self->active >= 0 && s_handlers[self->active]->recv) {
-        s_handlers[self->active]->recv(self->handlers[self->active], event);
-    }
+    s_to_handler(self, event);
 }
 
 //  True when a pause, a resume or a broadcast is for us: our id, our type, or (with
@@ -404,9 +413,7 @@ static void
 s_recv_for_handler(void *ctx, const zs_msg_t *msg)
 {
     zs_agent_t *self = ctx;
-    if (self->active >= 0 && s_handlers[self->active]->recv) {
-        s_handlers[self->active]->recv(self->handlers[self->active], msg);
-    } else {
+    if (!s_to_handler(self, msg)) {
         zs_session_log_unhandled(self->session, msg);
     }
 }
@@ -502,9 +509,7 @@ s_recv_msg(void *ctx, const zs_msg_t *msg)
     char from[ZS_MSG_NAME_MAX * 4 + 1];
     zsys_info("message from '%s' (%zu bytes)",
               zs_sanitize_str(from, sizeof from, msg->agent), msg->payload_size);
-    if (self->active >= 0 && s_handlers[self->active]->recv) {
-        s_handlers[self->active]->recv(self->handlers[self->active], msg);
-    }
+    s_to_handler(self, msg);
 }
 
 static void

@@ -166,9 +166,7 @@ s_orphans(s_replay_t *self)
     for (size_t i = 0; i < orphan_count; i++) {
         zs_task_t *task = zs_tasks_find(&coord->tasks, orphans[i]);
         if (task && !zs_task_is_final(task)) {
-            char why[ZS_MSG_TEXT_MAX];
-            snprintf(why, sizeof why, "parent '%s' ended", task->family.parent);
-            zs_dispatch_cancel(&coord->dispatch, task, why);
+            zs_dispatch_cancel_orphan(&coord->dispatch, task);
         }
         free(orphans[i]);
     }

@@ -192,18 +192,32 @@ zs_ctl_is_terminal(FILE *stream)
 //  ---------------------------------------------------------------------------------------
 //  Commands
 
-//  Send request and keep its reply for the caller to read and finish; with --json the
-//  reply is printed as it is
-int
-zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply)
+//  Send request and keep its reply, filtered by filter when not NULL; with --json the
+//  reply is printed as it is then
+static int
+s_run_kept(zs_ctl_run_t *self,
+           zs_msg_t *request,
+           zs_msg_t *reply,
+           void (*filter)(zs_ctl_run_t *self, zs_msg_t *reply))
 {
     zs_msg_init(reply, ZS_MSG_INVALID);
     int code =
         zs_ctl_request(self, request, reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
-    if (code == ZS_CTL_EXIT_OK && self->json) {
-        zs_msg_print_json(reply, self->io->out);
+    if (code == ZS_CTL_EXIT_OK) {
+        if (filter) {
+            filter(self, reply);
+        }
+        if (self->json) {
+            zs_msg_print_json(reply, self->io->out);
+        }
     }
     return code;
+}
+
+int
+zs_ctl_run_reply(zs_ctl_run_t *self, zs_msg_t *request, zs_msg_t *reply)
+{
+    return s_run_kept(self, request, reply, NULL);
 }
 
 //  Send request; on success keep (and filter, when filter is not NULL) the reply, then
@@ -215,16 +229,9 @@ s_run_filtered(zs_ctl_run_t *self,
                void (*show)(const zs_msg_t *reply, FILE *stream))
 {
     zs_msg_t reply;
-    zs_msg_init(&reply, ZS_MSG_INVALID);
-    int code =
-        zs_ctl_request(self, request, &reply, zs_ctl_timeout_or(self, ZS_CTL_TIMEOUT_MS));
+    int code = s_run_kept(self, request, &reply, filter);
     if (code == ZS_CTL_EXIT_OK) {
-        if (filter) {
-            filter(self, &reply);
-        }
-        if (self->json) {
-            zs_msg_print_json(&reply, self->io->out);
-        } else {
+        if (!self->json) {
             show(&reply, self->io->out);
         }
         zs_msg_fini(&reply);

@@ -377,17 +377,23 @@ zs_dispatch_cancel(zs_dispatch_t *self, zs_task_t *task, const char *why)
 }
 
 void
+zs_dispatch_cancel_orphan(zs_dispatch_t *self, zs_task_t *task)
+{
+    char why[ZS_MSG_TEXT_MAX];
+    snprintf(why, sizeof why, "parent '%s' ended", task->family.parent);
+    zs_dispatch_cancel(self, task, why);
+}
+
+void
 zs_dispatch_cancel_children(zs_dispatch_t *self, const zs_task_t *task)
 {
     const zs_task_family_t *family = &task->family;
-    char why[ZS_MSG_TEXT_MAX];
-    snprintf(why, sizeof why, "parent '%s' ended", task->id);
     for (size_t i = 0; i < family->child_count; i++) {
         zs_task_t *child = zs_tasks_find(self->tasks, family->children[i]);
         //  An id used again by another task is not this one's child
         if (child && !zs_task_is_final(child) && child->family.parent &&
             streq(child->family.parent, task->id)) {
-            zs_dispatch_cancel(self, child, why);
+            zs_dispatch_cancel_orphan(self, child);
         }
     }
 }

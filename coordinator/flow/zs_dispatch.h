@@ -89,6 +89,10 @@ void zs_dispatch_abort(zs_dispatch_t *self,
 //  told), and ends cancelled. The task may be freed on return.
 void zs_dispatch_cancel(zs_dispatch_t *self, zs_task_t *task, const char *why);
 
+//  Cancel task, which is not final, because its parent ended (PROTOCOL.md §7.4). The
+//  task may be freed on return.
+void zs_dispatch_cancel_orphan(zs_dispatch_t *self, zs_task_t *task);
+
 //  Cancel the unfinished children of task, which is final (PROTOCOL.md §7.4); theirs
 //  follow as each ends.
 void zs_dispatch_cancel_children(zs_dispatch_t *self, const zs_task_t *task);
